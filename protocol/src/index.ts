@@ -1,1 +1,3 @@
-export {};
+export * from './reply.js';
+export * from './codes.js';
+export * from './kiosk.js';

@@ -3,9 +3,9 @@
 // in npm) and a private `redis-server` (Debian's) on free loopback ports. Both are real servers in
 // their own processes; nothing here is a fake.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 
 export interface LocalService {
@@ -53,7 +53,9 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
   });
   if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) {
-    mkdirSync(join(opts.dataDir, '..'), { recursive: true });
+    mkdirSync(dirname(opts.dataDir), { recursive: true });
+    // As root the server runs as `postgres`, which must be able to enter the parent directory.
+    if (userInfo().uid === 0) chmodSync(dirname(opts.dataDir), 0o755);
     await pg.initialise();
   }
   await pg.start();
