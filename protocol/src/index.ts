@@ -1,3 +1,4 @@
 export * from './reply.js';
 export * from './codes.js';
 export * from './kiosk.js';
+export * from './lockboard/index.js';
