@@ -2,3 +2,4 @@ export * from './reply.js';
 export * from './codes.js';
 export * from './kiosk.js';
 export * from './lockboard/index.js';
+export * from './courier.js';

@@ -1,0 +1,117 @@
+// Wires the hub together: Express routes, the /kiosk Socket.IO namespace, the courier queue and
+// (unless they run in their own process) its workers. Everything it holds that another hub process
+// would need lives in PostgreSQL or Redis.
+import { createServer, type Server as HttpServer } from 'node:http';
+import express from 'express';
+import { Server as IoServer } from 'socket.io';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { Queue, Worker } from 'bullmq';
+import type { HubConfig } from './config.js';
+import type { Db } from './store/db.js';
+import { authenticate } from './features/auth/auth.js';
+import { KioskService } from './features/kiosk/service.js';
+import { mountKioskNamespace } from './features/kiosk/namespace.js';
+import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
+import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
+import { apiRoutes } from './http/routes.js';
+import { errorMiddleware } from './http/middleware.js';
+import { openApiDocument } from './http/openapi.js';
+
+export interface HubDeps {
+  config: HubConfig;
+  db: Db;
+  redis: Redis;
+  log: Logger;
+  now?: () => Date;
+  dispatch?: CourierDispatch;
+}
+
+export interface Hub {
+  server: HttpServer;
+  io: IoServer;
+  queue: Queue<CourierJob>;
+  worker: Worker<CourierJob> | null;
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createHub(deps: HubDeps): Promise<Hub> {
+  const { config, db, redis, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const keys = { hashKey: config.codeHashKey, qrPrivateKey: config.qrPrivateKey, qrPublicKey: config.qrPublicKey };
+  const lifetimes = config.codeLifetimesHours;
+  const connection = redis.duplicate({ maxRetriesPerRequest: null });
+  const queue = createCourierQueue(connection, config.queuePrefix);
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({ name: 'xinbao_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'status'], registers: [registry] });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+  app.use((req, res, next) => {
+    res.on('finish', () => httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+  app.get('/health', (_req, res) => {
+    const timeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
+    Promise.allSettled([timeout(db.query('SELECT 1')), timeout(redis.ping())]).then(([pg, rd]) => {
+      const body = { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' };
+      res.status(body.postgres === 'ok' && body.redis === 'ok' ? 200 : 503).json(body);
+    }, () => res.status(503).end());
+  });
+  app.get('/metrics', (_req, res) => {
+    registry.metrics().then((m) => res.type(registry.contentType).send(m), () => res.status(500).end());
+  });
+  app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
+  app.use('/api', authenticate(db, now), apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now }));
+  app.use(errorMiddleware(log));
+
+  const server = createServer(app);
+  const io = new IoServer(server, { serveClient: false });
+  const kiosk = new KioskService({
+    db,
+    redis,
+    keys,
+    log,
+    now,
+    maxFailures: config.codeMaxFailures,
+    failureWindowSeconds: config.codeFailureWindowSeconds,
+    onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
+  });
+  mountKioskNamespace(io, kiosk, log, now);
+
+  let worker: Worker<CourierJob> | null = null;
+  if (config.runWorkers) {
+    const dispatch =
+      deps.dispatch ?? (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
+    if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
+    worker = startCourierWorker({ db, keys, lifetimes, dispatch, now, log }, queue, connection, config.queuePrefix);
+    await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
+  }
+
+  return {
+    server,
+    io,
+    queue,
+    worker,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const a = server.address();
+          resolve(typeof a === 'object' && a ? a.port : config.port);
+        });
+      }),
+    close: async () => {
+      await io.close();
+      await worker?.close();
+      await queue.close();
+      connection.disconnect();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { applyMove, PARCEL_MOVES, type ParcelMove } from './parcel-journey.js';
+import { hashCode, judgeCode, makeKeypadCode } from './access-codes.js';
+import { custodyHash, firstBrokenLink, type CustodyFields } from './custody.js';
+import { chooseCompartment } from './compartments.js';
+import { isValidTrackingNumber, makeTrackingNumber } from './tracking-number.js';
+
+describe('parcel journey', () => {
+  it('walks the inbound journey in order', () => {
+    let s = 'awaiting_deposit' as Parameters<typeof applyMove>[0];
+    for (const m of ['deposited', 'pickup_ordered', 'picked_up', 'received_at_hall', 'accepted'] as ParcelMove[]) {
+      const r = applyMove(s, m);
+      expect(r.ok).toBe(true);
+      if (r.ok) s = r.to;
+    }
+    expect(s).toBe('accepted');
+  });
+  it('refuses a step out of order with a reason', () => {
+    const r = applyMove('awaiting_deposit', 'received_at_hall');
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining('awaiting_deposit') });
+    expect(applyMove('picked_up', 'picked_up').ok).toBe(false);
+  });
+  it('every move leads somewhere it can only reach from its listed states', () => {
+    for (const [move, rule] of Object.entries(PARCEL_MOVES)) {
+      for (const from of rule.from) expect(applyMove(from, move as ParcelMove)).toEqual({ ok: true, to: rule.to });
+    }
+  });
+});
+
+describe('access codes', () => {
+  it('makes 8-digit codes, zero-padded, without modulo bias', () => {
+    expect(makeKeypadCode(() => 5)).toBe('00000005');
+    const seq = [0xffff_ffff, 42];
+    expect(makeKeypadCode(() => seq.shift()!)).toBe('00000042'); // the first draw lies above the unbiased limit
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff_ffff }), (n) => {
+      const seq2 = [n, 7];
+      expect(makeKeypadCode(() => seq2.shift()!)).toMatch(/^\d{8}$/);
+    }));
+  });
+  it('binds the hash to the key and the site', () => {
+    const k1 = Buffer.alloc(32, 1), k2 = Buffer.alloc(32, 2);
+    const h = hashCode(k1, 'site-a', '12345678');
+    expect(h.equals(hashCode(k1, 'site-a', '12345678'))).toBe(true);
+    expect(h.equals(hashCode(k2, 'site-a', '12345678'))).toBe(false);
+    expect(h.equals(hashCode(k1, 'site-b', '12345678'))).toBe(false);
+  });
+  it('judges used, revoked, expired and early codes', () => {
+    const base = { purpose: 'deposit' as const, validFrom: new Date(1000), expiresAt: new Date(5000), usedAt: null, revokedAt: null };
+    expect(judgeCode(base, new Date(2000))).toBe('usable');
+    expect(judgeCode(base, new Date(5000))).toBe('expired');
+    expect(judgeCode(base, new Date(500))).toBe('not_yet_valid');
+    expect(judgeCode({ ...base, usedAt: new Date(1500) }, new Date(2000))).toBe('used');
+    expect(judgeCode({ ...base, revokedAt: new Date(1500) }, new Date(2000))).toBe('revoked');
+  });
+});
+
+describe('custody chain', () => {
+  const ev = (i: number): CustodyFields => ({
+    id: `e${i}`, parcelId: 'p', kind: 'k', fromState: null, toState: 's', actorKind: 'system', actorId: null,
+    siteId: null, compartment: i, at: new Date(1_700_000_000_000 + i), evidence: { b: 1, a: [i] },
+  });
+  const chain = () => {
+    let prev: string | null = null;
+    return [0, 1, 2].map((i) => {
+      const e = ev(i);
+      const hash = custodyHash(prev, e);
+      const out = { ...e, prevHash: prev, hash };
+      prev = hash;
+      return out;
+    });
+  };
+  it('verifies an intact chain', () => expect(firstBrokenLink(chain())).toBe(-1));
+  it('finds an edited event', () => {
+    const c = chain();
+    c[1] = { ...c[1]!, actorId: 'someone else' };
+    expect(firstBrokenLink(c)).toBe(1);
+  });
+  it('finds a deleted event', () => {
+    const c = chain();
+    c.splice(1, 1);
+    expect(firstBrokenLink(c)).toBe(1);
+  });
+});
+
+describe('compartment allocation', () => {
+  it('takes the smallest fitting size, lowest number first', () => {
+    const free = [
+      { id: 'a', number: 5, size: 'L' as const },
+      { id: 'b', number: 3, size: 'M' as const },
+      { id: 'c', number: 2, size: 'M' as const },
+      { id: 'd', number: 1, size: 'S' as const },
+    ];
+    expect(chooseCompartment(free, 'M')?.id).toBe('c');
+    expect(chooseCompartment(free, 'S')?.id).toBe('d');
+    expect(chooseCompartment(free, 'L')?.id).toBe('a');
+    expect(chooseCompartment(free.slice(1), 'L')).toBeNull();
+  });
+});
+
+describe('tracking numbers', () => {
+  it('carry a check digit that catches a single mistyped digit', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }), fc.integer({ min: 2, max: 13 }), fc.integer({ min: 1, max: 9 }), (digits, pos, delta) => {
+      const seq = [...digits];
+      const tn = makeTrackingNumber(() => seq.shift()!);
+      expect(isValidTrackingNumber(tn)).toBe(true);
+      const d = Number(tn[pos]);
+      const typo = tn.slice(0, pos) + String((d + delta) % 10) + tn.slice(pos + 1);
+      expect(isValidTrackingNumber(typo)).toBe(false);
+    }));
+  });
+});

@@ -1,0 +1,57 @@
+// The parcel journey as a state machine over plain data. Every move a parcel can make is listed
+// here once; anything else is refused before a single row is written.
+export const INBOUND_STATES = [
+  'awaiting_deposit',
+  'deposited',
+  'pickup_ordered',
+  'picked_up',
+  'received_at_hall',
+  'accepted',
+  'deposit_expired',
+  'missing_at_pickup',
+  'rejected_at_intake',
+] as const;
+export const OUTBOUND_STATES = [
+  'result_ready',
+  'delivery_ordered',
+  'out_for_delivery',
+  'in_locker',
+  'collected',
+  'mailed',
+  'delivered',
+  'at_counter',
+  'returned_to_hall',
+] as const;
+export type ParcelState = (typeof INBOUND_STATES)[number] | (typeof OUTBOUND_STATES)[number];
+
+/** What happened, in the custody log's words; each names the move it makes. */
+export const PARCEL_MOVES = {
+  deposited: { from: ['awaiting_deposit'], to: 'deposited' },
+  deposit_expired: { from: ['awaiting_deposit'], to: 'deposit_expired' },
+  pickup_ordered: { from: ['deposited'], to: 'pickup_ordered' },
+  picked_up: { from: ['pickup_ordered'], to: 'picked_up' },
+  missing_at_pickup: { from: ['pickup_ordered'], to: 'missing_at_pickup' },
+  received_at_hall: { from: ['picked_up'], to: 'received_at_hall' },
+  accepted: { from: ['received_at_hall'], to: 'accepted' },
+  rejected_at_intake: { from: ['received_at_hall'], to: 'rejected_at_intake' },
+  delivery_ordered: { from: ['result_ready'], to: 'delivery_ordered' },
+  out_for_delivery: { from: ['delivery_ordered'], to: 'out_for_delivery' },
+  in_locker: { from: ['out_for_delivery'], to: 'in_locker' },
+  collected: { from: ['in_locker', 'at_counter'], to: 'collected' },
+  mailed: { from: ['result_ready'], to: 'mailed' },
+  delivered: { from: ['mailed'], to: 'delivered' },
+  at_counter: { from: ['result_ready'], to: 'at_counter' },
+  returned_to_hall: { from: ['in_locker'], to: 'returned_to_hall' },
+} as const satisfies Record<string, { from: readonly ParcelState[]; to: ParcelState }>;
+export type ParcelMove = keyof typeof PARCEL_MOVES;
+
+export type MoveResult = { ok: true; to: ParcelState } | { ok: false; reason: string };
+
+export function applyMove(current: ParcelState, move: ParcelMove): MoveResult {
+  const rule = PARCEL_MOVES[move];
+  if ((rule.from as readonly ParcelState[]).includes(current)) return { ok: true, to: rule.to };
+  return {
+    ok: false,
+    reason: `a parcel that is ${current} cannot be ${move.replace(/_/g, ' ')} (only from ${rule.from.join(' or ')})`,
+  };
+}

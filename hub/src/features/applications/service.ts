@@ -1,0 +1,131 @@
+// Applications and their inbound parcel: choosing an own kiosk reserves a fitting compartment and
+// issues the deposit code, all in one transaction; the tracking view is drawn from the custody log.
+import { randomInt } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { chooseCompartment, type CompartmentSize } from '../../domain/compartments.js';
+import { makeTrackingNumber } from '../../domain/tracking-number.js';
+import type { CodeLifetimes } from '../../domain/access-codes.js';
+import { BadRequest, Conflict, NotFound } from '../../errors.js';
+import { withTransaction, type Db } from '../../store/db.js';
+import { appendCustody, custodyLog, insertParcel, type Parcel } from '../../store/parcels.js';
+import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
+import type { User } from '../auth/auth.js';
+
+export const CreateApplicationBody = z.object({
+  matterCode: z.string().min(1).max(64),
+  dropOff: z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+});
+export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
+
+export interface CreatedApplication {
+  application: { id: string; status: string; matterCode: string; matterName: string };
+  parcel: Pick<Parcel, 'id' | 'trackingNumber' | 'state'>;
+  site: { id: string; name: string; address: string };
+  compartment: number;
+  deposit: IssuedCode;
+}
+
+export async function createApplication(
+  db: Db,
+  keys: CodeKeys,
+  lifetimes: CodeLifetimes,
+  applicant: User,
+  body: CreateApplicationBody,
+  now: Date,
+): Promise<CreatedApplication> {
+  return withTransaction(db, async (tx) => {
+    const matter = (
+      await tx.query<{ id: string; name: string; channels: string[]; parcelSize: CompartmentSize }>(
+        `SELECT id, name, channels, parcel_size AS "parcelSize" FROM service_matters WHERE code = $1`,
+        [body.matterCode],
+      )
+    ).rows[0];
+    if (!matter) throw new NotFound(`service matter ${body.matterCode}`);
+    if (!matter.channels.includes('own_kiosk')) {
+      throw new BadRequest(`${matter.name} cannot be handed in at a locker`, undefined, 'channel_not_allowed');
+    }
+    const site = (
+      await tx.query<{ id: string; name: string; address: string; network: string }>(
+        'SELECT id, name, address, network FROM sites WHERE id = $1',
+        [body.dropOff.siteId],
+      )
+    ).rows[0];
+    if (!site) throw new NotFound('site');
+    if (site.network !== 'own') throw new BadRequest('this site is not one of the hall’s own kiosks', undefined, 'wrong_network');
+    // SKIP LOCKED: two applicants reserving at once never get the same compartment and never wait on each other.
+    const free = await tx.query<{ id: string; number: number; size: CompartmentSize }>(
+      `SELECT id, number, size FROM compartments WHERE site_id = $1 AND state = 'free' FOR UPDATE SKIP LOCKED`,
+      [site.id],
+    );
+    const compartment = chooseCompartment(free.rows, matter.parcelSize);
+    if (!compartment) throw new Conflict('no_free_compartment', `no free compartment of size ${matter.parcelSize} or larger at ${site.name}; choose another site`);
+    await tx.query(`UPDATE compartments SET state = 'reserved', updated_at = $2 WHERE id = $1`, [compartment.id, now]);
+
+    const applicationId = uuidv7();
+    await tx.query(
+      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
+       VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'counter', $4)`,
+      [applicationId, applicant.id, matter.id, now],
+    );
+    const parcel: Parcel = {
+      id: uuidv7(),
+      applicationId,
+      direction: 'inbound',
+      trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
+      state: 'awaiting_deposit',
+      siteId: site.id,
+      compartmentId: compartment.id,
+    };
+    await insertParcel(tx, parcel);
+    await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', {
+      actor: { kind: 'applicant', id: applicant.id },
+      at: now,
+      siteId: site.id,
+      compartment: compartment.number,
+      evidence: { matter: body.matterCode },
+    });
+    const deposit = await issueCode(tx, keys, {
+      purpose: 'deposit',
+      siteId: site.id,
+      compartmentId: compartment.id,
+      parcelId: parcel.id,
+      holder: 'applicant',
+      now,
+      lifetimes,
+    });
+    return {
+      application: { id: applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
+      parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },
+      site: { id: site.id, name: site.name, address: site.address },
+      compartment: compartment.number,
+      deposit,
+    };
+  });
+}
+
+export interface ApplicationView {
+  id: string;
+  applicantId: string;
+  status: string;
+  matterCode: string;
+  createdAt: Date;
+  parcels: Array<Parcel & { events: Awaited<ReturnType<typeof custodyLog>> }>;
+}
+
+export async function getApplication(db: Db, id: string): Promise<ApplicationView | null> {
+  const a = (
+    await db.query<Omit<ApplicationView, 'parcels'>>(
+      `SELECT a.id, a.applicant_id AS "applicantId", a.status, m.code AS "matterCode", a.created_at AS "createdAt"
+       FROM applications a JOIN service_matters m ON m.id = a.matter_id WHERE a.id = $1`,
+      [id],
+    )
+  ).rows[0];
+  if (!a) return null;
+  const parcels = await db.query<Parcel>(
+    `SELECT id, application_id AS "applicationId", direction, tracking_number AS "trackingNumber", state,
+       site_id AS "siteId", compartment_id AS "compartmentId" FROM parcels WHERE application_id = $1 ORDER BY created_at`,
+    [id],
+  );
+  return { ...a, parcels: await Promise.all(parcels.rows.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))) };
+}

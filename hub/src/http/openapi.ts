@@ -1,0 +1,40 @@
+// The OpenAPI document the hub serves at /openapi.json, with request bodies drawn from the same zod
+// schemas the routes parse with, so the description cannot drift from what is enforced.
+import { z } from 'zod';
+import { CreateApplicationBody } from '../features/applications/service.js';
+import { LoginBody, ReceiveBody, RegisterKioskBody } from './routes.js';
+
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
+const error = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const op = (summary: string, roles: string, extra: Record<string, unknown> = {}) => ({
+  summary,
+  description: `Who may call: ${roles}.`,
+  responses: { '200': { description: 'ok' }, '400': error, '401': error, '403': error, '404': error, '409': error },
+  ...extra,
+});
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'xinbao hub', version: '0.1.0', description: 'Citywide self-service document lockers: the hub API.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/health': { get: op('200 when PostgreSQL and Redis answer, 503 otherwise', 'anyone') },
+      '/api/auth/login': { post: op('Sign in; returns a bearer token', 'anyone', { requestBody: body(LoginBody) }) },
+      '/api/me': { get: op('The signed-in user', 'any signed-in role') },
+      '/api/matters': { get: op('Service matters and their materials', 'anyone') },
+      '/api/sites': { get: op('Locker sites with free compartments per size', 'any signed-in role') },
+      '/api/applications': { post: op('Apply and reserve a compartment; returns the deposit code once', 'applicant', { requestBody: body(CreateApplicationBody) }) },
+      '/api/applications/{id}': { get: op('An application with its parcels and custody events', 'its applicant, staff, admin') },
+      '/api/parcels/{trackingNumber}': { get: op('A parcel and its tracking (custody) events', 'its applicant, staff, admin') },
+      '/api/intake/receive': { post: op('Receive a parcel at the hall into the processing queue', 'staff', { requestBody: body(ReceiveBody) }) },
+      '/api/admin/kiosks': { post: op('Register a kiosk device by its Ed25519 public key', 'admin', { requestBody: body(RegisterKioskBody) }) },
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// Parcels and their custody log. A parcel moves only through moveParcel, which runs inside the
+// caller's transaction, holds the parcel's row lock, checks the move against the journey and writes
+// the new state and its hash-chained custody event together.
+import { v7 as uuidv7 } from 'uuid';
+import { applyMove, type ParcelMove, type ParcelState } from '../domain/parcel-journey.js';
+import { custodyHash, type CustodyFields } from '../domain/custody.js';
+import { Conflict, NotFound } from '../errors.js';
+import type { Db, Tx } from './db.js';
+
+export interface Actor {
+  kind: 'applicant' | 'courier' | 'staff' | 'admin' | 'kiosk' | 'system' | 'partner';
+  id: string | null;
+}
+
+export interface Parcel {
+  id: string;
+  applicationId: string;
+  direction: 'inbound' | 'outbound';
+  trackingNumber: string;
+  state: ParcelState;
+  siteId: string | null;
+  compartmentId: string | null;
+}
+
+const COLUMNS = `id, application_id AS "applicationId", direction, tracking_number AS "trackingNumber", state,
+  site_id AS "siteId", compartment_id AS "compartmentId"`;
+
+export async function insertParcel(tx: Tx, p: Parcel): Promise<void> {
+  await tx.query(
+    `INSERT INTO parcels (id, application_id, direction, tracking_number, state, site_id, compartment_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [p.id, p.applicationId, p.direction, p.trackingNumber, p.state, p.siteId, p.compartmentId],
+  );
+}
+
+export async function lockParcel(tx: Tx, id: string): Promise<Parcel> {
+  const r = await tx.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE id = $1 FOR UPDATE`, [id]);
+  if (!r.rows[0]) throw new NotFound('parcel');
+  return r.rows[0];
+}
+
+export async function lockParcelByTrackingNumber(tx: Tx, trackingNumber: string): Promise<Parcel> {
+  const r = await tx.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE tracking_number = $1 FOR UPDATE`, [
+    trackingNumber,
+  ]);
+  if (!r.rows[0]) throw new NotFound(`parcel ${trackingNumber}`);
+  return r.rows[0];
+}
+
+export async function findParcel(db: Db | Tx, id: string): Promise<Parcel | null> {
+  const r = await db.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE id = $1`, [id]);
+  return r.rows[0] ?? null;
+}
+
+export async function findParcelByTrackingNumber(db: Db | Tx, trackingNumber: string): Promise<Parcel | null> {
+  const r = await db.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE tracking_number = $1`, [trackingNumber]);
+  return r.rows[0] ?? null;
+}
+
+export interface CustodyContext {
+  actor: Actor;
+  at: Date;
+  siteId?: string | null;
+  compartment?: number | null;
+  evidence?: Record<string, unknown>;
+}
+
+/** Appends one event to the parcel's chain. The caller holds the parcel's row lock. */
+export async function appendCustody(
+  tx: Tx,
+  parcel: Pick<Parcel, 'id'>,
+  kind: string,
+  fromState: ParcelState | null,
+  toState: ParcelState,
+  ctx: CustodyContext,
+): Promise<void> {
+  const prev = await tx.query<{ hash: string }>(
+    'SELECT hash FROM custody_events WHERE parcel_id = $1 ORDER BY seq DESC LIMIT 1',
+    [parcel.id],
+  );
+  const prevHash = prev.rows[0]?.hash ?? null;
+  const fields: CustodyFields = {
+    id: uuidv7(),
+    parcelId: parcel.id,
+    kind,
+    fromState,
+    toState,
+    actorKind: ctx.actor.kind,
+    actorId: ctx.actor.id,
+    siteId: ctx.siteId ?? null,
+    compartment: ctx.compartment ?? null,
+    // Stored at microsecond precision; the hash must cover exactly what is stored.
+    at: new Date(Math.floor(ctx.at.getTime())),
+    evidence: ctx.evidence ?? {},
+  };
+  await tx.query(
+    `INSERT INTO custody_events (id, parcel_id, kind, from_state, to_state, actor_kind, actor_id, site_id,
+       compartment, at, evidence, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      fields.id,
+      fields.parcelId,
+      fields.kind,
+      fields.fromState,
+      fields.toState,
+      fields.actorKind,
+      fields.actorId,
+      fields.siteId,
+      fields.compartment,
+      fields.at,
+      JSON.stringify(fields.evidence),
+      prevHash,
+      custodyHash(prevHash, fields),
+    ],
+  );
+}
+
+/** Moves a locked parcel along its journey and records the custody event, or refuses and writes nothing. */
+export async function moveParcel(tx: Tx, parcel: Parcel, move: ParcelMove, ctx: CustodyContext): Promise<Parcel> {
+  const r = applyMove(parcel.state, move);
+  if (!r.ok) throw new Conflict('illegal_transition', r.reason, { state: parcel.state, move });
+  await tx.query('UPDATE parcels SET state = $2, updated_at = $3 WHERE id = $1', [parcel.id, r.to, ctx.at]);
+  await appendCustody(tx, parcel, move, parcel.state, r.to, ctx);
+  return { ...parcel, state: r.to };
+}
+
+export interface CustodyEventView {
+  seq: number;
+  id: string;
+  kind: string;
+  fromState: string | null;
+  toState: string;
+  actorKind: string;
+  actorId: string | null;
+  siteId: string | null;
+  compartment: number | null;
+  at: Date;
+  evidence: Record<string, unknown>;
+  prevHash: string | null;
+  hash: string;
+}
+
+export async function custodyLog(db: Db | Tx, parcelId: string): Promise<CustodyEventView[]> {
+  const r = await db.query<CustodyEventView & { seq: string }>(
+    `SELECT seq, id, parcel_id AS "parcelId", kind, from_state AS "fromState", to_state AS "toState",
+       actor_kind AS "actorKind", actor_id AS "actorId", site_id AS "siteId", compartment, at, evidence,
+       prev_hash AS "prevHash", hash
+     FROM custody_events WHERE parcel_id = $1 ORDER BY seq`,
+    [parcelId],
+  );
+  return r.rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+}

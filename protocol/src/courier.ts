@@ -1,0 +1,43 @@
+// Hub → courier dispatch system (EMS 揽派) contract: create a pickup or delivery order. Requests
+// are signed (HMAC-SHA256 over `timestamp.body` with a shared secret) and idempotent by order id:
+// sending the same order again updates it (e.g. a re-issued code) and never creates a second one.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { KeypadCode } from './codes.js';
+
+export const CourierOrderRequest = z.object({
+  orderId: z.string().uuid(),
+  kind: z.enum(['pickup', 'delivery']),
+  trackingNumber: z.string(),
+  /** the code that opens the compartment for the courier */
+  code: KeypadCode,
+  site: z.object({
+    code: z.string(),
+    name: z.string(),
+    address: z.string(),
+    district: z.string(),
+    lat: z.number(),
+    lng: z.number(),
+  }),
+  compartment: z.number().int().positive(),
+  destination: z.object({ name: z.string(), address: z.string() }),
+});
+export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;
+
+export const CourierOrderAccepted = z.object({ orderId: z.string().uuid(), dispatchRef: z.string() });
+export type CourierOrderAccepted = z.infer<typeof CourierOrderAccepted>;
+
+export const SIGNATURE_HEADER = 'x-xinbao-signature';
+export const TIMESTAMP_HEADER = 'x-xinbao-timestamp';
+export const SIGNATURE_MAX_AGE_MS = 5 * 60_000;
+
+export function signRequest(secret: string, timestampMs: number, body: string): string {
+  return createHmac('sha256', secret).update(`${timestampMs}.${body}`).digest('hex');
+}
+
+export function verifyRequest(secret: string, timestampMs: number, body: string, signature: string, nowMs: number): boolean {
+  if (!Number.isFinite(timestampMs) || Math.abs(nowMs - timestampMs) > SIGNATURE_MAX_AGE_MS) return false;
+  const want = Buffer.from(signRequest(secret, timestampMs, body), 'hex');
+  const got = Buffer.from(signature, 'hex');
+  return want.length === got.length && timingSafeEqual(want, got);
+}
