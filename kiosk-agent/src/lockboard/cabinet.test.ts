@@ -1,0 +1,239 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Cabinet, UnknownCompartmentError, type DoorEvent, type FaultEvent, type ItemEvent } from './cabinet.js';
+import { LockBoardError, type LockBoardDriver, type LockState } from './driver.js';
+
+/** A bus of boards held in memory; the test plays both the boards and the person at the locker. */
+class FakeBus implements LockBoardDriver {
+  readonly family = 'kerong' as const;
+  readonly calls: string[] = [];
+  readonly boards = new Map<number, LockState[]>();
+  readonly jammed = new Set<string>();
+  readonly offline = new Set<number>();
+  loseUnlockReply = false;
+  statusDelay: Promise<void> | null = null;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(boards: number[], private readonly itemSensors = true) {
+    for (const b of boards) this.boards.set(b, Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: itemSensors ? false : null })));
+  }
+  lock(board: number, lock: number): LockState {
+    const s = this.boards.get(board)?.[lock];
+    if (!s) throw new Error(`no lock ${board}/${lock}`);
+    return s;
+  }
+  async unlock(board: number, lock: number): Promise<LockState> {
+    this.calls.push(`unlock ${board}/${lock}`);
+    if (this.offline.has(board)) throw new LockBoardError('timeout', 'no reply');
+    if (!this.jammed.has(`${board}/${lock}`)) this.lock(board, lock).latchClosed = false;
+    if (this.loseUnlockReply) throw new LockBoardError('timeout', 'reply lost');
+    return { ...this.lock(board, lock) };
+  }
+  async readStatus(board: number): Promise<LockState[]> {
+    this.calls.push(`status ${board}`);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.statusDelay) await this.statusDelay;
+      if (this.offline.has(board)) throw new LockBoardError('timeout', 'no reply');
+      return (this.boards.get(board) ?? []).map((s) => ({ ...s }));
+    } finally {
+      this.inFlight--;
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+const POLL = 1000;
+let bus: FakeBus;
+let cabinet: Cabinet;
+let events: Array<['door', DoorEvent] | ['item', ItemEvent] | ['fault', FaultEvent]>;
+
+function build(fake: FakeBus, extra: { bus?: string; board?: number; lock?: number; compartment?: number }[] = []): Cabinet {
+  const c = new Cabinet({
+    buses: new Map([['left', fake]]),
+    compartments: [
+      { compartment: 101, bus: 'left', board: 0, lock: 3 },
+      { compartment: 102, bus: 'left', board: 0, lock: 4 },
+      ...extra.map((e) => ({ compartment: e.compartment ?? 0, bus: e.bus ?? 'left', board: e.board ?? 0, lock: e.lock ?? 0 })),
+    ],
+    pollIntervalMs: POLL,
+    leftOpenAfterMs: 60_000,
+    openGraceMs: 5_000,
+  });
+  c.on('door', (e) => events.push(['door', e]));
+  c.on('item', (e) => events.push(['item', e]));
+  c.on('fault', (e) => events.push(['fault', e]));
+  return c;
+}
+
+const unlocks = (): string[] => bus.calls.filter((c) => c.startsWith('unlock'));
+
+beforeEach(async () => {
+  jest.useFakeTimers();
+  events = [];
+  bus = new FakeBus([0]);
+  cabinet = build(bus);
+  cabinet.start();
+  await jest.advanceTimersByTimeAsync(0);
+});
+
+afterEach(async () => {
+  await cabinet.stop();
+  jest.useRealTimers();
+});
+
+describe('Cabinet', () => {
+  it('takes the first poll as the baseline, without events', () => {
+    expect(bus.calls).toEqual(['status 0']);
+    expect(events).toEqual([]);
+    expect(cabinet.state(101)).toEqual({ latchClosed: true, itemPresent: false });
+  });
+
+  it('open → one unlock, "opened", a commanded door event', async () => {
+    await expect(cabinet.open(101)).resolves.toBe('opened');
+    expect(unlocks()).toEqual(['unlock 0/3']);
+    expect(events).toEqual([['door', { compartment: 101, state: 'opened', itemPresent: false, commanded: true }]]);
+    await jest.advanceTimersByTimeAsync(POLL * 3);
+    expect(events).toHaveLength(1);
+  });
+
+  it('a lock still closed after unlock is "jammed", confirmed by status, with a jammed fault', async () => {
+    bus.jammed.add('0/3');
+    await expect(cabinet.open(101)).resolves.toBe('jammed');
+    expect(unlocks()).toEqual(['unlock 0/3']);
+    expect(bus.calls.at(-1)).toBe('status 0');
+    expect(events).toEqual([['fault', expect.objectContaining({ compartment: 101, fault: 'jammed' })]]);
+  });
+
+  it('a lost unlock reply is resolved by reading status, never by a second unlock', async () => {
+    bus.loseUnlockReply = true;
+    await expect(cabinet.open(101)).resolves.toBe('opened');
+    expect(unlocks()).toEqual(['unlock 0/3']);
+    expect(events).toEqual([['door', { compartment: 101, state: 'opened', itemPresent: false, commanded: true }]]);
+  });
+
+  it('no answer at all → "failed", still only one unlock', async () => {
+    bus.offline.add(0);
+    await expect(cabinet.open(101)).resolves.toBe('failed');
+    expect(unlocks()).toEqual(['unlock 0/3']);
+  });
+
+  it('sends the unlock even when the sensor already says open', async () => {
+    bus.lock(0, 3).latchClosed = false;
+    await jest.advanceTimersByTimeAsync(POLL);
+    events = [];
+    await expect(cabinet.open(101)).resolves.toBe('opened');
+    expect(unlocks()).toEqual(['unlock 0/3']);
+    expect(events).toEqual([]);
+  });
+
+  it('a door opening with no open() is forced_open', async () => {
+    bus.lock(0, 4).latchClosed = false;
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(events).toEqual([
+      ['door', { compartment: 102, state: 'opened', itemPresent: false, commanded: false }],
+      ['fault', { compartment: 102, fault: 'forced_open' }],
+    ]);
+  });
+
+  it('a door seen opening within openGraceMs of an open() counts as commanded', async () => {
+    bus.jammed.add('0/3');
+    await cabinet.open(101);
+    events = [];
+    bus.lock(0, 3).latchClosed = false; // the latch gave way late
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(events).toEqual([['door', { compartment: 101, state: 'opened', itemPresent: false, commanded: true }]]);
+  });
+
+  it('a door opening after openGraceMs has passed is forced_open again', async () => {
+    bus.jammed.add('0/3');
+    await cabinet.open(101);
+    await jest.advanceTimersByTimeAsync(10_000);
+    events = [];
+    bus.lock(0, 3).latchClosed = false;
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(events).toEqual([
+      ['door', { compartment: 101, state: 'opened', itemPresent: false, commanded: false }],
+      ['fault', { compartment: 101, fault: 'forced_open' }],
+    ]);
+  });
+
+  it('reports left_open once when a door stays open too long, and again after the next opening', async () => {
+    await cabinet.open(101);
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(events.filter(([, e]) => 'fault' in e && e.fault === 'left_open')).toHaveLength(1);
+    bus.lock(0, 3).latchClosed = true;
+    await jest.advanceTimersByTimeAsync(POLL);
+    await cabinet.open(101);
+    await jest.advanceTimersByTimeAsync(61_000);
+    expect(events.filter(([, e]) => 'fault' in e && e.fault === 'left_open')).toHaveLength(2);
+  });
+
+  it('emits door closed and item events as the person deposits and closes', async () => {
+    await cabinet.open(101);
+    events = [];
+    bus.lock(0, 3).itemPresent = true;
+    await jest.advanceTimersByTimeAsync(POLL);
+    bus.lock(0, 3).latchClosed = true;
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(events).toEqual([
+      ['item', { compartment: 101, itemPresent: true }],
+      ['door', { compartment: 101, state: 'closed', itemPresent: true, commanded: false }],
+    ]);
+  });
+
+  it('reports board_unreachable once per outage', async () => {
+    bus.offline.add(0);
+    await jest.advanceTimersByTimeAsync(POLL * 5);
+    const faults = () => events.filter(([kind]) => kind === 'fault').map(([, e]) => e as FaultEvent);
+    expect(faults().map((f) => [f.compartment, f.fault])).toEqual([
+      [101, 'board_unreachable'],
+      [102, 'board_unreachable'],
+    ]);
+    bus.offline.delete(0);
+    await jest.advanceTimersByTimeAsync(POLL);
+    bus.offline.add(0);
+    await jest.advanceTimersByTimeAsync(POLL * 3);
+    expect(faults()).toHaveLength(4);
+  });
+
+  it('polls at a steady interval and never overlaps itself', async () => {
+    let release!: () => void;
+    bus.statusDelay = new Promise<void>((r) => (release = r));
+    await jest.advanceTimersByTimeAsync(POLL * 10);
+    expect(bus.calls.filter((c) => c.startsWith('status'))).toHaveLength(2);
+    bus.statusDelay = null;
+    release();
+    await jest.advanceTimersByTimeAsync(POLL * 3);
+    expect(bus.maxInFlight).toBe(1);
+    expect(bus.calls.filter((c) => c.startsWith('status')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('rejects an unknown compartment with a clear error', async () => {
+    await expect(cabinet.open(999)).rejects.toThrow(UnknownCompartmentError);
+    await expect(cabinet.open(999)).rejects.toThrow('unknown compartment 999');
+    expect(() => cabinet.state(999)).toThrow(UnknownCompartmentError);
+    expect(unlocks()).toEqual([]);
+  });
+
+  it('refuses a configuration with a missing bus or a lock mapped twice', () => {
+    expect(() => build(bus, [{ compartment: 103, bus: 'right' }])).toThrow('no bus named "right"');
+    expect(() => build(bus, [{ compartment: 103, lock: 3 }])).toThrow('already compartment 101');
+    expect(() => build(bus, [{ compartment: 101, lock: 5 }])).toThrow('mapped twice');
+  });
+});
+
+describe('Cabinet on boards without item sensors', () => {
+  it('never emits item events and reports itemPresent null', async () => {
+    await cabinet.stop();
+    events = [];
+    bus = new FakeBus([0], false);
+    cabinet = build(bus);
+    cabinet.start();
+    await jest.advanceTimersByTimeAsync(0);
+    await cabinet.open(102);
+    await jest.advanceTimersByTimeAsync(POLL * 2);
+    expect(events).toEqual([['door', { compartment: 102, state: 'opened', itemPresent: null, commanded: true }]]);
+  });
+});

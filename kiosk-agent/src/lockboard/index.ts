@@ -1,0 +1,4 @@
+// Lock boards as the kiosk agent sees them: one driver per bus, a cabinet of compartments on top.
+export * from './driver.js';
+export * from './kerong-driver.js';
+export * from './cabinet.js';
