@@ -1,0 +1,178 @@
+// `npm start`: a whole demo city on one machine with no configuration. Starts an embedded
+// PostgreSQL and a private Redis under .data/, the courier dispatch simulator, the hub, and for
+// each demo kiosk a KR-CU16 board simulator on a pseudo-terminal plus a kiosk agent; then prints
+// where to look and how to walk a parcel through. Everything simulated says so.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { freePort, startLocalPostgres, startLocalRedis, type LocalService } from '@xinbao/hub/infra/local-services';
+import { startCourierDispatchSimulator } from '../courier-dispatch/server.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const DATA = join(ROOT, '.data');
+const SECRET = 'demo-courier-dispatch-secret';
+const KIOSK_SITES = ['own-hall', 'own-huanancheng'];
+
+const children: ChildProcess[] = [];
+const services: LocalService[] = [];
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+function run(script: string, args: string[], env: NodeJS.ProcessEnv, isReady: (j: Record<string, unknown>) => boolean, name: string) {
+  const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const logFile = join(DATA, 'logs', `${name}.log`);
+  const lines: string[] = [];
+  const keep = (l: string) => {
+    lines.push(l);
+    writeFileSync(logFile, `${l}\n`, { flag: 'a' });
+  };
+  createInterface({ input: child.stderr! }).on('line', keep);
+  return new Promise<Record<string, unknown>>((ok, fail) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      keep(l);
+      try {
+        const j = JSON.parse(l) as Record<string, unknown>;
+        if (isReady(j)) ok(j);
+      } catch {
+        /* plain output */
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`${name} exited (${code}); see ${logFile}:\n${lines.slice(-20).join('\n')}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(DATA, 'logs'), { recursive: true });
+  say('xinbao demo city: starting. Data and logs live under .data/ (delete it to start afresh).');
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    say('  starting an embedded PostgreSQL (.data/pg) …');
+    const p = await startLocalPostgres({ dataDir: join(DATA, 'pg'), onLog: () => undefined });
+    services.push(p);
+    const c = new pg.Client(p.url);
+    await c.connect();
+    if ((await c.query(`SELECT 1 FROM pg_database WHERE datname = 'xinbao'`)).rowCount === 0) await c.query('CREATE DATABASE xinbao');
+    await c.end();
+    databaseUrl = p.url.replace(/\/postgres$/, '/xinbao');
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    say('  starting a private redis-server (.data/redis) …');
+    const r = await startLocalRedis({ dataDir: join(DATA, 'redis') });
+    services.push(r);
+    redisUrl = r.url;
+  }
+  const dispatch = await startCourierDispatchSimulator({ secret: SECRET });
+  const port = process.env.PORT ?? String(await freePortPreferring(8080));
+  const hubReady = await run(
+    'hub/dist/main.js',
+    [],
+    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET, SWEEP_INTERVAL_MS: '5000' },
+    (j) => j.msg === 'listening',
+    'hub',
+  );
+  const hubUrl = `http://127.0.0.1:${String(hubReady.port)}`;
+
+  const login = await (await fetch(`${hubUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops.admin', password: 'xinbao-demo' }) })).json() as { token: string };
+  const auth = { 'content-type': 'application/json', authorization: `Bearer ${login.token}` };
+  const sites = ((await (await fetch(`${hubUrl}/api/sites`, { headers: auth })).json()) as { sites: Array<{ id: string; code: string; name: string }> }).sites;
+
+  const kiosks: Array<{ site: string; name: string; localUrl: string; controlUrl: string; ptyPath: string }> = [];
+  for (const code of KIOSK_SITES) {
+    const site = sites.find((s) => s.code === code);
+    if (!site) continue;
+    const dir = join(DATA, 'kiosks', code);
+    mkdirSync(join(dir, 'pty'), { recursive: true });
+    const board = await run('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `board-${code}`);
+    // The kiosk's key pair is made once; the hub knows only the public half.
+    const idFile = join(dir, 'device.json');
+    if (!existsSync(idFile)) {
+      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+      writeFileSync(join(dir, 'device.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const reg = (await (await fetch(`${hubUrl}/api/admin/kiosks`, { method: 'POST', headers: auth, body: JSON.stringify({ siteId: site.id, label: `${code} kiosk`, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) }) })).json()) as { deviceId: string };
+      writeFileSync(idFile, JSON.stringify({ deviceId: reg.deviceId }));
+    }
+    const { deviceId } = JSON.parse(readFileSync(idFile, 'utf8')) as { deviceId: string };
+    writeFileSync(
+      join(dir, 'kiosk.json'),
+      JSON.stringify(
+        {
+          hubUrl,
+          deviceId,
+          privateKeyFile: 'device.key',
+          dataDir: 'journal',
+          localPort: 0,
+          buses: [{ id: 'bus0', family: 'kerong', path: board.ptyPath }],
+          compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+        },
+        null,
+        2,
+      ),
+    );
+    const agent = await run('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], {}, (j) => j.event === 'ready', `kiosk-${code}`);
+    kiosks.push({ site: site.id, name: site.name, localUrl: agent.localUrl as string, controlUrl: board.controlUrl as string, ptyPath: board.ptyPath as string });
+  }
+
+  const k = kiosks[0]!;
+  say(`
+xinbao demo city is up.
+
+  hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
+  courier dispatch   ${dispatch.url}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
+${kiosks.map((x) => `  kiosk              ${x.name}\n                     agent ${x.localUrl}/api/status · SIMULATED KR-CU16 board ${x.controlUrl}/frames on ${x.ptyPath}`).join('\n')}
+  logs               .data/logs/
+
+  Demo accounts (password xinbao-demo): zhang.san, li.si (applicants) · hall.staff (staff) · ems.courier · ops.admin
+
+Walk a parcel through (copy and paste):
+  T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
+  curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
+       -d '{"matterCode":"business-licence-change","dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
+  # type the 8-digit deposit code at the kiosk (N = the compartment it answered, lock = N-1):
+  curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>"}'
+  curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/item -H 'content-type: application/json' -d '{"present":true}'
+  curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/close
+  curl -s ${dispatch.url}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
+  curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
+
+Ctrl-C stops everything.`);
+}
+
+async function freePortPreferring(p: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((ok) => {
+    const s = createServer();
+    s.once('error', () => void freePort().then(ok));
+    s.listen(p, '127.0.0.1', () => s.close(() => ok(p)));
+  });
+}
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('\nxinbao demo: stopping …');
+  await Promise.all(
+    children.reverse().map(
+      (c) =>
+        new Promise<void>((ok) => {
+          if (c.exitCode !== null) return ok();
+          c.once('exit', () => ok());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  for (const s of services.reverse()) await s.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+
+main().catch(async (e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  await stop();
+  process.exit(1);
+});

@@ -1,0 +1,228 @@
+// The first whole journey on real parts, every part its own process: PostgreSQL, Redis, the hub,
+// a kiosk agent, and a KR-CU16 board simulator on a real pseudo-terminal (socat), with the courier
+// dispatch simulator beside them. A resident deposits with an 8-digit code, the hub orders the
+// courier, the courier collects with the pickup code, and the hall receives the parcel.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstBrokenLink } from '@xinbao/hub/domain/custody';
+import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
+import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+
+
+const SECRET = 'e2e-courier-dispatch-secret';
+const PASSWORD = 'xinbao-demo';
+
+interface Json {
+  [k: string]: any;
+}
+
+describe('own kiosk, inbound: deposit → courier pickup → received at hall', () => {
+  let db: TestDatabase;
+  let dispatch: CourierDispatchSimulator;
+  let board: RunningProgram;
+  let hub: RunningProgram;
+  let agent: RunningProgram;
+  let hubUrl = '';
+  let controlUrl = '';
+  let kioskUrl = '';
+  let siteId = '';
+  const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-'));
+
+  const api = async (method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Json }> => {
+    const res = await fetch(`${hubUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Json };
+  };
+  const login = async (username: string) => {
+    const r = await api('POST', '/api/auth/login', undefined, { username, password: PASSWORD });
+    expect(r.status).toBe(200);
+    return r.json.token as string;
+  };
+  const typeAtKiosk = async (code: string) => {
+    const res = await fetch(`${kioskUrl}/api/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    return (await res.json()) as Json;
+  };
+  const unlockFrames = async (): Promise<string[]> => {
+    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
+    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
+  };
+  const person = async (lock: number, action: 'item' | 'close', body?: unknown) => {
+    const res = await fetch(`${controlUrl}/boards/0/locks/${lock}/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+    expect(res.status).toBeLessThan(300);
+  };
+  const parcelState = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json as Json;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dispatch = await startCourierDispatchSimulator({ secret: SECRET });
+    mkdirSync(join(dir, 'pty'));
+    board = await startProgram('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {
+      isReady: (l) => l.event === 'ready',
+    });
+    controlUrl = board.ready.controlUrl as string;
+    hub = await startProgram('hub/dist/main.js', [], {
+      env: {
+        DATABASE_URL: db.url,
+        REDIS_URL: redisUrl(),
+        PORT: '0',
+        DATA_DIR: join(dir, 'hub'),
+        QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
+        COURIER_DISPATCH_URL: dispatch.url,
+        COURIER_DISPATCH_SECRET: SECRET,
+        SEED_DEMO: 'true',
+        SWEEP_INTERVAL_MS: '1000',
+        // This test makes several refused attempts on purpose; the lock-out has its own test.
+        CODE_MAX_FAILURES: '20',
+      },
+      isReady: (l) => l.msg === 'listening',
+    });
+    hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
+
+    const admin = await login('ops.admin');
+    const sites = (await api('GET', '/api/sites', admin)).json.sites as Json[];
+    siteId = sites.find((s) => s.code === 'own-hall')!.id as string;
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: 'hall kiosk 1', publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
+    expect(reg.status).toBe(201);
+    writeFileSync(join(dir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(
+      join(dir, 'kiosk.json'),
+      JSON.stringify({
+        hubUrl,
+        deviceId: reg.json.deviceId,
+        privateKeyFile: 'kiosk.key',
+        dataDir: 'kiosk-data',
+        localPort: 0,
+        pollIntervalMs: 100,
+        buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
+        compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+      }),
+    );
+    agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
+    kioskUrl = agent.ready.localUrl as string;
+    await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true || undefined, 'the kiosk to connect');
+  }, 90_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await hub?.stop();
+    await board?.stop();
+    await dispatch?.stop();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the documents from the resident to the hall, every step in custody', async () => {
+    const applicant = await login('zhang.san');
+    const created = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    expect(created.status).toBe(201);
+    const { code, qrToken } = created.json.deposit as { code: string; qrToken: string };
+    const compartment = created.json.compartment as number;
+    const tn = created.json.parcel.trackingNumber as string;
+    const lock = compartment - 1;
+    const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;
+    const unlockHex = `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${sum.toString(16).padStart(2, '0')}`;
+    expect(code).toMatch(/^\d{8}$/);
+    expect(qrToken).toMatch(/^XB1\./);
+    // The code itself is nowhere in the database, only its keyed hash.
+    const stored = await db.pool.query(`SELECT count(*)::int AS n FROM access_codes WHERE code_hash::text LIKE '%' || $1 || '%'`, [code]);
+    expect(stored.rows[0].n).toBe(0);
+
+    // A wrong code opens nothing.
+    const wrong = String((Number(code) + 1) % 100_000_000).padStart(8, '0');
+    expect(await typeAtKiosk(wrong)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await unlockFrames()).toEqual([]);
+
+    // The right code opens exactly its compartment, with exactly one KR-CU16 unlock frame.
+    expect(await typeAtKiosk(code)).toMatchObject({ status: 'opened', compartment, purpose: 'deposit' });
+    expect(await unlockFrames()).toEqual([unlockHex]);
+
+    // Used once, it opens nothing again.
+    expect(await typeAtKiosk(code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await unlockFrames()).toEqual([unlockHex]);
+
+    // The resident puts the envelope in and closes the door; the hub orders the courier.
+    await person(lock, 'item', { present: true });
+    await person(lock, 'close');
+    await eventually(async () => ((await parcelState(applicant, tn)).parcel.state === 'pickup_ordered' ? true : undefined), 'pickup_ordered');
+    const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
+    expect(order).toMatchObject({ kind: 'pickup', compartment, site: { code: 'own-hall' } });
+
+    // Hall staff cannot receive what the courier has not picked up yet.
+    const staff = await login('hall.staff');
+    const early = await api('POST', '/api/intake/receive', staff, { trackingNumber: tn });
+    expect(early.status).toBe(409);
+    expect(early.json.error.code).toBe('illegal_transition');
+    expect((await parcelState(applicant, tn)).parcel.state).toBe('pickup_ordered');
+
+    // The courier opens the compartment with the pickup code, takes the envelope, closes the door.
+    expect(await typeAtKiosk(order.code)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_pickup' });
+    expect(await unlockFrames()).toEqual([unlockHex, unlockHex]);
+    await person(lock, 'item', { present: false });
+    await person(lock, 'close');
+    await eventually(async () => ((await parcelState(applicant, tn)).parcel.state === 'picked_up' ? true : undefined), 'picked_up');
+
+    // At the hall the tracking number is scanned: into the processing queue.
+    const received = await api('POST', '/api/intake/receive', staff, { trackingNumber: tn });
+    expect(received.status).toBe(200);
+    expect(received.json.parcel.state).toBe('received_at_hall');
+    const again = await api('POST', '/api/intake/receive', staff, { trackingNumber: tn });
+    expect(again.status).toBe(409);
+
+    const { events } = await parcelState(applicant, tn);
+    expect((events as Json[]).map((e) => [e.kind, e.toState, e.actorKind])).toEqual([
+      ['created', 'awaiting_deposit', 'applicant'],
+      ['deposit_code_used', 'awaiting_deposit', 'applicant'],
+      ['deposited', 'deposited', 'applicant'],
+      ['pickup_ordered', 'pickup_ordered', 'system'],
+      ['courier_pickup_code_used', 'pickup_ordered', 'courier'],
+      ['picked_up', 'picked_up', 'courier'],
+      ['received_at_hall', 'received_at_hall', 'staff'],
+    ]);
+    for (const e of events as Json[]) expect(Number.isNaN(Date.parse(e.at as string))).toBe(false);
+    const chain = (events as Json[]).map((e) => ({ ...e, at: new Date(e.at as string) }));
+    expect(firstBrokenLink(chain as never)).toBe(-1);
+
+    // The compartment is free again; nothing else moved.
+    const compartmentRow = await db.pool.query(`SELECT k.state FROM compartments k JOIN sites s ON s.id = k.site_id WHERE s.code = 'own-hall' AND k.number = $1`, [compartment]);
+    expect(compartmentRow.rows[0].state).toBe('free');
+  });
+
+  it('opens nothing for an expired code, and opens with a signed QR code', async () => {
+    const applicant = await login('li.si');
+    const a = await api('POST', '/api/applications', applicant, { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+    const b = await api('POST', '/api/applications', applicant, { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.json.compartment).not.toBe(b.json.compartment);
+    const before = await unlockFrames();
+
+    // Time passes for a's code: it expired a minute ago.
+    await db.pool.query(`UPDATE access_codes SET expires_at = now() - interval '1 minute' WHERE parcel_id = $1`, [a.json.parcel.id]);
+    expect(await typeAtKiosk(a.json.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_expired' });
+    expect(await typeAtKiosk(a.json.deposit.qrToken as string)).toMatchObject({ status: 'refused', code: 'code_expired' });
+    expect(await unlockFrames()).toEqual(before);
+
+    // A forged QR token (payload of b, signature of a) is refused.
+    const [, bodyB] = (b.json.deposit.qrToken as string).split('.');
+    const [, , sigA] = (a.json.deposit.qrToken as string).split('.');
+    expect(await typeAtKiosk(`XB1.${bodyB}.${sigA}`)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+
+    // b's QR form opens b's compartment.
+    expect(await typeAtKiosk(b.json.deposit.qrToken as string)).toMatchObject({ status: 'opened', compartment: b.json.compartment });
+    const lock = (b.json.compartment as number) - 1;
+    expect((await unlockFrames()).slice(before.length)).toEqual([
+      `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${((0x02 + lock + 0x31 + 0x03) & 0xff).toString(16).padStart(2, '0')}`,
+    ]);
+  });
+});

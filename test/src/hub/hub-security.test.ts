@@ -1,0 +1,149 @@
+// The hub in-process on a real PostgreSQL and Redis: who may ask what, what bad input gets, how a
+// kiosk proves itself, and the attempt limit on codes.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { io, type Socket } from 'socket.io-client';
+import { pino } from 'pino';
+import { createHub, type Hub } from '@xinbao/hub/app';
+import { ConfigError, loadConfig } from '@xinbao/hub/config';
+import { seedDemo } from '@xinbao/hub/store/seed';
+import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
+import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+
+type Json = Record<string, any>;
+
+describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let hub: Hub;
+  let base = '';
+  let siteId = '';
+  let deviceId = '';
+  const keys = generateKeyPairSync('ed25519');
+  const sockets: Socket[] = [];
+
+  const api = async (method: string, path: string, token?: string, body?: unknown, raw?: string) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Json };
+  };
+  const login = async (username: string) => (await api('POST', '/api/auth/login', undefined, { username, password: 'xinbao-demo' })).json.token as string;
+
+  const connectKiosk = (auth: unknown) =>
+    new Promise<{ socket: Socket; error?: string }>((resolve) => {
+      const socket = io(`${base}/kiosk`, { transports: ['websocket'], auth: auth as object, reconnection: false });
+      sockets.push(socket);
+      socket.on('hello', () => resolve({ socket }));
+      socket.on('connect_error', (e: Error & { data?: { code?: string } }) => resolve({ socket, error: e.data?.code ?? e.message }));
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDemo(db.pool);
+    redis = new Redis(redisUrl());
+    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-hub-')), QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`, RUN_WORKERS: 'false', CODE_MAX_FAILURES: '3' });
+    hub = await createHub({ config, db: db.pool, redis, log: pino({ level: 'silent' }) });
+    base = `http://127.0.0.1:${await hub.listen()}`;
+    const admin = await login('ops.admin');
+    siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
+    deviceId = (await api('POST', '/api/admin/kiosks', admin, { siteId, label: 't', publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) })).json.deviceId as string;
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await hub.close();
+    redis.disconnect();
+    await db.drop();
+  });
+
+  it('answers health only when PostgreSQL and Redis answer', async () => {
+    const r = await api('GET', '/health');
+    expect(r).toEqual({ status: 200, json: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('checks who is asking on every route', async () => {
+    expect((await api('GET', '/api/sites')).status).toBe(401);
+    expect((await api('POST', '/api/auth/login', undefined, { username: 'zhang.san', password: 'nope' })).status).toBe(401);
+    const applicant = await login('zhang.san');
+    const courier = await login('ems.courier');
+    expect((await api('POST', '/api/intake/receive', applicant, { trackingNumber: 'XB000000000000' })).json.error.code).toBe('forbidden');
+    expect((await api('POST', '/api/admin/kiosks', applicant, {})).status).toBe(403);
+    expect((await api('POST', '/api/applications', courier, {})).status).toBe(403);
+    expect((await api('GET', '/api/sites', 'not-a-token')).status).toBe(401);
+  });
+
+  it('answers bad input with a 4xx and a reason, and writes nothing', async () => {
+    const applicant = await login('zhang.san');
+    const before = (await db.pool.query('SELECT (SELECT count(*) FROM applications) + (SELECT count(*) FROM parcels) AS n')).rows[0].n;
+    const badJson = await api('POST', '/api/applications', applicant, undefined, '{"matterCode":');
+    expect(badJson).toMatchObject({ status: 400, json: { error: { code: 'bad_json' } } });
+    const missing = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.message).toContain('dropOff');
+    const unknown = await api('POST', '/api/applications', applicant, { matterCode: 'nope', dropOff: { channel: 'own_kiosk', siteId } });
+    expect(unknown.status).toBe(404);
+    const noSite = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId: randomUUID() } });
+    expect(noSite.status).toBe(404);
+    const staff = await login('hall.staff');
+    expect((await api('POST', '/api/intake/receive', staff, { trackingNumber: 'XB123' })).json.error.code).toBe('bad_tracking_number');
+    const after = (await db.pool.query('SELECT (SELECT count(*) FROM applications) + (SELECT count(*) FROM parcels) AS n')).rows[0].n;
+    expect(after).toBe(before);
+  });
+
+  it('lets an applicant see only their own applications', async () => {
+    const mine = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+    expect(mine.status).toBe(201);
+    const other = await login('li.si');
+    expect((await api('GET', `/api/applications/${mine.json.application.id}`, other)).status).toBe(404);
+    expect((await api('GET', `/api/parcels/${mine.json.parcel.trackingNumber}`, other)).status).toBe(404);
+    expect((await api('GET', `/api/parcels/${mine.json.parcel.trackingNumber}`, await login('hall.staff'))).status).toBe(200);
+  });
+
+  it('refuses a kiosk with a wrong key, a stale clock or a replayed handshake', async () => {
+    const other = generateKeyPairSync('ed25519');
+    expect((await connectKiosk(signedHandshake(deviceId, other.privateKey, Date.now()))).error).toBe('bad_credentials');
+    expect((await connectKiosk(signedHandshake(randomUUID(), keys.privateKey, Date.now()))).error).toBe('bad_credentials');
+    expect((await connectKiosk(signedHandshake(deviceId, keys.privateKey, Date.now() - 10 * 60_000))).error).toBe('clock_skew');
+    expect((await connectKiosk({ deviceId })).error).toBe('bad_handshake');
+    const h = signedHandshake(deviceId, keys.privateKey, Date.now());
+    expect((await connectKiosk(h)).error).toBeUndefined();
+    expect((await connectKiosk(h)).error).toBe('replayed');
+    expect((await connectKiosk({ ...signedHandshake(deviceId, keys.privateKey, Date.now()), versions: [99] })).error).toBe('unsupported_version');
+  });
+
+  it('locks a kiosk out after too many wrong codes, and answers a retried request with the same grant', async () => {
+    const created = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    const { socket } = await connectKiosk(signedHandshake(deviceId, keys.privateKey, Date.now()));
+    const submit = (code: string, requestId: string = randomUUID()) => socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code }) as Promise<Json>;
+    const requestId = randomUUID();
+    const first = await submit(created.json.deposit.code as string, requestId);
+    expect(first).toMatchObject({ status: 'ok', data: { compartment: created.json.compartment, purpose: 'deposit' } });
+    // A lost ack makes the kiosk ask again with the same request id: same command, nothing new written.
+    expect(await submit(created.json.deposit.code as string, requestId)).toEqual(first);
+    const used = await db.pool.query('SELECT count(*)::int AS n FROM custody_events WHERE parcel_id = $1 AND kind = $2', [created.json.parcel.id, 'deposit_code_used']);
+    expect(used.rows[0].n).toBe(1);
+
+    for (let i = 0; i < 3; i++) expect((await submit('00000000')).error.code).toMatch(/code_invalid|code_used/);
+    const second = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    expect((await submit(second.json.deposit.code as string)).error.code).toBe('locked_out');
+    await redis.del(`code-failures:${deviceId}`);
+    expect((await submit(second.json.deposit.code as string)).status).toBe('ok');
+  });
+
+  it('stops with one clear message on bad configuration', () => {
+    expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url' });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/production/);
+  });
+});

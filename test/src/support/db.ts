@@ -1,0 +1,41 @@
+// Each test file gets its own database, cloned from the migrated template that the global setup
+// made, and dropped afterwards.
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+
+export interface TestDatabase {
+  url: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const server = process.env.DATABASE_URL;
+  const template = process.env.XINBAO_TEST_TEMPLATE_DB;
+  if (!server || !template) throw new Error('the jest global setup did not run (DATABASE_URL / XINBAO_TEST_TEMPLATE_DB unset)');
+  const name = `t_${randomUUID().replace(/-/g, '')}`;
+  const admin = new pg.Client(server);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.end();
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: u.toString(), max: 4 });
+  return {
+    url: u.toString(),
+    pool,
+    drop: async () => {
+      await pool.end();
+      const c = new pg.Client(server);
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export const redisUrl = (): string => {
+  const u = process.env.REDIS_URL;
+  if (!u) throw new Error('the jest global setup did not run (REDIS_URL unset)');
+  return u;
+};
