@@ -115,7 +115,7 @@ export class KioskAgent {
   }
 
   private record(body: EventBody): void {
-    const event = { ...body, eventId: uuidv7(), at: this.now().toISOString() } as KioskEvent;
+    const event = { ...body, eventId: uuidv7(), at: this.now().toISOString() };
     this.deps.journal.recordEvent(event);
     this.flush();
   }

@@ -88,7 +88,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
     if (!this.socket.connected) return fail('hub_unreachable', 'the locker cannot reach the hub right now');
     try {
-      return await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:submit', req);
+      // socket.io types the ack of a timed emit loosely; the contract says what comes back.
+      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:submit', req)) as Reply<CodeGrant>;
     } catch {
       return fail('hub_unreachable', 'the hub did not answer in time');
     }
@@ -97,7 +98,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   async sendEvent(event: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
     if (!this.socket.connected) return fail('hub_unreachable', 'not connected');
     try {
-      return await this.socket.timeout(this.ackTimeoutMs).emitWithAck('kiosk:event', event);
+      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('kiosk:event', event)) as Reply<{ eventId: string; duplicate: boolean }>;
     } catch {
       return fail('hub_unreachable', 'the hub did not acknowledge in time');
     }

@@ -29,9 +29,9 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv, isReady: (j
     lines.push(l);
     writeFileSync(logFile, `${l}\n`, { flag: 'a' });
   };
-  createInterface({ input: child.stderr! }).on('line', keep);
+  createInterface({ input: child.stderr }).on('line', keep);
   return new Promise<Record<string, unknown>>((ok, fail) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
+    createInterface({ input: child.stdout }).on('line', (l) => {
       keep(l);
       try {
         const j = JSON.parse(l) as Record<string, unknown>;

@@ -61,7 +61,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     });
     expect(res.status).toBeLessThan(300);
   };
-  const parcelState = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json as Json;
+  const parcelState = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json;
 
   beforeAll(async () => {
     db = await createTestDatabase();

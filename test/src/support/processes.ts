@@ -28,10 +28,10 @@ export async function startProgram(
     output.push(l);
     if (output.length > 400) output.shift();
   };
-  createInterface({ input: child.stderr! }).on('line', keep);
+  createInterface({ input: child.stderr }).on('line', keep);
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} not ready in time:\n${output.join('\n')}`)), opts.timeoutMs ?? 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       keep(line);
       try {
         const j = JSON.parse(line) as Record<string, unknown>;
