@@ -68,6 +68,18 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     expect(r).toEqual({ status: 200, json: { postgres: 'ok', redis: 'ok' } });
   });
 
+  it('answers 503 from health when Redis does not answer', async () => {
+    const lost = new Redis(redisUrl(), { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-hub-')), RUN_WORKERS: 'false' });
+    const second = await createHub({ config, db: db.pool, redis: lost, log: pino({ level: 'silent' }) });
+    const port = await second.listen();
+    lost.disconnect();
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ postgres: 'ok', redis: 'down' });
+    await second.close();
+  });
+
   it('checks who is asking on every route', async () => {
     expect((await api('GET', '/api/sites')).status).toBe(401);
     expect((await api('POST', '/api/auth/login', undefined, { username: 'zhang.san', password: 'nope' })).status).toBe(401);

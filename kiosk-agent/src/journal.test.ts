@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { KioskEvent } from '@xinbao/protocol';
+import { KioskJournal } from './journal.js';
+
+const event = (compartment: number): KioskEvent => ({
+  eventId: randomUUID(),
+  at: new Date().toISOString(),
+  type: 'door_closed',
+  compartment,
+  itemPresent: true,
+});
+
+describe('kiosk journal', () => {
+  it('keeps unacknowledged events across a restart, in order, and forgets acknowledged ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const j = new KioskJournal(dir);
+    const [a, b, c] = [event(1), event(2), event(3)];
+    j.recordEvent(a);
+    j.recordEvent(b);
+    j.recordEvent(c);
+    j.ack(b.eventId);
+    j.close();
+    const again = new KioskJournal(dir);
+    expect(again.unacked()).toEqual([a, c]);
+    again.close();
+  });
+
+  it('survives a torn last line from a power cut', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const j = new KioskJournal(dir);
+    const a = event(4);
+    j.recordEvent(a);
+    j.close();
+    appendFileSync(join(dir, 'journal.jsonl'), '{"t":"event","event":{"eventId":"');
+    const again = new KioskJournal(dir);
+    expect(again.unacked()).toEqual([a]);
+    again.close();
+  });
+
+  it('marks a command begun but not finished before a crash as interrupted, so it is never run again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const j = new KioskJournal(dir);
+    const done = randomUUID();
+    const cut = randomUUID();
+    j.beginCommand(done, 3, new Date());
+    j.finishCommand(done, 'opened');
+    j.beginCommand(cut, 5, new Date());
+    j.close();
+    const again = new KioskJournal(dir);
+    expect(again.command(done)?.outcome).toBe('opened');
+    expect(again.command(cut)).toMatchObject({ compartment: 5, outcome: 'interrupted' });
+    expect(again.command(randomUUID())).toBeUndefined();
+    again.close();
+  });
+});
