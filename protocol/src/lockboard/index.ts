@@ -1,4 +1,6 @@
-// Lock-board wire formats (LOCKBOARD.md). One module per board family; the 8A family will sit
-// beside kerong.ts with the same shape (frame, reader, parser).
+// Lock-board wire formats (LOCKBOARD.md). One module per board family, each with the same shape
+// (frame, reader, parser).
 export * from './kerong.js';
 export * from './kerong-parser.js';
+export * from './eight-a.js';
+export * from './eight-a-parser.js';
