@@ -11,14 +11,10 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { hubApi, signIn, type Json } from '../support/http.js';
 
 
 const SECRET = 'e2e-courier-dispatch-secret';
-const PASSWORD = 'xinbao-demo';
-
-interface Json {
-  [k: string]: any;
-}
 
 describe('own kiosk, inbound: deposit → courier pickup → received at hall', () => {
   let db: TestDatabase;
@@ -32,19 +28,8 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   let siteId = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-'));
 
-  const api = async (method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Json }> => {
-    const res = await fetch(`${hubUrl}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Json };
-  };
-  const login = async (username: string) => {
-    const r = await api('POST', '/api/auth/login', undefined, { username, password: PASSWORD });
-    expect(r.status).toBe(200);
-    return r.json.token as string;
-  };
+  const api = hubApi(() => hubUrl);
+  const login = (username: string) => signIn(api, username);
   const typeAtKiosk = async (code: string) => {
     const res = await fetch(`${kioskUrl}/api/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
     return (await res.json()) as Json;

@@ -13,8 +13,8 @@ import { ConfigError, loadConfig } from '@xinbao/hub/config';
 import { seedDemo } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { hubApi, signIn, type Json } from '../support/http.js';
 
-type Json = Record<string, any>;
 
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   let db: TestDatabase;
@@ -26,15 +26,8 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   const keys = generateKeyPairSync('ed25519');
   const sockets: Socket[] = [];
 
-  const api = async (method: string, path: string, token?: string, body?: unknown, raw?: string) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Json };
-  };
-  const login = async (username: string) => (await api('POST', '/api/auth/login', undefined, { username, password: 'xinbao-demo' })).json.token as string;
+  const api = hubApi(() => base);
+  const login = (username: string) => signIn(api, username);
 
   const connectKiosk = (auth: unknown) =>
     new Promise<{ socket: Socket; error?: string }>((resolve) => {

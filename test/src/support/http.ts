@@ -1,0 +1,26 @@
+// A small JSON client for the hub's API in tests: method, path, optional bearer token and body.
+export type Json = Record<string, any>;
+
+export interface HubApi {
+  (method: string, path: string, token?: string, body?: unknown, rawBody?: string): Promise<{ status: number; json: Json }>;
+}
+
+export function hubApi(baseUrl: () => string): HubApi {
+  return async (method, path, token, body, rawBody) => {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(rawBody !== undefined ? { body: rawBody } : body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Json };
+  };
+}
+
+export const DEMO_PASSWORD = 'xinbao-demo';
+
+/** Signs in a seeded demo user and returns the bearer token. */
+export async function signIn(api: HubApi, username: string): Promise<string> {
+  const r = await api('POST', '/api/auth/login', undefined, { username, password: DEMO_PASSWORD });
+  if (r.status !== 200) throw new Error(`could not sign in ${username}: ${JSON.stringify(r.json)}`);
+  return r.json.token as string;
+}
