@@ -9,10 +9,15 @@ export interface LockState {
 }
 
 export interface LockBoardDriver {
-  readonly family: 'kerong'; // widened when the 8A driver lands
+  readonly family: 'kerong' | '8a';
   /** Sends the unlock frame for one lock exactly once; never re-sends. Resolves with the lock's state from the board's reply, or rejects with LockBoardError('timeout') if no valid reply came. */
   unlock(board: number, lock: number): Promise<LockState>;
-  /** Index = lock channel. */
+  /**
+   * Index = the lock number as on the wire, the same `lock` that unlock() takes, so a caller
+   * always reads `states[lock]`. Kerong channels 0–15 fill indexes 0–15; 8A locks 1–32 fill
+   * indexes 1–32 and index 0 is an empty slot (a hole: `0 in states` is false, and `forEach`,
+   * `map`, `filter` and `every` skip it; `for…of` does not).
+   */
   readStatus(board: number): Promise<LockState[]>;
   close(): Promise<void>;
 }
