@@ -1,16 +1,31 @@
 // The simulator's HTTP control API on 127.0.0.1: what the board received (for tests asserting
 // the exact bytes) and the hands of "the person at the locker" (put an item in, close the door,
-// force it). Errors answer `{ error: { code, message } }` with a 4xx status.
+// force it). Errors answer `{ error: { code, message } }` with a 4xx status. Works for every
+// board family: board and lock numbers are checked against the model (Kerong 0–15, 8A 1–64 /
+// 1–32). The item endpoint answers 409 `no_item_sensor` for a family without an item sensor
+// (8A): recording an item the agent can never see would make tests claim what no board reports.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { KerongBusModel } from './kerong-model.js';
+
+/** What the control API needs from a bus model, whatever the board family. */
+export interface ControlledModel {
+  hasLock(board: number, lock: number): boolean;
+  /** A JSON-able copy of one lock's state. */
+  lock(board: number, lock: number): object;
+  closeDoor(board: number, lock: number): void;
+  forceOpen(board: number, lock: number): void;
+  withJammed(board: number, lock: number, jammed: boolean): unknown;
+  /** false: the boards have no item sensor (8A); absent means they have one. */
+  readonly itemSensors?: boolean;
+  setItem?(board: number, lock: number, present: boolean): void;
+}
 
 /** What the control API needs from a running simulator. */
 export interface ControlledBus {
-  readonly model: KerongBusModel;
+  readonly model: ControlledModel;
   readonly frames: ReadonlyArray<{ hex: string; at: string }>;
   readonly bad: number;
   clearFrames(): void;
@@ -27,8 +42,8 @@ class ControlError extends Error {
 }
 
 const LockParams = z.object({
-  board: z.coerce.number().int().min(0).max(15),
-  lock: z.coerce.number().int().min(0).max(15),
+  board: z.coerce.number().int().min(0).max(255),
+  lock: z.coerce.number().int().min(0).max(255),
 });
 const ItemBody = z.object({ present: z.boolean() }).strict();
 const JamBody = z.object({ jammed: z.boolean() }).strict();
@@ -64,6 +79,9 @@ export function createControlApp(bus: ControlledBus, log?: Logger): express.Expr
   app.post('/boards/:board/locks/:lock/item', (req, res) => {
     const { board, lock } = lockOf(req);
     const { present } = parse(ItemBody, req.body, 'body');
+    if (bus.model.itemSensors === false || bus.model.setItem === undefined) {
+      throw new ControlError(409, 'no_item_sensor', 'these boards have no item sensor: an item cannot be seen, so it cannot be set');
+    }
     bus.model.setItem(board, lock, present);
     res.json(lockView(board, lock));
   });

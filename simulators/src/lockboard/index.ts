@@ -1,5 +1,7 @@
 // Lock-board simulators, for tests and the demo launcher (the program is main.ts).
 export * from './kerong-model.js';
 export * from './kerong-sim.js';
+export * from './eight-a-model.js';
+export * from './eight-a-sim.js';
 export * from './control.js';
 export * from './pty.js';

@@ -1,10 +1,13 @@
 // The lock-board simulator program. Starts a pty pair, a simulated bus of boards on its board
 // end and the HTTP control API, prints one JSON "ready" line on stdout (the only stdout output;
 // logs go to stderr) and runs until SIGTERM/SIGINT.
-//   node simulators/dist/lockboard/main.js --family kerong --boards 0[,1...] [--dir D]
-//        [--control-port 0] [--reply-delay-ms N]
+//   node simulators/dist/lockboard/main.js --family kerong|8a --boards N[,M...] [--dir D]
+//        [--control-port 0] [--reply-delay-ms N] [--wiring open_is_set|open_is_clear]
+// Kerong boards are 0–14 (default 0, 19200 baud); 8A boards are 1–64 (default 1, 9600 baud) and
+// --wiring (8A only) says what a set status bit means.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { startEightASimulator } from './eight-a-sim.js';
 import { startKerongSimulator } from './kerong-sim.js';
 
 const log = pino({ name: 'lockboard-sim', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -24,7 +27,8 @@ function intArg(name: string, value: string | undefined, fallback: number): numb
 const { values } = parseArgs({
   options: {
     family: { type: 'string', default: 'kerong' },
-    boards: { type: 'string', default: '0' },
+    boards: { type: 'string' },
+    wiring: { type: 'string' },
     dir: { type: 'string' },
     'control-port': { type: 'string' },
     'reply-delay-ms': { type: 'string' },
@@ -32,17 +36,29 @@ const { values } = parseArgs({
   strict: true,
 });
 
-if (values.family !== 'kerong') fail(`--family ${values.family} is not supported yet (kerong only)`);
-const boards = values.boards.split(',').map((b) => b.trim());
-if (boards.some((b) => !/^\d+$/.test(b) || Number(b) > 14)) fail(`--boards must be a comma list of board numbers 0–14, got "${values.boards}"`);
+const family = values.family;
+if (family !== 'kerong' && family !== '8a') fail(`--family must be kerong or 8a, got "${family}"`);
+const [minBoard, maxBoard] = family === 'kerong' ? [0, 14] : [1, 64];
+const boardsArg = values.boards ?? String(minBoard);
+const boards = boardsArg.split(',').map((b) => b.trim());
+if (boards.some((b) => !/^\d+$/.test(b) || Number(b) < minBoard || Number(b) > maxBoard)) {
+  fail(`--boards must be a comma list of ${family} board numbers ${minBoard}–${maxBoard}, got "${boardsArg}"`);
+}
+const wiring = values.wiring;
+if (wiring !== undefined && (family !== '8a' || (wiring !== 'open_is_set' && wiring !== 'open_is_clear'))) {
+  fail(`--wiring is open_is_set or open_is_clear, for --family 8a only`);
+}
 
-const sim = await startKerongSimulator({
+const common = {
   boards: boards.map(Number),
   ...(values.dir !== undefined && { dir: values.dir }),
   controlPort: intArg('control-port', values['control-port'], 0),
   replyDelayMs: intArg('reply-delay-ms', values['reply-delay-ms'], 5),
   logger: log,
-}).catch((err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`));
+};
+const sim = await (family === 'kerong' ? startKerongSimulator(common) : startEightASimulator({ ...common, ...(wiring !== undefined && { wiring }) })).catch(
+  (err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`),
+);
 
 process.stdout.write(`${JSON.stringify({ event: 'ready', family: sim.family, ptyPath: sim.ptyPath, controlUrl: sim.controlUrl })}\n`);
 
