@@ -4,15 +4,39 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
-const Bus = z.object({
+const busCommon = {
   id: z.string().min(1),
-  family: z.literal('kerong'),
   path: z.string().min(1),
-  baudRate: z.number().int().positive().default(19200),
-  itemSensors: z.boolean().default(true),
   replyTimeoutMs: z.number().int().positive().optional(),
   quietGapMs: z.number().int().min(0).optional(),
+};
+
+/** A bus of KR-CU16 boards (LOCKBOARD.md section A). */
+const KerongBus = z.object({
+  ...busCommon,
+  family: z.literal('kerong'),
+  baudRate: z.number().int().positive().default(19200),
+  itemSensors: z.boolean().default(true),
 });
+
+/** A bus of 8A boards (LOCKBOARD.md section B): no item sensor, door switch wiring per cabinet. */
+const EightABus = z.object({
+  ...busCommon,
+  family: z.literal('8a'),
+  baudRate: z.number().int().positive().default(9600),
+  openPolarity: z.enum(['open_is_set', 'open_is_clear']).default('open_is_set'),
+  /** Accepted only as false: these boards cannot see an item, so the agent never claims one. */
+  itemSensors: z.literal(false, { error: '8a boards have no item sensor: leave itemSensors out' }).optional(),
+});
+
+const Bus = z.discriminatedUnion('family', [KerongBus, EightABus]);
+export type BusConfig = z.infer<typeof Bus>;
+
+/** Board and lock numbers as on each family's wire (Kerong counts locks from 0, 8A from 1). */
+const WIRE_RANGES = {
+  kerong: { board: [0, 15], lock: [0, 15] },
+  '8a': { board: [1, 64], lock: [1, 32] },
+} as const satisfies Record<BusConfig['family'], { board: readonly [number, number]; lock: readonly [number, number] }>;
 
 export const KioskConfig = z
   .object({
@@ -32,18 +56,33 @@ export const KioskConfig = z
         z.object({
           compartment: z.number().int().positive(),
           bus: z.string(),
-          board: z.number().int().min(0).max(15),
-          lock: z.number().int().min(0).max(15),
+          // Checked per bus family below.
+          board: z.number().int().min(0).max(64),
+          lock: z.number().int().min(0).max(32),
         }),
       )
       .min(1),
   })
   .superRefine((c, ctx) => {
-    const buses = new Set(c.buses.map((b) => b.id));
+    const ids = new Set<string>();
+    c.buses.forEach((b, i) => {
+      if (ids.has(b.id)) ctx.addIssue({ code: 'custom', path: ['buses', i, 'id'], message: `bus id "${b.id}" is used twice` });
+      ids.add(b.id);
+    });
+    const buses = new Map(c.buses.map((b) => [b.id, b]));
     const seen = new Set<number>();
     const wired = new Set<string>();
     c.compartments.forEach((m, i) => {
-      if (!buses.has(m.bus)) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'bus'], message: `no bus "${m.bus}" in buses` });
+      const bus = buses.get(m.bus);
+      if (!bus) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'bus'], message: `no bus "${m.bus}" in buses` });
+      else {
+        for (const field of ['board', 'lock'] as const) {
+          const [min, max] = WIRE_RANGES[bus.family][field];
+          if (m[field] < min || m[field] > max) {
+            ctx.addIssue({ code: 'custom', path: ['compartments', i, field], message: `${field} ${m[field]} is outside ${min}–${max}, the ${field} numbers of ${bus.family} bus "${bus.id}"` });
+          }
+        }
+      }
       if (seen.has(m.compartment)) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'compartment'], message: `compartment ${m.compartment} is mapped twice` });
       const key = `${m.bus}/${m.board}/${m.lock}`;
       if (wired.has(key)) ctx.addIssue({ code: 'custom', path: ['compartments', i], message: `lock ${key} opens two compartments` });

@@ -10,7 +10,7 @@ import { KioskConfigError, loadKioskConfig } from './config.js';
 import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
-import { Cabinet, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
+import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
 
 async function openPort(path: string, baudRate: number): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
@@ -38,14 +38,15 @@ async function main(): Promise<void> {
   const buses = new Map<string, LockBoardDriver>();
   for (const b of config.buses) {
     const port = await openPort(b.path, b.baudRate);
+    const timing = {
+      ...(b.replyTimeoutMs ? { replyTimeoutMs: b.replyTimeoutMs } : {}),
+      ...(b.quietGapMs !== undefined ? { quietGapMs: b.quietGapMs } : {}),
+    };
     buses.set(
       b.id,
-      new KerongDriver({
-        port,
-        itemSensors: b.itemSensors,
-        ...(b.replyTimeoutMs ? { replyTimeoutMs: b.replyTimeoutMs } : {}),
-        ...(b.quietGapMs !== undefined ? { quietGapMs: b.quietGapMs } : {}),
-      }),
+      b.family === 'kerong'
+        ? new KerongDriver({ port, itemSensors: b.itemSensors, ...timing })
+        : new EightADriver({ port, openPolarity: b.openPolarity, ...timing }),
     );
   }
   const cabinet = new Cabinet({
