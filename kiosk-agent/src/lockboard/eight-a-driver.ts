@@ -12,7 +12,8 @@ import {
   type EightAFrame,
   type EightAReaderStats,
 } from '@xinbao/protocol';
-import { LockBoardError, type LockBoardDriver, type LockBoardPort, type LockState } from './driver.js';
+import type { LockBoardDriver, LockBoardPort, LockState } from './driver.js';
+import { SerialBus } from './serial-bus.js';
 
 type LockStatusFrame = Extract<EightAFrame, { kind: 'lock-status' }>;
 type AllStatusFrame = Extract<EightAFrame, { kind: 'all-status' }>;
@@ -45,12 +46,6 @@ export interface EightADriverStats extends EightAReaderStats {
 /** Which reply an exchange waits for; `lock` only for the one-lock reply to an open. */
 type Awaited = { kind: 'lock-status'; board: number; lock: number } | { kind: 'all-status'; board: number };
 
-interface Waiter {
-  awaited: Awaited;
-  resolve: (frame: ReplyFrame) => void;
-  reject: (err: LockBoardError) => void;
-}
-
 const checkRange = (what: string, n: number, min: number, max: number): void => {
   if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${what} must be ${min}–${max}, got ${n}`);
 };
@@ -60,36 +55,25 @@ const matches = (a: Awaited, f: EightAFrame): f is ReplyFrame =>
 
 export class EightADriver implements LockBoardDriver {
   readonly family = '8a' as const;
-  private readonly port: LockBoardPort;
-  private readonly replyTimeoutMs: number;
-  private readonly quietGapMs: number;
   private readonly openPolarity: EightAOpenPolarity;
-  private readonly maxQueued: number;
-  private readonly now: () => number;
   // Narrowed to the awaited reply kind at the start of every exchange.
   private readonly reader = new EightAFrameReader({ expect: ['lock-status'] });
-  private unmatched = 0;
-  private timeouts = 0;
-  private tail: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
-  private waiter: Waiter | null = null;
-  private lastExchangeEnd = Number.NEGATIVE_INFINITY;
-  private closed = false;
+  private readonly bus: SerialBus<EightAFrame>;
 
   constructor(options: EightADriverOptions) {
-    this.port = options.port;
-    this.replyTimeoutMs = options.replyTimeoutMs ?? 2000;
-    this.quietGapMs = options.quietGapMs ?? 20;
     this.openPolarity = options.openPolarity ?? 'open_is_set';
-    this.maxQueued = options.maxQueued ?? 64;
-    this.now = options.now ?? Date.now;
-    this.port.on('data', this.onData);
-    this.port.on('error', this.onPortGone);
-    this.port.on('close', this.onPortGone);
+    this.bus = new SerialBus({
+      port: options.port,
+      reader: this.reader,
+      replyTimeoutMs: options.replyTimeoutMs ?? 2000,
+      quietGapMs: options.quietGapMs ?? 20,
+      maxQueued: options.maxQueued ?? 64,
+      now: options.now ?? Date.now,
+    });
   }
 
   get stats(): Readonly<EightADriverStats> {
-    return { ...this.reader.stats, unmatched: this.unmatched, timeouts: this.timeouts };
+    return { ...this.reader.stats, unmatched: this.bus.unmatched, timeouts: this.bus.timeouts };
   }
 
   /** `lock` is the wire lock number 1–32. */
@@ -110,20 +94,8 @@ export class EightADriver implements LockBoardDriver {
     return states;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.port.off('data', this.onData);
-    this.failWaiter(new LockBoardError('port_closed', 'driver closed'));
-    const { port } = this;
-    if (typeof port.close === 'function') {
-      if (port.isOpen === false) return;
-      await new Promise<void>((resolve) => port.close?.(() => resolve()));
-    } else {
-      port.destroy();
-    }
-    port.off('error', this.onPortGone);
-    port.off('close', this.onPortGone);
+  close(): Promise<void> {
+    return this.bus.close();
   }
 
   /** This family has no item sensor: item state is never claimed. */
@@ -132,65 +104,12 @@ export class EightADriver implements LockBoardDriver {
     return { latchClosed: !open, itemPresent: null };
   }
 
-  /** Queues one exchange behind the one in flight (bus mutex); never retries. */
   private request(frame: Buffer, awaited: Awaited): Promise<ReplyFrame> {
-    if (this.closed) return Promise.reject(new LockBoardError('port_closed', 'driver closed'));
-    if (this.waiting >= this.maxQueued) return Promise.reject(new LockBoardError('busy', `${this.waiting} requests already waiting on this bus`));
-    this.waiting++;
-    const run = this.tail.then(() => {
-      this.waiting--;
-      return this.exchange(frame, awaited);
+    return this.bus.request(frame, {
+      // Also drops bytes left over from an earlier exchange.
+      prepare: () => this.reader.expect([awaited.kind]),
+      matches: (f): f is ReplyFrame => matches(awaited, f),
+      from: `board ${awaited.board}`,
     });
-    this.tail = run.catch(() => undefined);
-    return run;
   }
-
-  private async exchange(frame: Buffer, awaited: Awaited): Promise<ReplyFrame> {
-    if (this.closed) throw new LockBoardError('port_closed', 'driver closed');
-    const gap = this.lastExchangeEnd + this.quietGapMs - this.now();
-    if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-    if (this.closed) throw new LockBoardError('port_closed', 'driver closed');
-    // Also drops bytes left over from an earlier exchange: they can never be part of this reply.
-    this.reader.expect([awaited.kind]);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await new Promise<ReplyFrame>((resolve, reject) => {
-        this.waiter = { awaited, resolve, reject };
-        this.port.write(frame, (err?: Error | null) => {
-          if (err) return this.failWaiter(new LockBoardError('port_closed', `write failed: ${err.message}`));
-          if (this.waiter?.resolve !== resolve) return;
-          timer = setTimeout(() => {
-            this.timeouts++;
-            this.failWaiter(new LockBoardError('timeout', `no reply from board ${awaited.board} within ${this.replyTimeoutMs} ms`));
-          }, this.replyTimeoutMs);
-        });
-      });
-    } finally {
-      clearTimeout(timer);
-      this.waiter = null;
-      this.lastExchangeEnd = this.now();
-    }
-  }
-
-  private failWaiter(err: LockBoardError): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.reject(err);
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    for (const frame of this.reader.push(chunk)) {
-      const w = this.waiter;
-      if (w && matches(w.awaited, frame)) {
-        this.waiter = null;
-        w.resolve(frame);
-      } else {
-        this.unmatched++;
-      }
-    }
-  };
-
-  private readonly onPortGone = (err?: Error): void => {
-    this.failWaiter(new LockBoardError('port_closed', err instanceof Error ? `port error: ${err.message}` : 'port closed'));
-  };
 }
