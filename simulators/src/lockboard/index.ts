@@ -1,5 +1,6 @@
 // Lock-board simulators, for tests and the demo launcher (the program is main.ts).
 export * from './kerong-model.js';
+export * from './board-sim.js';
 export * from './kerong-sim.js';
 export * from './eight-a-model.js';
 export * from './eight-a-sim.js';
