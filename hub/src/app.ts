@@ -57,8 +57,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     next();
   });
   app.get('/health', (_req, res) => {
-    const timeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
+    const timers: NodeJS.Timeout[] = [];
+    const timeout = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, rej) => timers.push(setTimeout(() => rej(new Error('timeout')), 2_000)))]);
     Promise.allSettled([timeout(db.query('SELECT 1')), timeout(redis.ping())]).then(([pg, rd]) => {
+      timers.forEach(clearTimeout);
       const body = { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' };
       res.status(body.postgres === 'ok' && body.redis === 'ok' ? 200 : 503).json(body);
     }, () => res.status(503).end());

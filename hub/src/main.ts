@@ -1,25 +1,13 @@
 // The hub process. With no DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL and a private
 // Redis under DATA_DIR; then it migrates, seeds the demo (outside production) and serves.
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startLocalPostgres, startLocalRedis, type LocalService } from './infra/local-services.js';
+import { ensureDatabase, startLocalPostgres, startLocalRedis, type LocalService } from './infra/local-services.js';
 import { createPool } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { seedDemo } from './store/seed.js';
 import { createHub } from './app.js';
-
-async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const c = new pg.Client(serverUrl);
-  await c.connect();
-  const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (exists.rowCount === 0) await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 async function main(): Promise<void> {
   let config;

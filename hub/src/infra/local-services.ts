@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
+import pg from 'pg';
 
 export interface LocalService {
   url: string;
@@ -109,4 +110,20 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Creates the named database on a server if it is not there yet; returns its URL. */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name ${name}`);
+  const c = new pg.Client(serverUrl);
+  await c.connect();
+  try {
+    const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
 }

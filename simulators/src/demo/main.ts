@@ -7,8 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
-import { freePort, startLocalPostgres, startLocalRedis, type LocalService } from '@xinbao/hub/infra/local-services';
+import { ensureDatabase, freePort, startLocalPostgres, startLocalRedis, type LocalService } from '@xinbao/hub/infra/local-services';
 import { startCourierDispatchSimulator } from '../courier-dispatch/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -52,11 +51,7 @@ async function main(): Promise<void> {
     say('  starting an embedded PostgreSQL (.data/pg) …');
     const p = await startLocalPostgres({ dataDir: join(DATA, 'pg'), onLog: () => undefined });
     services.push(p);
-    const c = new pg.Client(p.url);
-    await c.connect();
-    if ((await c.query(`SELECT 1 FROM pg_database WHERE datname = 'xinbao'`)).rowCount === 0) await c.query('CREATE DATABASE xinbao');
-    await c.end();
-    databaseUrl = p.url.replace(/\/postgres$/, '/xinbao');
+    databaseUrl = await ensureDatabase(p.url, 'xinbao');
   }
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
