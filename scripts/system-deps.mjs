@@ -2,12 +2,16 @@
 // Makes sure the Debian programs the demo and the tests run are on this machine, installing them
 // with apt-get when they are missing and we may (root). Says what it does; changes nothing when all
 // is present. redis-server: the private Redis; socat: the pseudo-terminal pairs that stand in for
-// RS485 serial lines between the kiosk agent and the lock-board simulators.
+// RS485 serial lines between the kiosk agent and the lock-board simulators; chromium: the real browser
+// the kiosk touch-screen page is tested in (driven by playwright-core, never a downloaded browser).
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed = [
   { bin: 'redis-server', pkg: 'redis-server', why: 'private Redis for BullMQ and rate limits' },
   { bin: 'socat', pkg: 'socat', why: 'pseudo-terminal serial lines for the lock-board simulators' },
+  ...(process.argv.includes('--browser')
+    ? [{ bin: 'chromium', pkg: 'chromium', why: 'a real browser for the kiosk touch-screen tests' }]
+    : []),
 ];
 
 const have = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

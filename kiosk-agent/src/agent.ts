@@ -10,8 +10,7 @@ import type { HubLink } from './hub-link.js';
 import type { CommandOutcome, KioskJournal } from './journal.js';
 
 export type CodeResult =
-  | { status: 'opened'; compartment: number; purpose: CodePurpose }
-  | { status: 'jammed' | 'failed'; compartment: number; purpose: CodePurpose }
+  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string }
   | { status: 'refused'; code: string; message: string };
 
 type EventBody = KioskEvent extends infer E ? (E extends KioskEvent ? Omit<E, 'eventId' | 'at'> : never) : never;
@@ -71,10 +70,10 @@ export class KioskAgent {
     }
     const reply = await this.deps.link.submitCode({ requestId: randomUUID(), via, code });
     if (reply.status === 'error') return { status: 'refused', code: reply.error.code, message: reply.error.message };
-    const { commandId, compartment, purpose } = reply.data;
+    const { commandId, compartment, purpose, trackingNumber } = reply.data;
     const outcome = await this.executeOpen(commandId, compartment);
-    if (outcome === 'opened') return { status: 'opened', compartment, purpose };
-    return { status: outcome === 'jammed' ? 'jammed' : 'failed', compartment, purpose };
+    const status = outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed';
+    return { status, compartment, purpose, trackingNumber };
   }
 
   /** Opens a compartment for a command at most once, whoever asks and however often. */

@@ -52,6 +52,8 @@ export const CodeGrant = z.object({
   commandId: z.string().uuid(),
   compartment: z.number().int().positive(),
   purpose: CodePurpose,
+  /** the parcel's tracking number, printed on the deposit receipt */
+  trackingNumber: z.string().min(1),
 });
 export type CodeGrant = z.infer<typeof CodeGrant>;
 

@@ -100,12 +100,14 @@ interface CodeRow {
   revokedAt: Date | null;
   commandId: string | null;
   usedByDevice: string | null;
+  trackingNumber: string;
 }
 
 const CODE_SELECT = `SELECT c.id, c.purpose, c.site_id AS "siteId", c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId",
   k.number AS compartment, c.valid_from AS "validFrom", c.expires_at AS "expiresAt", c.used_at AS "usedAt",
-  c.revoked_at AS "revokedAt", c.command_id AS "commandId", c.used_by_device AS "usedByDevice"
-  FROM access_codes c JOIN compartments k ON k.id = c.compartment_id`;
+  c.revoked_at AS "revokedAt", c.command_id AS "commandId", c.used_by_device AS "usedByDevice",
+  p.tracking_number AS "trackingNumber"
+  FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id`;
 
 async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Promise<CodeRow | null> {
   if (req.via === 'keypad') {
@@ -136,7 +138,7 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   if (prior) {
     if (prior.usedByDevice !== req.deviceId || !prior.commandId) throw new CodeRefused('code_used', 'this code has already been used');
     return {
-      grant: { commandId: prior.commandId, compartment: prior.compartment, purpose: prior.purpose },
+      grant: { commandId: prior.commandId, compartment: prior.compartment, purpose: prior.purpose, trackingNumber: prior.trackingNumber },
       codeId: prior.id,
       parcelId: prior.parcelId,
       compartmentId: prior.compartmentId,
@@ -163,7 +165,7 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
     [row.id, req.now, req.deviceId, commandId, req.requestId],
   );
   return {
-    grant: { commandId, compartment: row.compartment, purpose: row.purpose },
+    grant: { commandId, compartment: row.compartment, purpose: row.purpose, trackingNumber: row.trackingNumber },
     codeId: row.id,
     parcelId: row.parcelId,
     compartmentId: row.compartmentId,
