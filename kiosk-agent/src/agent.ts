@@ -2,6 +2,7 @@
 // is opened once per command, and everything the cabinet sees becomes a journaled event that is
 // delivered to the hub in order until acknowledged. Knows no bytes and no HTTP.
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { KeypadCode, QR_TOKEN_PREFIX, fail, ok, type CodePurpose, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
@@ -12,6 +13,14 @@ import type { CommandOutcome, KioskJournal } from './journal.js';
 export type CodeResult =
   | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string }
   | { status: 'refused'; code: string; message: string };
+
+/** Where a code came from: the touch screen's keypad, the QR scanner, or the local API. */
+export type CodeSource = 'screen' | 'scanner' | 'api';
+
+/** What the agent tells its screen and terminal devices: every code handled, whatever its source. */
+export interface KioskAgentEvents {
+  result: [result: CodeResult, source: CodeSource];
+}
 
 type EventBody = KioskEvent extends infer E ? (E extends KioskEvent ? Omit<E, 'eventId' | 'at'> : never) : never;
 
@@ -25,13 +34,14 @@ export interface KioskAgentDeps {
   retryDelayMs?: number;
 }
 
-export class KioskAgent {
+export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   private readonly now: () => Date;
   private flushing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<string, Promise<CommandOutcome>>();
 
   constructor(private readonly deps: KioskAgentDeps) {
+    super();
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -61,8 +71,14 @@ export class KioskAgent {
     await this.flushing;
   }
 
-  /** A code from the keypad (8 digits) or the scanner (a signed XB1 token). */
-  async enterCode(input: string): Promise<CodeResult> {
+  /** A code from the keypad (8 digits) or the scanner (a signed XB1 token); emits `result` with what happened. */
+  async enterCode(input: string, source: CodeSource = 'api'): Promise<CodeResult> {
+    const result = await this.handleCode(input);
+    this.emit('result', result, source);
+    return result;
+  }
+
+  private async handleCode(input: string): Promise<CodeResult> {
     const code = input.trim();
     const via = code.startsWith(`${QR_TOKEN_PREFIX}.`) ? 'qr' : 'keypad';
     if (via === 'keypad' && !KeypadCode.safeParse(code).success) {
