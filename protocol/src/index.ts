@@ -3,3 +3,4 @@ export * from './codes.js';
 export * from './kiosk.js';
 export * from './lockboard/index.js';
 export * from './courier.js';
+export * from './escpos/index.js';
