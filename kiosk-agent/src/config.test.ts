@@ -82,3 +82,50 @@ describe('KioskConfig buses', () => {
     ).toEqual(['buses.1.id: bus id "a" is used twice']);
   });
 });
+
+describe('KioskConfig terminal devices', () => {
+  const bus = { buses: [{ id: 'k', family: 'kerong', path: '/dev/ttyUSB0' }], compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }] };
+
+  it('scanner, printer and site name are optional: a kiosk without them is valid', () => {
+    const c = KioskConfig.parse({ ...base, ...bus });
+    expect(c.scanner).toBeUndefined();
+    expect(c.printer).toBeUndefined();
+    expect(c.siteName).toBeUndefined();
+  });
+
+  it('both devices default to 9600 baud; the printer waits 500 ms for its paper status', () => {
+    const c = KioskConfig.parse({ ...base, ...bus, scanner: { path: '/dev/ttyUSB1' }, printer: { path: '/dev/ttyUSB2' }, siteName: '  港务区政务服务中心 ' });
+    expect(c.scanner).toEqual({ path: '/dev/ttyUSB1', baudRate: 9600 });
+    expect(c.printer).toEqual({ path: '/dev/ttyUSB2', baudRate: 9600, statusTimeoutMs: 500 });
+    expect(c.siteName).toBe('港务区政务服务中心');
+  });
+
+  it('says clearly what is wrong with a device or the site name', () => {
+    expect(
+      issues({
+        ...base,
+        ...bus,
+        scanner: { path: '', baudRate: 9600 },
+        printer: { path: '/dev/ttyUSB2', baud: 9600, statusTimeoutMs: 10 },
+        siteName: 'hall\u001b@',
+      }),
+    ).toEqual([
+      'scanner.path: scanner.path names the serial device, e.g. /dev/ttyUSB1',
+      'printer.statusTimeoutMs: Too small: expected number to be >=50',
+      'printer: Unrecognized key: "baud"',
+      'siteName: siteName must not contain control characters (a printer would read them as commands)',
+    ]);
+    expect(issues({ ...base, ...bus, siteName: '   ' })).toEqual(['siteName: siteName must not be empty (leave it out for the default)']);
+    expect(issues({ ...base, ...bus, siteName: '站'.repeat(41) })).toEqual(['siteName: siteName is printed on receipts: at most 40 characters']);
+  });
+
+  it('refuses one serial device for two things', () => {
+    expect(issues({ ...base, ...bus, scanner: { path: '/dev/ttyUSB0' }, printer: { path: '/dev/ttyUSB0' } })).toEqual([
+      'scanner.path: serial device /dev/ttyUSB0 is already used by bus "k"',
+      'printer.path: serial device /dev/ttyUSB0 is already used by bus "k"',
+    ]);
+    expect(issues({ ...base, ...bus, scanner: { path: '/dev/ttyUSB1' }, printer: { path: '/dev/ttyUSB1' } })).toEqual([
+      'printer.path: serial device /dev/ttyUSB1 is already used by the scanner',
+    ]);
+  });
+});

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { hasControlCharacter } from '@xinbao/protocol';
 
 const busCommon = {
   id: z.string().min(1),
@@ -38,6 +39,15 @@ const WIRE_RANGES = {
   '8a': { board: [1, 64], lock: [1, 32] },
 } as const satisfies Record<BusConfig['family'], { board: readonly [number, number]; lock: readonly [number, number] }>;
 
+/** A terminal device on its own serial line (USB-serial adapter or the kiosk PC's COM port). */
+const terminalDevice = (what: string) =>
+  z
+    .object({
+      path: z.string().min(1, `${what}.path names the serial device, e.g. /dev/ttyUSB1`),
+      baudRate: z.number().int().positive().default(9600),
+    })
+    .strict();
+
 export const KioskConfig = z
   .object({
     hubUrl: z.string().url(),
@@ -51,6 +61,24 @@ export const KioskConfig = z
     leftOpenAfterMs: z.number().int().min(1000).default(120_000),
     openGraceMs: z.number().int().min(0).default(3_000),
     buses: z.array(Bus).min(1),
+    /** QR / barcode scanner: one code per line, into the keypad's code path. */
+    scanner: terminalDevice('scanner').optional(),
+    /** ESC/POS receipt printer: a receipt for every deposit compartment opened. */
+    printer: terminalDevice('printer')
+      .extend({
+        /** How long to wait for the paper status answer before calling the printer absent. */
+        statusTimeoutMs: z.number().int().min(50).max(5_000).default(500),
+      })
+      .strict()
+      .optional(),
+    /** The site's name as printed on receipts (default: 24小时自助信包箱). */
+    siteName: z
+      .string()
+      .trim()
+      .min(1, 'siteName must not be empty (leave it out for the default)')
+      .max(40, 'siteName is printed on receipts: at most 40 characters')
+      .refine((s) => !hasControlCharacter(s), 'siteName must not contain control characters (a printer would read them as commands)')
+      .optional(),
     compartments: z
       .array(
         z.object({
@@ -65,10 +93,19 @@ export const KioskConfig = z
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();
+    const paths = new Map<string, string>();
+    const claim = (path: string, by: string, at: Array<string | number>): void => {
+      const other = paths.get(path);
+      if (other) ctx.addIssue({ code: 'custom', path: at, message: `serial device ${path} is already used by ${other}` });
+      else paths.set(path, by);
+    };
     c.buses.forEach((b, i) => {
       if (ids.has(b.id)) ctx.addIssue({ code: 'custom', path: ['buses', i, 'id'], message: `bus id "${b.id}" is used twice` });
       ids.add(b.id);
+      claim(b.path, `bus "${b.id}"`, ['buses', i, 'path']);
     });
+    if (c.scanner) claim(c.scanner.path, 'the scanner', ['scanner', 'path']);
+    if (c.printer) claim(c.printer.path, 'the printer', ['printer', 'path']);
     const buses = new Map(c.buses.map((b) => [b.id, b]));
     const seen = new Set<number>();
     const wired = new Set<string>();

@@ -6,11 +6,12 @@ import { z } from 'zod';
 import type { KioskAgent } from './agent.js';
 import type { HubLink } from './hub-link.js';
 import type { KioskJournal } from './journal.js';
+import type { PrinterStatus } from './terminal/printer.js';
 
 const CodeBody = z.object({ code: z.string().min(1).max(512) });
 
 export async function startLocalServer(
-  deps: { agent: KioskAgent; link: HubLink; journal: KioskJournal },
+  deps: { agent: KioskAgent; link: HubLink; journal: KioskJournal; printer?: { readonly status: PrinterStatus } },
   host: string,
   port: number,
 ): Promise<{ url: string; server: Server }> {
@@ -25,7 +26,7 @@ export async function startLocalServer(
     deps.agent.enterCode(body.data.code).then((r) => res.status(r.status === 'refused' ? 422 : 200).json(r), next);
   });
   app.get('/api/status', (_req, res) => {
-    res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length });
+    res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length, printer: deps.printer?.status ?? 'not_configured' });
   });
   app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).json({ error: { code: 'internal', message: 'the kiosk had a problem; please try again' } });

@@ -1,6 +1,8 @@
 // The kiosk agent program: `node kiosk-agent/dist/main.js <config.json>` (or KIOSK_CONFIG). Opens
 // the lock-board buses, connects to the hub and serves the local API; prints one JSON line
-// {"event":"ready",...} on stdout when it is up, logs JSON to stderr.
+// {"event":"ready",...} on stdout when it is up, logs JSON to stderr. A configured scanner or
+// receipt printer that is not there does not stop it: the scanner is tried again, the printer is
+// reported 'absent' and found at its next status check.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
@@ -11,6 +13,10 @@ import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
 import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
+import { CodeScanner, DEFAULT_SITE_NAME, ReceiptPrinter, printDepositReceipts } from './terminal/index.js';
+
+/** How often the printer's paper is checked between receipts, for the local API's status. */
+const PRINTER_STATUS_POLL_MS = 30_000;
 
 async function openPort(path: string, baudRate: number): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
@@ -67,11 +73,29 @@ async function main(): Promise<void> {
   link.on('refused', (code) => log.error({ code }, 'hub refused this kiosk'));
   const agent = new KioskAgent({ cabinet, link, journal, log });
   agent.start();
-  const local = await startLocalServer({ agent, link, journal }, config.localHost, config.localPort);
+
+  const { scanner: scannerConfig, printer: printerConfig } = config;
+  const scanner = scannerConfig
+    ? new CodeScanner({ open: () => openPort(scannerConfig.path, scannerConfig.baudRate), sink: agent, log: log.child({ device: 'scanner' }) })
+    : null;
+  await scanner?.start();
+  const printer = printerConfig
+    ? new ReceiptPrinter({ open: () => openPort(printerConfig.path, printerConfig.baudRate), log: log.child({ device: 'printer' }), statusTimeoutMs: printerConfig.statusTimeoutMs })
+    : null;
+  if (printer) {
+    printDepositReceipts(agent, { printer, siteName: config.siteName ?? DEFAULT_SITE_NAME, log: log.child({ device: 'printer' }) });
+    const status = await printer.refresh();
+    if (status !== 'ready') log.warn({ printer: status }, 'receipt printer not ready; deposits go on without receipts');
+    printer.pollStatus(PRINTER_STATUS_POLL_MS);
+  }
+
+  const local = await startLocalServer({ agent, link, journal, ...(printer && { printer }) }, config.localHost, config.localPort);
   process.stdout.write(`${JSON.stringify({ event: 'ready', localUrl: local.url, deviceId: config.deviceId })}\n`);
 
   const stop = async () => {
     await agent.stop();
+    await scanner?.stop();
+    await printer?.close();
     local.server.close();
     for (const d of buses.values()) await d.close();
     journal.close();
