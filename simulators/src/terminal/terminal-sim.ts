@@ -1,0 +1,90 @@
+// Runs a simulated terminal device on the device end of a real pty pair (socat), with its HTTP
+// control API: the kiosk agent opens `ptyPath` exactly as it would open the USB-serial adapter of
+// a real scanner or printer. With a `dir`, the pty links go to `<dir>/<device>/agent` and
+// `<dir>/<device>/board`, so a scanner and a printer can share one directory.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type express from 'express';
+import { pino, type Logger } from 'pino';
+import { SerialPort } from 'serialport';
+import { createPtyPair } from '../lockboard/pty.js';
+import { createPrinterControlApp, createScannerControlApp, listenControl } from './control.js';
+import { PrinterModel } from './printer-model.js';
+import { ScannerModel, type ScanSuffix } from './scanner-model.js';
+
+export type TerminalDevice = 'scanner' | 'printer';
+
+export interface StartTerminalOptions {
+  /** Where the pty links go; a fresh temporary directory when omitted. */
+  dir?: string;
+  /** 0 (default) picks a free port. */
+  controlPort?: number;
+  baudRate?: number;
+  logger?: Logger;
+}
+
+export interface RunningTerminalSimulator<D extends TerminalDevice, M> {
+  device: D;
+  /** The agent's end of the line: open this with serialport. */
+  ptyPath: string;
+  controlUrl: string;
+  model: M;
+  stop(): Promise<void>;
+}
+
+async function startDevice<D extends TerminalDevice, M>(
+  device: D,
+  options: StartTerminalOptions,
+  setup: (port: SerialPort, log: Logger) => { model: M; app: express.Express },
+): Promise<RunningTerminalSimulator<D, M>> {
+  const log = options.logger ?? pino({ level: 'silent' });
+  let dir: string | undefined;
+  if (options.dir !== undefined) {
+    dir = join(options.dir, device);
+    await mkdir(dir, { recursive: true });
+  }
+  const pty = await createPtyPair(dir);
+  const port = new SerialPort({ path: pty.boardPath, baudRate: options.baudRate ?? 9600, autoOpen: false });
+  try {
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.on('error', (err) => log.error({ err }, `${device} port error`));
+    const { model, app } = setup(port, log);
+    const control = await listenControl(app, options.controlPort ?? 0);
+    log.info({ device, ptyPath: pty.agentPath, controlUrl: control.url }, `${device} simulator ready`);
+    let stopped: Promise<void> | undefined;
+    return {
+      device,
+      ptyPath: pty.agentPath,
+      controlUrl: control.url,
+      model,
+      stop: () =>
+        (stopped ??= (async () => {
+          await control.close();
+          if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+          await pty.close();
+        })()),
+    };
+  } catch (err) {
+    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await pty.close();
+    throw err;
+  }
+}
+
+export function startScannerSimulator(options: StartTerminalOptions & { suffix?: ScanSuffix } = {}): Promise<RunningTerminalSimulator<'scanner', ScannerModel>> {
+  return startDevice('scanner', options, (port, log) => {
+    const model = new ScannerModel(port, options.suffix);
+    return { model, app: createScannerControlApp(model, log) };
+  });
+}
+
+export function startPrinterSimulator(options: StartTerminalOptions & { model?: PrinterModel } = {}): Promise<RunningTerminalSimulator<'printer', PrinterModel>> {
+  return startDevice('printer', options, (port, log) => {
+    const model = options.model ?? PrinterModel.preset('paper ok');
+    port.on('data', (chunk: Buffer) => {
+      const answer = model.receive(chunk);
+      if (answer.length > 0) port.write(answer);
+    });
+    return { model, app: createPrinterControlApp(model, log) };
+  });
+}
