@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   link.on('refused', (code) => log.error({ code }, 'hub refused this kiosk'));
   const agent = new KioskAgent({ cabinet, link, journal, log });
   agent.start();
-  const local = await startLocalServer({ agent, link, journal }, config.localHost, config.localPort);
+  const local = await startLocalServer({ agent, link, journal }, config.localHost, config.localPort, {
+    screenIdleMs: config.screenIdleSeconds * 1000,
+  });
   process.stdout.write(`${JSON.stringify({ event: 'ready', localUrl: local.url, deviceId: config.deviceId })}\n`);
 
   const stop = async () => {
