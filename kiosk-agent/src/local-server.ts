@@ -40,7 +40,7 @@ export async function startLocalServer(
     next();
   });
   app.use(express.json({ limit: '4kb' }));
-  app.use(express.static(SCREEN_DIR, { index: 'index.html' }));
+  app.use(express.static(SCREEN_DIR, { index: 'index.html', cacheControl: false }));
   const answer = (res: express.Response, r: CodeResult) => res.status(r.status === 'refused' ? 422 : 200).json(r);
   app.post('/api/code', (req, res, next) => {
     const body = CodeBody.safeParse(req.body);

@@ -28,11 +28,11 @@ describe('kiosk touch screen in Chromium', () => {
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
   const typeCode = async (code: string) => {
     await visible('start');
-    for (const d of code) await page.click(`[data-digit="${d}"]`);
-    await page.click('#submit');
+    for (const d of code) await page.tap(`[data-digit="${d}"]`);
+    await page.tap('#submit');
   };
   const toLanguage = async (lang: 'zh-CN' | 'en') => {
-    if ((await page.getAttribute('html', 'lang')) !== lang) await page.click('#lang');
+    if ((await page.getAttribute('html', 'lang')) !== lang) await page.tap('#lang');
     expect(await page.getAttribute('html', 'lang')).toBe(lang);
   };
   const fresh = async (url = screenUrl) => {
@@ -80,12 +80,12 @@ describe('kiosk touch screen in Chromium', () => {
     const a = await rig.apply();
     await fresh();
     expect(await text('#screen-start h1')).toBe('请输入开箱码');
-    for (const d of a.code.slice(0, 7)) await page.click(`[data-digit="${d}"]`);
+    for (const d of a.code.slice(0, 7)) await page.tap(`[data-digit="${d}"]`);
     expect(await page.isDisabled('#submit')).toBe(true);
-    await page.click(`[data-digit="${a.code[7]!}"]`);
+    await page.tap(`[data-digit="${a.code[7]!}"]`);
     expect(await page.isDisabled('#submit')).toBe(false);
     await shot('kiosk-start-zh-CN');
-    await page.click('#submit');
+    await page.tap('#submit');
 
     await visible('open');
     expect(await text('#open-heading')).toBe(`${a.compartment}号箱门已打开`);
@@ -99,7 +99,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect((await text('#tracking-number')).replace(/\s/g, '')).toBe(a.trackingNumber);
     await eventually(async () => ((await custody(a.parcelId)).some((e) => e.kind === 'deposited') ? true : undefined), 'the deposit at the hub');
 
-    await page.click('#finish');
+    await page.tap('#finish');
     await visible('start');
   });
 
@@ -112,7 +112,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect(await text('#error-body')).toBe('请核对短信里的 8 位数字，再输入一次。');
     expect(await page.isVisible('#retry')).toBe(true);
 
-    await page.click('#retry');
+    await page.tap('#retry');
     await toLanguage('en');
     await typeCode('00000002');
     await visible('error');
@@ -123,7 +123,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect(await rig.unlockFrames()).toEqual(before);
 
     // "Try again" keeps the resident's language; the start screen after the session does not.
-    await page.click('#retry');
+    await page.tap('#retry');
     expect(await text('#screen-start h1')).toBe('Enter your open-code');
     await shot('kiosk-start-en');
   });
@@ -138,7 +138,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect(await text('#error-heading')).toBe('开箱码已过期');
     expect(await text('#error-body')).toContain('重新获取开箱码');
     expect(await page.isVisible('#retry')).toBe(false);
-    await page.click('#lang');
+    await page.tap('#lang');
     expect(await text('#error-heading')).toBe('This code has expired');
     expect(await rig.unlockFrames()).toEqual(before);
   });
@@ -155,7 +155,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect(await page.isVisible('#another')).toBe(true);
     await shot('kiosk-jammed-zh-CN');
 
-    await page.click('#another');
+    await page.tap('#another');
     await visible('open');
     const heading = await text('#open-heading');
     const moved = Number(/^(\d+)号箱门已打开$/.exec(heading)?.[1]);
@@ -163,7 +163,7 @@ describe('kiosk touch screen in Chromium', () => {
     expect(moved).not.toBe(a.compartment);
     expect((await rig.unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment), unlockHex(moved)]);
 
-    await page.click('#lang');
+    await page.tap('#lang');
     expect(await text('#open-heading')).toBe(`Door ${moved} is open`);
     await rig.person(moved, 'item', { present: true });
     await rig.person(moved, 'close');
@@ -210,7 +210,7 @@ describe('kiosk touch screen in Chromium', () => {
   it('returns to the start, in Chinese and with no digits, after a while without a touch', async () => {
     await fresh(idleUrl);
     await toLanguage('en');
-    for (const d of '1234') await page.click(`[data-digit="${d}"]`);
+    for (const d of '1234') await page.tap(`[data-digit="${d}"]`);
     expect(await page.locator('.digit.filled').count()).toBe(4);
     await eventually(
       async () => ((await page.getAttribute('html', 'lang')) === 'zh-CN' && (await page.locator('.digit.filled').count()) === 0 ? true : undefined),
