@@ -31,5 +31,7 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
+  { files: ['**/*.js', '**/*.mjs'], ignores: ['kiosk-agent/public/**'], languageOptions: { globals: globals.node } },
+  // The kiosk touch screen: plain browser ES modules, no build step.
+  { files: ['kiosk-agent/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
 );

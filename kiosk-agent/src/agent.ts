@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
-import { KeypadCode, QR_TOKEN_PREFIX, fail, ok, type CodePurpose, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
-import type { Cabinet, OpenResult } from './lockboard/index.js';
+import { KeypadCode, QR_TOKEN_PREFIX, fail, ok, type CodeGrant, type CodePurpose, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
+import type { Cabinet, DoorEvent, OpenResult } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
 import type { CommandOutcome, KioskJournal } from './journal.js';
 
 export type CodeResult =
-  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string }
+  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string; commandId: string }
   | { status: 'refused'; code: string; message: string };
 
 /** Where a code came from: the touch screen's keypad, the QR scanner, or the local API. */
@@ -20,6 +20,8 @@ export type CodeSource = 'screen' | 'scanner' | 'api';
 /** What the agent tells its screen and terminal devices: every code handled, whatever its source. */
 export interface KioskAgentEvents {
   result: [result: CodeResult, source: CodeSource];
+  /** A door the cabinet saw open or close (the screen moves on when the door it showed closes). */
+  door: [DoorEvent];
 }
 
 type EventBody = KioskEvent extends infer E ? (E extends KioskEvent ? Omit<E, 'eventId' | 'at'> : never) : never;
@@ -32,6 +34,8 @@ export interface KioskAgentDeps {
   now?: () => Date;
   /** wait before re-sending events the hub did not acknowledge */
   retryDelayMs?: number;
+  /** how long a request that depends on an event waits for the hub to acknowledge it */
+  deliveryTimeoutMs?: number;
 }
 
 export class KioskAgent extends EventEmitter<KioskAgentEvents> {
@@ -47,13 +51,14 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
 
   start(): void {
     const { cabinet, link } = this.deps;
-    cabinet.on('door', (d) =>
+    cabinet.on('door', (d) => {
       this.record(
         d.state === 'opened'
           ? { type: 'door_opened', compartment: d.compartment }
           : { type: 'door_closed', compartment: d.compartment, itemPresent: d.itemPresent },
-      ),
-    );
+      );
+      this.emit('door', d);
+    });
     cabinet.on('item', (i) => this.record({ type: 'item_changed', compartment: i.compartment, itemPresent: i.itemPresent }));
     cabinet.on('fault', (f) =>
       this.record({ type: 'fault', compartment: f.compartment, fault: f.fault, ...(f.detail ? { detail: f.detail } : {}) }),
@@ -89,7 +94,44 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     const { commandId, compartment, purpose, trackingNumber } = reply.data;
     const outcome = await this.executeOpen(commandId, compartment);
     const status = outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed';
-    return { status, compartment, purpose, trackingNumber };
+    return { status, compartment, purpose, trackingNumber, commandId };
+  }
+
+  /**
+   * A deposit whose door jammed: asks the hub for another compartment and opens it once; emits
+   * `result` like a code. The hub decides on what it has been told, so the jam report goes first.
+   */
+  async anotherCompartment(commandId: string, source: CodeSource = 'api'): Promise<CodeResult> {
+    const result = await this.handleAnother(commandId);
+    this.emit('result', result, source);
+    return result;
+  }
+
+  private async handleAnother(commandId: string): Promise<CodeResult> {
+    if (this.deps.journal.command(commandId)?.outcome !== 'jammed') {
+      return { status: 'refused', code: 'not_jammed', message: 'no door of this locker jammed for that command' };
+    }
+    const reported = await this.delivered((e) => e.type === 'unlock_result' && e.commandId === commandId);
+    if (!reported) return { status: 'refused', code: 'hub_unreachable', message: 'the locker cannot reach the hub right now' };
+    const reply = await this.deps.link.requestReassign({ requestId: randomUUID(), commandId });
+    if (reply.status === 'error') return { status: 'refused', code: reply.error.code, message: reply.error.message };
+    return this.openGrant(reply.data);
+  }
+
+  private async openGrant(grant: CodeGrant): Promise<CodeResult> {
+    const outcome = await this.executeOpen(grant.commandId, grant.compartment);
+    return { ...grant, status: outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed' };
+  }
+
+  /** Resolves true once no unacknowledged event matches; false when the hub is out of reach. */
+  private async delivered(match: (e: KioskEvent) => boolean): Promise<boolean> {
+    const deadline = Date.now() + (this.deps.deliveryTimeoutMs ?? 5_000);
+    for (;;) {
+      if (!this.deps.journal.unacked().some(match)) return true;
+      if (!this.deps.link.connected || Date.now() >= deadline) return false;
+      this.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Opens a compartment for a command at most once, whoever asks and however often. */

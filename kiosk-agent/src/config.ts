@@ -60,6 +60,8 @@ export const KioskConfig = z
     pollIntervalMs: z.number().int().min(20).default(250),
     leftOpenAfterMs: z.number().int().min(1000).default(120_000),
     openGraceMs: z.number().int().min(0).default(3_000),
+    /** The touch screen returns to its start (and to Chinese) after this long without a touch. */
+    screenIdleSeconds: z.number().int().min(5).max(3600).default(60),
     buses: z.array(Bus).min(1),
     /** QR / barcode scanner: one code per line, into the keypad's code path. */
     scanner: terminalDevice('scanner').optional(),

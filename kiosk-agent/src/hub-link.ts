@@ -9,6 +9,7 @@ import {
   fail,
   handshakeMessage,
   type CodeGrant,
+  type CodeReassign,
   type CodeSubmit,
   type Hello,
   type KioskClientToServer,
@@ -90,6 +91,15 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     try {
       // socket.io types the ack of a timed emit loosely; the contract says what comes back.
       return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:submit', req)) as Reply<CodeGrant>;
+    } catch {
+      return fail('hub_unreachable', 'the hub did not answer in time');
+    }
+  }
+
+  async requestReassign(req: CodeReassign): Promise<Reply<CodeGrant>> {
+    if (!this.socket.connected) return fail('hub_unreachable', 'the locker cannot reach the hub right now');
+    try {
+      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:reassign', req)) as Reply<CodeGrant>;
     } catch {
       return fail('hub_unreachable', 'the hub did not answer in time');
     }

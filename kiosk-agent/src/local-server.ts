@@ -1,29 +1,82 @@
 // The kiosk's local HTTP API on loopback, used by its touch screen (and by the scanner path):
-// enter a code, see the link and journal state. Never exposed beyond the kiosk itself.
+// enter a code, ask for another compartment after a jam, follow results and doors as Server-Sent
+// Events, see the link and journal state. Also serves the touch-screen page itself (public/).
+// Never exposed beyond the kiosk itself.
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
-import type { KioskAgent } from './agent.js';
+import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
+import type { DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
 import type { KioskJournal } from './journal.js';
 import type { PrinterStatus } from './terminal/printer.js';
 
-const CodeBody = z.object({ code: z.string().min(1).max(512) });
+// The touch screen says so, so that it does not show its own results twice (it also hears them as events).
+const CodeBody = z.object({ code: z.string().min(1).max(512), source: z.enum(['screen', 'api']).default('api') });
+const AnotherBody = z.object({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
+
+/** The touch-screen page: plain files, no build step. */
+export const SCREEN_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+export interface LocalServerOptions {
+  /** The screen returns to its start after this long without a touch. */
+  screenIdleMs?: number;
+}
 
 export async function startLocalServer(
   deps: { agent: KioskAgent; link: HubLink; journal: KioskJournal; printer?: { readonly status: PrinterStatus } },
   host: string,
   port: number,
+  options: LocalServerOptions = {},
 ): Promise<{ url: string; server: Server }> {
   const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set({
+      'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    next();
+  });
   app.use(express.json({ limit: '4kb' }));
+  app.use(express.static(SCREEN_DIR, { index: 'index.html', cacheControl: false }));
+  const answer = (res: express.Response, r: CodeResult) => res.status(r.status === 'refused' ? 422 : 200).json(r);
   app.post('/api/code', (req, res, next) => {
     const body = CodeBody.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ error: { code: 'bad_request', message: 'send { "code": "12345678" }' } });
       return;
     }
-    deps.agent.enterCode(body.data.code).then((r) => res.status(r.status === 'refused' ? 422 : 200).json(r), next);
+    deps.agent.enterCode(body.data.code, body.data.source).then((r) => answer(res, r), next);
+  });
+  app.post('/api/another', (req, res, next) => {
+    const body = AnotherBody.safeParse(req.body);
+    if (!body.success) {
+      res.status(400).json({ error: { code: 'bad_request', message: 'send { "commandId": "<the jammed command>" }' } });
+      return;
+    }
+    deps.agent.anotherCompartment(body.data.commandId, body.data.source).then((r) => answer(res, r), next);
+  });
+  app.get('/api/screen', (_req, res) => {
+    res.json({ idleMs: options.screenIdleMs ?? 60_000 });
+  });
+  // Every code result (whatever its source: screen, scanner, API) and every door change, as they happen.
+  app.get('/api/events', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const onResult = (result: CodeResult, source: CodeSource) => send('result', { result, source });
+    const onDoor = (d: DoorEvent) => send('door', { compartment: d.compartment, state: d.state, itemPresent: d.itemPresent });
+    deps.agent.on('result', onResult);
+    deps.agent.on('door', onDoor);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(ping);
+      deps.agent.off('result', onResult);
+      deps.agent.off('door', onDoor);
+    });
   });
   app.get('/api/status', (_req, res) => {
     res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length, printer: deps.printer?.status ?? 'not_configured' });

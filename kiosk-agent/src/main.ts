@@ -89,7 +89,9 @@ async function main(): Promise<void> {
     printer.pollStatus(PRINTER_STATUS_POLL_MS);
   }
 
-  const local = await startLocalServer({ agent, link, journal, ...(printer && { printer }) }, config.localHost, config.localPort);
+  const local = await startLocalServer({ agent, link, journal, ...(printer && { printer }) }, config.localHost, config.localPort, {
+    screenIdleMs: config.screenIdleSeconds * 1000,
+  });
   process.stdout.write(`${JSON.stringify({ event: 'ready', localUrl: local.url, deviceId: config.deviceId })}\n`);
 
   const stop = async () => {

@@ -4,8 +4,9 @@
 // nonce (`handshakeMessage`), sent as the socket's `auth`; the secret never leaves the kiosk.
 // The hub answers `hello` with the negotiated protocol version.
 // Agent → hub: `code:submit` (a code typed or scanned; the hub checks and consumes it and grants an
-// open command) and `kiosk:event` (door, item, unlock outcome, fault), each with an id and
-// acknowledged; a repeated id is answered with the same result and changes nothing.
+// open command), `code:reassign` (a deposit whose door jammed asks for another compartment) and
+// `kiosk:event` (door, item, unlock outcome, fault), each with an id and acknowledged; a repeated id
+// is answered with the same result and changes nothing.
 // Hub → agent: `command` (e.g. open a compartment), each with a command id the agent executes at
 // most once.
 import { z } from 'zod';
@@ -61,6 +62,26 @@ export type CodeGrant = z.infer<typeof CodeGrant>;
 export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'bad_request'] as const;
 export type CodeRefusal = (typeof CODE_REFUSALS)[number];
 
+/**
+ * A deposit whose unlock was reported jammed asks for another compartment. The hub answers a new
+ * CodeGrant (a new command id, executed once) or one of REASSIGN_REFUSALS. Idempotent by requestId,
+ * and a jammed command is reassigned at most once.
+ */
+export const CodeReassign = z.object({
+  requestId: z.string().uuid(),
+  /** the command whose unlock jammed */
+  commandId: z.string().uuid(),
+});
+export type CodeReassign = z.infer<typeof CodeReassign>;
+
+/**
+ * Why another compartment cannot be given: the command is not this kiosk's, its unlock was not
+ * reported jammed, the documents are already behind the jammed door (collection, courier pickup),
+ * or no fitting compartment is free at this site.
+ */
+export const REASSIGN_REFUSALS = ['unknown_command', 'not_jammed', 'not_reassignable', 'no_free_compartment', 'bad_request'] as const;
+export type ReassignRefusal = (typeof REASSIGN_REFUSALS)[number];
+
 const eventBase = {
   eventId: z.string().uuid(),
   /** ISO time on the kiosk's clock */
@@ -97,6 +118,7 @@ export type KioskCommand = z.infer<typeof KioskCommand>;
 
 export interface KioskClientToServer {
   'code:submit': (req: CodeSubmit, ack: (reply: Reply<CodeGrant>) => void) => void;
+  'code:reassign': (req: CodeReassign, ack: (reply: Reply<CodeGrant>) => void) => void;
   'kiosk:event': (event: KioskEvent, ack: (reply: Reply<{ eventId: string; duplicate: boolean }>) => void) => void;
 }
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { applyMove, PARCEL_MOVES, type ParcelMove } from './parcel-journey.js';
 import { hashCode, judgeCode, makeKeypadCode } from './access-codes.js';
 import { custodyHash, firstBrokenLink, type CustodyFields } from './custody.js';
-import { chooseCompartment } from './compartments.js';
+import { chooseCompartment, judgeReassignment } from './compartments.js';
 import { isValidTrackingNumber, makeTrackingNumber } from './tracking-number.js';
 
 describe('parcel journey', () => {
@@ -95,6 +95,17 @@ describe('compartment allocation', () => {
     expect(chooseCompartment(free, 'S')?.id).toBe('d');
     expect(chooseCompartment(free, 'L')?.id).toBe('a');
     expect(chooseCompartment(free.slice(1), 'L')).toBeNull();
+  });
+
+  it('moves only a deposit still awaiting its documents, and only after a reported jam', () => {
+    expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'jammed', parcelState: 'awaiting_deposit' })).toBe('allowed');
+    expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: null, parcelState: 'awaiting_deposit' })).toBe('not_jammed');
+    expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'opened', parcelState: 'awaiting_deposit' })).toBe('not_jammed');
+    expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'failed', parcelState: 'awaiting_deposit' })).toBe('not_jammed');
+    expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'jammed', parcelState: 'deposited' })).toBe('not_reassignable');
+    for (const purpose of ['collect', 'courier_pickup', 'courier_deliver'] as const) {
+      expect(judgeReassignment({ purpose, unlockOutcome: 'jammed', parcelState: 'awaiting_deposit' })).toBe('not_reassignable');
+    }
   });
 });
 

@@ -151,15 +151,21 @@ describe('ReceiptPrinter on a mock serial port', () => {
 
 describe('deposit receipts on the agent result event', () => {
   const at = new Date('2025-03-04T23:30:00Z');
-  const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161' };
+  const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161', commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b' };
 
   it('prints for an opened deposit, and only for that', async () => {
     const agent = new EventEmitter<KioskAgentEvents>();
     printDepositReceipts(agent, { printer, siteName: '港务区政务服务中心', log: pino({ level: 'silent' }), now: () => at });
-    agent.emit('result', { ...opened, status: 'jammed' }, 'scanner');
-    agent.emit('result', { ...opened, status: 'failed' }, 'scanner');
-    agent.emit('result', { ...opened, purpose: 'collect' }, 'screen');
-    agent.emit('result', { ...opened, purpose: 'courier_pickup' }, 'screen');
+    const others: CodeResult[] = [
+      { ...opened, status: 'jammed' },
+      { ...opened, status: 'failed' },
+      { ...opened, purpose: 'collect' },
+      { ...opened, purpose: 'courier_pickup' },
+    ];
+    agent.emit('result', others[0]!, 'scanner');
+    agent.emit('result', others[1]!, 'scanner');
+    agent.emit('result', others[2]!, 'screen');
+    agent.emit('result', others[3]!, 'screen');
     agent.emit('result', { status: 'refused', code: 'code_used', message: 'used' }, 'screen');
     for (let i = 0; i < 20; i++) await tick();
     expect(port).toBeNull();

@@ -157,7 +157,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     await call(printerUrl(), 'POST', '/paper', { state: 'absent' });
     const parcel = await apply();
     const typed = await call(kioskUrl, 'POST', '/api/code', { code: parcel.code });
-    expect(typed).toEqual({ status: 'opened', compartment: parcel.compartment, purpose: 'deposit', trackingNumber: parcel.trackingNumber });
+    expect(typed).toEqual({ status: 'opened', compartment: parcel.compartment, purpose: 'deposit', trackingNumber: parcel.trackingNumber, commandId: expect.any(String) });
     await eventually(async () => ((await kioskStatus()).printer === 'absent' ? true : undefined), 'the printer status');
     expect(await receipts()).toEqual([]);
 

@@ -84,7 +84,7 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
 
   it('a deposit receipt comes out with exactly the tracking number, compartment, site, time and QR payload', async () => {
     await control(printUrl(), 'DELETE', '/receipts');
-    const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161' };
+    const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161', commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b' };
     agent.emit('result', opened, 'scanner');
     const receipts = await eventually(async () => {
       const r = (await control(printUrl(), 'GET', '/receipts')).json.receipts as Json[];

@@ -52,6 +52,13 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
         ack(fail('internal', 'the hub could not check this code; try again'));
       });
     });
+    socket.on('code:reassign', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      service.reassign(kiosk, req).then(ack, (err: unknown) => {
+        log.error({ err }, 'reassign failed');
+        ack(fail('internal', 'the hub could not find another compartment; try again'));
+      });
+    });
     socket.on('kiosk:event', (event, ack) => {
       if (typeof ack !== 'function') return;
       service.recordEvent(kiosk, event).then(ack, (err: unknown) => {

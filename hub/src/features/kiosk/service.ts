@@ -4,6 +4,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  CodeReassign,
   CodeSubmit,
   HANDSHAKE_MAX_SKEW_MS,
   handshakeMessage,
@@ -20,6 +21,7 @@ import { HubError } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { appendCustody, lockParcel, moveParcel, type Actor } from '../../store/parcels.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
+import { reassignCompartment } from './reassign.js';
 
 export interface KioskIdentity {
   deviceId: string;
@@ -121,6 +123,15 @@ export class KioskService {
       }
       throw e;
     }
+  }
+
+  /** Another compartment for a deposit whose door jammed (see reassign.ts). */
+  async reassign(kiosk: KioskIdentity, input: unknown): Promise<Reply<CodeGrant>> {
+    const req = CodeReassign.safeParse(input);
+    if (!req.success) return fail('bad_request', 'malformed reassign request');
+    const reply = await reassignCompartment(this.deps.db, kiosk, req.data, this.deps.now());
+    if (reply.status === 'error') this.deps.log.info({ deviceId: kiosk.deviceId, refusal: reply.error.code }, 'reassign refused');
+    return reply;
   }
 
   async recordEvent(kiosk: KioskIdentity, input: unknown): Promise<Reply<{ eventId: string; duplicate: boolean }>> {

@@ -1,0 +1,181 @@
+// The agent's "another compartment" path: it asks the hub only about a command that really jammed,
+// only after the hub has acknowledged the jam, opens the compartment the hub grants exactly once,
+// and tells its screen (result and door events). The hub is a named test double speaking the
+// /kiosk contract; the real hub takes part in test/src/hub/kiosk-reassign.test.ts and the
+// browser test.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { fail, ok, type CodeGrant, type CodeReassign, type CodeSubmit, type KioskEvent, type Reply } from '@xinbao/protocol';
+import { KioskAgent, type CodeResult, type CodeSource } from './agent.js';
+import type { HubLink } from './hub-link.js';
+import { KioskJournal } from './journal.js';
+import { Cabinet, type DoorEvent, type LockBoardDriver, type LockState } from './lockboard/index.js';
+
+/** One board of 16 locks in memory; compartment n is lock n − 1. */
+class MemoryBoard implements LockBoardDriver {
+  readonly family = 'kerong' as const;
+  readonly locks: LockState[] = Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: false }));
+  readonly jammed = new Set<number>();
+  readonly unlocks: number[] = [];
+  async unlock(_board: number, lock: number): Promise<LockState> {
+    this.unlocks.push(lock);
+    if (!this.jammed.has(lock)) this.locks[lock]!.latchClosed = false;
+    return { ...this.locks[lock]! };
+  }
+  async readStatus(): Promise<LockState[]> {
+    return this.locks.map((l) => ({ ...l }));
+  }
+  async close(): Promise<void> {}
+}
+
+/** Test double of the hub's side of the /kiosk contract: grants codes, acknowledges events, reassigns. */
+class HubDouble extends EventEmitter {
+  connected = true;
+  /** Events are acknowledged only while this is true (a slow or absent hub otherwise). */
+  acking = true;
+  readonly log: string[] = [];
+  readonly events: KioskEvent[] = [];
+  grants = new Map<string, CodeGrant>();
+  reassignTo: CodeGrant | null = null;
+  reassignRefusal: string | null = null;
+  private readonly reassigned = new Map<string, CodeGrant>();
+
+  connect(): void {}
+  close(): void {}
+  onCommand(): void {}
+  async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
+    this.log.push(`submit ${req.via}`);
+    const g = this.grants.get(req.code);
+    return g ? ok(g) : fail('code_invalid', 'no such code');
+  }
+  async sendEvent(e: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
+    if (!this.acking) return fail('hub_unreachable', 'not now');
+    this.events.push(e);
+    this.log.push(`event ${e.type}${e.type === 'unlock_result' ? ` ${e.outcome}` : ''}`);
+    return ok({ eventId: e.eventId, duplicate: false });
+  }
+  async requestReassign(req: CodeReassign): Promise<Reply<CodeGrant>> {
+    this.log.push('reassign');
+    const jamSeen = this.events.some((e) => e.type === 'unlock_result' && e.commandId === req.commandId && e.outcome === 'jammed');
+    if (!jamSeen) return fail('not_jammed', 'no jam reported');
+    if (this.reassignRefusal) return fail(this.reassignRefusal, 'refused');
+    const earlier = this.reassigned.get(req.commandId);
+    if (earlier) return ok(earlier);
+    if (!this.reassignTo) throw new Error('the test did not say where to reassign');
+    this.reassigned.set(req.commandId, this.reassignTo);
+    return ok(this.reassignTo);
+  }
+}
+
+const A = '0190f1a2-0000-7000-8000-00000000000a';
+const B = '0190f1a2-0000-7000-8000-00000000000b';
+const TN = 'XB123456789012';
+
+let dir: string;
+let board: MemoryBoard;
+let hub: HubDouble;
+let journal: KioskJournal;
+let agent: KioskAgent;
+let results: Array<[CodeResult, CodeSource]>;
+let doors: DoorEvent[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'xinbao-agent-'));
+  board = new MemoryBoard();
+  hub = new HubDouble();
+  journal = new KioskJournal(dir);
+  const cabinet = new Cabinet({
+    buses: new Map([['bus0', board]]),
+    compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+    pollIntervalMs: 20,
+    leftOpenAfterMs: 60_000,
+    openGraceMs: 1_000,
+  });
+  agent = new KioskAgent({ cabinet, link: hub as unknown as HubLink, journal, log: pino({ level: 'silent' }), retryDelayMs: 20, deliveryTimeoutMs: 300 });
+  results = [];
+  doors = [];
+  agent.on('result', (r, s) => results.push([r, s]));
+  agent.on('door', (d) => doors.push(d));
+  agent.start();
+  hub.grants.set('12345678', { commandId: A, compartment: 3, purpose: 'deposit', trackingNumber: TN });
+});
+
+afterEach(async () => {
+  await agent.stop();
+  journal.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('KioskAgent.anotherCompartment', () => {
+  it('asks only after the hub has the jam, then opens the granted compartment once', async () => {
+    board.jammed.add(2);
+    hub.acking = false;
+    const jammed = await agent.enterCode('12345678', 'screen');
+    expect(jammed).toEqual({ status: 'jammed', compartment: 3, purpose: 'deposit', trackingNumber: TN, commandId: A });
+
+    // The jam report is still waiting for the hub: the agent delivers it before it asks.
+    hub.reassignTo = { commandId: B, compartment: 7, purpose: 'deposit', trackingNumber: TN };
+    setTimeout(() => {
+      hub.acking = true;
+    }, 60);
+    const moved = await agent.anotherCompartment(A, 'screen');
+    expect(moved).toEqual({ status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: TN, commandId: B });
+    expect(hub.log.indexOf('event unlock_result jammed')).toBeGreaterThan(-1);
+    expect(hub.log.indexOf('event unlock_result jammed')).toBeLessThan(hub.log.indexOf('reassign'));
+    expect(board.unlocks).toEqual([2, 6]);
+
+    // Asked again (a double tap): the hub gives the same grant, and the door is not unlocked again.
+    expect(await agent.anotherCompartment(A, 'screen')).toMatchObject({ status: 'opened', compartment: 7, commandId: B });
+    expect(board.unlocks).toEqual([2, 6]);
+    expect(results.map(([r, s]) => [r.status, s])).toEqual([
+      ['jammed', 'screen'],
+      ['opened', 'screen'],
+      ['opened', 'screen'],
+    ]);
+  });
+
+  it('does not ask the hub about a command that did not jam, or that it never ran', async () => {
+    expect(await agent.enterCode('12345678', 'scanner')).toMatchObject({ status: 'opened', commandId: A });
+    expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'not_jammed' });
+    expect(await agent.anotherCompartment(B)).toMatchObject({ status: 'refused', code: 'not_jammed' });
+    expect(hub.log).not.toContain('reassign');
+    expect(board.unlocks).toEqual([2]);
+  });
+
+  it('passes the hub’s refusal on and opens nothing', async () => {
+    board.jammed.add(2);
+    await agent.enterCode('12345678');
+    hub.reassignRefusal = 'no_free_compartment';
+    expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'no_free_compartment' });
+    expect(board.unlocks).toEqual([2]);
+  });
+
+  it('says the hub is out of reach when the jam cannot be reported, and asks nothing', async () => {
+    board.jammed.add(2);
+    hub.acking = false;
+    await agent.enterCode('12345678');
+    hub.connected = false;
+    expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
+    hub.connected = true;
+    expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
+    expect(hub.log).not.toContain('reassign');
+    expect(board.unlocks).toEqual([2]);
+  });
+
+  it('tells the screen when a door closes', async () => {
+    await agent.enterCode('12345678');
+    await waitFor(() => doors.some((d) => d.compartment === 3 && d.state === 'opened'));
+    board.locks[2] = { latchClosed: true, itemPresent: true };
+    await waitFor(() => doors.some((d) => d.compartment === 3 && d.state === 'closed'));
+    expect(doors.find((d) => d.state === 'closed')).toMatchObject({ compartment: 3, itemPresent: true });
+  });
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}

@@ -1,0 +1,221 @@
+// The kiosk touch screen in a real browser (Debian's Chromium driven by playwright-core) against the
+// real agent: hub in-process on its own database, a KR-CU16 board simulator on a socat pty, the
+// agent's Cabinet and KerongDriver on that pty. The test taps the keypad like a resident, and plays
+// the person at the locker through the simulator's control API (close the door, jam a latch).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { firstBrokenLink } from '@xinbao/hub/domain/custody';
+import { REPO_ROOT, eventually } from '../support/processes.js';
+import { signIn, type Json } from '../support/http.js';
+import { startKioskRig, unlockHex, type KioskRig } from '../support/kiosk-rig.js';
+
+const SCREENSHOTS = join(REPO_ROOT, '.data', 'screenshots');
+/** A portrait kiosk screen. */
+const VIEWPORT = { width: 1080, height: 1920 };
+
+describe('kiosk touch screen in Chromium', () => {
+  let rig: KioskRig;
+  let screenUrl = '';
+  let idleUrl = '';
+  let browser: BrowserContext;
+  let page: Page;
+  const profile = mkdtempSync(join(tmpdir(), 'xinbao-chromium-'));
+
+  const visible = (screen: string) => page.locator(`#screen-${screen}`).waitFor({ state: 'visible', timeout: 15_000 });
+  const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
+  const typeCode = async (code: string) => {
+    await visible('start');
+    for (const d of code) await page.tap(`[data-digit="${d}"]`);
+    await page.tap('#submit');
+  };
+  const toLanguage = async (lang: 'zh-CN' | 'en') => {
+    if ((await page.getAttribute('html', 'lang')) !== lang) await page.tap('#lang');
+    expect(await page.getAttribute('html', 'lang')).toBe(lang);
+  };
+  const fresh = async (url = screenUrl) => {
+    await page.goto(url);
+    await page.locator('body[data-events="connected"]').waitFor({ timeout: 15_000 });
+    await visible('start');
+  };
+  /** Takes a screenshot for a person to look at, after checking that nothing on the screen overflows it. */
+  const shot = async (name: string) => {
+    const spill = await page.evaluate(() => {
+      type Box = { scrollWidth: number; scrollHeight: number; clientWidth: number; clientHeight: number };
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): Box | null; documentElement: Box } }).document;
+      const screen = doc.querySelector('.screen:not([hidden])')!;
+      const html = doc.documentElement;
+      return [screen.scrollWidth - screen.clientWidth, screen.scrollHeight - screen.clientHeight, html.scrollWidth - html.clientWidth, html.scrollHeight - html.clientHeight];
+    });
+    expect(spill).toEqual([0, 0, 0, 0]);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
+  const custody = async (parcelId: string) =>
+    (await rig.db.pool.query(`SELECT kind, to_state AS "toState", compartment, evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    rig = await startKioskRig();
+    screenUrl = await rig.localServer({ screenIdleMs: 120_000 });
+    idleUrl = await rig.localServer({ screenIdleMs: 1_500 });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: VIEWPORT,
+      hasTouch: true,
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await rig?.stop();
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('deposits with the keypad: door N open → door closed → thank you with the tracking number', async () => {
+    const a = await rig.apply();
+    await fresh();
+    expect(await text('#screen-start h1')).toBe('请输入开箱码');
+    for (const d of a.code.slice(0, 7)) await page.tap(`[data-digit="${d}"]`);
+    expect(await page.isDisabled('#submit')).toBe(true);
+    await page.tap(`[data-digit="${a.code[7]!}"]`);
+    expect(await page.isDisabled('#submit')).toBe(false);
+    await shot('kiosk-start-zh-CN');
+    await page.tap('#submit');
+
+    await visible('open');
+    expect(await text('#open-heading')).toBe(`${a.compartment}号箱门已打开`);
+    expect(await text('#open-body')).toBe('请把材料放进去，然后关好箱门。');
+    expect(await rig.unlockFrames()).toEqual([unlockHex(a.compartment)]);
+
+    await rig.person(a.compartment, 'item', { present: true });
+    await rig.person(a.compartment, 'close');
+    await visible('done');
+    expect(await text('#done-heading')).toBe(`谢谢！${a.compartment}号箱门已关好`);
+    expect((await text('#tracking-number')).replace(/\s/g, '')).toBe(a.trackingNumber);
+    await eventually(async () => ((await custody(a.parcelId)).some((e) => e.kind === 'deposited') ? true : undefined), 'the deposit at the hub');
+
+    await page.tap('#finish');
+    await visible('start');
+  });
+
+  it('says a wrong code is wrong, in Chinese and in English, and opens nothing', async () => {
+    const before = await rig.unlockFrames();
+    await fresh();
+    await typeCode('00000001');
+    await visible('error');
+    expect(await text('#error-heading')).toBe('开箱码不对');
+    expect(await text('#error-body')).toBe('请核对短信里的 8 位数字，再输入一次。');
+    expect(await page.isVisible('#retry')).toBe(true);
+
+    await page.tap('#retry');
+    await toLanguage('en');
+    await typeCode('00000002');
+    await visible('error');
+    expect(await text('#error-heading')).toBe('That code is not right');
+    expect(await text('#error-body')).toBe('Check the 8 digits in your text message and enter them again.');
+    // Nothing on screen in English betrays a machine code.
+    expect(await page.textContent('body')).not.toMatch(/code_invalid|refused|Error:/);
+    expect(await rig.unlockFrames()).toEqual(before);
+
+    // "Try again" keeps the resident's language; the start screen after the session does not.
+    await page.tap('#retry');
+    expect(await text('#screen-start h1')).toBe('Enter your open-code');
+    await shot('kiosk-start-en');
+  });
+
+  it('says an expired code has expired and what to do', async () => {
+    const a = await rig.apply('li.si', 'customs-declarant-record');
+    await rig.db.pool.query(`UPDATE access_codes SET expires_at = now() - interval '1 minute' WHERE parcel_id = $1`, [a.parcelId]);
+    const before = await rig.unlockFrames();
+    await fresh();
+    await typeCode(a.code);
+    await visible('error');
+    expect(await text('#error-heading')).toBe('开箱码已过期');
+    expect(await text('#error-body')).toContain('重新获取开箱码');
+    expect(await page.isVisible('#retry')).toBe(false);
+    await page.tap('#lang');
+    expect(await text('#error-heading')).toBe('This code has expired');
+    expect(await rig.unlockFrames()).toEqual(before);
+  });
+
+  it('offers another compartment when the door jams, and opens exactly one door per command', async () => {
+    const a = await rig.apply();
+    await rig.person(a.compartment, 'jam', { jammed: true });
+    const before = await rig.unlockFrames();
+    await fresh();
+    await typeCode(a.code);
+    await visible('error');
+    expect(await text('#error-heading')).toBe(`${a.compartment}号箱门卡住了，没有打开`);
+    expect(await text('#error-body')).toBe('您可以改用另一个空箱格存放材料。');
+    expect(await page.isVisible('#another')).toBe(true);
+    await shot('kiosk-jammed-zh-CN');
+
+    await page.tap('#another');
+    await visible('open');
+    const heading = await text('#open-heading');
+    const moved = Number(/^(\d+)号箱门已打开$/.exec(heading)?.[1]);
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).not.toBe(a.compartment);
+    expect((await rig.unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment), unlockHex(moved)]);
+
+    await page.tap('#lang');
+    expect(await text('#open-heading')).toBe(`Door ${moved} is open`);
+    await rig.person(moved, 'item', { present: true });
+    await rig.person(moved, 'close');
+    await visible('done');
+    expect(await text('#done-heading')).toBe(`Thank you! Door ${moved} is closed`);
+    await shot('kiosk-done-en');
+
+    // The hub moved the parcel and its code, kept the jammed door out of service, and the deposit counted.
+    await eventually(async () => ((await custody(a.parcelId)).some((e) => e.kind === 'deposited') ? true : undefined), 'the deposit at the hub');
+    const events = await custody(a.parcelId);
+    expect(events.map((e) => e.kind)).toEqual(['created', 'deposit_code_used', 'alarm_jammed', 'unlock_jammed', 'compartment_reassigned', 'deposited']);
+    expect(events[4]).toMatchObject({ compartment: moved, evidence: { fromCompartment: a.compartment, toCompartment: moved } });
+    const states = await rig.db.pool.query(`SELECT number, state FROM compartments WHERE site_id = $1 AND number = ANY($2) ORDER BY number`, [rig.siteId, [a.compartment, moved]]);
+    expect(Object.fromEntries(states.rows.map((r) => [r.number, r.state]))).toEqual({ [a.compartment]: 'faulty', [moved]: 'occupied' });
+    const applicant = await signIn(rig.api, 'zhang.san');
+    const view = (await rig.api('GET', `/api/parcels/${a.trackingNumber}`, applicant)).json;
+    // (This hub runs no courier workers, so the parcel waits at `deposited`.)
+    expect(view.parcel).toMatchObject({ state: 'deposited', trackingNumber: a.trackingNumber });
+    const chain = (view.events as Json[]).map((e) => ({ ...e, at: new Date(e.at as string) }));
+    expect(firstBrokenLink(chain as never)).toBe(-1);
+    // The jammed latch is freed for the next tests.
+    await rig.person(a.compartment, 'jam', { jammed: false });
+  });
+
+  it('shows a code scanned at the QR scanner (on a smaller 800×1280 screen)', async () => {
+    const a = await rig.apply('li.si', 'customs-declarant-record');
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await fresh();
+    await shot('kiosk-start-zh-CN-800x1280');
+    await toLanguage('en');
+    const result = await rig.agent.enterCode(a.qrToken, 'scanner');
+    expect(result).toMatchObject({ status: 'opened', compartment: a.compartment });
+    await visible('open');
+    expect(await text('#open-heading')).toBe(`Door ${a.compartment} is open`);
+    expect(await text('#open-body')).toBe('Put your documents in, then close the door.');
+    await shot('kiosk-open-en-800x1280');
+    await rig.person(a.compartment, 'item', { present: true });
+    await rig.person(a.compartment, 'close');
+    await visible('done');
+    expect((await text('#tracking-number')).replace(/\s/g, '')).toBe(a.trackingNumber);
+    await page.setViewportSize(VIEWPORT);
+  });
+
+  it('returns to the start, in Chinese and with no digits, after a while without a touch', async () => {
+    await fresh(idleUrl);
+    await toLanguage('en');
+    for (const d of '1234') await page.tap(`[data-digit="${d}"]`);
+    expect(await page.locator('.digit.filled').count()).toBe(4);
+    await eventually(
+      async () => ((await page.getAttribute('html', 'lang')) === 'zh-CN' && (await page.locator('.digit.filled').count()) === 0 ? true : undefined),
+      'the screen to return to its start',
+    );
+    expect(await text('#screen-start h1')).toBe('请输入开箱码');
+  });
+});
