@@ -3,3 +3,5 @@ export * from './codes.js';
 export * from './kiosk.js';
 export * from './lockboard/index.js';
 export * from './courier.js';
+export * from './partner.js';
+export * from './gazetteer.js';
