@@ -4,3 +4,4 @@ export * from './geo.js';
 export * from './network.js';
 export * from './webhooks.js';
 export * from './server.js';
+export * from './presets.js';

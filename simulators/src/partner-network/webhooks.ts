@@ -105,11 +105,13 @@ export class WebhookDispatcher {
     for (const j of jobs) void this.attempt(j, 1);
   }
 
-  /** Sends every held event, newest first. */
+  /** Sends every held event, newest first, one after the other (each first try ends before the next starts). */
   flush(): void {
     const held = this.held.reverse();
     this.held = [];
-    for (const j of held) void this.attempt(j, 1);
+    void (async () => {
+      for (const j of held) await this.attempt(j, 1);
+    })();
   }
 
   stop(): void {
