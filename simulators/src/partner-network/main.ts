@@ -23,21 +23,25 @@ function intArg(name: string, value: string | undefined, min: number): number | 
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    sites: { type: 'string' },
-    seed: { type: 'string' },
-    'app-id': { type: 'string' },
-    'app-secret': { type: 'string' },
-    'webhook-secret': { type: 'string' },
-    'rate-per-second': { type: 'string' },
-    'daily-quota': { type: 'string' },
-    'webhook-retry-ms': { type: 'string' },
-  },
-  strict: true,
-});
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  sites: { type: 'string' },
+  seed: { type: 'string' },
+  'app-id': { type: 'string' },
+  'app-secret': { type: 'string' },
+  'webhook-secret': { type: 'string' },
+  'rate-per-second': { type: 'string' },
+  'daily-quota': { type: 'string' },
+  'webhook-retry-ms': { type: 'string' },
+} as const;
+const { values } = (() => {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true });
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
+  }
+})();
 
 const siteCount = intArg('sites', values.sites, 1);
 const seed = intArg('seed', values.seed, 0) ?? DEFAULT_SEED;

@@ -216,7 +216,8 @@ describe('reservations', () => {
     expect(await freeOf(sim, 'BELL-1')).toEqual({ S: 1, M: 1, L: 0, XL: 1 });
     const events = EventsPage.parse((await api(sim, 'GET', '/v1/events')).body).events;
     expect(events.map((e) => [e.type, e.reservationId, e.reference])).toEqual([['code_issued', r.reservationId, 'XB1234567890']]);
-    expect(events[0]!.type === 'code_issued' && events[0].data.openCode).toBe(r.openCode);
+    const issued = events[0]!;
+    expect(issued.type === 'code_issued' && issued.data.openCode).toBe(r.openCode);
   });
 
   it('is idempotent by requestId: the same request answers the same reservation, a different one is refused', async () => {
@@ -564,10 +565,10 @@ describe('API faults', () => {
     const sim = await start();
     await control(sim, 'POST', '/faults', { mode: 'lost_response', count: 1, pathPrefix: '/v1/reservations' });
     await expect(api(sim, 'POST', '/v1/reservations', reserveBody('l-1'))).rejects.toThrow();
-    const made = (await control(sim, 'GET', '/reservations')).body.reservations;
-    expect(made.map((r: Reservation) => [r.requestId, r.state])).toEqual([['l-1', 'reserved']]);
+    const made = (await control(sim, 'GET', '/reservations')).body.reservations as Reservation[];
+    expect(made.map((r) => [r.requestId, r.state])).toEqual([['l-1', 'reserved']]);
     const retry = await api(sim, 'POST', '/v1/reservations', reserveBody('l-1'));
-    expect([retry.status, retry.body.reservationId, retry.body.openCode]).toEqual([200, made[0].reservationId, made[0].openCode]);
+    expect([retry.status, retry.body.reservationId, retry.body.openCode]).toEqual([200, made[0]!.reservationId, made[0]!.openCode]);
     expect(await freeOf(sim, 'BELL-1')).toMatchObject({ M: 1 });
   });
 
