@@ -34,4 +34,39 @@ describe('GridIndex', () => {
       { numRuns: 200 },
     );
   });
+
+  it('gives the same nearest distances as sorting every item, for any limit (property)', () => {
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 300 }), point, fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 40 }), (items, q, radius, limit) => {
+        const got = new GridIndex(items).nearest(q.lat, q.lng, radius, limit).map((f) => f.distanceM);
+        const want = items
+          .map((t) => distanceMeters(q.lat, q.lng, t.lat, t.lng))
+          .filter((d) => d <= radius)
+          .sort((a, b) => a - b)
+          .slice(0, limit);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds the nearest in a dense cluster next to a sparse one', () => {
+    const rand = (() => {
+      let x = 1;
+      return () => ((x = (x * 48271) % 2147483647) / 2147483647);
+    })();
+    const items = [
+      ...Array.from({ length: 3000 }, () => ({ lat: 34.25 + rand() * 0.02, lng: 108.93 + rand() * 0.02 })),
+      ...Array.from({ length: 20 }, () => ({ lat: 34.1 + rand() * 0.2, lng: 108.7 + rand() * 0.4 })),
+    ];
+    const index = new GridIndex(items);
+    for (const [lat, lng] of [
+      [34.26, 108.94],
+      [34.15, 108.8],
+      [34.29, 108.99],
+    ] as const) {
+      const want = items.map((t) => distanceMeters(lat, lng, t.lat, t.lng)).sort((a, b) => a - b).slice(0, 25);
+      expect(index.nearest(lat, lng, 50_000, 25).map((f) => f.distanceM)).toEqual(want);
+    }
+  });
 });

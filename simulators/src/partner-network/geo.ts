@@ -52,6 +52,43 @@ export class GridIndex<T extends Located> {
     return found.sort((a, b) => a.distanceM - b.distanceM);
   }
 
+  /**
+   * The `limit` nearest items within radiusM, nearest first: visits rings of cells outwards and
+   * stops once no unvisited cell can hold anything nearer than the limit-th found.
+   */
+  nearest(lat: number, lng: number, radiusM: number, limit: number, accept: (item: T) => boolean = () => true): Array<{ item: T; distanceM: number }> {
+    const row0 = Math.floor(lat / this.cellDeg);
+    const col0 = Math.floor(lng / this.cellDeg);
+    // the narrowest a cell can be near here, less 1 % for the sphere's curvature
+    const cellM = 0.99 * this.cellDeg * M_PER_DEG_LAT * Math.max(0.01, Math.min(Math.cos((lat - this.cellDeg) * RAD), Math.cos((lat + this.cellDeg) * RAD)));
+    const maxRing = Math.ceil(radiusM / cellM) + 1;
+    const found: Array<{ item: T; distanceM: number }> = [];
+    const visit = (row: number, col: number) => {
+      for (const item of this.cells.get(this.key(row, col)) ?? []) {
+        const distanceM = distanceMeters(lat, lng, item.lat, item.lng);
+        if (distanceM <= radiusM && accept(item)) found.push({ item, distanceM });
+      }
+    };
+    for (let ring = 0; ring <= maxRing; ring++) {
+      if (ring === 0) visit(row0, col0);
+      for (let d = -ring; d <= ring && ring > 0; d++) {
+        visit(row0 - ring, col0 + d);
+        visit(row0 + ring, col0 + d);
+        if (d !== -ring && d !== ring) {
+          visit(row0 + d, col0 - ring);
+          visit(row0 + d, col0 + ring);
+        }
+      }
+      // anything in ring + 1 or beyond is at least ring whole cells away
+      if (found.length >= limit) {
+        found.sort((a, b) => a.distanceM - b.distanceM);
+        found.length = limit;
+        if (found[limit - 1]!.distanceM <= ring * cellM) break;
+      }
+    }
+    return found.sort((a, b) => a.distanceM - b.distanceM).slice(0, limit);
+  }
+
   private key(row: number, col: number): string {
     return `${row}:${col}`;
   }

@@ -183,8 +183,7 @@ export class PartnerNetwork {
     const size = q.size;
     const accept = size === undefined ? undefined : (s: SiteState) => s.devices.some((d) => d.status === 'online' && this.free(d, size) > 0);
     return this.index
-      .within(q.lat, q.lng, q.radius, accept)
-      .slice(0, q.limit)
+      .nearest(q.lat, q.lng, q.radius, q.limit, accept)
       .map(({ item, distanceM }) => ({ ...this.siteView(item), distanceMeters: Math.round(distanceM) }));
   }
 
