@@ -3,11 +3,17 @@
 // logs go to stderr) and runs until SIGTERM/SIGINT.
 //   node simulators/dist/lockboard/main.js --family kerong|8a --boards N[,M...] [--dir D]
 //        [--control-port 0] [--reply-delay-ms N] [--wiring open_is_set|open_is_clear]
+//        [--preset NAME] [--fault KIND[:key=value,...]]...
 // Kerong boards are 0–14 (default 0, 19200 baud); 8A boards are 1–64 (default 1, 9600 baud) and
-// --wiring (8A only) says what a set status bit means.
+// --wiring (8A only) says what a set status bit means. --preset names a starting state of the
+// family's model (kerong-model.ts, eight-a-model.ts); --fault arms a simulated wire fault from the
+// start (faults.ts), e.g. --fault late_reply:delayMs=1500,count=2, as POST /faults does later.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { EIGHT_A_PRESETS, EightABusModel, type EightAPreset } from './eight-a-model.js';
 import { startEightASimulator } from './eight-a-sim.js';
+import { FaultSpecError, FaultSwitchboard, WireFault, parseFaultFlag } from './faults.js';
+import { KERONG_PRESETS, KerongBusModel, type KerongPreset } from './kerong-model.js';
 import { startKerongSimulator } from './kerong-sim.js';
 
 const log = pino({ name: 'lockboard-sim', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     'control-port': { type: 'string' },
     'reply-delay-ms': { type: 'string' },
+    preset: { type: 'string' },
+    fault: { type: 'string', multiple: true },
   },
   strict: true,
 });
@@ -49,16 +57,39 @@ if (wiring !== undefined && (family !== '8a' || (wiring !== 'open_is_set' && wir
   fail(`--wiring is open_is_set or open_is_clear, for --family 8a only`);
 }
 
+const preset = values.preset;
+const presets: readonly string[] = family === 'kerong' ? KERONG_PRESETS : EIGHT_A_PRESETS;
+if (preset !== undefined && !presets.includes(preset)) fail(`--preset for ${family} is one of: ${presets.map((p) => `"${p}"`).join(', ')}; got "${preset}"`);
+if (preset !== undefined && wiring !== undefined) fail('give --wiring or --preset, not both (an 8A preset names its wiring)');
+
+const faultBoard = new FaultSwitchboard<WireFault>(WireFault);
+const faults = (values.fault ?? []).map((flag) => {
+  try {
+    return parseFaultFlag(faultBoard, flag);
+  } catch (err) {
+    if (err instanceof FaultSpecError) fail(`--fault "${flag}": ${err.message}`);
+    throw err;
+  }
+});
+
+const boardNumbers = boards.map(Number);
 const common = {
-  boards: boards.map(Number),
+  boards: boardNumbers,
   ...(values.dir !== undefined && { dir: values.dir }),
   controlPort: intArg('control-port', values['control-port'], 0),
   replyDelayMs: intArg('reply-delay-ms', values['reply-delay-ms'], 5),
+  faults,
   logger: log,
 };
-const sim = await (family === 'kerong' ? startKerongSimulator(common) : startEightASimulator({ ...common, ...(wiring !== undefined && { wiring }) })).catch(
-  (err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`),
-);
+const sim = await (
+  family === 'kerong'
+    ? startKerongSimulator({ ...common, ...(preset !== undefined && { model: KerongBusModel.preset(preset as KerongPreset, boardNumbers) }) })
+    : startEightASimulator({
+        ...common,
+        ...(wiring !== undefined && { wiring }),
+        ...(preset !== undefined && { model: EightABusModel.preset(preset as EightAPreset, boardNumbers) }),
+      })
+).catch((err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`));
 
 process.stdout.write(`${JSON.stringify({ event: 'ready', family: sim.family, ptyPath: sim.ptyPath, controlUrl: sim.controlUrl })}\n`);
 
