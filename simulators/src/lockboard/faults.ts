@@ -83,9 +83,9 @@ export class FaultSwitchboard<S extends AnyFault> {
   }
 
   list(): ArmedFault<S>[] {
-    return [...this.armed.values()].map(({ spec, remaining }) => {
+    return [...this.armed.values()].map(({ spec, remaining }): ArmedFault<S> => {
       const { count: _count, ...rest } = spec;
-      return { ...rest, remaining } as ArmedFault<S>;
+      return { ...rest, remaining };
     });
   }
 
