@@ -3,10 +3,10 @@
 // the control API. Runs dist/ (build first: npx tsc -b). The rig is shared with the 8A and fault
 // tests (test-rig.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SERIAL_FAMILIES, startProgramWithDriver, type SerialDriver, type SimulatorProgram } from './test-rig.js';
+import { SERIAL_FAMILIES, startProgramWithDriver, type ProgramWithDriver, type SerialDriver, type SimulatorProgram } from './test-rig.js';
 
 describe('KR-CU16 simulator program ↔ KerongDriver over a real pty', () => {
-  let rig: Awaited<ReturnType<typeof startProgramWithDriver>>;
+  let rig: ProgramWithDriver<SerialDriver>;
   let sim: SimulatorProgram;
   let driver: SerialDriver;
 

@@ -1,8 +1,8 @@
 // The shared rig of the lock-board cross-process tests (*-sim.test.ts, faults-sim.test.ts): start
 // the compiled simulator program as a child process and wait for its ready line, talk to its
-// control API, open the agent's end of the pty with the real `serialport`, build the family's
-// driver, and record what a Cabinet emits. Only tests use it; it holds no assertions, so that a
-// failure names the test's own expectation.
+// control API, connect the family's driver (the agent's end of the pty on the real `serialport`,
+// or the HTTP lock controller's URL), and record what a Cabinet emits. Only tests use it; it holds
+// no assertions, so that a failure names the test's own expectation.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -11,6 +11,7 @@ import { SerialPort } from 'serialport';
 import { encodeEightAOpen, encodeKerongUnlock, toHex } from '@xinbao/protocol';
 import {
   EightADriver,
+  HttpLockControllerDriver,
   KerongDriver,
   type Cabinet,
   type DoorEvent,
@@ -55,12 +56,20 @@ export interface SimulatorReady {
   url?: string;
 }
 
+/** One frame (serial: `hex`) or request (HTTP: `request`, `requestId`) a simulator received. */
+export interface Received {
+  hex?: string;
+  request?: string;
+  requestId?: string;
+  faults?: string[];
+}
+
 export interface SimulatorProgram {
   ready: SimulatorReady;
   /** The control API, bound to this simulator. */
   control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
-  /** Hex of every frame (serial) or `METHOD path` of every request (HTTP) the simulator received. */
-  received(): Promise<Array<{ hex?: string; request?: string; faults?: string[] }>>;
+  /** Everything the simulator received, oldest first (since the last DELETE /frames). */
+  received(): Promise<Received[]>;
   /** Clears armed faults and waits until no late reply is still on its way. */
   settle(): Promise<void>;
   /** SIGTERM; resolves with the exit code. */
@@ -82,7 +91,7 @@ export async function startSimulatorProgram(args: string[]): Promise<SimulatorPr
   return {
     ready,
     control: api,
-    received: async () => (await api<{ frames: Array<{ hex?: string; request?: string; faults?: string[] }> }>('GET', '/frames')).frames,
+    received: async () => (await api<{ frames: Received[] }>('GET', '/frames')).frames,
     settle: async () => {
       await api('DELETE', '/faults');
       await until(async () => ((await api<{ pendingReplies: number }>('GET', '/faults')).pendingReplies === 0 ? true : undefined), 'late replies to leave');
@@ -106,26 +115,44 @@ export async function openSerialPort(path: string, baudRate: number): Promise<Se
 /** What both serial drivers count (each family counts a few more things of its own). */
 export type SerialDriverStats = Pick<KerongDriverStats & EightADriverStats, 'frames' | 'badChecksum' | 'badLength' | 'noiseBytes' | 'unmatched' | 'timeouts'>;
 export type SerialDriver = LockBoardDriver & { readonly stats: Readonly<SerialDriverStats> };
+export type RigDriver = SerialDriver | HttpLockControllerDriver;
 
-/** What a cross-process test needs to know of one serial board family. */
-export interface SerialFamily {
-  family: 'kerong' | '8a';
-  baudRate: number;
-  /** The one board the tests put on the bus. */
+/** What a cross-process test needs to know of one lock family, serial or HTTP. */
+export interface RigFamily {
+  family: 'kerong' | '8a' | 'http';
+  /** The one board the tests use (the HTTP controller is board 1). */
   board: number;
-  /** The lowest lock number on the wire (Kerong 0, 8A 1) and how many there are. */
+  /** The lowest lock number (Kerong 0, 8A and HTTP 1) and how many locks there are. */
   firstLock: number;
   locks: number;
   itemSensors: boolean;
-  /** Program arguments for a bus with `board` on it. */
+  /** Program arguments. */
   args: string[];
+  /** The agent's driver, connected to the program that printed `ready`. */
+  connect(ready: SimulatorReady, timing: { replyTimeoutMs: number }): Promise<RigDriver>;
+  /** Whether `entry` is the unlock (open) request for `lock`. */
+  isUnlock(entry: Received, lock: number): boolean;
+}
+
+export interface SerialFamily extends RigFamily {
+  family: 'kerong' | '8a';
+  baudRate: number;
   driver(port: SerialPort, timing: { replyTimeoutMs: number; quietGapMs?: number }): SerialDriver;
   /** The unlock frame for `lock` on `board`, as the control API prints it. */
   unlockHex(lock: number): string;
+  connect(ready: SimulatorReady, timing: { replyTimeoutMs: number }): Promise<SerialDriver>;
+}
+
+function serialFamily(f: Omit<SerialFamily, 'connect' | 'isUnlock'>): SerialFamily {
+  return {
+    ...f,
+    connect: async (ready, timing) => f.driver(await openSerialPort(ready.ptyPath ?? '', f.baudRate), timing),
+    isUnlock: (entry, lock) => entry.hex === f.unlockHex(lock),
+  };
 }
 
 export const SERIAL_FAMILIES: Record<'kerong' | '8a', SerialFamily> = {
-  kerong: {
+  kerong: serialFamily({
     family: 'kerong',
     baudRate: 19200,
     board: 0,
@@ -135,8 +162,8 @@ export const SERIAL_FAMILIES: Record<'kerong' | '8a', SerialFamily> = {
     args: ['--family', 'kerong', '--boards', '0'],
     driver: (port, timing) => new KerongDriver({ port, ...timing }),
     unlockHex: (lock) => toHex(encodeKerongUnlock(0, lock)),
-  },
-  '8a': {
+  }),
+  '8a': serialFamily({
     family: '8a',
     baudRate: 9600,
     board: 1,
@@ -146,16 +173,37 @@ export const SERIAL_FAMILIES: Record<'kerong' | '8a', SerialFamily> = {
     args: ['--family', '8a', '--boards', '1'],
     driver: (port, timing) => new EightADriver({ port, ...timing }),
     unlockHex: (lock) => toHex(encodeEightAOpen(1, lock)),
-  },
+  }),
 };
 
-/** A family's simulator program with the agent's driver on the other end of its pty. */
-export async function startProgramWithDriver(
-  family: SerialFamily,
+/** The simulated controller's bearer token (a test value, passed on the command line). */
+export const HTTP_TEST_TOKEN = 'simulated-controller-token';
+
+export const HTTP_FAMILY: RigFamily = {
+  family: 'http',
+  board: 1,
+  firstLock: 1,
+  locks: 24,
+  itemSensors: true,
+  args: ['--family', 'http', '--locks', '24', '--item-sensors', '--token', HTTP_TEST_TOKEN],
+  connect: async (ready, timing) => new HttpLockControllerDriver({ url: ready.url ?? '', token: HTTP_TEST_TOKEN, locks: 24, itemSensors: true, ...timing }),
+  isUnlock: (entry, lock) => entry.request === `POST /api/v1/locks/${lock}/open`,
+};
+
+export interface ProgramWithDriver<D extends RigDriver> {
+  sim: SimulatorProgram;
+  driver: D;
+  /** Closes the driver, then stops the program; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** A family's simulator program with the agent's driver connected to it. */
+export async function startProgramWithDriver<D extends RigDriver>(
+  family: { args: string[]; connect(ready: SimulatorReady, timing: { replyTimeoutMs: number }): Promise<D> },
   timing: { replyTimeoutMs: number } = { replyTimeoutMs: 2_000 },
-): Promise<{ sim: SimulatorProgram; driver: SerialDriver; stop(): Promise<number | null> }> {
+): Promise<ProgramWithDriver<D>> {
   const sim = await startSimulatorProgram(family.args);
-  const driver = family.driver(await openSerialPort(sim.ready.ptyPath ?? '', family.baudRate), timing);
+  const driver = await family.connect(sim.ready, timing);
   return {
     sim,
     driver,
