@@ -5,7 +5,7 @@
 // the courier, the courier collects with the pickup code. Each code opens its lock exactly once,
 // and the custody chain records what the item sensor could (or could not) say.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { encodeEightAOpen, toHex } from '@xinbao/protocol';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { startKiosk } from '../support/kiosk.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
@@ -114,29 +115,15 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
     beforeAll(async () => {
       mkdirSync(kioskDir);
       locks = await startProgram('simulators/dist/lockboard/main.js', hw.simArgs(kioskDir), { isReady: (l) => l.event === 'ready' });
-      const admin = await signIn(api, 'ops.admin');
-      siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === hw.site)!.id as string;
-      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-      const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: `${hw.site} kiosk`, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
-      expect(reg.status).toBe(201);
-      writeFileSync(join(kioskDir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-      writeFileSync(
-        join(kioskDir, 'kiosk.json'),
-        JSON.stringify({
-          hubUrl,
-          deviceId: reg.json.deviceId,
-          privateKeyFile: 'kiosk.key',
-          dataDir: 'kiosk-data',
-          localPort: 0,
-          pollIntervalMs: 100,
-          buses: [hw.bus(locks.ready)],
-          // Both lock families number from 1: compartment n is lock n of board 1.
-          compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 1, lock: i + 1 })),
-        }),
-      );
-      agent = await startProgram('kiosk-agent/dist/main.js', [join(kioskDir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
-      kioskUrl = agent.ready.localUrl as string;
-      await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true || undefined, 'the kiosk to connect');
+      ({ agent, kioskUrl, siteId } = await startKiosk({
+        api,
+        hubUrl,
+        site: hw.site,
+        dir: kioskDir,
+        buses: [hw.bus(locks.ready)],
+        // Both lock families number from 1: compartment n is lock n of board 1.
+        compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 1, lock: i + 1 })),
+      }));
     }, 60_000);
 
     afterAll(async () => {
