@@ -195,6 +195,16 @@ describe('HttpLockControllerDriver', () => {
 });
 
 describe('Cabinet on the HTTP lock controller driver', () => {
+  /** Compartment 7 is the controller's lock 2; no polling is started. */
+  const cabinetOnDriver = () =>
+    new Cabinet({
+      buses: new Map([['net', driver]]),
+      compartments: [{ compartment: 7, bus: 'net', board: 1, lock: 2 }],
+      pollIntervalMs: 1_000,
+      leftOpenAfterMs: 60_000,
+      openGraceMs: 5_000,
+    });
+
   it('a timed-out open is confirmed by reading status, never by a second POST', async () => {
     let open = false;
     stub.answer = (req, res) => {
@@ -204,26 +214,14 @@ describe('Cabinet on the HTTP lock controller driver', () => {
       }
       res.json({ locks: F.locksFour.locks.map((l) => (l.lock === 2 ? { ...l, door: open ? 'open' : 'closed' } : l)) });
     };
-    const cabinet = new Cabinet({
-      buses: new Map([['net', driver]]),
-      compartments: [{ compartment: 7, bus: 'net', board: 1, lock: 2 }],
-      pollIntervalMs: 1_000,
-      leftOpenAfterMs: 60_000,
-      openGraceMs: 5_000,
-    });
+    const cabinet = cabinetOnDriver();
     await expect(cabinet.open(7)).resolves.toBe('opened');
     expect(stub.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
   });
 
   it('a refused open fails at once, without a status read', async () => {
     stub.answer = (_req, res) => void res.status(401).json(F.unauthorized);
-    const cabinet = new Cabinet({
-      buses: new Map([['net', driver]]),
-      compartments: [{ compartment: 7, bus: 'net', board: 1, lock: 2 }],
-      pollIntervalMs: 1_000,
-      leftOpenAfterMs: 60_000,
-      openGraceMs: 5_000,
-    });
+    const cabinet = cabinetOnDriver();
     await expect(cabinet.open(7)).resolves.toBe('failed');
     expect(stub.requests.map((r) => r.method)).toEqual(['POST']);
   });
