@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { KioskConfig } from './config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KioskConfig, KioskConfigError, controllerToken, loadKioskConfig, type HttpBusConfig } from './config.js';
 
 const base = {
   hubUrl: 'http://127.0.0.1:8080',
@@ -127,5 +130,83 @@ describe('KioskConfig terminal devices', () => {
     expect(issues({ ...base, ...bus, scanner: { path: '/dev/ttyUSB1' }, printer: { path: '/dev/ttyUSB1' } })).toEqual([
       'printer.path: serial device /dev/ttyUSB1 is already used by the scanner',
     ]);
+  });
+});
+
+describe('KioskConfig network lock controller (http) buses', () => {
+  const net = { id: 'net', family: 'http', url: 'http://10.0.0.20:8080', tokenFile: 'controller.token', locks: 8 };
+  const one = (bus: object, compartments = [{ compartment: 1, bus: 'net', board: 1, lock: 1 }]) => ({ ...base, buses: [bus], compartments });
+
+  it('takes a controller with a token file; no item sensors unless said', () => {
+    const c = KioskConfig.parse(one(net));
+    expect(c.buses[0]).toEqual({ ...net, itemSensors: false });
+    expect(KioskConfig.parse(one({ ...net, itemSensors: true, replyTimeoutMs: 2500 })).buses[0]).toMatchObject({ itemSensors: true, replyTimeoutMs: 2500 });
+  });
+
+  it('wants the bearer token exactly once: tokenFile or token', () => {
+    const { tokenFile: _, ...noToken } = net;
+    const message = "buses.0.tokenFile: give the controller's bearer token as tokenFile (preferred) or token: exactly one of them";
+    expect(issues(one(noToken))).toEqual([message]);
+    expect(issues(one({ ...net, token: 'inline' }))).toEqual([message]);
+    expect(issues(one({ ...noToken, token: 'inline' }))).toEqual([]);
+  });
+
+  it('wants an http(s) URL and a lock count', () => {
+    expect(issues(one({ ...net, url: 'ftp://10.0.0.20' }))).toEqual(["buses.0.url: url must be the controller's http:// or https:// base URL"]);
+    expect(issues(one({ ...net, url: 'controller' }))).toEqual(["buses.0.url: url must be the controller's http:// or https:// base URL"]);
+    const { locks: _, ...noLocks } = net;
+    expect(issues(one(noLocks))).toEqual([expect.stringMatching(/^buses\.0\.locks: /)]);
+    expect(issues(one({ ...net, locks: 0 }))).toEqual([expect.stringMatching(/^buses\.0\.locks: /)]);
+    expect(issues(one({ ...net, locks: 241 }))).toEqual([expect.stringMatching(/^buses\.0\.locks: /)]);
+  });
+
+  it("numbers a controller's compartments board 1, locks 1…locks", () => {
+    expect(
+      issues(
+        one(net, [
+          { compartment: 1, bus: 'net', board: 0, lock: 1 },
+          { compartment: 2, bus: 'net', board: 1, lock: 9 },
+          { compartment: 3, bus: 'net', board: 1, lock: 0 },
+          { compartment: 4, bus: 'net', board: 1, lock: 8 },
+        ]),
+      ),
+    ).toEqual([
+      'compartments.0.board: board 0: a network lock controller is board 1 (http bus "net")',
+      'compartments.1.lock: lock 9 is outside 1–8, the lock numbers of http bus "net"',
+      'compartments.2.lock: lock 0 is outside 1–8, the lock numbers of http bus "net"',
+    ]);
+    expect(issues(one({ ...net, locks: 40 }, [{ compartment: 1, bus: 'net', board: 1, lock: 40 }]))).toEqual([]);
+  });
+
+  it('mixes with serial buses in one kiosk', () => {
+    expect(
+      issues({
+        ...base,
+        buses: [{ id: 'k', family: 'kerong', path: 'p0' }, { id: 'a', family: '8a', path: 'p1' }, net],
+        compartments: [
+          { compartment: 1, bus: 'k', board: 0, lock: 0 },
+          { compartment: 2, bus: 'a', board: 1, lock: 1 },
+          { compartment: 3, bus: 'net', board: 1, lock: 1 },
+        ],
+      }),
+    ).toEqual([]);
+  });
+
+  it('reads the token file next to the configuration, trimmed; a missing or empty one is a configuration error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xinbao-config-'));
+    try {
+      writeFileSync(join(dir, 'kiosk.json'), JSON.stringify(one(net)));
+      writeFileSync(join(dir, 'controller.token'), 'secret-token\n');
+      const bus = loadKioskConfig(join(dir, 'kiosk.json')).buses[0] as HttpBusConfig;
+      expect(bus.tokenFile).toBe(join(dir, 'controller.token'));
+      expect(controllerToken(bus)).toBe('secret-token');
+      expect(controllerToken({ ...bus, tokenFile: undefined, token: 'inline' })).toBe('inline');
+      writeFileSync(join(dir, 'controller.token'), '  \n');
+      expect(() => controllerToken(bus)).toThrow(KioskConfigError);
+      expect(() => controllerToken(bus)).toThrow('is empty');
+      expect(() => controllerToken({ ...bus, tokenFile: join(dir, 'missing.token') })).toThrow('cannot read tokenFile');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

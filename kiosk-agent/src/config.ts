@@ -1,11 +1,12 @@
 // The kiosk's configuration file (JSON), validated with clear errors: where the hub is, this
-// device's identity, its lock-board buses and which lock opens which compartment.
+// device's identity, its lock-board buses (RS485 buses of KR-CU16 or 8A boards, network lock
+// controllers over HTTP) and which lock opens which compartment.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { hasControlCharacter } from '@xinbao/protocol';
 
-const busCommon = {
+const serialCommon = {
   id: z.string().min(1),
   path: z.string().min(1),
   replyTimeoutMs: z.number().int().positive().optional(),
@@ -14,7 +15,7 @@ const busCommon = {
 
 /** A bus of KR-CU16 boards (LOCKBOARD.md section A). */
 const KerongBus = z.object({
-  ...busCommon,
+  ...serialCommon,
   family: z.literal('kerong'),
   baudRate: z.number().int().positive().default(19200),
   itemSensors: z.boolean().default(true),
@@ -22,7 +23,7 @@ const KerongBus = z.object({
 
 /** A bus of 8A boards (LOCKBOARD.md section B): no item sensor, door switch wiring per cabinet. */
 const EightABus = z.object({
-  ...busCommon,
+  ...serialCommon,
   family: z.literal('8a'),
   baudRate: z.number().int().positive().default(9600),
   openPolarity: z.enum(['open_is_set', 'open_is_clear']).default('open_is_set'),
@@ -30,14 +31,47 @@ const EightABus = z.object({
   itemSensors: z.literal(false, { error: '8a boards have no item sensor: leave itemSensors out' }).optional(),
 });
 
-const Bus = z.discriminatedUnion('family', [KerongBus, EightABus]);
-export type BusConfig = z.infer<typeof Bus>;
+/** Most locks one network controller drives in this configuration. */
+export const MAX_CONTROLLER_LOCKS = 240;
 
-/** Board and lock numbers as on each family's wire (Kerong counts locks from 0, 8A from 1). */
-const WIRE_RANGES = {
-  kerong: { board: [0, 15], lock: [0, 15] },
-  '8a': { board: [1, 64], lock: [1, 32] },
-} as const satisfies Record<BusConfig['family'], { board: readonly [number, number]; lock: readonly [number, number] }>;
+/**
+ * A network lock controller (docs/lock-controller-http.md): one "board", number 1, with locks
+ * 1…locks. The bearer token comes from `tokenFile` (relative paths are from the config file;
+ * preferred) or inline `token`, exactly one of them.
+ */
+const HttpBus = z
+  .object({
+    id: z.string().min(1),
+    family: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'url must be the controller\'s http:// or https:// base URL' }),
+    token: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    locks: z.number().int().min(1).max(MAX_CONTROLLER_LOCKS),
+    /** Whether the compartments have item sensors; false: the agent never claims an item. */
+    itemSensors: z.boolean().default(false),
+    replyTimeoutMs: z.number().int().positive().optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.token === undefined) === (b.tokenFile === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'give the controller\'s bearer token as tokenFile (preferred) or token: exactly one of them' });
+    }
+  });
+
+const Bus = z.discriminatedUnion('family', [KerongBus, EightABus, HttpBus]);
+export type BusConfig = z.infer<typeof Bus>;
+export type HttpBusConfig = Extract<BusConfig, { family: 'http' }>;
+
+/** Board and lock numbers as each bus addresses them (Kerong counts locks from 0, 8A and HTTP controllers from 1). */
+function numbering(bus: BusConfig): Record<'board' | 'lock', readonly [number, number]> {
+  switch (bus.family) {
+    case 'kerong':
+      return { board: [0, 15], lock: [0, 15] };
+    case '8a':
+      return { board: [1, 64], lock: [1, 32] };
+    case 'http':
+      return { board: [1, 1], lock: [1, bus.locks] };
+  }
+}
 
 /** A terminal device on its own serial line (USB-serial adapter or the kiosk PC's COM port). */
 const terminalDevice = (what: string) =>
@@ -86,9 +120,9 @@ export const KioskConfig = z
         z.object({
           compartment: z.number().int().positive(),
           bus: z.string(),
-          // Checked per bus family below.
+          // Checked per bus below.
           board: z.number().int().min(0).max(64),
-          lock: z.number().int().min(0).max(32),
+          lock: z.number().int().min(0).max(MAX_CONTROLLER_LOCKS),
         }),
       )
       .min(1),
@@ -104,7 +138,7 @@ export const KioskConfig = z
     c.buses.forEach((b, i) => {
       if (ids.has(b.id)) ctx.addIssue({ code: 'custom', path: ['buses', i, 'id'], message: `bus id "${b.id}" is used twice` });
       ids.add(b.id);
-      claim(b.path, `bus "${b.id}"`, ['buses', i, 'path']);
+      if (b.family !== 'http') claim(b.path, `bus "${b.id}"`, ['buses', i, 'path']);
     });
     if (c.scanner) claim(c.scanner.path, 'the scanner', ['scanner', 'path']);
     if (c.printer) claim(c.printer.path, 'the printer', ['printer', 'path']);
@@ -114,12 +148,16 @@ export const KioskConfig = z
     c.compartments.forEach((m, i) => {
       const bus = buses.get(m.bus);
       if (!bus) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'bus'], message: `no bus "${m.bus}" in buses` });
-      else {
+      // A controller without a valid lock count has its own issue; its locks cannot be checked.
+      else if (bus.family !== 'http' || bus.locks >= 1) {
         for (const field of ['board', 'lock'] as const) {
-          const [min, max] = WIRE_RANGES[bus.family][field];
-          if (m[field] < min || m[field] > max) {
-            ctx.addIssue({ code: 'custom', path: ['compartments', i, field], message: `${field} ${m[field]} is outside ${min}–${max}, the ${field} numbers of ${bus.family} bus "${bus.id}"` });
-          }
+          const [min, max] = numbering(bus)[field];
+          if (m[field] >= min && m[field] <= max) continue;
+          const message =
+            bus.family === 'http' && field === 'board'
+              ? `board ${m.board}: a network lock controller is board 1 (http bus "${bus.id}")`
+              : `${field} ${m[field]} is outside ${min}–${max}, the ${field} numbers of ${bus.family} bus "${bus.id}"`;
+          ctx.addIssue({ code: 'custom', path: ['compartments', i, field], message });
         }
       }
       if (seen.has(m.compartment)) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'compartment'], message: `compartment ${m.compartment} is mapped twice` });
@@ -147,5 +185,23 @@ export function loadKioskConfig(file: string): KioskConfig {
     );
   }
   const base = dirname(resolve(file));
-  return { ...r.data, privateKeyFile: resolve(base, r.data.privateKeyFile), dataDir: resolve(base, r.data.dataDir) };
+  return {
+    ...r.data,
+    privateKeyFile: resolve(base, r.data.privateKeyFile),
+    dataDir: resolve(base, r.data.dataDir),
+    buses: r.data.buses.map((b) => (b.family === 'http' && b.tokenFile !== undefined ? { ...b, tokenFile: resolve(base, b.tokenFile) } : b)),
+  };
+}
+
+/** The bearer token of a network lock controller bus, from its file or inline; never logged. */
+export function controllerToken(bus: HttpBusConfig): string {
+  if (bus.token !== undefined) return bus.token;
+  let token: string;
+  try {
+    token = readFileSync(bus.tokenFile ?? '', 'utf8').trim();
+  } catch (e) {
+    throw new KioskConfigError(`bus "${bus.id}": cannot read tokenFile ${bus.tokenFile}: ${(e as Error).message}`);
+  }
+  if (token === '') throw new KioskConfigError(`bus "${bus.id}": tokenFile ${bus.tokenFile} is empty`);
+  return token;
 }

@@ -1,18 +1,19 @@
 // The kiosk agent program: `node kiosk-agent/dist/main.js <config.json>` (or KIOSK_CONFIG). Opens
-// the lock-board buses, connects to the hub and serves the local API; prints one JSON line
-// {"event":"ready",...} on stdout when it is up, logs JSON to stderr. A configured scanner or
-// receipt printer that is not there does not stop it: the scanner is tried again, the printer is
-// reported 'absent' and found at its next status check.
+// the lock-board buses (serial ports, network lock controllers), connects to the hub and serves
+// the local API; prints one JSON line {"event":"ready",...} on stdout when it is up, logs JSON to
+// stderr. A configuration mistake (including an unreadable controller token file) exits with 2.
+// A configured scanner or receipt printer that is not there does not stop it: the scanner is tried
+// again, the printer is reported 'absent' and found at its next status check.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import { KioskAgent } from './agent.js';
-import { KioskConfigError, loadKioskConfig } from './config.js';
+import { KioskConfigError, controllerToken, loadKioskConfig, type BusConfig } from './config.js';
 import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
-import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
+import { Cabinet, EightADriver, HttpLockControllerDriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
 import { CodeScanner, DEFAULT_SITE_NAME, ReceiptPrinter, printDepositReceipts } from './terminal/index.js';
 
 /** How often the printer's paper is checked between receipts, for the local API's status. */
@@ -22,6 +23,23 @@ async function openPort(path: string, baudRate: number): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   return port;
+}
+
+/** The driver for one configured bus: a serial port opened for a board family, or a network lock controller. */
+async function driverFor(b: BusConfig): Promise<LockBoardDriver> {
+  const replyTimeout = b.replyTimeoutMs ? { replyTimeoutMs: b.replyTimeoutMs } : {};
+  switch (b.family) {
+    case 'kerong':
+    case '8a': {
+      const port = await openPort(b.path, b.baudRate);
+      const timing = { ...replyTimeout, ...(b.quietGapMs !== undefined ? { quietGapMs: b.quietGapMs } : {}) };
+      return b.family === 'kerong'
+        ? new KerongDriver({ port, itemSensors: b.itemSensors, ...timing })
+        : new EightADriver({ port, openPolarity: b.openPolarity, ...timing });
+    }
+    case 'http':
+      return new HttpLockControllerDriver({ url: b.url, token: controllerToken(b), locks: b.locks, itemSensors: b.itemSensors, ...replyTimeout });
+  }
 }
 
 async function main(): Promise<void> {
@@ -42,18 +60,14 @@ async function main(): Promise<void> {
   }
   const log = pino({ name: 'kiosk-agent', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.code'] }, pino.destination(2));
   const buses = new Map<string, LockBoardDriver>();
-  for (const b of config.buses) {
-    const port = await openPort(b.path, b.baudRate);
-    const timing = {
-      ...(b.replyTimeoutMs ? { replyTimeoutMs: b.replyTimeoutMs } : {}),
-      ...(b.quietGapMs !== undefined ? { quietGapMs: b.quietGapMs } : {}),
-    };
-    buses.set(
-      b.id,
-      b.family === 'kerong'
-        ? new KerongDriver({ port, itemSensors: b.itemSensors, ...timing })
-        : new EightADriver({ port, openPolarity: b.openPolarity, ...timing }),
-    );
+  try {
+    for (const b of config.buses) buses.set(b.id, await driverFor(b));
+  } catch (e) {
+    if (e instanceof KioskConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
   }
   const cabinet = new Cabinet({
     buses,

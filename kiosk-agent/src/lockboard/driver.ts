@@ -9,8 +9,13 @@ export interface LockState {
 }
 
 export interface LockBoardDriver {
-  readonly family: 'kerong' | '8a';
-  /** Sends the unlock frame for one lock exactly once; never re-sends. Resolves with the lock's state from the board's reply, or rejects with LockBoardError('timeout') if no valid reply came. */
+  readonly family: 'kerong' | '8a' | 'http';
+  /**
+   * Sends the unlock request for one lock exactly once; never re-sends. Resolves with the lock's
+   * state from the reply, or rejects with a LockBoardError whose code says whether the request
+   * may have reached the lock ('timeout', 'bad_reply': confirm by status) or surely did not
+   * ('busy', 'port_closed', 'unreachable', 'rejected').
+   */
   unlock(board: number, lock: number): Promise<LockState>;
   /**
    * Index = the lock number as on the wire, the same `lock` that unlock() takes, so a caller
@@ -22,7 +27,15 @@ export interface LockBoardDriver {
   close(): Promise<void>;
 }
 
-export type LockBoardErrorCode = 'timeout' | 'bad_reply' | 'port_closed' | 'busy';
+/**
+ * - timeout: no valid answer in time (the request may have acted)
+ * - bad_reply: an answer that cannot be used, e.g. an HTTP 5xx or broken JSON (it may have acted)
+ * - port_closed: the driver or its port is closed; nothing was sent
+ * - busy: too many requests already waiting; nothing was sent
+ * - unreachable: no connection to a network controller could be made; nothing was sent
+ * - rejected: the controller refused the request (HTTP 4xx: auth, unknown lock); it did not act
+ */
+export type LockBoardErrorCode = 'timeout' | 'bad_reply' | 'port_closed' | 'busy' | 'unreachable' | 'rejected';
 
 export class LockBoardError extends Error {
   constructor(

@@ -148,6 +148,30 @@ describe('EightADriver on a mock serial port', () => {
     expect(driver.stats.timeouts).toBe(1);
   });
 
+  it('a reply arriving after the timeout answers nothing: counted as unmatched, the unlock not re-sent', async () => {
+    const result = driver.unlock(1, 1);
+    await writtenBytes(5);
+    await expect(result).rejects.toMatchObject({ code: 'timeout' });
+    reply(F.statusBoard1Lock1Set); // the late reply
+    for (let i = 0; i < 5; i++) await tick();
+    expect(driver.stats).toMatchObject({ unmatched: 1, timeouts: 1 });
+    const status = driver.readStatus(1);
+    await writtenBytes(10);
+    reply(F.allStatusBoard1AllClear);
+    expect((await status)[1]).toEqual({ latchClosed: true, itemPresent: null });
+    expect(written()).toBe('8A 01 01 11 9B 80 01 00 33 B2');
+  });
+
+  it('noise inside a reply loses that reply (dropped and counted), never a half-read state', async () => {
+    const good = F.statusBoard1Lock1Set;
+    const result = driver.unlock(1, 1);
+    await writtenBytes(5);
+    reply(Buffer.concat([good.subarray(0, 2), F.noise, good.subarray(2)]));
+    await expect(result).rejects.toMatchObject({ code: 'timeout' });
+    expect(driver.stats.frames).toBe(0);
+    expect(driver.stats.noiseBytes).toBeGreaterThan(0);
+  });
+
   it('keeps one request in flight: concurrent calls go out one after the other', async () => {
     const first = driver.readStatus(1);
     const second = driver.readStatus(2);

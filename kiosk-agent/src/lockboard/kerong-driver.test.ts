@@ -112,6 +112,30 @@ describe('KerongDriver on a mock serial port', () => {
     expect(driver.stats.timeouts).toBe(1);
   });
 
+  it('a reply arriving after the timeout answers nothing: counted as unmatched, the unlock not re-sent', async () => {
+    const result = driver.unlock(0, 3);
+    await writtenBytes(5);
+    await expect(result).rejects.toMatchObject({ code: 'timeout' });
+    reply(F.statusBoard0Lock3OpenItemIn5); // the late reply
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(driver.stats).toMatchObject({ unmatched: 1, timeouts: 1 });
+    const status = driver.readStatus(0);
+    await writtenBytes(10);
+    reply(F.statusBoard0AllClosedItemIn3);
+    expect((await status)[3]).toEqual({ latchClosed: true, itemPresent: true });
+    expect(written()).toBe('02 03 31 03 39 02 00 30 03 35');
+  });
+
+  it('noise inside a reply loses that reply (dropped and counted), never a half-read state', async () => {
+    const good = F.statusBoard0Lock3OpenItemIn5;
+    const result = driver.unlock(0, 3);
+    await writtenBytes(5);
+    reply(Buffer.concat([good.subarray(0, 4), F.noise, good.subarray(4)]));
+    await expect(result).rejects.toMatchObject({ code: 'timeout' });
+    expect(driver.stats.badLength).toBeGreaterThan(0);
+    expect(driver.stats.frames).toBe(0);
+  });
+
   it('keeps one request in flight: concurrent calls go out one after the other', async () => {
     const first = driver.readStatus(0);
     const second = driver.readStatus(1);

@@ -1,9 +1,11 @@
 // SerialBus: the request/reply discipline every lock-board family needs on an RS485 line, written
-// once. One exchange in flight (later ones queue, up to a limit), a quiet gap after each exchange,
-// a reply matched to its request by a predicate with a timeout, and never a retry: a lost reply is
-// the caller's to resolve (by reading status), not the bus's to paper over by sending again.
+// once. One exchange in flight (ExchangeQueue: later ones queue, up to a limit), a quiet gap after
+// each exchange, a reply matched to its request by a predicate with a timeout, and never a retry:
+// a lost reply is the caller's to resolve (by reading status), not the bus's to paper over by
+// sending again.
 // The family driver supplies the frame reader and says which frame answers each request.
 import { LockBoardError, type LockBoardPort } from './driver.js';
+import { ExchangeQueue } from './exchange-queue.js';
 
 export interface FrameReader<F> {
   push(chunk: Uint8Array): F[];
@@ -35,17 +37,16 @@ interface Waiter<F> {
 
 export class SerialBus<F> {
   private readonly o: SerialBusOptions<F>;
-  private tail: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
+  private readonly queue: ExchangeQueue;
   private waiter: Waiter<F> | null = null;
   private lastExchangeEnd = Number.NEGATIVE_INFINITY;
-  private closed = false;
   /** Valid frames that answered no request in flight (late replies, other boards). */
   unmatched = 0;
   timeouts = 0;
 
   constructor(options: SerialBusOptions<F>) {
     this.o = options;
+    this.queue = new ExchangeQueue(options.maxQueued, 'bus');
     options.port.on('data', this.onData);
     options.port.on('error', this.onPortGone);
     options.port.on('close', this.onPortGone);
@@ -53,24 +54,13 @@ export class SerialBus<F> {
 
   /** Queues one exchange behind the one in flight (bus mutex); never retries. */
   request<R extends F>(frame: Buffer, awaiting: Awaiting<F, R>): Promise<R> {
-    if (this.closed) return Promise.reject(new LockBoardError('port_closed', 'driver closed'));
-    if (this.waiting >= this.o.maxQueued) {
-      return Promise.reject(new LockBoardError('busy', `${this.waiting} requests already waiting on this bus`));
-    }
-    this.waiting++;
-    const run = this.tail.then(() => {
-      this.waiting--;
-      return this.exchange(frame, awaiting);
-    });
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.exchange(frame, awaiting));
   }
 
   private async exchange<R extends F>(frame: Buffer, awaiting: Awaiting<F, R>): Promise<R> {
-    if (this.closed) throw new LockBoardError('port_closed', 'driver closed');
     const gap = this.lastExchangeEnd + this.o.quietGapMs - this.o.now();
     if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-    if (this.closed) throw new LockBoardError('port_closed', 'driver closed');
+    if (this.queue.closed) throw new LockBoardError('port_closed', 'driver closed');
     // Bytes left over from an earlier exchange can never be part of this reply.
     awaiting.prepare();
     let timer: NodeJS.Timeout | undefined;
@@ -95,8 +85,8 @@ export class SerialBus<F> {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.queue.closed) return;
+    this.queue.close();
     const { port } = this.o;
     port.off('data', this.onData);
     this.failWaiter(new LockBoardError('port_closed', 'driver closed'));

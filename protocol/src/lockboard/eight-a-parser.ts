@@ -1,14 +1,11 @@
 // EightAParser: the stream form of EightAFrameReader (`port.pipe(new EightAParser({ expect }))`
 // emits one EightAFrame object per valid frame of the expected kinds).
-import { Transform, type TransformCallback } from 'node:stream';
-import { EightAFrameReader, type EightAFrameKind, type EightAReaderOptions, type EightAReaderStats } from './eight-a.js';
+import { EightAFrameReader, type EightAFrame, type EightAFrameKind, type EightAReaderOptions, type EightAReaderStats } from './eight-a.js';
+import { FrameReaderStream } from './reader-stream.js';
 
-export class EightAParser extends Transform {
-  private readonly reader: EightAFrameReader;
-
+export class EightAParser extends FrameReaderStream<EightAFrame, EightAFrameReader> {
   constructor(options: EightAReaderOptions) {
-    super({ readableObjectMode: true });
-    this.reader = new EightAFrameReader(options);
+    super(new EightAFrameReader(options));
   }
 
   get stats(): Readonly<EightAReaderStats> {
@@ -18,21 +15,5 @@ export class EightAParser extends Transform {
   /** Changes the accepted kinds; drops any partial frame held back. */
   expect(kinds: readonly EightAFrameKind[]): void {
     this.reader.expect(kinds);
-  }
-
-  /** Drops any partial frame held back. */
-  reset(): void {
-    this.reader.reset();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    for (const frame of this.reader.push(chunk)) this.push(frame);
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    // A partial frame at end of stream can never complete.
-    this.reader.reset();
-    callback();
   }
 }

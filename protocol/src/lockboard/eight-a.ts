@@ -9,6 +9,8 @@
 // Polarity: a status bit (SS = 0x11 / 0x00, or one bit of D1–D4) is reported raw. Whether "set"
 // means open depends on how the cabinet's feedback switches are wired; the driver applies it.
 
+import { scanFrames, type FrameAttempt } from './frame-scan.js';
+
 export const EIGHT_A_OPEN_HEAD = 0x8a;
 /** Head of queries, of "find address" and of every reply: one byte cannot tell them apart. */
 export const EIGHT_A_HEAD = 0x80;
@@ -168,14 +170,21 @@ export interface EightAReaderStats {
 }
 
 type BadReason = 'badChecksum' | 'badLength' | 'unexpected';
-type Attempt = { kind: 'need-more' } | { kind: 'frame'; frameKind: EightAFrameKind; length: number } | { kind: 'bad'; reason: BadReason };
+type Found = { frameKind: EightAFrameKind; length: number };
+type Attempt = FrameAttempt<BadReason, Found>;
+
+function nextHead(buf: Buffer, from: number, heads: readonly number[]): number {
+  for (let i = from; i < buf.length; i++) if (heads.includes(buf[i] ?? -1)) return i;
+  return -1;
+}
 
 /**
  * Turns arbitrary chunks of bus bytes into frames of the expected kinds. A frame starts at a head
  * byte (0x8A for 'open', 0x80 for the rest); 5-byte kinds are recognised by their fourth byte
  * (0x11 after 0x8A; 0x33, 0x99, 0x00/0x11 after 0x80), an all-status by 0x33 as its seventh byte.
- * On any mismatch only the head byte is dropped and the search resumes at the next byte, so a
- * real frame right behind a false start (or behind the host's own echoed request) is still found.
+ * On any mismatch only the head byte is dropped and the search resumes at the next byte
+ * (`scanFrames`), so a real frame right behind a false start (or behind the host's own echoed
+ * request) is still found.
  */
 export class EightAFrameReader {
   readonly stats: EightAReaderStats = { frames: 0, badChecksum: 0, badLength: 0, unexpected: 0, noiseBytes: 0 };
@@ -203,31 +212,14 @@ export class EightAFrameReader {
 
   push(chunk: Uint8Array): EightAFrame[] {
     this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
-    const out: EightAFrame[] = [];
-    let start = 0;
     const heads = this.heads();
-    for (;;) {
-      const at = this.nextHead(start, heads);
-      if (at < 0) {
-        this.stats.noiseBytes += this.buf.length - start;
-        start = this.buf.length;
-        break;
-      }
-      this.stats.noiseBytes += at - start;
-      start = at;
-      const attempt = this.attempt(start);
-      if (attempt.kind === 'need-more') break;
-      if (attempt.kind === 'bad') {
-        this.stats[attempt.reason]++;
-        start += 1;
-        continue;
-      }
-      out.push(interpret(attempt.frameKind, Buffer.from(this.buf.subarray(start, start + attempt.length))));
-      this.stats.frames++;
-      start += attempt.length;
-    }
-    this.buf = Buffer.from(this.buf.subarray(start));
-    return out;
+    const { frames, rest } = scanFrames<BadReason, Found, EightAFrame>(this.buf, this.stats, {
+      nextStart: (from) => nextHead(this.buf, from, heads),
+      attempt: (at) => this.attempt(at),
+      toFrame: (raw, found) => interpret(found.frameKind, raw),
+    });
+    this.buf = rest;
+    return frames;
   }
 
   /** Drops any partial frame. */
@@ -240,11 +232,6 @@ export class EightAFrameReader {
     if (this.kinds.has('open')) h.push(EIGHT_A_OPEN_HEAD);
     if ([...this.kinds].some((k) => k !== 'open')) h.push(EIGHT_A_HEAD);
     return h;
-  }
-
-  private nextHead(from: number, heads: readonly number[]): number {
-    for (let i = from; i < this.buf.length; i++) if (heads.includes(this.buf[i] ?? -1)) return i;
-    return -1;
   }
 
   private attempt(at: number): Attempt {

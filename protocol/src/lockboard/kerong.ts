@@ -6,6 +6,7 @@
 // Vendor manuals label channel 0 as "lock 1" (LOCKBOARD.md: "open lock 1 on board 0 →
 // 02 00 31 03 36"). Everywhere in this codebase (code and configuration) `lock` means the wire
 // channel 0–15, so board 0 lock 3 unlock is `02 03 31 03 39`. Status bit i of L1/L2 is channel i.
+import { scanFrames, type FrameAttempt } from './frame-scan.js';
 
 export const KERONG_STX = 0x02;
 export const KERONG_ETX = 0x03;
@@ -196,14 +197,14 @@ export interface KerongReaderStats {
   noiseBytes: number;
 }
 
-type Attempt = { kind: 'need-more' } | { kind: 'frame'; length: number } | { kind: 'bad'; reason: 'badChecksum' | 'badLength' | 'unknownCommand' };
+type Attempt = FrameAttempt<'badChecksum' | 'badLength' | 'unknownCommand', { length: number }>;
 
 /**
  * Turns arbitrary chunks of bus bytes into frames. Length rule: a frame starts at STX; the
  * command byte (third byte) fixes the frame length (5 + data bytes, `KERONG_DATA_LENGTHS`);
  * the byte before the last must be ETX and the last the checksum. On any mismatch only the STX
- * is dropped and the search resumes at the next byte, so a real frame hidden right behind a
- * false start is still found. 0x36 has one 4-byte block per board and no length byte: with
+ * is dropped and the search resumes at the next byte (`scanFrames`), so a real frame hidden
+ * right behind a false start is still found. 0x36 has one 4-byte block per board and no length byte: with
  * `busBoards` its length is fixed, otherwise candidates of 1…16 blocks are tried in order.
  */
 export class KerongFrameReader {
@@ -211,6 +212,12 @@ export class KerongFrameReader {
   private buf: Buffer = Buffer.alloc(0);
   private readonly dataLengths: Partial<Record<number, number>>;
   private readonly commands: ReadonlySet<number> | undefined;
+
+  private readonly format = {
+    nextStart: (from: number) => this.buf.indexOf(KERONG_STX, from),
+    attempt: (at: number) => this.attempt(at),
+    toFrame: (raw: Buffer) => interpret(raw),
+  };
 
   constructor(private readonly options: KerongReaderOptions = {}) {
     this.dataLengths = { ...KERONG_DATA_LENGTHS, ...options.dataLengths };
@@ -224,31 +231,9 @@ export class KerongFrameReader {
 
   push(chunk: Uint8Array): KerongFrame[] {
     this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
-    const out: KerongFrame[] = [];
-    let start = 0;
-    for (;;) {
-      const stx = this.buf.indexOf(KERONG_STX, start);
-      if (stx < 0) {
-        this.stats.noiseBytes += this.buf.length - start;
-        start = this.buf.length;
-        break;
-      }
-      this.stats.noiseBytes += stx - start;
-      start = stx;
-      const attempt = this.attempt(start);
-      if (attempt.kind === 'need-more') break;
-      if (attempt.kind === 'bad') {
-        this.stats[attempt.reason]++;
-        start += 1;
-        continue;
-      }
-      const raw = Buffer.from(this.buf.subarray(start, start + attempt.length));
-      out.push(interpret(raw));
-      this.stats.frames++;
-      start += attempt.length;
-    }
-    this.buf = Buffer.from(this.buf.subarray(start));
-    return out;
+    const { frames, rest } = scanFrames(this.buf, this.stats, this.format);
+    this.buf = rest;
+    return frames;
   }
 
   /** Drops any partial frame (e.g. after the port was reopened). */

@@ -1,13 +1,15 @@
 // The board end of a simulated RS485 line, for any lock-board family: requests are parsed with the
 // same protocol code the agent uses, answered through the family's bus model after a configurable
-// delay, and every valid frame is logged for tests and the demo. `startBoardSimulator` wires a real
-// pty pair, the simulator and its HTTP control API together; kerong-sim.ts and eight-a-sim.ts only
-// say which parser, model and line speed their family has.
+// delay, and every valid frame is logged for tests and the demo. Wire faults (faults.ts: no reply,
+// late reply, garbage, bad checksum) are applied here, once for both families. `startBoardSimulator`
+// wires a real pty pair, the simulator and its HTTP control API together; kerong-sim.ts and
+// eight-a-sim.ts only say which parser, model and line speed their family has.
 import type { Duplex, Transform } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { toHex } from '@xinbao/protocol';
 import { startControlServer, type ControlledModel } from './control.js';
+import { FaultSwitchboard, WireFault, findFault, shapeReply } from './faults.js';
 import { createPtyPair } from './pty.js';
 
 export interface ReceivedFrame {
@@ -15,6 +17,8 @@ export interface ReceivedFrame {
   hex: string;
   /** ISO time of receipt. */
   at: string;
+  /** Simulated faults applied to this frame's reply, when any. */
+  faults?: WireFault['kind'][];
 }
 
 /** What the simulator needs of a family's bus model. */
@@ -49,6 +53,8 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
   private readonly log: Logger;
   private received: ReceivedFrame[] = [];
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
+  /** Simulated wire faults armed for the frames to come. */
+  readonly faults = new FaultSwitchboard<WireFault>(WireFault);
 
   constructor(options: BoardSimulatorOptions<F, S, M>) {
     this.o = options;
@@ -70,6 +76,11 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
     return this.o.parser.stats;
   }
 
+  /** Replies decided but not yet on the wire (late replies waiting). */
+  get pendingReplyCount(): number {
+    return this.pendingReplies.size;
+  }
+
   clearFrames(): void {
     this.received = [];
   }
@@ -81,16 +92,19 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
   }
 
   private onFrame(frame: F): void {
-    const entry = { hex: toHex(frame.raw), at: new Date().toISOString() };
+    const faults = this.faults.take();
+    const entry: ReceivedFrame = { hex: toHex(frame.raw), at: new Date().toISOString(), ...(faults.length > 0 && { faults: faults.map((f) => f.kind) }) };
     this.received.push(entry);
     if (this.received.length > (this.o.maxLoggedFrames ?? 10_000)) this.received.shift();
-    const reply = this.model.handle(frame);
-    this.log.info({ frame: entry.hex, reply: reply && toHex(reply), bad: this.bad }, 'frame received');
+    // A silent board does not act either: the request leaves no trace but this log.
+    const reply = findFault(faults, 'no_reply') ? null : this.model.handle(frame);
+    this.log.info({ frame: entry.hex, reply: reply && toHex(reply), bad: this.bad, faults: entry.faults }, 'frame received');
     if (!reply) return;
+    const out = shapeReply(reply, faults, this.o.replyDelayMs ?? 5);
     const t = setTimeout(() => {
       this.pendingReplies.delete(t);
-      this.o.port.write(reply);
-    }, this.o.replyDelayMs ?? 5);
+      this.o.port.write(out.bytes);
+    }, out.delayMs);
     this.pendingReplies.add(t);
   }
 }
@@ -105,6 +119,8 @@ export interface StartSimulatorOptions {
   controlPort?: number;
   replyDelayMs?: number;
   baudRate?: number;
+  /** Faults armed from the start (the program's --fault). */
+  faults?: readonly WireFault[];
   logger?: Logger;
 }
 
@@ -145,6 +161,7 @@ export async function startBoardSimulator<Family extends string, F extends { raw
       replyDelayMs: options.replyDelayMs ?? 5,
       logger: log,
     });
+    for (const f of options.faults ?? []) simulator.faults.arm(f);
     const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log });
     log.info({ family: setup.family, ptyPath: pty.agentPath, boardPath: pty.boardPath, controlUrl: control.url, boards: setup.model.boardNumbers }, 'board simulator ready');
     let stopped: Promise<void> | undefined;

@@ -1,14 +1,17 @@
-// The simulator's HTTP control API on 127.0.0.1: what the board received (for tests asserting
-// the exact bytes) and the hands of "the person at the locker" (put an item in, close the door,
-// force it). Errors answer `{ error: { code, message } }` with a 4xx status. Works for every
-// board family: board and lock numbers are checked against the model (Kerong 0–15, 8A 1–64 /
-// 1–32). The item endpoint answers 409 `no_item_sensor` for a family without an item sensor
-// (8A): recording an item the agent can never see would make tests claim what no board reports.
+// The simulator's HTTP control API on 127.0.0.1: what the device received (for tests asserting
+// the exact bytes or requests), the hands of "the person at the locker" (put an item in, close
+// the door, force it), the service engineer's (jam a latch, break a door sensor) and the link's
+// simulated faults (arm, list, clear; faults.ts). Errors answer `{ error: { code, message } }`
+// with a 4xx status. Works for every simulator: board and lock numbers are checked against the
+// model (Kerong 0–15, 8A 1–64 / 1–32, HTTP controller board 1). The item endpoint answers 409
+// `no_item_sensor` for boards without an item sensor (8A): recording an item the agent can never
+// see would make tests claim what no board reports.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { FaultSpecError, type FaultSwitchboard } from './faults.js';
 
 /** What the control API needs from a bus model, whatever the board family. */
 export interface ControlledModel {
@@ -18,6 +21,8 @@ export interface ControlledModel {
   closeDoor(board: number, lock: number): void;
   forceOpen(board: number, lock: number): void;
   withJammed(board: number, lock: number, jammed: boolean): unknown;
+  /** A broken door switch reads "open" whatever the door does. */
+  withSensorBroken(board: number, lock: number, broken: boolean): unknown;
   /** false: the boards have no item sensor (8A); absent means they have one. */
   readonly itemSensors?: boolean;
   setItem?(board: number, lock: number, present: boolean): void;
@@ -26,9 +31,14 @@ export interface ControlledModel {
 /** What the control API needs from a running simulator. */
 export interface ControlledBus {
   readonly model: ControlledModel;
-  readonly frames: ReadonlyArray<{ hex: string; at: string }>;
+  /** What the device received, oldest first: frames of a serial board, requests of an HTTP controller. */
+  readonly frames: ReadonlyArray<{ at: string }>;
+  /** What the device received and refused (bad frames; HTTP requests answered 4xx). */
   readonly bad: number;
   clearFrames(): void;
+  readonly faults: FaultSwitchboard<{ kind: string; count?: number | undefined }>;
+  /** Answers decided but not yet sent (late replies waiting, hung requests). */
+  readonly pendingReplyCount: number;
 }
 
 class ControlError extends Error {
@@ -47,6 +57,7 @@ const LockParams = z.object({
 });
 const ItemBody = z.object({ present: z.boolean() }).strict();
 const JamBody = z.object({ jammed: z.boolean() }).strict();
+const SensorBody = z.object({ broken: z.boolean() }).strict();
 
 function parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(data);
@@ -70,6 +81,25 @@ export function createControlApp(bus: ControlledBus, log?: Logger): express.Expr
   });
   app.delete('/frames', (_req, res) => {
     bus.clearFrames();
+    res.status(204).end();
+  });
+  const faultsView = () => ({ faults: bus.faults.list(), pendingReplies: bus.pendingReplyCount });
+  app.get('/faults', (_req, res) => {
+    res.json(faultsView());
+  });
+  app.post('/faults', (req, res) => {
+    try {
+      bus.faults.arm(bus.faults.parse(req.body));
+    } catch (err) {
+      if (err instanceof FaultSpecError) throw new ControlError(400, 'bad_request', `invalid fault: ${err.message}`);
+      throw err;
+    }
+    log?.info({ faults: bus.faults.list() }, 'simulated fault armed');
+    res.json(faultsView());
+  });
+  app.delete('/faults', (_req, res) => {
+    bus.faults.clear();
+    log?.info('simulated faults cleared');
     res.status(204).end();
   });
   app.get('/boards/:board/locks/:lock', (req, res) => {
@@ -99,6 +129,12 @@ export function createControlApp(bus: ControlledBus, log?: Logger): express.Expr
     const { board, lock } = lockOf(req);
     const { jammed } = parse(JamBody, req.body, 'body');
     bus.model.withJammed(board, lock, jammed);
+    res.json(lockView(board, lock));
+  });
+  app.post('/boards/:board/locks/:lock/sensor', (req, res) => {
+    const { board, lock } = lockOf(req);
+    const { broken } = parse(SensorBody, req.body, 'body');
+    bus.model.withSensorBroken(board, lock, broken);
     res.json(lockView(board, lock));
   });
   app.use((req, res) => {

@@ -6,3 +6,6 @@ export * from './eight-a-model.js';
 export * from './eight-a-sim.js';
 export * from './control.js';
 export * from './pty.js';
+export * from './faults.js';
+export * from './http-controller-model.js';
+export * from './http-controller-sim.js';

@@ -139,10 +139,10 @@ export class KerongBusModel {
       case KerongCmd.readStatus:
         return encodeKerongStatusReply(frame.board, frame.lock, this.statusBlock(frame.board));
       case KerongCmd.unlock:
-        this.pulse(frame.board, frame.lock);
+        this.unlock(frame.board, frame.lock);
         return encodeKerongStatusReply(frame.board, frame.lock, this.statusBlock(frame.board));
       case KerongCmd.unlockAll:
-        for (let l = 0; l < KERONG_LOCKS_PER_BOARD; l++) this.pulse(frame.board, l);
+        for (let l = 0; l < KERONG_LOCKS_PER_BOARD; l++) this.unlock(frame.board, l);
         return null;
       case KerongCmd.setPulseTime:
         board.unlockPulse = frame.data[0] ?? board.unlockPulse;
@@ -153,7 +153,8 @@ export class KerongBusModel {
     }
   }
 
-  private pulse(board: number, lock: number): void {
+  /** One unlock pulse: the latch lets go unless it is jammed. */
+  unlock(board: number, lock: number): void {
     const l = this.lockModel(board, lock);
     if (!l.jammed) l.latchClosed = false;
   }

@@ -3,13 +3,14 @@
 // dispatch simulator beside them. A resident deposits with an 8-digit code, the hub orders the
 // courier, the courier collects with the pickup code, and the hall receives the parcel.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { startKiosk } from '../support/kiosk.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
@@ -74,29 +75,14 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     });
     hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
 
-    const admin = await login('ops.admin');
-    const sites = (await api('GET', '/api/sites', admin)).json.sites as Json[];
-    siteId = sites.find((s) => s.code === 'own-hall')!.id as string;
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: 'hall kiosk 1', publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
-    expect(reg.status).toBe(201);
-    writeFileSync(join(dir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    writeFileSync(
-      join(dir, 'kiosk.json'),
-      JSON.stringify({
-        hubUrl,
-        deviceId: reg.json.deviceId,
-        privateKeyFile: 'kiosk.key',
-        dataDir: 'kiosk-data',
-        localPort: 0,
-        pollIntervalMs: 100,
-        buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
-        compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
-      }),
-    );
-    agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
-    kioskUrl = agent.ready.localUrl as string;
-    await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true || undefined, 'the kiosk to connect');
+    ({ agent, kioskUrl, siteId } = await startKiosk({
+      api,
+      hubUrl,
+      site: 'own-hall',
+      dir,
+      buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
+      compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+    }));
   }, 90_000);
 
   afterAll(async () => {
