@@ -1,7 +1,9 @@
 // `npm start`: a whole demo city on one machine with no configuration. Starts an embedded
-// PostgreSQL and a private Redis under .data/, the courier dispatch simulator, the hub, and for
-// each demo kiosk a KR-CU16 board simulator on a pseudo-terminal plus a kiosk agent; then prints
-// where to look and how to walk a parcel through. Everything simulated says so.
+// PostgreSQL and a private Redis under .data/, the courier dispatch simulator, the hub, and two
+// demo kiosks, each a lock-board simulator on a pseudo-terminal plus a kiosk agent serving its
+// touch screen: the hall's on a KR-CU16 bus with a QR scanner and a receipt printer (simulated on
+// their own pseudo-terminals), the 华南城 one on an 8A board. Then prints where to look and how to
+// walk a parcel through. Everything simulated says so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,18 @@ import { startCourierDispatchSimulator } from '../courier-dispatch/server.js';
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DATA = join(ROOT, '.data');
 const SECRET = 'demo-courier-dispatch-secret';
-const KIOSK_SITES = ['own-hall', 'own-huanancheng'];
+interface DemoKiosk {
+  site: string;
+  family: 'kerong' | '8a';
+  /** a simulated QR scanner and receipt printer on their own pseudo-terminals */
+  terminal: boolean;
+}
+const KIOSKS: DemoKiosk[] = [
+  { site: 'own-hall', family: 'kerong', terminal: true },
+  { site: 'own-huanancheng', family: '8a', terminal: false },
+];
+/** Board address and lock numbering of the 16 demo compartments per family (see LOCKBOARD.md). */
+const WIRING = { kerong: { board: 0, firstLock: 0 }, '8a': { board: 1, firstLock: 1 } } as const;
 
 const children: ChildProcess[] = [];
 const services: LocalService[] = [];
@@ -75,13 +88,18 @@ async function main(): Promise<void> {
   const auth = { 'content-type': 'application/json', authorization: `Bearer ${login.token}` };
   const sites = ((await (await fetch(`${hubUrl}/api/sites`, { headers: auth })).json()) as { sites: Array<{ id: string; code: string; name: string }> }).sites;
 
-  const kiosks: Array<{ site: string; name: string; localUrl: string; controlUrl: string; ptyPath: string }> = [];
-  for (const code of KIOSK_SITES) {
+  const kiosks: Array<{ site: string; name: string; family: string; localUrl: string; controlUrl: string; ptyPath: string; scanner?: string; printer?: string }> = [];
+  for (const { site: code, family, terminal } of KIOSKS) {
     const site = sites.find((s) => s.code === code);
     if (!site) continue;
     const dir = join(DATA, 'kiosks', code);
     mkdirSync(join(dir, 'pty'), { recursive: true });
-    const board = await run('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `board-${code}`);
+    const { board: boardAddress, firstLock } = WIRING[family];
+    const board = await run('simulators/dist/lockboard/main.js', ['--family', family, '--boards', String(boardAddress), '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `board-${code}`);
+    const device = (d: 'scanner' | 'printer') =>
+      run('simulators/dist/terminal/main.js', ['--device', d, '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `${d}-${code}`);
+    const scanner = terminal ? await device('scanner') : null;
+    const printer = terminal ? await device('printer') : null;
     // The kiosk's key pair is made once; the hub knows only the public half.
     const idFile = join(dir, 'device.json');
     if (!existsSync(idFile)) {
@@ -100,15 +118,25 @@ async function main(): Promise<void> {
           privateKeyFile: 'device.key',
           dataDir: 'journal',
           localPort: 0,
-          buses: [{ id: 'bus0', family: 'kerong', path: board.ptyPath }],
-          compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+          siteName: site.name,
+          buses: [{ id: 'bus0', family, path: board.ptyPath }],
+          compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: boardAddress, lock: firstLock + i })),
+          ...(scanner && printer && { scanner: { path: scanner.ptyPath }, printer: { path: printer.ptyPath } }),
         },
         null,
         2,
       ),
     );
     const agent = await run('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], {}, (j) => j.event === 'ready', `kiosk-${code}`);
-    kiosks.push({ site: site.id, name: site.name, localUrl: agent.localUrl as string, controlUrl: board.controlUrl as string, ptyPath: board.ptyPath as string });
+    kiosks.push({
+      site: site.id,
+      name: site.name,
+      family: family === 'kerong' ? 'KR-CU16' : '8A',
+      localUrl: agent.localUrl as string,
+      controlUrl: board.controlUrl as string,
+      ptyPath: board.ptyPath as string,
+      ...(scanner && printer && { scanner: scanner.controlUrl as string, printer: printer.controlUrl as string }),
+    });
   }
 
   const k = kiosks[0]!;
@@ -117,7 +145,16 @@ xinbao demo city is up.
 
   hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
   courier dispatch   ${dispatch.url}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
-${kiosks.map((x) => `  kiosk              ${x.name}\n                     agent ${x.localUrl}/api/status · SIMULATED KR-CU16 board ${x.controlUrl}/frames on ${x.ptyPath}`).join('\n')}
+${kiosks
+  .map((x) =>
+    [
+      `  kiosk              ${x.name}`,
+      `                     touch screen ${x.localUrl}/  (open it in a browser) · status ${x.localUrl}/api/status`,
+      `                     SIMULATED ${x.family} board ${x.controlUrl}/frames on ${x.ptyPath}`,
+      ...(x.scanner ? [`                     SIMULATED QR scanner ${x.scanner} (POST /scan) · receipt printer ${x.printer}/receipts`] : []),
+    ].join('\n'),
+  )
+  .join('\n')}
   logs               .data/logs/
 
   Demo accounts (password xinbao-demo): zhang.san, li.si (applicants) · hall.staff (staff) · ems.courier · ops.admin
@@ -126,10 +163,11 @@ Walk a parcel through (copy and paste):
   T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
        -d '{"matterCode":"business-licence-change","dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
-  # type the 8-digit deposit code at the kiosk (N = the compartment it answered, lock = N-1):
+  # type the 8-digit deposit code on the kiosk's touch screen, or here (N = the compartment it answered, lock = N-1):
   curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>"}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/item -H 'content-type: application/json' -d '{"present":true}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/close
+  curl -s ${k.printer ?? "(no printer)"}/receipts              # the receipt the kiosk printed (tracking number, QR)
   curl -s ${dispatch.url}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
 
