@@ -1,5 +1,6 @@
 // The kiosk's configuration file (JSON), validated with clear errors: where the hub is, this
-// device's identity, its lock-board buses and which lock opens which compartment.
+// device's identity, its lock-board buses, which lock opens which compartment, and how it works
+// when the hub is out of reach.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -50,6 +51,18 @@ export const KioskConfig = z
     pollIntervalMs: z.number().int().min(20).default(250),
     leftOpenAfterMs: z.number().int().min(1000).default(120_000),
     openGraceMs: z.number().int().min(0).default(3_000),
+    /** Working without the hub (ADR 0005). */
+    offline: z
+      .object({
+        /** codes refused without the hub, within the window, before the kiosk refuses every code */
+        maxFailures: z.number().int().min(1).max(100).default(5),
+        failureWindowSeconds: z.number().int().min(10).default(900),
+        /** pull the site's codes this often, besides when the hub says they changed */
+        syncIntervalSeconds: z.number().int().min(5).default(60),
+        /** PEM file of the hub's QR public key, to pin it instead of taking the one the hub sends */
+        qrPublicKeyFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
     buses: z.array(Bus).min(1),
     compartments: z
       .array(
@@ -108,5 +121,11 @@ export function loadKioskConfig(file: string): KioskConfig {
     );
   }
   const base = dirname(resolve(file));
-  return { ...r.data, privateKeyFile: resolve(base, r.data.privateKeyFile), dataDir: resolve(base, r.data.dataDir) };
+  const { qrPublicKeyFile } = r.data.offline;
+  return {
+    ...r.data,
+    privateKeyFile: resolve(base, r.data.privateKeyFile),
+    dataDir: resolve(base, r.data.dataDir),
+    offline: { ...r.data.offline, ...(qrPublicKeyFile ? { qrPublicKeyFile: resolve(base, qrPublicKeyFile) } : {}) },
+  };
 }

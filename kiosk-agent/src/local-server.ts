@@ -25,7 +25,7 @@ export async function startLocalServer(
     deps.agent.enterCode(body.data.code).then((r) => res.status(r.status === 'refused' ? 422 : 200).json(r), next);
   });
   app.get('/api/status', (_req, res) => {
-    res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length });
+    res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length, offlineCodes: deps.agent.offlineState() });
   });
   app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).json({ error: { code: 'internal', message: 'the kiosk had a problem; please try again' } });

@@ -1,7 +1,7 @@
 // The kiosk agent program: `node kiosk-agent/dist/main.js <config.json>` (or KIOSK_CONFIG). Opens
 // the lock-board buses, connects to the hub and serves the local API; prints one JSON line
 // {"event":"ready",...} on stdout when it is up, logs JSON to stderr.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
@@ -10,6 +10,7 @@ import { KioskConfigError, loadKioskConfig } from './config.js';
 import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
+import { OfflineCodeBook } from './offline-codes.js';
 import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
 
 async function openPort(path: string, baudRate: number): Promise<SerialPort> {
@@ -65,7 +66,20 @@ async function main(): Promise<void> {
   link.on('hello', (h) => log.info({ protocolVersion: h.protocolVersion, siteId: h.siteId }, 'connected to hub'));
   link.on('disconnected', (reason) => log.warn({ reason }, 'hub link lost'));
   link.on('refused', (code) => log.error({ code }, 'hub refused this kiosk'));
-  const agent = new KioskAgent({ cabinet, link, journal, log });
+  const { offline } = config;
+  const codes = new OfflineCodeBook(config.dataDir, offline.qrPublicKeyFile ? { pinnedQrPublicKey: createPublicKey(readFileSync(offline.qrPublicKeyFile)) } : {});
+  const agent = new KioskAgent({
+    cabinet,
+    link,
+    journal,
+    log,
+    codes,
+    offline: {
+      maxFailures: offline.maxFailures,
+      failureWindowMs: offline.failureWindowSeconds * 1000,
+      syncIntervalMs: offline.syncIntervalSeconds * 1000,
+    },
+  });
   agent.start();
   const local = await startLocalServer({ agent, link, journal }, config.localHost, config.localPort);
   process.stdout.write(`${JSON.stringify({ event: 'ready', localUrl: local.url, deviceId: config.deviceId })}\n`);
@@ -75,6 +89,7 @@ async function main(): Promise<void> {
     local.server.close();
     for (const d of buses.values()) await d.close();
     journal.close();
+    codes.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
