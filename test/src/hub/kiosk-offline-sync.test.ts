@@ -76,7 +76,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
   const apply = async (siteCode = 'own-hall') => {
     const created = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId: sites[siteCode] } });
     expect(created.status).toBe(201);
-    return created.json as Json;
+    return created.json;
   };
 
   const offlineUse = (codeId: string, compartment: number, over: Partial<KioskEvent> = {}): KioskEvent =>
@@ -162,7 +162,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(await hall.send(event)).toEqual({ status: 'ok', data: { eventId: event.eventId, duplicate: true } });
     const code = (await db.pool.query(`SELECT used_at, used_offline, used_by_device, command_id FROM access_codes WHERE id = $1`, [a.deposit.id])).rows[0];
     expect(code).toMatchObject({ used_offline: true, used_by_device: hall.deviceId, command_id: (event as Json).commandId });
-    expect(code.used_at.toISOString()).toBe(event.at);
+    expect((code.used_at as Date).toISOString()).toBe(event.at);
     expect(await custody(a.parcel.id as string)).toEqual([
       { kind: 'created', actorKind: 'applicant', evidence: expect.anything() },
       {
