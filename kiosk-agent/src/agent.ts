@@ -28,6 +28,11 @@ export interface OfflineOptions {
   failureWindowMs: number;
   /** Pull the code book this often as well as when the hub says it changed. */
   syncIntervalMs: number;
+  /**
+   * Wait this long after the hub says the codes changed, so a burst of changes (and the hub's note
+   * about a code just used here, which the journal already knows) costs one pull, away from the door.
+   */
+  syncDelayMs: number;
 }
 
 /** Where a code came from: the touch screen's keypad, the QR scanner, or the local API. */
@@ -62,11 +67,12 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  private syncSoonTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: KioskAgentDeps) {
     super();
     this.now = deps.now ?? (() => new Date());
-    this.offline = { maxFailures: 5, failureWindowMs: 900_000, syncIntervalMs: 60_000, ...deps.offline };
+    this.offline = { maxFailures: 5, failureWindowMs: 900_000, syncIntervalMs: 60_000, syncDelayMs: 250, ...deps.offline };
   }
 
   start(): void {
@@ -86,7 +92,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       this.flush();
       this.syncCodes();
     });
-    link.on('codesChanged', () => this.syncCodes());
+    link.on('codesChanged', () => this.syncSoon());
     link.onCommand((c) => this.onCommand(c));
     if (this.deps.codes) {
       this.syncTimer = setInterval(() => this.syncCodes(), this.offline.syncIntervalMs);
@@ -99,6 +105,8 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   async stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.syncSoonTimer) clearTimeout(this.syncSoonTimer);
+    this.syncSoonTimer = null;
     this.deps.link.close();
     await this.deps.cabinet.stop();
     await this.flushing;
@@ -127,9 +135,17 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     });
   }
 
+  private syncSoon(): void {
+    if (this.syncSoonTimer || !this.deps.codes) return;
+    this.syncSoonTimer = setTimeout(() => {
+      this.syncSoonTimer = null;
+      this.syncCodes();
+    }, this.offline.syncDelayMs);
+  }
+
   /** Resolves once no pull is running or wanted (for tests and benchmarks). */
   async codesSynced(): Promise<void> {
-    while (this.syncing) await this.syncing;
+    while (this.syncing || this.syncSoonTimer) await (this.syncing ?? new Promise((r) => setTimeout(r, 10)));
   }
 
   private async pullCodes(): Promise<void> {
