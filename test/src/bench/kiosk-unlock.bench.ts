@@ -359,9 +359,11 @@ Openings that found the bus free: online ${freeOn.length}/${onlineSamples.length
 The journal's ${backlog} offline events (${OPENINGS + WARMUP} code uses, unlock results, door events) replayed in
 ${(replayMs / 1000).toFixed(1)} s (${((backlog * 1000) / replayMs).toFixed(0)} events/s, one acknowledged event at a time, each its own hub transaction).
 
-What bounds it: online, the hub round trip (${fmtMs(hubRt.p50)} ms at p50, most of it the redeem
-transaction's commit: ${fmtMs(tx.p50)} ms alone) and, when an unlock arrives while a status poll holds
-the bus, the poll's reply plus the ${QUIET_GAP_MS} ms quiet gap (${fmtMs(on('busWait').p99)} ms at p99). Offline, the
+What bounds it: online, the hub round trip (${fmtMs(hubRt.p50)} ms at p50; the redeem transaction —
+eight statements and a commit — takes ${fmtMs(tx.p50)} ms of it alone, the rest is Socket.IO, the Redis
+attempt counter and the hub's event loop, busy with the door events of earlier openings) and, when an
+unlock arrives while a status poll holds the bus, the poll's reply plus the ${QUIET_GAP_MS} ms quiet gap
+(${fmtMs(on('busWait').p99)} ms at p99). Offline, the
 journal's one fsync (${fmtMs(off('fsync').p50)} ms p50, ${fmtMs(off('fsync').p99)} ms p99 on this disk) and the same bus wait;
 the code check itself is microseconds. The pty adds ${fmtMs(off('pty').p50)} ms. The tails (p99) of every part, even
 the serialport write callback, are those of a shared machine: load average ${load} (1 / 5 / 15 min) on
