@@ -11,8 +11,10 @@ import type { Queue, Worker } from 'bullmq';
 import type { HubConfig } from './config.js';
 import type { Db } from './store/db.js';
 import { authenticate } from './features/auth/auth.js';
+import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
-import { mountKioskNamespace } from './features/kiosk/namespace.js';
+import { announceCodeChange, mountKioskNamespace } from './features/kiosk/namespace.js';
+import { watchCodeChanges } from './features/kiosk/code-changes.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { apiRoutes } from './http/routes.js';
@@ -40,7 +42,7 @@ export interface Hub {
 export async function createHub(deps: HubDeps): Promise<Hub> {
   const { config, db, redis, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const keys = { hashKey: config.codeHashKey, qrPrivateKey: config.qrPrivateKey, qrPublicKey: config.qrPublicKey };
+  const keys = codeKeysFrom(config);
   const lifetimes = config.codeLifetimesHours;
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const queue = createCourierQueue(connection, config.queuePrefix);
@@ -85,7 +87,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     failureWindowSeconds: config.codeFailureWindowSeconds,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
   });
-  mountKioskNamespace(io, kiosk, log, now);
+  const kioskNs = mountKioskNamespace(io, kiosk, log, now);
+  const codeChanges = await watchCodeChanges(db, log, (siteId) => announceCodeChange(kioskNs, siteId));
 
   let worker: Worker<CourierJob> | null = null;
   if (config.runWorkers) {
@@ -110,6 +113,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       }),
     close: async () => {
+      await codeChanges.close();
       await io.close();
       await worker?.close();
       await queue.close();

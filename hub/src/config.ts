@@ -1,6 +1,7 @@
 // Hub configuration from environment variables, validated once at start. A bad value stops the
 // hub with one message naming every problem. Keys: in production they must be given; elsewhere the
-// hub makes development keys once and keeps them under .data/ so codes survive a restart.
+// hub makes development keys once and keeps them under .data/ so codes survive a restart (a key
+// missing from an older dev-keys file is added to it).
 import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +26,8 @@ export const EnvSchema = z.object({
   CODE_HASH_KEY: z.string().optional(),
   /** base64 of an Ed25519 private key (PKCS#8 DER): signs QR codes */
   QR_SIGNING_KEY: z.string().optional(),
+  /** base64 of at least 32 random bytes: each site's offline code key is derived from it (ADR 0008) */
+  OFFLINE_CODE_KEY: z.string().optional(),
   COURIER_DISPATCH_URL: z.string().url().optional(),
   COURIER_DISPATCH_SECRET: z.string().min(16).default('dev-courier-dispatch-secret'),
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/).default('xinbao'),
@@ -51,6 +54,7 @@ export interface HubConfig {
   codeHashKey: Buffer;
   qrPrivateKey: KeyObject;
   qrPublicKey: KeyObject;
+  offlineCodeKey: Buffer;
   courierDispatchUrl: string | undefined;
   courierDispatchSecret: string;
   queuePrefix: string;
@@ -68,18 +72,21 @@ export class ConfigError extends Error {}
 interface DevKeys {
   codeHashKey: string;
   qrSigningKey: string;
+  offlineCodeKey: string;
 }
 
 function devKeys(dataDir: string): DevKeys {
   const file = `${dataDir}/dev-keys.json`;
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevKeys;
-  const { privateKey } = generateKeyPairSync('ed25519');
+  const had = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevKeys>) : {};
   const keys: DevKeys = {
-    codeHashKey: randomBytes(32).toString('base64'),
-    qrSigningKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    codeHashKey: had.codeHashKey ?? randomBytes(32).toString('base64'),
+    qrSigningKey: had.qrSigningKey ?? generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    offlineCodeKey: had.offlineCodeKey ?? randomBytes(32).toString('base64'),
   };
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  if (had.codeHashKey !== keys.codeHashKey || had.qrSigningKey !== keys.qrSigningKey || had.offlineCodeKey !== keys.offlineCodeKey) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  }
   return keys;
 }
 
@@ -91,14 +98,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  if (production && (!e.CODE_HASH_KEY || !e.QR_SIGNING_KEY || !e.DATABASE_URL || !e.REDIS_URL)) {
+  if (production && (!e.CODE_HASH_KEY || !e.QR_SIGNING_KEY || !e.OFFLINE_CODE_KEY || !e.DATABASE_URL || !e.REDIS_URL)) {
     throw new ConfigError(
-      'invalid hub configuration: in production CODE_HASH_KEY, QR_SIGNING_KEY, DATABASE_URL and REDIS_URL are required',
+      'invalid hub configuration: in production CODE_HASH_KEY, QR_SIGNING_KEY, OFFLINE_CODE_KEY, DATABASE_URL and REDIS_URL are required',
     );
   }
-  const fallback = !e.CODE_HASH_KEY || !e.QR_SIGNING_KEY ? devKeys(e.DATA_DIR) : undefined;
+  const fallback = !e.CODE_HASH_KEY || !e.QR_SIGNING_KEY || !e.OFFLINE_CODE_KEY ? devKeys(e.DATA_DIR) : undefined;
   const codeHashKey = Buffer.from(e.CODE_HASH_KEY ?? fallback!.codeHashKey, 'base64');
   if (codeHashKey.length < 32) throw new ConfigError('invalid hub configuration:\n  CODE_HASH_KEY: must be base64 of at least 32 bytes');
+  const offlineCodeKey = Buffer.from(e.OFFLINE_CODE_KEY ?? fallback!.offlineCodeKey, 'base64');
+  if (offlineCodeKey.length < 32) throw new ConfigError('invalid hub configuration:\n  OFFLINE_CODE_KEY: must be base64 of at least 32 bytes');
   let qrPrivateKey: KeyObject;
   try {
     qrPrivateKey = createPrivateKey({ key: Buffer.from(e.QR_SIGNING_KEY ?? fallback!.qrSigningKey, 'base64'), format: 'der', type: 'pkcs8' });
@@ -119,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     codeHashKey,
     qrPrivateKey,
     qrPublicKey: createPublicKey(qrPrivateKey),
+    offlineCodeKey,
     courierDispatchUrl: e.COURIER_DISPATCH_URL,
     courierDispatchSecret: e.COURIER_DISPATCH_SECRET,
     queuePrefix: e.QUEUE_PREFIX,

@@ -1,18 +1,39 @@
 // The kiosk agent's core: a code typed or scanned is checked by the hub, the compartment it grants
 // is opened once per command, and everything the cabinet sees becomes a journaled event that is
 // delivered to the hub in order until acknowledged. Knows no bytes and no HTTP.
+// Offline (ADR 0008): the agent keeps its site's codes in sync from the hub; when the hub is out of
+// reach it checks a code against that book itself (attempt-limited), spends it in the journal
+// before the unlock, and reports the use as an event like any other.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { KeypadCode, QR_TOKEN_PREFIX, fail, ok, type CodeGrant, type CodePurpose, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
-import type { Cabinet, DoorEvent, OpenResult } from './lockboard/index.js';
+import { UnknownCompartmentError, type Cabinet, type DoorEvent, type OpenResult } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
 import type { CommandOutcome, KioskJournal } from './journal.js';
+import type { OfflineCodeBook } from './offline-codes.js';
 
 export type CodeResult =
-  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string; commandId: string }
+  /** offline: the kiosk judged the code itself, the hub being out of reach */
+  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string; commandId: string; offline?: boolean }
   | { status: 'refused'; code: string; message: string };
+
+/** Hub answers after which the kiosk judges a code itself: the hub did not (or could not) look at it. */
+const OFFLINE_FALLBACK = new Set(['hub_unreachable', 'internal']);
+
+export interface OfflineOptions {
+  /** Codes refused without the hub, within the window, after which the kiosk refuses every code. */
+  maxFailures: number;
+  failureWindowMs: number;
+  /** Pull the code book this often as well as when the hub says it changed. */
+  syncIntervalMs: number;
+  /**
+   * Wait this long after the hub says the codes changed, so a burst of changes (and the hub's note
+   * about a code just used here, which the journal already knows) costs one pull, away from the door.
+   */
+  syncDelayMs: number;
+}
 
 /** Where a code came from: the touch screen's keypad, the QR scanner, or the local API. */
 export type CodeSource = 'screen' | 'scanner' | 'api';
@@ -36,6 +57,9 @@ export interface KioskAgentDeps {
   retryDelayMs?: number;
   /** how long a request that depends on an event waits for the hub to acknowledge it */
   deliveryTimeoutMs?: number;
+  /** The synced codes; without it the kiosk opens nothing while the hub is out of reach. */
+  codes?: OfflineCodeBook;
+  offline?: Partial<OfflineOptions>;
 }
 
 export class KioskAgent extends EventEmitter<KioskAgentEvents> {
@@ -43,10 +67,16 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   private flushing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<string, Promise<CommandOutcome>>();
+  private readonly offline: OfflineOptions;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private syncSoonTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: KioskAgentDeps) {
     super();
     this.now = deps.now ?? (() => new Date());
+    this.offline = { maxFailures: 5, failureWindowMs: 900_000, syncIntervalMs: 60_000, syncDelayMs: 250, ...deps.offline };
   }
 
   start(): void {
@@ -63,17 +93,83 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     cabinet.on('fault', (f) =>
       this.record({ type: 'fault', compartment: f.compartment, fault: f.fault, ...(f.detail ? { detail: f.detail } : {}) }),
     );
-    link.on('connected', () => this.flush());
+    link.on('connected', () => {
+      this.flush();
+      this.syncCodes();
+    });
+    link.on('codesChanged', () => this.syncSoon());
     link.onCommand((c) => this.onCommand(c));
+    if (this.deps.codes) {
+      this.syncTimer = setInterval(() => this.syncCodes(), this.offline.syncIntervalMs);
+      this.syncTimer.unref();
+    }
     cabinet.start();
     link.connect();
   }
 
   async stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.syncSoonTimer) clearTimeout(this.syncSoonTimer);
+    this.syncSoonTimer = null;
     this.deps.link.close();
     await this.deps.cabinet.stop();
     await this.flushing;
+    await this.syncing;
+  }
+
+  /** What the kiosk knows for working without the hub. */
+  offlineState(): { codes: number; cursor: number | null; syncedAt: string | null } | null {
+    const book = this.deps.codes;
+    return book ? { codes: book.size, cursor: book.cursor, syncedAt: book.syncedAt?.toISOString() ?? null } : null;
+  }
+
+  /** Pulls what changed in the site's codes; one pull at a time, and one more if asked meanwhile. */
+  syncCodes(): void {
+    if (!this.deps.codes) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = this.pullCodes().finally(() => {
+      this.syncing = null;
+      if (this.syncAgain) {
+        this.syncAgain = false;
+        this.syncCodes();
+      }
+    });
+  }
+
+  private syncSoon(): void {
+    if (this.syncSoonTimer || !this.deps.codes) return;
+    this.syncSoonTimer = setTimeout(() => {
+      this.syncSoonTimer = null;
+      this.syncCodes();
+    }, this.offline.syncDelayMs);
+  }
+
+  /** Resolves once no pull is running or wanted (for tests and benchmarks). */
+  async codesSynced(): Promise<void> {
+    while (this.syncing || this.syncSoonTimer) await (this.syncing ?? new Promise((r) => setTimeout(r, 10)));
+  }
+
+  private async pullCodes(): Promise<void> {
+    const { codes, link, log } = this.deps;
+    if (!codes) return;
+    for (let round = 0; round < 2 && link.connected; round++) {
+      const reply = await link.syncCodes({ cursor: codes.cursor });
+      if (reply.status === 'error') {
+        log.warn({ error: reply.error.code }, 'code sync failed; will pull again');
+        return;
+      }
+      try {
+        // false: a delta that does not fit what the book holds; the book now asks for everything.
+        if (codes.apply(reply.data, this.now())) return;
+      } catch (err) {
+        log.error({ err }, 'could not keep the synced codes');
+        return;
+      }
+    }
   }
 
   /** A code from the keypad (8 digits) or the scanner (a signed XB1 token); emits `result` with what happened. */
@@ -89,10 +185,19 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     if (via === 'keypad' && !KeypadCode.safeParse(code).success) {
       return { status: 'refused', code: 'code_invalid', message: 'an open-code is 8 digits' };
     }
+    // A code spent here (online or off) is refused here, even before the hub has heard of it.
+    const named = this.deps.codes?.check(via, code, this.now()).code;
+    if (named && this.deps.journal.isSpent(named.codeId)) {
+      this.deps.journal.recordRefusal(this.now());
+      return { status: 'refused', code: 'code_used', message: 'this code has already been used' };
+    }
     const reply = await this.deps.link.submitCode({ requestId: randomUUID(), via, code });
-    if (reply.status === 'error') return { status: 'refused', code: reply.error.code, message: reply.error.message };
-    const { commandId, compartment, purpose, trackingNumber } = reply.data;
-    const outcome = await this.executeOpen(commandId, compartment);
+    if (reply.status === 'error') {
+      if (this.deps.codes && OFFLINE_FALLBACK.has(reply.error.code)) return this.handleOffline(via, code, this.deps.codes);
+      return { status: 'refused', code: reply.error.code, message: reply.error.message };
+    }
+    const { commandId, compartment, purpose, trackingNumber, codeId } = reply.data;
+    const outcome = await this.executeOpen(commandId, compartment, codeId ? { codeId } : undefined);
     const status = outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed';
     return { status, compartment, purpose, trackingNumber, commandId };
   }
@@ -134,14 +239,53 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     }
   }
 
-  /** Opens a compartment for a command at most once, whoever asks and however often. */
-  async executeOpen(commandId: string, compartment: number): Promise<CommandOutcome> {
+  /** The hub is out of reach: judge the code against the synced book, spend it, open. */
+  private async handleOffline(via: 'keypad' | 'qr', input: string, book: OfflineCodeBook): Promise<CodeResult> {
+    const { journal, log } = this.deps;
+    const now = this.now();
+    if (journal.refusalsSince(new Date(now.getTime() - this.offline.failureWindowMs)) >= this.offline.maxFailures) {
+      return { status: 'refused', code: 'locked_out', message: 'too many wrong codes at this locker; please wait a few minutes and try again' };
+    }
+    const check = book.check(via, input, now);
+    const refuse = (code: string, message: string): CodeResult => {
+      if (code !== 'hub_unreachable') journal.recordRefusal(now);
+      log.info({ refusal: code, via }, 'code refused offline');
+      return { status: 'refused', code, message };
+    };
+    if (!check.ok) return refuse(check.refusal, check.message);
+    const { codeId, compartment, purpose, trackingNumber } = check.code;
+    if (journal.isSpent(codeId)) return refuse('code_used', 'this code has already been used');
+    if (!this.hasCompartment(compartment)) return refuse('code_invalid', 'no such code at this locker');
+    const commandId = uuidv7();
+    const report: KioskEvent = { type: 'code_used_offline', eventId: uuidv7(), at: now.toISOString(), compartment, codeId, commandId, via };
+    log.info({ compartment, commandId, via }, 'code accepted offline');
+    const outcome = await this.executeOpen(commandId, compartment, { codeId, report });
+    const status = outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed';
+    return { status, compartment, purpose, trackingNumber, commandId, offline: true };
+  }
+
+  private hasCompartment(compartment: number): boolean {
+    try {
+      this.deps.cabinet.state(compartment);
+      return true;
+    } catch (err) {
+      if (err instanceof UnknownCompartmentError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a compartment for a command at most once, whoever asks and however often. `spends` names
+   * the code that granted it (and, offline, the event reporting its use): journaled with the command,
+   * before the unlock.
+   */
+  async executeOpen(commandId: string, compartment: number, spends?: { codeId: string; report?: KioskEvent }): Promise<CommandOutcome> {
     const { journal, cabinet, log } = this.deps;
     const running = this.inFlight.get(commandId);
     if (running) return running;
     const known = journal.command(commandId);
     if (known) return known.outcome ?? 'interrupted';
-    journal.beginCommand(commandId, compartment, this.now());
+    journal.beginCommand(commandId, compartment, this.now(), spends);
     const run = (async (): Promise<CommandOutcome> => {
       let outcome: OpenResult;
       try {

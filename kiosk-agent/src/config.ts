@@ -1,6 +1,7 @@
 // The kiosk's configuration file (JSON), validated with clear errors: where the hub is, this
 // device's identity, its lock-board buses (RS485 buses of KR-CU16 or 8A boards, network lock
-// controllers over HTTP) and which lock opens which compartment.
+// controllers over HTTP), which lock opens which compartment, its scanner and receipt printer, and
+// how it works when the hub is out of reach.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -96,6 +97,18 @@ export const KioskConfig = z
     openGraceMs: z.number().int().min(0).default(3_000),
     /** The touch screen returns to its start (and to Chinese) after this long without a touch. */
     screenIdleSeconds: z.number().int().min(5).max(3600).default(60),
+    /** Working without the hub (ADR 0008). */
+    offline: z
+      .object({
+        /** codes refused without the hub, within the window, before the kiosk refuses every code */
+        maxFailures: z.number().int().min(1).max(100).default(5),
+        failureWindowSeconds: z.number().int().min(10).default(900),
+        /** pull the site's codes this often, besides when the hub says they changed */
+        syncIntervalSeconds: z.number().int().min(5).default(60),
+        /** PEM file of the hub's QR public key, to pin it instead of taking the one the hub sends */
+        qrPublicKeyFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
     buses: z.array(Bus).min(1),
     /** QR / barcode scanner: one code per line, into the keypad's code path. */
     scanner: terminalDevice('scanner').optional(),
@@ -185,11 +198,13 @@ export function loadKioskConfig(file: string): KioskConfig {
     );
   }
   const base = dirname(resolve(file));
+  const { qrPublicKeyFile } = r.data.offline;
   return {
     ...r.data,
     privateKeyFile: resolve(base, r.data.privateKeyFile),
     dataDir: resolve(base, r.data.dataDir),
     buses: r.data.buses.map((b) => (b.family === 'http' && b.tokenFile !== undefined ? { ...b, tokenFile: resolve(base, b.tokenFile) } : b)),
+    offline: { ...r.data.offline, ...(qrPublicKeyFile ? { qrPublicKeyFile: resolve(base, qrPublicKeyFile) } : {}) },
   };
 }
 

@@ -1,5 +1,6 @@
 // The agent's link to the hub: Socket.IO `/kiosk`, authenticated by an Ed25519 signature over a
 // fresh time stamp and nonce on every (re)connect; the private key never leaves this machine.
+// Every request answers a Reply; one that cannot reach the hub answers `hub_unreachable`.
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
@@ -11,6 +12,8 @@ import {
   type CodeGrant,
   type CodeReassign,
   type CodeSubmit,
+  type CodeSyncReply,
+  type CodeSyncRequest,
   type Hello,
   type KioskClientToServer,
   type KioskCommand,
@@ -42,6 +45,8 @@ interface HubLinkEvents {
   connected: [];
   disconnected: [string];
   refused: [string];
+  /** the hub says this site's codes changed */
+  codesChanged: [];
 }
 
 export class HubLink extends EventEmitter<HubLinkEvents> {
@@ -61,6 +66,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       auth: (cb) => cb(signedHandshake(opts.deviceId, opts.privateKey, now())),
     });
     this.socket.on('hello', (h) => this.emit('hello', h));
+    this.socket.on('codes:changed', () => this.emit('codesChanged'));
     this.socket.on('connect', () => this.emit('connected'));
     this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
@@ -100,6 +106,15 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     if (!this.socket.connected) return fail('hub_unreachable', 'the locker cannot reach the hub right now');
     try {
       return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:reassign', req)) as Reply<CodeGrant>;
+    } catch {
+      return fail('hub_unreachable', 'the hub did not answer in time');
+    }
+  }
+
+  async syncCodes(req: CodeSyncRequest): Promise<Reply<CodeSyncReply>> {
+    if (!this.socket.connected) return fail('hub_unreachable', 'not connected');
+    try {
+      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('codes:sync', req)) as Reply<CodeSyncReply>;
     } catch {
       return fail('hub_unreachable', 'the hub did not answer in time');
     }

@@ -56,4 +56,26 @@ describe('kiosk journal', () => {
     expect(again.command(randomUUID())).toBeUndefined();
     again.close();
   });
+
+  it('spends a code with its command and its report in one line: a torn line loses all three', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const j = new KioskJournal(dir);
+    const codeId = randomUUID();
+    const commandId = randomUUID();
+    const report: KioskEvent = { type: 'code_used_offline', eventId: randomUUID(), at: new Date().toISOString(), compartment: 2, codeId, commandId, via: 'keypad' };
+    j.beginCommand(commandId, 2, new Date(), { codeId, report });
+    j.recordRefusal(new Date());
+    expect(j.isSpent(codeId)).toBe(true);
+    expect(j.unacked()).toEqual([report]);
+    j.close();
+    const line = `${JSON.stringify({ t: 'command', commandId: randomUUID(), compartment: 3, at: new Date().toISOString(), codeId: 'torn', report: { ...report, eventId: randomUUID() } })}`;
+    appendFileSync(join(dir, 'journal.jsonl'), line.slice(0, line.length - 5));
+    const again = new KioskJournal(dir);
+    expect(again.isSpent(codeId)).toBe(true);
+    expect(again.isSpent('torn')).toBe(false);
+    expect(again.unacked()).toEqual([report]);
+    expect(again.command(commandId)).toMatchObject({ compartment: 2, codeId, outcome: 'interrupted' });
+    expect(again.refusalsSince(new Date(Date.now() - 60_000))).toBe(1);
+    again.close();
+  });
 });

@@ -1,6 +1,9 @@
 // The kiosk's durable journal: every event is written to disk (fsync'd) before it is sent, and
 // every open command is recorded before its unlock frame goes out. After a crash, a restart or a
 // day offline, the agent replays what the hub has not acknowledged and never runs a command twice.
+// A command that a code opened names the code, which makes the code spent at this kiosk for good
+// (ADR 0008: a code checked offline is spent, and its report journaled, in the same fsync'd line
+// as its command, before the unlock). Codes refused offline are counted here for the attempt limit.
 // One append-only JSON-lines file; compacted at start to what still matters.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,24 +14,34 @@ export type CommandOutcome = 'opened' | 'jammed' | 'failed' | 'interrupted';
 type Entry =
   | { t: 'event'; event: KioskEvent }
   | { t: 'acked'; eventId: string }
-  | { t: 'command'; commandId: string; compartment: number; at: string }
-  | { t: 'command_done'; commandId: string; outcome: CommandOutcome };
+  // `report` rides in the command's own line so that a torn write loses both or neither.
+  | { t: 'command'; commandId: string; compartment: number; at: string; codeId?: string; report?: KioskEvent }
+  | { t: 'command_done'; commandId: string; outcome: CommandOutcome }
+  | { t: 'refused'; at: string };
 
 export interface CommandRecord {
   commandId: string;
   compartment: number;
   at: string;
   outcome: CommandOutcome | null;
+  /** the code that opened it, spent from then on */
+  codeId?: string;
 }
 
 /** Commands remembered after compaction: enough to recognise any retry of a recent command. */
 const KEEP_COMMANDS = 10_000;
+/** A spent code is remembered at least this long: longer than any code lives (the hub allows 90 days). */
+const KEEP_SPENT_MS = 91 * 24 * 3_600_000;
+/** Refused codes remembered after compaction: more than any attempt limit. */
+const KEEP_REFUSALS = 100;
 
 export class KioskJournal {
   private readonly file: string;
   private fd: number;
   private readonly pending = new Map<string, KioskEvent>();
   private readonly commands = new Map<string, CommandRecord>();
+  private readonly spent = new Set<string>();
+  private refusals: number[] = [];
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -63,23 +76,39 @@ export class KioskJournal {
         this.pending.delete(e.eventId);
         break;
       case 'command':
-        this.commands.set(e.commandId, { commandId: e.commandId, compartment: e.compartment, at: e.at, outcome: null });
+        this.commands.set(e.commandId, {
+          commandId: e.commandId,
+          compartment: e.compartment,
+          at: e.at,
+          outcome: null,
+          ...(e.codeId ? { codeId: e.codeId } : {}),
+        });
+        if (e.codeId) this.spent.add(e.codeId);
+        if (e.report) this.pending.set(e.report.eventId, e.report);
         break;
       case 'command_done': {
         const c = this.commands.get(e.commandId);
         if (c) c.outcome = e.outcome;
         break;
       }
+      case 'refused':
+        this.refusals.push(Date.parse(e.at));
+        if (this.refusals.length > 2 * KEEP_REFUSALS) this.refusals = this.refusals.slice(-KEEP_REFUSALS);
+        break;
     }
   }
 
   private compact(): void {
-    const keep = [...this.commands.values()].slice(-KEEP_COMMANDS);
+    const all = [...this.commands.values()];
+    const recentFrom = all.length - KEEP_COMMANDS;
+    const spentSince = Date.now() - KEEP_SPENT_MS;
+    const keep = all.filter((c, i) => i >= recentFrom || (c.codeId !== undefined && Date.parse(c.at) >= spentSince));
     const entries: Entry[] = [];
     for (const c of keep) {
-      entries.push({ t: 'command', commandId: c.commandId, compartment: c.compartment, at: c.at });
+      entries.push({ t: 'command', commandId: c.commandId, compartment: c.compartment, at: c.at, ...(c.codeId ? { codeId: c.codeId } : {}) });
       if (c.outcome) entries.push({ t: 'command_done', commandId: c.commandId, outcome: c.outcome });
     }
+    for (const at of this.refusals.slice(-KEEP_REFUSALS)) entries.push({ t: 'refused', at: new Date(at).toISOString() });
     for (const event of this.pending.values()) entries.push({ t: 'event', event });
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w');
@@ -112,8 +141,35 @@ export class KioskJournal {
     return this.commands.get(commandId);
   }
 
-  beginCommand(commandId: string, compartment: number, at: Date): void {
-    this.append({ t: 'command', commandId, compartment, at: at.toISOString() });
+  /**
+   * Records a command before its unlock frame is sent. With `spends`, the code that granted it is
+   * spent at this kiosk in the same line; so is `report` (the offline use of that code, an event for
+   * the hub, sent in order with the others): one fsync, and a torn line loses all three together.
+   */
+  beginCommand(commandId: string, compartment: number, at: Date, spends?: { codeId: string; report?: KioskEvent }): void {
+    this.append({
+      t: 'command',
+      commandId,
+      compartment,
+      at: at.toISOString(),
+      ...(spends ? { codeId: spends.codeId } : {}),
+      ...(spends?.report ? { report: spends.report } : {}),
+    });
+  }
+
+  /** true once a command that this code opened was begun here, online or offline. */
+  isSpent(codeId: string): boolean {
+    return this.spent.has(codeId);
+  }
+
+  /** Counts a code refused at this kiosk without the hub (the offline attempt limit). */
+  recordRefusal(at: Date): void {
+    this.append({ t: 'refused', at: at.toISOString() });
+  }
+
+  refusalsSince(since: Date): number {
+    const t = since.getTime();
+    return this.refusals.filter((at) => at >= t).length;
   }
 
   finishCommand(commandId: string, outcome: CommandOutcome): void {

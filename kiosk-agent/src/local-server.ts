@@ -79,7 +79,12 @@ export async function startLocalServer(
     });
   });
   app.get('/api/status', (_req, res) => {
-    res.json({ hubConnected: deps.link.connected, unsentEvents: deps.journal.unacked().length, printer: deps.printer?.status ?? 'not_configured' });
+    res.json({
+      hubConnected: deps.link.connected,
+      unsentEvents: deps.journal.unacked().length,
+      offlineCodes: deps.agent.offlineState(),
+      printer: deps.printer?.status ?? 'not_configured',
+    });
   });
   app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).json({ error: { code: 'internal', message: 'the kiosk had a problem; please try again' } });

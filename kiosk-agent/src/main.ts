@@ -4,7 +4,7 @@
 // stderr. A configuration mistake (including an unreadable controller token file) exits with 2.
 // A configured scanner or receipt printer that is not there does not stop it: the scanner is tried
 // again, the printer is reported 'absent' and found at its next status check.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
@@ -13,6 +13,7 @@ import { KioskConfigError, controllerToken, loadKioskConfig, type BusConfig } fr
 import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
+import { OfflineCodeBook } from './offline-codes.js';
 import { Cabinet, EightADriver, HttpLockControllerDriver, KerongDriver, type LockBoardDriver } from './lockboard/index.js';
 import { CodeScanner, DEFAULT_SITE_NAME, ReceiptPrinter, printDepositReceipts } from './terminal/index.js';
 
@@ -85,7 +86,20 @@ async function main(): Promise<void> {
   link.on('hello', (h) => log.info({ protocolVersion: h.protocolVersion, siteId: h.siteId }, 'connected to hub'));
   link.on('disconnected', (reason) => log.warn({ reason }, 'hub link lost'));
   link.on('refused', (code) => log.error({ code }, 'hub refused this kiosk'));
-  const agent = new KioskAgent({ cabinet, link, journal, log });
+  const { offline } = config;
+  const codes = new OfflineCodeBook(config.dataDir, offline.qrPublicKeyFile ? { pinnedQrPublicKey: createPublicKey(readFileSync(offline.qrPublicKeyFile)) } : {});
+  const agent = new KioskAgent({
+    cabinet,
+    link,
+    journal,
+    log,
+    codes,
+    offline: {
+      maxFailures: offline.maxFailures,
+      failureWindowMs: offline.failureWindowSeconds * 1000,
+      syncIntervalMs: offline.syncIntervalSeconds * 1000,
+    },
+  });
   agent.start();
 
   const { scanner: scannerConfig, printer: printerConfig } = config;
@@ -115,6 +129,7 @@ async function main(): Promise<void> {
     local.server.close();
     for (const d of buses.values()) await d.close();
     journal.close();
+    codes.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

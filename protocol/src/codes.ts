@@ -1,7 +1,9 @@
 // Access codes (开箱码 / 取件码) as people and kiosks see them: an 8-digit keypad form and a QR form.
 // The QR form is a signed token `XB1.<payload>.<signature>` (base64url) that names the code by id;
-// the hub signs it with its Ed25519 key so a kiosk can check it without the hub. Pure formats only;
-// signing and verifying use node:crypto at the edges.
+// the hub signs it with its Ed25519 key so a kiosk can check it without the hub. For keypad codes a
+// kiosk checks offline, the hub hands it a per-site key and each live code's HMAC-SHA256 under it
+// over `offlineHashInput`. Pure formats only; signing, hashing and verifying use node:crypto at the
+// edges.
 import { z } from 'zod';
 
 export const CODE_PURPOSES = ['deposit', 'collect', 'courier_pickup', 'courier_deliver'] as const;
@@ -52,4 +54,12 @@ export function parseQrToken(token: string): ParsedQrToken | null {
   const payload = QrPayload.safeParse(json);
   if (!payload.success) return null;
   return { payload: payload.data, signingInput: `${QR_TOKEN_PREFIX}.${body}`, signature: Buffer.from(sig, 'base64url') };
+}
+
+/**
+ * What a kiosk's offline hash of a keypad code covers: HMAC-SHA256(site offline key, this). The
+ * site id is inside as well as in the key, so a hash can never be taken for another site's.
+ */
+export function offlineHashInput(siteId: string, code: string): string {
+  return `xinbao-offline-code|v1|${siteId}|${code}`;
 }

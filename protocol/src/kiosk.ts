@@ -9,6 +9,10 @@
 // is answered with the same result and changes nothing.
 // Hub → agent: `command` (e.g. open a compartment), each with a command id the agent executes at
 // most once.
+// Offline (ADR 0008): the agent pulls its site's live codes with `codes:sync` (a cursor makes every
+// pull after the first a delta) and the hub pushes `codes:changed` when one is issued, used or
+// revoked. With the hub out of reach the agent checks codes itself and reports each such use as a
+// `code_used_offline` event, journaled and replayed in order with the others.
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
@@ -55,8 +59,45 @@ export const CodeGrant = z.object({
   purpose: CodePurpose,
   /** the parcel's tracking number, printed on the deposit receipt */
   trackingNumber: z.string().min(1),
+  /** the code it used: the agent remembers it as spent, so it never opens with it offline */
+  codeId: z.string().uuid().optional(),
 });
 export type CodeGrant = z.infer<typeof CodeGrant>;
+
+/** A live code of the kiosk's site, as the kiosk keeps it for checking codes without the hub. */
+export const OfflineCode = z.object({
+  codeId: z.string().uuid(),
+  /** base64 HMAC-SHA256(site offline key, offlineHashInput(site, code)); null for a code issued without one (its QR form still works) */
+  offlineHash: z.string().nullable(),
+  compartment: z.number().int().positive(),
+  purpose: CodePurpose,
+  trackingNumber: z.string().min(1),
+  validFrom: z.string().datetime({ offset: true }),
+  expiresAt: z.string().datetime({ offset: true }),
+});
+export type OfflineCode = z.infer<typeof OfflineCode>;
+
+/** null: send everything; a number: send only what changed after it. */
+export const CodeSyncRequest = z.object({ cursor: z.number().int().min(0).nullable() });
+export type CodeSyncRequest = z.infer<typeof CodeSyncRequest>;
+
+export const CodeSyncReply = z.object({
+  siteId: z.string().uuid(),
+  /** Pass this back on the next pull. */
+  cursor: z.number().int().min(0),
+  /** true: `codes` is the whole live set and replaces what the kiosk had; false: a delta */
+  full: z.boolean(),
+  /** live codes, new or changed */
+  codes: z.array(OfflineCode),
+  /** codes no longer usable (used, revoked) since the cursor */
+  removed: z.array(z.string().uuid()),
+  /** base64 key of this site's offline hashes; given only to this site's authenticated kiosks */
+  offlineKey: z.string().min(1),
+  /** SPKI PEM of the Ed25519 key that signs QR tokens */
+  qrPublicKey: z.string().min(1),
+  serverTime: z.string(),
+});
+export type CodeSyncReply = z.infer<typeof CodeSyncReply>;
 
 /** Error codes a code submission can be refused with; the kiosk shows a message for each. */
 export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'bad_request'] as const;
@@ -107,6 +148,17 @@ export const KioskEvent = z.discriminatedUnion('type', [
   z.object({ ...eventBase, type: z.literal('door_closed'), itemPresent: z.boolean().nullable() }),
   z.object({ ...eventBase, type: z.literal('item_changed'), itemPresent: z.boolean() }),
   z.object({ ...eventBase, type: z.literal('fault'), fault: FaultKind, detail: z.string().optional() }),
+  /**
+   * The kiosk, without the hub, accepted a code from its synced set and opened `compartment` under
+   * its own command id. Journaled (with the code marked spent) before the unlock frame was sent.
+   */
+  z.object({
+    ...eventBase,
+    type: z.literal('code_used_offline'),
+    codeId: z.string().uuid(),
+    commandId: z.string().uuid(),
+    via: z.enum(['keypad', 'qr']),
+  }),
 ]);
 export type KioskEvent = z.infer<typeof KioskEvent>;
 export type KioskEventType = KioskEvent['type'];
@@ -120,9 +172,12 @@ export interface KioskClientToServer {
   'code:submit': (req: CodeSubmit, ack: (reply: Reply<CodeGrant>) => void) => void;
   'code:reassign': (req: CodeReassign, ack: (reply: Reply<CodeGrant>) => void) => void;
   'kiosk:event': (event: KioskEvent, ack: (reply: Reply<{ eventId: string; duplicate: boolean }>) => void) => void;
+  'codes:sync': (req: CodeSyncRequest, ack: (reply: Reply<CodeSyncReply>) => void) => void;
 }
 
 export interface KioskServerToClient {
   hello: (hello: Hello) => void;
   command: (command: KioskCommand, ack: (reply: Reply<{ commandId: string }>) => void) => void;
+  /** The site's live codes changed: pull with `codes:sync`. */
+  'codes:changed': (note: { siteId: string }) => void;
 }

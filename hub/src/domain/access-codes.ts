@@ -2,7 +2,7 @@
 // HMAC-SHA256 under a server key and bound to one site, so a database dump reveals no usable code and
 // a code typed at another site matches nothing. Pure functions: the clock and randomness come in.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CodePurpose } from '@xinbao/protocol';
+import { offlineHashInput, type CodePurpose } from '@xinbao/protocol';
 
 /** Uniform 8-digit code from a source of random 32-bit integers (rejection sampling: no modulo bias). */
 export function makeKeypadCode(randomUint32: () => number): string {
@@ -15,6 +15,19 @@ export function makeKeypadCode(randomUint32: () => number): string {
 
 export function hashCode(key: Buffer, siteId: string, code: string): Buffer {
   return createHmac('sha256', key).update(`${siteId}\u0000${code}`).digest();
+}
+
+/**
+ * The key a site's kiosks check keypad codes with when the hub is out of reach (ADR 0008). Derived
+ * per site, so a key taken from one kiosk says nothing about another site's codes or the hub's key.
+ */
+export function siteOfflineKey(offlineCodeKey: Buffer, siteId: string): Buffer {
+  return createHmac('sha256', offlineCodeKey).update(`offline-site|${siteId}`).digest();
+}
+
+/** What a kiosk compares a typed code against: HMAC under its site's offline key. */
+export function offlineCodeHash(siteKey: Buffer, siteId: string, code: string): Buffer {
+  return createHmac('sha256', siteKey).update(offlineHashInput(siteId, code)).digest();
 }
 
 export function sameHash(a: Buffer, b: Buffer): boolean {

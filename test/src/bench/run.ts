@@ -27,7 +27,10 @@ export interface BenchContext {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Every benchmark, in the order they run. Each module default-exports a Bench. */
-const BENCHES: Array<() => Promise<{ default: Bench }>> = [() => import('./partner-network.bench.js')];
+const BENCHES: Array<() => Promise<{ default: Bench }>> = [
+  () => import('./kiosk-unlock.bench.js'),
+  () => import('./partner-network.bench.js'),
+];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

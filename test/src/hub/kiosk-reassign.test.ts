@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { createHub, type Hub } from '@xinbao/hub/app';
 import { loadConfig, type HubConfig } from '@xinbao/hub/config';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { issueCode } from '@xinbao/hub/features/codes/service';
+import { codeKeysFrom, issueCode } from '@xinbao/hub/features/codes/service';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog } from '@xinbao/hub/store/parcels';
 import { seedDemo } from '@xinbao/hub/store/seed';
@@ -172,7 +172,7 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId: grant.data.commandId, outcome: 'opened' });
     await report(kiosk, { type: 'door_closed', compartment: a.compartment, itemPresent: true });
     expect((await parcelRow(a.parcelId)).state).toBe('deposited');
-    const keys = { hashKey: config.codeHashKey, qrPrivateKey: config.qrPrivateKey, qrPublicKey: config.qrPublicKey };
+    const keys = codeKeysFrom(config);
     const courier = await withTransaction(db.pool, async (tx) => {
       const c = await tx.query<{ id: string }>('SELECT compartment_id AS id FROM parcels WHERE id = $1', [a.parcelId]);
       return issueCode(tx, keys, { purpose: 'courier_pickup', siteId, compartmentId: c.rows[0]!.id, parcelId: a.parcelId, holder: 'courier', now: new Date(), lifetimes: config.codeLifetimesHours });

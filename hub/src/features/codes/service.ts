@@ -1,10 +1,10 @@
 // Issuing and redeeming access codes. Issued codes leave the hub once, in clear, to their holder;
-// the hub keeps the keyed hash. Redeeming locks the code row, judges it, marks it used and grants
+// the hub keeps the keyed hash, and the offline hash its site's kiosks check it with (ADR 0008). Redeeming locks the code row, judges it, marks it used and grants
 // one open command, all in the caller's transaction; a retried request gets the same grant back.
 import { randomInt, sign, verify, type KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { formatQrToken, KeypadCode, parseQrToken, qrSigningInput, type CodeGrant, type CodePurpose, type CodeRefusal, type QrPayload } from '@xinbao/protocol';
-import { expiryFor, hashCode, judgeCode, makeKeypadCode, type CodeLifetimes } from '../../domain/access-codes.js';
+import { expiryFor, hashCode, judgeCode, makeKeypadCode, offlineCodeHash, siteOfflineKey, type CodeLifetimes } from '../../domain/access-codes.js';
 import { HubError } from '../../errors.js';
 import type { Tx } from '../../store/db.js';
 
@@ -12,6 +12,8 @@ export interface CodeKeys {
   hashKey: Buffer;
   qrPrivateKey: KeyObject;
   qrPublicKey: KeyObject;
+  /** the hub's offline code key; each site's key is derived from it */
+  offlineKey: Buffer;
 }
 
 export interface IssueRequest {
@@ -32,6 +34,11 @@ export interface IssuedCode {
   expiresAt: Date;
 }
 
+/** The code keys out of the hub's configuration. */
+export function codeKeysFrom(config: { codeHashKey: Buffer; qrPrivateKey: KeyObject; qrPublicKey: KeyObject; offlineCodeKey: Buffer }): CodeKeys {
+  return { hashKey: config.codeHashKey, qrPrivateKey: config.qrPrivateKey, qrPublicKey: config.qrPublicKey, offlineKey: config.offlineCodeKey };
+}
+
 const randomUint32 = () => randomInt(0, 0x1_0000_0000 - 1);
 
 export function signQr(keys: CodeKeys, payload: QrPayload): string {
@@ -46,14 +53,26 @@ export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Prom
     [req.parcelId, req.purpose, req.now],
   );
   const expiresAt = expiryFor(req.purpose, req.now, req.lifetimes);
+  const siteKey = siteOfflineKey(keys.offlineKey, req.siteId);
   for (let attempt = 0; attempt < 8; attempt++) {
     const id = uuidv7();
     const code = makeKeypadCode(randomUint32);
     const r = await tx.query(
-      `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, holder, valid_from, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, offline_hash, holder, valid_from, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (site_id, code_hash) WHERE used_at IS NULL AND revoked_at IS NULL DO NOTHING`,
-      [id, req.purpose, req.siteId, req.compartmentId, req.parcelId, hashCode(keys.hashKey, req.siteId, code), req.holder, req.now, expiresAt],
+      [
+        id,
+        req.purpose,
+        req.siteId,
+        req.compartmentId,
+        req.parcelId,
+        hashCode(keys.hashKey, req.siteId, code),
+        offlineCodeHash(siteKey, req.siteId, code),
+        req.holder,
+        req.now,
+        expiresAt,
+      ],
     );
     if (r.rowCount === 1) {
       const qrToken = signQr(keys, { cid: id, sid: req.siteId, p: req.purpose, exp: Math.floor(expiresAt.getTime() / 1000) });
@@ -138,7 +157,7 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   if (prior) {
     if (prior.usedByDevice !== req.deviceId || !prior.commandId) throw new CodeRefused('code_used', 'this code has already been used');
     return {
-      grant: { commandId: prior.commandId, compartment: prior.compartment, purpose: prior.purpose, trackingNumber: prior.trackingNumber },
+      grant: { commandId: prior.commandId, compartment: prior.compartment, purpose: prior.purpose, trackingNumber: prior.trackingNumber, codeId: prior.id },
       codeId: prior.id,
       parcelId: prior.parcelId,
       compartmentId: prior.compartmentId,
@@ -165,7 +184,7 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
     [row.id, req.now, req.deviceId, commandId, req.requestId],
   );
   return {
-    grant: { commandId, compartment: row.compartment, purpose: row.purpose, trackingNumber: row.trackingNumber },
+    grant: { commandId, compartment: row.compartment, purpose: row.purpose, trackingNumber: row.trackingNumber, codeId: row.id },
     codeId: row.id,
     parcelId: row.parcelId,
     compartmentId: row.compartmentId,

@@ -1,5 +1,6 @@
 // The `/kiosk` Socket.IO namespace: only a device that passed the signed handshake gets in, and
-// every event it sends is answered for its own site only.
+// every event it sends is answered for its own site only. Each socket sits in its site's room, so
+// a change to the site's codes reaches its kiosks as `codes:changed`.
 import type { Namespace, Server } from 'socket.io';
 import {
   KIOSK_NAMESPACE,
@@ -10,7 +11,18 @@ import {
 import type { Logger } from 'pino';
 import { HandshakeRefused, type KioskIdentity, type KioskService } from './service.js';
 
-type KioskNamespace = Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, KioskIdentity>;
+export type KioskNamespace = Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, KioskIdentity>;
+
+export const siteRoom = (siteId: string): string => `site:${siteId}`;
+
+/** Tells one site's kiosks (or, with null, every kiosk on this hub process) to pull their codes. */
+export function announceCodeChange(ns: KioskNamespace, siteId: string | null): void {
+  if (siteId === null) {
+    for (const socket of ns.sockets.values()) socket.emit('codes:changed', { siteId: socket.data.siteId });
+  } else {
+    ns.to(siteRoom(siteId)).emit('codes:changed', { siteId });
+  }
+}
 
 export function mountKioskNamespace(io: Server, service: KioskService, log: Logger, now: () => Date): KioskNamespace {
   // The namespace carries the kiosk contract's types; the server's default namespace does not.
@@ -37,7 +49,7 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
   ns.on('connection', (socket) => {
     const kiosk = socket.data;
     log.info({ deviceId: kiosk.deviceId, siteId: kiosk.siteId }, 'kiosk connected');
-    void socket.join(`device:${kiosk.deviceId}`);
+    void socket.join([`device:${kiosk.deviceId}`, siteRoom(kiosk.siteId)]);
     service.setOnline(kiosk, true).catch((err: unknown) => log.error({ err }, 'could not mark site online'));
     socket.emit('hello', {
       protocolVersion: kiosk.protocolVersion,
@@ -57,6 +69,13 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
       service.reassign(kiosk, req).then(ack, (err: unknown) => {
         log.error({ err }, 'reassign failed');
         ack(fail('internal', 'the hub could not find another compartment; try again'));
+      });
+    });
+    socket.on('codes:sync', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      service.syncCodes(kiosk, req).then(ack, (err: unknown) => {
+        log.error({ err }, 'code sync failed');
+        ack(fail('internal', 'the hub could not list the codes; it will be asked again'));
       });
     });
     socket.on('kiosk:event', (event, ack) => {

@@ -1,11 +1,13 @@
 // What the hub does with a kiosk: proves who it is, redeems the codes typed or scanned at it
-// (attempt-limited per device), and turns its door events into parcel moves. Each event is stored
-// once by its id in the same transaction as what it causes, so a replay changes nothing.
+// (attempt-limited per device), hands it its site's codes for offline use, and turns its door
+// events (and the codes it accepted offline) into parcel moves. Each event is stored once by its id
+// in the same transaction as what it causes, so a replay changes nothing.
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   CodeReassign,
   CodeSubmit,
+  CodeSyncRequest,
   HANDSHAKE_MAX_SKEW_MS,
   handshakeMessage,
   KIOSK_PROTOCOL_VERSIONS,
@@ -14,6 +16,7 @@ import {
   fail,
   ok,
   type CodeGrant,
+  type CodeSyncReply,
   type Reply,
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
@@ -22,6 +25,7 @@ import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { appendCustody, lockParcel, moveParcel, type Actor } from '../../store/parcels.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
 import { reassignCompartment } from './reassign.js';
+import { applyOfflineUse, codeSync } from '../codes/offline.js';
 
 export interface KioskIdentity {
   deviceId: string;
@@ -134,6 +138,13 @@ export class KioskService {
     return reply;
   }
 
+  /** The kiosk's own site's live codes, or what changed since its cursor (ADR 0008). */
+  async syncCodes(kiosk: KioskIdentity, input: unknown): Promise<Reply<CodeSyncReply>> {
+    const req = CodeSyncRequest.safeParse(input);
+    if (!req.success) return fail('bad_request', 'malformed code sync request');
+    return ok(await codeSync(this.deps.db, this.deps.keys, kiosk.siteId, req.data.cursor, this.deps.now()));
+  }
+
   async recordEvent(kiosk: KioskIdentity, input: unknown): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
     const parsed = KioskEvent.safeParse(input);
     if (!parsed.success) return fail('bad_request', 'malformed kiosk event');
@@ -173,6 +184,9 @@ export class KioskService {
     const at = new Date(event.at);
     const where = { siteId: kiosk.siteId, compartment: event.compartment };
     switch (event.type) {
+      case 'code_used_offline':
+        await applyOfflineUse(tx, kiosk, event, this.deps.log);
+        return null;
       case 'door_closed':
         return this.closeDoorCycle(tx, kiosk, compartment.id, event.itemPresent, event.eventId, at);
       case 'unlock_result': {
@@ -266,6 +280,16 @@ export class KioskService {
       await tx.query('UPDATE parcels SET compartment_id = NULL WHERE id = $1', [parcel.id]);
       await tx.query(`UPDATE compartments SET state = 'free', updated_at = $2 WHERE id = $1`, [compartmentId, at]);
       await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $2 WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id, at]);
+      return null;
+    }
+    if (code.purpose === 'collect' && parcel.state === 'in_locker') {
+      if (itemPresent === true) {
+        await appendCustody(tx, parcel, 'door_closed_item_left', parcel.state, parcel.state, { ...ctx, actor: { kind: 'applicant', id: null } });
+        return null;
+      }
+      await moveParcel(tx, parcel, 'collected', { ...ctx, actor: { kind: 'applicant', id: null } });
+      await tx.query('UPDATE parcels SET compartment_id = NULL WHERE id = $1', [parcel.id]);
+      await tx.query(`UPDATE compartments SET state = 'free', updated_at = $2 WHERE id = $1`, [compartmentId, at]);
       return null;
     }
     await appendCustody(tx, parcel, 'door_cycle_unmatched', parcel.state, parcel.state, { ...ctx, actor: { kind: 'kiosk', id: kiosk.deviceId } });

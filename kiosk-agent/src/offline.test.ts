@@ -1,0 +1,332 @@
+// Offline operation inside the agent: the code book (what it accepts, what survives a restart) and
+// the agent with the hub out of reach (spent before the unlock, never twice, attempt-limited across
+// restarts, reported as an event). The hub link is a stand-in that the test drives; the cabinet is
+// the real one over an in-memory lock board; journal and book are the real files.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  fail,
+  formatQrToken,
+  offlineHashInput,
+  ok,
+  qrSigningInput,
+  type CodeGrant,
+  type CodeSubmit,
+  type CodeSyncReply,
+  type CodeSyncRequest,
+  type KioskEvent,
+  type OfflineCode,
+  type Reply,
+} from '@xinbao/protocol';
+import { KioskAgent } from './agent.js';
+import type { HubLink } from './hub-link.js';
+import { KioskJournal } from './journal.js';
+import { Cabinet, type LockBoardDriver, type LockState } from './lockboard/index.js';
+import { OfflineCodeBook } from './offline-codes.js';
+
+const SITE = '0190a5d0-0000-7000-8000-000000000001';
+const OTHER_SITE = '0190a5d0-0000-7000-8000-000000000002';
+const HOUR = 3_600_000;
+const qr = generateKeyPairSync('ed25519');
+const siteKey = randomBytes(32);
+
+interface Issued {
+  entry: OfflineCode;
+  code: string;
+  qrToken: string;
+}
+
+let serial = 0;
+function issue(over: Partial<OfflineCode> & { code?: string; site?: string; exp?: number } = {}): Issued {
+  const code = over.code ?? String(10_000_000 + ++serial * 7919).slice(0, 8);
+  const codeId = uuidv7();
+  const entry: OfflineCode = {
+    codeId,
+    offlineHash: createHmac('sha256', siteKey).update(offlineHashInput(SITE, code)).digest('base64'),
+    compartment: over.compartment ?? 1,
+    purpose: over.purpose ?? 'deposit',
+    trackingNumber: 'XB0000000000001',
+    validFrom: over.validFrom ?? new Date(Date.now() - HOUR).toISOString(),
+    expiresAt: over.expiresAt ?? new Date(Date.now() + HOUR).toISOString(),
+  };
+  const payload = { cid: codeId, sid: over.site ?? SITE, p: entry.purpose, exp: over.exp ?? Math.floor(Date.parse(entry.expiresAt) / 1000) };
+  return { entry, code, qrToken: formatQrToken(payload, sign(null, Buffer.from(qrSigningInput(payload)), qr.privateKey)) };
+}
+
+const reply = (codes: OfflineCode[], over: Partial<CodeSyncReply> = {}): CodeSyncReply => ({
+  siteId: SITE,
+  cursor: 1,
+  full: true,
+  codes,
+  removed: [],
+  offlineKey: siteKey.toString('base64'),
+  qrPublicKey: qr.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  serverTime: new Date().toISOString(),
+  ...over,
+});
+
+describe('offline code book', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'codes-'));
+  });
+
+  it('accepts a live code by keypad or QR, and says why it refuses the rest', () => {
+    const book = new OfflineCodeBook(dir);
+    const now = new Date();
+    expect(book.check('keypad', '12345678', now)).toMatchObject({ ok: false, refusal: 'hub_unreachable' });
+    const live = issue();
+    const expired = issue({ expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const early = issue({ validFrom: new Date(Date.now() + HOUR).toISOString() });
+    const foreign = issue({ site: OTHER_SITE });
+    const staleToken = issue({ exp: Math.floor(Date.now() / 1000) - 10 });
+    const unsynced = issue();
+    book.apply(reply([live.entry, expired.entry, early.entry, staleToken.entry]), new Date(0));
+    expect(book.check('keypad', live.code, now)).toEqual({ ok: true, code: live.entry });
+    expect(book.check('qr', live.qrToken, now)).toEqual({ ok: true, code: live.entry });
+    expect(book.check('keypad', unsynced.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('qr', unsynced.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('keypad', expired.code, now)).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
+    expect(book.check('keypad', early.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid', message: 'this code is not valid yet' });
+    expect(book.check('qr', foreign.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('qr', staleToken.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_expired' });
+    // A token whose payload is another code's, under this one's signature.
+    const [, body] = unsynced.qrToken.split('.');
+    const [, , sig] = live.qrToken.split('.');
+    expect(book.check('qr', `XB1.${body}.${sig}`, now)).toMatchObject({ ok: false, refusal: 'code_invalid', message: 'this QR code is not one of ours' });
+    book.close();
+  });
+
+  it('applies deltas, drops used and expired codes, and keeps it all across a restart', () => {
+    const book = new OfflineCodeBook(dir, { compactAfter: 2 });
+    const [a, b, c] = [issue(), issue(), issue({ expiresAt: new Date(Date.now() + 2000).toISOString() })];
+    expect(book.apply(reply([a.entry, b.entry]), new Date())).toBe(true);
+    expect(book.apply(reply([c.entry], { full: false, cursor: 5, removed: [a.entry.codeId] }), new Date())).toBe(true);
+    expect(book.cursor).toBe(5);
+    expect(book.check('keypad', a.code, new Date())).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    // A delta that does not follow from this book (another site key) is refused and asks for everything.
+    expect(book.apply(reply([], { full: false, cursor: 6, offlineKey: randomBytes(32).toString('base64') }), new Date())).toBe(false);
+    expect(book.cursor).toBeNull();
+    expect(book.check('keypad', b.code, new Date())).toMatchObject({ ok: true });
+    expect(book.apply({ nonsense: true }, new Date())).toBe(false);
+    book.close();
+    appendFileSync(join(dir, 'codes.jsonl'), '{"t":"sync","reply":{"siteId":');
+
+    const again = new OfflineCodeBook(dir);
+    expect(again.cursor).toBe(5);
+    expect(again.size).toBe(2);
+    expect(again.check('keypad', b.code, new Date())).toEqual({ ok: true, code: b.entry });
+    expect(again.check('qr', c.qrToken, new Date())).toEqual({ ok: true, code: c.entry });
+    // Pruned on the next sync once past its expiry.
+    again.apply(reply([], { full: false, cursor: 7 }), new Date(Date.now() + 3000));
+    expect(again.size).toBe(1);
+    expect(readFileSync(join(dir, 'codes.jsonl'), 'utf8')).not.toContain(b.code);
+    again.close();
+  });
+});
+
+/** One KR-CU16-like board in memory; records each unlock with what the journal held on disk at that moment. */
+class MemoryBoard implements LockBoardDriver {
+  readonly family = 'kerong' as const;
+  readonly locks: LockState[] = Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: false }));
+  readonly unlocks: Array<{ lock: number; journalOnDisk: string }> = [];
+  constructor(private readonly journalFile: string) {}
+  async unlock(_board: number, lock: number): Promise<LockState> {
+    this.unlocks.push({ lock, journalOnDisk: readFileSync(this.journalFile, 'utf8') });
+    this.locks[lock]!.latchClosed = false;
+    return { ...this.locks[lock]! };
+  }
+  async readStatus(): Promise<LockState[]> {
+    return this.locks.map((l) => ({ ...l }));
+  }
+  async close(): Promise<void> {}
+}
+
+/** Stands in for the hub link: the test says whether the hub is reachable and what it answers. */
+class StandInLink extends EventEmitter {
+  connected = false;
+  submits: CodeSubmit[] = [];
+  sent: KioskEvent[] = [];
+  answer: (req: CodeSubmit) => Reply<CodeGrant> = () => fail('hub_unreachable', 'not connected');
+  book: CodeSyncReply | null = null;
+  syncRequests: CodeSyncRequest[] = [];
+  /** A new link for a restarted agent (a new process), with the same hub behind it. */
+  fresh(): StandInLink {
+    const next = new StandInLink();
+    Object.assign(next, { connected: this.connected, answer: this.answer, book: this.book });
+    return next;
+  }
+  connect(): void {}
+  close(): void {}
+  onCommand(): void {}
+  async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
+    this.submits.push(req);
+    return this.answer(req);
+  }
+  async sendEvent(event: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
+    if (!this.connected) return fail('hub_unreachable', 'not connected');
+    this.sent.push(event);
+    return ok({ eventId: event.eventId, duplicate: false });
+  }
+  async syncCodes(req: CodeSyncRequest): Promise<Reply<CodeSyncReply>> {
+    this.syncRequests.push(req);
+    return this.connected && this.book ? ok(this.book) : fail('hub_unreachable', 'not connected');
+  }
+}
+
+describe('kiosk agent with the hub out of reach', () => {
+  let dir: string;
+  let board: MemoryBoard;
+  let link: StandInLink;
+  let running: Array<{ agent: KioskAgent; journal: KioskJournal; book: OfflineCodeBook }>;
+
+  const start = (maxFailures = 5) => {
+    const journal = new KioskJournal(dir);
+    const book = new OfflineCodeBook(dir);
+    const cabinet = new Cabinet({
+      buses: new Map([['bus0', board]]),
+      compartments: [1, 2, 3].map((n) => ({ compartment: n, bus: 'bus0', board: 0, lock: n - 1 })),
+      pollIntervalMs: 60_000,
+      leftOpenAfterMs: 600_000,
+      openGraceMs: 1_000,
+    });
+    const agent = new KioskAgent({ cabinet, link: link as unknown as HubLink, journal, log: pino({ level: 'silent' }), codes: book, offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR } });
+    agent.start();
+    running.push({ agent, journal, book });
+    return { agent, journal, book };
+  };
+  const stopAll = async () => {
+    for (const r of running.splice(0)) {
+      await r.agent.stop();
+      r.journal.close();
+      r.book.close();
+    }
+  };
+  const restart = async (maxFailures = 5) => {
+    await stopAll();
+    link = link.fresh();
+    return start(maxFailures);
+  };
+  afterEach(stopAll);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-offline-'));
+    board = new MemoryBoard(join(dir, 'journal.jsonl'));
+    link = new StandInLink();
+    running = [];
+  });
+
+  it('opens with a synced code once, spent on disk before the unlock, and reports the use when the hub is back', async () => {
+    const [a, b] = [issue({ compartment: 2 }), issue({ compartment: 3, purpose: 'collect' })];
+    link.book = reply([a.entry, b.entry]);
+    link.connected = true;
+    let { agent, journal } = start();
+    agent.syncCodes();
+    await agent.codesSynced();
+    expect(agent.offlineState()).toMatchObject({ codes: 2, cursor: 1 });
+    link.connected = false;
+
+    const opened = await agent.enterCode(a.code);
+    expect(opened).toEqual({ status: 'opened', compartment: 2, purpose: 'deposit', trackingNumber: 'XB0000000000001', commandId: expect.any(String), offline: true });
+    expect(board.unlocks).toHaveLength(1);
+    expect(board.unlocks[0]!.lock).toBe(1);
+    // When the unlock frame went out, the code was already spent and its use reported, on disk.
+    const line = board.unlocks[0]!.journalOnDisk.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((e) => e.codeId === a.entry.codeId);
+    expect(line).toMatchObject({ t: 'command', codeId: a.entry.codeId, report: { type: 'code_used_offline', codeId: a.entry.codeId, compartment: 2, via: 'keypad' } });
+    expect(line!.report.commandId).toBe(line!.commandId);
+
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(a.qrToken)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(board.unlocks).toHaveLength(1);
+
+    // Restarted with the hub still away: the book and the spent mark are still there.
+    ({ agent, journal } = await restart());
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(b.qrToken)).toMatchObject({ status: 'opened', compartment: 3, purpose: 'collect', commandId: expect.any(String), offline: true });
+    expect(board.unlocks.map((u) => u.lock)).toEqual([1, 2]);
+
+    // The hub comes back: the uses are delivered in order, before the outcomes of their unlocks.
+    const pending = journal.unacked();
+    expect(pending.map((e) => e.type)).toEqual(['code_used_offline', 'door_opened', 'unlock_result', 'code_used_offline', 'door_opened', 'unlock_result']);
+    link.connected = true;
+    link.emit('connected');
+    await agent.drained();
+    expect(link.sent).toEqual(pending);
+    expect(link.sent.filter((e) => e.type === 'code_used_offline').map((e) => (e as { via: string }).via)).toEqual(['keypad', 'qr']);
+  });
+
+  it('counts codes refused offline and locks out, across a restart, even for a good code', async () => {
+    const good = issue();
+    link.book = reply([good.entry]);
+    link.connected = true;
+    let { agent } = start(3);
+    agent.syncCodes();
+    await agent.codesSynced();
+    link.connected = false;
+    expect(await agent.enterCode('00000001')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await agent.enterCode('00000002')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    ({ agent } = await restart(3));
+    expect(await agent.enterCode('XB1.e30.AA')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'refused', code: 'locked_out' });
+    expect(board.unlocks).toHaveLength(0);
+  });
+
+  it('spends a code the hub granted, so it never opens again offline', async () => {
+    const a = issue({ compartment: 1 });
+    link.book = reply([a.entry]);
+    link.connected = true;
+    const { agent } = start();
+    agent.syncCodes();
+    await agent.codesSynced();
+    link.answer = () => ok({ commandId: uuidv7(), compartment: 1, purpose: 'deposit', trackingNumber: 'XB0000000000001', codeId: a.entry.codeId });
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'opened', compartment: 1 });
+    expect(link.submits).toHaveLength(1);
+    // The hub's note that it is used has not arrived yet: the kiosk refuses it itself, online or not.
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    link.connected = false;
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(link.submits).toHaveLength(1);
+    expect(board.unlocks).toHaveLength(1);
+  });
+
+  it('judges the code itself when the hub does not answer in time, and refuses what it cannot judge', async () => {
+    const a = issue({ compartment: 1 });
+    const elsewhere = issue({ compartment: 9 });
+    link.connected = true;
+    const { agent } = start();
+    // No book yet: nothing to judge against.
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
+    link.book = reply([a.entry, elsewhere.entry]);
+    agent.syncCodes();
+    await agent.codesSynced();
+    link.answer = () => fail('hub_unreachable', 'the hub did not answer in time');
+    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'opened', commandId: expect.any(String), offline: true });
+    // A code for a compartment this cabinet does not have opens nothing.
+    expect(await agent.enterCode(elsewhere.code)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    // A refusal the hub gives stands.
+    link.answer = () => fail('code_expired', 'this code has expired');
+    expect(await agent.enterCode(issue().code)).toMatchObject({ status: 'refused', code: 'code_expired' });
+    expect(board.unlocks).toHaveLength(1);
+  });
+
+  it('pulls the book when the hub says it changed, as deltas after its cursor', async () => {
+    const [a, b] = [issue(), issue()];
+    link.book = reply([a.entry], { cursor: 3 });
+    link.connected = true;
+    const { agent } = start();
+    link.emit('connected');
+    await agent.codesSynced();
+    expect(link.syncRequests.at(-1)).toEqual({ cursor: null });
+    link.book = reply([b.entry], { full: false, cursor: 4, removed: [a.entry.codeId] });
+    link.emit('codesChanged');
+    await agent.codesSynced();
+    expect(link.syncRequests.at(-1)).toEqual({ cursor: 3 });
+    expect(agent.offlineState()).toMatchObject({ codes: 1, cursor: 4 });
+  });
+});
