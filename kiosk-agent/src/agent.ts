@@ -174,7 +174,14 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
 
   /** A code from the keypad (8 digits) or the scanner (a signed XB1 token); emits `result` with what happened. */
   async enterCode(input: string, source: CodeSource = 'api'): Promise<CodeResult> {
-    const result = await this.handleCode(input);
+    // While the code is checked, status polls stay off the bus: the unlock goes out the moment it is granted.
+    const release = this.deps.cabinet.holdPolling();
+    let result: CodeResult;
+    try {
+      result = await this.handleCode(input);
+    } finally {
+      release();
+    }
     this.emit('result', result, source);
     return result;
   }

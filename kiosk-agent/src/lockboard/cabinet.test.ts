@@ -210,6 +210,23 @@ describe('Cabinet', () => {
     expect(bus.calls.filter((c) => c.startsWith('status')).length).toBeGreaterThanOrEqual(5);
   });
 
+  it('holdPolling keeps polls off the bus until released (or its time limit), then polls at once', async () => {
+    const statuses = () => bus.calls.filter((c) => c.startsWith('status')).length;
+    const before = statuses();
+    const release = cabinet.holdPolling(10 * POLL);
+    await jest.advanceTimersByTimeAsync(POLL * 3);
+    expect(statuses()).toBe(before);
+    release();
+    release(); // a second release changes nothing
+    await jest.advanceTimersByTimeAsync(0);
+    expect(statuses()).toBe(before + 1);
+    cabinet.holdPolling(2 * POLL); // never released: lapses on its own
+    await jest.advanceTimersByTimeAsync(POLL * 1.5);
+    expect(statuses()).toBe(before + 1);
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(statuses()).toBe(before + 2);
+  });
+
   it('rejects an unknown compartment with a clear error', async () => {
     await expect(cabinet.open(999)).rejects.toThrow(UnknownCompartmentError);
     await expect(cabinet.open(999)).rejects.toThrow('unknown compartment 999');

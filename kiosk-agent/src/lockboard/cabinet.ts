@@ -79,6 +79,9 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlightPolls = new Set<Promise<void>>();
   private running = false;
+  /** holdPolling(): while above zero, no poll starts; the buses whose poll was due wait here. */
+  private holds = 0;
+  private readonly heldBuses = new Set<string>();
   private readonly now: () => number;
   private readonly confirmReads: number;
 
@@ -105,6 +108,28 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   state(compartment: number): LockState | undefined {
     const c = this.lookup(compartment).state;
     return c && { ...c };
+  }
+
+  /**
+   * Keeps the poll loop off the buses while a code is being checked, so that the unlock which may
+   * follow finds its bus free instead of queued behind a status read. A poll already on the bus
+   * finishes; the next one waits for the release (the returned function) or `maxMs` at the latest.
+   */
+  holdPolling(maxMs = 2_000): () => void {
+    this.holds++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      if (--this.holds > 0) return;
+      for (const bus of [...this.heldBuses]) {
+        this.heldBuses.delete(bus);
+        this.pollLoop(bus);
+      }
+    };
+    const timer = setTimeout(release, maxMs);
+    return release;
   }
 
   /** Polls every used board now, then every `pollIntervalMs` (measured start to start, never overlapping). */
@@ -174,6 +199,10 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
 
   private pollLoop(bus: string): void {
     if (!this.running) return;
+    if (this.holds > 0) {
+      this.heldBuses.add(bus);
+      return;
+    }
     const started = this.now();
     const poll = this.pollBus(bus);
     this.inFlightPolls.add(poll);
@@ -191,6 +220,7 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     const driver = this.options.buses.get(bus);
     if (!boards || !driver) return;
     for (const [board, locks] of boards) {
+      if (this.holds > 0) return;
       const key = boardKey(bus, board);
       try {
         const states = await driver.readStatus(board);

@@ -27,7 +27,7 @@ async function writtenBytes(bytes: number): Promise<void> {
 const reply = (...chunks: Buffer[]): void => {
   for (const c of chunks) binding().emitData(c);
 };
-const newDriver = (options: Partial<EightADriverOptions> = {}): EightADriver => new EightADriver({ port, replyTimeoutMs: 80, quietGapMs: 0, ...options });
+const newDriver = (options: Partial<EightADriverOptions> = {}): EightADriver => new EightADriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0, ...options });
 
 beforeEach(async () => {
   const path = `/dev/lockbus-8a-${++seq}`;
@@ -128,7 +128,7 @@ describe('EightADriver on a mock serial port', () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     await driver.close();
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    driver = new EightADriver({ port, quietGapMs: 0 });
+    driver = new EightADriver({ port, quietGapMs: 0, readGapMs: 0 });
     const result = driver.unlock(1, 1);
     const settled = jest.fn();
     result.then(settled, settled);

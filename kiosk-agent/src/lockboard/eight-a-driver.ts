@@ -13,7 +13,7 @@ import {
   type EightAReaderStats,
 } from '@xinbao/protocol';
 import type { LockBoardDriver, LockBoardPort, LockState } from './driver.js';
-import { SerialBus } from './serial-bus.js';
+import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 
 type LockStatusFrame = Extract<EightAFrame, { kind: 'lock-status' }>;
 type AllStatusFrame = Extract<EightAFrame, { kind: 'all-status' }>;
@@ -31,6 +31,8 @@ export interface EightADriverOptions {
   replyTimeoutMs?: number;
   /** Silence on the bus between the end of one exchange and the next frame. */
   quietGapMs?: number;
+  /** Silence after a status read, shorter: a board is not busy after answering one (a few character times). */
+  readGapMs?: number;
   openPolarity?: EightAOpenPolarity;
   /** Requests allowed to wait behind the one in flight before new ones are refused as 'busy'. */
   maxQueued?: number;
@@ -55,6 +57,7 @@ const matches = (a: Awaited, f: EightAFrame): f is ReplyFrame =>
 
 export class EightADriver implements LockBoardDriver {
   readonly family = '8a' as const;
+  private readonly readGapMs: number;
   private readonly openPolarity: EightAOpenPolarity;
   // Narrowed to the awaited reply kind at the start of every exchange.
   private readonly reader = new EightAFrameReader({ expect: ['lock-status'] });
@@ -62,6 +65,7 @@ export class EightADriver implements LockBoardDriver {
 
   constructor(options: EightADriverOptions) {
     this.openPolarity = options.openPolarity ?? 'open_is_set';
+    this.readGapMs = options.readGapMs ?? DEFAULT_READ_GAP_MS;
     this.bus = new SerialBus({
       port: options.port,
       reader: this.reader,
@@ -110,6 +114,7 @@ export class EightADriver implements LockBoardDriver {
       prepare: () => this.reader.expect([awaited.kind]),
       matches: (f): f is ReplyFrame => matches(awaited, f),
       from: `board ${awaited.board}`,
+      ...(awaited.kind === 'all-status' && { gapAfterMs: this.readGapMs }),
     });
   }
 }

@@ -31,7 +31,7 @@ beforeEach(async () => {
   MockBinding.createPort(path, { echo: false, record: true });
   port = new SerialPortMock({ path, baudRate: 19200 });
   await new Promise<void>((resolve, reject) => port.once('open', resolve).once('error', reject));
-  driver = new KerongDriver({ port, replyTimeoutMs: 80, quietGapMs: 0 });
+  driver = new KerongDriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0 });
 });
 
 afterEach(async () => {
@@ -151,9 +151,32 @@ describe('KerongDriver on a mock serial port', () => {
     await expect(second).resolves.toHaveLength(16);
   });
 
+  it('leaves the long quiet gap after an unlock and only the short one after a status read', async () => {
+    await driver.close();
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    driver = new KerongDriver({ port, replyTimeoutMs: 500, quietGapMs: 200, readGapMs: 0 });
+    const read = driver.readStatus(0);
+    await writtenBytes(5);
+    reply(F.statusBoard0AllClosedEmpty);
+    await read;
+    // After a read the next frame goes out at once …
+    const unlock = driver.unlock(0, 3);
+    await writtenBytes(10);
+    reply(F.statusBoard0Lock3OpenItemIn5);
+    await unlock;
+    // … after an unlock the board is left alone for quietGapMs.
+    const after = driver.readStatus(0);
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(binding().recording.length).toBe(10);
+    await new Promise((r) => setTimeout(r, 250));
+    await writtenBytes(15);
+    reply(F.statusBoard0AllClosedEmpty);
+    await after;
+  });
+
   it('reports item state as null for boards fitted without item sensors', async () => {
     await driver.close();
-    driver = new KerongDriver({ port, replyTimeoutMs: 80, quietGapMs: 0, itemSensors: false });
+    driver = new KerongDriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0, itemSensors: false });
     // close() above closed the port; reopen it for the new driver.
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     const result = driver.unlock(0, 3);

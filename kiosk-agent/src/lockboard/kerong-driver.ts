@@ -10,7 +10,7 @@ import {
   type KerongReaderStats,
 } from '@xinbao/protocol';
 import type { LockBoardDriver, LockBoardPort, LockState } from './driver.js';
-import { SerialBus } from './serial-bus.js';
+import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 
 type StatusFrame = Extract<KerongFrame, { kind: 'status' }>;
 
@@ -20,6 +20,8 @@ export interface KerongDriverOptions {
   replyTimeoutMs?: number;
   /** Silence on the bus between the end of one exchange and the next frame (boards stay busy right after an unlock). */
   quietGapMs?: number;
+  /** Silence after a status read, shorter: a board is not busy after answering one (a few character times). */
+  readGapMs?: number;
   /** false for boards fitted without infrared sensors: item state is then reported as null. */
   itemSensors?: boolean;
   /** Requests allowed to wait behind the one in flight before new ones are refused as 'busy'. */
@@ -39,6 +41,7 @@ const checkChannel = (what: string, n: number): void => {
 
 export class KerongDriver implements LockBoardDriver {
   readonly family = 'kerong' as const;
+  private readonly readGapMs: number;
   private readonly itemSensors: boolean;
   // A host only asks with 0x30/0x31, so only 0x35 is a reply; everything else is noise to it.
   private readonly reader = new KerongFrameReader({ commands: [KerongCmd.status] });
@@ -46,6 +49,7 @@ export class KerongDriver implements LockBoardDriver {
 
   constructor(options: KerongDriverOptions) {
     this.itemSensors = options.itemSensors ?? true;
+    this.readGapMs = options.readGapMs ?? DEFAULT_READ_GAP_MS;
     this.bus = new SerialBus({
       port: options.port,
       reader: this.reader,
@@ -69,7 +73,7 @@ export class KerongDriver implements LockBoardDriver {
 
   async readStatus(board: number): Promise<LockState[]> {
     checkChannel('board', board);
-    const reply = await this.request(encodeKerongReadStatus(board), board);
+    const reply = await this.request(encodeKerongReadStatus(board), board, this.readGapMs);
     return reply.latchClosed.map((_, lock) => this.lockState(reply, lock));
   }
 
@@ -77,12 +81,13 @@ export class KerongDriver implements LockBoardDriver {
     return this.bus.close();
   }
 
-  private request(frame: Buffer, board: number): Promise<StatusFrame> {
+  private request(frame: Buffer, board: number, gapAfterMs?: number): Promise<StatusFrame> {
     return this.bus.request(frame, {
       prepare: () => this.reader.reset(),
       // Matched by board only: vendors do not promise what the lock nibble of a reply's ADDR holds.
       matches: (f): f is StatusFrame => f.kind === 'status' && f.board === board,
       from: `board ${board}`,
+      ...(gapAfterMs !== undefined && { gapAfterMs }),
     });
   }
 

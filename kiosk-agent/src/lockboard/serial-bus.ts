@@ -7,6 +7,9 @@
 import { LockBoardError, type LockBoardPort } from './driver.js';
 import { ExchangeQueue } from './exchange-queue.js';
 
+/** Silence after a status read: about 3.5 character times at 9600 baud, the usual RS485 frame gap. */
+export const DEFAULT_READ_GAP_MS = 4;
+
 export interface FrameReader<F> {
   push(chunk: Uint8Array): F[];
 }
@@ -27,6 +30,11 @@ export interface Awaiting<F, R extends F> {
   matches: (frame: F) => frame is R;
   /** Names the other side in a timeout message, e.g. "board 3". */
   from: string;
+  /**
+   * Silence to leave after this exchange before the next frame; default the bus's quietGapMs. A
+   * board stays busy right after an unlock, not after answering a status read.
+   */
+  gapAfterMs?: number;
 }
 
 interface Waiter<F> {
@@ -39,7 +47,8 @@ export class SerialBus<F> {
   private readonly o: SerialBusOptions<F>;
   private readonly queue: ExchangeQueue;
   private waiter: Waiter<F> | null = null;
-  private lastExchangeEnd = Number.NEGATIVE_INFINITY;
+  /** When the bus may carry the next frame. */
+  private quietUntil = Number.NEGATIVE_INFINITY;
   /** Valid frames that answered no request in flight (late replies, other boards). */
   unmatched = 0;
   timeouts = 0;
@@ -58,7 +67,7 @@ export class SerialBus<F> {
   }
 
   private async exchange<R extends F>(frame: Buffer, awaiting: Awaiting<F, R>): Promise<R> {
-    const gap = this.lastExchangeEnd + this.o.quietGapMs - this.o.now();
+    const gap = this.quietUntil - this.o.now();
     if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
     if (this.queue.closed) throw new LockBoardError('port_closed', 'driver closed');
     // Bytes left over from an earlier exchange can never be part of this reply.
@@ -80,7 +89,7 @@ export class SerialBus<F> {
     } finally {
       clearTimeout(timer);
       this.waiter = null;
-      this.lastExchangeEnd = this.o.now();
+      this.quietUntil = this.o.now() + (awaiting.gapAfterMs ?? this.o.quietGapMs);
     }
   }
 
