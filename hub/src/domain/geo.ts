@@ -29,7 +29,7 @@ export interface LatLngBox {
  * The smallest latitude/longitude box holding every point within radiusM of the centre. The
  * longitude half-width is the spherical cap's widest extent, asin(sin(r/R) / cos(lat)), which is a
  * little wider than r/R/cos(lat) measured along the centre's parallel. At 34° N a 5 km radius gives
- * ±0.0450° of latitude and ±0.0543° of longitude. Near a pole the box spans every longitude; a box
+ * ±0.0450° of latitude and ±0.0544° of longitude. Near a pole the box spans every longitude; a box
  * that crosses the antimeridian keeps longitudes beyond ±180 (callers in one city never see one).
  */
 export function boundingBox(center: LatLng, radiusM: number): LatLngBox {
