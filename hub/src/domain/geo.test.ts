@@ -1,15 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { boundingBox, EARTH_RADIUS_M, haversineM, isInBox, type LatLng } from './geo.js';
+import { boundingBox, destinationPoint as destination, EARTH_RADIUS_M, haversineM, isInBox } from './geo.js';
 import { hasFreeAtLeast, nearbyBruteForce, type FreeBySize } from './nearby.js';
-
-/** The point at a distance and bearing from a start, on the same sphere (the direct problem). */
-function destination(from: LatLng, bearingDeg: number, distanceM: number): LatLng {
-  const r = Math.PI / 180, d = distanceM / EARTH_RADIUS_M, b = bearingDeg * r, φ1 = from.lat * r, λ1 = from.lng * r;
-  const φ2 = Math.asin(Math.sin(φ1) * Math.cos(d) + Math.cos(φ1) * Math.sin(d) * Math.cos(b));
-  const λ2 = λ1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(φ1), Math.cos(d) - Math.sin(φ1) * Math.sin(φ2));
-  return { lat: φ2 / r, lng: λ2 / r };
-}
 
 const xian = fc.record({ lat: fc.double({ min: 33.7, max: 34.8, noNaN: true }), lng: fc.double({ min: 108.3, max: 109.6, noNaN: true }) });
 

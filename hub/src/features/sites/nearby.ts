@@ -24,7 +24,7 @@ export interface NearbySite {
 // `site_capacity`; each lateral only runs for its kind of site. The cube around the centre has the
 // radius as half-side: the chord to a point at that great-circle distance is shorter, so the cube
 // holds the whole circle.
-const NEARBY_SQL = `
+export const NEARBY_SQL = `
 SELECT s.id, s.network, s.name, s.address, s.district, s.lat, s.lng, s.online,
   haversine_m($1, $2, s.lat, s.lng) AS "distanceM",
   jsonb_build_object('S', own.s + cap.s, 'M', own.m + cap.m, 'L', own.l + cap.l, 'XL', cap.xl) AS free
@@ -50,16 +50,33 @@ WHERE s.retired_at IS NULL
 ORDER BY s.position <-> earth_position($1, $2), s.id
 LIMIT $5`;
 
+// The planner cannot know how many sites lie in the cube (it guesses 0.1% of the table for any
+// cube containment), so for a few thousand sites it would rather fetch the whole cube, count every
+// site's free compartments and sort them: 20 ms where the nearest-first walk takes 0.4 ms. Inside the
+// search's own read-only transaction it is told not to sort whole sets; the incremental sort that
+// orders equal distances by id stays allowed.
+export const NEARBY_PLANNER_SETTINGS = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
+
 /**
  * Sites within q.radiusM of q.center, nearest first (equal distances by id), at most q.limit, only
  * those with a free compartment of q.size or larger when a size is given. Retired sites are never
  * returned; offline ones are, marked (an own kiosk keeps working offline with its synced codes).
  */
-export async function findNearbySites(db: Pick<Db, 'query'>, q: NearbyQuery): Promise<NearbySite[]> {
-  const r = await db.query<NearbySite>({
-    name: 'nearby-sites',
-    text: NEARBY_SQL,
-    values: [q.center.lat, q.center.lng, q.radiusM, q.size ? sizeRank(q.size) : 0, q.limit],
-  });
-  return r.rows;
+export async function findNearbySites(db: Db, q: NearbyQuery): Promise<NearbySite[]> {
+  const client = await db.connect();
+  try {
+    await client.query(`BEGIN READ ONLY; ${NEARBY_PLANNER_SETTINGS}`);
+    const r = await client.query<NearbySite>({
+      name: 'nearby-sites',
+      text: NEARBY_SQL,
+      values: [q.center.lat, q.center.lng, q.radiusM, q.size ? sizeRank(q.size) : 0, q.limit],
+    });
+    await client.query('COMMIT');
+    return r.rows;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }
