@@ -16,14 +16,14 @@ describe('site registry changes', () => {
     expect(siteChange(stored(), record({ capacity: [...record().capacity].reverse(), updatedAt: new Date('2024-06-02T00:00:00Z') }))).toEqual({ kind: 'unchanged' });
   });
   it('updates a changed field or capacity, and says whether the capacity changed', () => {
-    expect(siteChange(stored(), record({ online: false }))).toMatchObject({ kind: 'update', id: 'site-1', capacityChanged: false });
-    expect(siteChange(stored(), record({ lat: 34.2000001 }))).toMatchObject({ kind: 'update', capacityChanged: false });
-    expect(siteChange(stored(), record({ capacity: [{ size: 'S', total: 20, free: 2 }, { size: 'M', total: 10, free: 0 }] }))).toMatchObject({ kind: 'update', capacityChanged: true });
-    expect(siteChange(stored(), record({ capacity: [{ size: 'S', total: 20, free: 3 }] }))).toMatchObject({ kind: 'update', capacityChanged: true });
+    expect(siteChange(stored(), record({ online: false }))).toMatchObject({ kind: 'update', id: 'site-1', fieldsChanged: true, capacityChanged: false });
+    expect(siteChange(stored(), record({ lat: 34.2000001 }))).toMatchObject({ kind: 'update', fieldsChanged: true, capacityChanged: false });
+    expect(siteChange(stored(), record({ capacity: [{ size: 'S', total: 20, free: 2 }, { size: 'M', total: 10, free: 0 }] }))).toMatchObject({ kind: 'update', fieldsChanged: false, capacityChanged: true });
+    expect(siteChange(stored(), record({ capacity: [{ size: 'S', total: 20, free: 3 }] }))).toMatchObject({ kind: 'update', fieldsChanged: false, capacityChanged: true });
   });
   it('ignores a record older than the stored one, and restores a retired site', () => {
     expect(siteChange(stored(), record({ name: 'old name', updatedAt: new Date('2024-05-01T00:00:00Z') }))).toEqual({ kind: 'stale' });
-    expect(siteChange(stored({ retired: true }), record())).toMatchObject({ kind: 'update', capacityChanged: false });
+    expect(siteChange(stored({ retired: true }), record())).toMatchObject({ kind: 'update', fieldsChanged: true, capacityChanged: false });
     expect(siteChange(stored({ updatedAt: null }), record({ updatedAt: new Date(0) }))).toEqual({ kind: 'unchanged' });
   });
   it('keeps the newest record of a site seen twice', () => {

@@ -33,7 +33,7 @@ export interface StoredPartnerSite extends Omit<PartnerSite, 'updatedAt'> {
 
 export type SiteChange =
   | { kind: 'insert'; record: PartnerSite }
-  | { kind: 'update'; id: string; record: PartnerSite; capacityChanged: boolean }
+  | { kind: 'update'; id: string; record: PartnerSite; fieldsChanged: boolean; capacityChanged: boolean }
   | { kind: 'unchanged' }
   | { kind: 'stale' };
 
@@ -49,7 +49,7 @@ export function siteChange(stored: StoredPartnerSite | undefined, record: Partne
     stored.lng !== record.lng ||
     stored.online !== record.online;
   const capacityChanged = !sameCapacity(stored.capacity, record.capacity);
-  return fieldsChanged || capacityChanged ? { kind: 'update', id: stored.id, record, capacityChanged } : { kind: 'unchanged' };
+  return fieldsChanged || capacityChanged ? { kind: 'update', id: stored.id, record, fieldsChanged, capacityChanged } : { kind: 'unchanged' };
 }
 
 function sameCapacity(a: readonly SiteCapacity[], b: readonly SiteCapacity[]): boolean {

@@ -162,6 +162,7 @@ async function applyBatch(tx: Tx, network: string, batch: readonly PartnerSite[]
   const changes = batch.map((r) => siteChange(stored.get(r.externalId), r));
   const inserts = changes.flatMap((c) => (c.kind === 'insert' ? [{ id: uuidv7(), record: c.record }] : []));
   const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
+  const rowUpdates = updates.filter((u) => u.fieldsChanged);
   if (inserts.length > 0) {
     const rs = inserts.map((i) => i.record);
     await tx.query(
@@ -172,15 +173,15 @@ async function applyBatch(tx: Tx, network: string, batch: readonly PartnerSite[]
       [network, inserts.map((i) => i.id), ...siteColumns(rs), now],
     );
   }
-  if (updates.length > 0) {
-    const rs = updates.map((u) => u.record);
+  if (rowUpdates.length > 0) {
+    const rs = rowUpdates.map((u) => u.record);
     await tx.query(
       `UPDATE sites s SET name = u.name, address = u.address, district = u.district, lat = u.lat, lng = u.lng, online = u.online,
          source_updated_at = u.source_updated_at, retired_at = NULL, updated_at = $10
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::boolean[], $9::timestamptz[])
          AS u(id, external_id, name, address, district, lat, lng, online, source_updated_at)
        WHERE s.id = u.id`,
-      [updates.map((u) => u.id), ...siteColumns(rs), now],
+      [rowUpdates.map((u) => u.id), ...siteColumns(rs), now],
     );
   }
   // Capacity is rewritten whole for each site whose capacity is new or changed.
