@@ -87,8 +87,8 @@ describe('GET /api/sites/nearby', () => {
     expect(d).toEqual([...d].sort((a, b) => a - b));
     expect(sites[0]).toMatchObject({ network: 'own', distanceM: 0, free: { S: 6, M: 7, L: 3, XL: 0 } });
     expect(sites[1]).toMatchObject({ network: 'sudiyi', address: 'H-50 号', online: true, free: { S: 0, M: 0, L: 0, XL: 0 } });
-    expect(sites[1].distanceM).toBeCloseTo(50, 3);
-    expect(Object.keys(sites[0]).sort()).toEqual(['address', 'distanceM', 'district', 'free', 'id', 'lat', 'lng', 'name', 'network', 'online']);
+    expect(sites[1]!.distanceM).toBeCloseTo(50, 3);
+    expect(Object.keys(sites[0]!).sort()).toEqual(['address', 'distanceM', 'district', 'free', 'id', 'lat', 'lng', 'name', 'network', 'online']);
   });
 
   it('takes a radius, a size and a limit', async () => {
@@ -158,6 +158,6 @@ describe('GET /api/sites/nearby', () => {
     await second.close();
     expect(() => loadConfig({ NEARBY_RADIUS_M: '50000' })).toThrow(/NEARBY_RADIUS_M/);
     const doc = (await api('GET', '/openapi.json')).json;
-    expect(doc.paths['/api/sites/nearby'].get.parameters.map((p: Json) => p.name)).toEqual(['lat', 'lng', 'address', 'radiusM', 'size', 'limit']);
+    expect((doc.paths['/api/sites/nearby'].get.parameters as Json[]).map((p) => p.name)).toEqual(['lat', 'lng', 'address', 'radiusM', 'size', 'limit']);
   });
 });
