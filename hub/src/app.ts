@@ -18,6 +18,7 @@ import { HttpCourierDispatch, type CourierDispatch } from './integrations/courie
 import { apiRoutes } from './http/routes.js';
 import { errorMiddleware } from './http/middleware.js';
 import { openApiDocument } from './http/openapi.js';
+import { loadGazetteer } from './features/sites/gazetteer-file.js';
 
 export interface HubDeps {
   config: HubConfig;
@@ -70,7 +71,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     registry.metrics().then((m) => res.type(registry.contentType).send(m), () => res.status(500).end());
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
-  app.use('/api', authenticate(db, now), apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now }));
+  const gazetteer = loadGazetteer(config.gazetteerFile);
+  app.use(
+    '/api',
+    authenticate(db, now),
+    apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
+  );
   app.use(errorMiddleware(log));
 
   const server = createServer(app);

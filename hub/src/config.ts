@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey, ty
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 
 const hours = (def: number) => z.coerce.number().positive().max(24 * 90).default(def);
 const bool = (def: boolean) =>
@@ -36,6 +37,10 @@ export const EnvSchema = z.object({
   CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
   SESSION_TTL_HOURS: hours(12),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** metres around the applicant (or the searched address) that the nearby search covers by default */
+  NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
+  /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
+  GAZETTEER_FILE: z.string().min(1).optional(),
   /** load the demo city's people, matters and kiosk sites (never in production unless asked) */
   SEED_DEMO: z.enum(['true', 'false', '1', '0']).optional(),
 });
@@ -60,6 +65,8 @@ export interface HubConfig {
   codeFailureWindowSeconds: number;
   sessionTtlHours: number;
   sweepIntervalMs: number;
+  nearbyRadiusM: number;
+  gazetteerFile: string | undefined;
   seedDemo: boolean;
 }
 
@@ -133,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     codeFailureWindowSeconds: e.CODE_FAILURE_WINDOW_SECONDS,
     sessionTtlHours: e.SESSION_TTL_HOURS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    nearbyRadiusM: e.NEARBY_RADIUS_M,
+    gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',
   };
 }

@@ -2,9 +2,18 @@
 // schemas the routes parse with, so the description cannot drift from what is enforced.
 import { z } from 'zod';
 import { CreateApplicationBody } from '../features/applications/service.js';
+import { NearbyParams } from '../features/sites/routes.js';
 import { LoginBody, ReceiveBody, RegisterKioskBody } from './routes.js';
 
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
+const query = (schema: z.ZodObject) =>
+  Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: (field as z.ZodType).description,
+    schema: z.toJSONSchema(field as z.ZodType, { io: 'input' }),
+  }));
 const error = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 const op = (summary: string, roles: string, extra: Record<string, unknown> = {}) => ({
   summary,
@@ -30,6 +39,13 @@ export function openApiDocument() {
       '/api/me': { get: op('The signed-in user', 'any signed-in role') },
       '/api/matters': { get: op('Service matters and their materials', 'anyone') },
       '/api/sites': { get: op('Locker sites with free compartments per size', 'any signed-in role') },
+      '/api/sites/nearby': {
+        get: op(
+          'Own and partner sites within radiusM of lat/lng or of an address (looked up in the city gazetteer), nearest first, with free compartments per size; 404 address_not_found says what was tried',
+          'any signed-in role',
+          { parameters: query(NearbyParams) },
+        ),
+      },
       '/api/applications': { post: op('Apply and reserve a compartment; returns the deposit code once', 'applicant', { requestBody: body(CreateApplicationBody) }) },
       '/api/applications/{id}': { get: op('An application with its parcels and custody events', 'its applicant, staff, admin') },
       '/api/parcels/{trackingNumber}': { get: op('A parcel and its tracking (custody) events', 'its applicant, staff, admin') },

@@ -12,6 +12,8 @@ import { CreateApplicationBody, createApplication, getApplication } from '../fea
 import type { CodeKeys } from '../features/codes/service.js';
 import type { CodeLifetimes } from '../domain/access-codes.js';
 import { withTransaction, type Db } from '../store/db.js';
+import type { Gazetteer } from '../domain/gazetteer.js';
+import { siteRoutes } from '../features/sites/routes.js';
 import { custodyLog, findParcelByTrackingNumber, lockParcelByTrackingNumber, moveParcel } from '../store/parcels.js';
 import { handle, parse } from './middleware.js';
 
@@ -21,6 +23,8 @@ export interface RouteDeps {
   lifetimes: CodeLifetimes;
   sessionTtlHours: number;
   now: () => Date;
+  gazetteer: Gazetteer;
+  nearbyRadiusM: number;
 }
 
 export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -55,10 +59,12 @@ export function apiRoutes(deps: RouteDeps): Router {
            'S', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'S'),
            'M', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'M'),
            'L', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'L')) AS "freeBySize"
-       FROM sites s LEFT JOIN compartments k ON k.site_id = s.id GROUP BY s.id ORDER BY s.code`,
+       FROM sites s LEFT JOIN compartments k ON k.site_id = s.id WHERE s.retired_at IS NULL GROUP BY s.id ORDER BY s.code`,
     );
     res.json({ sites: s.rows });
   }));
+
+  r.use(siteRoutes(deps));
 
   r.post('/applications', requireRole('applicant'), handle(async (req, res) => {
     const body = parse(CreateApplicationBody, req.body);
