@@ -216,7 +216,8 @@ describe('reservations', () => {
     expect(await freeOf(sim, 'BELL-1')).toEqual({ S: 1, M: 1, L: 0, XL: 1 });
     const events = EventsPage.parse((await api(sim, 'GET', '/v1/events')).body).events;
     expect(events.map((e) => [e.type, e.reservationId, e.reference])).toEqual([['code_issued', r.reservationId, 'XB1234567890']]);
-    expect(events[0]!.type === 'code_issued' && events[0].data.openCode).toBe(r.openCode);
+    const issued = events[0]!;
+    expect(issued.type === 'code_issued' && issued.data.openCode).toBe(r.openCode);
   });
 
   it('is idempotent by requestId: the same request answers the same reservation, a different one is refused', async () => {
