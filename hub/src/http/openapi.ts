@@ -46,8 +46,31 @@ export function openApiDocument() {
           { parameters: query(NearbyParams) },
         ),
       },
-      '/api/applications': { post: op('Apply and reserve a compartment; returns the deposit code once', 'applicant', { requestBody: body(CreateApplicationBody) }) },
-      '/api/applications/{id}': { get: op('An application with its parcels and custody events', 'its applicant, staff, admin') },
+      '/api/applications': {
+        post: op(
+          'Apply. own_kiosk: reserves a compartment and returns the deposit code once. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
+          'applicant',
+          { requestBody: body(CreateApplicationBody) },
+        ),
+      },
+      '/api/applications/{id}': {
+        get: op(
+          'An application with its parcels and custody events; for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
+          'its applicant, staff, admin',
+        ),
+      },
+      '/api/partner/webhooks': {
+        post: {
+          summary: "The partner network's signed event callbacks (code_issued, deposited, collected, expired, cancelled); idempotent by event id",
+          description: 'Who may call: the partner network, proven by x-partner-event-signature = HMAC-SHA256(webhook secret, `${timestamp}.${raw body}`) with x-partner-event-timestamp within 5 minutes. A bad or stale signature is refused with 401 and recorded.',
+          security: [],
+          responses: { '200': { description: 'stored (or a duplicate)' }, '400': error, '401': error, '409': error },
+        },
+      },
+      '/api/admin/partner/sites/refresh': {
+        post: op("Queue a refresh of the partner's sites into the site registry; answers 202 with the job id", 'admin', { responses: { '202': { description: 'queued' }, '401': error, '403': error, '409': error } }),
+      },
+      '/api/admin/partner/sites/refresh/{jobId}': { get: op('A site refresh job: state, attempts, progress (pages fetched, sites imported) and, once done, its counts', 'admin') },
       '/api/parcels/{trackingNumber}': { get: op('A parcel and its tracking (custody) events', 'its applicant, staff, admin') },
       '/api/intake/receive': { post: op('Receive a parcel at the hall into the processing queue', 'staff', { requestBody: body(ReceiveBody) }) },
       '/api/admin/kiosks': { post: op('Register a kiosk device by its Ed25519 public key', 'admin', { requestBody: body(RegisterKioskBody) }) },
