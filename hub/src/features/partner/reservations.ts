@@ -56,8 +56,9 @@ export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, 
     if (!(e instanceof PartnerApiError)) throw e;
     if (e.kind !== 'refused') {
       const words = RETRYABLE_FAILURE_WORDS[e.kind];
-      deps.log.warn({ parcelId, attempts, kind: e.kind, status: e.status, errorCode: e.code }, 'partner reservation failed; will retry');
-      if (attempt.made + 1 < attempt.max) {
+      const again = attempt.made + 1 < attempt.max;
+      deps.log.warn({ parcelId, attempts, kind: e.kind, status: e.status, errorCode: e.code }, again ? 'partner reservation failed; will retry' : 'partner reservation failed; giving up');
+      if (again) {
         await recordRetryableFailure(db, parcelId, words, deps.now());
         throw e;
       }

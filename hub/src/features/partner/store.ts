@@ -29,7 +29,7 @@ export async function insertReservation(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO partner_reservations (parcel_id, network, site_id, request_id, requested_size, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $1, $4, 'reserving', $5, $5)`,
+     VALUES ($1::uuid, $2, $3, $1::text, $4, 'reserving', $5, $5)`,
     [r.parcelId, r.network, r.siteId, r.requestedSize, r.at],
   );
 }
