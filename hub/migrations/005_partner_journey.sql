@@ -6,6 +6,9 @@
 -- A partner parcel has no compartment row of ours: the courier order names the partner's compartment
 -- by its number instead.
 ALTER TABLE courier_orders ALTER COLUMN compartment_id DROP NOT NULL;
+-- When the order first went out to the courier dispatch system with its code, answered or not: a
+-- collection the partner reports before the answer came is then the courier's.
+ALTER TABLE courier_orders ADD COLUMN code_sent_at timestamptz;
 
 CREATE TABLE partner_reservations (
   parcel_id       uuid PRIMARY KEY REFERENCES parcels(id),

@@ -23,9 +23,12 @@ describe('partner events against the parcel journey', () => {
     // deposited before the code reached the hub (out of order, or a lost code_issued)
     expect(decidePartnerEvent('reserving', 'deposited')).toEqual({ act: 'deposited', viaReserved: true });
     expect(decidePartnerEvent('pickup_ordered', 'deposited').act).toBe('already');
-    expect(decidePartnerEvent('pickup_ordered', 'collected')).toEqual({ act: 'collected' });
-    // collected before the deposit or the courier order is known: waits for them
+    expect(decidePartnerEvent('pickup_ordered', 'collected')).toEqual({ act: 'collected', viaOrdered: false });
+    // collected before the courier dispatch system confirmed an order that carried the partner's code
+    expect(decidePartnerEvent('deposited', 'collected', { courierCodeSent: true })).toEqual({ act: 'collected', viaOrdered: true });
+    // collected before the deposit, or before any order went out with the code: waits for them
     for (const s of ['reserving', 'awaiting_deposit', 'deposited'] as const) expect(decidePartnerEvent(s, 'collected').act).toBe('defer');
+    for (const s of ['reserving', 'awaiting_deposit'] as const) expect(decidePartnerEvent(s, 'collected', { courierCodeSent: true }).act).toBe('defer');
     expect(decidePartnerEvent('picked_up', 'collected').act).toBe('already');
     for (const t of ['expired', 'cancelled'] as const) {
       expect(decidePartnerEvent('awaiting_deposit', t)).toEqual({ act: 'ended', move: true });
@@ -37,25 +40,28 @@ describe('partner events against the parcel journey', () => {
   });
 
   it('never decides a move the journey would refuse', () => {
-    const movesOf = (state: ParcelState, type: (typeof PARTNER_EVENT_TYPES)[number]): ParcelMove[] => {
-      const d = decidePartnerEvent(state, type);
+    const movesOf = (state: ParcelState, type: (typeof PARTNER_EVENT_TYPES)[number], courierCodeSent: boolean): ParcelMove[] => {
+      const d = decidePartnerEvent(state, type, { courierCodeSent });
       switch (d.act) {
         case 'code_issued':
           return ['reserved'];
         case 'deposited':
           return d.viaReserved ? ['reserved', 'deposited'] : ['deposited'];
         case 'collected':
-          return ['picked_up'];
+          return d.viaOrdered ? ['pickup_ordered', 'picked_up'] : ['picked_up'];
         case 'ended':
           return d.move ? ['deposit_expired'] : [];
-        default:
+        case 'release_orphan':
+        case 'defer':
+        case 'already':
+        case 'ignore':
           return [];
       }
     };
     fc.assert(
-      fc.property(fc.constantFrom(...ALL_STATES), fc.constantFrom(...PARTNER_EVENT_TYPES), (state, type) => {
+      fc.property(fc.constantFrom(...ALL_STATES), fc.constantFrom(...PARTNER_EVENT_TYPES), fc.boolean(), (state, type, sent) => {
         let s = state;
-        for (const m of movesOf(state, type)) {
+        for (const m of movesOf(state, type, sent)) {
           const r = applyMove(s, m);
           expect(r.ok).toBe(true);
           if (r.ok) s = r.to;
@@ -67,11 +73,13 @@ describe('partner events against the parcel journey', () => {
   it('applies an event at most once: after its move, the same event is no longer a move', () => {
     for (const state of ALL_STATES) {
       for (const type of PARTNER_EVENT_TYPES) {
-        const d = decidePartnerEvent(state, type);
-        const after: Partial<Record<typeof d.act, ParcelState>> = { code_issued: 'awaiting_deposit', deposited: 'deposited', collected: 'picked_up' };
-        const next = d.act === 'ended' ? (d.move ? 'deposit_expired' : null) : (after[d.act] ?? null);
-        if (next === null) continue;
-        expect(['already', 'ignore']).toContain(decidePartnerEvent(next, type).act);
+        for (const courierCodeSent of [false, true]) {
+          const d = decidePartnerEvent(state, type, { courierCodeSent });
+          const after: Partial<Record<typeof d.act, ParcelState>> = { code_issued: 'awaiting_deposit', deposited: 'deposited', collected: 'picked_up' };
+          const next = d.act === 'ended' ? (d.move ? 'deposit_expired' : null) : (after[d.act] ?? null);
+          if (next === null) continue;
+          expect(['already', 'ignore']).toContain(decidePartnerEvent(next, type, { courierCodeSent }).act);
+        }
       }
     }
   });

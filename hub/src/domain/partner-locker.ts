@@ -13,8 +13,12 @@ export type PartnerEventDecision =
   | { act: 'code_issued' }
   /** deposited; when the parcel is still `reserving` (the code never came) it passes awaiting_deposit first */
   | { act: 'deposited'; viaReserved: boolean }
-  /** the courier took the parcel out: pickup_ordered → picked_up */
-  | { act: 'collected' }
+  /**
+   * the courier took the parcel out: pickup_ordered → picked_up. `viaOrdered`: the collection came
+   * before the courier dispatch system confirmed the order (its answer was lost or late) — the order
+   * had gone out with the partner's code, so the parcel passes pickup_ordered first
+   */
+  | { act: 'collected'; viaOrdered: boolean }
   /** the reservation ended without a deposit: release it; the parcel moves to deposit_expired when `move` */
   | { act: 'ended'; move: boolean }
   /** a reservation the hub no longer wants (its parcel failed here): cancel it at the partner */
@@ -61,7 +65,12 @@ function phaseOf(state: ParcelState): Phase {
   }
 }
 
-export function decidePartnerEvent(state: ParcelState, type: PartnerEventType): PartnerEventDecision {
+export interface PartnerEventContext {
+  /** a courier order for the parcel has gone out with the partner's collection code (confirmed or not) */
+  courierCodeSent: boolean;
+}
+
+export function decidePartnerEvent(state: ParcelState, type: PartnerEventType, ctx: PartnerEventContext = { courierCodeSent: false }): PartnerEventDecision {
   const phase = phaseOf(state);
   if (phase === 'not_inbound') return { act: 'ignore', why: `the parcel is ${state}, not an inbound parcel` };
   switch (type) {
@@ -76,7 +85,8 @@ export function decidePartnerEvent(state: ParcelState, type: PartnerEventType): 
       if (phase === 'in_locker' || phase === 'beyond') return { act: 'already', why: `the parcel is already ${state}` };
       return { act: 'ignore', why: `the parcel is ${state}; a deposit cannot follow (staff must look)` };
     case 'collected':
-      if (state === 'pickup_ordered') return { act: 'collected' };
+      if (state === 'pickup_ordered') return { act: 'collected', viaOrdered: false };
+      if (state === 'deposited' && ctx.courierCodeSent) return { act: 'collected', viaOrdered: true };
       if (phase === 'reserving' || phase === 'ready' || state === 'deposited') {
         return { act: 'defer', why: `the parcel is ${state}: waiting for the deposit and the courier order before the collection` };
       }

@@ -145,7 +145,7 @@ describe('the partner refuses', () => {
     const a = await rig.apply('FULL');
     const failed = await rig.waitForDropOff(a.applicationId, 'failed');
     expect(failed).toMatchObject({ reason: 'this locker has no free compartment of size M or larger right now' });
-    expect(failed.whatNext.join(' ')).toContain('another locker');
+    expect((failed.whatNext as string[]).join(' ')).toContain('another locker');
     expect(failed.code).toBeUndefined();
     expect(await reservationRow(a.parcelId)).toMatchObject({ status: 'failed', attempts: 1, failureCode: 'NO_COMPARTMENT' });
     expect(await rig.simReservation(a.parcelId)).toBeUndefined();

@@ -103,10 +103,15 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
     try {
       code = (await deps.partner.pickupCode(prepared.reservationId!)).pickupCode;
     } catch (e) {
-      if (e instanceof PartnerApiError && !e.retryable) throw new UnrecoverableError(`the partner gave no courier code: ${e.message}`);
+      if (e instanceof PartnerApiError && !e.retryable) {
+        // The partner will not give a collection code (the parcel is no longer there): staff must look.
+        await deps.db.query(`UPDATE courier_orders SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'creating'`, [orderId]);
+        throw new UnrecoverableError(`the partner gave no courier code: ${e.message}`);
+      }
       throw e;
     }
   }
+  await deps.db.query('UPDATE courier_orders SET code_sent_at = coalesce(code_sent_at, now()) WHERE id = $1', [orderId]);
   let accepted;
   try {
     accepted = await deps.dispatch.createOrder({

@@ -6,7 +6,7 @@
 // courier, cancel an unwanted reservation) is returned as effects and run then.
 import { PartnerEvent, type EventsPage } from '@xinbao/protocol';
 import type { Logger } from 'pino';
-import { decidePartnerEvent, type PartnerEventDecision } from '../../domain/partner-locker.js';
+import { decidePartnerEvent, type PartnerEventContext, type PartnerEventDecision } from '../../domain/partner-locker.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
 import type { OpenCodeCipher } from './open-code.js';
@@ -81,12 +81,20 @@ async function applyToParcel(tx: Tx, deps: PartnerEventDeps, parcel: Parcel, eve
     detail = `the parcel's reservation is ${row.reservationId}, not ${event.reservationId}`;
     deps.log.warn({ parcelId: parcel.id, eventId: event.eventId }, 'partner event for another reservation of the same request id');
   } else {
-    const decision = decidePartnerEvent(parcel.state, event.type);
+    const decision = decidePartnerEvent(parcel.state, event.type, await contextOf(tx, parcel.id));
     ({ outcome, detail } = await perform(tx, deps, parcel, row, event, decision, effects));
   }
   await decideEvent(tx, deps.network, event.eventId, parcel.id, outcome, detail, deps.now());
   if (outcome === 'ignored') deps.log.info({ parcelId: parcel.id, eventId: event.eventId, type: event.type, detail }, 'partner event ignored');
   return { outcome, detail };
+}
+
+async function contextOf(tx: Tx, parcelId: string): Promise<PartnerEventContext> {
+  const r = await tx.query<{ sent: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM courier_orders WHERE parcel_id = $1 AND kind = 'pickup' AND code_sent_at IS NOT NULL AND status <> 'cancelled') AS sent`,
+    [parcelId],
+  );
+  return { courierCodeSent: r.rows[0]?.sent === true };
 }
 
 async function perform(
@@ -124,11 +132,22 @@ async function perform(
       effects.push({ kind: 'deposited', parcelId: parcel.id });
       return { outcome: 'applied', detail: d.viaReserved ? 'deposited before the open-code reached the hub' : null };
     }
-    case 'collected':
+    case 'collected': {
+      let current = parcel;
+      if (d.viaOrdered) {
+        const order = (await tx.query<{ id: string }>(`SELECT id FROM courier_orders WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id])).rows[0];
+        current = await moveParcel(tx, current, 'pickup_ordered', {
+          actor: { kind: 'system', id: null },
+          at,
+          ...where,
+          evidence: { orderId: order?.id ?? null, dispatchRef: null, courierCodeFrom: 'partner', confirmed: false, eventId: event.eventId },
+        });
+      }
       await setReservationStatus(tx, parcel.id, 'collected', now);
-      await moveParcel(tx, parcel, 'picked_up', { actor: { kind: 'courier', id: null }, at, ...where, evidence: { ...evidence, reportedBy: deps.network } });
+      await moveParcel(tx, current, 'picked_up', { actor: { kind: 'courier', id: null }, at, ...where, evidence: { ...evidence, reportedBy: deps.network } });
       await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $2 WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id, now]);
-      return { outcome: 'applied', detail: null };
+      return { outcome: 'applied', detail: d.viaOrdered ? 'collected before the courier dispatch system confirmed the order' : null };
+    }
     case 'ended': {
       const status = event.type === 'cancelled' ? 'cancelled' : 'expired';
       if (row.reservationId === null && 'compartmentNo' in event.data) {
@@ -163,7 +182,7 @@ async function replayDeferred(tx: Tx, deps: PartnerEventDeps, parcelId: string, 
       const event = PartnerEvent.safeParse(row.payload);
       if (!event.success) continue;
       const parcel = await lockParcel(tx, parcelId);
-      if (decidePartnerEvent(parcel.state, event.data.type).act === 'defer') continue;
+      if (decidePartnerEvent(parcel.state, event.data.type, await contextOf(tx, parcelId)).act === 'defer') continue;
       const r = await applyToParcel(tx, deps, parcel, event.data, effects);
       if (r.outcome === 'applied') {
         applied++;
