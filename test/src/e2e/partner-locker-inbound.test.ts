@@ -128,7 +128,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     await eventually(async () => ((await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered' ? true : undefined), 'pickup_ordered', 30_000);
     const events = (await db.pool.query(`SELECT type, source, outcome FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
     expect(events.find((e) => e.type === 'deposited')).toEqual({ type: 'deposited', source: 'pull', outcome: 'applied' });
-    const pickupCode = ((await control('GET', `/reservations/${reservation.reservationId}`)) as Json).pickupCode as string;
+    const pickupCode = ((await control('GET', `/reservations/${reservation.reservationId}`))).pickupCode as string;
     const orders = ((await (await fetch(`${courierUrl}/api/orders`)).json()) as Json).orders as Json[];
     const order = orders.find((o) => o.trackingNumber === tn)!;
     expect(order).toMatchObject({ kind: 'pickup', code: pickupCode, compartment: reservation.compartmentNo, site: { code: `postal:${externalId}` } });
@@ -160,6 +160,6 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(JSON.stringify(custody)).not.toContain(reservation.openCode as string);
     expect(JSON.stringify(custody)).not.toContain(pickupCode);
     // The compartment is free again at the partner.
-    expect(((await control('GET', `/reservations/${reservation.reservationId}`)) as Json).state).toBe('collected');
+    expect(((await control('GET', `/reservations/${reservation.reservationId}`))).state).toBe('collected');
   }, 120_000);
 });
