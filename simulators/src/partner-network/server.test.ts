@@ -565,10 +565,10 @@ describe('API faults', () => {
     const sim = await start();
     await control(sim, 'POST', '/faults', { mode: 'lost_response', count: 1, pathPrefix: '/v1/reservations' });
     await expect(api(sim, 'POST', '/v1/reservations', reserveBody('l-1'))).rejects.toThrow();
-    const made = (await control(sim, 'GET', '/reservations')).body.reservations;
-    expect(made.map((r: Reservation) => [r.requestId, r.state])).toEqual([['l-1', 'reserved']]);
+    const made = (await control(sim, 'GET', '/reservations')).body.reservations as Reservation[];
+    expect(made.map((r) => [r.requestId, r.state])).toEqual([['l-1', 'reserved']]);
     const retry = await api(sim, 'POST', '/v1/reservations', reserveBody('l-1'));
-    expect([retry.status, retry.body.reservationId, retry.body.openCode]).toEqual([200, made[0].reservationId, made[0].openCode]);
+    expect([retry.status, retry.body.reservationId, retry.body.openCode]).toEqual([200, made[0]!.reservationId, made[0]!.openCode]);
     expect(await freeOf(sim, 'BELL-1')).toMatchObject({ M: 1 });
   });
 
