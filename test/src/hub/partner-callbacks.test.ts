@@ -222,6 +222,7 @@ describe('duplicates and disorder', () => {
     await eventually(async () => ((await rig.hub.queue.getJob(`pickup-${a.parcelId}`))?.returnvalue === 'not_needed' ? true : undefined), 'the pickup job to end', 30_000);
     expect((await rig.custody(a.parcelId)).length).toBe(5);
     expect((await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0].status).toBe('done');
+    rig.courier.failNext(0);
   }, 45_000);
 
   it('a collection reported before its deposit waits for it, and is never applied to the wrong state', async () => {

@@ -38,9 +38,12 @@ export function partnerAdminRoutes(deps: { partner: PartnerRuntime | null }): Ro
 
   r.get('/admin/partner/sites/refresh/:jobId', requireRole('admin'), handle(async (req, res) => {
     const jobId = parse(JobIdParam, req.params.jobId, 'job id');
-    const job = await runtime().queue.getJob(jobId);
+    const queue = runtime().queue;
+    // The state first: the job read after it is at least as far along (a job read first could
+    // complete before its state is asked, and show `completed` without its result).
+    const state = await queue.getJobState(jobId);
+    const job = await queue.getJob(jobId);
     if (!job || job.data.kind !== 'refresh') throw new NotFound(`refresh job ${jobId}`);
-    const state = await job.getState();
     res.json({
       jobId,
       state,
