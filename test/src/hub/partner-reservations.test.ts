@@ -140,6 +140,34 @@ describe('partner failures are retried with backoff until the reservation is mad
   });
 });
 
+describe('a reservation the hub no longer wants', () => {
+  it('made at the partner after the hub gave up (every answer lost): found by the reconciliation and cancelled', async () => {
+    await rig.hub.partner!.reconcile();
+    // The partner reserves on the first try, but no answer and no callback reaches the hub.
+    await rig.control('POST', '/webhooks/faults', { mode: 'drop', count: 1 });
+    await fault('lost_response', 1000);
+    let a;
+    try {
+      a = await rig.apply('BIG');
+      await rig.waitForDropOff(a.applicationId, 'failed', undefined, 30_000);
+    } finally {
+      await rig.control('DELETE', '/faults');
+    }
+    const sim = (await rig.simReservation(a.parcelId))!;
+    expect(sim.state).toBe('reserved');
+    const report = await rig.hub.partner!.reconcile();
+    expect(report.fresh).toBeGreaterThanOrEqual(1);
+    expect((await rig.events(a.parcelId)).map((e) => [e.type, e.source, e.outcome])).toEqual([['code_issued', 'pull', 'applied']]);
+    await eventually(async () => ((await rig.simReservation(a.parcelId))!.state === 'cancelled' ? true : undefined), 'the cancellation at the partner');
+    // The applicant still sees the failure, never the orphan's code.
+    const view = await rig.dropOff(a.applicationId);
+    expect(view.state).toBe('failed');
+    expect(view.code).toBeUndefined();
+    expect(await rig.parcelState(a.parcelId)).toBe('reservation_failed');
+    await eventually(async () => ((await reservationRow(a.parcelId)).status === 'cancelled' ? true : undefined), 'the reservation released here');
+  }, 45_000);
+});
+
 describe('the partner refuses', () => {
   it('NO_COMPARTMENT: failed at once, with the reason and what to do; nothing is held at the partner', async () => {
     const a = await rig.apply('FULL');
