@@ -1,6 +1,6 @@
-// Wires the hub together: Express routes, the /kiosk Socket.IO namespace, the courier queue and
-// (unless they run in their own process) its workers. Everything it holds that another hub process
-// would need lives in PostgreSQL or Redis.
+// Wires the hub together: Express routes, the /kiosk Socket.IO namespace, the courier queue, the
+// partner network's queue (when a partner is configured) and (unless they run in their own process)
+// their workers. Everything it holds that another hub process would need lives in PostgreSQL or Redis.
 import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
 import { Server as IoServer } from 'socket.io';
@@ -20,6 +20,11 @@ import { HttpCourierDispatch, type CourierDispatch } from './integrations/courie
 import { apiRoutes } from './http/routes.js';
 import { errorMiddleware } from './http/middleware.js';
 import { openApiDocument } from './http/openapi.js';
+import { loadGazetteer } from './features/sites/gazetteer-file.js';
+import { OpenCodeCipher } from './features/partner/open-code.js';
+import { createPartnerRuntime, type PartnerRuntime } from './features/partner/runtime.js';
+import { partnerWebhookRoutes } from './features/partner/webhooks.js';
+import type { PartnerNetworkClient } from './integrations/partner-network.js';
 
 export interface HubDeps {
   config: HubConfig;
@@ -28,6 +33,8 @@ export interface HubDeps {
   log: Logger;
   now?: () => Date;
   dispatch?: CourierDispatch;
+  /** instead of the HTTP client of config.partner (tests) */
+  partnerClient?: PartnerNetworkClient;
 }
 
 export interface Hub {
@@ -35,6 +42,8 @@ export interface Hub {
   io: IoServer;
   queue: Queue<CourierJob>;
   worker: Worker<CourierJob> | null;
+  /** null when no partner network is configured */
+  partner: PartnerRuntime | null;
   listen(): Promise<number>;
   close(): Promise<void>;
 }
@@ -46,6 +55,22 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const lifetimes = config.codeLifetimesHours;
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const queue = createCourierQueue(connection, config.queuePrefix);
+  const openCodes = new OpenCodeCipher(config.codeHashKey);
+  const partner = config.partner
+    ? createPartnerRuntime({
+        config: config.partner,
+        db,
+        log,
+        now,
+        cipher: openCodes,
+        connection,
+        prefix: config.queuePrefix,
+        sweepIntervalMs: config.sweepIntervalMs,
+        onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
+        ...(deps.partnerClient && { client: deps.partnerClient }),
+      })
+    : null;
+  if (!partner) log.info('no partner network configured (PARTNER_API_URL …): partner lockers are off');
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -53,6 +78,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const app = express();
   app.disable('x-powered-by');
+  // Before the JSON parser: the webhook's signature covers the raw body bytes.
+  app.use(partnerWebhookRoutes({ db, partner, now, log }));
   app.use(express.json({ limit: '64kb' }));
   app.use((req, res, next) => {
     res.on('finish', () => httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
@@ -72,7 +99,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     registry.metrics().then((m) => res.type(registry.contentType).send(m), () => res.status(500).end());
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
-  app.use('/api', authenticate(db, now), apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now }));
+  const gazetteer = loadGazetteer(config.gazetteerFile);
+  app.use(
+    '/api',
+    authenticate(db, now),
+    apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now, gazetteer, nearbyRadiusM: config.nearbyRadiusM, partner, openCodes, log }),
+  );
   app.use(errorMiddleware(log));
 
   const server = createServer(app);
@@ -95,8 +127,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     const dispatch =
       deps.dispatch ?? (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
     if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
-    worker = startCourierWorker({ db, keys, lifetimes, dispatch, now, log }, queue, connection, config.queuePrefix);
+    worker = startCourierWorker({ db, keys, lifetimes, dispatch, now, log, partner: partner?.client }, queue, connection, config.queuePrefix);
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
+    await partner?.startWorker();
   }
 
   return {
@@ -104,18 +137,23 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     io,
     queue,
     worker,
+    partner,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const a = server.address();
-          resolve(typeof a === 'object' && a ? a.port : config.port);
+          const port = typeof a === 'object' && a ? a.port : config.port;
+          const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+          partner?.useOwnAddress(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+          resolve(port);
         });
       }),
     close: async () => {
       await codeChanges.close();
       await io.close();
       await worker?.close();
+      await partner?.close();
       await queue.close();
       connection.disconnect();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));

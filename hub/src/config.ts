@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey, ty
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 
 const hours = (def: number) => z.coerce.number().positive().max(24 * 90).default(def);
 const bool = (def: boolean) =>
@@ -39,6 +40,33 @@ export const EnvSchema = z.object({
   CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
   SESSION_TTL_HOURS: hours(12),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** metres around the applicant (or the searched address) that the nearby search covers by default */
+  NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
+  /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
+  GAZETTEER_FILE: z.string().min(1).optional(),
+  // The partner locker network (全城通港). All four of URL, app id, app secret and webhook secret, or
+  // none: without them the hub runs without partner lockers and says so when one is asked for.
+  PARTNER_API_URL: z.string().url().optional(),
+  PARTNER_APP_ID: z.string().min(1).max(64).optional(),
+  PARTNER_APP_SECRET: z.string().min(16).optional(),
+  PARTNER_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** the network's name in the site registry (sites.network) */
+  PARTNER_NETWORK: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, _ or -, starting with a letter')
+    .refine((n) => n !== 'own', '"own" is the hall\'s own kiosks')
+    .default('postal'),
+  /** where the partner POSTs its webhooks (this hub's POST /api/partner/webhooks as the partner reaches it); default: this hub's own address */
+  PARTNER_CALLBACK_URL: z.string().url().optional(),
+  PARTNER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
+  PARTNER_REFRESH_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
+  PARTNER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** how long a partner reservation (and its open-code) lasts; the partner allows at most 7 days */
+  PARTNER_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(72 * 60),
+  PARTNER_CODE_DELIVERY: z.enum(['sync', 'callback']).default('sync'),
+  PARTNER_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  PARTNER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  PARTNER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(15 * 60_000),
   /** load the demo city's people, matters and kiosk sites (never in production unless asked) */
   SEED_DEMO: z.enum(['true', 'false', '1', '0']).optional(),
 });
@@ -64,7 +92,57 @@ export interface HubConfig {
   codeFailureWindowSeconds: number;
   sessionTtlHours: number;
   sweepIntervalMs: number;
+  nearbyRadiusM: number;
+  gazetteerFile: string | undefined;
   seedDemo: boolean;
+  /** null: no partner network configured, partner lockers are off */
+  partner: PartnerConfig | null;
+}
+
+export interface PartnerConfig {
+  apiUrl: string;
+  appId: string;
+  appSecret: string;
+  webhookSecret: string;
+  network: string;
+  callbackUrl: string | undefined;
+  timeoutMs: number;
+  refreshIntervalMs: number;
+  reconcileIntervalMs: number;
+  reservationMinutes: number;
+  codeDelivery: 'sync' | 'callback';
+  retry: { attempts: number; baseMs: number; maxMs: number };
+}
+
+const PARTNER_REQUIRED = ['PARTNER_API_URL', 'PARTNER_APP_ID', 'PARTNER_APP_SECRET', 'PARTNER_WEBHOOK_SECRET'] as const;
+
+function partnerConfig(e: z.infer<typeof EnvSchema>, production: boolean): PartnerConfig | null {
+  const given = PARTNER_REQUIRED.filter((k) => e[k] !== undefined);
+  if (given.length === 0) return null;
+  if (given.length < PARTNER_REQUIRED.length) {
+    const missing = PARTNER_REQUIRED.filter((k) => e[k] === undefined);
+    throw new ConfigError(`invalid hub configuration:\n  the partner network needs ${PARTNER_REQUIRED.join(', ')} together; missing: ${missing.join(', ')}`);
+  }
+  if (production && !e.PARTNER_CALLBACK_URL) {
+    throw new ConfigError('invalid hub configuration:\n  PARTNER_CALLBACK_URL: required in production with a partner network (the URL the partner reaches this hub at)');
+  }
+  if (e.PARTNER_RETRY_MAX_MS < e.PARTNER_RETRY_BASE_MS) {
+    throw new ConfigError('invalid hub configuration:\n  PARTNER_RETRY_MAX_MS: must not be below PARTNER_RETRY_BASE_MS');
+  }
+  return {
+    apiUrl: e.PARTNER_API_URL!,
+    appId: e.PARTNER_APP_ID!,
+    appSecret: e.PARTNER_APP_SECRET!,
+    webhookSecret: e.PARTNER_WEBHOOK_SECRET!,
+    network: e.PARTNER_NETWORK,
+    callbackUrl: e.PARTNER_CALLBACK_URL,
+    timeoutMs: e.PARTNER_TIMEOUT_MS,
+    refreshIntervalMs: e.PARTNER_REFRESH_INTERVAL_MS,
+    reconcileIntervalMs: e.PARTNER_RECONCILE_INTERVAL_MS,
+    reservationMinutes: e.PARTNER_RESERVATION_MINUTES,
+    codeDelivery: e.PARTNER_CODE_DELIVERY,
+    retry: { attempts: e.PARTNER_RETRY_ATTEMPTS, baseMs: e.PARTNER_RETRY_BASE_MS, maxMs: e.PARTNER_RETRY_MAX_MS },
+  };
 }
 
 export class ConfigError extends Error {}
@@ -143,6 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     codeFailureWindowSeconds: e.CODE_FAILURE_WINDOW_SECONDS,
     sessionTtlHours: e.SESSION_TTL_HOURS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    nearbyRadiusM: e.NEARBY_RADIUS_M,
+    gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',
+    partner: partnerConfig(e, production),
   };
 }

@@ -16,6 +16,21 @@ describe('parcel journey', () => {
     }
     expect(s).toBe('accepted');
   });
+  it('walks the partner locker journey: reserving → reserved → deposited …, or reserving → reservation_failed', () => {
+    let s = 'reserving' as Parameters<typeof applyMove>[0];
+    for (const m of ['reserved', 'deposited', 'pickup_ordered', 'picked_up', 'received_at_hall'] as ParcelMove[]) {
+      const r = applyMove(s, m);
+      expect(r.ok).toBe(true);
+      if (r.ok) s = r.to;
+    }
+    expect(s).toBe('received_at_hall');
+    expect(applyMove('reserving', 'reservation_failed')).toEqual({ ok: true, to: 'reservation_failed' });
+    expect(applyMove('reserving', 'deposit_expired')).toEqual({ ok: true, to: 'deposit_expired' });
+    // A parcel still reserving has no code to deposit with, and a failed one goes nowhere.
+    expect(applyMove('reserving', 'deposited').ok).toBe(false);
+    for (const m of Object.keys(PARCEL_MOVES) as ParcelMove[]) expect(applyMove('reservation_failed', m).ok).toBe(false);
+    expect(applyMove('awaiting_deposit', 'reserved').ok).toBe(false);
+  });
   it('refuses a step out of order with a reason', () => {
     const r = applyMove('awaiting_deposit', 'received_at_hall');
     expect(r).toEqual({ ok: false, reason: expect.stringContaining('awaiting_deposit') });

@@ -1,6 +1,13 @@
 // The parcel journey as a state machine over plain data. Every move a parcel can make is listed
 // here once; anything else is refused before a single row is written.
+//
+// A parcel for a partner locker (全城通港) starts `reserving`: the hub is asking the partner network
+// for a compartment and its open-code. It becomes `awaiting_deposit` only once the partner's code is
+// known (so an applicant never sees a code that does not work), or `reservation_failed` when the
+// partner refused or kept failing. An own-kiosk parcel starts at `awaiting_deposit`.
 export const INBOUND_STATES = [
+  'reserving',
+  'reservation_failed',
   'awaiting_deposit',
   'deposited',
   'pickup_ordered',
@@ -26,8 +33,11 @@ export type ParcelState = (typeof INBOUND_STATES)[number] | (typeof OUTBOUND_STA
 
 /** What happened, in the custody log's words; each names the move it makes. */
 export const PARCEL_MOVES = {
+  reserved: { from: ['reserving'], to: 'awaiting_deposit' },
+  reservation_failed: { from: ['reserving'], to: 'reservation_failed' },
   deposited: { from: ['awaiting_deposit'], to: 'deposited' },
-  deposit_expired: { from: ['awaiting_deposit'], to: 'deposit_expired' },
+  // A partner reservation may run out before its code ever reached the hub (a lost code_issued).
+  deposit_expired: { from: ['awaiting_deposit', 'reserving'], to: 'deposit_expired' },
   pickup_ordered: { from: ['deposited'], to: 'pickup_ordered' },
   picked_up: { from: ['pickup_ordered'], to: 'picked_up' },
   missing_at_pickup: { from: ['pickup_ordered'], to: 'missing_at_pickup' },

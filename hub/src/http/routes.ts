@@ -8,11 +8,17 @@ import { z } from 'zod';
 import { isValidTrackingNumber } from '../domain/tracking-number.js';
 import { BadRequest, NotFound, Unauthorized } from '../errors.js';
 import { currentUser, requireRole, signIn } from '../features/auth/auth.js';
-import { CreateApplicationBody, createApplication, getApplication } from '../features/applications/service.js';
+import { CreateApplicationBody, createApplication, createPartnerApplication, getApplication } from '../features/applications/service.js';
 import type { CodeKeys } from '../features/codes/service.js';
 import type { CodeLifetimes } from '../domain/access-codes.js';
 import { withTransaction, type Db } from '../store/db.js';
+import type { Gazetteer } from '../domain/gazetteer.js';
+import { siteRoutes } from '../features/sites/routes.js';
+import type { OpenCodeCipher } from '../features/partner/open-code.js';
+import { partnerAdminRoutes, partnerDropOffOf } from '../features/partner/routes.js';
+import { PartnerNotConfigured, type PartnerRuntime } from '../features/partner/runtime.js';
 import { custodyLog, findParcelByTrackingNumber, lockParcelByTrackingNumber, moveParcel } from '../store/parcels.js';
+import type { Logger } from 'pino';
 import { handle, parse } from './middleware.js';
 
 export interface RouteDeps {
@@ -21,6 +27,12 @@ export interface RouteDeps {
   lifetimes: CodeLifetimes;
   sessionTtlHours: number;
   now: () => Date;
+  gazetteer: Gazetteer;
+  nearbyRadiusM: number;
+  /** the partner locker network; null when none is configured */
+  partner: PartnerRuntime | null;
+  openCodes: OpenCodeCipher;
+  log: Logger;
 }
 
 export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -55,14 +67,29 @@ export function apiRoutes(deps: RouteDeps): Router {
            'S', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'S'),
            'M', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'M'),
            'L', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'L')) AS "freeBySize"
-       FROM sites s LEFT JOIN compartments k ON k.site_id = s.id GROUP BY s.id ORDER BY s.code`,
+       FROM sites s LEFT JOIN compartments k ON k.site_id = s.id WHERE s.retired_at IS NULL GROUP BY s.id ORDER BY s.code`,
     );
     res.json({ sites: s.rows });
   }));
 
+  r.use(siteRoutes(deps));
+  r.use(partnerAdminRoutes(deps));
+
   r.post('/applications', requireRole('applicant'), handle(async (req, res) => {
     const body = parse(CreateApplicationBody, req.body);
-    const created = await createApplication(db, deps.keys, deps.lifetimes, currentUser(req), body, deps.now());
+    if (body.dropOff.channel === 'partner_locker') {
+      const partner = deps.partner;
+      if (!partner) throw new PartnerNotConfigured();
+      const created = await createPartnerApplication(db, partner.config.network, currentUser(req), { ...body, dropOff: body.dropOff }, deps.now());
+      // Queued after the commit; if Redis is away now, the partner sweep queues it later.
+      await partner.enqueueReserve(created.parcel.id).catch((err: unknown) =>
+        deps.log.warn({ parcelId: created.parcel.id, err: err instanceof Error ? err.message : String(err) }, 'reservation job not queued yet'),
+      );
+      const dropOff = await partnerDropOffOf(db, deps.openCodes, created.parcel, { now: deps.now(), showCode: true });
+      res.status(201).json({ ...created, dropOff });
+      return;
+    }
+    const created = await createApplication(db, deps.keys, deps.lifetimes, currentUser(req), { ...body, dropOff: body.dropOff }, deps.now());
     const qrSvg = await QRCode.toString(created.deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
     res.status(201).json({
       ...created,
@@ -76,7 +103,14 @@ export function apiRoutes(deps: RouteDeps): Router {
     const user = currentUser(req);
     // An applicant learns nothing about other people's applications, not even that they exist.
     if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
-    res.json({ application: app });
+    if (app.channelIn !== 'partner_locker') {
+      res.json({ application: app });
+      return;
+    }
+    // The partner's open-code goes to its applicant only, and only while it opens the compartment.
+    const inbound = app.parcels.find((p) => p.direction === 'inbound');
+    const dropOff = inbound ? await partnerDropOffOf(db, deps.openCodes, inbound, { now: deps.now(), showCode: user.id === app.applicantId }) : null;
+    res.json({ application: { ...app, dropOff } });
   }));
 
   r.get('/parcels/:trackingNumber', requireRole('applicant', 'staff', 'admin'), handle(async (req, res) => {

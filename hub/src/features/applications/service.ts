@@ -1,5 +1,7 @@
 // Applications and their inbound parcel: choosing an own kiosk reserves a fitting compartment and
-// issues the deposit code, all in one transaction; the tracking view is drawn from the custody log.
+// issues the deposit code, all in one transaction; choosing a partner locker creates the parcel
+// `reserving` with the hub's reservation record, and the reservation itself is made at the partner
+// by a job after the commit. The tracking view is drawn from the custody log.
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -7,14 +9,19 @@ import { chooseCompartment, type CompartmentSize } from '../../domain/compartmen
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import { BadRequest, Conflict, NotFound } from '../../errors.js';
-import { withTransaction, type Db } from '../../store/db.js';
+import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { insertReservation } from '../partner/store.js';
 import { appendCustody, custodyLog, insertParcel, type Parcel } from '../../store/parcels.js';
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
 
 export const CreateApplicationBody = z.object({
   matterCode: z.string().min(1).max(64),
-  dropOff: z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+  dropOff: z.discriminatedUnion('channel', [
+    z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+    /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
+    z.object({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
+  ]),
 });
 export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
 
@@ -31,20 +38,11 @@ export async function createApplication(
   keys: CodeKeys,
   lifetimes: CodeLifetimes,
   applicant: User,
-  body: CreateApplicationBody,
+  body: CreateApplicationBody & { dropOff: { channel: 'own_kiosk' } },
   now: Date,
 ): Promise<CreatedApplication> {
   return withTransaction(db, async (tx) => {
-    const matter = (
-      await tx.query<{ id: string; name: string; channels: string[]; parcelSize: CompartmentSize }>(
-        `SELECT id, name, channels, parcel_size AS "parcelSize" FROM service_matters WHERE code = $1`,
-        [body.matterCode],
-      )
-    ).rows[0];
-    if (!matter) throw new NotFound(`service matter ${body.matterCode}`);
-    if (!matter.channels.includes('own_kiosk')) {
-      throw new BadRequest(`${matter.name} cannot be handed in at a locker`, undefined, 'channel_not_allowed');
-    }
+    const matter = await matterFor(tx, body.matterCode, 'own_kiosk');
     const site = (
       await tx.query<{ id: string; name: string; address: string; network: string }>(
         'SELECT id, name, address, network FROM sites WHERE id = $1',
@@ -104,10 +102,92 @@ export async function createApplication(
   });
 }
 
+interface Matter {
+  id: string;
+  name: string;
+  channels: string[];
+  parcelSize: CompartmentSize;
+}
+
+async function matterFor(tx: Tx, code: string, channel: 'own_kiosk' | 'partner_locker'): Promise<Matter> {
+  const matter = (
+    await tx.query<Matter>(`SELECT id, name, channels, parcel_size AS "parcelSize" FROM service_matters WHERE code = $1`, [code])
+  ).rows[0];
+  if (!matter) throw new NotFound(`service matter ${code}`);
+  if (!matter.channels.includes(channel)) {
+    const where = channel === 'own_kiosk' ? 'at one of the hall’s own kiosks' : 'at a partner locker';
+    throw new BadRequest(`${matter.name} cannot be handed in ${where}`, undefined, 'channel_not_allowed');
+  }
+  return matter;
+}
+
+export interface CreatedPartnerApplication {
+  application: { id: string; status: string; matterCode: string; matterName: string };
+  parcel: Pick<Parcel, 'id' | 'trackingNumber' | 'state'>;
+  site: { id: string; name: string; address: string };
+}
+
+/**
+ * An application handed in at a partner locker: the parcel starts `reserving`, with the hub's
+ * reservation record (the parcel id is its request id at the partner). The caller queues the
+ * reservation job after the commit; the applicant follows it on the application.
+ */
+export async function createPartnerApplication(
+  db: Db,
+  network: string,
+  applicant: User,
+  body: CreateApplicationBody & { dropOff: { channel: 'partner_locker' } },
+  now: Date,
+): Promise<CreatedPartnerApplication> {
+  return withTransaction(db, async (tx) => {
+    const matter = await matterFor(tx, body.matterCode, 'partner_locker');
+    const site = (
+      await tx.query<{ id: string; name: string; address: string; network: string; retired: boolean }>(
+        'SELECT id, name, address, network, retired_at IS NOT NULL AS retired FROM sites WHERE id = $1',
+        [body.dropOff.siteId],
+      )
+    ).rows[0];
+    if (!site || site.retired) throw new NotFound('partner locker site');
+    if (site.network === 'own') throw new BadRequest('this site is one of the hall’s own kiosks: apply with the channel own_kiosk', undefined, 'wrong_network');
+    if (site.network !== network) throw new BadRequest(`this site belongs to the ${site.network} network, which this hub does not reserve at`, undefined, 'wrong_network');
+
+    const applicationId = uuidv7();
+    await tx.query(
+      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
+       VALUES ($1, $2, $3, 'submitted', 'partner_locker', 'counter', $4)`,
+      [applicationId, applicant.id, matter.id, now],
+    );
+    const parcel: Parcel = {
+      id: uuidv7(),
+      applicationId,
+      direction: 'inbound',
+      trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
+      state: 'reserving',
+      siteId: site.id,
+      compartmentId: null,
+    };
+    await insertParcel(tx, parcel);
+    await insertReservation(tx, { parcelId: parcel.id, network, siteId: site.id, requestedSize: matter.parcelSize, at: now });
+    await appendCustody(tx, parcel, 'created', null, 'reserving', {
+      actor: { kind: 'applicant', id: applicant.id },
+      at: now,
+      siteId: site.id,
+      evidence: { matter: body.matterCode, network },
+    });
+    return {
+      application: { id: applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
+      parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },
+      site: { id: site.id, name: site.name, address: site.address },
+    };
+  });
+}
+
 export interface ApplicationView {
   id: string;
   applicantId: string;
   status: string;
+  channelIn: string;
+
   matterCode: string;
   createdAt: Date;
   parcels: Array<Parcel & { events: Awaited<ReturnType<typeof custodyLog>> }>;
@@ -116,7 +196,7 @@ export interface ApplicationView {
 export async function getApplication(db: Db, id: string): Promise<ApplicationView | null> {
   const a = (
     await db.query<Omit<ApplicationView, 'parcels'>>(
-      `SELECT a.id, a.applicant_id AS "applicantId", a.status, m.code AS "matterCode", a.created_at AS "createdAt"
+      `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", m.code AS "matterCode", a.created_at AS "createdAt"
        FROM applications a JOIN service_matters m ON m.id = a.matter_id WHERE a.id = $1`,
       [id],
     )

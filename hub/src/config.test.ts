@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const base = () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-config-')) });
+const partner = {
+  PARTNER_API_URL: 'http://127.0.0.1:9000',
+  PARTNER_APP_ID: 'xinbao-hub',
+  PARTNER_APP_SECRET: 'partner-app-secret-0001',
+  PARTNER_WEBHOOK_SECRET: 'partner-webhook-secret-0001',
+};
+
+describe('partner network configuration', () => {
+  it('is off when none of it is given', () => {
+    expect(loadConfig(base()).partner).toBeNull();
+  });
+
+  it('takes the four together, with defaults for the rest', () => {
+    expect(loadConfig({ ...base(), ...partner }).partner).toEqual({
+      apiUrl: 'http://127.0.0.1:9000',
+      appId: 'xinbao-hub',
+      appSecret: 'partner-app-secret-0001',
+      webhookSecret: 'partner-webhook-secret-0001',
+      network: 'postal',
+      callbackUrl: undefined,
+      timeoutMs: 5_000,
+      refreshIntervalMs: 900_000,
+      reconcileIntervalMs: 60_000,
+      reservationMinutes: 4_320,
+      codeDelivery: 'sync',
+      retry: { attempts: 10, baseMs: 1_000, maxMs: 900_000 },
+    });
+  });
+
+  it('names what is missing when only some are given', () => {
+    const { PARTNER_WEBHOOK_SECRET: _w, PARTNER_APP_SECRET: _s, ...some } = partner;
+    expect(() => loadConfig({ ...base(), ...some })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base(), ...some })).toThrow(/missing: PARTNER_APP_SECRET, PARTNER_WEBHOOK_SECRET/);
+  });
+
+  it('refuses a bad network name, a reservation longer than the partner allows, and a backoff cap below its base', () => {
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_NETWORK: 'own' })).toThrow(/PARTNER_NETWORK/);
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_NETWORK: 'China Post' })).toThrow(/PARTNER_NETWORK/);
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RESERVATION_MINUTES: String(8 * 24 * 60) })).toThrow(/PARTNER_RESERVATION_MINUTES/);
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RETRY_BASE_MS: '5000', PARTNER_RETRY_MAX_MS: '1000' })).toThrow(/PARTNER_RETRY_MAX_MS/);
+  });
+});
