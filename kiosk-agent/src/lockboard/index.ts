@@ -5,3 +5,4 @@ export * from './kerong-driver.js';
 export * from './eight-a-driver.js';
 export * from './http-driver.js';
 export * from './cabinet.js';
+export { DEFAULT_READ_GAP_MS } from './serial-bus.js';

@@ -30,7 +30,7 @@ import { makeTrackingNumber } from '@xinbao/hub/domain/tracking-number';
 import { KioskAgent } from '@xinbao/kiosk-agent/agent';
 import { HubLink } from '@xinbao/kiosk-agent/hub-link';
 import { KioskJournal } from '@xinbao/kiosk-agent/journal';
-import { Cabinet, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
+import { Cabinet, DEFAULT_READ_GAP_MS, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
 import { OfflineCodeBook } from '@xinbao/kiosk-agent/offline-codes';
 import { BoardSimulator, KerongBusModel, createPtyPair } from '@xinbao/simulators/lockboard/index';
 import { startProgram } from '../support/processes.js';
@@ -331,7 +331,7 @@ Unlock frame \`02 0L 31 03 SUM\`: ${UNLOCK_FRAME_BYTES} bytes at ${BAUD} baud 8N
 From \`enterCode\` to the board end of the pty reading the frame's last byte (a pty has no line
 speed: that is when a real line would start its ${WIRE_MS.toFixed(2)} ms), ${OPENINGS} openings each after
 ${WARMUP} not counted; a random ${PAUSE_MS[0]}–${PAUSE_MS[1]} ms pause between openings; the cabinet polls the board every
-${POLL_MS} ms as deployed (quiet gap ${QUIET_GAP_MS} ms, board reply delay ${REPLY_DELAY_MS} ms); the simulated person shuts each door.
+${POLL_MS} ms as deployed (quiet gap ${QUIET_GAP_MS} ms after an unlock, ${DEFAULT_READ_GAP_MS} ms after a status read; polls held while a code is checked; board reply delay ${REPLY_DELAY_MS} ms); the simulated person shuts each door.
 
 | path | n | p50 ms | p99 ms | p50 / wire | p99 / wire |
 |---|---|---|---|---|---|
@@ -349,7 +349,7 @@ Where the time goes (ms, p50 / p99):
 | code checked: hub round trip (Socket.IO + Redis attempt counter + redeem transaction) / local HMAC or Ed25519 check | ${fmtMs(on('check').p50)} / ${fmtMs(on('check').p99)} | ${fmtMs(off('check').p50)} / ${fmtMs(off('check').p99)} |
 | … of which the \`code:submit\` round trip | ${fmtMs(hubRt.p50)} / ${fmtMs(hubRt.p99)} | — |
 | journal: command + spent code (+ offline report) in one fsync'd line | ${fmtMs(on('fsync').p50)} / ${fmtMs(on('fsync').p99)} | ${fmtMs(off('fsync').p50)} / ${fmtMs(off('fsync').p99)} |
-| wait for the bus (a status poll in flight, its reply, the quiet gap) | ${fmtMs(on('busWait').p50)} / ${fmtMs(on('busWait').p99)} | ${fmtMs(off('busWait').p50)} / ${fmtMs(off('busWait').p99)} |
+| wait for the bus (a status poll already in flight, its reply, the read gap) | ${fmtMs(on('busWait').p50)} / ${fmtMs(on('busWait').p99)} | ${fmtMs(off('busWait').p50)} / ${fmtMs(off('busWait').p99)} |
 | write → last byte read at the board end (pty) | ${fmtMs(on('pty').p50)} / ${fmtMs(on('pty').p99)} | ${fmtMs(off('pty').p50)} / ${fmtMs(off('pty').p99)} |
 | (write → serialport write callback) | ${fmtMs(on('writeCallback').p50)} / ${fmtMs(on('writeCallback').p99)} | ${fmtMs(off('writeCallback').p50)} / ${fmtMs(off('writeCallback').p99)} |
 | hub redeem transaction alone, from this process, kiosk disconnected (n=${tx.n}) | ${fmtMs(tx.p50)} / ${fmtMs(tx.p99)} | — |
@@ -362,7 +362,8 @@ ${(replayMs / 1000).toFixed(1)} s (${((backlog * 1000) / replayMs).toFixed(0)} e
 What bounds it: online, the hub round trip (${fmtMs(hubRt.p50)} ms at p50; the redeem transaction —
 eight statements and a commit — takes ${fmtMs(tx.p50)} ms of it alone, the rest is Socket.IO, the Redis
 attempt counter and the hub's event loop, busy with the door events of earlier openings) and, when an
-unlock arrives while a status poll holds the bus, the poll's reply plus the ${QUIET_GAP_MS} ms quiet gap
+unlock arrives while a status poll that started before the code was entered still holds the bus (polls
+are held while a code is checked), that poll's reply plus the ${DEFAULT_READ_GAP_MS} ms read gap
 (${fmtMs(on('busWait').p99)} ms at p99). Offline, the
 journal's one fsync (${fmtMs(off('fsync').p50)} ms p50, ${fmtMs(off('fsync').p99)} ms p99 on this disk) and the same bus wait;
 the code check itself is microseconds. The pty adds ${fmtMs(off('pty').p50)} ms. The tails (p99) of every part, even
