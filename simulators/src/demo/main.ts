@@ -2,8 +2,9 @@
 // PostgreSQL and a private Redis under .data/, the courier dispatch simulator, the hub, and two
 // demo kiosks, each a lock-board simulator on a pseudo-terminal plus a kiosk agent serving its
 // touch screen: the hall's on a KR-CU16 bus with a QR scanner and a receipt printer (simulated on
-// their own pseudo-terminals), the 华南城 one on an 8A board. Then prints where to look and how to
-// walk a parcel through. Everything simulated says so.
+// their own pseudo-terminals), the 华南城 one on an 8A board; and the partner parcel-locker network
+// (全城通港: 1,354 simulated Xi'an sites) whose sites the hub imports into its registry. Then prints
+// where to look and how to walk a parcel through. Everything simulated says so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,12 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDatabase, freePort, startLocalPostgres, startLocalRedis, type LocalService } from '@xinbao/hub/infra/local-services';
 import { startCourierDispatchSimulator } from '../courier-dispatch/server.js';
+import { startPartnerNetworkSimulator } from '../partner-network/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DATA = join(ROOT, '.data');
 const SECRET = 'demo-courier-dispatch-secret';
+const PARTNER_APP = { appId: 'xinbao-demo', appSecret: 'demo-partner-app-secret', webhookSecret: 'demo-partner-webhook-secret' };
 interface DemoKiosk {
   site: string;
   family: 'kerong' | '8a';
@@ -74,11 +77,21 @@ async function main(): Promise<void> {
     redisUrl = r.url;
   }
   const dispatch = await startCourierDispatchSimulator({ secret: SECRET });
+  say('  starting the SIMULATED partner locker network (1,354 Xi\'an sites) …');
+  const partner = await startPartnerNetworkSimulator({ apps: [PARTNER_APP] });
   const port = process.env.PORT ?? String(await freePortPreferring(8080));
   const hubReady = await run(
     'hub/dist/main.js',
     [],
-    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET, SWEEP_INTERVAL_MS: '5000' },
+    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url,
+      COURIER_DISPATCH_SECRET: SECRET,
+      SWEEP_INTERVAL_MS: '5000',
+      PARTNER_API_URL: partner.url,
+      PARTNER_APP_ID: PARTNER_APP.appId,
+      PARTNER_APP_SECRET: PARTNER_APP.appSecret,
+      PARTNER_WEBHOOK_SECRET: PARTNER_APP.webhookSecret,
+      PARTNER_RECONCILE_INTERVAL_MS: '10000',
+    },
     (j) => j.msg === 'listening',
     'hub',
   );
@@ -87,6 +100,8 @@ async function main(): Promise<void> {
   const login = await (await fetch(`${hubUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops.admin', password: 'xinbao-demo' }) })).json() as { token: string };
   const auth = { 'content-type': 'application/json', authorization: `Bearer ${login.token}` };
   const sites = ((await (await fetch(`${hubUrl}/api/sites`, { headers: auth })).json()) as { sites: Array<{ id: string; code: string; name: string }> }).sites;
+  const refresh = await fetch(`${hubUrl}/api/admin/partner/sites/refresh`, { method: 'POST', headers: auth });
+  say(`  importing the partner's sites into the hub's registry (job ${((await refresh.json()) as { jobId?: string }).jobId ?? refresh.status}) …`);
 
   const kiosks: Array<{ site: string; name: string; family: string; localUrl: string; controlUrl: string; ptyPath: string; scanner?: string; printer?: string }> = [];
   for (const { site: code, family, terminal } of KIOSKS) {
@@ -155,6 +170,7 @@ ${kiosks
     ].join('\n'),
   )
   .join('\n')}
+  partner lockers    ${partner.url}/control/reservations   (SIMULATED 全城通港 network: ${partner.network.siteCount} sites; the person at the locker)
   logs               .data/logs/
 
   Demo accounts (password xinbao-demo): zhang.san, li.si (applicants) · hall.staff (staff) · ems.courier · ops.admin
@@ -170,6 +186,13 @@ Walk a parcel through (copy and paste):
   curl -s ${k.printer ?? "(no printer)"}/receipts              # the receipt the kiosk printed (tracking number, QR)
   curl -s ${dispatch.url}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
+
+Or through a partner locker near an address (全城通港):
+  curl -s -G ${hubUrl}/api/sites/nearby -H "authorization: Bearer $T" --data-urlencode 'address=小寨东路'
+  curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \
+       -d '{"matterCode":"business-licence-change","dropOff":{"channel":"partner_locker","siteId":"<a partner site id>"}}'
+  curl -s ${hubUrl}/api/applications/<application id> -H "authorization: Bearer $T"   # dropOff: reserving → ready, with the code
+  curl -s -XPOST ${partner.url}/control/devices/<deviceId>/keypad -H 'content-type: application/json' -d '{"code":"<code>"}'
 
 Ctrl-C stops everything.`);
 }
