@@ -27,7 +27,7 @@ export interface BenchContext {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Every benchmark, in the order they run. Each module default-exports a Bench. */
-const BENCHES: Array<() => Promise<{ default: Bench }>> = [];
+const BENCHES: Array<() => Promise<{ default: Bench }>> = [() => import('./nearby.bench.js')];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
