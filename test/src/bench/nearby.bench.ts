@@ -176,7 +176,7 @@ const bench: Bench = {
         loaded = n;
         await pool.query('VACUUM ANALYZE');
         ctx.log(`${n} partner sites loaded (${report.inserted} new) in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
-        stages.push(await measure(pool, n, ctx.log));
+        stages.push(await measure(pool, n, (m) => ctx.log(m)));
       }
     } finally {
       await pool.end();
