@@ -1,6 +1,6 @@
 // The nearby search at 1,354, 10,000 and 100,000 partner sites (plus the 5 own demo kiosks) on a
-// real embedded PostgreSQL: p50/p99 of the hub's indexed search (findNearbySites: its read-only
-// transaction, the nearest-first GiST walk, free counts per size) and, over the same data at the
+// real embedded PostgreSQL: p50/p99 of the hub's indexed search (findNearbySites: one call of
+// nearby_sites(), the nearest-first GiST walk, free counts per size) and, over the same data at the
 // same centres in the same run, of a brute-force scan: the same answer computed the way one would
 // without the index (the haversine distance of every live site, a top-20 sort, then the free counts
 // of those 20). Each pair of answers is compared; a difference stops the benchmark.
@@ -215,9 +215,8 @@ ${verdict}
 Brute force = the same answer without the index: the haversine distance of every live site (a
 sequential scan, parallel if PostgreSQL chooses), a top-20 sort, then the free counts of those 20.
 Ours walks the GiST index on the sites' positions nearest first and stops after the 20th site, so it
-touches ~20 sites whatever the city holds; it is bounded by three round trips (BEGIN + planner
-settings, the search, COMMIT) and the 20 free-count lookups, and its p99 by this shared machine's
-scheduling. Brute force grows with the number of sites (≈ 1–2 µs of haversine per row). A size
+touches ~20 sites whatever the city holds; it is bounded by its one round trip, the function call
+and the 20 free-count lookups, and its p99 by this shared machine's scheduling. Brute force grows with the number of sites (≈ 1–2 µs of haversine per row). A size
 filter makes ours walk past the sites without a free compartment of that size.
 `;
     return { title: 'Nearby search: indexed vs brute force', markdown, figures };
