@@ -216,8 +216,9 @@ Brute force = the same answer without the index: the haversine distance of every
 sequential scan, parallel if PostgreSQL chooses), a top-20 sort, then the free counts of those 20.
 Ours walks the GiST index on the sites' positions nearest first and stops after the 20th site, so it
 touches ~20 sites whatever the city holds; it is bounded by its one round trip, the function call
-and the 20 free-count lookups, and its p99 by this shared machine's scheduling. Brute force grows with the number of sites (≈ 1–2 µs of haversine per row). A size
-filter makes ours walk past the sites without a free compartment of that size.
+and the 20 free-count lookups, and its p99 by this shared machine's scheduling. Brute force grows
+with the number of sites (≈ 1–2 µs of haversine per row). A size filter makes ours walk past the
+sites without a free compartment of that size.
 `;
     return { title: 'Nearby search: indexed vs brute force', markdown, figures };
   },
