@@ -48,3 +48,50 @@ CREATE TABLE site_capacity (
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (site_id, size)
 );
+
+-- The nearby search (hub/src/features/sites/nearby.ts): live sites within radius_m of the centre,
+-- nearest first (equal distances by id), at most max_sites, only those with a free compartment of
+-- rank min_size_rank (1 S … 4 XL; 0: any) or larger. The GiST walk in `position <->` order stops as
+-- soon as max_sites sites have passed every filter. An own site's free compartments are counted
+-- from `compartments`, a partner site's come from `site_capacity`; each lateral runs only for its
+-- kind of site. The cube around the centre has the radius as half-side: the chord to a point at that
+-- great-circle distance is shorter, so the cube holds the whole circle.
+--
+-- The planner cannot know how many sites lie in the cube (it guesses 0.1 % of the table for any
+-- cube containment), so at a few thousand sites it would rather fetch the whole cube, count every
+-- site's free compartments and sort them all: 20 ms where the walk takes 0.4 ms. Inside this
+-- function it may not sort whole sets or scan bitmaps; the incremental sort that orders equal
+-- distances by id stays allowed. One round trip for the caller.
+CREATE FUNCTION nearby_sites(center_lat double precision, center_lng double precision, radius_m double precision,
+                             min_size_rank integer, max_sites integer)
+  RETURNS TABLE (id uuid, network text, name text, address text, district text, lat double precision, lng double precision,
+                 online boolean, distance_m double precision, free jsonb)
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET enable_sort = off
+  SET enable_bitmapscan = off
+AS $$
+SELECT s.id, s.network, s.name, s.address, s.district, s.lat, s.lng, s.online,
+  haversine_m(center_lat, center_lng, s.lat, s.lng),
+  jsonb_build_object('S', own.s + cap.s, 'M', own.m + cap.m, 'L', own.l + cap.l, 'XL', cap.xl)
+FROM sites s
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE k.size = 'S')::int AS s, count(*) FILTER (WHERE k.size = 'M')::int AS m,
+         count(*) FILTER (WHERE k.size = 'L')::int AS l
+  FROM compartments k WHERE k.site_id = s.id AND k.state = 'free' AND s.network = 'own') own
+CROSS JOIN LATERAL (
+  SELECT coalesce(sum(c.free) FILTER (WHERE c.size = 'S'), 0)::int AS s, coalesce(sum(c.free) FILTER (WHERE c.size = 'M'), 0)::int AS m,
+         coalesce(sum(c.free) FILTER (WHERE c.size = 'L'), 0)::int AS l, coalesce(sum(c.free) FILTER (WHERE c.size = 'XL'), 0)::int AS xl
+  FROM site_capacity c WHERE c.site_id = s.id AND s.network <> 'own') cap
+WHERE s.retired_at IS NULL
+  AND s.position <@ cube_enlarge(earth_position(center_lat, center_lng), radius_m, 3)
+  AND haversine_m(center_lat, center_lng, s.lat, s.lng) <= radius_m
+  AND CASE min_size_rank
+        WHEN 0 THEN true
+        WHEN 1 THEN own.s + own.m + own.l + cap.s + cap.m + cap.l + cap.xl > 0
+        WHEN 2 THEN own.m + own.l + cap.m + cap.l + cap.xl > 0
+        WHEN 3 THEN own.l + cap.l + cap.xl > 0
+        ELSE cap.xl > 0
+      END
+ORDER BY s.position <-> earth_position(center_lat, center_lng), s.id
+LIMIT max_sites
+$$;

@@ -29,6 +29,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 /** Every benchmark, in the order they run. Each module default-exports a Bench. */
 const BENCHES: Array<() => Promise<{ default: Bench }>> = [
   () => import('./kiosk-unlock.bench.js'),
+  () => import('./nearby.bench.js'),
   () => import('./partner-network.bench.js'),
 ];
 

@@ -115,8 +115,8 @@ describe('site registry import', () => {
 
   it('does not retire a site whose record was refused, nor from an empty or foreign list', async () => {
     await upsertSites(db.pool, records(3), { now: T0 });
-    const report = await refreshNetwork(db.pool, 'sudiyi', [record(0), record(1), record(2, { lat: Number.NaN })]);
-    expect(report).toMatchObject({ invalid: 1, retired: 0 });
+    const report = await refreshNetwork(db.pool, 'sudiyi', [record(0), record(1), record(2, { lat: Number.NaN }), null]);
+    expect(report).toMatchObject({ invalid: 2, retired: 0 });
     await expect(refreshNetwork(db.pool, 'sudiyi', [])).rejects.toThrow(/empty list/);
     await expect(refreshNetwork(db.pool, 'sudiyi', [record(0, { network: 'cainiao' })])).rejects.toThrow(/other networks/);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM sites WHERE retired_at IS NULL`)).rows[0].n).toBe(3);

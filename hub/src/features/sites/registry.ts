@@ -115,7 +115,7 @@ export async function refreshNetwork(db: Db, network: string, records: readonly 
   const elsewhere = records.filter((r) => typeof r === 'object' && r !== null && (r as { network?: unknown }).network !== network);
   if (elsewhere.length > 0) throw new BadRequest(`a refresh of ${network} got ${elsewhere.length} records of other networks`);
   const seen = new Set(
-    records.map((r) => (r as { externalId?: unknown }).externalId).filter((id): id is string => typeof id === 'string').map((id) => id.trim()),
+    records.map((r) => (r as { externalId?: unknown } | null)?.externalId).filter((id): id is string => typeof id === 'string').map((id) => id.trim()),
   );
   if (seen.size === 0) throw new BadRequest(`refusing to refresh ${network} from an empty list: that would retire every site of the network`);
   const report = await upsertSites(db, records, options);
