@@ -10,12 +10,12 @@ export const GazetteerPlace = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
     name: z.string().min(1),
-    aliases: z.array(z.string().min(1)),
+    aliases: z.array(z.string().min(1)).default([]),
     kind: z.enum(PLACE_KINDS),
     /** the district, county or development zone the place is in (for a district or zone: itself) */
     district: z.string().min(1),
-    lat: z.number(),
-    lng: z.number(),
+    lat: z.number().min(-90).max(90),
+    lng: z.number().min(-180).max(180),
   })
   .strict();
 export type GazetteerPlace = z.infer<typeof GazetteerPlace>;

@@ -8,36 +8,20 @@
 //      or landmark beats a district, then the longer name, then the more specific kind.
 // Normalising: Unicode NFKC (full-width letters, digits and spaces become half-width), lower case
 // (English aliases match in any case), spaces and punctuation removed.
-import { z } from 'zod';
+import { Gazetteer as GazetteerFormat, type GazetteerPlace, type PLACE_KINDS } from '@xinbao/protocol';
+import type { z } from 'zod';
 
-export const PLACE_KINDS = ['district', 'zone', 'street', 'landmark'] as const;
+export type { GazetteerPlace } from '@xinbao/protocol';
 export type PlaceKind = (typeof PLACE_KINDS)[number];
 
-export const GazetteerPlace = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  aliases: z.array(z.string().min(1)).default([]),
-  kind: z.enum(PLACE_KINDS),
-  district: z.string().min(1),
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-});
-export type GazetteerPlace = z.infer<typeof GazetteerPlace>;
-
-export const GazetteerFile = z
-  .object({
-    city: z.string().min(1),
-    datum: z.literal('WGS84'),
-    version: z.literal(1),
-    places: z.array(GazetteerPlace).min(1),
-  })
-  .superRefine((f, ctx) => {
-    const seen = new Set<string>();
-    f.places.forEach((p, i) => {
-      if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: ['places', i, 'id'], message: `duplicate place id ${p.id}` });
-      seen.add(p.id);
-    });
+/** The shipped file's format (protocol/src/gazetteer.ts), with place ids unique. */
+export const GazetteerFile = GazetteerFormat.superRefine((f, ctx) => {
+  const seen = new Set<string>();
+  f.places.forEach((p, i) => {
+    if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: ['places', i, 'id'], message: `duplicate place id ${p.id}` });
+    seen.add(p.id);
   });
+});
 export type GazetteerFile = z.infer<typeof GazetteerFile>;
 
 /** Prefixes an address may start with that name no place (the whole gazetteer is in this city). */
