@@ -4,12 +4,13 @@
 // compartment opens and the receipt comes out; a printer out of paper, switched off or not
 // plugged in at all never stops a deposit, and the kiosk's status says why there was no receipt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SITE_NAME = '港务区政务服务中心';
@@ -68,20 +69,8 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
       startProgram('simulators/dist/terminal/main.js', ['--device', 'scanner', '--dir', join(dir, 'pty')], ready),
       startProgram('simulators/dist/terminal/main.js', ['--device', 'printer', '--dir', join(dir, 'pty')], ready),
     ]);
-    hub = await startProgram('hub/dist/main.js', [], {
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl(),
-        PORT: '0',
-        DATA_DIR: join(dir, 'hub'),
-        QUEUE_PREFIX: `e2e-terminal-${randomUUID().slice(0, 8)}`,
-        // Courier pickups are not part of this test.
-        RUN_WORKERS: 'false',
-        SEED_DEMO: 'true',
-      },
-      isReady: (l) => l.msg === 'listening',
-    });
-    hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
+    // Courier pickups are not part of this test.
+    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { RUN_WORKERS: 'false' } }));
 
     const admin = await signIn(api, 'ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;

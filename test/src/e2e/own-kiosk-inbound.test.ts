@@ -3,15 +3,15 @@
 // dispatch simulator beside them. A resident deposits with an 8-digit code, the hub orders the
 // courier, the courier collects with the pickup code, and the hall receives the parcel.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 
@@ -57,23 +57,16 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
       isReady: (l) => l.event === 'ready',
     });
     controlUrl = board.ready.controlUrl as string;
-    hub = await startProgram('hub/dist/main.js', [], {
+    ({ hub, hubUrl } = await startHubProgram({
+      databaseUrl: db.url,
+      dir,
       env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl(),
-        PORT: '0',
-        DATA_DIR: join(dir, 'hub'),
-        QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
         COURIER_DISPATCH_URL: dispatch.url,
         COURIER_DISPATCH_SECRET: SECRET,
-        SEED_DEMO: 'true',
-        SWEEP_INTERVAL_MS: '1000',
         // This test makes several refused attempts on purpose; the lock-out has its own test.
         CODE_MAX_FAILURES: '20',
       },
-      isReady: (l) => l.msg === 'listening',
-    });
-    hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
+    }));
 
     ({ agent, kioskUrl, siteId } = await startKiosk({
       api,

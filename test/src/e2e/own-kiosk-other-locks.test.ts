@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { encodeEightAOpen, toHex } from '@xinbao/protocol';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
@@ -67,21 +68,7 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
   beforeAll(async () => {
     db = await createTestDatabase();
     dispatch = await startCourierDispatchSimulator({ secret: SECRET });
-    hub = await startProgram('hub/dist/main.js', [], {
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl(),
-        PORT: '0',
-        DATA_DIR: join(dir, 'hub'),
-        QUEUE_PREFIX: `e2e-locks-${randomUUID().slice(0, 8)}`,
-        COURIER_DISPATCH_URL: dispatch.url,
-        COURIER_DISPATCH_SECRET: SECRET,
-        SEED_DEMO: 'true',
-        SWEEP_INTERVAL_MS: '1000',
-      },
-      isReady: (l) => l.msg === 'listening',
-    });
-    hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
+    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
   }, 60_000);
 
   afterAll(async () => {

@@ -6,13 +6,13 @@
 // lost; the hub's reconciliation pulls it from the partner's event log, orders the courier with the
 // partner's courier code; the courier collects with it, and the hall receives the parcel.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const APP = { id: 'xinbao-hub', secret: 'e2e-partner-app-secret', webhookSecret: 'e2e-partner-webhook-secret' };
@@ -49,17 +49,12 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     partnerUrl = partner.ready.url as string;
     courier = await startProgram('simulators/dist/courier-dispatch/main.js', [], { env: { COURIER_DISPATCH_SECRET: COURIER_SECRET, PORT: '0' }, isReady: (l) => l.event === 'ready' });
     courierUrl = courier.ready.url as string;
-    hub = await startProgram('hub/dist/main.js', [], {
+    ({ hub, hubUrl } = await startHubProgram({
+      databaseUrl: db.url,
+      dir,
       env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl(),
-        PORT: '0',
-        DATA_DIR: join(dir, 'hub'),
-        QUEUE_PREFIX: `e2e-partner-${randomUUID().slice(0, 8)}`,
         COURIER_DISPATCH_URL: courierUrl,
         COURIER_DISPATCH_SECRET: COURIER_SECRET,
-        SEED_DEMO: 'true',
-        SWEEP_INTERVAL_MS: '1000',
         PARTNER_API_URL: partnerUrl,
         PARTNER_APP_ID: APP.id,
         PARTNER_APP_SECRET: APP.secret,
@@ -68,9 +63,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
         PARTNER_RECONCILE_INTERVAL_MS: '1000',
         PARTNER_REFRESH_INTERVAL_MS: '3600000',
       },
-      isReady: (l) => l.msg === 'listening',
-    });
-    hubUrl = `http://127.0.0.1:${String(hub.ready.port)}`;
+    }));
   }, 90_000);
 
   afterAll(async () => {
