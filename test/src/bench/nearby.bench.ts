@@ -8,12 +8,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { destinationPoint, type LatLng } from '@xinbao/hub/domain/geo';
-import { LOCKER_SIZES, type LockerSize } from '@xinbao/hub/domain/nearby';
 import { findNearbySites } from '@xinbao/hub/features/sites/nearby';
 import { upsertSites, type PartnerSiteRecord } from '@xinbao/hub/features/sites/registry';
 import { ensureDatabase, startLocalPostgres } from '@xinbao/hub/infra/local-services';
 import { migrate } from '@xinbao/hub/store/migrate';
 import { seedDemo } from '@xinbao/hub/store/seed';
+import { toSiteRecord } from '@xinbao/hub/features/partner/site-refresh';
+import { DEFAULT_SEED, PartnerNetwork, generateSites } from '@xinbao/simulators/partner-network/index';
 import type { Bench, BenchResult } from './run.js';
 import { fmtMs, nowMs, summarize, type Summary } from './stats.js';
 
@@ -67,24 +68,13 @@ function cityPoint(rand: () => number): { at: LatLng; district: string } {
 }
 
 /**
- * The partner's sites, generated. When the simulators' 1,354-site Xi'an data set lands, the 1,354
- * stage loads that instead (and the larger stages add generated sites around its points); until
- * then all three stages come from this function.
+ * The partner's sites: the simulators' Xi'an data set (`generateSites`, whose first 1,354 sites are
+ * the shipped file), listed by the simulated partner API and mapped by the hub's refresh exactly as
+ * in production.
  */
-function citySites(n: number, seed: number): PartnerSiteRecord[] {
-  const rand = prng(seed);
-  const updatedAt = new Date('2024-06-01T00:00:00Z');
-  return Array.from({ length: n }, (_, i) => {
-    const { at, district } = cityPoint(rand);
-    const capacity = LOCKER_SIZES.flatMap((size: LockerSize) => {
-      const total = { S: 10 + Math.floor(rand() * 20), M: 5 + Math.floor(rand() * 10), L: 2 + Math.floor(rand() * 4), XL: Math.floor(rand() * 3) }[size];
-      return total === 0 ? [] : [{ size, total, free: Math.floor(rand() * (total + 1)) }];
-    });
-    return {
-      network: 'sudiyi', externalId: `SDY-${String(i).padStart(6, '0')}`, name: `速递易 ${i} 号柜`, address: `${district} 某小区 ${i} 号`,
-      district, ...at, online: rand() > 0.02, capacity, updatedAt,
-    };
-  });
+function citySites(n: number): PartnerSiteRecord[] {
+  const network = new PartnerNetwork(generateSites(n, DEFAULT_SEED), () => Date.parse('2026-01-01T00:00:00Z'));
+  return network.listSites({ page: 1, pageSize: n }).sites.map((site) => toSiteRecord('postal', site));
 }
 
 /** Where applicants search from: mostly where people live, some anywhere in the city. */
@@ -165,7 +155,7 @@ const bench: Bench = {
       const client = await pool.connect();
       await migrate(client).finally(() => client.release());
       await seedDemo(pool);
-      const all = citySites(Math.max(...SIZES), 7);
+      const all = citySites(Math.max(...SIZES));
       let loaded = 0;
       for (const n of SIZES) {
         const t0 = nowMs();
@@ -203,7 +193,7 @@ const bench: Bench = {
       `| ${s.sites.toLocaleString('en')} + 5 own | ${s.meanInRadius.toFixed(0)} | ${s.meanReturned.toFixed(1)} | ${fmtMs(s.ours.p50)} | ${fmtMs(s.ours.p99)} | ${fmtMs(s.brute.p50)} | ${fmtMs(s.brute.p99)} | ${(s.brute.p50 / s.ours.p50).toFixed(0)}× | ${(s.brute.p99 / s.ours.p99).toFixed(0)}× | ${fmtMs(s.oursXl.p50)} / ${fmtMs(s.oursXl.p99)} |`;
     const markdown = `
 ${QUERIES} searches per stage (after ${WARMUP} warm-up) within ${RADIUS_M / 1000} km, 20 nearest, at centres where people live
-(80 %) or anywhere in the city (20 %); sites clustered around Xi'an's districts (generated, seeded).
+(80 %) or anywhere in the city (20 %); the partner's sites from the Xi'an data set (generateSites; the first 1,354 are the shipped file).
 Times in ms, measured at the caller (node-postgres on loopback), answers of both compared every time.
 
 | sites | in 5 km (mean) | returned (mean) | ours p50 | ours p99 | brute p50 | brute p99 | ratio p50 | ratio p99 | ours, size=XL p50 / p99 |
