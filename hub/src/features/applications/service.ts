@@ -60,22 +60,7 @@ export async function createApplication(
     if (!compartment) throw new Conflict('no_free_compartment', `no free compartment of size ${matter.parcelSize} or larger at ${site.name}; choose another site`);
     await tx.query(`UPDATE compartments SET state = 'reserved', updated_at = $2 WHERE id = $1`, [compartment.id, now]);
 
-    const applicationId = uuidv7();
-    await tx.query(
-      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
-       VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'counter', $4)`,
-      [applicationId, applicant.id, matter.id, now],
-    );
-    const parcel: Parcel = {
-      id: uuidv7(),
-      applicationId,
-      direction: 'inbound',
-      trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
-      state: 'awaiting_deposit',
-      siteId: site.id,
-      compartmentId: compartment.id,
-    };
-    await insertParcel(tx, parcel);
+    const parcel = await insertInboundApplication(tx, { applicantId: applicant.id, matterId: matter.id, channelIn: 'own_kiosk', state: 'awaiting_deposit', siteId: site.id, compartmentId: compartment.id, now });
     await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', {
       actor: { kind: 'applicant', id: applicant.id },
       at: now,
@@ -93,7 +78,7 @@ export async function createApplication(
       lifetimes,
     });
     return {
-      application: { id: applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
+      application: { id: parcel.applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
       parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },
       site: { id: site.id, name: site.name, address: site.address },
       compartment: compartment.number,
@@ -151,22 +136,7 @@ export async function createPartnerApplication(
     if (site.network === 'own') throw new BadRequest('this site is one of the hall’s own kiosks: apply with the channel own_kiosk', undefined, 'wrong_network');
     if (site.network !== network) throw new BadRequest(`this site belongs to the ${site.network} network, which this hub does not reserve at`, undefined, 'wrong_network');
 
-    const applicationId = uuidv7();
-    await tx.query(
-      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
-       VALUES ($1, $2, $3, 'submitted', 'partner_locker', 'counter', $4)`,
-      [applicationId, applicant.id, matter.id, now],
-    );
-    const parcel: Parcel = {
-      id: uuidv7(),
-      applicationId,
-      direction: 'inbound',
-      trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
-      state: 'reserving',
-      siteId: site.id,
-      compartmentId: null,
-    };
-    await insertParcel(tx, parcel);
+    const parcel = await insertInboundApplication(tx, { applicantId: applicant.id, matterId: matter.id, channelIn: 'partner_locker', state: 'reserving', siteId: site.id, compartmentId: null, now });
     await insertReservation(tx, { parcelId: parcel.id, network, siteId: site.id, requestedSize: matter.parcelSize, at: now });
     await appendCustody(tx, parcel, 'created', null, 'reserving', {
       actor: { kind: 'applicant', id: applicant.id },
@@ -175,7 +145,7 @@ export async function createPartnerApplication(
       evidence: { matter: body.matterCode, network },
     });
     return {
-      application: { id: applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
+      application: { id: parcel.applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
       parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },
       site: { id: site.id, name: site.name, address: site.address },
     };
@@ -208,4 +178,28 @@ export async function getApplication(db: Db, id: string): Promise<ApplicationVie
     [id],
   );
   return { ...a, parcels: await Promise.all(parcels.rows.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))) };
+}
+
+/** The application and its inbound parcel (whose custody event the caller writes, in the same transaction). */
+async function insertInboundApplication(
+  tx: Tx,
+  a: { applicantId: string; matterId: string; channelIn: 'own_kiosk' | 'partner_locker'; state: Parcel['state']; siteId: string; compartmentId: string | null; now: Date },
+): Promise<Parcel> {
+  const applicationId = uuidv7();
+  await tx.query(
+    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
+     VALUES ($1, $2, $3, 'submitted', $4, 'counter', $5)`,
+    [applicationId, a.applicantId, a.matterId, a.channelIn, a.now],
+  );
+  const parcel: Parcel = {
+    id: uuidv7(),
+    applicationId,
+    direction: 'inbound',
+    trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
+    state: a.state,
+    siteId: a.siteId,
+    compartmentId: a.compartmentId,
+  };
+  await insertParcel(tx, parcel);
+  return parcel;
 }
