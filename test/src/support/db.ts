@@ -21,6 +21,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const u = new URL(server);
   u.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: u.toString(), max: 4 });
+  // pool.end() resolves before its clients' sockets have closed; the DROP … WITH (FORCE) below then
+  // terminates those backends, and the pool would re-emit that as an unhandled 'error'.
+  pool.on('error', () => undefined);
   return {
     url: u.toString(),
     pool,
