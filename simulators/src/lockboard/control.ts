@@ -6,11 +6,10 @@
 // model (Kerong 0–15, 8A 1–64 / 1–32, HTTP controller board 1). The item endpoint answers 409
 // `no_item_sensor` for boards without an item sensor (8A): recording an item the agent can never
 // see would make tests claim what no board reports.
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Express, Request } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ControlError, controlApp, finishControlApp, listenControl, parseControl, type ControlServer } from '../control-api.js';
 import { FaultSpecError, type FaultSwitchboard } from './faults.js';
 
 /** What the control API needs from a bus model, whatever the board family. */
@@ -41,16 +40,6 @@ export interface ControlledBus {
   readonly pendingReplyCount: number;
 }
 
-class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const LockParams = z.object({
   board: z.coerce.number().int().min(0).max(255),
   lock: z.coerce.number().int().min(0).max(255),
@@ -59,18 +48,11 @@ const ItemBody = z.object({ present: z.boolean() }).strict();
 const JamBody = z.object({ jammed: z.boolean() }).strict();
 const SensorBody = z.object({ broken: z.boolean() }).strict();
 
-function parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
-  const r = schema.safeParse(data);
-  if (!r.success) throw new ControlError(400, 'bad_request', `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
-
-export function createControlApp(bus: ControlledBus, log?: Logger): express.Express {
-  const app = express();
-  app.use(express.json({ limit: '16kb' }));
+export function createControlApp(bus: ControlledBus, log?: Logger): Express {
+  const app = controlApp();
 
   const lockOf = (req: Request): { board: number; lock: number } => {
-    const p = parse(LockParams, req.params, 'path');
+    const p = parseControl(LockParams, req.params, 'path');
     if (!bus.model.hasLock(p.board, p.lock)) throw new ControlError(404, 'unknown_lock', `no lock ${p.lock} on board ${p.board} in this simulator`);
     return p;
   };
@@ -108,7 +90,7 @@ export function createControlApp(bus: ControlledBus, log?: Logger): express.Expr
   });
   app.post('/boards/:board/locks/:lock/item', (req, res) => {
     const { board, lock } = lockOf(req);
-    const { present } = parse(ItemBody, req.body, 'body');
+    const { present } = parseControl(ItemBody, req.body, 'body');
     if (bus.model.itemSensors === false || bus.model.setItem === undefined) {
       throw new ControlError(409, 'no_item_sensor', 'these boards have no item sensor: an item cannot be seen, so it cannot be set');
     }
@@ -127,51 +109,19 @@ export function createControlApp(bus: ControlledBus, log?: Logger): express.Expr
   });
   app.post('/boards/:board/locks/:lock/jam', (req, res) => {
     const { board, lock } = lockOf(req);
-    const { jammed } = parse(JamBody, req.body, 'body');
+    const { jammed } = parseControl(JamBody, req.body, 'body');
     bus.model.withJammed(board, lock, jammed);
     res.json(lockView(board, lock));
   });
   app.post('/boards/:board/locks/:lock/sensor', (req, res) => {
     const { board, lock } = lockOf(req);
-    const { broken } = parse(SensorBody, req.body, 'body');
+    const { broken } = parseControl(SensorBody, req.body, 'body');
     bus.model.withSensorBroken(board, lock, broken);
     res.json(lockView(board, lock));
   });
-  app.use((req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });
-  });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof ControlError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
-      return;
-    }
-    if ((err as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'bad_json', message: 'the request body is not valid JSON' } });
-      return;
-    }
-    log?.error({ err, method: req.method, path: req.path }, 'control API error');
-    res.status(500).json({ error: { code: 'internal', message: 'simulator error' } });
-  });
-  return app;
-}
-
-export interface ControlServer {
-  url: string;
-  close(): Promise<void>;
+  return finishControlApp(app, log);
 }
 
 export async function startControlServer(options: { simulator: ControlledBus; port?: number; logger?: Logger }): Promise<ControlServer> {
-  const app = createControlApp(options.simulator, options.logger);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  return listenControl(createControlApp(options.simulator, options.logger), options.port);
 }

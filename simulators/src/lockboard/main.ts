@@ -23,6 +23,7 @@ import { HTTP_CONTROLLER_PRESETS, type HttpControllerPreset } from './http-contr
 import { startHttpControllerSimulator } from './http-controller-sim.js';
 import { KERONG_PRESETS, KerongBusModel, type KerongPreset } from './kerong-model.js';
 import { startKerongSimulator } from './kerong-sim.js';
+import { announceReady } from '../program.js';
 
 const log = pino({ name: 'lockboard-sim', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
 
@@ -144,17 +145,4 @@ async function startHttp() {
 }
 
 const sim = family === 'http' ? await startHttp() : await startSerial(family);
-process.stdout.write(`${JSON.stringify({ event: 'ready', ...sim.ready })}\n`);
-
-const shutdown = (signal: NodeJS.Signals): void => {
-  log.info({ signal }, 'stopping');
-  sim.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+announceReady(sim.ready, () => sim.stop(), log);

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { DEFAULT_SEED, generateSites, loadSiteDataset } from './dataset.js';
 import { DEFAULT_WEBHOOK_RETRY_DELAYS_MS, startPartnerNetworkSimulator } from './server.js';
+import { announceReady } from '../program.js';
 
 const log = pino({ name: 'partner-network-sim', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
 
@@ -63,17 +64,4 @@ const sim = await startPartnerNetworkSimulator({
   logger: log,
 }).catch((err: unknown) => fail(`partner simulator failed to start: ${err instanceof Error ? err.message : String(err)}`));
 
-process.stdout.write(`${JSON.stringify({ event: 'ready', url: sim.url, controlUrl: `${sim.url}/control`, sites: sim.network.siteCount, appId })}\n`);
-
-const shutdown = (signal: NodeJS.Signals): void => {
-  log.info({ signal }, 'stopping');
-  sim.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+announceReady({ url: sim.url, controlUrl: `${sim.url}/control`, sites: sim.network.siteCount, appId }, () => sim.stop(), log);

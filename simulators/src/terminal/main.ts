@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { PAPER_STATES, PrinterModel, type PaperState } from './printer-model.js';
 import { SCAN_SUFFIXES, type ScanSuffix } from './scanner-model.js';
 import { startPrinterSimulator, startScannerSimulator } from './terminal-sim.js';
+import { announceReady } from '../program.js';
 
 const log = pino({ name: 'terminal-sim', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
 
@@ -56,17 +57,4 @@ const sim = await (device === 'scanner'
   : startPrinterSimulator({ ...common, model: new PrinterModel((paper ?? 'ok') as PaperState) })
 ).catch((err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`));
 
-process.stdout.write(`${JSON.stringify({ event: 'ready', device: sim.device, ptyPath: sim.ptyPath, controlUrl: sim.controlUrl })}\n`);
-
-const shutdown = (signal: NodeJS.Signals): void => {
-  log.info({ signal }, 'stopping');
-  sim.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+announceReady({ device: sim.device, ptyPath: sim.ptyPath, controlUrl: sim.controlUrl }, () => sim.stop(), log);

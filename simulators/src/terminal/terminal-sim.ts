@@ -8,7 +8,8 @@ import type express from 'express';
 import { pino, type Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { createPtyPair } from '../lockboard/pty.js';
-import { createPrinterControlApp, createScannerControlApp, listenControl } from './control.js';
+import { listenControl } from '../control-api.js';
+import { createPrinterControlApp, createScannerControlApp } from './control.js';
 import { PrinterModel } from './printer-model.js';
 import { ScannerModel, type ScanSuffix } from './scanner-model.js';
 

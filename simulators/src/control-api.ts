@@ -1,0 +1,71 @@
+// What every simulator's HTTP control API shares: clear JSON errors (ControlError, zod-checked
+// bodies, 404 for an unknown route, 400 for broken JSON, 500 logged), and listening on loopback.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `data` checked against `schema`, or a 400 naming `what` and every problem. */
+export function parseControl<S extends z.ZodType>(schema: S, data: unknown, what = 'body'): z.infer<S> {
+  const r = schema.safeParse(data);
+  if (!r.success) throw new ControlError(400, 'bad_request', `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+/** An express app taking small JSON bodies; add routes, then `finishControlApp`. */
+export function controlApp(): express.Express {
+  const app = express();
+  app.use(express.json({ limit: '16kb' }));
+  return app;
+}
+
+/** The 404 and error handlers, after every route. */
+export function finishControlApp(app: express.Express, log?: Logger): express.Express {
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ControlError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    if ((err as { type?: string }).type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'bad_json', message: 'the request body is not valid JSON' } });
+      return;
+    }
+    log?.error({ err, method: req.method, path: req.path }, 'control API error');
+    res.status(500).json({ error: { code: 'internal', message: 'simulator error' } });
+  });
+  return app;
+}
+
+export interface ControlServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listenControl(app: express.Express, port = 0): Promise<ControlServer> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
