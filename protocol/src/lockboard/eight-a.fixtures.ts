@@ -56,6 +56,14 @@ export const EightAFixtures = {
     0x99, // CMD: find address
     0x18, // XOR: 80^01^00^99 = 18
   ),
+  /** Assumed reply to findAddress from a board whose DIP switches say 5 (see encodeEightAAddressReply). */
+  addressReplyBoard5: b(
+    0x80, // HEAD: reply
+    0x05, // BOARD 5: the answer
+    0x00, // LOCK 0
+    0x99, // CMD: find address, echoed
+    0x1c, // XOR: 80^05^00^99 = 1C
+  ),
   /** Reply to openBoard1Lock1 once the latch moved: bit set (door open with the default wiring). */
   statusBoard1Lock1Set: b(
     0x80, // HEAD: reply

@@ -8,6 +8,7 @@ import {
   EightAParser,
   decodeEightAFrame,
   eightAXor,
+  encodeEightAAddressReply,
   encodeEightAAllStatus,
   encodeEightAFindAddress,
   encodeEightALockStatus,
@@ -60,6 +61,48 @@ describe('8A frames: LOCKBOARD.md vectors', () => {
     expect(() => encodeEightAOpen(1, 0)).toThrow(RangeError);
     expect(() => encodeEightAOpen(1, 33)).toThrow(RangeError);
     expect(() => encodeEightAQueryAll(64)).not.toThrow();
+  });
+});
+
+describe('8A find address (80 01 00 99 18 → 80 BB 00 99 XX)', () => {
+  it('encodes the assumed reply: the request sent back with the board\'s own address', () => {
+    expect(encodeEightAAddressReply(5)).toEqual(F.addressReplyBoard5);
+    expect(encodeEightAAddressReply(1)).toEqual(F.findAddress);
+    expect(() => encodeEightAAddressReply(0)).toThrow(RangeError);
+    expect(() => encodeEightAAddressReply(65)).toThrow(RangeError);
+  });
+  it('a host expecting find-address reads the board named in the reply', () => {
+    expect(decodeEightAFrame(F.addressReplyBoard5, ['find-address'])).toMatchObject({ kind: 'find-address', board: 5 });
+    expect(decodeEightAFrame(F.addressReplyBoard5, ['lock-status', 'all-status'])).toBeNull();
+  });
+  it('the echoed request comes first and is told apart by its bytes; noise and a bad XOR are dropped', () => {
+    const bad = Buffer.from(F.addressReplyBoard5);
+    bad[4] = 0x1d;
+    const r = new EightAFrameReader({ expect: ['find-address'] });
+    const bytes = Buffer.concat([F.noise, F.findAddress, bad, F.statusBoard1Lock1Set, F.addressReplyBoard5]);
+    const frames: EightAFrame[] = [];
+    for (let at = 0; at < bytes.length; at += 2) frames.push(...r.push(bytes.subarray(at, at + 2)));
+    expect(frames.map((f) => toHex(f.raw))).toEqual([toHex(F.findAddress), toHex(F.addressReplyBoard5)]);
+    const answer = frames.find((f) => !f.raw.equals(encodeEightAFindAddress()));
+    expect(answer).toMatchObject({ kind: 'find-address', board: 5 });
+    expect(r.stats).toMatchObject({ frames: 2, badChecksum: 1, unexpected: 1 });
+  });
+  it('address replies of every board round-trip through any chunking behind noise without a head byte', () => {
+    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x80 && x !== 0x8a), { maxLength: 12 }).map((a) => Buffer.from(a));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), junk, fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }), (board, before, cuts) => {
+        const frame = encodeEightAAddressReply(board);
+        const r = new EightAFrameReader({ expect: ['find-address'] });
+        const out: EightAFrame[] = [];
+        const bytes = Buffer.concat([before, frame]);
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length] ?? 1;
+          out.push(...r.push(bytes.subarray(at, at + n)));
+          at += n;
+        }
+        expect(out).toEqual([{ kind: 'find-address', board, raw: frame }]);
+      }),
+    );
   });
 });
 

@@ -38,7 +38,8 @@ export const EIGHT_A_ALL_STATUS_BYTES = 8;
  * waiting for.
  * - 'open': `8A BB LL 11 XX` (host → board)
  * - 'query': `80 BB LL 33 XX`, LL 0 = all doors (host → board)
- * - 'find-address': `80 01 00 99 18` (host → the only board on the bus)
+ * - 'find-address': `80 01 00 99 18` (host → the only board on the bus), and the board's answer
+ *   `80 BB 00 99 XX` naming its address (see `encodeEightAAddressReply`)
  * - 'lock-status': `80 BB LL SS XX` (board → host, reply to open and to a one-lock query)
  * - 'all-status': `80 BB D4 D3 D2 D1 33 XX` (board → host, reply to a query-all)
  */
@@ -98,6 +99,19 @@ export function encodeEightAQueryAll(board: number): Buffer {
 
 /** `80 01 00 99 18` verbatim: only meaningful with a single board on the bus. */
 export const encodeEightAFindAddress = (): Buffer => frame5(EIGHT_A_HEAD, 1, 0, EightACmd.findAddress);
+
+/**
+ * The reply to "find address", as assumed here (LOCKBOARD.md names the request only): the board
+ * sends the request back with its own DIP address in BOARD, `80 BB 00 99 XX` (board 5 →
+ * `80 05 00 99 1C`). It is therefore read as a 'find-address' frame whose `board` is the answer: a
+ * host expects `['find-address']` and takes the first such frame that is not its own request
+ * echoed by a half-duplex adapter (`80 01 00 99 18`, which is also exactly the reply of a board
+ * set to address 1, so the two readings agree in that one case).
+ */
+export function encodeEightAAddressReply(board: number): Buffer {
+  checkBoard(board);
+  return frame5(EIGHT_A_HEAD, board, 0, EightACmd.findAddress);
+}
 
 /** `80 BB LL SS XX`; `set` → SS 0x11. */
 export function encodeEightALockStatus(board: number, lock: number, set: boolean): Buffer {

@@ -51,6 +51,23 @@ export const KerongFixtures = {
     0x03, // ETX
     0x46, // SUM: 02+00+37+0A+03 = 46
   ),
+  /** Pulse time 20 (raw vendor units) on board 1; the board acknowledges with statusBoard1AllClosedEmpty. */
+  setPulseTimeBoard1: b(
+    0x02, // STX
+    0x10, // ADDR: board 1, lock nibble unused by 0x37
+    0x37, // CMD: set unlock pulse time
+    0x14, // data: pulse time 20 (raw vendor units)
+    0x03, // ETX
+    0x60, // SUM: 02+10+37+14+03 = 60
+  ),
+  /** Broadcast: every board on the bus answers in one 0x36 frame. */
+  readBusStatus: b(
+    0x02, // STX
+    0xf0, // ADDR: broadcast
+    0x32, // CMD: read status of all boards
+    0x03, // ETX
+    0x27, // SUM: 02+F0+32+03 = 127 → 27
+  ),
   /** Board 0 answering 0x30: every latch closed, nothing inside. */
   statusBoard0AllClosedEmpty: b(
     0x02, // STX
@@ -119,6 +136,28 @@ export const KerongFixtures = {
     0xff, 0x7f, 0x00, 0x00, // board 1: L2 = 0111 1111 → latch 15 open
     0x03, // ETX
     0xa7, // SUM: low byte of the sum of the 12 bytes before it
+  ),
+  /** Reply to 0x32 from a bus with board 0 only: the shortest 0x36 frame. */
+  busStatusOneBoard: b(
+    0x02, // STX
+    0xf0, // ADDR: broadcast
+    0x36, // CMD: bus status reply
+    0xff, 0xff, 0x00, 0x00, // board 0: L1 L2 all closed, I1 I2 empty
+    0x03, // ETX
+    0x29, // SUM: 02+F0+36+FF+FF+00+00+03 = 329 → 29
+  ),
+  /**
+   * Two boards, the second block starting with 0x03: read as one block, byte 7 is an ETX in the
+   * right place, but byte 8 (FF) is not the SUM of bytes 0–7 (2A), so the reader goes on to two.
+   */
+  busStatusEtxInBlock: b(
+    0x02, // STX
+    0xf0, // ADDR: broadcast
+    0x36, // CMD: bus status reply
+    0xff, 0xff, 0x01, 0x00, // board 0: all closed, I1 = 0000 0001 → item in lock 0
+    0x03, 0xff, 0x00, 0x00, // board 1: L1 = 0000 0011 → latches 0 and 1 closed, 2–7 open; L2 all closed
+    0x03, // ETX
+    0x2c, // SUM: 02+F0+36+FF+FF+01+00+03+FF+00+00+03 = 42C → 2C
   ),
   /** statusBoard0AllClosedEmpty with its SUM off by one. */
   statusBoard0BadChecksum: b(

@@ -8,7 +8,9 @@ import {
   decodeKerongFrame,
   encodeKerongBusStatusReply,
   encodeKerongFrame,
+  encodeKerongReadBusStatus,
   encodeKerongReadStatus,
+  encodeKerongSetPulseTime,
   encodeKerongStatusReply,
   encodeKerongUnlock,
   kerongChecksum,
@@ -39,6 +41,7 @@ describe('KR-CU16 frames: LOCKBOARD.md vectors', () => {
   });
   it('every fixture except the deliberately broken ones carries a correct SUM', () => {
     const broken = new Set<keyof typeof F>(['statusBoard0BadChecksum', 'statusBoard0MissingByte', 'noise']);
+    expect(Object.keys(F).length - broken.size).toBeGreaterThanOrEqual(15);
     for (const [name, bytes] of Object.entries(F) as Array<[keyof typeof F, Buffer]>) {
       if (broken.has(name)) continue;
       expect({ name, sum: bytes.at(-1) }).toEqual({ name, sum: kerongChecksum(bytes, bytes.length - 1) });
@@ -59,6 +62,93 @@ describe('KR-CU16 frames: LOCKBOARD.md vectors', () => {
   it('rejects a board or lock outside 0–15', () => {
     expect(() => encodeKerongUnlock(0, 16)).toThrow(RangeError);
     expect(() => encodeKerongUnlock(-1, 0)).toThrow(RangeError);
+  });
+});
+
+describe('KR-CU16 broadcast status (0x32 → 0x36) and pulse time (0x37)', () => {
+  const blockOf = (closed: number[], items: number[]): KerongStatusBlock => ({
+    latchClosed: Array.from({ length: 16 }, (_, i) => closed.includes(i)),
+    itemPresent: Array.from({ length: 16 }, (_, i) => items.includes(i)),
+  });
+  const allClosed = Array.from({ length: 16 }, (_, i) => i);
+
+  it('encodes the broadcast read and the pulse time byte for byte', () => {
+    expect(encodeKerongReadBusStatus()).toEqual(F.readBusStatus);
+    expect(toHex(encodeKerongReadBusStatus())).toBe('02 F0 32 03 27');
+    expect(encodeKerongSetPulseTime(1, 20)).toEqual(F.setPulseTimeBoard1);
+    expect(encodeKerongSetPulseTime(0, 10)).toEqual(F.setPulseTimeBoard0);
+  });
+  it('rejects a pulse time outside one byte and a bus status of 0 or 17 blocks', () => {
+    expect(() => encodeKerongSetPulseTime(0, 256)).toThrow(RangeError);
+    expect(() => encodeKerongSetPulseTime(0, -1)).toThrow(RangeError);
+    expect(() => encodeKerongSetPulseTime(0, 1.5)).toThrow(RangeError);
+    expect(() => encodeKerongBusStatusReply([])).toThrow(RangeError);
+    expect(() => encodeKerongBusStatusReply(Array.from({ length: 17 }, () => blockOf([], [])))).toThrow(RangeError);
+    expect(encodeKerongBusStatusReply(Array.from({ length: 16 }, () => blockOf([], [])))).toHaveLength(5 + 64);
+  });
+  it('decodes the requests a board hears', () => {
+    expect(decodeKerongFrame(F.readBusStatus)).toMatchObject({ kind: 'request', board: 15, lock: 0, cmd: 0x32 });
+    const pulse = decodeKerongFrame(F.setPulseTimeBoard1);
+    expect(pulse).toMatchObject({ kind: 'request', board: 1, cmd: 0x37 });
+    expect(pulse?.kind === 'request' && [...pulse.data]).toEqual([20]);
+  });
+  it('decodes a one-board bus status', () => {
+    expect(decodeKerongFrame(F.busStatusOneBoard)).toMatchObject({ kind: 'bus-status', blocks: [blockOf(allClosed, [])] });
+    expect(encodeKerongBusStatusReply([blockOf(allClosed, [])])).toEqual(F.busStatusOneBoard);
+  });
+  it('a block byte equal to ETX does not end a bus status early (its SUM does not fit there)', () => {
+    const f = decodeKerongFrame(F.busStatusEtxInBlock);
+    expect(f).toMatchObject({ kind: 'bus-status', blocks: [blockOf(allClosed, [0]), blockOf([0, 1, ...allClosed.slice(8)], [])] });
+    expect(encodeKerongBusStatusReply([blockOf(allClosed, [0]), blockOf([0, 1, ...allClosed.slice(8)], [])])).toEqual(F.busStatusEtxInBlock);
+    const r = new KerongFrameReader({ commands: [KerongCmd.busStatus] });
+    expect(r.push(F.busStatusEtxInBlock).map((x) => x.raw)).toEqual([F.busStatusEtxInBlock]);
+    expect(r.stats).toMatchObject({ frames: 1, badChecksum: 0, noiseBytes: 0 });
+  });
+  it('a host reading the 0x36 reply skips junk and its own echoed 0x32 and reassembles a split reply', () => {
+    const r = new KerongFrameReader({ commands: [KerongCmd.busStatus] });
+    const bytes = Buffer.concat([F.noise, F.readBusStatus, F.busStatusEtxInBlock]);
+    const frames: KerongFrame[] = [];
+    for (let at = 0; at < bytes.length; at += 3) frames.push(...r.push(bytes.subarray(at, at + 3)));
+    expect(frames.map((f) => f.raw)).toEqual([F.busStatusEtxInBlock]);
+    expect(r.stats).toMatchObject({ frames: 1, unknownCommand: 1, noiseBytes: F.noise.length + F.readBusStatus.length - 1 });
+  });
+  it('drops a bus status with a bad SUM and finds the one behind it', () => {
+    const broken = Buffer.from(F.busStatusTwoBoards);
+    broken[broken.length - 1] = (broken.at(-1) ?? 0) ^ 0x01;
+    const fixed = new KerongFrameReader({ busBoards: 2 });
+    expect(fixed.push(Buffer.concat([broken, F.busStatusTwoBoards])).map((f) => f.raw)).toEqual([F.busStatusTwoBoards]);
+    expect(fixed.stats.badChecksum).toBe(1);
+    // Without a board count the reader must see up to 16 blocks' worth of bytes before it gives up on the broken one.
+    const open = new KerongFrameReader();
+    const quiet = Buffer.alloc(5 + 16 * 4);
+    expect(open.push(Buffer.concat([broken, F.busStatusTwoBoards, quiet])).map((f) => f.raw)).toEqual([F.busStatusTwoBoards]);
+    expect(open.stats.badChecksum).toBe(1);
+  });
+  it('a pulse-time exchange: the host hears its echoed 0x37, then the board\'s 0x35 acknowledgement', () => {
+    const host = new KerongFrameReader({ commands: [KerongCmd.status] });
+    expect(host.push(Buffer.concat([F.setPulseTimeBoard1, F.statusBoard1AllClosedEmpty])).map((f) => f.raw)).toEqual([F.statusBoard1AllClosedEmpty]);
+    const board = new KerongFrameReader({ commands: [0x30, 0x31, 0x32, 0x33, 0x37, 0x39] });
+    expect(board.push(Buffer.concat([F.statusBoard1AllClosedEmpty, F.setPulseTimeBoard1])).map((f) => f.raw)).toEqual([F.setPulseTimeBoard1]);
+  });
+  it('bus statuses of 1–16 boards round-trip through any chunking, with and without a board count', () => {
+    const blockArb: fc.Arbitrary<KerongStatusBlock> = fc.record({
+      latchClosed: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+      itemPresent: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+    });
+    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x02), { maxLength: 12 }).map((a) => Buffer.from(a));
+    fc.assert(
+      fc.property(fc.array(blockArb, { minLength: 1, maxLength: 16 }), junk, fc.integer({ min: 1, max: 9 }), fc.boolean(), (blocks, before, cut, counted) => {
+        const frame = encodeKerongBusStatusReply(blocks);
+        const r = new KerongFrameReader({ commands: [KerongCmd.busStatus], ...(counted && { busBoards: blocks.length }) });
+        const bytes = Buffer.concat([before, frame]);
+        const out: KerongFrame[] = [];
+        for (let at = 0; at < bytes.length; at += cut) out.push(...r.push(bytes.subarray(at, at + cut)));
+        // Without a count, a shorter reading can fit by chance (ETX and SUM both right: 1 in 65536).
+        if (!counted && out[0]?.raw.length !== frame.length) return;
+        expect(out).toEqual([{ kind: 'bus-status', blocks, raw: frame }]);
+        expect(r.pending).toBe(0);
+      }),
+    );
   });
 });
 

@@ -50,6 +50,14 @@ export const KERONG_STATUS_BLOCK_BYTES = 4;
  * - 0x39: the vendor text names no data layout; one byte (the delay) is assumed here and can be
  *   overridden through `KerongReaderOptions.dataLengths`.
  * - 0x36 is variable (one 4-byte block per board) and handled separately: see `KerongFrameReader`.
+ *
+ * Replies assumed where the vendor text is silent (the simulator and the driver follow them):
+ * - 0x32 (broadcast, ADDR `F0`) is answered by one 0x36 frame `02 F0 36 [L1 L2 I1 I2]… 03 SUM`:
+ *   no length or count byte, one block per board present, in ascending board order, 1–16 blocks
+ *   (`KERONG_MAX_BOARDS`). Its end is found by ETX/SUM alone, so a host that knows how many boards
+ *   answer says so (`KerongReaderOptions.busBoards`) and the length is exact.
+ * - 0x37 (pulse time, one data byte in raw vendor units) is acknowledged like an unlock: the board
+ *   answers with its 0x35 status reply, ADDR echoing the request's.
  */
 export const KERONG_DATA_LENGTHS: Readonly<Record<Exclude<KerongCmd, 0x36>, number>> = {
   0x30: 0,
@@ -102,6 +110,14 @@ export const encodeKerongUnlock = (board: number, lock: number): Buffer =>
   encodeKerongFrame({ board, lock, cmd: KerongCmd.unlock });
 export const encodeKerongReadStatus = (board: number): Buffer =>
   encodeKerongFrame({ board, lock: 0, cmd: KerongCmd.readStatus });
+/** `02 F0 32 03 27`: every board on the bus answers in one 0x36 frame (see `KERONG_DATA_LENGTHS`). */
+export const encodeKerongReadBusStatus = (): Buffer => encodeKerongFrame({ board: 0xf, lock: 0, cmd: KerongCmd.readBusStatus });
+
+/** `02 ADDR 37 T 03 SUM`, T the unlock pulse time in the board's raw units (0–255); answered by a 0x35 status reply. */
+export function encodeKerongSetPulseTime(board: number, units: number): Buffer {
+  if (!Number.isInteger(units) || units < 0 || units > 0xff) throw new RangeError(`pulse time must be 0–255, got ${units}`);
+  return encodeKerongFrame({ board, lock: 0, cmd: KerongCmd.setPulseTime, data: Buffer.from([units]) });
+}
 
 /** The 16 latch and item bits of one board, index = lock channel. */
 export interface KerongStatusBlock {
@@ -139,10 +155,12 @@ export const encodeKerongStatusReply = (board: number, lock: number, s: KerongSt
 
 /**
  * `02 F0 36 [L1 L2 I1 I2]… 03 SUM`. The vendor text only says "one such block per board"; blocks
- * are assumed to come in ascending address order of the boards present on the bus.
+ * are assumed to come in ascending address order of the boards present on the bus, 1–16 of them.
  */
-export const encodeKerongBusStatusReply = (blocks: readonly KerongStatusBlock[]): Buffer =>
-  encodeKerongFrame({ board: 0xf, lock: 0, cmd: KerongCmd.busStatus, data: Buffer.concat(blocks.map(encodeKerongStatusBlock)) });
+export function encodeKerongBusStatusReply(blocks: readonly KerongStatusBlock[]): Buffer {
+  if (blocks.length < 1 || blocks.length > KERONG_MAX_BOARDS) throw new RangeError(`a bus status carries 1–${KERONG_MAX_BOARDS} blocks, got ${blocks.length}`);
+  return encodeKerongFrame({ board: 0xf, lock: 0, cmd: KerongCmd.busStatus, data: Buffer.concat(blocks.map(encodeKerongStatusBlock)) });
+}
 
 export type KerongFrame =
   | { kind: 'request'; board: number; lock: number; cmd: KerongRequestCmd; data: Buffer; raw: Buffer }
