@@ -355,9 +355,12 @@ export class EscPosDecoder {
         if (i + 2 >= d.length) return 0;
         const m = d[i + 2] ?? 0;
         if (m <= 6) {
-          const end = d.indexOf(0x00, i + 3);
+          // The NUL is looked for only where it may be (at most MAX_BARCODE_BYTES data bytes), so the
+          // reading does not depend on how much of the stream has arrived (found by the frame fuzz).
+          const window = i + 3 + MAX_BARCODE_BYTES + 1;
+          const end = d.subarray(0, Math.min(d.length, window)).indexOf(0x00, i + 3);
           if (end === -1) {
-            if (d.length - (i + 3) > MAX_BARCODE_BYTES) {
+            if (d.length >= window) {
               this.counts.unknown++;
               return 3;
             }

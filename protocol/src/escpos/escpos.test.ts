@@ -208,6 +208,20 @@ describe('ESC/POS properties', () => {
       { numRuns: 300 },
     );
   });
+  it('a NUL-terminated barcode is read the same in any chunking, at and past the length limit (found by the frame fuzz)', () => {
+    for (const dataBytes of [255, 256, 300]) {
+      const bytes = cat(Buffer.from([0x1d, 0x6b, 0x04]), Buffer.alloc(dataBytes, 0x41), Buffer.from([0x00, 0x0a]), F.cutFull);
+      const whole = decodeEscPos(bytes);
+      for (const step of [1, 16, 100]) {
+        const d = new EscPosDecoder();
+        const out: EscPosOutput[] = [];
+        for (let at = 0; at < bytes.length; at += step) out.push(...d.push(bytes.subarray(at, at + step)));
+        expect({ dataBytes, step, receipts: out.flatMap((o) => (o.kind === 'receipt' ? [receiptLines(o.receipt)] : [])) }).toEqual({ dataBytes, step, receipts: whole.receipts.map(receiptLines) });
+      }
+      // Up to 255 data bytes it is a barcode, skipped whole; past that the GS k is noise and the data prints as text.
+      expect(receiptLines(whole.receipts[0]!)).toEqual([dataBytes <= 255 ? '' : 'A'.repeat(dataBytes)]);
+    }
+  });
   it('random byte streams never throw, and chunking never changes what is decoded', () => {
     const byte = fc.oneof(fc.constantFrom(0x0a, 0x10, 0x04, 0x1b, 0x1c, 0x1d, 0x28, 0x6b, 0x31, 0x50, 0x51, 0x56, 0x76, 0x30), fc.integer({ min: 0, max: 255 }));
     fc.assert(
