@@ -329,7 +329,7 @@ function kerongCase(rng: Prng): LockBoardCase<KerongFrame> {
     const cmd = rng.chance(0.75) ? rng.pick(accepts) : rng.pick(KERONG_ALL);
     const blocks = cmd === 0x36 && busBlocks !== undefined && rng.chance(0.8) ? busBlocks : undefined;
     const bytes = kerongFrame(rng, cmd, blocks);
-    return { bytes, tracked: accepted.has(cmd) && (cmd !== 0x36 || busBlocks === undefined || blocks === busBlocks) };
+    return { bytes, tracked: accepted.has(cmd) && (cmd !== 0x36 || busBlocks === undefined || bytes.length === 5 + 4 * busBlocks) };
   };
   const stream = buildStream(rng, validFrame, wrongLastByte(rng));
   const reader = new KerongFrameReader(options);
