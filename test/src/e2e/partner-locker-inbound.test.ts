@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import { startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
@@ -118,7 +119,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(lost.filter((d) => d.type === 'deposited').map((d) => d.outcome)).toEqual(['dropped']);
 
     // The reconciliation catches it up; the hub orders the courier with the partner's courier code.
-    await eventually(async () => ((await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered' ? true : undefined), 'pickup_ordered', 30_000);
+    await eventually(async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered', 'pickup_ordered', 30_000);
     const events = (await db.pool.query(`SELECT type, source, outcome FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
     expect(events.find((e) => e.type === 'deposited')).toEqual({ type: 'deposited', source: 'pull', outcome: 'applied' });
     const pickupCode = ((await control('GET', `/reservations/${reservation.reservationId}`))).pickupCode as string;
@@ -129,7 +130,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
 
     // The courier opens the compartment with that code and takes the envelope.
     expect((await control('POST', `/devices/${reservation.deviceId}/keypad`, { code: order.code })).state).toBe('collected');
-    await eventually(async () => ((await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'picked_up' ? true : undefined), 'picked_up');
+    await eventually(async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'picked_up', 'picked_up');
 
     // At the hall: into the processing queue.
     const staff = await signIn(api, 'hall.staff');

@@ -19,7 +19,7 @@ import { withTransaction } from '@xinbao/hub/store/db';
 import { seedDemo } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
-import { eventually } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 describe('hub: code book for offline kiosks, and replayed offline uses', () => {
@@ -128,7 +128,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     // A new code at the site: the kiosk is told, and the delta after its cursor holds just that code.
     const seen = hall.changes;
     const b = await apply();
-    await eventually(async () => (hall.changes > seen ? true : undefined), 'codes:changed after a new code');
+    await eventually(async () => hall.changes > seen, 'codes:changed after a new code');
     const delta = await hall.sync(full.cursor);
     expect(delta.full).toBe(false);
     expect(delta.cursor).toBeGreaterThan(full.cursor);
@@ -139,7 +139,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     // Used online: the next delta removes it.
     const seen2 = hall.changes;
     expect((await hall.submit(a.deposit.code as string)).status).toBe('ok');
-    await eventually(async () => (hall.changes > seen2 ? true : undefined), 'codes:changed after a use');
+    await eventually(async () => hall.changes > seen2, 'codes:changed after a use');
     const after = await hall.sync(delta.cursor);
     expect(after.removed).toEqual([a.deposit.id]);
     expect(after.codes).toEqual([]);

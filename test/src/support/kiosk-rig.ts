@@ -21,7 +21,7 @@ import { startLocalServer, type LocalServerOptions } from '@xinbao/kiosk-agent/l
 import { Cabinet, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
 import { startKerongSimulator, type RunningKerongSimulator } from '@xinbao/simulators/lockboard/kerong-sim';
 import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
-import { eventually } from './processes.js';
+import { eventually } from './eventually.js';
 import { hubApi, signIn, type HubApi, type Json } from './http.js';
 
 export interface KioskRig {
@@ -93,7 +93,7 @@ export async function startKioskRig(): Promise<KioskRig> {
   const link = new HubLink({ hubUrl, deviceId, privateKey: keys.privateKey });
   const agent = new KioskAgent({ cabinet, link, journal, log });
   agent.start();
-  await eventually(async () => link.connected || undefined, 'the kiosk to connect to the hub');
+  await eventually(async () => link.connected, 'the kiosk to connect to the hub');
 
   const servers: Server[] = [];
   const control = (path: string, init?: RequestInit) => fetch(`${board.controlUrl}${path}`, init);

@@ -16,7 +16,7 @@ import { presetDevice, tinyXian, type SiteSeed } from '@xinbao/simulators/partne
 import { startPartnerNetworkSimulator, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network/server';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
-import { eventually } from './processes.js';
+import { eventually } from './eventually.js';
 import { hubApi, signIn, type HubApi, type Json } from './http.js';
 
 export const PARTNER_APP: PartnerApp = { appId: 'xinbao-hub', appSecret: 'rig-partner-app-secret', webhookSecret: 'rig-partner-webhook-secret' };
@@ -138,7 +138,7 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     await eventually(async () => {
       const s = await api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
       if (s.json.state === 'failed') throw new Error(`site refresh failed: ${JSON.stringify(s.json)}`);
-      return s.json.state === 'completed' || undefined;
+      return s.json.state === 'completed';
     }, 'the partner site refresh');
   }
 
@@ -202,7 +202,7 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
       try {
         await eventually(async () => {
           last = await parcelState(parcelId);
-          return last === state || undefined;
+          return last === state;
         }, `parcel ${state}`, timeoutMs);
       } catch (e) {
         throw new Error(`${(e as Error).message}; the parcel is ${last}`);
