@@ -28,6 +28,7 @@ import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.j
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { freshQueuePrefix, removeQueues } from '../support/hub.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -43,7 +44,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
   let siteId = '';
   let deviceId = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-offline-'));
-  const queuePrefix = `e2e-${randomUUID().slice(0, 8)}`;
+  const queuePrefix = freshQueuePrefix('e2e');
   const sockets: Socket[] = [];
 
   const hubUrl = () => `http://127.0.0.1:${hubPort}`;
@@ -164,6 +165,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     for (const s of sockets) s.disconnect();
     await agent?.stop();
     await hub?.stop();
+    await removeQueues(queuePrefix);
     await board?.stop();
     await dispatch?.stop();
     await db?.drop();

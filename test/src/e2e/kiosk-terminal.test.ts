@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { startHubProgram } from '../support/hub.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SITE_NAME = '港务区政务服务中心';
@@ -24,6 +24,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   let hub: RunningProgram;
   let agent: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let kioskUrl = '';
   let siteId = '';
   let kioskConfig: Json = {};
@@ -71,7 +72,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
       startProgram('simulators/dist/terminal/main.js', ['--device', 'printer', '--dir', join(dir, 'pty')], ready),
     ]);
     // Courier pickups are not part of this test.
-    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { RUN_WORKERS: 'false' } }));
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({ databaseUrl: db.url, dir, env: { RUN_WORKERS: 'false' } }));
 
     const admin = await signIn(api, 'ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
@@ -98,6 +99,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   afterAll(async () => {
     await agent?.stop();
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await Promise.all([board?.stop(), scanner?.stop(), printer?.stop()]);
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });

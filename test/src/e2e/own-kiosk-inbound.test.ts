@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { startHubProgram } from '../support/hub.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 
@@ -25,6 +25,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   let hub: RunningProgram;
   let agent: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let controlUrl = '';
   let kioskUrl = '';
   let siteId = '';
@@ -58,7 +59,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
       isReady: (l) => l.event === 'ready',
     });
     controlUrl = board.ready.controlUrl as string;
-    ({ hub, hubUrl } = await startHubProgram({
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
       databaseUrl: db.url,
       dir,
       env: {
@@ -82,6 +83,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   afterAll(async () => {
     await agent?.stop();
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await board?.stop();
     await dispatch?.stop();
     await db?.drop();

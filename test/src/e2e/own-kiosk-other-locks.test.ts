@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { startHubProgram } from '../support/hub.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
@@ -63,17 +63,19 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
   let dispatch: CourierDispatchSimulator;
   let hub: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-locks-'));
   const api = hubApi(() => hubUrl);
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dispatch = await startCourierDispatchSimulator({ secret: SECRET });
-    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
   }, 60_000);
 
   afterAll(async () => {
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await dispatch?.stop();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });

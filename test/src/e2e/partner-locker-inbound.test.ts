@@ -13,7 +13,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { startHubProgram } from '../support/hub.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const APP = { id: 'xinbao-hub', secret: 'e2e-partner-app-secret', webhookSecret: 'e2e-partner-webhook-secret' };
@@ -25,6 +25,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
   let courier: RunningProgram;
   let hub: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let partnerUrl = '';
   let courierUrl = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-partner-'));
@@ -50,7 +51,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     partnerUrl = partner.ready.url as string;
     courier = await startProgram('simulators/dist/courier-dispatch/main.js', [], { env: { COURIER_DISPATCH_SECRET: COURIER_SECRET, PORT: '0' }, isReady: (l) => l.event === 'ready' });
     courierUrl = courier.ready.url as string;
-    ({ hub, hubUrl } = await startHubProgram({
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
       databaseUrl: db.url,
       dir,
       env: {
@@ -69,6 +70,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
 
   afterAll(async () => {
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await courier?.stop();
     await partner?.stop();
     await db?.drop();
