@@ -35,7 +35,17 @@ async function snapshot(db: pg.Pool): Promise<Snapshot> {
 }
 
 /** The schema as the catalogue describes it: tables and columns, constraints, indexes, functions, triggers, rules, extensions. */
-async function schemaOf(db: pg.Pool | pg.Client): Promise<Record<string, string[]>> {
+interface Schema {
+  columns: string[];
+  constraints: string[];
+  indexes: string[];
+  functions: string[];
+  triggers: string[];
+  rules: string[];
+  extensions: string[];
+}
+
+async function schemaOf(db: pg.Pool | pg.Client): Promise<Schema> {
   const list = async (sql: string) => (await db.query<{ d: string }>(sql)).rows.map((r) => r.d);
   return {
     columns: await list(
