@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { SerialPortMock } from 'serialport';
 import { KerongFixtures as F } from '@xinbao/protocol/lockboard/kerong.fixtures';
 import { toHex } from '@xinbao/protocol';
@@ -25,8 +25,20 @@ async function writtenBytes(bytes: number): Promise<void> {
 const reply = (...chunks: Buffer[]): void => {
   for (const c of chunks) binding().emitData(c);
 };
+/** Lets the driver's reply timeout (80 ms) pass; `result` must still be waiting 1 ms before it ends. */
+async function replyTimeoutPasses(result: Promise<unknown>): Promise<void> {
+  const settled = jest.fn();
+  result.then(settled, settled);
+  await jest.advanceTimersByTimeAsync(79);
+  expect(settled).not.toHaveBeenCalled();
+  await jest.advanceTimersByTimeAsync(1);
+}
 
 beforeEach(async () => {
+  // The clock is fake (timers and Date.now, which the bus reads): reply timeouts and quiet gaps pass
+  // when a test advances it. The mock port's stream machinery runs on setImmediate/nextTick, which
+  // stay real.
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
   const path = `/dev/lockbus-${++seq}`;
   MockBinding.createPort(path, { echo: false, record: true });
   port = new SerialPortMock({ path, baudRate: 19200 });
@@ -35,6 +47,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  jest.useRealTimers();
   await driver.close();
   MockBinding.reset();
 });
@@ -87,6 +100,7 @@ describe('KerongDriver on a mock serial port', () => {
     const result = driver.unlock(0, 3);
     await writtenBytes(5);
     reply(F.statusBoard0BadChecksum);
+    await replyTimeoutPasses(result);
     await expect(result).rejects.toMatchObject({ code: 'timeout' });
   });
 
@@ -101,6 +115,8 @@ describe('KerongDriver on a mock serial port', () => {
 
   it('a missing reply rejects with LockBoardError(timeout) and the unlock is NOT sent again', async () => {
     const result = driver.unlock(0, 3);
+    await writtenBytes(5);
+    await replyTimeoutPasses(result);
     await expect(result).rejects.toBeInstanceOf(LockBoardError);
     await expect(result).rejects.toMatchObject({ code: 'timeout' });
     // The next request on the bus is a status read, not a second unlock.
@@ -115,6 +131,7 @@ describe('KerongDriver on a mock serial port', () => {
   it('a reply arriving after the timeout answers nothing: counted as unmatched, the unlock not re-sent', async () => {
     const result = driver.unlock(0, 3);
     await writtenBytes(5);
+    await replyTimeoutPasses(result);
     await expect(result).rejects.toMatchObject({ code: 'timeout' });
     reply(F.statusBoard0Lock3OpenItemIn5); // the late reply
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -131,6 +148,7 @@ describe('KerongDriver on a mock serial port', () => {
     const result = driver.unlock(0, 3);
     await writtenBytes(5);
     reply(Buffer.concat([good.subarray(0, 4), F.noise, good.subarray(4)]));
+    await replyTimeoutPasses(result);
     await expect(result).rejects.toMatchObject({ code: 'timeout' });
     expect(driver.stats.badLength).toBeGreaterThan(0);
     expect(driver.stats.frames).toBe(0);
@@ -164,11 +182,13 @@ describe('KerongDriver on a mock serial port', () => {
     await writtenBytes(10);
     reply(F.statusBoard0Lock3OpenItemIn5);
     await unlock;
-    // … after an unlock the board is left alone for quietGapMs.
+    // … after an unlock the board is left alone for quietGapMs: nothing 1 ms before it ends …
     const after = driver.readStatus(0);
+    await jest.advanceTimersByTimeAsync(199);
     for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
     expect(binding().recording.length).toBe(10);
-    await new Promise((r) => setTimeout(r, 250));
+    // … and the status read as soon as it has.
+    await jest.advanceTimersByTimeAsync(1);
     await writtenBytes(15);
     reply(F.statusBoard0AllClosedEmpty);
     await after;

@@ -1,6 +1,7 @@
 // 8A byte fixtures shared by the protocol, driver and simulator tests. Every byte is written out
 // and commented so a reader can check a test against LOCKBOARD.md section B without a
 // calculator. `lock` is the wire lock number 1–32 (see the numbering note in eight-a.ts).
+// Every vector here, an all-status reply bit by bit and an XOR worked out: docs/lockboard-wire-formats.md (B).
 
 const b = (...bytes: number[]): Buffer => Buffer.from(bytes);
 

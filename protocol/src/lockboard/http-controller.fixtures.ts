@@ -1,6 +1,7 @@
 // JSON fixtures of the network lock controller API (http-controller.ts, docs/lock-controller-http.md),
 // shared by the protocol, driver and simulator tests. Locks are numbered 1…N as the controller
 // numbers them.
+// The byte formats beside it: docs/lockboard-wire-formats.md.
 import type { ControllerErrorReply, ControllerLocksReply, ControllerOpenReply } from './http-controller.js';
 
 export const HttpControllerFixtures = {

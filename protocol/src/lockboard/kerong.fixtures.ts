@@ -1,6 +1,7 @@
 // KR-CU16 byte fixtures shared by the protocol, driver and simulator tests. Every byte is written
 // out and commented so a reader can check a test against LOCKBOARD.md section A without a
 // calculator. `lock` is the wire channel 0–15 (see the numbering note in kerong.ts).
+// Every vector here, a status reply bit by bit and a checksum worked out: docs/lockboard-wire-formats.md (A).
 
 const b = (...bytes: number[]): Buffer => Buffer.from(bytes);
 

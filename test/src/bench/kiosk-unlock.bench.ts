@@ -33,6 +33,7 @@ import { KioskJournal } from '@xinbao/kiosk-agent/journal';
 import { Cabinet, DEFAULT_READ_GAP_MS, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
 import { OfflineCodeBook } from '@xinbao/kiosk-agent/offline-codes';
 import { BoardSimulator, KerongBusModel, createPtyPair } from '@xinbao/simulators/lockboard/index';
+import { eventually } from '../support/eventually.js';
 import { startProgram } from '../support/processes.js';
 import type { Bench, BenchContext } from './run.js';
 import { fmtMs, nowMs, summarize, type Summary } from './stats.js';
@@ -102,14 +103,6 @@ async function makeCodes(db: Db, keys: ReturnType<typeof codeKeysFrom>, lifetime
     }
     return out;
   });
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 const row = (label: string, s: Summary, wire = true): string =>
@@ -227,7 +220,7 @@ async function run(ctx: BenchContext) {
       journal.close();
       book.close();
     });
-    await until('the kiosk to connect', () => link.connected);
+    await eventually(() => link.connected, 'the kiosk to connect', { timeoutMs: 60_000, intervalMs: 20 });
 
     const openAll = async (codes: Codes[], expectOffline: boolean): Promise<Sample[]> => {
       const samples: Sample[] = [];
@@ -271,12 +264,12 @@ async function run(ctx: BenchContext) {
 
     ctx.log(`offline: syncing ${OPENINGS} codes, then ${OPENINGS} openings with the link down`);
     const offline = await makeCodes(db, keys, config.codeLifetimesHours, siteId, OPENINGS + WARMUP);
-    await until('the kiosk to sync its codes', () => (agent.offlineState()?.codes ?? 0) >= OPENINGS + WARMUP);
+    await eventually(() => (agent.offlineState()?.codes ?? 0) >= OPENINGS + WARMUP, 'the kiosk to sync its codes', { timeoutMs: 60_000, intervalMs: 20 });
     await agent.codesSynced();
     await agent.drained();
     await db.query('CHECKPOINT');
     link.close();
-    await until('the link to drop', () => !link.connected);
+    await eventually(() => !link.connected, 'the link to drop', { timeoutMs: 60_000, intervalMs: 20 });
     const offlineSamples = await openAll(offline, true);
 
     ctx.log('replaying the journal');
@@ -285,7 +278,7 @@ async function run(ctx: BenchContext) {
     const backlog = journal.unacked().length;
     const replayStart = nowMs();
     link.connect();
-    await until('the journal to drain', () => journal.unacked().length === 0, 300_000);
+    await eventually(() => journal.unacked().length === 0, 'the journal to drain', { timeoutMs: 300_000, intervalMs: 20 });
     const replayMs = nowMs() - replayStart;
     const spentAtHub = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_codes WHERE used_offline`)).rows[0]!.n;
     if (spentAtHub !== OPENINGS + WARMUP) throw new Error(`after the replay the hub knows ${spentAtHub} offline uses, expected ${OPENINGS + WARMUP}`);

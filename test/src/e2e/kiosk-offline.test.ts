@@ -25,8 +25,10 @@ import { appendCustody, insertParcel, moveParcel, type Parcel } from '@xinbao/hu
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { freshQueuePrefix, removeQueues } from '../support/hub.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -42,7 +44,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
   let siteId = '';
   let deviceId = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-offline-'));
-  const queuePrefix = `e2e-${randomUUID().slice(0, 8)}`;
+  const queuePrefix = freshQueuePrefix('e2e');
   const sockets: Socket[] = [];
 
   const hubUrl = () => `http://127.0.0.1:${hubPort}`;
@@ -156,13 +158,14 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
       }),
     );
     await startAgent();
-    await eventually(async () => (await kioskStatus()).hubConnected === true || undefined, 'the kiosk to connect');
+    await eventually(async () => (await kioskStatus()).hubConnected === true, 'the kiosk to connect');
   }, 90_000);
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await agent?.stop();
     await hub?.stop();
+    await removeQueues(queuePrefix);
     await board?.stop();
     await dispatch?.stop();
     await db?.drop();
@@ -204,13 +207,13 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     // The kiosk learns the three codes ahead of time, and has sent everything it saw so far.
     await eventually(async () => {
       const s = await kioskStatus();
-      return s.offlineCodes?.codes === 3 && s.unsentEvents === 0 ? true : undefined;
+      return s.offlineCodes?.codes === 3 && s.unsentEvents === 0;
     }, 'the kiosk to sync three codes');
     const eventsBefore = new Set((await db.pool.query<{ event_id: string }>('SELECT event_id FROM kiosk_events')).rows.map((r) => r.event_id));
 
     // The hub stops.
     await hub.stop();
-    await eventually(async () => ((await kioskStatus()).hubConnected === false ? true : undefined), 'the kiosk to notice');
+    await eventually(async () => (await kioskStatus()).hubConnected === false, 'the kiosk to notice');
 
     // A wrong code opens nothing, offline too.
     const wrong = String((Number(d1.deposit.code) + 1) % 100_000_000).padStart(8, '0');
@@ -261,7 +264,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     await startHub(hubPort);
     await eventually(async () => {
       const s = await kioskStatus();
-      return s.hubConnected === true && s.unsentEvents === 0 ? true : undefined;
+      return s.hubConnected === true && s.unsentEvents === 0;
     }, 'the journal to drain', 30_000);
 
     // The hub's kiosk events since the stop are exactly the journal's: same ids, same content, once each.
@@ -277,7 +280,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     const tracked = async (tn: string) => (await api('GET', `/api/parcels/${tn}`, staff)).json;
     await eventually(async () => {
       const states = await Promise.all([d1, d2].map(async (d) => (await tracked(d.parcel.trackingNumber as string)).parcel.state));
-      return states.every((s) => s === 'pickup_ordered') ? true : undefined;
+      return states.every((s) => s === 'pickup_ordered');
     }, 'both deposits to be ordered for pickup', 30_000);
     const closedAt = (compartment: number) => journal.find((e) => e.type === 'door_closed' && e.compartment === compartment)!;
     for (const [d, use] of [
@@ -341,6 +344,6 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     // Once the hub is back the kiosk's book shrinks to what is still live (the couriers' new pickup codes).
     const live = (await db.pool.query(`SELECT count(*)::int AS n FROM access_codes WHERE site_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, [siteId])).rows[0].n as number;
     expect(live).toBe(2);
-    await eventually(async () => ((await kioskStatus()).offlineCodes?.codes === live ? true : undefined), 'the book to shrink');
+    await eventually(async () => (await kioskStatus()).offlineCodes?.codes === live, 'the book to shrink');
   }, 180_000);
 });

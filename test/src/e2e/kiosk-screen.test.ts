@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { REPO_ROOT, eventually } from '../support/processes.js';
+import { REPO_ROOT } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import { signIn, type Json } from '../support/http.js';
 import { startKioskRig, unlockHex, type KioskRig } from '../support/kiosk-rig.js';
 
@@ -97,7 +98,7 @@ describe('kiosk touch screen in Chromium', () => {
     await visible('done');
     expect(await text('#done-heading')).toBe(`谢谢！${a.compartment}号箱门已关好`);
     expect((await text('#tracking-number')).replace(/\s/g, '')).toBe(a.trackingNumber);
-    await eventually(async () => ((await custody(a.parcelId)).some((e) => e.kind === 'deposited') ? true : undefined), 'the deposit at the hub');
+    await eventually(async () => (await custody(a.parcelId)).some((e) => e.kind === 'deposited'), 'the deposit at the hub');
 
     await page.tap('#finish');
     await visible('start');
@@ -172,7 +173,7 @@ describe('kiosk touch screen in Chromium', () => {
     await shot('kiosk-done-en');
 
     // The hub moved the parcel and its code, kept the jammed door out of service, and the deposit counted.
-    await eventually(async () => ((await custody(a.parcelId)).some((e) => e.kind === 'deposited') ? true : undefined), 'the deposit at the hub');
+    await eventually(async () => (await custody(a.parcelId)).some((e) => e.kind === 'deposited'), 'the deposit at the hub');
     const events = await custody(a.parcelId);
     expect(events.map((e) => e.kind)).toEqual(['created', 'deposit_code_used', 'alarm_jammed', 'unlock_jammed', 'compartment_reassigned', 'deposited']);
     expect(events[4]).toMatchObject({ compartment: moved, evidence: { fromCompartment: a.compartment, toCompartment: moved } });
@@ -213,7 +214,7 @@ describe('kiosk touch screen in Chromium', () => {
     for (const d of '1234') await page.tap(`[data-digit="${d}"]`);
     expect(await page.locator('.digit.filled').count()).toBe(4);
     await eventually(
-      async () => ((await page.getAttribute('html', 'lang')) === 'zh-CN' && (await page.locator('.digit.filled').count()) === 0 ? true : undefined),
+      async () => (await page.getAttribute('html', 'lang')) === 'zh-CN' && (await page.locator('.digit.filled').count()) === 0,
       'the screen to return to its start',
     );
     expect(await text('#screen-start h1')).toBe('请输入开箱码');

@@ -9,8 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
-import { startHubProgram } from '../support/hub.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SITE_NAME = '港务区政务服务中心';
@@ -23,6 +24,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   let hub: RunningProgram;
   let agent: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let kioskUrl = '';
   let siteId = '';
   let kioskConfig: Json = {};
@@ -57,7 +59,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     writeFileSync(join(dir, 'kiosk.json'), JSON.stringify(config));
     agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
     kioskUrl = agent.ready.localUrl as string;
-    await eventually(async () => ((await kioskStatus()).hubConnected === true ? true : undefined), 'the kiosk to connect');
+    await eventually(async () => (await kioskStatus()).hubConnected === true, 'the kiosk to connect');
   };
 
   beforeAll(async () => {
@@ -70,7 +72,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
       startProgram('simulators/dist/terminal/main.js', ['--device', 'printer', '--dir', join(dir, 'pty')], ready),
     ]);
     // Courier pickups are not part of this test.
-    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { RUN_WORKERS: 'false' } }));
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({ databaseUrl: db.url, dir, env: { RUN_WORKERS: 'false' } }));
 
     const admin = await signIn(api, 'ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
@@ -97,6 +99,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   afterAll(async () => {
     await agent?.stop();
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await Promise.all([board?.stop(), scanner?.stop(), printer?.stop()]);
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -107,7 +110,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     const parcel = await apply();
     await call(scanner.ready.controlUrl as string, 'POST', '/scan', { code: parcel.qrToken });
 
-    await eventually(async () => ((await unlockFrames()).includes(unlockHex(parcel.compartment)) ? true : undefined), 'the compartment to open');
+    await eventually(async () => (await unlockFrames()).includes(unlockHex(parcel.compartment)), 'the compartment to open');
     const [receipt] = await eventually(async () => {
       const r = await receipts();
       return r.length > 0 ? r : undefined;
@@ -129,15 +132,15 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     await call(printerUrl(), 'POST', '/paper', { state: 'out' });
     const parcel = await apply();
     await call(scanner.ready.controlUrl as string, 'POST', '/scan', { code: parcel.code });
-    await eventually(async () => ((await unlockFrames()).includes(unlockHex(parcel.compartment)) ? true : undefined), 'the compartment to open');
-    await eventually(async () => ((await kioskStatus()).printer === 'out_of_paper' ? true : undefined), 'the printer status');
+    await eventually(async () => (await unlockFrames()).includes(unlockHex(parcel.compartment)), 'the compartment to open');
+    await eventually(async () => (await kioskStatus()).printer === 'out_of_paper', 'the printer status');
 
     // The resident puts the envelope in and closes the door: deposited, receipt or not.
     const lock = parcel.compartment - 1;
     await call(boardUrl(), 'POST', `/boards/0/locks/${lock}/item`, { present: true });
     await call(boardUrl(), 'POST', `/boards/0/locks/${lock}/close`);
     const applicant = await signIn(api, 'zhang.san');
-    await eventually(async () => ((await api('GET', `/api/parcels/${parcel.trackingNumber}`, applicant)).json.parcel.state === 'deposited' ? true : undefined), 'deposited');
+    await eventually(async () => (await api('GET', `/api/parcels/${parcel.trackingNumber}`, applicant)).json.parcel.state === 'deposited', 'deposited');
     const printed = await call(printerUrl(), 'GET', '/receipts');
     expect(printed).toMatchObject({ receipts: [], stats: { lostReceipts: 0 } });
   });
@@ -147,7 +150,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     const parcel = await apply();
     const typed = await call(kioskUrl, 'POST', '/api/code', { code: parcel.code });
     expect(typed).toEqual({ status: 'opened', compartment: parcel.compartment, purpose: 'deposit', trackingNumber: parcel.trackingNumber, commandId: expect.any(String) });
-    await eventually(async () => ((await kioskStatus()).printer === 'absent' ? true : undefined), 'the printer status');
+    await eventually(async () => (await kioskStatus()).printer === 'absent', 'the printer status');
     expect(await receipts()).toEqual([]);
 
     // Switched on again with paper: the next deposit has its receipt.
@@ -168,7 +171,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     expect(await kioskStatus()).toMatchObject({ hubConnected: true, printer: 'absent' });
     const parcel = await apply();
     await call(scanner.ready.controlUrl as string, 'POST', '/scan', { code: parcel.qrToken });
-    await eventually(async () => ((await unlockFrames()).includes(unlockHex(parcel.compartment)) ? true : undefined), 'the compartment to open');
+    await eventually(async () => (await unlockFrames()).includes(unlockHex(parcel.compartment)), 'the compartment to open');
     expect(await kioskStatus()).toMatchObject({ printer: 'absent' });
   });
 });

@@ -10,8 +10,9 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
-import { startHubProgram } from '../support/hub.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 
@@ -24,6 +25,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   let hub: RunningProgram;
   let agent: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let controlUrl = '';
   let kioskUrl = '';
   let siteId = '';
@@ -57,7 +59,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
       isReady: (l) => l.event === 'ready',
     });
     controlUrl = board.ready.controlUrl as string;
-    ({ hub, hubUrl } = await startHubProgram({
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
       databaseUrl: db.url,
       dir,
       env: {
@@ -81,6 +83,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   afterAll(async () => {
     await agent?.stop();
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await board?.stop();
     await dispatch?.stop();
     await db?.drop();
@@ -120,7 +123,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     // The resident puts the envelope in and closes the door; the hub orders the courier.
     await person(lock, 'item', { present: true });
     await person(lock, 'close');
-    await eventually(async () => ((await parcelState(applicant, tn)).parcel.state === 'pickup_ordered' ? true : undefined), 'pickup_ordered');
+    await eventually(async () => (await parcelState(applicant, tn)).parcel.state === 'pickup_ordered', 'pickup_ordered');
     const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
     expect(order).toMatchObject({ kind: 'pickup', compartment, site: { code: 'own-hall' } });
 
@@ -136,7 +139,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     expect(await unlockFrames()).toEqual([unlockHex, unlockHex]);
     await person(lock, 'item', { present: false });
     await person(lock, 'close');
-    await eventually(async () => ((await parcelState(applicant, tn)).parcel.state === 'picked_up' ? true : undefined), 'picked_up');
+    await eventually(async () => (await parcelState(applicant, tn)).parcel.state === 'picked_up', 'picked_up');
 
     // At the hall the tracking number is scanned: into the processing queue.
     const received = await api('POST', '/api/intake/receive', staff, { trackingNumber: tn });

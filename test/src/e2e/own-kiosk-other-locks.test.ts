@@ -14,8 +14,9 @@ import { encodeEightAOpen, toHex } from '@xinbao/protocol';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
-import { startHubProgram } from '../support/hub.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
@@ -62,17 +63,19 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
   let dispatch: CourierDispatchSimulator;
   let hub: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-locks-'));
   const api = hubApi(() => hubUrl);
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dispatch = await startCourierDispatchSimulator({ secret: SECRET });
-    ({ hub, hubUrl } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
   }, 60_000);
 
   afterAll(async () => {
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await dispatch?.stop();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -134,14 +137,14 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
 
       if (hw.itemSensors) await control(`${boardLock}/item`, { present: true });
       await control(`${boardLock}/close`, {});
-      await eventually(async () => ((await state()) === 'pickup_ordered' ? true : undefined), 'pickup_ordered');
+      await eventually(async () => (await state()) === 'pickup_ordered', 'pickup_ordered');
 
       const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
       expect(await typeAtKiosk(order.code)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });
       expect(await unlocks(lock)).toBe(2);
       if (hw.itemSensors) await control(`${boardLock}/item`, { present: false });
       await control(`${boardLock}/close`, {});
-      await eventually(async () => ((await state()) === 'picked_up' ? true : undefined), 'picked_up');
+      await eventually(async () => (await state()) === 'picked_up', 'picked_up');
 
       const { events } = (await api('GET', `/api/parcels/${tn}`, applicant)).json;
       expect((events as Json[]).map((e) => [e.kind, e.toState])).toEqual([

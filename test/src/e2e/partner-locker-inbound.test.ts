@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
-import { startHubProgram } from '../support/hub.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
 const APP = { id: 'xinbao-hub', secret: 'e2e-partner-app-secret', webhookSecret: 'e2e-partner-webhook-secret' };
@@ -24,6 +25,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
   let courier: RunningProgram;
   let hub: RunningProgram;
   let hubUrl = '';
+  let queuePrefix = '';
   let partnerUrl = '';
   let courierUrl = '';
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-partner-'));
@@ -49,7 +51,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     partnerUrl = partner.ready.url as string;
     courier = await startProgram('simulators/dist/courier-dispatch/main.js', [], { env: { COURIER_DISPATCH_SECRET: COURIER_SECRET, PORT: '0' }, isReady: (l) => l.event === 'ready' });
     courierUrl = courier.ready.url as string;
-    ({ hub, hubUrl } = await startHubProgram({
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
       databaseUrl: db.url,
       dir,
       env: {
@@ -68,6 +70,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
 
   afterAll(async () => {
     await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
     await courier?.stop();
     await partner?.stop();
     await db?.drop();
@@ -118,7 +121,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(lost.filter((d) => d.type === 'deposited').map((d) => d.outcome)).toEqual(['dropped']);
 
     // The reconciliation catches it up; the hub orders the courier with the partner's courier code.
-    await eventually(async () => ((await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered' ? true : undefined), 'pickup_ordered', 30_000);
+    await eventually(async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered', 'pickup_ordered', 30_000);
     const events = (await db.pool.query(`SELECT type, source, outcome FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
     expect(events.find((e) => e.type === 'deposited')).toEqual({ type: 'deposited', source: 'pull', outcome: 'applied' });
     const pickupCode = ((await control('GET', `/reservations/${reservation.reservationId}`))).pickupCode as string;
@@ -129,7 +132,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
 
     // The courier opens the compartment with that code and takes the envelope.
     expect((await control('POST', `/devices/${reservation.deviceId}/keypad`, { code: order.code })).state).toBe('collected');
-    await eventually(async () => ((await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'picked_up' ? true : undefined), 'picked_up');
+    await eventually(async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'picked_up', 'picked_up');
 
     // At the hall: into the processing queue.
     const staff = await signIn(api, 'hall.staff');

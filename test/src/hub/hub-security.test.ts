@@ -2,24 +2,19 @@
 // kiosk proves itself, and the attempt limit on codes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { pino } from 'pino';
-import { createHub, type Hub } from '@xinbao/hub/app';
 import { ConfigError, loadConfig } from '@xinbao/hub/config';
-import { seedDemo } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import { redisUrl, type TestDatabase } from '../support/db.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
 
 
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
+  let testHub: TestHub;
   let db: TestDatabase;
   let redis: Redis;
-  let hub: Hub;
   let base = '';
   let siteId = '';
   let deviceId = '';
@@ -38,12 +33,8 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDemo(db.pool);
-    redis = new Redis(redisUrl());
-    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-hub-')), QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`, RUN_WORKERS: 'false', CODE_MAX_FAILURES: '3' });
-    hub = await createHub({ config, db: db.pool, redis, log: pino({ level: 'silent' }) });
-    base = `http://127.0.0.1:${await hub.listen()}`;
+    testHub = await startTestHub({ env: { CODE_MAX_FAILURES: '3' } });
+    ({ db, redis, url: base } = testHub);
     const admin = await login('ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
     deviceId = (await api('POST', '/api/admin/kiosks', admin, { siteId, label: 't', publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) })).json.deviceId as string;
@@ -51,9 +42,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await hub.close();
-    redis.disconnect();
-    await db.drop();
+    await testHub?.stop();
   });
 
   it('answers health only when PostgreSQL and Redis answer', async () => {
@@ -63,14 +52,12 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
 
   it('answers 503 from health when Redis does not answer', async () => {
     const lost = new Redis(redisUrl(), { maxRetriesPerRequest: 0, retryStrategy: () => null });
-    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-hub-')), RUN_WORKERS: 'false' });
-    const second = await createHub({ config, db: db.pool, redis: lost, log: pino({ level: 'silent' }) });
-    const port = await second.listen();
+    const second = await startTestHub({ db, redis: lost });
     lost.disconnect();
-    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    const res = await fetch(`${second.url}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ postgres: 'ok', redis: 'down' });
-    await second.close();
+    await second.stop();
   });
 
   it('checks who is asking on every route', async () => {

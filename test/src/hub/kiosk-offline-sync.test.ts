@@ -4,34 +4,24 @@
 // (spends the code once, custody evidence, conflicts recorded rather than dropped).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { offlineHashInput, parseQrToken, type CodeSyncReply, type KioskEvent } from '@xinbao/protocol';
-import { createHub, type Hub } from '@xinbao/hub/app';
-import { loadConfig } from '@xinbao/hub/config';
+import type { HubConfig } from '@xinbao/hub/config';
 import { codeKeysFrom, issueCode } from '@xinbao/hub/features/codes/service';
 import { withTransaction } from '@xinbao/hub/store/db';
-import { seedDemo } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
-import { eventually } from '../support/processes.js';
+import type { TestDatabase } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: code book for offline kiosks, and replayed offline uses', () => {
+  let testHub: TestHub;
   let db: TestDatabase;
-  let redis: Redis;
-  let hub: Hub;
+  let config: HubConfig;
   let base = '';
   const sites: Record<string, string> = {};
-  const config = () =>
-    loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: dataDir, QUEUE_PREFIX: prefix, RUN_WORKERS: 'false', CODE_MAX_FAILURES: '50' });
-  const dataDir = mkdtempSync(join(tmpdir(), 'xinbao-hub-'));
-  const prefix = `t-${randomUUID().slice(0, 8)}`;
   const sockets: Socket[] = [];
 
   const api = hubApi(() => base);
@@ -86,19 +76,14 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     (await db.pool.query(`SELECT kind, actor_kind AS "actorKind", evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows as Json[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDemo(db.pool);
-    redis = new Redis(redisUrl());
-    hub = await createHub({ config: config(), db: db.pool, redis, log: pino({ level: 'silent' }) });
-    base = `http://127.0.0.1:${await hub.listen()}`;
+    testHub = await startTestHub({ env: { CODE_MAX_FAILURES: '50' } });
+    ({ db, config, url: base } = testHub);
     for (const s of (await api('GET', '/api/sites', await login('ops.admin'))).json.sites as Json[]) sites[s.code as string] = s.id as string;
   });
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await hub.close();
-    redis.disconnect();
-    await db.drop();
+    await testHub?.stop();
   });
 
   it("gives a kiosk its own site's live codes as offline hashes, then only what changed", async () => {
@@ -128,7 +113,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     // A new code at the site: the kiosk is told, and the delta after its cursor holds just that code.
     const seen = hall.changes;
     const b = await apply();
-    await eventually(async () => (hall.changes > seen ? true : undefined), 'codes:changed after a new code');
+    await eventually(async () => hall.changes > seen, 'codes:changed after a new code');
     const delta = await hall.sync(full.cursor);
     expect(delta.full).toBe(false);
     expect(delta.cursor).toBeGreaterThan(full.cursor);
@@ -139,7 +124,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     // Used online: the next delta removes it.
     const seen2 = hall.changes;
     expect((await hall.submit(a.deposit.code as string)).status).toBe('ok');
-    await eventually(async () => (hall.changes > seen2 ? true : undefined), 'codes:changed after a use');
+    await eventually(async () => hall.changes > seen2, 'codes:changed after a use');
     const after = await hall.sync(delta.cursor);
     expect(after.removed).toEqual([a.deposit.id]);
     expect(after.codes).toEqual([]);
@@ -212,10 +197,10 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
 
     // Replaced by a newer code before the kiosk heard: spent anyway, with the clash in its evidence.
     const c = await apply();
-    const keys = codeKeysFrom(config());
+    const keys = codeKeysFrom(config);
     const compartmentId = (await db.pool.query('SELECT compartment_id FROM parcels WHERE id = $1', [c.parcel.id])).rows[0].compartment_id as string;
     await withTransaction(db.pool, (tx) =>
-      issueCode(tx, keys, { purpose: 'deposit', siteId: sites['own-hall']!, compartmentId, parcelId: c.parcel.id as string, holder: 'applicant', now: new Date(), lifetimes: config().codeLifetimesHours }),
+      issueCode(tx, keys, { purpose: 'deposit', siteId: sites['own-hall']!, compartmentId, parcelId: c.parcel.id as string, holder: 'applicant', now: new Date(), lifetimes: config.codeLifetimesHours }),
     );
     const revoked = offlineUse(c.deposit.id as string, c.compartment as number);
     expect((await hall.send(revoked)).status).toBe('ok');

@@ -3,27 +3,20 @@
 // compartments, custody) and that a repeated request changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { pino } from 'pino';
-import { createHub, type Hub } from '@xinbao/hub/app';
-import { loadConfig, type HubConfig } from '@xinbao/hub/config';
+import type { HubConfig } from '@xinbao/hub/config';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { codeKeysFrom, issueCode } from '@xinbao/hub/features/codes/service';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog } from '@xinbao/hub/store/parcels';
-import { seedDemo } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: another compartment for a jammed deposit (code:reassign)', () => {
+  let testHub: TestHub;
   let db: TestDatabase;
-  let redis: Redis;
-  let hub: Hub;
   let config: HubConfig;
   let base = '';
   let siteId = '';
@@ -77,21 +70,15 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDemo(db.pool);
-    redis = new Redis(redisUrl());
-    config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-hub-')), QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`, RUN_WORKERS: 'false' });
-    hub = await createHub({ config, db: db.pool, redis, log: pino({ level: 'silent' }) });
-    base = `http://127.0.0.1:${await hub.listen()}`;
+    testHub = await startTestHub();
+    ({ db, config, url: base } = testHub);
     const sites = (await api('GET', '/api/sites', await signIn(api, 'ops.admin'))).json.sites as Json[];
     siteId = sites.find((s) => s.code === 'own-hall')!.id as string;
   });
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await hub.close();
-    redis.disconnect();
-    await db.drop();
+    await testHub?.stop();
   });
 
   it('moves a jammed deposit, its code and its custody to a free fitting compartment, once', async () => {

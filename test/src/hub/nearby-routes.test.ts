@@ -2,36 +2,29 @@
 // free compartments per size, address lookup in a gazetteer file of the test's own, a clear 404 for
 // an unknown address, and a 400 with the reason for every kind of bad query.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { createHub, type Hub } from '@xinbao/hub/app';
 import { loadConfig } from '@xinbao/hub/config';
 import { destinationPoint } from '@xinbao/hub/domain/geo';
 import { upsertSites } from '@xinbao/hub/features/sites/registry';
-import { seedDemo } from '@xinbao/hub/store/seed';
-import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
 
 const HALL = { lat: 34.3733, lng: 109.0526 }; // the demo's own-hall kiosk
 const XIAOZHAI_DONGLU = { lat: 34.2233, lng: 108.952 };
 
 describe('GET /api/sites/nearby', () => {
+  let testHub: TestHub;
   let db: TestDatabase;
-  let redis: Redis;
-  let hub: Hub;
   let base = '';
+  const dir = mkdtempSync(join(tmpdir(), 'xinbao-nearby-'));
   let token = '';
   const api = hubApi(() => base);
   const nearby = async (query: string, as = token) => api('GET', `/api/sites/nearby?${query}`, as);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await seedDemo(db.pool);
-    const dir = mkdtempSync(join(tmpdir(), 'xinbao-nearby-'));
     const gazetteer = join(dir, 'gazetteer.json');
     writeFileSync(gazetteer, JSON.stringify({
       city: '西安市', datum: 'WGS84', version: 1,
@@ -42,6 +35,8 @@ describe('GET /api/sites/nearby', () => {
         { id: 'l-museum', name: '陕西历史博物馆', aliases: [], kind: 'landmark', district: '雁塔区', lat: 34.2236, lng: 108.9544 },
       ],
     }));
+    testHub = await startTestHub({ env: { GAZETTEER_FILE: gazetteer } });
+    ({ db, url: base } = testHub);
     // partner lockers: three around 小寨东路 and one beside the hall
     const partner = (externalId: string, at: { lat: number; lng: number }, capacity: Array<{ size: 'S' | 'M' | 'L' | 'XL'; total: number; free: number }>) => ({
       network: 'sudiyi', externalId, name: `速递易 ${externalId}`, address: `${externalId} 号`, district: '雁塔区', ...at, online: true, capacity, updatedAt: new Date(),
@@ -52,19 +47,12 @@ describe('GET /api/sites/nearby', () => {
       partner('X-7000', destinationPoint(XIAOZHAI_DONGLU, 300, 7000), [{ size: 'S', total: 10, free: 9 }]),
       partner('H-50', destinationPoint(HALL, 90, 50), [{ size: 'L', total: 3, free: 0 }]),
     ]);
-    redis = new Redis(redisUrl());
-    const config = loadConfig({
-      DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: dir, QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`, RUN_WORKERS: 'false', GAZETTEER_FILE: gazetteer,
-    });
-    hub = await createHub({ config, db: db.pool, redis, log: pino({ level: 'silent' }) });
-    base = `http://127.0.0.1:${await hub.listen()}`;
     token = await signIn(api, 'zhang.san');
   });
 
   afterAll(async () => {
-    await hub.close();
-    redis.disconnect();
-    await db.drop();
+    await testHub?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers every signed-in role, and nobody else', async () => {
@@ -148,14 +136,11 @@ describe('GET /api/sites/nearby', () => {
   });
 
   it('takes its default radius from NEARBY_RADIUS_M and is in the OpenAPI document', async () => {
-    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'xinbao-nearby-')), RUN_WORKERS: 'false', NEARBY_RADIUS_M: '3000' });
-    const second = await createHub({ config, db: db.pool, redis, log: pino({ level: 'silent' }) });
-    const port = await second.listen();
-    const other = hubApi(() => `http://127.0.0.1:${port}`);
-    const r = await other('GET', `/api/sites/nearby?lat=${HALL.lat}&lng=${HALL.lng}`, token);
+    const second = await startTestHub({ db, env: { NEARBY_RADIUS_M: '3000' } });
+    const r = await second.api('GET', `/api/sites/nearby?lat=${HALL.lat}&lng=${HALL.lng}`, token);
     expect(r.json.radiusM).toBe(3000);
     expect((r.json.sites as Json[]).every((s) => (s.distanceM as number) <= 3000)).toBe(true);
-    await second.close();
+    await second.stop();
     expect(() => loadConfig({ NEARBY_RADIUS_M: '50000' })).toThrow(/NEARBY_RADIUS_M/);
     const doc = (await api('GET', '/openapi.json')).json;
     expect((doc.paths['/api/sites/nearby'].get.parameters as Json[]).map((p) => p.name)).toEqual(['lat', 'lng', 'address', 'radiusM', 'size', 'limit']);

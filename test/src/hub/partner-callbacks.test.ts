@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { partnerWebhookHeaders, type PartnerEvent } from '@xinbao/protocol';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { PARTNER_APP, startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
-import { eventually } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';
 
 let rig: PartnerRig;
@@ -176,7 +176,7 @@ describe('duplicates and disorder', () => {
     // Someone deposits (the simulator's hand, no code typed); the held events now go out, deposit first.
     expect((await rig.control('POST', `/reservations/${sim.reservationId}/deposit`, {})).status).toBe(200);
     await rig.waitForParcel(a.parcelId, 'pickup_ordered');
-    await eventually(async () => ((await rig.events(a.parcelId)).length === 2 ? true : undefined), 'both events');
+    await eventually(async () => (await rig.events(a.parcelId)).length === 2, 'both events');
     const order = (await deliveries(sim.reservationId)).filter((d) => d.outcome === 'delivered').map((d) => d.type);
     expect(order).toEqual(['deposited', 'code_issued']);
     const events = await rig.events(a.parcelId);
@@ -206,7 +206,7 @@ describe('duplicates and disorder', () => {
     const pickupCode = await eventually(async () => (await rig.simReservation(a.parcelId))?.pickupCode as string | undefined, 'the partner courier code');
     await eventually(async () => {
       const r = await rig.db.pool.query(`SELECT code_sent_at FROM courier_orders WHERE parcel_id = $1`, [a.parcelId]);
-      return r.rows[0]?.code_sent_at ? true : undefined;
+      return Boolean(r.rows[0]?.code_sent_at);
     }, 'the order to go out');
     expect(await rig.parcelState(a.parcelId)).toBe('deposited');
     // The courier, whose PDA got the code all the same, collects at once.
@@ -219,7 +219,7 @@ describe('duplicates and disorder', () => {
     expect(custody[3]!.evidence).toMatchObject({ confirmed: false, courierCodeFrom: 'partner' });
     expect(firstBrokenLink(custody as never)).toBe(-1);
     // The pickup job's next try finds the parcel gone and orders nothing more.
-    await eventually(async () => ((await rig.hub.queue.getJob(`pickup-${a.parcelId}`))?.returnvalue === 'not_needed' ? true : undefined), 'the pickup job to end', 30_000);
+    await eventually(async () => (await rig.hub.queue.getJob(`pickup-${a.parcelId}`))?.returnvalue === 'not_needed', 'the pickup job to end', 30_000);
     expect((await rig.custody(a.parcelId)).length).toBe(5);
     expect((await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0].status).toBe('done');
     rig.courier.failNext(0);
@@ -232,7 +232,7 @@ describe('duplicates and disorder', () => {
     await rig.control('POST', '/webhooks/faults', { mode: 'reorder', count: 2 });
     await keypad(sim.deviceId, sim.openCode);
     expect((await rig.control('POST', `/reservations/${sim.reservationId}/collect`, {})).status).toBe(200);
-    await eventually(async () => ((await rig.events(a.parcelId)).length === 3 ? true : undefined), 'both events');
+    await eventually(async () => (await rig.events(a.parcelId)).length === 3, 'both events');
     await rig.waitForParcel(a.parcelId, 'deposited');
     expect((await rig.events(a.parcelId)).map((e) => [e.type, e.outcome])).toEqual([
       ['code_issued', 'applied'],
@@ -241,7 +241,7 @@ describe('duplicates and disorder', () => {
     ]);
     // The courier order never gets the partner's code (the parcel is gone): cancelled, and the
     // collection stays deferred rather than invent a courier order.
-    await eventually(async () => ((await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0]?.status === 'cancelled' ? true : undefined), 'the order to be cancelled');
+    await eventually(async () => (await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0]?.status === 'cancelled', 'the order to be cancelled');
     expect(await rig.hub.partner!.sweep()).toMatchObject({ replayed: 0 });
     expect(await rig.parcelState(a.parcelId)).toBe('deposited');
     expect((await rig.custody(a.parcelId)).map((e) => e.kind)).toEqual(['created', 'reserved', 'deposited']);

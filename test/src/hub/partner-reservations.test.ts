@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
-import { eventually } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';
 
 let rig: PartnerRig;
@@ -158,13 +158,13 @@ describe('a reservation the hub no longer wants', () => {
     const report = await rig.hub.partner!.reconcile();
     expect(report.fresh).toBeGreaterThanOrEqual(1);
     expect((await rig.events(a.parcelId)).map((e) => [e.type, e.source, e.outcome])).toEqual([['code_issued', 'pull', 'applied']]);
-    await eventually(async () => ((await rig.simReservation(a.parcelId))!.state === 'cancelled' ? true : undefined), 'the cancellation at the partner');
+    await eventually(async () => (await rig.simReservation(a.parcelId))!.state === 'cancelled', 'the cancellation at the partner');
     // The applicant still sees the failure, never the orphan's code.
     const view = await rig.dropOff(a.applicationId);
     expect(view.state).toBe('failed');
     expect(view.code).toBeUndefined();
     expect(await rig.parcelState(a.parcelId)).toBe('reservation_failed');
-    await eventually(async () => ((await reservationRow(a.parcelId)).status === 'cancelled' ? true : undefined), 'the reservation released here');
+    await eventually(async () => (await reservationRow(a.parcelId)).status === 'cancelled', 'the reservation released here');
   }, 45_000);
 });
 
@@ -224,9 +224,9 @@ describe('expiry', () => {
     expect(custody[2]!.evidence).toMatchObject({ reservation: 'cancelled' });
     // The partner's `cancelled` webhook and the cancel job's own answer both say so; whichever the
     // hub took first moved the parcel, the other changes nothing.
-    await eventually(async () => ((await rig.events(a.parcelId)).some((e) => e.type === 'cancelled') ? true : undefined), 'the cancelled webhook');
+    await eventually(async () => (await rig.events(a.parcelId)).some((e) => e.type === 'cancelled'), 'the cancelled webhook');
     expect(['applied', 'already_applied']).toContain((await rig.events(a.parcelId)).find((e) => e.type === 'cancelled')!.outcome);
-    await eventually(async () => ((await rig.hub.partner!.queue.getJob(`cancel-${a.parcelId}`))?.returnvalue === 'cancelled' ? true : undefined), 'the cancel job');
+    await eventually(async () => (await rig.hub.partner!.queue.getJob(`cancel-${a.parcelId}`))?.returnvalue === 'cancelled', 'the cancel job');
     expect(await rig.custody(a.parcelId)).toHaveLength(3);
     // A sweep later finds nothing more to do.
     expect(await rig.hub.partner!.sweep()).toMatchObject({ due: 0 });

@@ -8,7 +8,7 @@ import { siteFreeBySize } from '@xinbao/protocol';
 import { generateSites } from '@xinbao/simulators/partner-network/index';
 import { redisUrl } from '../support/db.js';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
-import { eventually } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';
 
 const SITES = 1200;
@@ -87,7 +87,7 @@ describe('partner site registry refresh', () => {
       const done = await refresh();
       expect(done.result).toMatchObject({ network: 'postal', pages: 3, fetched: SITES, received: SITES, inserted: 0, updated: 0, unchanged: SITES, retired: 0, invalid: 0 });
       expect(done.progress).toMatchObject({ phase: 'done', pagesFetched: 3, pages: 3, sitesFetched: SITES, total: SITES });
-      await eventually(async () => (progress.some((p) => p.phase === 'done') ? true : undefined), 'the last progress event');
+      await eventually(async () => progress.some((p) => p.phase === 'done'), 'the last progress event');
       const fetching = progress.filter((p) => p.phase === 'fetching').map((p) => [p.pagesFetched, p.sitesFetched]);
       expect(fetching).toEqual([
         [1, 500],

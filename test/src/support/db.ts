@@ -1,5 +1,5 @@
 // Each test file gets its own database, cloned from the migrated template that the global setup
-// made, and dropped afterwards.
+// made (or empty, for the migration test), and dropped afterwards.
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 
@@ -9,10 +9,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const server = process.env.DATABASE_URL;
+/** The migrated template the global setup made (every migration applied, no rows). */
+export const templateDatabaseName = (): string => {
   const template = process.env.XINBAO_TEST_TEMPLATE_DB;
-  if (!server || !template) throw new Error('the jest global setup did not run (DATABASE_URL / XINBAO_TEST_TEMPLATE_DB unset)');
+  if (!template) throw new Error('the jest global setup did not run (XINBAO_TEST_TEMPLATE_DB unset)');
+  return template;
+};
+
+/** The test file's own database: a clone of the migrated template, or (`empty`) one with no schema at all. */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
+  const server = process.env.DATABASE_URL;
+  if (!server) throw new Error('the jest global setup did not run (DATABASE_URL unset)');
+  const template = options.empty ? 'template0' : templateDatabaseName();
   const name = `t_${randomUUID().replace(/-/g, '')}`;
   const admin = new pg.Client(server);
   await admin.connect();

@@ -1,28 +1,25 @@
-// One own kiosk and its hub in this process, on real parts: the hub (createHub) on its own test
+// One own kiosk and its hub in this process, on real parts: the hub (startTestHub) on its own test
 // database and Redis, a KR-CU16 board simulator on a real socat pseudo-terminal, and the kiosk agent
 // (KioskAgent + Cabinet + KerongDriver over `serialport` on that pty, journal on disk, signed hub
 // link). Tests drive the locker through the agent's local server and "the person at the locker"
 // through the simulator's control API.
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
-import { createHub, type Hub } from '@xinbao/hub/app';
-import { loadConfig } from '@xinbao/hub/config';
-import { seedDemo } from '@xinbao/hub/store/seed';
 import { KioskAgent } from '@xinbao/kiosk-agent/agent';
 import { HubLink } from '@xinbao/kiosk-agent/hub-link';
 import { KioskJournal } from '@xinbao/kiosk-agent/journal';
 import { startLocalServer, type LocalServerOptions } from '@xinbao/kiosk-agent/local-server';
 import { Cabinet, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
 import { startKerongSimulator, type RunningKerongSimulator } from '@xinbao/simulators/lockboard/kerong-sim';
-import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
-import { eventually } from './processes.js';
-import { hubApi, signIn, type HubApi, type Json } from './http.js';
+import type { TestDatabase } from './db.js';
+import { eventually } from './eventually.js';
+import { signIn, type HubApi, type Json } from './http.js';
+import { startTestHub } from './hub.js';
 
 export interface KioskRig {
   db: TestDatabase;
@@ -54,23 +51,10 @@ export function unlockHex(compartment: number): string {
 
 export async function startKioskRig(): Promise<KioskRig> {
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-rig-'));
-  const db = await createTestDatabase();
-  await seedDemo(db.pool);
-  const redis = new Redis(redisUrl());
   const log = pino({ level: 'silent' });
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: redisUrl(),
-    PORT: '0',
-    DATA_DIR: join(dir, 'hub'),
-    QUEUE_PREFIX: `rig-${randomUUID().slice(0, 8)}`,
-    RUN_WORKERS: 'false',
-    // These tests make refused attempts on purpose; the lock-out has its own test.
-    CODE_MAX_FAILURES: '50',
-  });
-  const hub: Hub = await createHub({ config, db: db.pool, redis, log });
-  const hubUrl = `http://127.0.0.1:${await hub.listen()}`;
-  const api = hubApi(() => hubUrl);
+  // These tests make refused attempts on purpose; the lock-out has its own test.
+  const hub = await startTestHub({ env: { CODE_MAX_FAILURES: '50' } });
+  const { db, url: hubUrl, api } = hub;
   const admin = await signIn(api, 'ops.admin');
   const siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
   const keys = generateKeyPairSync('ed25519');
@@ -93,7 +77,7 @@ export async function startKioskRig(): Promise<KioskRig> {
   const link = new HubLink({ hubUrl, deviceId, privateKey: keys.privateKey });
   const agent = new KioskAgent({ cabinet, link, journal, log });
   agent.start();
-  await eventually(async () => link.connected || undefined, 'the kiosk to connect to the hub');
+  await eventually(async () => link.connected, 'the kiosk to connect to the hub');
 
   const servers: Server[] = [];
   const control = (path: string, init?: RequestInit) => fetch(`${board.controlUrl}${path}`, init);
@@ -143,9 +127,7 @@ export async function startKioskRig(): Promise<KioskRig> {
       await driver.close();
       journal.close();
       await board.stop();
-      await hub.close();
-      redis.disconnect();
-      await db.drop();
+      await hub.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

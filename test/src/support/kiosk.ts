@@ -4,7 +4,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, startProgram, type RunningProgram } from './processes.js';
+import { startProgram, type RunningProgram } from './processes.js';
+import { eventually } from './eventually.js';
 import { signIn, type HubApi, type Json } from './http.js';
 
 export interface RunningKiosk {
@@ -48,6 +49,6 @@ export async function startKiosk(options: {
   );
   const agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
   const kioskUrl = agent.ready.localUrl as string;
-  await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true || undefined, 'the kiosk to connect');
+  await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true, 'the kiosk to connect');
   return { agent, kioskUrl, siteId: site.id as string, deviceId: reg.json.deviceId as string };
 }

@@ -1,23 +1,17 @@
-// A hub with a partner locker network, in this process, on real parts: the hub (createHub, its
+// A hub with a partner locker network, in this process, on real parts: the hub (startTestHub, its
 // BullMQ workers on the test Redis) on its own test database, the partner network SIMULATOR over real
 // HTTP (signed requests both ways, webhooks to the hub's real port) and the courier dispatch
 // SIMULATOR. Tests play the people at the lockers through the partner simulator's control API and
 // read the hub through its HTTP API and its database.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createHub, type Hub } from '@xinbao/hub/app';
-import { loadConfig } from '@xinbao/hub/config';
-import { seedDemo } from '@xinbao/hub/store/seed';
+import type { Hub } from '@xinbao/hub/app';
 import { presetDevice, tinyXian, type SiteSeed } from '@xinbao/simulators/partner-network/index';
 import { startPartnerNetworkSimulator, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network/server';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
-import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
-import { eventually } from './processes.js';
-import { hubApi, signIn, type HubApi, type Json } from './http.js';
+import type { TestDatabase } from './db.js';
+import { eventually } from './eventually.js';
+import { signIn, type HubApi, type Json } from './http.js';
+import { startTestHub } from './hub.js';
 
 export const PARTNER_APP: PartnerApp = { appId: 'xinbao-hub', appSecret: 'rig-partner-app-secret', webhookSecret: 'rig-partner-webhook-secret' };
 export const COURIER_SECRET = 'rig-courier-dispatch-secret';
@@ -84,13 +78,9 @@ export interface PartnerRigOptions {
 }
 
 export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<PartnerRig> {
-  const dir = mkdtempSync(join(tmpdir(), 'xinbao-partner-rig-'));
-  const db = await createTestDatabase();
-  await seedDemo(db.pool);
   const sim = await startPartnerNetworkSimulator({ apps: [PARTNER_APP], sites: rigSites(), webhookRetryDelaysMs: [200, 500], sweepIntervalMs: 200, ...opts.sim });
   const courier = await startCourierDispatchSimulator({ secret: COURIER_SECRET });
-  const redis = new Redis(redisUrl());
-  const partnerEnv =
+  const partnerEnv: Record<string, string> =
     opts.partner === false
       ? {}
       : {
@@ -107,22 +97,18 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
           PARTNER_RECONCILE_INTERVAL_MS: '3600000',
           PARTNER_REFRESH_INTERVAL_MS: '3600000',
         };
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: redisUrl(),
-    PORT: '0',
-    DATA_DIR: join(dir, 'hub'),
-    QUEUE_PREFIX: `prig-${randomUUID().slice(0, 8)}`,
-    COURIER_DISPATCH_URL: courier.url,
-    COURIER_DISPATCH_SECRET: COURIER_SECRET,
-    SWEEP_INTERVAL_MS: '3600000',
-    LOG_LEVEL: 'silent',
-    ...partnerEnv,
-    ...opts.env,
+  const testHub = await startTestHub({
+    env: {
+      RUN_WORKERS: 'true',
+      COURIER_DISPATCH_URL: courier.url,
+      COURIER_DISPATCH_SECRET: COURIER_SECRET,
+      SWEEP_INTERVAL_MS: '3600000',
+      ...partnerEnv,
+      ...opts.env,
+    },
+    log: pino({ level: process.env.RIG_LOG_LEVEL ?? 'silent' }),
   });
-  const hub = await createHub({ config, db: db.pool, redis, log: pino({ level: process.env.RIG_LOG_LEVEL ?? 'silent' }) });
-  const hubUrl = `http://127.0.0.1:${await hub.listen()}`;
-  const api = hubApi(() => hubUrl);
+  const { hub, db, url: hubUrl, api } = testHub;
   const tokens = new Map<string, string>();
   const token = async (username: string) => {
     const t = tokens.get(username) ?? (await signIn(api, username));
@@ -138,7 +124,7 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     await eventually(async () => {
       const s = await api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
       if (s.json.state === 'failed') throw new Error(`site refresh failed: ${JSON.stringify(s.json)}`);
-      return s.json.state === 'completed' || undefined;
+      return s.json.state === 'completed';
     }, 'the partner site refresh');
   }
 
@@ -202,7 +188,7 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
       try {
         await eventually(async () => {
           last = await parcelState(parcelId);
-          return last === state || undefined;
+          return last === state;
         }, `parcel ${state}`, timeoutMs);
       } catch (e) {
         throw new Error(`${(e as Error).message}; the parcel is ${last}`);
@@ -223,12 +209,9 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     events: async (parcelId) =>
       (await db.pool.query(`SELECT event_id AS "eventId", seq, type, source, outcome, detail, payload FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows,
     stop: async () => {
-      await hub.close();
-      redis.disconnect();
+      await testHub.stop();
       await sim.stop();
       await courier.stop();
-      await db.drop();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -65,13 +65,5 @@ export async function startProgram(
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last value seen. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The polling helper lives in its own module; re-exported here for the files that import it from here.
+export { eventually, type EventuallyOptions } from './eventually.js';

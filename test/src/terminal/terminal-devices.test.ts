@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import type { CodeResult, KioskAgentEvents } from '@xinbao/kiosk-agent/agent';
 import { CodeScanner, ReceiptPrinter, printDepositReceipts } from '@xinbao/kiosk-agent/terminal/index';
-import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';
 
 const SIM = 'simulators/dist/terminal/main.js';
@@ -75,9 +76,9 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
 
   it('a code scanned at the simulator reaches the code path, marked as scanned', async () => {
     expect((await control(scanUrl(), 'POST', '/scan', { code: '48213097' })).json).toEqual({ scans: 1 });
-    await eventually(async () => (entered.length === 1 ? true : undefined), 'the keypad code');
+    await eventually(async () => entered.length === 1, 'the keypad code');
     expect((await control(scanUrl(), 'POST', '/scan', { code: 'XB1.eyJjaWQiOiJ4In0.c2ln' })).status).toBe(200);
-    await eventually(async () => (entered.length === 2 ? true : undefined), 'the QR token');
+    await eventually(async () => entered.length === 2, 'the QR token');
     expect(entered).toEqual(['scanner:48213097', 'scanner:XB1.eyJjaWQiOiJ4In0.c2ln']);
     expect(scanner.stats).toMatchObject({ submitted: 2, ignored: 0 });
   });
