@@ -12,9 +12,16 @@ import { pino } from 'pino';
 import { createHub, type Hub } from '@xinbao/hub/app';
 import { loadConfig } from '@xinbao/hub/config';
 import { seedDemo } from '@xinbao/hub/store/seed';
-import { presetDevice, tinyXian, type SiteSeed } from '@xinbao/simulators/partner-network/index';
-import { startPartnerNetworkSimulator, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network/server';
-import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
+import {
+  presetDevice,
+  startPartnerNetworkSimulator,
+  tinyXian,
+  type PartnerApp,
+  type PartnerSimulatorOptions,
+  type RunningPartnerSimulator,
+  type SiteSeed,
+} from '@xinbao/simulators/partner-network';
+import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
 import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
 import { eventually } from './processes.js';
 import { hubApi, signIn, type HubApi, type Json } from './http.js';

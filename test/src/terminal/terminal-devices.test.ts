@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import type { CodeResult, KioskAgentEvents } from '@xinbao/kiosk-agent/agent';
-import { CodeScanner, ReceiptPrinter, printDepositReceipts } from '@xinbao/kiosk-agent/terminal/index';
+import { CodeScanner, ReceiptPrinter, printDepositReceipts } from '@xinbao/kiosk-agent/terminal';
 import { eventually, startProgram, type RunningProgram } from '../support/processes.js';
 import type { Json } from '../support/http.js';
 
