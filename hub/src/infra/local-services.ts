@@ -58,8 +58,11 @@ export interface LocalPostgresOptions {
 }
 
 const PASSWORD = 'xinbao-local';
-/** Where root keeps the shared copies of the binaries and the clusters the `postgres` user runs. */
-const ROOT_CACHE = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
+/**
+ * Where root keeps the shared copies of the binaries and the clusters the `postgres` user runs
+ * (XINBAO_LOCAL_CACHE: another directory that only root can write to and anyone can enter).
+ */
+const rootCache = (): string => process.env.XINBAO_LOCAL_CACHE ?? (existsSync('/var/tmp') ? '/var/tmp' : tmpdir());
 /** The note left in the data directory asked for, as root, naming the cluster's real directory. */
 const ELSEWHERE = 'CLUSTER_LOCATION';
 
@@ -111,7 +114,7 @@ function rootOwnedDir(dir: string, mode: number): string {
  * starting at once both end with the same complete one.
  */
 function sharedBinaries(bins: PostgresBinaries): string {
-  const target = join(ROOT_CACHE, `xinbao-postgres-${bins.version}`);
+  const target = join(rootCache(), `xinbao-postgres-${bins.version}`);
   const complete = (dir: string) => existsSync(join(dir, '.complete'));
   if (complete(target)) return join(rootOwnedDir(target, 0o755), 'native');
   rmSync(target, { recursive: true, force: true });
@@ -135,7 +138,7 @@ function sharedBinaries(bins: PostgresBinaries): string {
  */
 function clusterOutsideClone(dataDir: string, account: Account): string {
   const key = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 24);
-  const cluster = join(rootOwnedDir(join(ROOT_CACHE, 'xinbao-postgres-data'), 0o755), key);
+  const cluster = join(rootOwnedDir(join(rootCache(), 'xinbao-postgres-data'), 0o755), key);
   const note = join(dataDir, ELSEWHERE);
   if (!existsSync(note) || readFileSync(note, 'utf8').trim() !== cluster) rmSync(cluster, { recursive: true, force: true });
   mkdirSync(cluster, { recursive: true, mode: 0o700 });
