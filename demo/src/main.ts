@@ -68,7 +68,8 @@ async function main(): Promise<void> {
       ...(databaseUrl ? [] : ['--postgres-dir', join(DATA, 'pg'), '--keep', '--database', 'xinbao']),
       ...(redisUrl ? [] : ['--redis-dir', join(DATA, 'redis')]),
     ];
-    say(`  starting${databaseUrl ? '' : ' an embedded PostgreSQL (.data/pg)'}${redisUrl ? '' : ' a private redis-server (.data/redis)'} …`);
+    const what = [...(databaseUrl ? [] : ['an embedded PostgreSQL (.data/pg)']), ...(redisUrl ? [] : ['a private redis-server (.data/redis)'])];
+    say(`  starting ${what.join(' and ')} …`);
     const local = await run('hub/dist/infra/local-services-main.js', args, {}, (j) => j.event === 'ready', 'local-services');
     databaseUrl ??= local.databaseUrl as string;
     redisUrl ??= local.redisUrl as string;
