@@ -30,12 +30,12 @@ import { makeTrackingNumber } from '@xinbao/hub/domain/tracking-number';
 import { KioskAgent } from '@xinbao/kiosk-agent/agent';
 import { HubLink } from '@xinbao/kiosk-agent/hub-link';
 import { KioskJournal } from '@xinbao/kiosk-agent/journal';
-import { Cabinet, DEFAULT_READ_GAP_MS, KerongDriver } from '@xinbao/kiosk-agent/lockboard/index';
+import { Cabinet, DEFAULT_READ_GAP_MS, KerongDriver } from '@xinbao/kiosk-agent/lockboard';
 import { OfflineCodeBook } from '@xinbao/kiosk-agent/offline-codes';
-import { BoardSimulator, KerongBusModel, createPtyPair } from '@xinbao/simulators/lockboard/index';
+import { BoardSimulator, KerongBusModel, createPtyPair } from '@xinbao/simulators/lockboard';
 import { eventually } from '../support/eventually.js';
 import { startProgram } from '../support/processes.js';
-import type { Bench, BenchContext } from './run.js';
+import type { Bench, BenchContext } from './bench.js';
 import { fmtMs, nowMs, summarize, type Summary } from './stats.js';
 
 const OPENINGS = 1_000;

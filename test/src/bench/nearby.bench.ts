@@ -14,8 +14,8 @@ import { ensureDatabase, startLocalPostgres } from '@xinbao/hub/infra/local-serv
 import { migrate } from '@xinbao/hub/store/migrate';
 import { seedDemo } from '@xinbao/hub/store/seed';
 import { toSiteRecord } from '@xinbao/hub/features/partner/site-refresh';
-import { DEFAULT_SEED, PartnerNetwork, generateSites } from '@xinbao/simulators/partner-network/index';
-import type { Bench, BenchResult } from './run.js';
+import { DEFAULT_SEED, PartnerNetwork, generateSites } from '@xinbao/simulators/partner-network';
+import type { Bench, BenchResult } from './bench.js';
 import { fmtMs, nowMs, summarize, type Summary } from './stats.js';
 
 const SIZES = [1_354, 10_000, 100_000];

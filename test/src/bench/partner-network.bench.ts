@@ -3,9 +3,8 @@
 // simulator holding them (one client, one request at a time, loopback).
 import { randomBytes } from 'node:crypto';
 import { partnerRequestHeaders } from '@xinbao/protocol';
-import { generateSites, seededRandom } from '@xinbao/simulators/partner-network/dataset';
-import { startPartnerNetworkSimulator } from '@xinbao/simulators/partner-network/server';
-import type { Bench } from './run.js';
+import { generateSites, seededRandom, startPartnerNetworkSimulator } from '@xinbao/simulators/partner-network';
+import type { Bench } from './bench.js';
 import { fmtMs, nowMs, summarize } from './stats.js';
 
 const SITES = 100_000;

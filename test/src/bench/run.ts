@@ -5,24 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-export interface BenchResult {
-  title: string;
-  /** Markdown: a table of figures and a sentence on what bounds them. */
-  markdown: string;
-  figures: Record<string, number>;
-}
-
-export interface Bench {
-  name: string;
-  run(ctx: BenchContext): Promise<BenchResult>;
-}
-
-export interface BenchContext {
-  /** a scratch directory of this benchmark's own under .data/bench */
-  workDir: string;
-  log(message: string): void;
-}
+import type { Bench, BenchResult } from './bench.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

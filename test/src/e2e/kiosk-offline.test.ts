@@ -23,7 +23,7 @@ import { codeKeysFrom, issueCode } from '@xinbao/hub/features/codes/service';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { appendCustody, insertParcel, moveParcel, type Parcel } from '@xinbao/hub/store/parcels';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
-import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
+import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';

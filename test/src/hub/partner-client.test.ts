@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpPartnerNetwork, PartnerApiError, parseRetryAfter } from '@xinbao/hub/integrations/partner-network';
-import { tinyXian } from '@xinbao/simulators/partner-network/index';
-import { startPartnerNetworkSimulator, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network/server';
+import { startPartnerNetworkSimulator, tinyXian, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network';
 
 const APP = { appId: 'hub', appSecret: 'client-test-app-secret', webhookSecret: 'client-test-webhook-secret' };
 let sim: RunningPartnerSimulator;

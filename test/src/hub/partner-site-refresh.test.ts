@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueEvents } from 'bullmq';
 import { siteFreeBySize } from '@xinbao/protocol';
-import { generateSites } from '@xinbao/simulators/partner-network/index';
+import { generateSites } from '@xinbao/simulators/partner-network';
 import { redisUrl } from '../support/db.js';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
 import { eventually } from '../support/eventually.js';

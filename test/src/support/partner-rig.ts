@@ -5,9 +5,16 @@
 // read the hub through its HTTP API and its database.
 import { pino } from 'pino';
 import type { Hub } from '@xinbao/hub/app';
-import { presetDevice, tinyXian, type SiteSeed } from '@xinbao/simulators/partner-network/index';
-import { startPartnerNetworkSimulator, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network/server';
-import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch/server';
+import {
+  presetDevice,
+  startPartnerNetworkSimulator,
+  tinyXian,
+  type PartnerApp,
+  type PartnerSimulatorOptions,
+  type RunningPartnerSimulator,
+  type SiteSeed,
+} from '@xinbao/simulators/partner-network';
+import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
 import type { TestDatabase } from './db.js';
 import { eventually } from './eventually.js';
 import { signIn, type HubApi, type Json } from './http.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import type { CodeResult, KioskAgentEvents } from '@xinbao/kiosk-agent/agent';
-import { CodeScanner, ReceiptPrinter, printDepositReceipts } from '@xinbao/kiosk-agent/terminal/index';
+import { CodeScanner, ReceiptPrinter, printDepositReceipts } from '@xinbao/kiosk-agent/terminal';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';

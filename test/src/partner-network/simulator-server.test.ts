@@ -1,4 +1,4 @@
-// The partner network simulator over real HTTP (in-process server, real sockets, real webhooks to a
+// The partner network simulator (simulators/src/partner-network) over real HTTP (in-process server, real sockets, real webhooks to a
 // real receiver): signing, sites, reservations, the locker lifecycle, events, webhooks, every
 // injected fault and the rate limits. The clock is the real one except where a test drives it.
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -16,8 +16,8 @@ import {
   verifyPartnerWebhook,
   type PartnerCredentials,
 } from '@xinbao/protocol';
-import { tinyXian } from './presets.js';
-import { startPartnerNetworkSimulator, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from './server.js';
+import { startPartnerNetworkSimulator, tinyXian, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network';
+import { eventually } from '../support/processes.js';
 
 const HUB: PartnerApp = { appId: 'hub', appSecret: 'hub-app-secret', webhookSecret: 'hub-webhook-secret' };
 const OTHER: PartnerApp = { appId: 'other', appSecret: 'other-app-secret', webhookSecret: 'other-webhook-secret' };
@@ -106,16 +106,6 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; sta
 function verifies(r: Received, secret = HUB.webhookSecret): boolean {
   const h = (n: string) => r.headers[n] as string | undefined;
   return verifyPartnerWebhook(secret, { timestamp: h('x-partner-event-timestamp'), signature: h('x-partner-event-signature') }, r.raw, Date.now()).ok;
-}
-
-async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function deliveries(sim: RunningPartnerSimulator, query = ''): Promise<Array<{ eventId: string; attempt: number; outcome: string; status?: number; type: string; seq: number }>> {
@@ -305,7 +295,7 @@ describe('reservations', () => {
     const res = await api(sim, 'POST', '/v1/reservations', reserveBody('cb-1', { codeDelivery: 'callback', callbackUrl: hook.url }));
     expect(res.status).toBe(201);
     expect(res.body.openCode).toBeUndefined();
-    const got = await eventually(() => hook.received[0], 'the code_issued webhook');
+    const got = await eventually(async () => hook.received[0], 'the code_issued webhook');
     expect(verifies(got)).toBe(true);
     expect(verifies(got, OTHER.webhookSecret)).toBe(false);
     expect(got.headers['x-partner-event-id']).toBe(got.event.eventId);
@@ -347,7 +337,7 @@ describe('at the locker', () => {
     expect([done.state, done.pickupCode, typeof done.collectedAt]).toEqual(['collected', undefined, 'string']);
     expect((await api(sim, 'POST', `/v1/reservations/${r.reservationId}/cancel`)).body.code).toBe('INVALID_STATE');
 
-    const got = await eventually(() => hook.received.length >= 3 && hook.received, 'three webhooks');
+    const got = await eventually(async () => (hook.received.length >= 3 ? hook.received : undefined), 'three webhooks');
     expect(got.map((g) => g.event.type).sort()).toEqual(['code_issued', 'collected', 'deposited']);
     expect(got.every((g) => verifies(g))).toBe(true);
     const byType = Object.fromEntries(got.map((g) => [g.event.type, g.event]));
@@ -389,7 +379,7 @@ describe('at the locker', () => {
     expect((await control(sim, 'POST', '/devices/BELL-1/keypad', { code: r.openCode })).body.code).toBe('WRONG_CODE');
     // the hub cancelling an already expired reservation is harmless
     expect((await api(sim, 'POST', `/v1/reservations/${r.reservationId}/cancel`)).body.state).toBe('expired');
-    const got = await eventually(() => hook.received.find((g) => g.event.type === 'expired'), 'the expired webhook');
+    const got = await eventually(async () => hook.received.find((g) => g.event.type === 'expired'), 'the expired webhook');
     expect(got.event).toMatchObject({ reservationId: r.reservationId, data: { compartmentNo: 3 } });
     expect(verifies(got)).toBe(true);
     expect(EventsPage.parse((await api(sim, 'GET', '/v1/events')).body).events.map((e) => e.type)).toEqual(['code_issued', 'expired']);
@@ -471,7 +461,7 @@ describe('webhooks', () => {
     const r = await reserve(sim, 'w-1', { callbackUrl: hook.url });
     const log = await eventually(async () => {
       const d = await deliveries(sim, `?reservationId=${r.reservationId}`);
-      return d.some((x) => x.outcome === 'delivered') && d;
+      return d.some((x) => x.outcome === 'delivered') ? d : undefined;
     }, 'a delivered webhook');
     expect(log.map((d) => [d.attempt, d.outcome, d.status])).toEqual([
       [1, 'failed', 500],
@@ -490,7 +480,7 @@ describe('webhooks', () => {
     const r = await reserve(sim, 'w-2', { callbackUrl: hook.url });
     const log = await eventually(async () => {
       const d = await deliveries(sim, `?reservationId=${r.reservationId}`);
-      return d.some((x) => x.outcome === 'gave_up') && d;
+      return d.some((x) => x.outcome === 'gave_up') ? d : undefined;
     }, 'a delivery that gave up');
     expect(log.map((d) => [d.attempt, d.outcome])).toEqual([
       [1, 'failed'],
@@ -501,7 +491,7 @@ describe('webhooks', () => {
     const dead = await reserve(sim, 'w-3', { callbackUrl: 'http://127.0.0.1:9/nobody-listens' });
     const deadLog = await eventually(async () => {
       const d = await deliveries(sim, `?reservationId=${dead.reservationId}`);
-      return d.some((x) => x.outcome === 'gave_up') && d;
+      return d.some((x) => x.outcome === 'gave_up') ? d : undefined;
     }, 'the unreachable delivery to give up');
     expect(deadLog.every((d) => d.status === undefined && typeof (d as { error?: string }).error === 'string')).toBe(true);
   });
@@ -516,14 +506,14 @@ describe('webhooks', () => {
 
     await control(sim, 'POST', '/webhooks/faults', { mode: 'duplicate', count: 1 });
     await control(sim, 'POST', `/reservations/${r.reservationId}/deposit`);
-    const twice = await eventually(() => hook.received.length >= 2 && hook.received, 'the deposited webhook twice');
+    const twice = await eventually(async () => (hook.received.length >= 2 ? hook.received : undefined), 'the deposited webhook twice');
     expect(twice.map((g) => g.event.type)).toEqual(['deposited', 'deposited']);
     expect(twice[0]!.event.eventId).toBe(twice[1]!.event.eventId);
 
     await control(sim, 'POST', '/webhooks/faults', { mode: 'reorder', count: 2 });
     const a = await reserve(sim, 'f-2', { deviceId: 'PORT-1', size: 'S', callbackUrl: hook.url }); // code_issued: held
     await api(sim, 'POST', `/v1/reservations/${a.reservationId}/cancel`); // cancelled: held, then both go, newest first
-    const all = await eventually(() => hook.received.length >= 4 && hook.received, 'the reordered webhooks');
+    const all = await eventually(async () => (hook.received.length >= 4 ? hook.received : undefined), 'the reordered webhooks');
     expect(all.slice(2).map((g) => g.event.type)).toEqual(['cancelled', 'code_issued']);
     expect(all[2]!.event.seq).toBeGreaterThan(all[3]!.event.seq);
     expect((await control(sim, 'GET', '/faults')).body.webhookFaults).toEqual({ drop: 0, duplicate: 0, reorder: 0 });

@@ -8,18 +8,18 @@
 // Timing: the driver's reply timeout and the simulated delay are far apart (≥ 10×), so which side
 // of the timeout a reply falls on does not depend on how loaded the machine is.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Cabinet, HttpLockControllerDriver, type CabinetOptions } from '@xinbao/kiosk-agent/lockboard/index';
+import { Cabinet, HttpLockControllerDriver, type CabinetOptions } from '@xinbao/kiosk-agent/lockboard';
 import {
   CabinetRecorder,
   HTTP_FAMILY,
   HTTP_TEST_TOKEN,
   SERIAL_FAMILIES,
   startSimulatorProgram,
-  until,
   type RigDriver,
   type SerialDriver,
   type SimulatorProgram,
 } from './test-rig.js';
+import { eventually } from '../support/processes.js';
 
 const POLL_MS = 100;
 
@@ -69,7 +69,7 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])('$fa
     /** Starts polling and waits for the silent baseline. */
     const start = async () => {
       cabinet.start();
-      await until(() => cabinet.state(1), 'the first poll');
+      await eventually(async () => cabinet.state(1), 'the first poll');
     };
     return { lock, lockPath, driver, cabinet, events, unlockFrames, isUnlock, start };
   }
@@ -117,7 +117,7 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])('$fa
     await sim.settle();
     // On a wire the late bytes still arrive and are counted as answering nothing; over HTTP the
     // connection was dropped at the timeout, so they never reach the agent.
-    if (serial) await until(() => ((r.driver as SerialDriver).stats.unmatched > 0 ? true : undefined), 'the late replies to reach the agent');
+    if (serial) await eventually(async () => ((r.driver as SerialDriver).stats.unmatched > 0 ? true : undefined), 'the late replies to reach the agent');
     expect(r.events.events).toEqual([]);
 
     // Polling again sees the door the command opened, as commanded (within openGraceMs).
@@ -142,7 +142,7 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])('$fa
       const before = { ...driver.stats };
       await sim.control('POST', '/faults', { kind: 'garbage', where, count: 1 });
       await expect(r.cabinet.open(1)).resolves.toBe('opened');
-      await until(() => (driver.stats.noiseBytes > before.noiseBytes ? true : undefined), 'the noise to be counted');
+      await eventually(async () => (driver.stats.noiseBytes > before.noiseBytes ? true : undefined), 'the noise to be counted');
       const dropped = (s: typeof before) => s.badChecksum + s.badLength;
       // Every noise position holds a false start that the reader drops and counts.
       expect(dropped(driver.stats)).toBeGreaterThan(dropped(before));
@@ -240,7 +240,7 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])('$fa
     await r.start();
     await expect(r.cabinet.open(1)).resolves.toBe('opened');
     await r.events.waitFor((e) => e.type === 'fault', 'left_open');
-    await until(() => (r.events.events.length >= 2 ? true : undefined), 'both events');
+    await eventually(async () => (r.events.events.length >= 2 ? true : undefined), 'both events');
     expect(r.events.events).toEqual([
       { type: 'door', compartment: 1, state: 'opened', itemPresent: family.itemSensors ? false : null, commanded: true },
       { type: 'fault', compartment: 1, fault: 'left_open', detail: expect.stringMatching(/^open for \d+ ms$/) },

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { encodeEightAOpen, encodeKerongUnlock, toHex } from '@xinbao/protocol';
 import {
@@ -20,21 +20,11 @@ import {
   type ItemEvent,
   type KerongDriverStats,
   type LockBoardDriver,
-} from '@xinbao/kiosk-agent/lockboard/index';
+} from '@xinbao/kiosk-agent/lockboard';
+import { eventually, REPO_ROOT } from '../support/processes.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PROGRAM = fileURLToPath(new URL('../../dist/lockboard/main.js', import.meta.url));
-
-/** Polls `check` until it returns something other than undefined. */
-export async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const ROOT = REPO_ROOT;
+const PROGRAM = join(REPO_ROOT, 'simulators', 'dist', 'lockboard', 'main.js');
 
 /** One call to a simulator's control API; throws with the status and body unless it is 2xx. */
 export async function control<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -94,7 +84,7 @@ export async function startSimulatorProgram(args: string[]): Promise<SimulatorPr
     received: async () => (await api<{ frames: Received[] }>('GET', '/frames')).frames,
     settle: async () => {
       await api('DELETE', '/faults');
-      await until(async () => ((await api<{ pendingReplies: number }>('GET', '/faults')).pendingReplies === 0 ? true : undefined), 'late replies to leave');
+      await eventually(async () => ((await api<{ pendingReplies: number }>('GET', '/faults')).pendingReplies === 0 ? true : undefined), 'late replies to leave');
     },
     stop: () =>
       new Promise<number | null>((resolve) => {
@@ -228,7 +218,7 @@ export class CabinetRecorder {
 
   /** Resolves with the first recorded event (past or future) that `matches`. */
   waitFor(matches: (e: CabinetEvent) => boolean, what: string, timeoutMs?: number): Promise<CabinetEvent> {
-    return until(() => this.events.find(matches), what, timeoutMs);
+    return eventually(async () => this.events.find(matches), what, timeoutMs);
   }
 
   faults(compartment?: number): string[] {

@@ -1,20 +1,20 @@
-// `npm start`: a whole demo city on one machine with no configuration. Starts an embedded
-// PostgreSQL and a private Redis under .data/, the courier dispatch simulator, the hub, and two
-// demo kiosks, each a lock-board simulator on a pseudo-terminal plus a kiosk agent serving its
-// touch screen: the hall's on a KR-CU16 bus with a QR scanner and a receipt printer (simulated on
-// their own pseudo-terminals), the 华南城 one on an 8A board; and the partner parcel-locker network
-// (全城通港: 1,354 simulated Xi'an sites) whose sites the hub imports into its registry. Then prints
-// where to look and how to walk a parcel through. Everything simulated says so.
+// `npm start`: a whole demo city on one machine with no configuration. Starts, each as its own
+// program: an embedded PostgreSQL and a private Redis under .data/ (the hub's local-services
+// program), the courier dispatch simulator, the hub, and two demo kiosks, each a lock-board
+// simulator on a pseudo-terminal plus a kiosk agent serving its touch screen: the hall's on a KR-CU16
+// bus with a QR scanner and a receipt printer (simulated on their own pseudo-terminals), the 华南城
+// one on an 8A board; and the partner parcel-locker network (全城通港: 1,354 simulated Xi'an sites)
+// whose sites the hub imports into its registry. Then prints where to look and how to walk a parcel
+// through. Everything simulated says so. It imports none of the workspaces' code: it only starts
+// their programs and reads their JSON ready lines, so it sees them as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureDatabase, freePort, startLocalPostgres, startLocalRedis, type LocalService } from '@xinbao/hub/infra/local-services';
-import { startCourierDispatchSimulator } from '../courier-dispatch/server.js';
-import { startPartnerNetworkSimulator } from '../partner-network/server.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const DATA = join(ROOT, '.data');
 const SECRET = 'demo-courier-dispatch-secret';
 const PARTNER_APP = { appId: 'xinbao-demo', appSecret: 'demo-partner-app-secret', webhookSecret: 'demo-partner-webhook-secret' };
@@ -32,7 +32,6 @@ const KIOSKS: DemoKiosk[] = [
 const WIRING = { kerong: { board: 0, firstLock: 0 }, '8a': { board: 1, firstLock: 1 } } as const;
 
 const children: ChildProcess[] = [];
-const services: LocalService[] = [];
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv, isReady: (j: Record<string, unknown>) => boolean, name: string) {
@@ -63,30 +62,35 @@ async function main(): Promise<void> {
   mkdirSync(join(DATA, 'logs'), { recursive: true });
   say('xinbao demo city: starting. Data and logs live under .data/ (delete it to start afresh).');
   let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    say('  starting an embedded PostgreSQL (.data/pg) …');
-    const p = await startLocalPostgres({ dataDir: join(DATA, 'pg'), onLog: () => undefined });
-    services.push(p);
-    databaseUrl = await ensureDatabase(p.url, 'xinbao');
-  }
   let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
-    say('  starting a private redis-server (.data/redis) …');
-    const r = await startLocalRedis({ dataDir: join(DATA, 'redis') });
-    services.push(r);
-    redisUrl = r.url;
+  if (!databaseUrl || !redisUrl) {
+    const args = [
+      ...(databaseUrl ? [] : ['--postgres-dir', join(DATA, 'pg'), '--keep', '--database', 'xinbao']),
+      ...(redisUrl ? [] : ['--redis-dir', join(DATA, 'redis')]),
+    ];
+    const what = [...(databaseUrl ? [] : ['an embedded PostgreSQL (.data/pg)']), ...(redisUrl ? [] : ['a private redis-server (.data/redis)'])];
+    say(`  starting ${what.join(' and ')} …`);
+    const local = await run('hub/dist/infra/local-services-main.js', args, {}, (j) => j.event === 'ready', 'local-services');
+    databaseUrl ??= local.databaseUrl as string;
+    redisUrl ??= local.redisUrl as string;
   }
-  const dispatch = await startCourierDispatchSimulator({ secret: SECRET });
+  const dispatch = await run('simulators/dist/courier-dispatch/main.js', [], { COURIER_DISPATCH_SECRET: SECRET }, (j) => j.event === 'ready', 'courier-dispatch');
   say('  starting the SIMULATED partner locker network (1,354 Xi\'an sites) …');
-  const partner = await startPartnerNetworkSimulator({ apps: [PARTNER_APP] });
+  const partner = await run(
+    'simulators/dist/partner-network/main.js',
+    ['--app-id', PARTNER_APP.appId, '--app-secret', PARTNER_APP.appSecret, '--webhook-secret', PARTNER_APP.webhookSecret],
+    {},
+    (j) => j.event === 'ready',
+    'partner-network',
+  );
   const port = process.env.PORT ?? String(await freePortPreferring(8080));
   const hubReady = await run(
     'hub/dist/main.js',
     [],
-    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url,
+    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url as string,
       COURIER_DISPATCH_SECRET: SECRET,
       SWEEP_INTERVAL_MS: '5000',
-      PARTNER_API_URL: partner.url,
+      PARTNER_API_URL: partner.url as string,
       PARTNER_APP_ID: PARTNER_APP.appId,
       PARTNER_APP_SECRET: PARTNER_APP.appSecret,
       PARTNER_WEBHOOK_SECRET: PARTNER_APP.webhookSecret,
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
 xinbao demo city is up.
 
   hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
-  courier dispatch   ${dispatch.url}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
+  courier dispatch   ${String(dispatch.url)}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
 ${kiosks
   .map((x) =>
     [
@@ -170,7 +174,7 @@ ${kiosks
     ].join('\n'),
   )
   .join('\n')}
-  partner lockers    ${partner.url}/control/reservations   (SIMULATED 全城通港 network: ${partner.network.siteCount} sites; the person at the locker)
+  partner lockers    ${String(partner.url)}/control/reservations   (SIMULATED 全城通港 network: ${String(partner.sites)} sites; the person at the locker)
   logs               .data/logs/
 
   Demo accounts (password xinbao-demo): zhang.san, li.si (applicants) · hall.staff (staff) · ems.courier · ops.admin
@@ -184,7 +188,7 @@ Walk a parcel through (copy and paste):
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/item -H 'content-type: application/json' -d '{"present":true}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/close
   curl -s ${k.printer ?? "(no printer)"}/receipts              # the receipt the kiosk printed (tracking number, QR)
-  curl -s ${dispatch.url}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
+  curl -s ${String(dispatch.url)}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
 
 Or through a partner locker near an address (全城通港):
@@ -192,18 +196,23 @@ Or through a partner locker near an address (全城通港):
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \
        -d '{"matterCode":"business-licence-change","dropOff":{"channel":"partner_locker","siteId":"<a partner site id>"}}'
   curl -s ${hubUrl}/api/applications/<application id> -H "authorization: Bearer $T"   # dropOff: reserving → ready, with the code
-  curl -s -XPOST ${partner.url}/control/devices/<deviceId>/keypad -H 'content-type: application/json' -d '{"code":"<code>"}'
+  curl -s -XPOST ${String(partner.url)}/control/devices/<deviceId>/keypad -H 'content-type: application/json' -d '{"code":"<code>"}'
 
 Ctrl-C stops everything.`);
 }
 
+/** The port if it is free on loopback, else any free one. */
 async function freePortPreferring(p: number): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((ok) => {
-    const s = createServer();
-    s.once('error', () => void freePort().then(ok));
-    s.listen(p, '127.0.0.1', () => s.close(() => ok(p)));
-  });
+  const tryListen = (port: number) =>
+    new Promise<number>((ok, fail) => {
+      const s = createServer();
+      s.once('error', fail);
+      s.listen(port, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => ok(typeof a === 'object' && a ? a.port : port));
+      });
+    });
+  return tryListen(p).catch(() => tryListen(0));
 }
 
 let stopping = false;
@@ -211,17 +220,16 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('\nxinbao demo: stopping …');
-  await Promise.all(
-    children.reverse().map(
-      (c) =>
-        new Promise<void>((ok) => {
-          if (c.exitCode !== null) return ok();
-          c.once('exit', () => ok());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
-  for (const s of services.reverse()) await s.stop();
+  const end = (c: ChildProcess) =>
+    new Promise<void>((ok) => {
+      if (c.exitCode !== null || c.signalCode !== null) return ok();
+      c.once('exit', () => ok());
+      c.kill('SIGTERM');
+    });
+  // The databases (started first) stop last, once nothing is using them.
+  const [first, ...rest] = children;
+  await Promise.all(rest.map(end));
+  if (first) await end(first);
   process.exit(0);
 }
 process.on('SIGINT', () => void stop());

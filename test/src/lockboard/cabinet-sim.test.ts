@@ -3,9 +3,8 @@
 // door (with an item where the board can see one) and a forced door, as events. The 8A case runs
 // the inverted door-switch wiring on both ends.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from '@xinbao/kiosk-agent/lockboard/index';
-import { startEightASimulator } from './eight-a-sim.js';
-import { startKerongSimulator } from './kerong-sim.js';
+import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from '@xinbao/kiosk-agent/lockboard';
+import { startEightASimulator, startKerongSimulator } from '@xinbao/simulators/lockboard';
 import { CabinetRecorder, control, openSerialPort } from './test-rig.js';
 
 interface Running {
