@@ -6,8 +6,8 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startLocalPostgres, startLocalRedis } from '../../hub/dist/infra/local-services.js';
-import { migrate } from '../../hub/dist/store/migrate.js';
+import { startLocalPostgres, startLocalRedis } from '@xinbao/hub/infra/local-services';
+import { migrate } from '@xinbao/hub/store/migrate';
 
 export const TEMPLATE_DB = 'xinbao_test_template';
 

@@ -185,7 +185,8 @@ describe('HttpLockControllerDriver', () => {
     stub.answer = () => undefined;
     const inFlight = rejection(driver.readStatus(1));
     const queued = rejection(driver.readStatus(1));
-    await new Promise((r) => setTimeout(r, 30));
+    // Close only once the first request is at the controller (a fixed sleep was too short on a busy machine).
+    for (let i = 0; i < 500 && stub.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await driver.close();
     expect((await inFlight).code).toBe('port_closed');
     expect((await queued).code).toBe('port_closed');

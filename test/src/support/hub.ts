@@ -130,6 +130,8 @@ export async function startHubProgram(options: {
       QUEUE_PREFIX: queuePrefix,
     },
     isReady: (l) => l.msg === 'listening',
+    // It checks the migrations and seeds the demo (scrypt password hashes) first: slow on a busy machine.
+    timeoutMs: 45_000,
   });
   return { hub, hubUrl: `http://127.0.0.1:${String(hub.ready.port)}`, queuePrefix };
 }
