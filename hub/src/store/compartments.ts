@@ -35,18 +35,24 @@ export async function lockFreeCompartments(tx: Tx, siteId: string): Promise<Free
   return r.rows;
 }
 
+/** The compartment's state, its row locked until the transaction ends. */
+export async function lockCompartmentState(tx: Tx, compartmentId: string): Promise<CompartmentState> {
+  const r = await tx.query<{ state: CompartmentState }>('SELECT state FROM compartments WHERE id = $1 FOR UPDATE', [compartmentId]);
+  if (!r.rows[0]) throw new NotFound('compartment');
+  return r.rows[0].state;
+}
+
 /** Moves a compartment to its next state, or refuses with IllegalCompartmentMove and writes nothing. */
 export async function setCompartmentState(tx: Tx, compartmentId: string, move: CompartmentMove, at: Date): Promise<CompartmentState> {
-  const current = (await tx.query<{ state: CompartmentState }>('SELECT state FROM compartments WHERE id = $1 FOR UPDATE', [compartmentId])).rows[0];
-  if (!current) throw new NotFound('compartment');
-  const r = applyCompartmentMove(current.state, move);
-  if (!r.ok) throw new IllegalCompartmentMove(current.state, move, r.reason);
+  const state = await lockCompartmentState(tx, compartmentId);
+  const r = applyCompartmentMove(state, move);
+  if (!r.ok) throw new IllegalCompartmentMove(state, move, r.reason);
   await tx.query('UPDATE compartments SET state = $2, updated_at = $3 WHERE id = $1', [compartmentId, r.to, at]);
   return r.to;
 }
 
 /** A compartment of a site by its number, or null. */
-export async function findCompartmentByNumber(tx: Tx, siteId: string, number: number): Promise<{ id: string; state: CompartmentState } | null> {
-  const r = await tx.query<{ id: string; state: CompartmentState }>('SELECT id, state FROM compartments WHERE site_id = $1 AND number = $2', [siteId, number]);
+export async function findCompartmentByNumber(tx: Tx, siteId: string, number: number): Promise<{ id: string } | null> {
+  const r = await tx.query<{ id: string }>('SELECT id FROM compartments WHERE site_id = $1 AND number = $2', [siteId, number]);
   return r.rows[0] ?? null;
 }

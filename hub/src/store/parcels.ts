@@ -57,6 +57,11 @@ export async function findParcelByTrackingNumber(db: Db | Tx, trackingNumber: st
   return r.rows[0] ?? null;
 }
 
+/** Puts the parcel in a compartment, or (null) takes it out of one. */
+export async function setParcelCompartment(tx: Tx, parcelId: string, compartmentId: string | null, at: Date): Promise<void> {
+  await tx.query('UPDATE parcels SET compartment_id = $2, updated_at = $3 WHERE id = $1', [parcelId, compartmentId, at]);
+}
+
 export interface CustodyContext {
   actor: Actor;
   at: Date;
