@@ -49,7 +49,7 @@ CREATE TABLE site_capacity (
   PRIMARY KEY (site_id, size)
 );
 
--- The nearby search (hub/src/features/sites/nearby.ts): live sites within radius_m of the centre,
+-- The nearby search (hub/src/features/sites/store.ts): live sites within radius_m of the centre,
 -- nearest first (equal distances by id), at most max_sites, only those with a free compartment of
 -- rank min_size_rank (1 S … 4 XL; 0: any) or larger. The GiST walk in `position <->` order stops as
 -- soon as max_sites sites have passed every filter. An own site's free compartments are counted

@@ -17,13 +17,17 @@ import { announceCodeChange, mountKioskNamespace } from './features/kiosk/namesp
 import { watchCodeChanges } from './features/kiosk/code-changes.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
-import { apiRoutes } from './http/routes.js';
-import { errorMiddleware } from './http/middleware.js';
-import { openApiDocument } from './http/openapi.js';
+import { errorMiddleware, routeNotFound } from './http/middleware.js';
+import { op, openApiDocument } from './http/openapi.js';
+import { adminApi, adminRoutes } from './features/admin/routes.js';
+import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
+import { authApi, authRoutes } from './features/auth/routes.js';
+import { intakeApi, intakeRoutes } from './features/intake/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
+import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
 import { createPartnerRuntime, type PartnerRuntime } from './features/partner/runtime.js';
-import { partnerWebhookRoutes } from './features/partner/webhooks.js';
+import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes } from './features/partner/routes.js';
 import type { PartnerNetworkClient } from './integrations/partner-network.js';
 
 export interface HubDeps {
@@ -98,12 +102,28 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.get('/metrics', (_req, res) => {
     registry.metrics().then((m) => res.type(registry.contentType).send(m), () => res.status(500).end());
   });
-  app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
+  // Every feature describes its own routes; the document is assembled here, once.
+  const api = openApiDocument({
+    '/health': { get: op('200 when PostgreSQL and Redis answer, 503 otherwise', 'anyone') },
+    ...authApi,
+    ...applicationsApi,
+    ...sitesApi,
+    ...partnerApi,
+    ...intakeApi,
+    ...adminApi,
+  });
+  app.get('/openapi.json', (_req, res) => res.json(api));
   const gazetteer = loadGazetteer(config.gazetteerFile);
   app.use(
     '/api',
     authenticate(db, now),
-    apiRoutes({ db, keys, lifetimes, sessionTtlHours: config.sessionTtlHours, now, gazetteer, nearbyRadiusM: config.nearbyRadiusM, partner, openCodes, log }),
+    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours }),
+    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log }),
+    siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
+    partnerAdminRoutes({ partner }),
+    intakeRoutes({ db, now }),
+    adminRoutes({ db }),
+    routeNotFound,
   );
   app.use(errorMiddleware(log));
 

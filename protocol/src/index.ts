@@ -6,3 +6,5 @@ export * from './courier.js';
 export * from './escpos/index.js';
 export * from './partner.js';
 export * from './gazetteer.js';
+export * from './sizes.js';
+export * from './geo.js';

@@ -13,6 +13,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { KeypadCode } from './codes.js';
+import { COMPARTMENT_SIZES } from './sizes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Request signing
@@ -146,7 +147,8 @@ function hexEqual(want: string, got: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Sites, devices, compartments
 
-export const PARTNER_SIZES = ['S', 'M', 'L', 'XL'] as const;
+/** A partner's lockers come in every compartment size. */
+export const PARTNER_SIZES = COMPARTMENT_SIZES;
 export const PartnerSize = z.enum(PARTNER_SIZES);
 export type PartnerSize = z.infer<typeof PartnerSize>;
 

@@ -1,10 +1,40 @@
-// Compartment allocation: the smallest free compartment that fits, lowest number first, so large
-// compartments stay free for large parcels; and when a deposit whose door jammed may move.
-import type { CodePurpose } from '@xinbao/protocol';
+// Compartments: the states a compartment can be in and every move between them (one table, as
+// PARCEL_MOVES is for parcels); allocation (the smallest free compartment that fits, lowest number
+// first, so large compartments stay free for large parcels); and when a deposit whose door jammed
+// may move.
+import { COMPARTMENT_SIZES, type CodePurpose, type CompartmentSize } from '@xinbao/protocol';
 import type { ParcelState } from './parcel-journey.js';
 
-export const SIZES = ['S', 'M', 'L'] as const;
-export type CompartmentSize = (typeof SIZES)[number];
+export { COMPARTMENT_SIZES, type CompartmentSize };
+
+/** The states of migration 001's CHECK constraint on compartments.state. */
+export const COMPARTMENT_STATES = ['free', 'reserved', 'occupied', 'open', 'faulty'] as const;
+export type CompartmentState = (typeof COMPARTMENT_STATES)[number];
+
+/**
+ * Every move a compartment makes. `fault` is taken from any state, `faulty` included: a jam
+ * reported twice (by the unlock result and by the reassignment that follows it) is the same jam.
+ * Nothing here leaves `faulty`: a door out of service stays so until staff repair it.
+ */
+export const COMPARTMENT_MOVES = {
+  /** held for a deposit (an application, or a deposit moved away from a jammed door) */
+  reserve: { from: ['free'], to: 'reserved' },
+  /** the deposit's door closed on its documents */
+  fill: { from: ['reserved'], to: 'occupied' },
+  /** collected, or picked up by the courier */
+  empty: { from: ['occupied'], to: 'free' },
+  /** the door jammed: nobody is sent to it again */
+  fault: { from: COMPARTMENT_STATES, to: 'faulty' },
+} as const satisfies Record<string, { from: readonly CompartmentState[]; to: CompartmentState }>;
+export type CompartmentMove = keyof typeof COMPARTMENT_MOVES;
+
+export type CompartmentMoveResult = { ok: true; to: CompartmentState } | { ok: false; reason: string };
+
+export function applyCompartmentMove(current: CompartmentState, move: CompartmentMove): CompartmentMoveResult {
+  const rule = COMPARTMENT_MOVES[move];
+  if ((rule.from as readonly CompartmentState[]).includes(current)) return { ok: true, to: rule.to };
+  return { ok: false, reason: `a compartment that is ${current} cannot ${move} (only from ${rule.from.join(' or ')})` };
+}
 
 export interface FreeCompartment {
   id: string;
@@ -13,7 +43,7 @@ export interface FreeCompartment {
 }
 
 export function chooseCompartment<C extends FreeCompartment>(free: readonly C[], need: CompartmentSize): C | null {
-  const rank = (s: CompartmentSize) => SIZES.indexOf(s);
+  const rank = (s: CompartmentSize) => COMPARTMENT_SIZES.indexOf(s);
   const fits = free.filter((c) => rank(c.size) >= rank(need));
   fits.sort((a, b) => rank(a.size) - rank(b.size) || a.number - b.number);
   return fits[0] ?? null;

@@ -16,6 +16,25 @@ export interface CustodyFields {
   evidence: Record<string, unknown>;
 }
 
+/**
+ * The one list of a custody event's fields, each with its column in custody_events: the hash covers
+ * exactly these, the store writes and reads exactly these.
+ */
+export const CUSTODY_COLUMNS = {
+  id: 'id',
+  parcelId: 'parcel_id',
+  kind: 'kind',
+  fromState: 'from_state',
+  toState: 'to_state',
+  actorKind: 'actor_kind',
+  actorId: 'actor_id',
+  siteId: 'site_id',
+  compartment: 'compartment',
+  at: 'at',
+  evidence: 'evidence',
+} as const satisfies Record<keyof CustodyFields, string>;
+export const CUSTODY_FIELDS = Object.keys(CUSTODY_COLUMNS) as Array<keyof CustodyFields>;
+
 /** JSON with object keys sorted, so the same event always hashes the same. */
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
@@ -31,21 +50,7 @@ export function custodyHash(prevHash: string | null, e: CustodyFields): string {
   return createHash('sha256')
     .update(prevHash ?? 'genesis')
     .update('\n')
-    .update(
-      canonicalJson({
-        id: e.id,
-        parcelId: e.parcelId,
-        kind: e.kind,
-        fromState: e.fromState,
-        toState: e.toState,
-        actorKind: e.actorKind,
-        actorId: e.actorId,
-        siteId: e.siteId,
-        compartment: e.compartment,
-        at: e.at.toISOString(),
-        evidence: e.evidence,
-      }),
-    )
+    .update(canonicalJson(Object.fromEntries(CUSTODY_FIELDS.map((f) => [f, f === 'at' ? e.at.toISOString() : e[f]]))))
     .digest('hex');
 }
 

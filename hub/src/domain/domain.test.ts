@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { applyMove, PARCEL_MOVES, type ParcelMove } from './parcel-journey.js';
+import { applyMove, INBOUND_STATES, OUTBOUND_STATES, PARCEL_MOVES, type ParcelMove, type ParcelState } from './parcel-journey.js';
 import { hashCode, judgeCode, makeKeypadCode } from './access-codes.js';
 import { custodyHash, firstBrokenLink, type CustodyFields } from './custody.js';
-import { chooseCompartment, judgeReassignment } from './compartments.js';
+import { applyCompartmentMove, chooseCompartment, COMPARTMENT_MOVES, COMPARTMENT_STATES, judgeReassignment, type CompartmentMove } from './compartments.js';
 import { isValidTrackingNumber, makeTrackingNumber } from './tracking-number.js';
 
 describe('parcel journey', () => {
@@ -37,8 +37,12 @@ describe('parcel journey', () => {
     expect(applyMove('picked_up', 'picked_up').ok).toBe(false);
   });
   it('every move leads somewhere it can only reach from its listed states', () => {
-    for (const [move, rule] of Object.entries(PARCEL_MOVES)) {
-      for (const from of rule.from) expect(applyMove(from, move as ParcelMove)).toEqual({ ok: true, to: rule.to });
+    const states: ParcelState[] = [...INBOUND_STATES, ...OUTBOUND_STATES];
+    for (const [move, rule] of Object.entries(PARCEL_MOVES) as Array<[ParcelMove, (typeof PARCEL_MOVES)[ParcelMove]]>) {
+      for (const from of states) {
+        const listed = (rule.from as readonly ParcelState[]).includes(from);
+        expect(applyMove(from, move)).toEqual(listed ? { ok: true, to: rule.to } : { ok: false, reason: expect.stringContaining(from) });
+      }
     }
   });
 });
@@ -95,6 +99,32 @@ describe('custody chain', () => {
     const c = chain();
     c.splice(1, 1);
     expect(firstBrokenLink(c)).toBe(1);
+  });
+});
+
+describe('compartment states', () => {
+  it('every move leads somewhere it can only reach from its listed states', () => {
+    for (const [move, rule] of Object.entries(COMPARTMENT_MOVES) as Array<[CompartmentMove, (typeof COMPARTMENT_MOVES)[CompartmentMove]]>) {
+      for (const from of COMPARTMENT_STATES) {
+        const listed = (rule.from as readonly string[]).includes(from);
+        expect(applyCompartmentMove(from, move)).toEqual(listed ? { ok: true, to: rule.to } : { ok: false, reason: expect.stringContaining(from) });
+      }
+    }
+  });
+  it('walks a compartment through a deposit and its pickup, and refuses steps out of order', () => {
+    expect(applyCompartmentMove('free', 'reserve')).toEqual({ ok: true, to: 'reserved' });
+    expect(applyCompartmentMove('reserved', 'fill')).toEqual({ ok: true, to: 'occupied' });
+    expect(applyCompartmentMove('occupied', 'empty')).toEqual({ ok: true, to: 'free' });
+    expect(applyCompartmentMove('occupied', 'reserve').ok).toBe(false);
+    expect(applyCompartmentMove('free', 'fill').ok).toBe(false);
+    expect(applyCompartmentMove('reserved', 'empty').ok).toBe(false);
+  });
+  it('takes a jam from any state, and a faulty door leaves faulty by no move', () => {
+    for (const from of COMPARTMENT_STATES) expect(applyCompartmentMove(from, 'fault')).toEqual({ ok: true, to: 'faulty' });
+    for (const move of Object.keys(COMPARTMENT_MOVES) as CompartmentMove[]) {
+      const r = applyCompartmentMove('faulty', move);
+      expect(r.ok ? r.to : 'refused').toBe(move === 'fault' ? 'faulty' : 'refused');
+    }
   });
 });
 

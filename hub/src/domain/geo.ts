@@ -1,22 +1,11 @@
-// Distances on the earth for the nearby search: the haversine great-circle distance on a sphere of
-// the mean earth radius (the same formula, term for term, as haversine_m in migration 002), and the
-// latitude/longitude box that holds every point within a radius. Coordinates are WGS84 degrees.
-export const EARTH_RADIUS_M = 6_371_008.8;
+// Geometry for the nearby search: the latitude/longitude box that holds every point within a radius,
+// and the point at a distance and bearing (for tests and benchmarks). The haversine distance itself
+// is defined once, in the protocol package. Coordinates are WGS84 degrees.
+import { EARTH_RADIUS_M, haversineM, type LatLng } from '@xinbao/protocol';
 
-export interface LatLng {
-  lat: number;
-  lng: number;
-}
+export { EARTH_RADIUS_M, haversineM, type LatLng };
 
 const RAD = Math.PI / 180;
-
-/** Great-circle distance in metres between two points. */
-export function haversineM(a: LatLng, b: LatLng): number {
-  const h =
-    Math.sin(((b.lat - a.lat) * RAD) / 2) ** 2 +
-    Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(((b.lng - a.lng) * RAD) / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(Math.min(1, h)));
-}
 
 export interface LatLngBox {
   minLat: number;

@@ -2,18 +2,17 @@
 // "has a free compartment of this size" means, and the brute-force reference the indexed search in
 // the store is tested against: every site's distance, those within the radius, nearest first, ties
 // by id.
-import { haversineM, type LatLng } from './geo.js';
+import { COMPARTMENT_SIZES, haversineM, sizeRank, type CompartmentSize, type LatLng } from '@xinbao/protocol';
 
-export const LOCKER_SIZES = ['S', 'M', 'L', 'XL'] as const;
-export type LockerSize = (typeof LOCKER_SIZES)[number];
+/** The one list of sizes (protocol's COMPARTMENT_SIZES), under the nearby search's name. */
+export const LOCKER_SIZES = COMPARTMENT_SIZES;
+export type LockerSize = CompartmentSize;
+export { sizeRank };
 export type FreeBySize = Record<LockerSize, number>;
 
 export const NEARBY_MAX_RADIUS_M = 20_000;
 export const NEARBY_MAX_LIMIT = 100;
 export const NEARBY_DEFAULT_LIMIT = 20;
-
-/** 1 for S … 4 for XL: a compartment fits a parcel when its rank is at least the parcel's. */
-export const sizeRank = (s: LockerSize): number => LOCKER_SIZES.indexOf(s) + 1;
 
 /** A site can take a parcel of this size when it has a free compartment of that size or larger. */
 export function hasFreeAtLeast(free: FreeBySize, size: LockerSize): boolean {

@@ -3,7 +3,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { BadRequest, HubError } from '../errors.js';
+import { BadRequest, HubError, NotFound } from '../errors.js';
 
 export function parse<S extends z.ZodType>(schema: S, data: unknown, what = 'request body'): z.infer<S> {
   const r = schema.safeParse(data);
@@ -21,6 +21,11 @@ export const handle =
   (req, res, next) => {
     fn(req, res).catch(next);
   };
+
+/** The last handler under /api: whatever no feature answered. */
+export const routeNotFound: RequestHandler = () => {
+  throw new NotFound('route');
+};
 
 export function errorMiddleware(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {

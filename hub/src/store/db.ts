@@ -25,3 +25,19 @@ export async function withTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Pr
     tx.release();
   }
 }
+
+/** A read-only snapshot: every read inside sees the database as of its first read. */
+export async function withSnapshot<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const tx = await db.connect();
+  try {
+    await tx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const out = await fn(tx);
+    await tx.query('COMMIT');
+    return out;
+  } catch (e) {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    tx.release();
+  }
+}

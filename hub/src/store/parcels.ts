@@ -3,7 +3,7 @@
 // the new state and its hash-chained custody event together.
 import { v7 as uuidv7 } from 'uuid';
 import { applyMove, type ParcelMove, type ParcelState } from '../domain/parcel-journey.js';
-import { custodyHash, type CustodyFields } from '../domain/custody.js';
+import { CUSTODY_COLUMNS, CUSTODY_FIELDS, custodyHash, type CustodyFields } from '../domain/custody.js';
 import { Conflict, NotFound } from '../errors.js';
 import type { Db, Tx } from './db.js';
 
@@ -57,6 +57,11 @@ export async function findParcelByTrackingNumber(db: Db | Tx, trackingNumber: st
   return r.rows[0] ?? null;
 }
 
+/** Puts the parcel in a compartment, or (null) takes it out of one. */
+export async function setParcelCompartment(tx: Tx, parcelId: string, compartmentId: string | null, at: Date): Promise<void> {
+  await tx.query('UPDATE parcels SET compartment_id = $2, updated_at = $3 WHERE id = $1', [parcelId, compartmentId, at]);
+}
+
 export interface CustodyContext {
   actor: Actor;
   at: Date;
@@ -93,25 +98,12 @@ export async function appendCustody(
     at: new Date(Math.floor(ctx.at.getTime())),
     evidence: ctx.evidence ?? {},
   };
+  const values: unknown[] = CUSTODY_FIELDS.map((f) => (f === 'evidence' ? JSON.stringify(fields.evidence) : fields[f]));
+  values.push(prevHash, custodyHash(prevHash, fields));
   await tx.query(
-    `INSERT INTO custody_events (id, parcel_id, kind, from_state, to_state, actor_kind, actor_id, site_id,
-       compartment, at, evidence, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      fields.id,
-      fields.parcelId,
-      fields.kind,
-      fields.fromState,
-      fields.toState,
-      fields.actorKind,
-      fields.actorId,
-      fields.siteId,
-      fields.compartment,
-      fields.at,
-      JSON.stringify(fields.evidence),
-      prevHash,
-      custodyHash(prevHash, fields),
-    ],
+    `INSERT INTO custody_events (${CUSTODY_FIELDS.map((f) => CUSTODY_COLUMNS[f]).join(', ')}, prev_hash, hash)
+     VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+    values,
   );
 }
 
@@ -124,27 +116,17 @@ export async function moveParcel(tx: Tx, parcel: Parcel, move: ParcelMove, ctx: 
   return { ...parcel, state: r.to };
 }
 
-export interface CustodyEventView {
+export interface CustodyEventView extends CustodyFields {
   seq: number;
-  id: string;
-  kind: string;
-  fromState: string | null;
-  toState: string;
-  actorKind: string;
-  actorId: string | null;
-  siteId: string | null;
-  compartment: number | null;
-  at: Date;
-  evidence: Record<string, unknown>;
   prevHash: string | null;
   hash: string;
 }
 
+const CUSTODY_SELECT = CUSTODY_FIELDS.map((f) => `${CUSTODY_COLUMNS[f]} AS "${f}"`).join(', ');
+
 export async function custodyLog(db: Db | Tx, parcelId: string): Promise<CustodyEventView[]> {
   const r = await db.query<CustodyEventView & { seq: string }>(
-    `SELECT seq, id, parcel_id AS "parcelId", kind, from_state AS "fromState", to_state AS "toState",
-       actor_kind AS "actorKind", actor_id AS "actorId", site_id AS "siteId", compartment, at, evidence,
-       prev_hash AS "prevHash", hash
+    `SELECT seq, ${CUSTODY_SELECT}, prev_hash AS "prevHash", hash
      FROM custody_events WHERE parcel_id = $1 ORDER BY seq`,
     [parcelId],
   );

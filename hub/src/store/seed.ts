@@ -2,7 +2,7 @@
 // compartments. Idempotent (keyed by usernames and codes), so a restart of the demo keeps its data.
 import { v7 as uuidv7 } from 'uuid';
 import type { CompartmentSize } from '../domain/compartments.js';
-import { hashPassword, type Role } from '../features/auth/auth.js';
+import { hashPassword, type Role } from '../domain/people.js';
 import type { Db } from './db.js';
 
 export const DEMO_PASSWORD = 'xinbao-demo';

@@ -1,15 +1,11 @@
 // Distances on the WGS84 sphere and a grid index for "sites within r metres of a point": cells of
 // about 1 km, so a 5 km query over 100,000 sites looks at a few thousand candidates, not all.
-const EARTH_RADIUS_M = 6_371_008.8;
+import { EARTH_RADIUS_M, haversineM } from '@xinbao/protocol';
+
 const RAD = Math.PI / 180;
 const M_PER_DEG_LAT = (Math.PI * EARTH_RADIUS_M) / 180;
 
-export function distanceMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const dLat = (lat2 - lat1) * RAD;
-  const dLng = (lng2 - lng1) * RAD;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+export const distanceMeters = (lat1: number, lng1: number, lat2: number, lng2: number): number => haversineM({ lat: lat1, lng: lng1 }, { lat: lat2, lng: lng2 });
 
 export interface Located {
   lat: number;

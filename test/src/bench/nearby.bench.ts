@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { destinationPoint, type LatLng } from '@xinbao/hub/domain/geo';
-import { findNearbySites } from '@xinbao/hub/features/sites/nearby';
+import { findNearbySites } from '@xinbao/hub/features/sites/store';
 import { upsertSites, type PartnerSiteRecord } from '@xinbao/hub/features/sites/registry';
 import { ensureDatabase, startLocalPostgres } from '@xinbao/hub/infra/local-services';
 import { migrate } from '@xinbao/hub/store/migrate';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { destinationPoint, type LatLng } from '@xinbao/hub/domain/geo';
 import { LOCKER_SIZES, nearbyBruteForce, type FreeBySize, type LockerSize, type NearbyQuery, type SiteLocation } from '@xinbao/hub/domain/nearby';
-import { findNearbySites } from '@xinbao/hub/features/sites/nearby';
+import { findNearbySites } from '@xinbao/hub/features/sites/store';
 import { upsertSites, type PartnerSiteRecord } from '@xinbao/hub/features/sites/registry';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 

@@ -2,7 +2,7 @@
 // nothing, updates, stale records, refused records, retirement and restoration on a full refresh,
 // and two imports of one network at once.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { findNearbySites } from '@xinbao/hub/features/sites/nearby';
+import { findNearbySites } from '@xinbao/hub/features/sites/store';
 import { refreshNetwork, upsertSites, type ImportProgress, type PartnerSiteRecord } from '@xinbao/hub/features/sites/registry';
 import { seedDemo } from '@xinbao/hub/store/seed';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';

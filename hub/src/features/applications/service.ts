@@ -5,13 +5,15 @@
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { chooseCompartment, type CompartmentSize } from '../../domain/compartments.js';
+import { chooseCompartment } from '../../domain/compartments.js';
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import { BadRequest, Conflict, NotFound } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { insertReservation } from '../partner/store.js';
+import { lockFreeCompartments, setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, custodyLog, insertParcel, type Parcel } from '../../store/parcels.js';
+import { findApplication, findDropOffSite, findMatter, insertApplication, parcelsOfApplication, type ApplicationRow, type Matter } from './store.js';
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
 
@@ -43,22 +45,13 @@ export async function createApplication(
 ): Promise<CreatedApplication> {
   return withTransaction(db, async (tx) => {
     const matter = await matterFor(tx, body.matterCode, 'own_kiosk');
-    const site = (
-      await tx.query<{ id: string; name: string; address: string; network: string }>(
-        'SELECT id, name, address, network FROM sites WHERE id = $1',
-        [body.dropOff.siteId],
-      )
-    ).rows[0];
+    const site = await findDropOffSite(tx, body.dropOff.siteId);
     if (!site) throw new NotFound('site');
     if (site.network !== 'own') throw new BadRequest('this site is not one of the hall’s own kiosks', undefined, 'wrong_network');
-    // SKIP LOCKED: two applicants reserving at once never get the same compartment and never wait on each other.
-    const free = await tx.query<{ id: string; number: number; size: CompartmentSize }>(
-      `SELECT id, number, size FROM compartments WHERE site_id = $1 AND state = 'free' FOR UPDATE SKIP LOCKED`,
-      [site.id],
-    );
-    const compartment = chooseCompartment(free.rows, matter.parcelSize);
+    // Two applicants reserving at once never get the same compartment and never wait on each other.
+    const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), matter.parcelSize);
     if (!compartment) throw new Conflict('no_free_compartment', `no free compartment of size ${matter.parcelSize} or larger at ${site.name}; choose another site`);
-    await tx.query(`UPDATE compartments SET state = 'reserved', updated_at = $2 WHERE id = $1`, [compartment.id, now]);
+    await setCompartmentState(tx, compartment.id, 'reserve', now);
 
     const parcel = await insertInboundApplication(tx, { applicantId: applicant.id, matterId: matter.id, channelIn: 'own_kiosk', state: 'awaiting_deposit', siteId: site.id, compartmentId: compartment.id, now });
     await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', {
@@ -87,17 +80,8 @@ export async function createApplication(
   });
 }
 
-interface Matter {
-  id: string;
-  name: string;
-  channels: string[];
-  parcelSize: CompartmentSize;
-}
-
 async function matterFor(tx: Tx, code: string, channel: 'own_kiosk' | 'partner_locker'): Promise<Matter> {
-  const matter = (
-    await tx.query<Matter>(`SELECT id, name, channels, parcel_size AS "parcelSize" FROM service_matters WHERE code = $1`, [code])
-  ).rows[0];
+  const matter = await findMatter(tx, code);
   if (!matter) throw new NotFound(`service matter ${code}`);
   if (!matter.channels.includes(channel)) {
     const where = channel === 'own_kiosk' ? 'at one of the hall’s own kiosks' : 'at a partner locker';
@@ -126,12 +110,7 @@ export async function createPartnerApplication(
 ): Promise<CreatedPartnerApplication> {
   return withTransaction(db, async (tx) => {
     const matter = await matterFor(tx, body.matterCode, 'partner_locker');
-    const site = (
-      await tx.query<{ id: string; name: string; address: string; network: string; retired: boolean }>(
-        'SELECT id, name, address, network, retired_at IS NOT NULL AS retired FROM sites WHERE id = $1',
-        [body.dropOff.siteId],
-      )
-    ).rows[0];
+    const site = await findDropOffSite(tx, body.dropOff.siteId);
     if (!site || site.retired) throw new NotFound('partner locker site');
     if (site.network === 'own') throw new BadRequest('this site is one of the hall’s own kiosks: apply with the channel own_kiosk', undefined, 'wrong_network');
     if (site.network !== network) throw new BadRequest(`this site belongs to the ${site.network} network, which this hub does not reserve at`, undefined, 'wrong_network');
@@ -152,32 +131,15 @@ export async function createPartnerApplication(
   });
 }
 
-export interface ApplicationView {
-  id: string;
-  applicantId: string;
-  status: string;
-  channelIn: string;
-
-  matterCode: string;
-  createdAt: Date;
+export interface ApplicationView extends ApplicationRow {
   parcels: Array<Parcel & { events: Awaited<ReturnType<typeof custodyLog>> }>;
 }
 
 export async function getApplication(db: Db, id: string): Promise<ApplicationView | null> {
-  const a = (
-    await db.query<Omit<ApplicationView, 'parcels'>>(
-      `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", m.code AS "matterCode", a.created_at AS "createdAt"
-       FROM applications a JOIN service_matters m ON m.id = a.matter_id WHERE a.id = $1`,
-      [id],
-    )
-  ).rows[0];
+  const a = await findApplication(db, id);
   if (!a) return null;
-  const parcels = await db.query<Parcel>(
-    `SELECT id, application_id AS "applicationId", direction, tracking_number AS "trackingNumber", state,
-       site_id AS "siteId", compartment_id AS "compartmentId" FROM parcels WHERE application_id = $1 ORDER BY created_at`,
-    [id],
-  );
-  return { ...a, parcels: await Promise.all(parcels.rows.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))) };
+  const parcels = await parcelsOfApplication(db, id);
+  return { ...a, parcels: await Promise.all(parcels.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))) };
 }
 
 /** The application and its inbound parcel (whose custody event the caller writes, in the same transaction). */
@@ -186,11 +148,7 @@ async function insertInboundApplication(
   a: { applicantId: string; matterId: string; channelIn: 'own_kiosk' | 'partner_locker'; state: Parcel['state']; siteId: string; compartmentId: string | null; now: Date },
 ): Promise<Parcel> {
   const applicationId = uuidv7();
-  await tx.query(
-    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
-     VALUES ($1, $2, $3, 'submitted', $4, 'counter', $5)`,
-    [applicationId, a.applicantId, a.matterId, a.channelIn, a.now],
-  );
+  await insertApplication(tx, { id: applicationId, applicantId: a.applicantId, matterId: a.matterId, channelIn: a.channelIn, at: a.now });
   const parcel: Parcel = {
     id: uuidv7(),
     applicationId,

@@ -1,36 +1,14 @@
 // Who is asking: password sign-in for people (scrypt hashes), opaque bearer session tokens stored
 // as SHA-256 hashes with an expiry, and the role checks every route declares.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { checkPassword, type Role } from '../../domain/people.js';
 import { Forbidden, Unauthorized } from '../../errors.js';
 import type { Db } from '../../store/db.js';
+import { findUserByUsername, insertSession, userBySession, type User } from './store.js';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
-
-export const ROLES = ['applicant', 'staff', 'courier', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  displayName: string;
-}
-
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, 32);
-  return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function checkPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, salt, key] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !key) return false;
-  const want = Buffer.from(key, 'base64');
-  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length);
-  return timingSafeEqual(want, got);
-}
+export { ROLES, hashPassword, checkPassword, type Role } from '../../domain/people.js';
+export type { User } from './store.js';
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -41,27 +19,18 @@ export async function signIn(
   now: Date,
   ttlHours: number,
 ): Promise<{ token: string; user: User; expiresAt: Date } | null> {
-  const r = await db.query<User & { passwordHash: string }>(
-    `SELECT id, username, role, display_name AS "displayName", password_hash AS "passwordHash" FROM users WHERE username = $1`,
-    [username],
-  );
-  const row = r.rows[0];
+  const row = await findUserByUsername(db, username);
   // Check a password even for an unknown user, so timing does not tell which usernames exist.
   const ok = await checkPassword(password, row?.passwordHash ?? 'scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
   if (!row || !ok) return null;
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000);
-  await db.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [tokenHash(token), row.id, expiresAt]);
+  await insertSession(db, tokenHash(token), row.id, expiresAt);
   return { token, user: { id: row.id, username: row.username, role: row.role, displayName: row.displayName }, expiresAt };
 }
 
 export async function userForToken(db: Db, token: string, now: Date): Promise<User | null> {
-  const r = await db.query<User>(
-    `SELECT u.id, u.username, u.role, u.display_name AS "displayName"
-     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2`,
-    [tokenHash(token), now],
-  );
-  return r.rows[0] ?? null;
+  return userBySession(db, tokenHash(token), now);
 }
 
 declare module 'express-serve-static-core' {

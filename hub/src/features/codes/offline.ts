@@ -4,22 +4,12 @@
 // code it accepted on its own is marked used here, once, with its custody event; a clash with what
 // the hub knew (used meanwhile, revoked, expired) is recorded as custody evidence, never dropped.
 import type { Logger } from 'pino';
-import type { CodePurpose, CodeSyncReply, KioskEvent, OfflineCode } from '@xinbao/protocol';
+import type { CodeSyncReply, KioskEvent, OfflineCode } from '@xinbao/protocol';
 import { judgeCode, siteOfflineKey } from '../../domain/access-codes.js';
-import type { Db, Tx } from '../../store/db.js';
+import { withSnapshot, type Db, type Tx } from '../../store/db.js';
 import { appendCustody, lockParcel, type Actor } from '../../store/parcels.js';
 import type { CodeKeys } from './service.js';
-
-interface SyncRow {
-  codeId: string;
-  offlineHash: Buffer | null;
-  compartment: number;
-  purpose: CodePurpose;
-  trackingNumber: string;
-  validFrom: Date;
-  expiresAt: Date;
-  live: boolean;
-}
+import { codesForSync, lockCodeForOfflineUse, markCodeUsedOffline, rebindCommandOffline, siteCodeVersion } from './store.js';
 
 /**
  * The site's live codes (cursor null, or a cursor the hub never handed out, e.g. after a restore
@@ -27,72 +17,41 @@ interface SyncRow {
  * covers exactly the rows it sends.
  */
 export async function codeSync(db: Db, keys: CodeKeys, siteId: string, cursor: number | null, now: Date): Promise<CodeSyncReply> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const v = await client.query<{ version: string }>('SELECT version FROM site_code_versions WHERE site_id = $1', [siteId]);
-    const version = Number(v.rows[0]?.version ?? 0);
+  const { version, full, rows } = await withSnapshot(db, async (snap) => {
+    const version = await siteCodeVersion(snap, siteId);
     const full = cursor === null || cursor > version;
-    const rows = await client.query<SyncRow>(
-      `SELECT c.id AS "codeId", c.offline_hash AS "offlineHash", k.number AS compartment, c.purpose,
-         p.tracking_number AS "trackingNumber", c.valid_from AS "validFrom", c.expires_at AS "expiresAt",
-         (c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2) AS live
-       FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id
-       WHERE c.site_id = $1 AND ${full ? 'c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2' : 'c.sync_version > $3'}
-       ORDER BY c.sync_version`,
-      full ? [siteId, now] : [siteId, now, cursor],
-    );
-    await client.query('COMMIT');
-    const codes: OfflineCode[] = [];
-    const removed: string[] = [];
-    for (const r of rows.rows) {
-      if (!r.live) {
-        removed.push(r.codeId);
-        continue;
-      }
-      codes.push({
-        codeId: r.codeId,
-        offlineHash: r.offlineHash ? r.offlineHash.toString('base64') : null,
-        compartment: r.compartment,
-        purpose: r.purpose,
-        trackingNumber: r.trackingNumber,
-        validFrom: r.validFrom.toISOString(),
-        expiresAt: r.expiresAt.toISOString(),
-      });
+    return { version, full, rows: await codesForSync(snap, siteId, now, full ? null : cursor) };
+  });
+  const codes: OfflineCode[] = [];
+  const removed: string[] = [];
+  for (const r of rows) {
+    if (!r.live) {
+      removed.push(r.codeId);
+      continue;
     }
-    return {
-      siteId,
-      cursor: version,
-      full,
-      codes,
-      removed,
-      offlineKey: siteOfflineKey(keys.offlineKey, siteId).toString('base64'),
-      qrPublicKey: keys.qrPublicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      serverTime: now.toISOString(),
-    };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
+    codes.push({
+      codeId: r.codeId,
+      offlineHash: r.offlineHash ? r.offlineHash.toString('base64') : null,
+      compartment: r.compartment,
+      purpose: r.purpose,
+      trackingNumber: r.trackingNumber,
+      validFrom: r.validFrom.toISOString(),
+      expiresAt: r.expiresAt.toISOString(),
+    });
   }
+  return {
+    siteId,
+    cursor: version,
+    full,
+    codes,
+    removed,
+    offlineKey: siteOfflineKey(keys.offlineKey, siteId).toString('base64'),
+    qrPublicKey: keys.qrPublicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    serverTime: now.toISOString(),
+  };
 }
 
 export type OfflineUseEvent = Extract<KioskEvent, { type: 'code_used_offline' }>;
-
-interface UsedCodeRow {
-  id: string;
-  purpose: CodePurpose;
-  parcelId: string;
-  compartment: number;
-  validFrom: Date;
-  expiresAt: Date;
-  usedAt: Date | null;
-  revokedAt: Date | null;
-  usedByDevice: string | null;
-  commandId: string | null;
-  resolvedAt: Date | null;
-}
 
 export type OfflineUseOutcome = 'used' | 'conflict' | 'already_applied' | 'unknown_code';
 
@@ -108,16 +67,7 @@ export async function applyOfflineUse(
   event: OfflineUseEvent,
   log: Logger,
 ): Promise<OfflineUseOutcome> {
-  const code = (
-    await tx.query<UsedCodeRow>(
-      `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number AS compartment, c.valid_from AS "validFrom",
-         c.expires_at AS "expiresAt", c.used_at AS "usedAt", c.revoked_at AS "revokedAt", c.used_by_device AS "usedByDevice",
-         c.command_id AS "commandId", c.resolved_at AS "resolvedAt"
-       FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
-       WHERE c.id = $1 AND c.site_id = $2 FOR UPDATE OF c`,
-      [event.codeId, kiosk.siteId],
-    )
-  ).rows[0];
+  const code = await lockCodeForOfflineUse(tx, event.codeId, kiosk.siteId);
   if (!code) {
     // Only a kiosk of the code's own site can name it; anything else is kept in kiosk_events only.
     log.warn({ deviceId: kiosk.deviceId, eventId: event.eventId }, 'offline use of a code this site does not have');
@@ -132,12 +82,7 @@ export async function applyOfflineUse(
 
   if (code.usedAt === null) {
     const verdict = judgeCode(code, at);
-    await tx.query('UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_offline = true WHERE id = $1', [
-      code.id,
-      at,
-      kiosk.deviceId,
-      event.commandId,
-    ]);
+    await markCodeUsedOffline(tx, code.id, { at, deviceId: kiosk.deviceId, commandId: event.commandId });
     if (verdict !== 'usable') log.warn({ codeId: code.id, deviceId: kiosk.deviceId, verdict }, 'a kiosk accepted offline a code the hub would have refused');
     await appendCustody(tx, parcel, `${code.purpose}_code_used`, parcel.state, parcel.state, {
       ...ctx,
@@ -151,7 +96,7 @@ export async function applyOfflineUse(
   // open, the hub's grant never reached it (the answer was lost, it timed out and let the holder in
   // offline): its own command is the one that ran, so door events are matched to that one.
   const lostGrant = code.usedByDevice === kiosk.deviceId && code.resolvedAt === null;
-  if (lostGrant) await tx.query('UPDATE access_codes SET command_id = $2, used_offline = true WHERE id = $1', [code.id, event.commandId]);
+  if (lostGrant) await rebindCommandOffline(tx, code.id, event.commandId);
   log.warn({ codeId: code.id, deviceId: kiosk.deviceId, lostGrant }, 'a kiosk used offline a code that was already used');
   await appendCustody(tx, parcel, 'offline_code_conflict', parcel.state, parcel.state, {
     ...ctx,

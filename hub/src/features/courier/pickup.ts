@@ -6,14 +6,15 @@
 // At a partner locker the code is not ours to issue: step (1) opens the order, then the partner is
 // asked for its collection code for the reservation (the same code on every ask, never stored here).
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
-import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
-import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { withTransaction, type Db } from '../../store/db.js';
 import { lockParcel, moveParcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
+import { findReservation } from '../partner/store.js';
+import { cancelCreatingOrder, depositedBefore, markCodeSent, markDispatched, openPickupOrder, pickupPlace, pickupSite } from './store.js';
 
 export const COURIER_QUEUE = 'courier';
 export const HALL = { name: '国际港务区政务服务中心 (service hall)', address: '西安国际港务区港务大道 1 号' };
@@ -44,46 +45,20 @@ export interface PickupDeps {
   partner?: Pick<PartnerNetworkClient, 'pickupCode'> | undefined;
 }
 
-interface PickupPlace {
-  code: string;
-  name: string;
-  address: string;
-  district: string;
-  lat: number;
-  lng: number;
-  number: number;
-}
-
 export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'ordered' | 'not_needed'> {
   const prepared = await withTransaction(deps.db, async (tx) => {
     const parcel = await lockParcel(tx, parcelId);
     if (parcel.state !== 'deposited' || !parcel.siteId) return null;
-    const site = (
-      await tx.query<Omit<PickupPlace, 'number'> & { network: string }>(
-        'SELECT network, code, name, address, district, lat, lng FROM sites WHERE id = $1',
-        [parcel.siteId],
-      )
-    ).rows[0]!;
+    const site = await pickupSite(tx, parcel.siteId);
     if (site.network !== 'own') {
-      const r = (
-        await tx.query<{ reservationId: string | null; compartmentNo: number | null }>(
-          'SELECT reservation_id AS "reservationId", compartment_no AS "compartmentNo" FROM partner_reservations WHERE parcel_id = $1',
-          [parcel.id],
-        )
-      ).rows[0];
+      const r = await findReservation(tx, parcel.id);
       if (!r?.reservationId || r.compartmentNo === null) throw new UnrecoverableError(`parcel ${parcel.id} is in a partner locker with no known reservation`);
-      const order = await openOrder(tx, parcel.id, parcel.siteId, null);
+      const order = await openPickupOrder(tx, parcel.id, parcel.siteId, null);
       return { orderId: order, parcel, place: { ...site, number: r.compartmentNo }, code: null, reservationId: r.reservationId };
     }
     if (!parcel.compartmentId) return null;
-    const order = await openOrder(tx, parcel.id, parcel.siteId, parcel.compartmentId);
-    const place = (
-      await tx.query<PickupPlace>(
-        `SELECT s.code, s.name, s.address, s.district, s.lat, s.lng, k.number
-         FROM sites s JOIN compartments k ON k.site_id = s.id WHERE k.id = $1`,
-        [parcel.compartmentId],
-      )
-    ).rows[0]!;
+    const order = await openPickupOrder(tx, parcel.id, parcel.siteId, parcel.compartmentId);
+    const place = await pickupPlace(tx, parcel.compartmentId);
     const code = await issueCode(tx, deps.keys, {
       purpose: 'courier_pickup',
       siteId: parcel.siteId,
@@ -105,13 +80,13 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
     } catch (e) {
       if (e instanceof PartnerApiError && !e.retryable) {
         // The partner will not give a collection code (the parcel is no longer there): staff must look.
-        await deps.db.query(`UPDATE courier_orders SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'creating'`, [orderId]);
+        await cancelCreatingOrder(deps.db, orderId);
         throw new UnrecoverableError(`the partner gave no courier code: ${e.message}`);
       }
       throw e;
     }
   }
-  await deps.db.query('UPDATE courier_orders SET code_sent_at = coalesce(code_sent_at, now()) WHERE id = $1', [orderId]);
+  await markCodeSent(deps.db, orderId);
   let accepted;
   try {
     accepted = await deps.dispatch.createOrder({
@@ -137,33 +112,17 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       compartment: place.number,
       evidence: { orderId, dispatchRef: accepted.dispatchRef, courierCodeFrom: prepared.reservationId === null ? 'hub' : 'partner' },
     });
-    await tx.query(`UPDATE courier_orders SET status = 'dispatched', dispatch_ref = $2, updated_at = now() WHERE id = $1`, [
-      orderId,
-      accepted.dispatchRef,
-    ]);
+    await markDispatched(tx, orderId, accepted.dispatchRef);
   });
   deps.log.info({ parcelId, orderId, dispatchRef: accepted.dispatchRef }, 'courier pickup ordered');
   return 'ordered';
 }
 
-async function openOrder(tx: Tx, parcelId: string, siteId: string, compartmentId: string | null): Promise<string> {
-  const order = await tx.query<{ id: string }>(
-    `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status)
-     VALUES ($1, $2, 'pickup', $3, $4, 'creating')
-     ON CONFLICT (parcel_id, kind) DO UPDATE SET updated_at = now() RETURNING id`,
-    [uuidv7(), parcelId, siteId, compartmentId],
-  );
-  return order.rows[0]!.id;
-}
-
 /** Deposited parcels with no pickup under way (a crash between commit and enqueue): enqueue again. */
 export async function sweepDeposited(deps: Pick<PickupDeps, 'db' | 'now'>, queue: Queue<CourierJob>, olderThanMs = 5_000): Promise<number> {
-  const r = await deps.db.query<{ id: string }>(
-    `SELECT id FROM parcels WHERE state = 'deposited' AND updated_at < $1 LIMIT 500`,
-    [new Date(deps.now().getTime() - olderThanMs)],
-  );
-  for (const p of r.rows) await enqueuePickup(queue, p.id);
-  return r.rows.length;
+  const ids = await depositedBefore(deps.db, new Date(deps.now().getTime() - olderThanMs));
+  for (const id of ids) await enqueuePickup(queue, id);
+  return ids.length;
 }
 
 export function startCourierWorker(

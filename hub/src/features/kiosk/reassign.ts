@@ -6,35 +6,17 @@
 // custody event, and the code gets a new command id that the kiosk executes once. A retried request
 // id, or a second request for the same jammed command, gets the same grant and writes nothing.
 import { v7 as uuidv7 } from 'uuid';
-import { fail, ok, type CodeGrant, type CodePurpose, type CodeReassign, type Reply } from '@xinbao/protocol';
-import { chooseCompartment, judgeReassignment, type CompartmentSize } from '../../domain/compartments.js';
-import { withTransaction, type Db, type Tx } from '../../store/db.js';
-import { appendCustody, lockParcel } from '../../store/parcels.js';
+import { fail, ok, type CodeGrant, type CodeReassign, type Reply } from '@xinbao/protocol';
+import { chooseCompartment, judgeReassignment } from '../../domain/compartments.js';
+import { withTransaction, type Db } from '../../store/db.js';
+import { lockFreeCompartments, setCompartmentState } from '../../store/compartments.js';
+import { appendCustody, lockParcel, setParcelCompartment } from '../../store/parcels.js';
+import { moveCodeToCompartment } from '../codes/store.js';
+import { insertReassignment, lastUnlockOutcome, lockCodeWithCompartment, neededSize, priorReassignment } from './store.js';
 
 export interface Reassigner {
   deviceId: string;
   siteId: string;
-}
-
-interface PriorReassignment {
-  deviceId: string;
-  fromCommandId: string;
-  grant: CodeGrant;
-}
-
-async function priorReassignment(tx: Tx, where: 'request_id' | 'from_command_id', id: string): Promise<PriorReassignment | null> {
-  const r = await tx.query<{ deviceId: string; fromCommandId: string; commandId: string; compartment: number; purpose: CodePurpose; trackingNumber: string }>(
-    `SELECT r.device_id AS "deviceId", r.from_command_id AS "fromCommandId", r.to_command_id AS "commandId",
-       k.number AS compartment, c.purpose, p.tracking_number AS "trackingNumber"
-     FROM compartment_reassignments r JOIN compartments k ON k.id = r.to_compartment_id
-       JOIN access_codes c ON c.id = r.code_id JOIN parcels p ON p.id = c.parcel_id
-     WHERE r.${where} = $1`,
-    [id],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
-  const { deviceId, fromCommandId, ...grant } = row;
-  return { deviceId, fromCommandId, grant };
 }
 
 const UNKNOWN = fail('unknown_command', 'this locker has no such open command');
@@ -45,15 +27,7 @@ export async function reassignCompartment(db: Db, kiosk: Reassigner, req: CodeRe
     if (again) {
       return again.deviceId === kiosk.deviceId && again.fromCommandId === req.commandId ? ok(again.grant) : UNKNOWN;
     }
-    const code = (
-      await tx.query<{ id: string; purpose: CodePurpose; parcelId: string; compartmentId: string; number: number; size: CompartmentSize; usedByDevice: string | null; siteId: string }>(
-        `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId", k.number, k.size,
-           c.used_by_device AS "usedByDevice", c.site_id AS "siteId"
-         FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
-         WHERE c.command_id = $1 FOR UPDATE OF c`,
-        [req.commandId],
-      )
-    ).rows[0];
+    const code = await lockCodeWithCompartment(tx, req.commandId);
     if (!code) {
       // Already moved (by another request for the same jammed command): the same answer again.
       const moved = await priorReassignment(tx, 'from_command_id', req.commandId);
@@ -61,13 +35,9 @@ export async function reassignCompartment(db: Db, kiosk: Reassigner, req: CodeRe
     }
     if (code.usedByDevice !== kiosk.deviceId || code.siteId !== kiosk.siteId) return UNKNOWN;
 
-    const reported = await tx.query<{ outcome: 'opened' | 'jammed' | 'failed' }>(
-      `SELECT payload->>'outcome' AS outcome FROM kiosk_events
-       WHERE type = 'unlock_result' AND payload->>'commandId' = $1 AND device_id = $2 ORDER BY at DESC LIMIT 1`,
-      [req.commandId, kiosk.deviceId],
-    );
+    const unlockOutcome = await lastUnlockOutcome(tx, kiosk.deviceId, req.commandId);
     const parcel = await lockParcel(tx, code.parcelId);
-    const verdict = judgeReassignment({ purpose: code.purpose, unlockOutcome: reported.rows[0]?.outcome ?? null, parcelState: parcel.state });
+    const verdict = judgeReassignment({ purpose: code.purpose, unlockOutcome, parcelState: parcel.state });
     switch (verdict) {
       case 'allowed':
         break;
@@ -78,31 +48,26 @@ export async function reassignCompartment(db: Db, kiosk: Reassigner, req: CodeRe
     }
 
     // Out of service whatever happens next: nobody should be sent to this door again.
-    await tx.query(`UPDATE compartments SET state = 'faulty', updated_at = $2 WHERE id = $1`, [code.compartmentId, now]);
-    const need = (
-      await tx.query<{ size: CompartmentSize }>(
-        `SELECT m.parcel_size AS size FROM parcels p JOIN applications a ON a.id = p.application_id
-         JOIN service_matters m ON m.id = a.matter_id WHERE p.id = $1`,
-        [parcel.id],
-      )
-    ).rows[0]?.size ?? code.size;
-    const free = await tx.query<{ id: string; number: number; size: CompartmentSize }>(
-      `SELECT id, number, size FROM compartments WHERE site_id = $1 AND state = 'free' FOR UPDATE SKIP LOCKED`,
-      [kiosk.siteId],
-    );
-    const target = chooseCompartment(free.rows, need);
+    await setCompartmentState(tx, code.compartmentId, 'fault', now);
+    const need = (await neededSize(tx, parcel.id)) ?? code.size;
+    const target = chooseCompartment(await lockFreeCompartments(tx, kiosk.siteId), need);
     if (!target) return fail('no_free_compartment', `no other compartment of size ${need} or larger is free at this locker`);
 
     const commandId = uuidv7();
-    await tx.query(`UPDATE compartments SET state = 'reserved', updated_at = $2 WHERE id = $1`, [target.id, now]);
-    await tx.query('UPDATE parcels SET compartment_id = $2, updated_at = $3 WHERE id = $1', [parcel.id, target.id, now]);
+    await setCompartmentState(tx, target.id, 'reserve', now);
+    await setParcelCompartment(tx, parcel.id, target.id, now);
     // A new door cycle begins: the jam's resolution of the old one no longer closes this code.
-    await tx.query('UPDATE access_codes SET compartment_id = $2, command_id = $3, resolved_at = NULL WHERE id = $1', [code.id, target.id, commandId]);
-    await tx.query(
-      `INSERT INTO compartment_reassignments (request_id, device_id, code_id, from_command_id, to_command_id, from_compartment_id, to_compartment_id, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [req.requestId, kiosk.deviceId, code.id, req.commandId, commandId, code.compartmentId, target.id, now],
-    );
+    await moveCodeToCompartment(tx, code.id, target.id, commandId);
+    await insertReassignment(tx, {
+      requestId: req.requestId,
+      deviceId: kiosk.deviceId,
+      codeId: code.id,
+      fromCommandId: req.commandId,
+      toCommandId: commandId,
+      fromCompartmentId: code.compartmentId,
+      toCompartmentId: target.id,
+      at: now,
+    });
     await appendCustody(tx, parcel, 'compartment_reassigned', parcel.state, parcel.state, {
       actor: { kind: 'kiosk', id: kiosk.deviceId },
       at: now,

@@ -21,9 +21,14 @@ import {
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
 import { HubError } from '../../errors.js';
+import { decideDoorClosed } from '../../domain/door-closed.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
-import { appendCustody, lockParcel, moveParcel, type Actor } from '../../store/parcels.js';
+import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
+import { appendCustody, lockParcel, moveParcel, setParcelCompartment, type Actor } from '../../store/parcels.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
+import { lockCodeByCommand, lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
+import { markPickupDone } from '../courier/store.js';
+import { findDevice, insertKioskEvent, parcelsBehindDoor, setSiteOnline, touchDevice } from './store.js';
 import { reassignCompartment } from './reassign.js';
 import { applyOfflineUse, codeSync } from '../codes/offline.js';
 
@@ -61,14 +66,9 @@ export class KioskService {
     if (Math.abs(this.deps.now().getTime() - ts) > HANDSHAKE_MAX_SKEW_MS) {
       throw new HandshakeRefused('clock_skew', 'the kiosk clock is too far from the hub clock');
     }
-    const device = (
-      await this.deps.db.query<{ siteId: string; publicKey: string }>(
-        'SELECT site_id AS "siteId", public_key AS "publicKey" FROM kiosk_devices WHERE id = $1',
-        [deviceId],
-      )
-    ).rows[0];
+    const device = await findDevice(this.deps.db, deviceId);
     const signed =
-      device !== undefined &&
+      device !== null &&
       verify(null, Buffer.from(handshakeMessage(h.data)), createPublicKey(device.publicKey), Buffer.from(signature, 'base64'));
     if (!device || !signed) throw new HandshakeRefused('bad_credentials', 'unknown device or bad signature');
     // A captured handshake cannot be replayed: each nonce is accepted once while its time stamp is fresh.
@@ -82,8 +82,8 @@ export class KioskService {
   }
 
   async setOnline(kiosk: KioskIdentity, online: boolean): Promise<void> {
-    await this.deps.db.query('UPDATE sites SET online = $2 WHERE id = $1', [kiosk.siteId, online]);
-    await this.deps.db.query('UPDATE kiosk_devices SET last_seen_at = $2 WHERE id = $1', [kiosk.deviceId, this.deps.now()]);
+    await setSiteOnline(this.deps.db, kiosk.siteId, online);
+    await touchDevice(this.deps.db, kiosk.deviceId, this.deps.now());
   }
 
   private failKey(kiosk: KioskIdentity) {
@@ -152,12 +152,7 @@ export class KioskService {
     let deposited: string | null = null;
     try {
       const duplicate = await withTransaction(this.deps.db, async (tx) => {
-        const ins = await tx.query(
-          `INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
-          [event.eventId, kiosk.deviceId, event.type, event.compartment, event.at, JSON.stringify(event)],
-        );
-        if (ins.rowCount === 0) return true;
+        if (!(await insertKioskEvent(tx, kiosk.deviceId, event))) return true;
         deposited = await this.applyEvent(tx, kiosk, event);
         return false;
       });
@@ -171,12 +166,7 @@ export class KioskService {
 
   /** Returns the id of a parcel this event deposited, if any. */
   private async applyEvent(tx: Tx, kiosk: KioskIdentity, event: KioskEvent): Promise<string | null> {
-    const compartment = (
-      await tx.query<{ id: string }>('SELECT id FROM compartments WHERE site_id = $1 AND number = $2', [
-        kiosk.siteId,
-        event.compartment,
-      ])
-    ).rows[0];
+    const compartment = await findCompartmentByNumber(tx, kiosk.siteId, event.compartment);
     if (!compartment) {
       this.deps.log.warn({ deviceId: kiosk.deviceId, compartment: event.compartment }, 'event for an unknown compartment');
       return null;
@@ -191,17 +181,10 @@ export class KioskService {
         return this.closeDoorCycle(tx, kiosk, compartment.id, event.itemPresent, event.eventId, at);
       case 'unlock_result': {
         if (event.outcome === 'opened') return null;
-        const code = (
-          await tx.query<{ id: string; parcelId: string }>(
-            'SELECT id, parcel_id AS "parcelId" FROM access_codes WHERE command_id = $1 FOR UPDATE',
-            [event.commandId],
-          )
-        ).rows[0];
+        const code = await lockCodeByCommand(tx, event.commandId);
         if (!code) return null;
-        await tx.query('UPDATE access_codes SET resolved_at = $2 WHERE id = $1', [code.id, at]);
-        if (event.outcome === 'jammed') {
-          await tx.query(`UPDATE compartments SET state = 'faulty', updated_at = $2 WHERE id = $1`, [compartment.id, at]);
-        }
+        await resolveDoorCycle(tx, code.id, at);
+        if (event.outcome === 'jammed') await setCompartmentState(tx, compartment.id, 'fault', at);
         const parcel = await lockParcel(tx, code.parcelId);
         await appendCustody(tx, parcel, `unlock_${event.outcome}`, parcel.state, parcel.state, {
           actor: { kind: 'kiosk', id: kiosk.deviceId },
@@ -212,15 +195,9 @@ export class KioskService {
         return null;
       }
       case 'fault': {
-        if (event.fault === 'jammed') {
-          await tx.query(`UPDATE compartments SET state = 'faulty', updated_at = $2 WHERE id = $1`, [compartment.id, at]);
-        }
-        const inside = await tx.query<{ id: string }>(
-          `SELECT id FROM parcels WHERE compartment_id = $1 AND state IN ('awaiting_deposit', 'deposited', 'pickup_ordered')`,
-          [compartment.id],
-        );
-        for (const p of inside.rows) {
-          const parcel = await lockParcel(tx, p.id);
+        if (event.fault === 'jammed') await setCompartmentState(tx, compartment.id, 'fault', at);
+        for (const id of await parcelsBehindDoor(tx, compartment.id)) {
+          const parcel = await lockParcel(tx, id);
           await appendCustody(tx, parcel, `alarm_${event.fault}`, parcel.state, parcel.state, {
             actor: { kind: 'kiosk', id: kiosk.deviceId },
             at,
@@ -236,7 +213,7 @@ export class KioskService {
     }
   }
 
-  /** A door closed after a code opened it: account for what the code was for. */
+  /** A door closed after a code opened it: carries out what decideDoorClosed makes of it. */
   private async closeDoorCycle(
     tx: Tx,
     kiosk: KioskIdentity,
@@ -245,16 +222,9 @@ export class KioskService {
     eventId: string,
     at: Date,
   ): Promise<string | null> {
-    const code = (
-      await tx.query<{ id: string; purpose: string; parcelId: string; number: number }>(
-        `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
-         WHERE c.compartment_id = $1 AND c.used_at IS NOT NULL AND c.resolved_at IS NULL
-         ORDER BY c.used_at DESC LIMIT 1 FOR UPDATE OF c`,
-        [compartmentId],
-      )
-    ).rows[0];
+    const code = await lockOpenDoorCycle(tx, compartmentId);
     if (!code) return null;
-    await tx.query('UPDATE access_codes SET resolved_at = $2 WHERE id = $1', [code.id, at]);
+    await resolveDoorCycle(tx, code.id, at);
     const parcel = await lockParcel(tx, code.parcelId);
     const ctx = {
       at,
@@ -262,37 +232,17 @@ export class KioskService {
       compartment: code.number,
       evidence: { deviceId: kiosk.deviceId, eventId, itemSensor: itemPresent === null ? 'none' : itemPresent ? 'present' : 'absent' },
     };
-    if (code.purpose === 'deposit' && parcel.state === 'awaiting_deposit') {
-      if (itemPresent === false) {
-        await appendCustody(tx, parcel, 'door_closed_empty', parcel.state, parcel.state, { ...ctx, actor: { kind: 'applicant', id: null } });
-        return null;
-      }
-      await moveParcel(tx, parcel, 'deposited', { ...ctx, actor: { kind: 'applicant', id: null } });
-      await tx.query(`UPDATE compartments SET state = 'occupied', updated_at = $2 WHERE id = $1`, [compartmentId, at]);
-      return parcel.id;
-    }
-    if (code.purpose === 'courier_pickup' && parcel.state === 'pickup_ordered') {
-      if (itemPresent === true) {
-        await appendCustody(tx, parcel, 'door_closed_item_left', parcel.state, parcel.state, { ...ctx, actor: { kind: 'courier', id: null } });
-        return null;
-      }
-      await moveParcel(tx, parcel, 'picked_up', { ...ctx, actor: { kind: 'courier', id: null } });
-      await tx.query('UPDATE parcels SET compartment_id = NULL WHERE id = $1', [parcel.id]);
-      await tx.query(`UPDATE compartments SET state = 'free', updated_at = $2 WHERE id = $1`, [compartmentId, at]);
-      await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $2 WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id, at]);
+    const compartmentState = await lockCompartmentState(tx, compartmentId);
+    const decision = decideDoorClosed({ purpose: code.purpose, parcelState: parcel.state, itemPresent, compartmentState });
+    if (decision.kind === 'record') {
+      const actor: Actor = { kind: decision.actor, id: decision.actor === 'kiosk' ? kiosk.deviceId : null };
+      await appendCustody(tx, parcel, decision.custodyKind, parcel.state, parcel.state, { ...ctx, actor });
       return null;
     }
-    if (code.purpose === 'collect' && parcel.state === 'in_locker') {
-      if (itemPresent === true) {
-        await appendCustody(tx, parcel, 'door_closed_item_left', parcel.state, parcel.state, { ...ctx, actor: { kind: 'applicant', id: null } });
-        return null;
-      }
-      await moveParcel(tx, parcel, 'collected', { ...ctx, actor: { kind: 'applicant', id: null } });
-      await tx.query('UPDATE parcels SET compartment_id = NULL WHERE id = $1', [parcel.id]);
-      await tx.query(`UPDATE compartments SET state = 'free', updated_at = $2 WHERE id = $1`, [compartmentId, at]);
-      return null;
-    }
-    await appendCustody(tx, parcel, 'door_cycle_unmatched', parcel.state, parcel.state, { ...ctx, actor: { kind: 'kiosk', id: kiosk.deviceId } });
-    return null;
+    await moveParcel(tx, parcel, decision.parcelMove, { ...ctx, actor: { kind: decision.actor, id: null } });
+    if (decision.leavesCompartment) await setParcelCompartment(tx, parcel.id, null, at);
+    if (decision.compartmentMove) await setCompartmentState(tx, compartmentId, decision.compartmentMove, at);
+    if (decision.closesPickupOrder) await markPickupDone(tx, parcel.id, at);
+    return decision.parcelMove === 'deposited' ? parcel.id : null;
   }
 }

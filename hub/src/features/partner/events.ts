@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { decidePartnerEvent, type PartnerEventContext, type PartnerEventDecision } from '../../domain/partner-locker.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
+import { markPickupDone, pickupCodeSent, pickupOrderId } from '../courier/store.js';
 import type { OpenCodeCipher } from './open-code.js';
 import {
   advanceCursor,
@@ -90,11 +91,7 @@ async function applyToParcel(tx: Tx, deps: PartnerEventDeps, parcel: Parcel, eve
 }
 
 async function contextOf(tx: Tx, parcelId: string): Promise<PartnerEventContext> {
-  const r = await tx.query<{ sent: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM courier_orders WHERE parcel_id = $1 AND kind = 'pickup' AND code_sent_at IS NOT NULL AND status <> 'cancelled') AS sent`,
-    [parcelId],
-  );
-  return { courierCodeSent: r.rows[0]?.sent === true };
+  return { courierCodeSent: await pickupCodeSent(tx, parcelId) };
 }
 
 async function perform(
@@ -135,17 +132,17 @@ async function perform(
     case 'collected': {
       let current = parcel;
       if (d.viaOrdered) {
-        const order = (await tx.query<{ id: string }>(`SELECT id FROM courier_orders WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id])).rows[0];
+        const orderId = await pickupOrderId(tx, parcel.id);
         current = await moveParcel(tx, current, 'pickup_ordered', {
           actor: { kind: 'system', id: null },
           at,
           ...where,
-          evidence: { orderId: order?.id ?? null, dispatchRef: null, courierCodeFrom: 'partner', confirmed: false, eventId: event.eventId },
+          evidence: { orderId, dispatchRef: null, courierCodeFrom: 'partner', confirmed: false, eventId: event.eventId },
         });
       }
       await setReservationStatus(tx, parcel.id, 'collected', now);
       await moveParcel(tx, current, 'picked_up', { actor: { kind: 'courier', id: null }, at, ...where, evidence: { ...evidence, reportedBy: deps.network } });
-      await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $2 WHERE parcel_id = $1 AND kind = 'pickup'`, [parcel.id, now]);
+      await markPickupDone(tx, parcel.id, now);
       return { outcome: 'applied', detail: d.viaOrdered ? 'collected before the courier dispatch system confirmed the order' : null };
     }
     case 'ended': {

@@ -12,7 +12,9 @@ import { withTransaction, type Db } from '../../store/db.js';
 import { findParcel, lockParcel, moveParcel } from '../../store/parcels.js';
 import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import type { OpenCodeCipher } from './open-code.js';
-import { countAttempt, findReservation, recordReservationFacts, recordRetryableFailure, setReservationStatus } from './store.js';
+import { partnerDropOff, type PartnerDropOff } from '../../domain/partner-locker.js';
+import type { Parcel } from '../../store/parcels.js';
+import { countAttempt, dueReservations, findReservation, quietReservations, recordReservationFacts, recordRetryableFailure, setReservationStatus, siteExternalId, siteSummary } from './store.js';
 
 export interface ReservationDeps {
   db: Db;
@@ -36,15 +38,15 @@ export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, 
   const parcel = await findParcel(db, parcelId);
   const row = await findReservation(db, parcelId);
   if (!parcel || !row || parcel.state !== 'reserving' || row.status !== 'reserving') return 'not_needed';
-  const site = (await db.query<{ externalId: string }>('SELECT external_id AS "externalId" FROM sites WHERE id = $1', [row.siteId])).rows[0];
-  if (!site) return 'not_needed';
+  const externalId = await siteExternalId(db, row.siteId);
+  if (externalId === null) return 'not_needed';
   const attempts = await countAttempt(db, parcelId, deps.now());
   const callbackUrl = deps.callbackUrl();
   let reservation;
   try {
     reservation = await deps.client.reserve({
       requestId: row.requestId,
-      siteId: site.externalId,
+      siteId: externalId,
       size: row.requestedSize,
       allowLarger: true,
       durationMinutes: config.reservationMinutes,
@@ -163,17 +165,18 @@ export async function sweepReservations(
   quietMs = 30_000,
 ): Promise<SweepReport> {
   const now = deps.now();
-  const reserving = await deps.db.query<{ parcelId: string }>(
-    `SELECT r.parcel_id AS "parcelId" FROM partner_reservations r JOIN parcels p ON p.id = r.parcel_id
-     WHERE r.network = $1 AND r.status = 'reserving' AND p.state = 'reserving' AND r.updated_at < $2 LIMIT 500`,
-    [deps.config.network, new Date(now.getTime() - quietMs)],
-  );
-  for (const r of reserving.rows) await enqueue.reserve(r.parcelId);
-  const due = await deps.db.query<{ parcelId: string }>(
-    `SELECT r.parcel_id AS "parcelId" FROM partner_reservations r JOIN parcels p ON p.id = r.parcel_id
-     WHERE r.network = $1 AND r.status = 'reserved' AND r.expires_at <= $2 AND p.state IN ('reserving', 'awaiting_deposit') LIMIT 500`,
-    [deps.config.network, now],
-  );
-  for (const r of due.rows) await enqueue.cancel(r.parcelId);
-  return { reserving: reserving.rows.length, due: due.rows.length };
+  const reserving = await quietReservations(deps.db, deps.config.network, new Date(now.getTime() - quietMs));
+  for (const id of reserving) await enqueue.reserve(id);
+  const due = await dueReservations(deps.db, deps.config.network, now);
+  for (const id of due) await enqueue.cancel(id);
+  return { reserving: reserving.length, due: due.length };
+}
+
+/** The drop-off of a parcel bound for a partner locker; the open-code only when `showCode` (its applicant). */
+export async function partnerDropOffOf(db: Db, cipher: OpenCodeCipher, parcel: Pick<Parcel, 'id' | 'state'>, opts: { now: Date; showCode: boolean }): Promise<PartnerDropOff | null> {
+  const row = await findReservation(db, parcel.id);
+  if (!row) return null;
+  const site = await siteSummary(db, row.siteId);
+  const code = opts.showCode && row.openCodeEnc !== null ? cipher.open(parcel.id, row.openCodeEnc) : null;
+  return partnerDropOff(parcel.state, row, site, opts.now, code);
 }

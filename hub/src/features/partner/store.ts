@@ -1,7 +1,7 @@
 // SQL of the partner journey: the hub's reservation per partner parcel, the partner's events once by
 // id, refused webhooks and the reconciliation cursor (migration 005). Callers that change a
 // reservation hold its parcel's row lock first (lockParcel), then this row's.
-import type { PartnerEvent } from '@xinbao/protocol';
+import type { CompartmentSize, PartnerEvent } from '@xinbao/protocol';
 import type { PartnerReservationFacts, PartnerReservationStatus } from '../../domain/partner-locker.js';
 import type { Db, Tx } from '../../store/db.js';
 
@@ -10,7 +10,7 @@ export interface PartnerReservationRow extends PartnerReservationFacts {
   network: string;
   siteId: string;
   requestId: string;
-  requestedSize: 'S' | 'M' | 'L' | 'XL';
+  requestedSize: CompartmentSize;
   reservationId: string | null;
   deviceId: string | null;
   openCodeEnc: Buffer | null;
@@ -142,5 +142,58 @@ export async function advanceCursor(db: Db, network: string, cursor: string, at:
      ON CONFLICT (network) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = EXCLUDED.updated_at
      WHERE partner_event_cursors.cursor::numeric < EXCLUDED.cursor::numeric`,
     [network, cursor, at],
+  );
+}
+
+// ---- sites, sweeps and refused webhooks
+
+export async function siteExternalId(db: Db | Tx, siteId: string): Promise<string | null> {
+  const r = await db.query<{ externalId: string }>('SELECT external_id AS "externalId" FROM sites WHERE id = $1', [siteId]);
+  return r.rows[0]?.externalId ?? null;
+}
+
+export async function siteSummary(db: Db | Tx, siteId: string): Promise<{ id: string; name: string; address: string }> {
+  const r = await db.query<{ id: string; name: string; address: string }>('SELECT id, name, address FROM sites WHERE id = $1', [siteId]);
+  return r.rows[0]!;
+}
+
+/** Parcels still reserving whose reservation has been quiet since `before`. */
+export async function quietReservations(db: Db, network: string, before: Date): Promise<string[]> {
+  const r = await db.query<{ parcelId: string }>(
+    `SELECT r.parcel_id AS "parcelId" FROM partner_reservations r JOIN parcels p ON p.id = r.parcel_id
+     WHERE r.network = $1 AND r.status = 'reserving' AND p.state = 'reserving' AND r.updated_at < $2 LIMIT 500`,
+    [network, before],
+  );
+  return r.rows.map((x) => x.parcelId);
+}
+
+/** Reserved compartments run out by `now` with nothing deposited. */
+export async function dueReservations(db: Db, network: string, now: Date): Promise<string[]> {
+  const r = await db.query<{ parcelId: string }>(
+    `SELECT r.parcel_id AS "parcelId" FROM partner_reservations r JOIN parcels p ON p.id = r.parcel_id
+     WHERE r.network = $1 AND r.status = 'reserved' AND r.expires_at <= $2 AND p.state IN ('reserving', 'awaiting_deposit') LIMIT 500`,
+    [network, now],
+  );
+  return r.rows.map((x) => x.parcelId);
+}
+
+export interface WebhookRejection {
+  id: string;
+  network: string;
+  reason: string;
+  status: number;
+  appId: string | null;
+  eventId: string | null;
+  remoteAddress: string | null;
+  bodySha256: string;
+  bodyBytes: number;
+  receivedAt: Date;
+}
+
+export async function insertWebhookRejection(db: Db, w: WebhookRejection): Promise<void> {
+  await db.query(
+    `INSERT INTO partner_webhook_rejections (id, network, reason, status, app_id, event_id, remote_address, body_sha256, body_bytes, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [w.id, w.network, w.reason, w.status, w.appId, w.eventId, w.remoteAddress, w.bodySha256, w.bodyBytes, w.receivedAt],
   );
 }

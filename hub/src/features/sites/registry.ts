@@ -6,9 +6,10 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { LOCKER_SIZES } from '../../domain/nearby.js';
-import { latestPerSite, siteChange, type PartnerSite, type SiteChange, type StoredPartnerSite } from '../../domain/site-registry.js';
+import { latestPerSite, siteChange, type PartnerSite, type SiteChange } from '../../domain/site-registry.js';
 import { BadRequest } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { insertSites, lockNetwork, replaceCapacity, retireSitesExcept, storedSites, updateSites } from './store.js';
 
 export const PartnerSiteRecord = z.object({
   network: z.string().trim().min(1).max(40).refine((n) => n !== 'own', 'the network "own" is the hall\'s own kiosks, which are never imported'),
@@ -122,12 +123,7 @@ export async function refreshNetwork(db: Db, network: string, records: readonly 
   const now = options.now ?? new Date();
   const retired = await withTransaction(db, async (tx) => {
     await lockNetwork(tx, network);
-    const r = await tx.query(
-      `UPDATE sites SET retired_at = $3, online = false, updated_at = $3
-       WHERE network = $1 AND retired_at IS NULL AND NOT (external_id = ANY($2::text[]))`,
-      [network, [...seen], now],
-    );
-    return r.rowCount ?? 0;
+    return retireSitesExcept(tx, network, [...seen], now);
   });
   return { ...report, retired };
 }
@@ -151,11 +147,6 @@ function validate(records: readonly unknown[]): { valid: PartnerSite[]; rejected
   return { valid, rejected };
 }
 
-/** Two imports of the same network take turns; different networks run side by side. */
-async function lockNetwork(tx: Tx, network: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('site-import:' || $1))`, [network]);
-}
-
 async function applyBatch(tx: Tx, network: string, batch: readonly PartnerSite[], now: Date): Promise<SiteChange[]> {
   await lockNetwork(tx, network);
   const stored = await storedSites(tx, network, batch.map((r) => r.externalId));
@@ -163,67 +154,13 @@ async function applyBatch(tx: Tx, network: string, batch: readonly PartnerSite[]
   const inserts = changes.flatMap((c) => (c.kind === 'insert' ? [{ id: uuidv7(), record: c.record }] : []));
   const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
   const rowUpdates = updates.filter((u) => u.fieldsChanged);
-  if (inserts.length > 0) {
-    const rs = inserts.map((i) => i.record);
-    await tx.query(
-      `INSERT INTO sites (id, network, code, external_id, name, address, district, lat, lng, online, source_updated_at, updated_at)
-       SELECT u.id, $1, $1 || ':' || u.external_id, u.external_id, u.name, u.address, u.district, u.lat, u.lng, u.online, u.source_updated_at, $11
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::boolean[], $10::timestamptz[])
-         AS u(id, external_id, name, address, district, lat, lng, online, source_updated_at)`,
-      [network, inserts.map((i) => i.id), ...siteColumns(rs), now],
-    );
-  }
-  if (rowUpdates.length > 0) {
-    const rs = rowUpdates.map((u) => u.record);
-    await tx.query(
-      `UPDATE sites s SET name = u.name, address = u.address, district = u.district, lat = u.lat, lng = u.lng, online = u.online,
-         source_updated_at = u.source_updated_at, retired_at = NULL, updated_at = $10
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::boolean[], $9::timestamptz[])
-         AS u(id, external_id, name, address, district, lat, lng, online, source_updated_at)
-       WHERE s.id = u.id`,
-      [rowUpdates.map((u) => u.id), ...siteColumns(rs), now],
-    );
-  }
+  if (inserts.length > 0) await insertSites(tx, network, inserts, now);
+  if (rowUpdates.length > 0) await updateSites(tx, rowUpdates, now);
   // Capacity is rewritten whole for each site whose capacity is new or changed.
   const capacityOf = [
     ...inserts.map((i) => ({ id: i.id, record: i.record })),
     ...updates.filter((u) => u.capacityChanged).map((u) => ({ id: u.id, record: u.record })),
   ];
-  if (capacityOf.length > 0) {
-    await tx.query('DELETE FROM site_capacity WHERE site_id = ANY($1::uuid[])', [capacityOf.map((c) => c.id)]);
-    const rows = capacityOf.flatMap((c) => c.record.capacity.map((cap) => ({ siteId: c.id, ...cap, at: c.record.updatedAt })));
-    if (rows.length > 0) {
-      await tx.query(
-        `INSERT INTO site_capacity (site_id, size, total, free, updated_at)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::timestamptz[])`,
-        [rows.map((r) => r.siteId), rows.map((r) => r.size), rows.map((r) => r.total), rows.map((r) => r.free), rows.map((r) => r.at)],
-      );
-    }
-  }
+  if (capacityOf.length > 0) await replaceCapacity(tx, capacityOf);
   return changes;
-}
-
-function siteColumns(rs: readonly PartnerSite[]): unknown[] {
-  return [
-    rs.map((r) => r.externalId),
-    rs.map((r) => r.name),
-    rs.map((r) => r.address),
-    rs.map((r) => r.district),
-    rs.map((r) => r.lat),
-    rs.map((r) => r.lng),
-    rs.map((r) => r.online),
-    rs.map((r) => r.updatedAt),
-  ];
-}
-
-async function storedSites(tx: Tx, network: string, externalIds: readonly string[]): Promise<Map<string, StoredPartnerSite>> {
-  const r = await tx.query<Omit<StoredPartnerSite, 'network'>>(
-    `SELECT s.id, s.external_id AS "externalId", s.name, s.address, s.district, s.lat, s.lng, s.online,
-       s.source_updated_at AS "updatedAt", s.retired_at IS NOT NULL AS retired,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('size', c.size, 'total', c.total, 'free', c.free))
-                 FROM site_capacity c WHERE c.site_id = s.id), '[]') AS capacity
-     FROM sites s WHERE s.network = $1 AND s.external_id = ANY($2::text[])`,
-    [network, externalIds],
-  );
-  return new Map(r.rows.map((row) => [row.externalId, { ...row, network }]));
 }

@@ -1,3 +1,4 @@
+// The sites slice's HTTP edge. GET /api/sites: every live site with its free compartments per size.
 // GET /api/sites/nearby: sites within a radius of a coordinate or of an address looked up in the
 // city's gazetteer, nearest first, own and partner sites together, with free compartments per size.
 import { Router } from 'express';
@@ -8,7 +9,8 @@ import { HubError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { requireRole } from '../auth/auth.js';
 import { handle, parse } from '../../http/middleware.js';
-import { findNearbySites } from './nearby.js';
+import { op, query, type ApiPaths } from '../../http/openapi.js';
+import { findNearbySites, listSites } from './store.js';
 
 export interface SiteRouteDeps {
   db: Db;
@@ -57,8 +59,23 @@ export interface NearbyCenter {
   place?: { id: string; name: string; kind: GazetteerHit['place']['kind']; district: string; matched: string; how: GazetteerHit['how'] };
 }
 
+export const sitesApi: ApiPaths = {
+  '/api/sites': { get: op('Locker sites with free compartments per size', 'any signed-in role') },
+  '/api/sites/nearby': {
+    get: op(
+      'Own and partner sites within radiusM of lat/lng or of an address (looked up in the city gazetteer), nearest first, with free compartments per size; 404 address_not_found says what was tried',
+      'any signed-in role',
+      { parameters: query(NearbyParams) },
+    ),
+  },
+};
+
 export function siteRoutes(deps: SiteRouteDeps): Router {
   const r = Router();
+
+  r.get('/sites', requireRole('applicant', 'staff', 'courier', 'admin'), handle(async (_req, res) => {
+    res.json({ sites: await listSites(deps.db) });
+  }));
 
   r.get('/sites/nearby', requireRole('applicant', 'staff', 'courier', 'admin'), handle(async (req, res) => {
     const p = parse(NearbyParams, req.query, 'query');

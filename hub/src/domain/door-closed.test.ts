@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { CODE_PURPOSES } from '@xinbao/protocol';
+import { COMPARTMENT_STATES } from './compartments.js';
+import { decideDoorClosed, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
+import { INBOUND_STATES, OUTBOUND_STATES } from './parcel-journey.js';
+
+const deposited: DoorClosedDecision = { kind: 'move', parcelMove: 'deposited', actor: 'applicant', compartmentMove: 'fill', leavesCompartment: false, closesPickupOrder: false };
+const pickedUp: DoorClosedDecision = { kind: 'move', parcelMove: 'picked_up', actor: 'courier', compartmentMove: 'empty', leavesCompartment: true, closesPickupOrder: true };
+const collected: DoorClosedDecision = { kind: 'move', parcelMove: 'collected', actor: 'applicant', compartmentMove: 'empty', leavesCompartment: true, closesPickupOrder: false };
+const record = (custodyKind: string, actor: string) => ({ kind: 'record', custodyKind, actor });
+
+describe('what a closed door means', () => {
+  // purpose, parcel state, item sensor, compartment state → decision
+  const table: Array<[DoorClosed['purpose'], DoorClosed['parcelState'], boolean | null, DoorClosed['compartmentState'], unknown]> = [
+    ['deposit', 'awaiting_deposit', true, 'reserved', deposited],
+    ['deposit', 'awaiting_deposit', null, 'reserved', deposited],
+    ['deposit', 'awaiting_deposit', false, 'reserved', record('door_closed_empty', 'applicant')],
+    ['deposit', 'awaiting_deposit', true, 'faulty', { ...deposited, compartmentMove: null }],
+    ['deposit', 'deposited', true, 'occupied', record('door_cycle_unmatched', 'kiosk')],
+    ['courier_pickup', 'pickup_ordered', false, 'occupied', pickedUp],
+    ['courier_pickup', 'pickup_ordered', null, 'occupied', pickedUp],
+    ['courier_pickup', 'pickup_ordered', true, 'occupied', record('door_closed_item_left', 'courier')],
+    ['courier_pickup', 'pickup_ordered', false, 'faulty', { ...pickedUp, compartmentMove: null }],
+    ['courier_pickup', 'deposited', false, 'occupied', record('door_cycle_unmatched', 'kiosk')],
+    ['collect', 'in_locker', false, 'occupied', collected],
+    ['collect', 'in_locker', null, 'occupied', collected],
+    ['collect', 'in_locker', true, 'occupied', record('door_closed_item_left', 'applicant')],
+    ['collect', 'in_locker', false, 'free', { ...collected, compartmentMove: null }],
+    ['collect', 'collected', false, 'free', record('door_cycle_unmatched', 'kiosk')],
+    ['courier_deliver', 'out_for_delivery', true, 'reserved', record('door_cycle_unmatched', 'kiosk')],
+  ];
+  it.each(table)('%s code, parcel %s, item %s, compartment %s', (purpose, parcelState, itemPresent, compartmentState, want) => {
+    expect(decideDoorClosed({ purpose, parcelState, itemPresent, compartmentState })).toEqual(want);
+  });
+
+  it('moves a parcel only for its own purpose and state, and the compartment only by a legal move', () => {
+    const moving = new Map([['deposit', 'awaiting_deposit'], ['courier_pickup', 'pickup_ordered'], ['collect', 'in_locker']]);
+    for (const purpose of CODE_PURPOSES) {
+      for (const parcelState of [...INBOUND_STATES, ...OUTBOUND_STATES]) {
+        for (const itemPresent of [true, false, null]) {
+          for (const compartmentState of COMPARTMENT_STATES) {
+            const d = decideDoorClosed({ purpose, parcelState, itemPresent, compartmentState });
+            if (moving.get(purpose) !== parcelState) {
+              expect(d).toEqual(record('door_cycle_unmatched', 'kiosk'));
+            } else if (d.kind === 'move' && d.compartmentMove !== null) {
+              expect([d.compartmentMove, compartmentState]).toEqual(d.compartmentMove === 'fill' ? ['fill', 'reserved'] : ['empty', 'occupied']);
+            }
+          }
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,51 @@
+// What a closed door means, as a pure decision (as decidePartnerEvent is for partner events): the
+// purpose of the code that opened it, the parcel's state, the item sensor and the compartment's
+// state decide whether the parcel moves (and the compartment with it) or the close is only recorded
+// as custody evidence. The kiosk service carries the decision out in one transaction.
+import type { CodePurpose } from '@xinbao/protocol';
+import { applyCompartmentMove, type CompartmentMove, type CompartmentState } from './compartments.js';
+import type { ParcelMove, ParcelState } from './parcel-journey.js';
+
+export interface DoorClosed {
+  /** the purpose of the used code whose door cycle this close ends */
+  purpose: CodePurpose;
+  parcelState: ParcelState;
+  /** the item sensor after the close; null when the compartment has none */
+  itemPresent: boolean | null;
+  compartmentState: CompartmentState;
+}
+
+export type DoorCloser = 'applicant' | 'courier' | 'kiosk';
+
+export type DoorClosedDecision =
+  | {
+      kind: 'move';
+      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected'>;
+      actor: Exclude<DoorCloser, 'kiosk'>;
+      /** null when the compartment cannot follow (a faulty door stays out of service) */
+      compartmentMove: CompartmentMove | null;
+      /** the parcel left the compartment */
+      leavesCompartment: boolean;
+      /** the courier's pickup order is done */
+      closesPickupOrder: boolean;
+    }
+  | { kind: 'record'; custodyKind: 'door_closed_empty' | 'door_closed_item_left' | 'door_cycle_unmatched'; actor: DoorCloser };
+
+const follow = (state: CompartmentState, move: CompartmentMove): CompartmentMove | null => (applyCompartmentMove(state, move).ok ? move : null);
+
+export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
+  if (d.purpose === 'deposit' && d.parcelState === 'awaiting_deposit') {
+    // No sensor (null) trusts the holder: only a sensor that saw nothing keeps the parcel waiting.
+    if (d.itemPresent === false) return { kind: 'record', custodyKind: 'door_closed_empty', actor: 'applicant' };
+    return { kind: 'move', parcelMove: 'deposited', actor: 'applicant', compartmentMove: follow(d.compartmentState, 'fill'), leavesCompartment: false, closesPickupOrder: false };
+  }
+  if (d.purpose === 'courier_pickup' && d.parcelState === 'pickup_ordered') {
+    if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'courier' };
+    return { kind: 'move', parcelMove: 'picked_up', actor: 'courier', compartmentMove: follow(d.compartmentState, 'empty'), leavesCompartment: true, closesPickupOrder: true };
+  }
+  if (d.purpose === 'collect' && d.parcelState === 'in_locker') {
+    if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'applicant' };
+    return { kind: 'move', parcelMove: 'collected', actor: 'applicant', compartmentMove: follow(d.compartmentState, 'empty'), leavesCompartment: true, closesPickupOrder: false };
+  }
+  return { kind: 'record', custodyKind: 'door_cycle_unmatched', actor: 'kiosk' };
+}

@@ -1,0 +1,185 @@
+// Access codes in PostgreSQL: issuing (with the unique live hash per site), redeeming (each code row
+// locked while it is judged), offline use, the sync snapshot kiosks pull, and the door cycle a used
+// code opens (command id, resolved when its door closes or fails).
+import type { CodePurpose } from '@xinbao/protocol';
+import type { Db, Tx } from '../../store/db.js';
+
+export interface NewCode {
+  id: string;
+  purpose: CodePurpose;
+  siteId: string;
+  compartmentId: string;
+  parcelId: string;
+  codeHash: Buffer;
+  offlineHash: Buffer;
+  holder: 'applicant' | 'courier';
+  validFrom: Date;
+  expiresAt: Date;
+}
+
+/** Revokes the parcel's live codes of this purpose (a fresh one replaces them). */
+export async function revokeLiveCodes(tx: Tx, parcelId: string, purpose: CodePurpose, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE access_codes SET revoked_at = $3
+     WHERE parcel_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`,
+    [parcelId, purpose, at],
+  );
+}
+
+/** Inserts the code unless a live code of its site has the same hash; true when inserted. */
+export async function insertCode(tx: Tx, c: NewCode): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, offline_hash, holder, valid_from, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (site_id, code_hash) WHERE used_at IS NULL AND revoked_at IS NULL DO NOTHING`,
+    [c.id, c.purpose, c.siteId, c.compartmentId, c.parcelId, c.codeHash, c.offlineHash, c.holder, c.validFrom, c.expiresAt],
+  );
+  return r.rowCount === 1;
+}
+
+export interface CodeRow {
+  id: string;
+  purpose: CodePurpose;
+  siteId: string;
+  parcelId: string;
+  compartmentId: string;
+  compartment: number;
+  validFrom: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+  commandId: string | null;
+  usedByDevice: string | null;
+  trackingNumber: string;
+}
+
+const CODE_SELECT = `SELECT c.id, c.purpose, c.site_id AS "siteId", c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId",
+  k.number AS compartment, c.valid_from AS "validFrom", c.expires_at AS "expiresAt", c.used_at AS "usedAt",
+  c.revoked_at AS "revokedAt", c.command_id AS "commandId", c.used_by_device AS "usedByDevice",
+  p.tracking_number AS "trackingNumber"
+  FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id`;
+
+/** The code a redeem request already used, if it did (a retried request). */
+export async function findCodeUsedByRequest(tx: Tx, requestId: string): Promise<CodeRow | null> {
+  const r = await tx.query<CodeRow>(`${CODE_SELECT} WHERE c.used_request_id = $1`, [requestId]);
+  return r.rows[0] ?? null;
+}
+
+/** The site's live code with this hash, or else the most recent one (to say "used" or "expired"); locked. */
+export async function lockCodeByHash(tx: Tx, siteId: string, codeHash: Buffer): Promise<CodeRow | null> {
+  const r = await tx.query<CodeRow>(
+    `${CODE_SELECT} WHERE c.site_id = $1 AND c.code_hash = $2
+     ORDER BY (c.used_at IS NULL AND c.revoked_at IS NULL) DESC, c.created_at DESC LIMIT 1 FOR UPDATE OF c`,
+    [siteId, codeHash],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function lockCodeById(tx: Tx, siteId: string, codeId: string): Promise<CodeRow | null> {
+  const r = await tx.query<CodeRow>(`${CODE_SELECT} WHERE c.id = $1 AND c.site_id = $2 FOR UPDATE OF c`, [codeId, siteId]);
+  return r.rows[0] ?? null;
+}
+
+export async function markCodeUsed(tx: Tx, codeId: string, u: { at: Date; deviceId: string; commandId: string; requestId: string }): Promise<void> {
+  await tx.query(`UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_request_id = $5 WHERE id = $1`, [
+    codeId,
+    u.at,
+    u.deviceId,
+    u.commandId,
+    u.requestId,
+  ]);
+}
+
+// ---- offline codes (ADR 0008)
+
+export interface SyncRow {
+  codeId: string;
+  offlineHash: Buffer | null;
+  compartment: number;
+  purpose: CodePurpose;
+  trackingNumber: string;
+  validFrom: Date;
+  expiresAt: Date;
+  live: boolean;
+}
+
+export async function siteCodeVersion(db: Db | Tx, siteId: string): Promise<number> {
+  const v = await db.query<{ version: string }>('SELECT version FROM site_code_versions WHERE site_id = $1', [siteId]);
+  return Number(v.rows[0]?.version ?? 0);
+}
+
+/** The site's live codes (since null), or every code changed after the version `since`. */
+export async function codesForSync(db: Db | Tx, siteId: string, now: Date, since: number | null): Promise<SyncRow[]> {
+  const rows = await db.query<SyncRow>(
+    `SELECT c.id AS "codeId", c.offline_hash AS "offlineHash", k.number AS compartment, c.purpose,
+       p.tracking_number AS "trackingNumber", c.valid_from AS "validFrom", c.expires_at AS "expiresAt",
+       (c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2) AS live
+     FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id
+     WHERE c.site_id = $1 AND ${since === null ? 'c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2' : 'c.sync_version > $3'}
+     ORDER BY c.sync_version`,
+    since === null ? [siteId, now] : [siteId, now, since],
+  );
+  return rows.rows;
+}
+
+export interface UsedCodeRow {
+  id: string;
+  purpose: CodePurpose;
+  parcelId: string;
+  compartment: number;
+  validFrom: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+  usedByDevice: string | null;
+  commandId: string | null;
+  resolvedAt: Date | null;
+}
+
+export async function lockCodeForOfflineUse(tx: Tx, codeId: string, siteId: string): Promise<UsedCodeRow | null> {
+  const r = await tx.query<UsedCodeRow>(
+    `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number AS compartment, c.valid_from AS "validFrom",
+       c.expires_at AS "expiresAt", c.used_at AS "usedAt", c.revoked_at AS "revokedAt", c.used_by_device AS "usedByDevice",
+       c.command_id AS "commandId", c.resolved_at AS "resolvedAt"
+     FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
+     WHERE c.id = $1 AND c.site_id = $2 FOR UPDATE OF c`,
+    [codeId, siteId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function markCodeUsedOffline(tx: Tx, codeId: string, u: { at: Date; deviceId: string; commandId: string }): Promise<void> {
+  await tx.query('UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_offline = true WHERE id = $1', [codeId, u.at, u.deviceId, u.commandId]);
+}
+
+/** The kiosk's own offline command is the one that ran: door events are matched to it. */
+export async function rebindCommandOffline(tx: Tx, codeId: string, commandId: string): Promise<void> {
+  await tx.query('UPDATE access_codes SET command_id = $2, used_offline = true WHERE id = $1', [codeId, commandId]);
+}
+
+// ---- door cycles
+
+export async function lockCodeByCommand(tx: Tx, commandId: string): Promise<{ id: string; parcelId: string } | null> {
+  const r = await tx.query<{ id: string; parcelId: string }>('SELECT id, parcel_id AS "parcelId" FROM access_codes WHERE command_id = $1 FOR UPDATE', [commandId]);
+  return r.rows[0] ?? null;
+}
+
+/** The used code whose door cycle at this compartment is still open (the latest), locked. */
+export async function lockOpenDoorCycle(tx: Tx, compartmentId: string): Promise<{ id: string; purpose: CodePurpose; parcelId: string; number: number } | null> {
+  const r = await tx.query<{ id: string; purpose: CodePurpose; parcelId: string; number: number }>(
+    `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
+     WHERE c.compartment_id = $1 AND c.used_at IS NOT NULL AND c.resolved_at IS NULL
+     ORDER BY c.used_at DESC LIMIT 1 FOR UPDATE OF c`,
+    [compartmentId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function resolveDoorCycle(tx: Tx, codeId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE access_codes SET resolved_at = $2 WHERE id = $1', [codeId, at]);
+}
+
+/** A new door cycle at another compartment: the old cycle's resolution no longer closes this code. */
+export async function moveCodeToCompartment(tx: Tx, codeId: string, compartmentId: string, commandId: string): Promise<void> {
+  await tx.query('UPDATE access_codes SET compartment_id = $2, command_id = $3, resolved_at = NULL WHERE id = $1', [codeId, compartmentId, commandId]);
+}

@@ -1,0 +1,114 @@
+// The kiosk slice's SQL: registered devices and their sites' online flag, the events kiosks send
+// (each stored once by its id), and the record of compartment reassignments after a jam.
+import type { CodeGrant, CodePurpose, KioskEvent } from '@xinbao/protocol';
+import type { CompartmentSize } from '../../domain/compartments.js';
+import type { Db, Tx } from '../../store/db.js';
+
+export async function findDevice(db: Db, deviceId: string): Promise<{ siteId: string; publicKey: string } | null> {
+  const r = await db.query<{ siteId: string; publicKey: string }>('SELECT site_id AS "siteId", public_key AS "publicKey" FROM kiosk_devices WHERE id = $1', [deviceId]);
+  return r.rows[0] ?? null;
+}
+
+export async function setSiteOnline(db: Db, siteId: string, online: boolean): Promise<void> {
+  await db.query('UPDATE sites SET online = $2 WHERE id = $1', [siteId, online]);
+}
+
+export async function touchDevice(db: Db, deviceId: string, at: Date): Promise<void> {
+  await db.query('UPDATE kiosk_devices SET last_seen_at = $2 WHERE id = $1', [deviceId, at]);
+}
+
+/** Stores the event unless one with its id is stored already; true when stored now. */
+export async function insertKioskEvent(tx: Tx, deviceId: string, event: KioskEvent): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
+    [event.eventId, deviceId, event.type, event.compartment, event.at, JSON.stringify(event)],
+  );
+  return r.rowCount !== 0;
+}
+
+/** The parcels whose documents are (or are about to be) behind this compartment's door. */
+export async function parcelsBehindDoor(tx: Tx, compartmentId: string): Promise<string[]> {
+  const r = await tx.query<{ id: string }>(
+    `SELECT id FROM parcels WHERE compartment_id = $1 AND state IN ('awaiting_deposit', 'deposited', 'pickup_ordered')`,
+    [compartmentId],
+  );
+  return r.rows.map((p) => p.id);
+}
+
+/** The kiosk's latest reported outcome of an unlock command; null when it reported none. */
+export async function lastUnlockOutcome(tx: Tx, deviceId: string, commandId: string): Promise<'opened' | 'jammed' | 'failed' | null> {
+  const r = await tx.query<{ outcome: 'opened' | 'jammed' | 'failed' }>(
+    `SELECT payload->>'outcome' AS outcome FROM kiosk_events
+     WHERE type = 'unlock_result' AND payload->>'commandId' = $1 AND device_id = $2 ORDER BY at DESC LIMIT 1`,
+    [commandId, deviceId],
+  );
+  return r.rows[0]?.outcome ?? null;
+}
+
+// ---- reassignments
+
+export interface PriorReassignment {
+  deviceId: string;
+  fromCommandId: string;
+  grant: CodeGrant;
+}
+
+export async function priorReassignment(tx: Tx, where: 'request_id' | 'from_command_id', id: string): Promise<PriorReassignment | null> {
+  const r = await tx.query<{ deviceId: string; fromCommandId: string; commandId: string; compartment: number; purpose: CodePurpose; trackingNumber: string }>(
+    `SELECT r.device_id AS "deviceId", r.from_command_id AS "fromCommandId", r.to_command_id AS "commandId",
+       k.number AS compartment, c.purpose, p.tracking_number AS "trackingNumber"
+     FROM compartment_reassignments r JOIN compartments k ON k.id = r.to_compartment_id
+       JOIN access_codes c ON c.id = r.code_id JOIN parcels p ON p.id = c.parcel_id
+     WHERE r.${where} = $1`,
+    [id],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  const { deviceId, fromCommandId, ...grant } = row;
+  return { deviceId, fromCommandId, grant };
+}
+
+export interface JammedCode {
+  id: string;
+  purpose: CodePurpose;
+  parcelId: string;
+  compartmentId: string;
+  number: number;
+  size: CompartmentSize;
+  usedByDevice: string | null;
+  siteId: string;
+}
+
+/** The code holding this open command, with its compartment, locked. */
+export async function lockCodeWithCompartment(tx: Tx, commandId: string): Promise<JammedCode | null> {
+  const r = await tx.query<JammedCode>(
+    `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId", k.number, k.size,
+       c.used_by_device AS "usedByDevice", c.site_id AS "siteId"
+     FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
+     WHERE c.command_id = $1 FOR UPDATE OF c`,
+    [commandId],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** The compartment size the parcel's service matter needs. */
+export async function neededSize(tx: Tx, parcelId: string): Promise<CompartmentSize | null> {
+  const r = await tx.query<{ size: CompartmentSize }>(
+    `SELECT m.parcel_size AS size FROM parcels p JOIN applications a ON a.id = p.application_id
+     JOIN service_matters m ON m.id = a.matter_id WHERE p.id = $1`,
+    [parcelId],
+  );
+  return r.rows[0]?.size ?? null;
+}
+
+export async function insertReassignment(
+  tx: Tx,
+  r: { requestId: string; deviceId: string; codeId: string; fromCommandId: string; toCommandId: string; fromCompartmentId: string; toCompartmentId: string; at: Date },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO compartment_reassignments (request_id, device_id, code_id, from_command_id, to_command_id, from_compartment_id, to_compartment_id, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [r.requestId, r.deviceId, r.codeId, r.fromCommandId, r.toCommandId, r.fromCompartmentId, r.toCompartmentId, r.at],
+  );
+}
