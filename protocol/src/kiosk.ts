@@ -13,6 +13,9 @@
 // pull after the first a delta) and the hub pushes `codes:changed` when one is issued, used or
 // revoked. With the hub out of reach the agent checks codes itself and reports each such use as a
 // `code_used_offline` event, journaled and replayed in order with the others.
+// Every request is typed in KioskRequests/KioskReplies and checked where it arrives against its
+// schema in KIOSK_REQUESTS; its ack is a KioskReply, `{ status: 'ok', data } | { status: 'error',
+// error }`, naming the request's `requestId` where it has one (ADR 0009).
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
