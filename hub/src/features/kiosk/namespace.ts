@@ -33,6 +33,7 @@ export function announceCodeChange(ns: KioskNamespace, siteId: string | null): v
 
 export function mountKioskNamespace(io: KioskServer, service: KioskService, log: Logger, now: () => Date): KioskNamespace {
   const ns = io.of(KIOSK_NAMESPACE);
+  const answer = answerer(log);
   ns.use((socket, next) => {
     service.authenticate(socket.handshake.auth).then(
       (identity) => {
@@ -62,7 +63,6 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
       siteId: kiosk.siteId,
       serverTime: now().toISOString(),
     });
-    const answer = answerer(log);
     socket.on('code:submit', answer('code:submit', 'the hub could not check this code; try again', (req) => service.submitCode(kiosk, req)));
     socket.on('code:reassign', answer('code:reassign', 'the hub could not find another compartment; try again', (req) => service.reassign(kiosk, req)));
     socket.on('codes:sync', answer('codes:sync', 'the hub could not list the codes; it will be asked again', (req) => service.syncCodes(kiosk, req)));
