@@ -84,7 +84,7 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
  * answered `bad_request`), calls the handler, answers what it returns with the request's id, and
  * answers `internal` (logging the cause) when it throws. A request sent without an ack is ignored.
  */
-function answerer(log: Logger) {
+export function answerer(log: Logger) {
   return <E extends KioskRequestName>(
     event: E,
     internalMessage: string,
