@@ -13,7 +13,7 @@ import type { Db } from './store/db.js';
 import { authenticate } from './features/auth/auth.js';
 import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
-import { announceCodeChange, mountKioskNamespace } from './features/kiosk/namespace.js';
+import { announceCodeChange, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
 import { watchCodeChanges } from './features/kiosk/code-changes.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
@@ -43,7 +43,7 @@ export interface HubDeps {
 
 export interface Hub {
   server: HttpServer;
-  io: IoServer;
+  io: KioskServer;
   queue: Queue<CourierJob>;
   worker: Worker<CourierJob> | null;
   /** null when no partner network is configured */
@@ -128,7 +128,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.use(errorMiddleware(log));
 
   const server = createServer(app);
-  const io = new IoServer(server, { serveClient: false });
+  const io: KioskServer = new IoServer(server, { serveClient: false });
   const kiosk = new KioskService({
     db,
     redis,

@@ -9,31 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { fail, ok, type CodeGrant, type CodeReassign, type CodeSubmit, type KioskEvent, type Reply } from '@xinbao/protocol';
+import { fail, ok, type CodeGrant, type KioskEvent, type KioskReply, type KioskRequestName, type KioskRequests } from '@xinbao/protocol';
 import { KioskAgent, type CodeResult, type CodeSource } from './agent.js';
-import type { HubLink } from './hub-link.js';
+import type { HubConnection, HubLinkEvents } from './hub-link.js';
 import { KioskJournal } from './journal.js';
-import { Cabinet, type DoorEvent, type LockBoardDriver, type LockState } from './lockboard/index.js';
-
-/** One board of 16 locks in memory; compartment n is lock n − 1. */
-class MemoryBoard implements LockBoardDriver {
-  readonly family = 'kerong' as const;
-  readonly locks: LockState[] = Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: false }));
-  readonly jammed = new Set<number>();
-  readonly unlocks: number[] = [];
-  async unlock(_board: number, lock: number): Promise<LockState> {
-    this.unlocks.push(lock);
-    if (!this.jammed.has(lock)) this.locks[lock]!.latchClosed = false;
-    return { ...this.locks[lock]! };
-  }
-  async readStatus(): Promise<LockState[]> {
-    return this.locks.map((l) => ({ ...l }));
-  }
-  async close(): Promise<void> {}
-}
+import { Cabinet, type DoorEvent } from './lockboard/index.js';
+import { MemoryLockBoard } from './lockboard/memory-driver.js';
 
 /** Test double of the hub's side of the /kiosk contract: grants codes, acknowledges events, reassigns. */
-class HubDouble extends EventEmitter {
+class HubDouble extends EventEmitter<HubLinkEvents> implements HubConnection {
   connected = true;
   /** Events are acknowledged only while this is true (a slow or absent hub otherwise). */
   acking = true;
@@ -43,31 +27,37 @@ class HubDouble extends EventEmitter {
   reassignTo: CodeGrant | null = null;
   reassignRefusal: string | null = null;
   private readonly reassigned = new Map<string, CodeGrant>();
+  private readonly answers: { [E in KioskRequestName]: (request: KioskRequests[E]) => Promise<KioskReply<E>> } = {
+    'code:submit': async (req) => {
+      this.log.push(`submit ${req.via}`);
+      const g = this.grants.get(req.code);
+      return g ? ok(g) : fail('code_invalid', 'no such code');
+    },
+    'kiosk:event': async (e) => {
+      if (!this.acking) return fail('hub_unreachable', 'not now');
+      this.events.push(e);
+      this.log.push(`event ${e.type}${e.type === 'unlock_result' ? ` ${e.outcome}` : ''}`);
+      return ok({ eventId: e.eventId, duplicate: false });
+    },
+    'code:reassign': async (req) => {
+      this.log.push('reassign');
+      const jamSeen = this.events.some((e) => e.type === 'unlock_result' && e.commandId === req.commandId && e.outcome === 'jammed');
+      if (!jamSeen) return fail('not_jammed', 'no jam reported');
+      if (this.reassignRefusal) return fail(this.reassignRefusal, 'refused');
+      const earlier = this.reassigned.get(req.commandId);
+      if (earlier) return ok(earlier);
+      if (!this.reassignTo) throw new Error('the test did not say where to reassign');
+      this.reassigned.set(req.commandId, this.reassignTo);
+      return ok(this.reassignTo);
+    },
+    'codes:sync': async () => fail('bad_request', 'this kiosk keeps no code book'),
+  };
 
   connect(): void {}
   close(): void {}
   onCommand(): void {}
-  async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
-    this.log.push(`submit ${req.via}`);
-    const g = this.grants.get(req.code);
-    return g ? ok(g) : fail('code_invalid', 'no such code');
-  }
-  async sendEvent(e: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
-    if (!this.acking) return fail('hub_unreachable', 'not now');
-    this.events.push(e);
-    this.log.push(`event ${e.type}${e.type === 'unlock_result' ? ` ${e.outcome}` : ''}`);
-    return ok({ eventId: e.eventId, duplicate: false });
-  }
-  async requestReassign(req: CodeReassign): Promise<Reply<CodeGrant>> {
-    this.log.push('reassign');
-    const jamSeen = this.events.some((e) => e.type === 'unlock_result' && e.commandId === req.commandId && e.outcome === 'jammed');
-    if (!jamSeen) return fail('not_jammed', 'no jam reported');
-    if (this.reassignRefusal) return fail(this.reassignRefusal, 'refused');
-    const earlier = this.reassigned.get(req.commandId);
-    if (earlier) return ok(earlier);
-    if (!this.reassignTo) throw new Error('the test did not say where to reassign');
-    this.reassigned.set(req.commandId, this.reassignTo);
-    return ok(this.reassignTo);
+  ask<E extends KioskRequestName>(event: E, request: KioskRequests[E]): Promise<KioskReply<E>> {
+    return this.answers[event](request);
   }
 }
 
@@ -76,7 +66,7 @@ const B = '0190f1a2-0000-7000-8000-00000000000b';
 const TN = 'XB123456789012';
 
 let dir: string;
-let board: MemoryBoard;
+let board: MemoryLockBoard;
 let hub: HubDouble;
 let journal: KioskJournal;
 let agent: KioskAgent;
@@ -85,7 +75,7 @@ let doors: DoorEvent[];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'xinbao-agent-'));
-  board = new MemoryBoard();
+  board = new MemoryLockBoard();
   hub = new HubDouble();
   journal = new KioskJournal(dir);
   const cabinet = new Cabinet({
@@ -95,7 +85,7 @@ beforeEach(() => {
     leftOpenAfterMs: 60_000,
     openGraceMs: 1_000,
   });
-  agent = new KioskAgent({ cabinet, link: hub as unknown as HubLink, journal, log: pino({ level: 'silent' }), retryDelayMs: 20, deliveryTimeoutMs: 300 });
+  agent = new KioskAgent({ cabinet, link: hub, journal, log: pino({ level: 'silent' }), retryDelayMs: 20, deliveryTimeoutMs: 300 });
   results = [];
   doors = [];
   agent.on('result', (r, s) => results.push([r, s]));
@@ -112,7 +102,7 @@ afterEach(async () => {
 
 describe('KioskAgent.anotherCompartment', () => {
   it('asks only after the hub has the jam, then opens the granted compartment once', async () => {
-    board.jammed.add(2);
+    board.jammed.add('0/2');
     hub.acking = false;
     const jammed = await agent.enterCode('12345678', 'screen');
     expect(jammed).toEqual({ status: 'jammed', compartment: 3, purpose: 'deposit', trackingNumber: TN, commandId: A });
@@ -126,11 +116,11 @@ describe('KioskAgent.anotherCompartment', () => {
     expect(moved).toEqual({ status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: TN, commandId: B });
     expect(hub.log.indexOf('event unlock_result jammed')).toBeGreaterThan(-1);
     expect(hub.log.indexOf('event unlock_result jammed')).toBeLessThan(hub.log.indexOf('reassign'));
-    expect(board.unlocks).toEqual([2, 6]);
+    expect(board.unlocks).toEqual(['unlock 0/2', 'unlock 0/6']);
 
     // Asked again (a double tap): the hub gives the same grant, and the door is not unlocked again.
     expect(await agent.anotherCompartment(A, 'screen')).toMatchObject({ status: 'opened', compartment: 7, commandId: B });
-    expect(board.unlocks).toEqual([2, 6]);
+    expect(board.unlocks).toEqual(['unlock 0/2', 'unlock 0/6']);
     expect(results.map(([r, s]) => [r.status, s])).toEqual([
       ['jammed', 'screen'],
       ['opened', 'screen'],
@@ -143,19 +133,19 @@ describe('KioskAgent.anotherCompartment', () => {
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'not_jammed' });
     expect(await agent.anotherCompartment(B)).toMatchObject({ status: 'refused', code: 'not_jammed' });
     expect(hub.log).not.toContain('reassign');
-    expect(board.unlocks).toEqual([2]);
+    expect(board.unlocks).toEqual(['unlock 0/2']);
   });
 
   it('passes the hub’s refusal on and opens nothing', async () => {
-    board.jammed.add(2);
+    board.jammed.add('0/2');
     await agent.enterCode('12345678');
     hub.reassignRefusal = 'no_free_compartment';
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'no_free_compartment' });
-    expect(board.unlocks).toEqual([2]);
+    expect(board.unlocks).toEqual(['unlock 0/2']);
   });
 
   it('says the hub is out of reach when the jam cannot be reported, and asks nothing', async () => {
-    board.jammed.add(2);
+    board.jammed.add('0/2');
     hub.acking = false;
     await agent.enterCode('12345678');
     hub.connected = false;
@@ -163,19 +153,20 @@ describe('KioskAgent.anotherCompartment', () => {
     hub.connected = true;
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
     expect(hub.log).not.toContain('reassign');
-    expect(board.unlocks).toEqual([2]);
+    expect(board.unlocks).toEqual(['unlock 0/2']);
   });
 
-  it('tells the screen when a door closes', async () => {
+  it('tells the screen when a door opens and when it closes', async () => {
     await agent.enterCode('12345678');
-    await waitFor(() => doors.some((d) => d.compartment === 3 && d.state === 'opened'));
-    board.locks[2] = { latchClosed: true, itemPresent: true };
-    await waitFor(() => doors.some((d) => d.compartment === 3 && d.state === 'closed'));
-    expect(doors.find((d) => d.state === 'closed')).toMatchObject({ compartment: 3, itemPresent: true });
+    // The commanded opening is told as the unlock is confirmed, before the code's result.
+    expect(doors).toEqual([{ compartment: 3, state: 'opened', itemPresent: false, commanded: true }]);
+    const closed = new Promise<DoorEvent>((resolve) =>
+      agent.on('door', (d) => {
+        if (d.state === 'closed') resolve(d);
+      }),
+    );
+    Object.assign(board.lock(0, 2), { latchClosed: true, itemPresent: true });
+    // Seen at the cabinet's next status poll.
+    expect(await closed).toMatchObject({ compartment: 3, itemPresent: true });
   });
 });
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(check()).toBe(true);
-}

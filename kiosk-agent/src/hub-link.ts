@@ -9,17 +9,14 @@ import {
   KIOSK_PROTOCOL_VERSIONS,
   fail,
   handshakeMessage,
-  type CodeGrant,
-  type CodeReassign,
-  type CodeSubmit,
-  type CodeSyncReply,
-  type CodeSyncRequest,
   type Hello,
-  type KioskClientToServer,
+  type KioskClientToServerEvents,
   type KioskCommand,
-  type KioskEvent,
   type KioskHandshake,
-  type KioskServerToClient,
+  type KioskReply,
+  type KioskRequestName,
+  type KioskRequests,
+  type KioskServerToClientEvents,
   type Reply,
 } from '@xinbao/protocol';
 
@@ -40,7 +37,7 @@ export function signedHandshake(deviceId: string, privateKey: KeyObject, now: nu
   };
 }
 
-interface HubLinkEvents {
+export interface HubLinkEvents {
   hello: [Hello];
   connected: [];
   disconnected: [string];
@@ -49,14 +46,32 @@ interface HubLinkEvents {
   codesChanged: [];
 }
 
-export class HubLink extends EventEmitter<HubLinkEvents> {
-  private readonly socket: Socket<KioskServerToClient, KioskClientToServer>;
-  private readonly ackTimeoutMs: number;
+/**
+ * What the agent needs of its link to the hub: the real HubLink, or a test's stand-in for the hub.
+ * `ask` sends one request and resolves with the hub's reply, or `hub_unreachable` when the hub is
+ * not connected or does not answer in time; it never rejects.
+ */
+export interface HubConnection extends EventEmitter<HubLinkEvents> {
+  readonly connected: boolean;
+  connect(): void;
+  close(): void;
+  onCommand(handler: (command: KioskCommand) => Promise<Reply<{ commandId: string }>>): void;
+  ask<E extends KioskRequestName>(event: E, request: KioskRequests[E]): Promise<KioskReply<E>>;
+}
+
+type KioskSocket = Socket<KioskServerToClientEvents, KioskClientToServerEvents>;
+
+/** One sender per request event, each typed by the contract (socket.io cannot type an emit over a generic event name). */
+type Senders = { [E in KioskRequestName]: (request: KioskRequests[E]) => Promise<KioskReply<E>> };
+
+export class HubLink extends EventEmitter<HubLinkEvents> implements HubConnection {
+  private readonly socket: KioskSocket;
+  private readonly senders: Senders;
 
   constructor(opts: HubLinkOptions) {
     super();
     const now = opts.now ?? Date.now;
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5_000;
+    const ackTimeoutMs = opts.ackTimeoutMs ?? 5_000;
     this.socket = io(new URL(KIOSK_NAMESPACE, opts.hubUrl).toString(), {
       autoConnect: false,
       transports: ['websocket'],
@@ -65,6 +80,13 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       // A function, so that every reconnect signs a fresh time stamp and nonce.
       auth: (cb) => cb(signedHandshake(opts.deviceId, opts.privateKey, now())),
     });
+    const timed = () => this.socket.timeout(ackTimeoutMs);
+    this.senders = {
+      'code:submit': (request) => timed().emitWithAck('code:submit', request),
+      'code:reassign': (request) => timed().emitWithAck('code:reassign', request),
+      'codes:sync': (request) => timed().emitWithAck('codes:sync', request),
+      'kiosk:event': (request) => timed().emitWithAck('kiosk:event', request),
+    };
     this.socket.on('hello', (h) => this.emit('hello', h));
     this.socket.on('codes:changed', () => this.emit('codesChanged'));
     this.socket.on('connect', () => this.emit('connected'));
@@ -92,40 +114,12 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     });
   }
 
-  async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
+  async ask<E extends KioskRequestName>(event: E, request: KioskRequests[E]): Promise<KioskReply<E>> {
     if (!this.socket.connected) return fail('hub_unreachable', 'the locker cannot reach the hub right now');
     try {
-      // socket.io types the ack of a timed emit loosely; the contract says what comes back.
-      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:submit', req)) as Reply<CodeGrant>;
+      return await this.senders[event](request);
     } catch {
       return fail('hub_unreachable', 'the hub did not answer in time');
-    }
-  }
-
-  async requestReassign(req: CodeReassign): Promise<Reply<CodeGrant>> {
-    if (!this.socket.connected) return fail('hub_unreachable', 'the locker cannot reach the hub right now');
-    try {
-      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('code:reassign', req)) as Reply<CodeGrant>;
-    } catch {
-      return fail('hub_unreachable', 'the hub did not answer in time');
-    }
-  }
-
-  async syncCodes(req: CodeSyncRequest): Promise<Reply<CodeSyncReply>> {
-    if (!this.socket.connected) return fail('hub_unreachable', 'not connected');
-    try {
-      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('codes:sync', req)) as Reply<CodeSyncReply>;
-    } catch {
-      return fail('hub_unreachable', 'the hub did not answer in time');
-    }
-  }
-
-  async sendEvent(event: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
-    if (!this.socket.connected) return fail('hub_unreachable', 'not connected');
-    try {
-      return (await this.socket.timeout(this.ackTimeoutMs).emitWithAck('kiosk:event', event)) as Reply<{ eventId: string; duplicate: boolean }>;
-    } catch {
-      return fail('hub_unreachable', 'the hub did not acknowledge in time');
     }
   }
 }

@@ -21,13 +21,17 @@ import {
   type CodeSyncReply,
   type CodeSyncRequest,
   type KioskEvent,
+  type KioskReply,
+  type KioskRequestName,
+  type KioskRequests,
   type OfflineCode,
   type Reply,
 } from '@xinbao/protocol';
 import { KioskAgent } from './agent.js';
-import type { HubLink } from './hub-link.js';
+import type { HubConnection, HubLinkEvents } from './hub-link.js';
 import { KioskJournal } from './journal.js';
-import { Cabinet, type LockBoardDriver, type LockState } from './lockboard/index.js';
+import { Cabinet } from './lockboard/index.js';
+import { MemoryLockBoard } from './lockboard/memory-driver.js';
 import { OfflineCodeBook } from './offline-codes.js';
 
 const SITE = '0190a5d0-0000-7000-8000-000000000001';
@@ -131,31 +135,30 @@ describe('offline code book', () => {
   });
 });
 
-/** One KR-CU16-like board in memory; records each unlock with what the journal held on disk at that moment. */
-class MemoryBoard implements LockBoardDriver {
-  readonly family = 'kerong' as const;
-  readonly locks: LockState[] = Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: false }));
-  readonly unlocks: Array<{ lock: number; journalOnDisk: string }> = [];
-  constructor(private readonly journalFile: string) {}
-  async unlock(_board: number, lock: number): Promise<LockState> {
-    this.unlocks.push({ lock, journalOnDisk: readFileSync(this.journalFile, 'utf8') });
-    this.locks[lock]!.latchClosed = false;
-    return { ...this.locks[lock]! };
-  }
-  async readStatus(): Promise<LockState[]> {
-    return this.locks.map((l) => ({ ...l }));
-  }
-  async close(): Promise<void> {}
-}
-
 /** Stands in for the hub link: the test says whether the hub is reachable and what it answers. */
-class StandInLink extends EventEmitter {
+class StandInLink extends EventEmitter<HubLinkEvents> implements HubConnection {
   connected = false;
   submits: CodeSubmit[] = [];
   sent: KioskEvent[] = [];
   answer: (req: CodeSubmit) => Reply<CodeGrant> = () => fail('hub_unreachable', 'not connected');
   book: CodeSyncReply | null = null;
   syncRequests: CodeSyncRequest[] = [];
+  private readonly answers: { [E in KioskRequestName]: (request: KioskRequests[E]) => Promise<KioskReply<E>> } = {
+    'code:submit': async (req) => {
+      this.submits.push(req);
+      return this.answer(req);
+    },
+    'kiosk:event': async (event) => {
+      if (!this.connected) return fail('hub_unreachable', 'not connected');
+      this.sent.push(event);
+      return ok({ eventId: event.eventId, duplicate: false });
+    },
+    'codes:sync': async (req) => {
+      this.syncRequests.push(req);
+      return this.connected && this.book ? ok(this.book) : fail('hub_unreachable', 'not connected');
+    },
+    'code:reassign': async () => fail('unknown_command', 'no reassigning here'),
+  };
   /** A new link for a restarted agent (a new process), with the same hub behind it. */
   fresh(): StandInLink {
     const next = new StandInLink();
@@ -165,24 +168,16 @@ class StandInLink extends EventEmitter {
   connect(): void {}
   close(): void {}
   onCommand(): void {}
-  async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
-    this.submits.push(req);
-    return this.answer(req);
-  }
-  async sendEvent(event: KioskEvent): Promise<Reply<{ eventId: string; duplicate: boolean }>> {
-    if (!this.connected) return fail('hub_unreachable', 'not connected');
-    this.sent.push(event);
-    return ok({ eventId: event.eventId, duplicate: false });
-  }
-  async syncCodes(req: CodeSyncRequest): Promise<Reply<CodeSyncReply>> {
-    this.syncRequests.push(req);
-    return this.connected && this.book ? ok(this.book) : fail('hub_unreachable', 'not connected');
+  ask<E extends KioskRequestName>(event: E, request: KioskRequests[E]): Promise<KioskReply<E>> {
+    return this.answers[event](request);
   }
 }
 
 describe('kiosk agent with the hub out of reach', () => {
   let dir: string;
-  let board: MemoryBoard;
+  let board: MemoryLockBoard;
+  /** Each unlock, with what the journal held on disk as it arrived at the board. */
+  let unlocks: Array<{ lock: number; journalOnDisk: string }>;
   let link: StandInLink;
   let running: Array<{ agent: KioskAgent; journal: KioskJournal; book: OfflineCodeBook }>;
 
@@ -196,7 +191,7 @@ describe('kiosk agent with the hub out of reach', () => {
       leftOpenAfterMs: 600_000,
       openGraceMs: 1_000,
     });
-    const agent = new KioskAgent({ cabinet, link: link as unknown as HubLink, journal, log: pino({ level: 'silent' }), codes: book, offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR } });
+    const agent = new KioskAgent({ cabinet, link, journal, log: pino({ level: 'silent' }), codes: book, offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR } });
     agent.start();
     running.push({ agent, journal, book });
     return { agent, journal, book };
@@ -217,7 +212,9 @@ describe('kiosk agent with the hub out of reach', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-offline-'));
-    board = new MemoryBoard(join(dir, 'journal.jsonl'));
+    board = new MemoryLockBoard();
+    unlocks = [];
+    board.onUnlock = (_board, lock) => unlocks.push({ lock, journalOnDisk: readFileSync(join(dir, 'journal.jsonl'), 'utf8') });
     link = new StandInLink();
     running = [];
   });
@@ -234,22 +231,22 @@ describe('kiosk agent with the hub out of reach', () => {
 
     const opened = await agent.enterCode(a.code);
     expect(opened).toEqual({ status: 'opened', compartment: 2, purpose: 'deposit', trackingNumber: 'XB0000000000001', commandId: expect.any(String), offline: true });
-    expect(board.unlocks).toHaveLength(1);
-    expect(board.unlocks[0]!.lock).toBe(1);
+    expect(unlocks).toHaveLength(1);
+    expect(unlocks[0]!.lock).toBe(1);
     // When the unlock frame went out, the code was already spent and its use reported, on disk.
-    const line = board.unlocks[0]!.journalOnDisk.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((e) => e.codeId === a.entry.codeId);
+    const line = unlocks[0]!.journalOnDisk.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((e) => e.codeId === a.entry.codeId);
     expect(line).toMatchObject({ t: 'command', codeId: a.entry.codeId, report: { type: 'code_used_offline', codeId: a.entry.codeId, compartment: 2, via: 'keypad' } });
     expect(line!.report.commandId).toBe(line!.commandId);
 
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await agent.enterCode(a.qrToken)).toMatchObject({ status: 'refused', code: 'code_used' });
-    expect(board.unlocks).toHaveLength(1);
+    expect(unlocks).toHaveLength(1);
 
     // Restarted with the hub still away: the book and the spent mark are still there.
     ({ agent, journal } = await restart());
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await agent.enterCode(b.qrToken)).toMatchObject({ status: 'opened', compartment: 3, purpose: 'collect', commandId: expect.any(String), offline: true });
-    expect(board.unlocks.map((u) => u.lock)).toEqual([1, 2]);
+    expect(unlocks.map((u) => u.lock)).toEqual([1, 2]);
 
     // The hub comes back: the uses are delivered in order, before the outcomes of their unlocks.
     const pending = journal.unacked();
@@ -274,7 +271,7 @@ describe('kiosk agent with the hub out of reach', () => {
     ({ agent } = await restart(3));
     expect(await agent.enterCode('XB1.e30.AA')).toMatchObject({ status: 'refused', code: 'code_invalid' });
     expect(await agent.enterCode(good.code)).toMatchObject({ status: 'refused', code: 'locked_out' });
-    expect(board.unlocks).toHaveLength(0);
+    expect(unlocks).toHaveLength(0);
   });
 
   it('spends a code the hub granted, so it never opens again offline', async () => {
@@ -292,7 +289,7 @@ describe('kiosk agent with the hub out of reach', () => {
     link.connected = false;
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(link.submits).toHaveLength(1);
-    expect(board.unlocks).toHaveLength(1);
+    expect(unlocks).toHaveLength(1);
   });
 
   it('judges the code itself when the hub does not answer in time, and refuses what it cannot judge', async () => {
@@ -312,7 +309,7 @@ describe('kiosk agent with the hub out of reach', () => {
     // A refusal the hub gives stands.
     link.answer = () => fail('code_expired', 'this code has expired');
     expect(await agent.enterCode(issue().code)).toMatchObject({ status: 'refused', code: 'code_expired' });
-    expect(board.unlocks).toHaveLength(1);
+    expect(unlocks).toHaveLength(1);
   });
 
   it('pulls the book when the hub says it changed, as deltas after its cursor', async () => {

@@ -13,6 +13,9 @@
 // pull after the first a delta) and the hub pushes `codes:changed` when one is issued, used or
 // revoked. With the hub out of reach the agent checks codes itself and reports each such use as a
 // `code_used_offline` event, journaled and replayed in order with the others.
+// Every request is typed in KioskRequests/KioskReplies and checked where it arrives against its
+// schema in KIOSK_REQUESTS; its ack is a KioskReply, `{ status: 'ok', data } | { status: 'error',
+// error }`, naming the request's `requestId` where it has one (ADR 0009).
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
@@ -168,16 +171,61 @@ export const KioskCommand = z.discriminatedUnion('type', [
 ]);
 export type KioskCommand = z.infer<typeof KioskCommand>;
 
-export interface KioskClientToServer {
-  'code:submit': (req: CodeSubmit, ack: (reply: Reply<CodeGrant>) => void) => void;
-  'code:reassign': (req: CodeReassign, ack: (reply: Reply<CodeGrant>) => void) => void;
-  'kiosk:event': (event: KioskEvent, ack: (reply: Reply<{ eventId: string; duplicate: boolean }>) => void) => void;
-  'codes:sync': (req: CodeSyncRequest, ack: (reply: Reply<CodeSyncReply>) => void) => void;
+/** What the hub answers a kiosk event: its id, and whether it had been recorded before. */
+export interface EventAck {
+  eventId: string;
+  duplicate: boolean;
 }
 
-export interface KioskServerToClient {
+/** Every request the kiosk sends the hub, by event name: the request's body. */
+export interface KioskRequests {
+  'code:submit': CodeSubmit;
+  'code:reassign': CodeReassign;
+  'codes:sync': CodeSyncRequest;
+  'kiosk:event': KioskEvent;
+}
+export type KioskRequestName = keyof KioskRequests;
+
+/** The data of each request's ok reply. */
+export interface KioskReplies {
+  'code:submit': CodeGrant;
+  'code:reassign': CodeGrant;
+  'codes:sync': CodeSyncReply;
+  'kiosk:event': EventAck;
+}
+
+/**
+ * The answer to a request: ok with its data, or an error with a stable code. `requestId` echoes
+ * the request's id where it has one (a kiosk event's id is `eventId`, in its data).
+ */
+export type KioskReply<E extends KioskRequestName> = Reply<KioskReplies[E]> & { requestId?: string };
+
+/** The schema each request is checked with where it arrives, and the message for one that fails it. */
+export const KIOSK_REQUESTS: { [E in KioskRequestName]: { schema: z.ZodType<KioskRequests[E]>; malformed: string } } = {
+  'code:submit': { schema: CodeSubmit, malformed: 'malformed code submission' },
+  'code:reassign': { schema: CodeReassign, malformed: 'malformed reassign request' },
+  'codes:sync': { schema: CodeSyncRequest, malformed: 'malformed code sync request' },
+  'kiosk:event': { schema: KioskEvent, malformed: 'malformed kiosk event' },
+};
+
+/** Socket.IO event maps of the `/kiosk` namespace (`Server<…>` on the hub, `Socket<…>` on the kiosk). */
+export type KioskClientToServerEvents = {
+  [E in KioskRequestName]: (request: KioskRequests[E], ack: (reply: KioskReply<E>) => void) => void;
+};
+
+export interface KioskServerToClientEvents {
   hello: (hello: Hello) => void;
   command: (command: KioskCommand, ack: (reply: Reply<{ commandId: string }>) => void) => void;
   /** The site's live codes changed: pull with `codes:sync`. */
   'codes:changed': (note: { siteId: string }) => void;
+}
+
+/** The hub's processes exchange nothing over Socket.IO. */
+export type KioskInterServerEvents = Record<string, never>;
+
+/** What the hub keeps on a kiosk's socket once its handshake passed. */
+export interface KioskSocketData {
+  deviceId: string;
+  siteId: string;
+  protocolVersion: number;
 }

@@ -1,55 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Cabinet, UnknownCompartmentError, type DoorEvent, type FaultEvent, type ItemEvent } from './cabinet.js';
-import { LockBoardError, type LockBoardDriver, type LockState } from './driver.js';
-
-/** A bus of boards held in memory; the test plays both the boards and the person at the locker. */
-class FakeBus implements LockBoardDriver {
-  readonly family = 'kerong' as const;
-  readonly calls: string[] = [];
-  readonly boards = new Map<number, LockState[]>();
-  readonly jammed = new Set<string>();
-  readonly offline = new Set<number>();
-  loseUnlockReply = false;
-  statusDelay: Promise<void> | null = null;
-  inFlight = 0;
-  maxInFlight = 0;
-
-  constructor(boards: number[], private readonly itemSensors = true) {
-    for (const b of boards) this.boards.set(b, Array.from({ length: 16 }, () => ({ latchClosed: true, itemPresent: itemSensors ? false : null })));
-  }
-  lock(board: number, lock: number): LockState {
-    const s = this.boards.get(board)?.[lock];
-    if (!s) throw new Error(`no lock ${board}/${lock}`);
-    return s;
-  }
-  async unlock(board: number, lock: number): Promise<LockState> {
-    this.calls.push(`unlock ${board}/${lock}`);
-    if (this.offline.has(board)) throw new LockBoardError('timeout', 'no reply');
-    if (!this.jammed.has(`${board}/${lock}`)) this.lock(board, lock).latchClosed = false;
-    if (this.loseUnlockReply) throw new LockBoardError('timeout', 'reply lost');
-    return { ...this.lock(board, lock) };
-  }
-  async readStatus(board: number): Promise<LockState[]> {
-    this.calls.push(`status ${board}`);
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      if (this.statusDelay) await this.statusDelay;
-      if (this.offline.has(board)) throw new LockBoardError('timeout', 'no reply');
-      return (this.boards.get(board) ?? []).map((s) => ({ ...s }));
-    } finally {
-      this.inFlight--;
-    }
-  }
-  async close(): Promise<void> {}
-}
+import { MemoryLockBoard } from './memory-driver.js';
 
 const POLL = 1000;
-let bus: FakeBus;
+let bus: MemoryLockBoard;
 let cabinet: Cabinet;
 let events: Array<['door', DoorEvent] | ['item', ItemEvent] | ['fault', FaultEvent]>;
 
-function build(fake: FakeBus, extra: { bus?: string; board?: number; lock?: number; compartment?: number }[] = []): Cabinet {
+function build(fake: MemoryLockBoard, extra: { bus?: string; board?: number; lock?: number; compartment?: number }[] = []): Cabinet {
   const c = new Cabinet({
     buses: new Map([['left', fake]]),
     compartments: [
@@ -67,12 +25,12 @@ function build(fake: FakeBus, extra: { bus?: string; board?: number; lock?: numb
   return c;
 }
 
-const unlocks = (): string[] => bus.calls.filter((c) => c.startsWith('unlock'));
+const unlocks = (): string[] => bus.unlocks;
 
 beforeEach(async () => {
   jest.useFakeTimers();
   events = [];
-  bus = new FakeBus([0]);
+  bus = new MemoryLockBoard();
   cabinet = build(bus);
   cabinet.start();
   await jest.advanceTimersByTimeAsync(0);
@@ -245,7 +203,7 @@ describe('Cabinet on boards without item sensors', () => {
   it('never emits item events and reports itemPresent null', async () => {
     await cabinet.stop();
     events = [];
-    bus = new FakeBus([0], false);
+    bus = new MemoryLockBoard({ itemSensors: false });
     cabinet = build(bus);
     cabinet.start();
     await jest.advanceTimersByTimeAsync(0);

@@ -42,8 +42,10 @@ const openMock = async (): Promise<SerialPortMock> => {
   port = p;
   return p;
 };
+// Long enough that a loaded machine still delivers an answer in time (60 ms failed under a shared CI
+// load); only the test of a printer that never answers waits it out.
 const newPrinter = (options: Partial<ReceiptPrinterOptions> = {}): ReceiptPrinter =>
-  new ReceiptPrinter({ open: openMock, log: pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => logs.push(s) }), statusTimeoutMs: 60, ...options });
+  new ReceiptPrinter({ open: openMock, log: pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => logs.push(s) }), statusTimeoutMs: 500, ...options });
 
 beforeEach(() => {
   path = `/dev/printer-${++seq}`;

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import { v7 as uuidv7 } from 'uuid';
-import { KERONG_REQUEST_CMDS, KerongCmd, KerongFrameReader, KerongParser, type CodeGrant, type CodeSubmit, type Reply } from '@xinbao/protocol';
+import { KERONG_REQUEST_CMDS, KerongCmd, KerongFrameReader, KerongParser, type KioskReply, type KioskRequestName, type KioskRequests } from '@xinbao/protocol';
 import { loadConfig } from '@xinbao/hub/config';
 import { codeKeysFrom, issueCode, redeemCode } from '@xinbao/hub/features/codes/service';
 import { ensureDatabase, startLocalPostgres, startLocalRedis } from '@xinbao/hub/infra/local-services';
@@ -195,10 +195,10 @@ async function run(ctx: BenchContext) {
       }
     }
     class TimedLink extends HubLink {
-      override async submitCode(req: CodeSubmit): Promise<Reply<CodeGrant>> {
-        const m = marks;
+      override async ask<E extends KioskRequestName>(event: E, request: KioskRequests[E]): Promise<KioskReply<E>> {
+        const m = event === 'code:submit' ? marks : null;
         if (m) m.hubSent = nowMs();
-        const r = await super.submitCode(req);
+        const r = await super.ask(event, request);
         if (m) m.hubAnswered = nowMs();
         return r;
       }

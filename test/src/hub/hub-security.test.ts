@@ -116,7 +116,8 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     const submit = (code: string, requestId: string = randomUUID()) => socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code }) as Promise<Json>;
     const requestId = randomUUID();
     const first = await submit(created.json.deposit.code as string, requestId);
-    expect(first).toMatchObject({ status: 'ok', data: { compartment: created.json.compartment, purpose: 'deposit' } });
+    // The reply names the request it answers.
+    expect(first).toMatchObject({ status: 'ok', requestId, data: { compartment: created.json.compartment, purpose: 'deposit' } });
     // A lost ack makes the kiosk ask again with the same request id: same command, nothing new written.
     expect(await submit(created.json.deposit.code as string, requestId)).toEqual(first);
     const used = await db.pool.query('SELECT count(*)::int AS n FROM custody_events WHERE parcel_id = $1 AND kind = $2', [created.json.parcel.id, 'deposit_code_used']);

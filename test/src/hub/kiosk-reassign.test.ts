@@ -96,7 +96,7 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
 
     const requestId = randomUUID();
     const moved = await reassign(kiosk, commandId, requestId);
-    expect(moved).toMatchObject({ status: 'ok', data: { purpose: 'deposit', trackingNumber: a.trackingNumber } });
+    expect(moved).toMatchObject({ status: 'ok', requestId, data: { purpose: 'deposit', trackingNumber: a.trackingNumber } });
     const to = moved.data.compartment as number;
     expect(to).not.toBe(a.compartment);
     expect(moved.data.commandId).not.toBe(commandId);
@@ -118,7 +118,9 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
 
     // The same request again, or another request for the same jammed command: the same grant, nothing written.
     expect(await reassign(kiosk, commandId, requestId)).toEqual(moved);
-    expect(await reassign(kiosk, commandId)).toEqual(moved);
+    // (Each reply names the request it answers.)
+    const another = randomUUID();
+    expect(await reassign(kiosk, commandId, another)).toEqual({ ...moved, requestId: another });
     expect((await kinds(a.parcelId)).filter((k) => k === 'compartment_reassigned')).toHaveLength(1);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM compartment_reassignments WHERE from_command_id = $1', [commandId])).rows[0].n).toBe(1);
 
@@ -149,7 +151,8 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     expect((await parcelRow(a.parcelId)).compartment).toBe(second.data.compartment);
     expect((await compartment(first.data.compartment as number)).state).toBe('faulty');
     // The first jammed command still answers with its own (first) move.
-    expect(await reassign(kiosk, a.commandId)).toEqual(first);
+    const again = randomUUID();
+    expect(await reassign(kiosk, a.commandId, again)).toEqual({ ...first, requestId: again });
   });
 
   it('refuses for a courier pickup: the documents are behind the jammed door', async () => {
@@ -198,5 +201,10 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     const kiosk = await register(siteId);
     expect((await ask(kiosk, 'code:reassign', { commandId: 'nope' })).error.code).toBe('bad_request');
     expect((await ask(kiosk, 'code:reassign', null)).error.code).toBe('bad_request');
+    // Malformed, it has no request id to echo; the message says which request was malformed.
+    expect(await ask(kiosk, 'code:reassign', { requestId: 'not-a-uuid', commandId: 'nope' })).toEqual({
+      status: 'error',
+      error: { code: 'bad_request', message: 'malformed reassign request' },
+    });
   });
 });

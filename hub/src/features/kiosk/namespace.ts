@@ -4,14 +4,21 @@
 import type { Namespace, Server } from 'socket.io';
 import {
   KIOSK_NAMESPACE,
+  KIOSK_REQUESTS,
   fail,
-  type KioskClientToServer,
-  type KioskServerToClient,
+  type KioskClientToServerEvents,
+  type KioskInterServerEvents,
+  type KioskReply,
+  type KioskRequestName,
+  type KioskRequests,
+  type KioskServerToClientEvents,
+  type KioskSocketData,
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
-import { HandshakeRefused, type KioskIdentity, type KioskService } from './service.js';
+import { HandshakeRefused, type KioskService } from './service.js';
 
-export type KioskNamespace = Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, KioskIdentity>;
+export type KioskServer = Server<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
+export type KioskNamespace = Namespace<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
 
 export const siteRoom = (siteId: string): string => `site:${siteId}`;
 
@@ -24,9 +31,9 @@ export function announceCodeChange(ns: KioskNamespace, siteId: string | null): v
   }
 }
 
-export function mountKioskNamespace(io: Server, service: KioskService, log: Logger, now: () => Date): KioskNamespace {
-  // The namespace carries the kiosk contract's types; the server's default namespace does not.
-  const ns = io.of(KIOSK_NAMESPACE) as unknown as KioskNamespace;
+export function mountKioskNamespace(io: KioskServer, service: KioskService, log: Logger, now: () => Date): KioskNamespace {
+  const ns = io.of(KIOSK_NAMESPACE);
+  const answer = answerer(log);
   ns.use((socket, next) => {
     service.authenticate(socket.handshake.auth).then(
       (identity) => {
@@ -36,9 +43,8 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
       (e: unknown) => {
         if (e instanceof HandshakeRefused) {
           log.warn({ code: e.code, address: socket.handshake.address }, 'kiosk handshake refused');
-          const err = new Error(e.message) as Error & { data?: unknown };
-          err.data = { code: e.code };
-          next(err);
+          // socket.io hands `data` to the client's connect_error: the kiosk learns why it was refused.
+          next(Object.assign(new Error(e.message), { data: { code: e.code } }));
         } else {
           log.error({ err: e }, 'kiosk handshake failed');
           next(new Error('internal error'));
@@ -57,34 +63,10 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
       siteId: kiosk.siteId,
       serverTime: now().toISOString(),
     });
-    socket.on('code:submit', (req, ack) => {
-      if (typeof ack !== 'function') return;
-      service.submitCode(kiosk, req).then(ack, (err: unknown) => {
-        log.error({ err }, 'code submission failed');
-        ack(fail('internal', 'the hub could not check this code; try again'));
-      });
-    });
-    socket.on('code:reassign', (req, ack) => {
-      if (typeof ack !== 'function') return;
-      service.reassign(kiosk, req).then(ack, (err: unknown) => {
-        log.error({ err }, 'reassign failed');
-        ack(fail('internal', 'the hub could not find another compartment; try again'));
-      });
-    });
-    socket.on('codes:sync', (req, ack) => {
-      if (typeof ack !== 'function') return;
-      service.syncCodes(kiosk, req).then(ack, (err: unknown) => {
-        log.error({ err }, 'code sync failed');
-        ack(fail('internal', 'the hub could not list the codes; it will be asked again'));
-      });
-    });
-    socket.on('kiosk:event', (event, ack) => {
-      if (typeof ack !== 'function') return;
-      service.recordEvent(kiosk, event).then(ack, (err: unknown) => {
-        log.error({ err }, 'kiosk event failed');
-        ack(fail('internal', 'the hub could not record this event; it will be sent again'));
-      });
-    });
+    socket.on('code:submit', answer('code:submit', 'the hub could not check this code; try again', (req) => service.submitCode(kiosk, req)));
+    socket.on('code:reassign', answer('code:reassign', 'the hub could not find another compartment; try again', (req) => service.reassign(kiosk, req)));
+    socket.on('codes:sync', answer('codes:sync', 'the hub could not list the codes; it will be asked again', (req) => service.syncCodes(kiosk, req)));
+    socket.on('kiosk:event', answer('kiosk:event', 'the hub could not record this event; it will be sent again', (event) => service.recordEvent(kiosk, event)));
     socket.on('disconnect', () => {
       log.info({ deviceId: kiosk.deviceId }, 'kiosk disconnected');
       void ns
@@ -95,4 +77,36 @@ export function mountKioskNamespace(io: Server, service: KioskService, log: Logg
     });
   });
   return ns;
+}
+
+/**
+ * The listener for one request event: checks the request against its schema (a malformed one is
+ * answered `bad_request`), calls the handler, answers what it returns with the request's id, and
+ * answers `internal` (logging the cause) when it throws. A request sent without an ack is ignored.
+ */
+export function answerer(log: Logger) {
+  return <E extends KioskRequestName>(
+    event: E,
+    internalMessage: string,
+    handler: (request: KioskRequests[E]) => Promise<KioskReply<E>>,
+  ): ((request: KioskRequests[E], ack: (reply: KioskReply<E>) => void) => void) => {
+    const { schema, malformed } = KIOSK_REQUESTS[event];
+    return (input: unknown, ack?: (reply: KioskReply<E>) => void): void => {
+      if (typeof ack !== 'function') return;
+      const parsed = schema.safeParse(input);
+      if (!parsed.success) {
+        ack(fail('bad_request', malformed));
+        return;
+      }
+      const request = parsed.data;
+      const requestId = 'requestId' in request ? request.requestId : undefined;
+      handler(request).then(
+        (reply) => ack(requestId === undefined ? reply : { ...reply, requestId }),
+        (err: unknown) => {
+          log.error({ err, event }, `${event} failed`);
+          ack(fail('internal', internalMessage));
+        },
+      );
+    };
+  };
 }

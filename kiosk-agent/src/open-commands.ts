@@ -1,0 +1,69 @@
+// Open commands: a compartment is opened at most once per command id, whoever asks (a code at the
+// kiosk, the hub's `command`, a retry of either) and however often. The command is journaled before
+// its unlock frame goes out, and its outcome becomes an `unlock_result` event.
+import type { Logger } from 'pino';
+import { fail, ok, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
+import type { EventOutbox } from './event-outbox.js';
+import type { CommandOutcome, KioskJournal } from './journal.js';
+import type { Cabinet, OpenResult } from './lockboard/index.js';
+
+export interface OpenCommandsDeps {
+  cabinet: Cabinet;
+  journal: KioskJournal;
+  outbox: EventOutbox;
+  log: Logger;
+  now: () => Date;
+}
+
+/** What a code spends with its command: the code, and (offline) the event reporting its use. */
+export interface Spends {
+  codeId: string;
+  report?: KioskEvent;
+}
+
+export class OpenCommands {
+  private readonly inFlight = new Map<string, Promise<CommandOutcome>>();
+
+  constructor(private readonly deps: OpenCommandsDeps) {}
+
+  /**
+   * Opens a compartment for a command at most once. `spends` names the code that granted it (and,
+   * offline, the event reporting its use): journaled with the command, before the unlock.
+   */
+  async execute(commandId: string, compartment: number, spends?: Spends): Promise<CommandOutcome> {
+    const { journal, cabinet, outbox, log } = this.deps;
+    const running = this.inFlight.get(commandId);
+    if (running) return running;
+    const known = journal.command(commandId);
+    if (known) return known.outcome ?? 'interrupted';
+    journal.beginCommand(commandId, compartment, this.deps.now(), spends);
+    const run = (async (): Promise<CommandOutcome> => {
+      let outcome: OpenResult;
+      try {
+        outcome = await cabinet.open(compartment);
+      } catch (err) {
+        log.error({ err, compartment }, 'open failed');
+        outcome = 'failed';
+      }
+      journal.finishCommand(commandId, outcome);
+      outbox.record({ type: 'unlock_result', compartment, commandId, outcome });
+      return outcome;
+    })();
+    this.inFlight.set(commandId, run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(commandId);
+    }
+  }
+
+  /** A command from the hub, answered `ok` once its compartment opened, otherwise `open_<outcome>`. */
+  async fromHub(c: KioskCommand): Promise<Reply<{ commandId: string }>> {
+    switch (c.type) {
+      case 'open': {
+        const outcome = await this.execute(c.commandId, c.compartment);
+        return outcome === 'opened' ? ok({ commandId: c.commandId }) : fail(`open_${outcome}`, `compartment ${c.compartment}: ${outcome}`);
+      }
+    }
+  }
+}
