@@ -15,7 +15,7 @@
 // `code_used_offline` event, journaled and replayed in order with the others.
 // Every request is typed in KioskRequests/KioskReplies and checked where it arrives against its
 // schema in KIOSK_REQUESTS; its ack is a KioskReply, `{ status: 'ok', data } | { status: 'error',
-// error }`, naming the request's `requestId` where it has one (ADR 0009).
+// error }`, naming the request's `requestId` where it has one (ADR 0012).
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
