@@ -58,10 +58,7 @@ export default {
       severity: 'error',
       from: { path: '^hub/src/domain/' },
       to: {
-        path: [
-          'node_modules/(@types/)?(express|pg|bullmq|socket\\.io|ioredis)/',
-          '^(node:)?(fs|fs/promises|net|child_process)$',
-        ],
+        path: ['node_modules/(@types/)?(express|pg|bullmq|socket\\.io|ioredis)/', '^(node:)?(fs|fs/promises|net|child_process)$'],
       },
     },
     {

@@ -35,7 +35,11 @@ const children: ChildProcess[] = [];
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv, isReady: (j: Record<string, unknown>) => boolean, name: string) {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const logFile = join(DATA, 'logs', `${name}.log`);
   const lines: string[] = [];
@@ -68,14 +72,23 @@ async function main(): Promise<void> {
       ...(databaseUrl ? [] : ['--postgres-dir', join(DATA, 'pg'), '--keep', '--database', 'xinbao']),
       ...(redisUrl ? [] : ['--redis-dir', join(DATA, 'redis')]),
     ];
-    const what = [...(databaseUrl ? [] : ['an embedded PostgreSQL (.data/pg)']), ...(redisUrl ? [] : ['a private redis-server (.data/redis)'])];
+    const what = [
+      ...(databaseUrl ? [] : ['an embedded PostgreSQL (.data/pg)']),
+      ...(redisUrl ? [] : ['a private redis-server (.data/redis)']),
+    ];
     say(`  starting ${what.join(' and ')} …`);
     const local = await run('hub/dist/infra/local-services-main.js', args, {}, (j) => j.event === 'ready', 'local-services');
     databaseUrl ??= local.databaseUrl as string;
     redisUrl ??= local.redisUrl as string;
   }
-  const dispatch = await run('simulators/dist/courier-dispatch/main.js', [], { COURIER_DISPATCH_SECRET: SECRET }, (j) => j.event === 'ready', 'courier-dispatch');
-  say('  starting the SIMULATED partner locker network (1,354 Xi\'an sites) …');
+  const dispatch = await run(
+    'simulators/dist/courier-dispatch/main.js',
+    [],
+    { COURIER_DISPATCH_SECRET: SECRET },
+    (j) => j.event === 'ready',
+    'courier-dispatch',
+  );
+  say("  starting the SIMULATED partner locker network (1,354 Xi'an sites) …");
   const partner = await run(
     'simulators/dist/partner-network/main.js',
     ['--app-id', PARTNER_APP.appId, '--app-secret', PARTNER_APP.appSecret, '--webhook-secret', PARTNER_APP.webhookSecret],
@@ -87,7 +100,12 @@ async function main(): Promise<void> {
   const hubReady = await run(
     'hub/dist/main.js',
     [],
-    { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: port, DATA_DIR: DATA, COURIER_DISPATCH_URL: dispatch.url as string,
+    {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      PORT: port,
+      DATA_DIR: DATA,
+      COURIER_DISPATCH_URL: dispatch.url as string,
       COURIER_DISPATCH_SECRET: SECRET,
       SWEEP_INTERVAL_MS: '5000',
       PARTNER_API_URL: partner.url as string,
@@ -101,20 +119,45 @@ async function main(): Promise<void> {
   );
   const hubUrl = `http://127.0.0.1:${String(hubReady.port)}`;
 
-  const login = await (await fetch(`${hubUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops.admin', password: 'xinbao-demo' }) })).json() as { token: string };
+  const login = (await (
+    await fetch(`${hubUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ops.admin', password: 'xinbao-demo' }),
+    })
+  ).json()) as { token: string };
   const auth = { 'content-type': 'application/json', authorization: `Bearer ${login.token}` };
-  const sites = ((await (await fetch(`${hubUrl}/api/sites`, { headers: auth })).json()) as { sites: Array<{ id: string; code: string; name: string }> }).sites;
+  const sites = (
+    (await (await fetch(`${hubUrl}/api/sites`, { headers: auth })).json()) as { sites: Array<{ id: string; code: string; name: string }> }
+  ).sites;
   const refresh = await fetch(`${hubUrl}/api/admin/partner/sites/refresh`, { method: 'POST', headers: auth });
-  say(`  importing the partner's sites into the hub's registry (job ${((await refresh.json()) as { jobId?: string }).jobId ?? refresh.status}) …`);
+  say(
+    `  importing the partner's sites into the hub's registry (job ${((await refresh.json()) as { jobId?: string }).jobId ?? refresh.status}) …`,
+  );
 
-  const kiosks: Array<{ site: string; name: string; family: string; localUrl: string; controlUrl: string; ptyPath: string; scanner?: string; printer?: string }> = [];
+  const kiosks: Array<{
+    site: string;
+    name: string;
+    family: string;
+    localUrl: string;
+    controlUrl: string;
+    ptyPath: string;
+    scanner?: string;
+    printer?: string;
+  }> = [];
   for (const { site: code, family, terminal } of KIOSKS) {
     const site = sites.find((s) => s.code === code);
     if (!site) continue;
     const dir = join(DATA, 'kiosks', code);
     mkdirSync(join(dir, 'pty'), { recursive: true });
     const { board: boardAddress, firstLock } = WIRING[family];
-    const board = await run('simulators/dist/lockboard/main.js', ['--family', family, '--boards', String(boardAddress), '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `board-${code}`);
+    const board = await run(
+      'simulators/dist/lockboard/main.js',
+      ['--family', family, '--boards', String(boardAddress), '--dir', join(dir, 'pty')],
+      {},
+      (j) => j.event === 'ready',
+      `board-${code}`,
+    );
     const device = (d: 'scanner' | 'printer') =>
       run('simulators/dist/terminal/main.js', ['--device', d, '--dir', join(dir, 'pty')], {}, (j) => j.event === 'ready', `${d}-${code}`);
     const scanner = terminal ? await device('scanner') : null;
@@ -124,7 +167,13 @@ async function main(): Promise<void> {
     if (!existsSync(idFile)) {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
       writeFileSync(join(dir, 'device.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      const reg = (await (await fetch(`${hubUrl}/api/admin/kiosks`, { method: 'POST', headers: auth, body: JSON.stringify({ siteId: site.id, label: `${code} kiosk`, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) }) })).json()) as { deviceId: string };
+      const reg = (await (
+        await fetch(`${hubUrl}/api/admin/kiosks`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ siteId: site.id, label: `${code} kiosk`, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) }),
+        })
+      ).json()) as { deviceId: string };
       writeFileSync(idFile, JSON.stringify({ deviceId: reg.deviceId }));
     }
     const { deviceId } = JSON.parse(readFileSync(idFile, 'utf8')) as { deviceId: string };
@@ -139,7 +188,12 @@ async function main(): Promise<void> {
           localPort: 0,
           siteName: site.name,
           buses: [{ id: 'bus0', family, path: board.ptyPath }],
-          compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: boardAddress, lock: firstLock + i })),
+          compartments: Array.from({ length: 16 }, (_, i) => ({
+            compartment: i + 1,
+            bus: 'bus0',
+            board: boardAddress,
+            lock: firstLock + i,
+          })),
           ...(scanner && printer && { scanner: { path: scanner.ptyPath }, printer: { path: printer.ptyPath } }),
         },
         null,
@@ -187,7 +241,7 @@ Walk a parcel through (copy and paste):
   curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>"}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/item -H 'content-type: application/json' -d '{"present":true}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/close
-  curl -s ${k.printer ?? "(no printer)"}/receipts              # the receipt the kiosk printed (tracking number, QR)
+  curl -s ${k.printer ?? '(no printer)'}/receipts              # the receipt the kiosk printed (tracking number, QR)
   curl -s ${String(dispatch.url)}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
 

@@ -78,7 +78,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const httpRequests = new Counter({ name: 'xinbao_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'status'], registers: [registry] });
+  const httpRequests = new Counter({
+    name: 'xinbao_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'status'],
+    registers: [registry],
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -93,14 +98,20 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     const timers: NodeJS.Timeout[] = [];
     const timeout = <T>(p: Promise<T>) =>
       Promise.race([p, new Promise<never>((_, rej) => timers.push(setTimeout(() => rej(new Error('timeout')), 2_000)))]);
-    Promise.allSettled([timeout(db.query('SELECT 1')), timeout(redis.ping())]).then(([pg, rd]) => {
-      timers.forEach(clearTimeout);
-      const body = { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' };
-      res.status(body.postgres === 'ok' && body.redis === 'ok' ? 200 : 503).json(body);
-    }, () => res.status(503).end());
+    Promise.allSettled([timeout(db.query('SELECT 1')), timeout(redis.ping())]).then(
+      ([pg, rd]) => {
+        timers.forEach(clearTimeout);
+        const body = { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' };
+        res.status(body.postgres === 'ok' && body.redis === 'ok' ? 200 : 503).json(body);
+      },
+      () => res.status(503).end(),
+    );
   });
   app.get('/metrics', (_req, res) => {
-    registry.metrics().then((m) => res.type(registry.contentType).send(m), () => res.status(500).end());
+    registry.metrics().then(
+      (m) => res.type(registry.contentType).send(m),
+      () => res.status(500).end(),
+    );
   });
   // Every feature describes its own routes; the document is assembled here, once.
   const api = openApiDocument({
@@ -145,9 +156,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   let worker: Worker<CourierJob> | null = null;
   if (config.runWorkers) {
     const dispatch =
-      deps.dispatch ?? (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
+      deps.dispatch ??
+      (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
     if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
-    worker = startCourierWorker({ db, keys, lifetimes, dispatch, now, log, partner: partner?.client }, queue, connection, config.queuePrefix);
+    worker = startCourierWorker(
+      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client },
+      queue,
+      connection,
+      config.queuePrefix,
+    );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
   }

@@ -43,7 +43,11 @@ describe('partner network configuration', () => {
   it('refuses a bad network name, a reservation longer than the partner allows, and a backoff cap below its base', () => {
     expect(() => loadConfig({ ...base(), ...partner, PARTNER_NETWORK: 'own' })).toThrow(/PARTNER_NETWORK/);
     expect(() => loadConfig({ ...base(), ...partner, PARTNER_NETWORK: 'China Post' })).toThrow(/PARTNER_NETWORK/);
-    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RESERVATION_MINUTES: String(8 * 24 * 60) })).toThrow(/PARTNER_RESERVATION_MINUTES/);
-    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RETRY_BASE_MS: '5000', PARTNER_RETRY_MAX_MS: '1000' })).toThrow(/PARTNER_RETRY_MAX_MS/);
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RESERVATION_MINUTES: String(8 * 24 * 60) })).toThrow(
+      /PARTNER_RESERVATION_MINUTES/,
+    );
+    expect(() => loadConfig({ ...base(), ...partner, PARTNER_RETRY_BASE_MS: '5000', PARTNER_RETRY_MAX_MS: '1000' })).toThrow(
+      /PARTNER_RETRY_MAX_MS/,
+    );
   });
 });

@@ -8,7 +8,12 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 
-const hours = (def: number) => z.coerce.number().positive().max(24 * 90).default(def);
+const hours = (def: number) =>
+  z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(def);
 const bool = (def: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -31,7 +36,10 @@ export const EnvSchema = z.object({
   OFFLINE_CODE_KEY: z.string().optional(),
   COURIER_DISPATCH_URL: z.string().url().optional(),
   COURIER_DISPATCH_SECRET: z.string().min(16).default('dev-courier-dispatch-secret'),
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/).default('xinbao'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/)
+    .default('xinbao'),
   RUN_WORKERS: bool(true),
   DEPOSIT_CODE_TTL_HOURS: hours(72),
   COLLECT_CODE_TTL_HOURS: hours(24 * 7),
@@ -59,14 +67,27 @@ export const EnvSchema = z.object({
   /** where the partner POSTs its webhooks (this hub's POST /api/partner/webhooks as the partner reaches it); default: this hub's own address */
   PARTNER_CALLBACK_URL: z.string().url().optional(),
   PARTNER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
-  PARTNER_REFRESH_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
+  PARTNER_REFRESH_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(15 * 60_000),
   PARTNER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** how long a partner reservation (and its open-code) lasts; the partner allows at most 7 days */
-  PARTNER_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(72 * 60),
+  PARTNER_RESERVATION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(72 * 60),
   PARTNER_CODE_DELIVERY: z.enum(['sync', 'callback']).default('sync'),
   PARTNER_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   PARTNER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
-  PARTNER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(15 * 60_000),
+  PARTNER_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(15 * 60_000),
   /** load the demo city's people, matters and kiosk sites (never in production unless asked) */
   SEED_DEMO: z.enum(['true', 'false', '1', '0']).optional(),
 });
@@ -121,10 +142,14 @@ function partnerConfig(e: z.infer<typeof EnvSchema>, production: boolean): Partn
   if (given.length === 0) return null;
   if (given.length < PARTNER_REQUIRED.length) {
     const missing = PARTNER_REQUIRED.filter((k) => e[k] === undefined);
-    throw new ConfigError(`invalid hub configuration:\n  the partner network needs ${PARTNER_REQUIRED.join(', ')} together; missing: ${missing.join(', ')}`);
+    throw new ConfigError(
+      `invalid hub configuration:\n  the partner network needs ${PARTNER_REQUIRED.join(', ')} together; missing: ${missing.join(', ')}`,
+    );
   }
   if (production && !e.PARTNER_CALLBACK_URL) {
-    throw new ConfigError('invalid hub configuration:\n  PARTNER_CALLBACK_URL: required in production with a partner network (the URL the partner reaches this hub at)');
+    throw new ConfigError(
+      'invalid hub configuration:\n  PARTNER_CALLBACK_URL: required in production with a partner network (the URL the partner reaches this hub at)',
+    );
   }
   if (e.PARTNER_RETRY_MAX_MS < e.PARTNER_RETRY_BASE_MS) {
     throw new ConfigError('invalid hub configuration:\n  PARTNER_RETRY_MAX_MS: must not be below PARTNER_RETRY_BASE_MS');
@@ -185,10 +210,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const codeHashKey = Buffer.from(e.CODE_HASH_KEY ?? fallback!.codeHashKey, 'base64');
   if (codeHashKey.length < 32) throw new ConfigError('invalid hub configuration:\n  CODE_HASH_KEY: must be base64 of at least 32 bytes');
   const offlineCodeKey = Buffer.from(e.OFFLINE_CODE_KEY ?? fallback!.offlineCodeKey, 'base64');
-  if (offlineCodeKey.length < 32) throw new ConfigError('invalid hub configuration:\n  OFFLINE_CODE_KEY: must be base64 of at least 32 bytes');
+  if (offlineCodeKey.length < 32)
+    throw new ConfigError('invalid hub configuration:\n  OFFLINE_CODE_KEY: must be base64 of at least 32 bytes');
   let qrPrivateKey: KeyObject;
   try {
-    qrPrivateKey = createPrivateKey({ key: Buffer.from(e.QR_SIGNING_KEY ?? fallback!.qrSigningKey, 'base64'), format: 'der', type: 'pkcs8' });
+    qrPrivateKey = createPrivateKey({
+      key: Buffer.from(e.QR_SIGNING_KEY ?? fallback!.qrSigningKey, 'base64'),
+      format: 'der',
+      type: 'pkcs8',
+    });
   } catch {
     throw new ConfigError('invalid hub configuration:\n  QR_SIGNING_KEY: must be base64 of an Ed25519 PKCS#8 DER private key');
   }

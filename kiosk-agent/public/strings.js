@@ -103,7 +103,8 @@ export const STRINGS = {
 
     'done.heading': 'Thank you! Door {door} is closed',
     'done.deposit': 'Your documents have been handed in.',
-    'done.deposit.empty': 'The door is closed, but nothing was seen inside. If your documents are not in the compartment, please call the 12345 service hotline.',
+    'done.deposit.empty':
+      'The door is closed, but nothing was seen inside. If your documents are not in the compartment, please call the 12345 service hotline.',
     'done.collect': 'Collection complete. Please check you have all your documents.',
     'done.courier_pickup': 'Pickup complete.',
     'done.courier_deliver': 'Delivery complete.',
@@ -116,10 +117,12 @@ export const STRINGS = {
     'action.another': 'Use another empty compartment',
 
     'door.failed.title': 'Door {door} did not open',
-    'door.failed.body': 'Your code has been used, and this has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
+    'door.failed.body':
+      'Your code has been used, and this has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
     'door.jammed.title': 'Door {door} is stuck and did not open',
     'door.jammed.offer': 'You can use another empty compartment for your documents instead.',
-    'door.jammed.inside': 'The documents inside are safe. This has been reported to the service hall and staff will open the door. Please call the 12345 service hotline to arrange collection.',
+    'door.jammed.inside':
+      'The documents inside are safe. This has been reported to the service hall and staff will open the door. Please call the 12345 service hotline to arrange collection.',
 
     'error.code_invalid.title': 'That code is not right',
     'error.code_invalid.body': 'Check the 8 digits in your text message and enter them again.',
@@ -132,15 +135,19 @@ export const STRINGS = {
     'error.bad_request.title': 'That code could not be read',
     'error.bad_request.body': 'Please type it again, or scan the QR code again.',
     'error.hub_unreachable.title': 'Codes cannot be checked right now',
-    'error.hub_unreachable.body': 'The locker cannot reach the service centre. Please try again in a few minutes. If it keeps happening, call the 12345 service hotline.',
+    'error.hub_unreachable.body':
+      'The locker cannot reach the service centre. Please try again in a few minutes. If it keeps happening, call the 12345 service hotline.',
     'error.unknown_command.title': 'Another compartment cannot be used',
-    'error.unknown_command.body': 'This has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
+    'error.unknown_command.body':
+      'This has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
     'error.not_jammed.title': 'Another compartment cannot be used',
     'error.not_jammed.body': 'This has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
     'error.not_reassignable.title': 'Another compartment cannot be used',
-    'error.not_reassignable.body': 'The documents inside are safe. This has been reported to the service hall and staff will open the door. Please call the 12345 service hotline.',
+    'error.not_reassignable.body':
+      'The documents inside are safe. This has been reported to the service hall and staff will open the door. Please call the 12345 service hotline.',
     'error.no_free_compartment.title': 'No other compartment is free now',
-    'error.no_free_compartment.body': 'This has been reported to the service hall. Please call the 12345 service hotline to book again, or send your documents by free EMS mail, or hand them in at the counter.',
+    'error.no_free_compartment.body':
+      'This has been reported to the service hall. Please call the 12345 service hotline to book again, or send your documents by free EMS mail, or hand them in at the counter.',
     'error.generic.title': 'Something went wrong',
     'error.generic.body': 'Please try again. If it still does not work, call the 12345 service hotline.',
   },

@@ -63,7 +63,17 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       ...(deps.deliveryTimeoutMs !== undefined && { deliveryTimeoutMs: deps.deliveryTimeoutMs }),
     });
     this.commands = new OpenCommands({ cabinet, journal, outbox: this.outbox, log, now });
-    this.entry = new CodeEntry({ cabinet, link, journal, outbox: this.outbox, commands: this.commands, log, now, ...(codes && { codes }), limit: offline });
+    this.entry = new CodeEntry({
+      cabinet,
+      link,
+      journal,
+      outbox: this.outbox,
+      commands: this.commands,
+      log,
+      now,
+      ...(codes && { codes }),
+      limit: offline,
+    });
     this.sync = codes ? new CodeBookSync({ book: codes, link, log, now }, offline) : null;
   }
 
@@ -79,7 +89,9 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       this.emit('door', d);
     });
     cabinet.on('item', (i) => outbox.record({ type: 'item_changed', compartment: i.compartment, itemPresent: i.itemPresent }));
-    cabinet.on('fault', (f) => outbox.record({ type: 'fault', compartment: f.compartment, fault: f.fault, ...(f.detail ? { detail: f.detail } : {}) }));
+    cabinet.on('fault', (f) =>
+      outbox.record({ type: 'fault', compartment: f.compartment, fault: f.fault, ...(f.detail ? { detail: f.detail } : {}) }),
+    );
     link.on('connected', () => {
       outbox.flush();
       this.sync?.sync();

@@ -15,7 +15,14 @@ import type { OpenCommands } from './open-commands.js';
 
 export type CodeResult =
   /** offline: the kiosk judged the code itself, the hub being out of reach */
-  | { status: 'opened' | 'jammed' | 'failed'; compartment: number; purpose: CodePurpose; trackingNumber: string; commandId: string; offline?: boolean }
+  | {
+      status: 'opened' | 'jammed' | 'failed';
+      compartment: number;
+      purpose: CodePurpose;
+      trackingNumber: string;
+      commandId: string;
+      offline?: boolean;
+    }
   | { status: 'refused'; code: string; message: string };
 
 /** Hub answers after which the kiosk judges a code itself: the hub did not (or could not) look at it. */
@@ -96,7 +103,11 @@ export class CodeEntry {
     const { journal, log, limit } = this.deps;
     const now = this.deps.now();
     if (journal.refusalsSince(new Date(now.getTime() - limit.failureWindowMs)) >= limit.maxFailures) {
-      return { status: 'refused', code: 'locked_out', message: 'too many wrong codes at this locker; please wait a few minutes and try again' };
+      return {
+        status: 'refused',
+        code: 'locked_out',
+        message: 'too many wrong codes at this locker; please wait a few minutes and try again',
+      };
     }
     const check = book.check(via, input, now);
     const refuse = (code: string, message: string): CodeResult => {

@@ -17,14 +17,26 @@ const issues = (raw: unknown): string[] => {
 
 describe('KioskConfig buses', () => {
   it('a kerong bus keeps its defaults (19200 baud, item sensors)', () => {
-    const c = KioskConfig.parse({ ...base, buses: [{ id: 'k', family: 'kerong', path: '/dev/ttyUSB0' }], compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }] });
+    const c = KioskConfig.parse({
+      ...base,
+      buses: [{ id: 'k', family: 'kerong', path: '/dev/ttyUSB0' }],
+      compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }],
+    });
     expect(c.buses[0]).toEqual({ id: 'k', family: 'kerong', path: '/dev/ttyUSB0', baudRate: 19200, itemSensors: true });
   });
 
   it('an 8a bus defaults to 9600 baud and open_is_set wiring', () => {
-    const c = KioskConfig.parse({ ...base, buses: [{ id: 'a', family: '8a', path: '/dev/ttyUSB1' }], compartments: [{ compartment: 1, bus: 'a', board: 64, lock: 32 }] });
+    const c = KioskConfig.parse({
+      ...base,
+      buses: [{ id: 'a', family: '8a', path: '/dev/ttyUSB1' }],
+      compartments: [{ compartment: 1, bus: 'a', board: 64, lock: 32 }],
+    });
     expect(c.buses[0]).toEqual({ id: 'a', family: '8a', path: '/dev/ttyUSB1', baudRate: 9600, openPolarity: 'open_is_set' });
-    const inverted = KioskConfig.parse({ ...base, buses: [{ id: 'a', family: '8a', path: 'p', openPolarity: 'open_is_clear' }], compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }] });
+    const inverted = KioskConfig.parse({
+      ...base,
+      buses: [{ id: 'a', family: '8a', path: 'p', openPolarity: 'open_is_clear' }],
+      compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }],
+    });
     expect(inverted.buses[0]).toMatchObject({ openPolarity: 'open_is_clear' });
   });
 
@@ -67,12 +79,22 @@ describe('KioskConfig buses', () => {
   });
 
   it('refuses an unknown family, an unknown wiring, item sensors on an 8a bus and a duplicated bus id', () => {
-    expect(issues({ ...base, buses: [{ id: 'x', family: 'acme', path: 'p' }], compartments: [{ compartment: 1, bus: 'x', board: 0, lock: 0 }] })).not.toEqual([]);
-    const r = KioskConfig.safeParse({ ...base, buses: [{ id: 'a', family: '8a', path: 'p', openPolarity: 'sideways' }], compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }] });
+    expect(
+      issues({ ...base, buses: [{ id: 'x', family: 'acme', path: 'p' }], compartments: [{ compartment: 1, bus: 'x', board: 0, lock: 0 }] }),
+    ).not.toEqual([]);
+    const r = KioskConfig.safeParse({
+      ...base,
+      buses: [{ id: 'a', family: '8a', path: 'p', openPolarity: 'sideways' }],
+      compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }],
+    });
     expect(r.success).toBe(false);
-    expect(issues({ ...base, buses: [{ id: 'a', family: '8a', path: 'p', itemSensors: true }], compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }] })).toEqual([
-      'buses.0.itemSensors: 8a boards have no item sensor: leave itemSensors out',
-    ]);
+    expect(
+      issues({
+        ...base,
+        buses: [{ id: 'a', family: '8a', path: 'p', itemSensors: true }],
+        compartments: [{ compartment: 1, bus: 'a', board: 1, lock: 1 }],
+      }),
+    ).toEqual(['buses.0.itemSensors: 8a boards have no item sensor: leave itemSensors out']);
     expect(
       issues({
         ...base,
@@ -87,7 +109,10 @@ describe('KioskConfig buses', () => {
 });
 
 describe('KioskConfig terminal devices', () => {
-  const bus = { buses: [{ id: 'k', family: 'kerong', path: '/dev/ttyUSB0' }], compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }] };
+  const bus = {
+    buses: [{ id: 'k', family: 'kerong', path: '/dev/ttyUSB0' }],
+    compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }],
+  };
 
   it('scanner, printer and site name are optional: a kiosk without them is valid', () => {
     const c = KioskConfig.parse({ ...base, ...bus });
@@ -97,7 +122,13 @@ describe('KioskConfig terminal devices', () => {
   });
 
   it('both devices default to 9600 baud; the printer waits 500 ms for its paper status', () => {
-    const c = KioskConfig.parse({ ...base, ...bus, scanner: { path: '/dev/ttyUSB1' }, printer: { path: '/dev/ttyUSB2' }, siteName: '  港务区政务服务中心 ' });
+    const c = KioskConfig.parse({
+      ...base,
+      ...bus,
+      scanner: { path: '/dev/ttyUSB1' },
+      printer: { path: '/dev/ttyUSB2' },
+      siteName: '  港务区政务服务中心 ',
+    });
     expect(c.scanner).toEqual({ path: '/dev/ttyUSB1', baudRate: 9600 });
     expect(c.printer).toEqual({ path: '/dev/ttyUSB2', baudRate: 9600, statusTimeoutMs: 500 });
     expect(c.siteName).toBe('港务区政务服务中心');
@@ -119,7 +150,9 @@ describe('KioskConfig terminal devices', () => {
       'siteName: siteName must not contain control characters (a printer would read them as commands)',
     ]);
     expect(issues({ ...base, ...bus, siteName: '   ' })).toEqual(['siteName: siteName must not be empty (leave it out for the default)']);
-    expect(issues({ ...base, ...bus, siteName: '站'.repeat(41) })).toEqual(['siteName: siteName is printed on receipts: at most 40 characters']);
+    expect(issues({ ...base, ...bus, siteName: '站'.repeat(41) })).toEqual([
+      'siteName: siteName is printed on receipts: at most 40 characters',
+    ]);
   });
 
   it('refuses one serial device for two things', () => {
@@ -135,12 +168,19 @@ describe('KioskConfig terminal devices', () => {
 
 describe('KioskConfig network lock controller (http) buses', () => {
   const net = { id: 'net', family: 'http', url: 'http://10.0.0.20:8080', tokenFile: 'controller.token', locks: 8 };
-  const one = (bus: object, compartments = [{ compartment: 1, bus: 'net', board: 1, lock: 1 }]) => ({ ...base, buses: [bus], compartments });
+  const one = (bus: object, compartments = [{ compartment: 1, bus: 'net', board: 1, lock: 1 }]) => ({
+    ...base,
+    buses: [bus],
+    compartments,
+  });
 
   it('takes a controller with a token file; no item sensors unless said', () => {
     const c = KioskConfig.parse(one(net));
     expect(c.buses[0]).toEqual({ ...net, itemSensors: false });
-    expect(KioskConfig.parse(one({ ...net, itemSensors: true, replyTimeoutMs: 2500 })).buses[0]).toMatchObject({ itemSensors: true, replyTimeoutMs: 2500 });
+    expect(KioskConfig.parse(one({ ...net, itemSensors: true, replyTimeoutMs: 2500 })).buses[0]).toMatchObject({
+      itemSensors: true,
+      replyTimeoutMs: 2500,
+    });
   });
 
   it('wants the bearer token exactly once: tokenFile or token', () => {
@@ -152,7 +192,9 @@ describe('KioskConfig network lock controller (http) buses', () => {
   });
 
   it('wants an http(s) URL and a lock count', () => {
-    expect(issues(one({ ...net, url: 'ftp://10.0.0.20' }))).toEqual(["buses.0.url: url must be the controller's http:// or https:// base URL"]);
+    expect(issues(one({ ...net, url: 'ftp://10.0.0.20' }))).toEqual([
+      "buses.0.url: url must be the controller's http:// or https:// base URL",
+    ]);
     expect(issues(one({ ...net, url: 'controller' }))).toEqual(["buses.0.url: url must be the controller's http:// or https:// base URL"]);
     const { locks: _, ...noLocks } = net;
     expect(issues(one(noLocks))).toEqual([expect.stringMatching(/^buses\.0\.locks: /)]);

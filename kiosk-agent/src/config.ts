@@ -44,7 +44,7 @@ const HttpBus = z
   .object({
     id: z.string().min(1),
     family: z.literal('http'),
-    url: z.url({ protocol: /^https?$/, error: 'url must be the controller\'s http:// or https:// base URL' }),
+    url: z.url({ protocol: /^https?$/, error: "url must be the controller's http:// or https:// base URL" }),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     locks: z.number().int().min(1).max(MAX_CONTROLLER_LOCKS),
@@ -54,7 +54,11 @@ const HttpBus = z
   })
   .superRefine((b, ctx) => {
     if ((b.token === undefined) === (b.tokenFile === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'give the controller\'s bearer token as tokenFile (preferred) or token: exactly one of them' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenFile'],
+        message: "give the controller's bearer token as tokenFile (preferred) or token: exactly one of them",
+      });
     }
   });
 
@@ -173,7 +177,8 @@ export const KioskConfig = z
           ctx.addIssue({ code: 'custom', path: ['compartments', i, field], message });
         }
       }
-      if (seen.has(m.compartment)) ctx.addIssue({ code: 'custom', path: ['compartments', i, 'compartment'], message: `compartment ${m.compartment} is mapped twice` });
+      if (seen.has(m.compartment))
+        ctx.addIssue({ code: 'custom', path: ['compartments', i, 'compartment'], message: `compartment ${m.compartment} is mapped twice` });
       const key = `${m.bus}/${m.board}/${m.lock}`;
       if (wired.has(key)) ctx.addIssue({ code: 'custom', path: ['compartments', i], message: `lock ${key} opens two compartments` });
       seen.add(m.compartment);
@@ -203,7 +208,9 @@ export function loadKioskConfig(file: string): KioskConfig {
     ...r.data,
     privateKeyFile: resolve(base, r.data.privateKeyFile),
     dataDir: resolve(base, r.data.dataDir),
-    buses: r.data.buses.map((b) => (b.family === 'http' && b.tokenFile !== undefined ? { ...b, tokenFile: resolve(base, b.tokenFile) } : b)),
+    buses: r.data.buses.map((b) =>
+      b.family === 'http' && b.tokenFile !== undefined ? { ...b, tokenFile: resolve(base, b.tokenFile) } : b,
+    ),
     offline: { ...r.data.offline, ...(qrPublicKeyFile ? { qrPublicKeyFile: resolve(base, qrPublicKeyFile) } : {}) },
   };
 }

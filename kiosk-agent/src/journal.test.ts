@@ -62,7 +62,15 @@ describe('kiosk journal', () => {
     const j = new KioskJournal(dir);
     const codeId = randomUUID();
     const commandId = randomUUID();
-    const report: KioskEvent = { type: 'code_used_offline', eventId: randomUUID(), at: new Date().toISOString(), compartment: 2, codeId, commandId, via: 'keypad' };
+    const report: KioskEvent = {
+      type: 'code_used_offline',
+      eventId: randomUUID(),
+      at: new Date().toISOString(),
+      compartment: 2,
+      codeId,
+      commandId,
+      via: 'keypad',
+    };
     j.beginCommand(commandId, 2, new Date(), { codeId, report });
     j.recordRefusal(new Date());
     expect(j.isSpent(codeId)).toBe(true);

@@ -105,7 +105,13 @@ export class KioskJournal {
     const keep = all.filter((c, i) => i >= recentFrom || (c.codeId !== undefined && Date.parse(c.at) >= spentSince));
     const entries: Entry[] = [];
     for (const c of keep) {
-      entries.push({ t: 'command', commandId: c.commandId, compartment: c.compartment, at: c.at, ...(c.codeId ? { codeId: c.codeId } : {}) });
+      entries.push({
+        t: 'command',
+        commandId: c.commandId,
+        compartment: c.compartment,
+        at: c.at,
+        ...(c.codeId ? { codeId: c.codeId } : {}),
+      });
       if (c.outcome) entries.push({ t: 'command_done', commandId: c.commandId, outcome: c.outcome });
     }
     for (const at of this.refusals.slice(-KEEP_REFUSALS)) entries.push({ t: 'refused', at: new Date(at).toISOString() });

@@ -39,7 +39,13 @@ async function driverFor(b: BusConfig): Promise<LockBoardDriver> {
         : new EightADriver({ port, openPolarity: b.openPolarity, ...timing });
     }
     case 'http':
-      return new HttpLockControllerDriver({ url: b.url, token: controllerToken(b), locks: b.locks, itemSensors: b.itemSensors, ...replyTimeout });
+      return new HttpLockControllerDriver({
+        url: b.url,
+        token: controllerToken(b),
+        locks: b.locks,
+        itemSensors: b.itemSensors,
+        ...replyTimeout,
+      });
   }
 }
 
@@ -87,7 +93,10 @@ async function main(): Promise<void> {
   link.on('disconnected', (reason) => log.warn({ reason }, 'hub link lost'));
   link.on('refused', (code) => log.error({ code }, 'hub refused this kiosk'));
   const { offline } = config;
-  const codes = new OfflineCodeBook(config.dataDir, offline.qrPublicKeyFile ? { pinnedQrPublicKey: createPublicKey(readFileSync(offline.qrPublicKeyFile)) } : {});
+  const codes = new OfflineCodeBook(
+    config.dataDir,
+    offline.qrPublicKeyFile ? { pinnedQrPublicKey: createPublicKey(readFileSync(offline.qrPublicKeyFile)) } : {},
+  );
   const agent = new KioskAgent({
     cabinet,
     link,
@@ -104,11 +113,19 @@ async function main(): Promise<void> {
 
   const { scanner: scannerConfig, printer: printerConfig } = config;
   const scanner = scannerConfig
-    ? new CodeScanner({ open: () => openPort(scannerConfig.path, scannerConfig.baudRate), sink: agent, log: log.child({ device: 'scanner' }) })
+    ? new CodeScanner({
+        open: () => openPort(scannerConfig.path, scannerConfig.baudRate),
+        sink: agent,
+        log: log.child({ device: 'scanner' }),
+      })
     : null;
   await scanner?.start();
   const printer = printerConfig
-    ? new ReceiptPrinter({ open: () => openPort(printerConfig.path, printerConfig.baudRate), log: log.child({ device: 'printer' }), statusTimeoutMs: printerConfig.statusTimeoutMs })
+    ? new ReceiptPrinter({
+        open: () => openPort(printerConfig.path, printerConfig.baudRate),
+        log: log.child({ device: 'printer' }),
+        statusTimeoutMs: printerConfig.statusTimeoutMs,
+      })
     : null;
   if (printer) {
     printDepositReceipts(agent, { printer, siteName: config.siteName ?? DEFAULT_SITE_NAME, log: log.child({ device: 'printer' }) });

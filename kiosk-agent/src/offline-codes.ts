@@ -89,7 +89,8 @@ export class OfflineCodeBook {
 
   /** Judges a typed or scanned code against the book, at `now`, without the hub. */
   check(via: 'keypad' | 'qr', code: string, now: Date): OfflineCheck {
-    if (!this.site || !this.key) return { ok: false, refusal: 'hub_unreachable', message: 'the locker cannot reach the hub and has no codes to check against yet' };
+    if (!this.site || !this.key)
+      return { ok: false, refusal: 'hub_unreachable', message: 'the locker cannot reach the hub and has no codes to check against yet' };
     let entry: OfflineCode | undefined;
     if (via === 'keypad') {
       const id = this.byHash.get(this.hash(code));
@@ -105,8 +106,10 @@ export class OfflineCodeBook {
       entry = this.codes.get(token.payload.cid);
       if (!entry) return { ok: false, refusal: 'code_invalid', message: 'this code is not valid at this locker now' };
     }
-    if (Date.parse(entry.expiresAt) <= now.getTime()) return { ok: false, refusal: 'code_expired', message: 'this code has expired', code: entry };
-    if (Date.parse(entry.validFrom) > now.getTime()) return { ok: false, refusal: 'code_invalid', message: 'this code is not valid yet', code: entry };
+    if (Date.parse(entry.expiresAt) <= now.getTime())
+      return { ok: false, refusal: 'code_expired', message: 'this code has expired', code: entry };
+    if (Date.parse(entry.validFrom) > now.getTime())
+      return { ok: false, refusal: 'code_invalid', message: 'this code is not valid yet', code: entry };
     return { ok: true, code: entry };
   }
 

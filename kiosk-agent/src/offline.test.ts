@@ -59,7 +59,12 @@ function issue(over: Partial<OfflineCode> & { code?: string; site?: string; exp?
     validFrom: over.validFrom ?? new Date(Date.now() - HOUR).toISOString(),
     expiresAt: over.expiresAt ?? new Date(Date.now() + HOUR).toISOString(),
   };
-  const payload = { cid: codeId, sid: over.site ?? SITE, p: entry.purpose, exp: over.exp ?? Math.floor(Date.parse(entry.expiresAt) / 1000) };
+  const payload = {
+    cid: codeId,
+    sid: over.site ?? SITE,
+    p: entry.purpose,
+    exp: over.exp ?? Math.floor(Date.parse(entry.expiresAt) / 1000),
+  };
   return { entry, code, qrToken: formatQrToken(payload, sign(null, Buffer.from(qrSigningInput(payload)), qr.privateKey)) };
 }
 
@@ -97,13 +102,21 @@ describe('offline code book', () => {
     expect(book.check('keypad', unsynced.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('qr', unsynced.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('keypad', expired.code, now)).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
-    expect(book.check('keypad', early.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid', message: 'this code is not valid yet' });
+    expect(book.check('keypad', early.code, now)).toMatchObject({
+      ok: false,
+      refusal: 'code_invalid',
+      message: 'this code is not valid yet',
+    });
     expect(book.check('qr', foreign.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('qr', staleToken.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_expired' });
     // A token whose payload is another code's, under this one's signature.
     const [, body] = unsynced.qrToken.split('.');
     const [, , sig] = live.qrToken.split('.');
-    expect(book.check('qr', `XB1.${body}.${sig}`, now)).toMatchObject({ ok: false, refusal: 'code_invalid', message: 'this QR code is not one of ours' });
+    expect(book.check('qr', `XB1.${body}.${sig}`, now)).toMatchObject({
+      ok: false,
+      refusal: 'code_invalid',
+      message: 'this QR code is not one of ours',
+    });
     book.close();
   });
 
@@ -191,7 +204,14 @@ describe('kiosk agent with the hub out of reach', () => {
       leftOpenAfterMs: 600_000,
       openGraceMs: 1_000,
     });
-    const agent = new KioskAgent({ cabinet, link, journal, log: pino({ level: 'silent' }), codes: book, offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR } });
+    const agent = new KioskAgent({
+      cabinet,
+      link,
+      journal,
+      log: pino({ level: 'silent' }),
+      codes: book,
+      offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR },
+    });
     agent.start();
     running.push({ agent, journal, book });
     return { agent, journal, book };
@@ -230,12 +250,27 @@ describe('kiosk agent with the hub out of reach', () => {
     link.connected = false;
 
     const opened = await agent.enterCode(a.code);
-    expect(opened).toEqual({ status: 'opened', compartment: 2, purpose: 'deposit', trackingNumber: 'XB0000000000001', commandId: expect.any(String), offline: true });
+    expect(opened).toEqual({
+      status: 'opened',
+      compartment: 2,
+      purpose: 'deposit',
+      trackingNumber: 'XB0000000000001',
+      commandId: expect.any(String),
+      offline: true,
+    });
     expect(unlocks).toHaveLength(1);
     expect(unlocks[0]!.lock).toBe(1);
     // When the unlock frame went out, the code was already spent and its use reported, on disk.
-    const line = unlocks[0]!.journalOnDisk.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((e) => e.codeId === a.entry.codeId);
-    expect(line).toMatchObject({ t: 'command', codeId: a.entry.codeId, report: { type: 'code_used_offline', codeId: a.entry.codeId, compartment: 2, via: 'keypad' } });
+    const line = unlocks[0]!.journalOnDisk
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .find((e) => e.codeId === a.entry.codeId);
+    expect(line).toMatchObject({
+      t: 'command',
+      codeId: a.entry.codeId,
+      report: { type: 'code_used_offline', codeId: a.entry.codeId, compartment: 2, via: 'keypad' },
+    });
     expect(line!.report.commandId).toBe(line!.commandId);
 
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
@@ -245,12 +280,25 @@ describe('kiosk agent with the hub out of reach', () => {
     // Restarted with the hub still away: the book and the spent mark are still there.
     ({ agent, journal } = await restart());
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
-    expect(await agent.enterCode(b.qrToken)).toMatchObject({ status: 'opened', compartment: 3, purpose: 'collect', commandId: expect.any(String), offline: true });
+    expect(await agent.enterCode(b.qrToken)).toMatchObject({
+      status: 'opened',
+      compartment: 3,
+      purpose: 'collect',
+      commandId: expect.any(String),
+      offline: true,
+    });
     expect(unlocks.map((u) => u.lock)).toEqual([1, 2]);
 
     // The hub comes back: the uses are delivered in order, before the outcomes of their unlocks.
     const pending = journal.unacked();
-    expect(pending.map((e) => e.type)).toEqual(['code_used_offline', 'door_opened', 'unlock_result', 'code_used_offline', 'door_opened', 'unlock_result']);
+    expect(pending.map((e) => e.type)).toEqual([
+      'code_used_offline',
+      'door_opened',
+      'unlock_result',
+      'code_used_offline',
+      'door_opened',
+      'unlock_result',
+    ]);
     link.connected = true;
     link.emit('connected');
     await agent.drained();
@@ -281,7 +329,8 @@ describe('kiosk agent with the hub out of reach', () => {
     const { agent } = start();
     agent.syncCodes();
     await agent.codesSynced();
-    link.answer = () => ok({ commandId: uuidv7(), compartment: 1, purpose: 'deposit', trackingNumber: 'XB0000000000001', codeId: a.entry.codeId });
+    link.answer = () =>
+      ok({ commandId: uuidv7(), compartment: 1, purpose: 'deposit', trackingNumber: 'XB0000000000001', codeId: a.entry.codeId });
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'opened', compartment: 1 });
     expect(link.submits).toHaveLength(1);
     // The hub's note that it is used has not arrived yet: the kiosk refuses it itself, online or not.

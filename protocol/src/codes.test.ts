@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { formatQrToken, parseQrToken, type QrPayload } from './codes.js';
 
-const payload: QrPayload = { cid: '01890a5d-ac96-774b-bcce-b302099a8057', sid: '01890a5d-ac96-774b-bcce-b302099a8058', p: 'deposit', exp: 1_900_000_000 };
+const payload: QrPayload = {
+  cid: '01890a5d-ac96-774b-bcce-b302099a8057',
+  sid: '01890a5d-ac96-774b-bcce-b302099a8058',
+  p: 'deposit',
+  exp: 1_900_000_000,
+};
 
 describe('QR token format', () => {
   it('round-trips a payload and its signature', () => {
@@ -15,6 +20,11 @@ describe('QR token format', () => {
     for (const t of ['', 'XB1', 'XB1.a', 'XB2.e30.AA', 'XB1.e30.AA', 'XB1.!!.AA', '12345678']) expect(parseQrToken(t)).toBeNull();
   });
   it('never throws on arbitrary input', () => {
-    fc.assert(fc.property(fc.string(), (s) => { parseQrToken(s); parseQrToken(`XB1.${s}.${s}`); }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        parseQrToken(s);
+        parseQrToken(`XB1.${s}.${s}`);
+      }),
+    );
   });
 });

@@ -31,7 +31,21 @@ export const Gazetteer = z
 export type Gazetteer = z.infer<typeof Gazetteer>;
 
 /** Xi'an's districts and counties (区县). */
-export const XIAN_DISTRICTS = ['新城区', '碑林区', '莲湖区', '雁塔区', '未央区', '灞桥区', '长安区', '临潼区', '阎良区', '高陵区', '鄠邑区', '蓝田县', '周至县'] as const;
+export const XIAN_DISTRICTS = [
+  '新城区',
+  '碑林区',
+  '莲湖区',
+  '雁塔区',
+  '未央区',
+  '灞桥区',
+  '长安区',
+  '临潼区',
+  '阎良区',
+  '高陵区',
+  '鄠邑区',
+  '蓝田县',
+  '周至县',
+] as const;
 /** Development zones, which residents name in addresses as if they were districts. */
 export const XIAN_ZONES = ['高新区', '经开区', '曲江新区', '浐灞生态区', '国际港务区', '航天基地', '航空基地', '西咸新区'] as const;
 /** A box around Xi'an's administrative area (WGS84), with a little margin. */

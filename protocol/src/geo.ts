@@ -13,7 +13,6 @@ const RAD = Math.PI / 180;
 /** Great-circle distance in metres between two points. */
 export function haversineM(a: LatLng, b: LatLng): number {
   const h =
-    Math.sin(((b.lat - a.lat) * RAD) / 2) ** 2 +
-    Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(((b.lng - a.lng) * RAD) / 2) ** 2;
+    Math.sin(((b.lat - a.lat) * RAD) / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(((b.lng - a.lng) * RAD) / 2) ** 2;
   return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(Math.min(1, h)));
 }

@@ -56,19 +56,44 @@ describe('partner request signing', () => {
     const req = { method: 'POST', target: FIXTURE.parts.target, body: FIXTURE.parts.body };
     const h = partnerRequestHeaders({ appId: 'app-1', appSecret: FIXTURE.secret }, req, NOW, FIXTURE.parts.nonce);
     expect(h['x-partner-signature']).toBe(FIXTURE.signature);
-    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW)).toEqual({ ok: true, appId: 'app-1', nonce: FIXTURE.parts.nonce, timestampMs: NOW });
+    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW)).toEqual({
+      ok: true,
+      appId: 'app-1',
+      nonce: FIXTURE.parts.nonce,
+      timestampMs: NOW,
+    });
 
     const without = { ...h };
     delete without['x-partner-nonce'];
     expect(verifyPartnerRequest(secretOf, headerReader(without), req, NOW)).toEqual({ ok: false, reason: 'missing_header' });
-    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-app-id': 'app-2' }), req, NOW)).toEqual({ ok: false, reason: 'unknown_app' });
-    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-nonce': 'short' }), req, NOW)).toEqual({ ok: false, reason: 'bad_nonce' });
-    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW + PARTNER_MAX_SKEW_MS + 1)).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW - PARTNER_MAX_SKEW_MS - 1)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-app-id': 'app-2' }), req, NOW)).toEqual({
+      ok: false,
+      reason: 'unknown_app',
+    });
+    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-nonce': 'short' }), req, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_nonce',
+    });
+    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW + PARTNER_MAX_SKEW_MS + 1)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW - PARTNER_MAX_SKEW_MS - 1)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
     expect(verifyPartnerRequest(secretOf, headerReader(h), req, NOW + PARTNER_MAX_SKEW_MS).ok).toBe(true);
-    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-timestamp': '1.7e12' }), req, NOW)).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-signature': 'zz' }), req, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-signature': FIXTURE.signature.toUpperCase() }), req, NOW).ok).toBe(true);
+    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-timestamp': '1.7e12' }), req, NOW)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-signature': 'zz' }), req, NOW)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      verifyPartnerRequest(secretOf, headerReader({ ...h, 'x-partner-signature': FIXTURE.signature.toUpperCase() }), req, NOW).ok,
+    ).toBe(true);
   });
 
   const parts = fc.record({
@@ -84,7 +109,8 @@ describe('partner request signing', () => {
       fc.property(parts, fc.string({ minLength: 1 }), fc.nat(), (p, secret, pick) => {
         const sig = signPartnerRequest(secret, p);
         const h = { 'x-partner-app-id': 'a', 'x-partner-timestamp': p.timestamp, 'x-partner-nonce': p.nonce, 'x-partner-signature': sig };
-        const verify = (hdr: Record<string, string>, req: typeof p, sec = secret) => verifyPartnerRequest(() => sec, headerReader(hdr), req, NOW).ok;
+        const verify = (hdr: Record<string, string>, req: typeof p, sec = secret) =>
+          verifyPartnerRequest(() => sec, headerReader(hdr), req, NOW).ok;
         expect(verify(h, p)).toBe(true);
         const tampered: Array<() => boolean> = [
           () => verify(h, { ...p, method: p.method === 'GET' ? 'POST' : 'GET' }),
@@ -102,9 +128,12 @@ describe('partner request signing', () => {
 
   it('never throws on arbitrary headers', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('x-partner-app-id', 'x-partner-timestamp', 'x-partner-nonce', 'x-partner-signature'), fc.string()), (h) => {
-        verifyPartnerRequest(() => 's', headerReader(h), { method: 'GET', target: '/', body: '' }, NOW);
-      }),
+      fc.property(
+        fc.dictionary(fc.constantFrom('x-partner-app-id', 'x-partner-timestamp', 'x-partner-nonce', 'x-partner-signature'), fc.string()),
+        (h) => {
+          verifyPartnerRequest(() => 's', headerReader(h), { method: 'GET', target: '/', body: '' }, NOW);
+        },
+      ),
     );
   });
 });
@@ -118,23 +147,36 @@ describe('partner webhook signing', () => {
     expect(h['x-partner-event-id']).toBe('evt_1');
     const sig = { timestamp: h['x-partner-event-timestamp'], signature: h['x-partner-event-signature'] };
     expect(verifyPartnerWebhook(FIXTURE.webhookSecret, sig, FIXTURE.webhookBody, NOW)).toEqual({ ok: true });
-    expect(verifyPartnerWebhook(FIXTURE.webhookSecret, sig, FIXTURE.webhookBody, NOW + PARTNER_MAX_SKEW_MS + 1)).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(verifyPartnerWebhook(FIXTURE.webhookSecret, { ...sig, signature: undefined }, FIXTURE.webhookBody, NOW)).toEqual({ ok: false, reason: 'missing_header' });
+    expect(verifyPartnerWebhook(FIXTURE.webhookSecret, sig, FIXTURE.webhookBody, NOW + PARTNER_MAX_SKEW_MS + 1)).toEqual({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(verifyPartnerWebhook(FIXTURE.webhookSecret, { ...sig, signature: undefined }, FIXTURE.webhookBody, NOW)).toEqual({
+      ok: false,
+      reason: 'missing_header',
+    });
   });
 
   it('fails after any change to body, timestamp, secret or signature (property)', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.uint8Array({ minLength: 0, maxLength: 200 }), fc.integer({ min: NOW - 1000, max: NOW + 1000 }), fc.nat(), (secret, body, ts, pick) => {
-        const timestamp = String(ts);
-        const signature = signPartnerWebhook(secret, timestamp, body);
-        const ok = (s: string, t: string, b: Uint8Array, sig: string) => verifyPartnerWebhook(s, { timestamp: t, signature: sig }, b, NOW).ok;
-        expect(ok(secret, timestamp, body, signature)).toBe(true);
-        const changed = Uint8Array.from(body.length > 0 ? body.map((x, i) => (i === pick % body.length ? x ^ 1 : x)) : [0]);
-        expect(ok(secret, timestamp, changed, signature)).toBe(false);
-        expect(ok(secret, String(ts + 1), body, signature)).toBe(false);
-        expect(ok(`${secret}!`, timestamp, body, signature)).toBe(false);
-        expect(ok(secret, timestamp, body, flipHexDigit(signature, pick % 64))).toBe(false);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.uint8Array({ minLength: 0, maxLength: 200 }),
+        fc.integer({ min: NOW - 1000, max: NOW + 1000 }),
+        fc.nat(),
+        (secret, body, ts, pick) => {
+          const timestamp = String(ts);
+          const signature = signPartnerWebhook(secret, timestamp, body);
+          const ok = (s: string, t: string, b: Uint8Array, sig: string) =>
+            verifyPartnerWebhook(s, { timestamp: t, signature: sig }, b, NOW).ok;
+          expect(ok(secret, timestamp, body, signature)).toBe(true);
+          const changed = Uint8Array.from(body.length > 0 ? body.map((x, i) => (i === pick % body.length ? x ^ 1 : x)) : [0]);
+          expect(ok(secret, timestamp, changed, signature)).toBe(false);
+          expect(ok(secret, String(ts + 1), body, signature)).toBe(false);
+          expect(ok(`${secret}!`, timestamp, body, signature)).toBe(false);
+          expect(ok(secret, timestamp, body, flipHexDigit(signature, pick % 64))).toBe(false);
+        },
+      ),
     );
   });
 });
@@ -153,14 +195,25 @@ describe('partner records', () => {
     expect(ReserveRequest.safeParse(base).success).toBe(false);
     expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', siteId: 's' }).success).toBe(false);
     expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', codeDelivery: 'callback' }).success).toBe(false);
-    expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', codeDelivery: 'callback', callbackUrl: 'http://127.0.0.1:9/hook' }).success).toBe(true);
+    expect(
+      ReserveRequest.safeParse({ ...base, deviceId: 'd', codeDelivery: 'callback', callbackUrl: 'http://127.0.0.1:9/hook' }).success,
+    ).toBe(true);
     expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', callbackUrl: 'file:///etc/passwd' }).success).toBe(false);
     expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', requestId: 'has space' }).success).toBe(false);
     expect(ReserveRequest.safeParse({ ...base, deviceId: 'd', extra: 1 }).success).toBe(false);
   });
 
   it('events are a union by type with typed data', () => {
-    const base = { eventId: 'evt_1', seq: 1, reservationId: 'r', requestId: 'q', reference: null, siteId: 's', deviceId: 'd', at: '2025-01-01T00:00:00.000Z' };
+    const base = {
+      eventId: 'evt_1',
+      seq: 1,
+      reservationId: 'r',
+      requestId: 'q',
+      reference: null,
+      siteId: 's',
+      deviceId: 'd',
+      at: '2025-01-01T00:00:00.000Z',
+    };
     expect(PartnerEvent.safeParse({ ...base, type: 'deposited', data: { compartmentNo: 3, size: 'M' } }).success).toBe(true);
     expect(PartnerEvent.safeParse({ ...base, type: 'code_issued', data: { compartmentNo: 3, size: 'M' } }).success).toBe(false);
     expect(PartnerEvent.safeParse({ ...base, type: 'opened', data: {} }).success).toBe(false);
@@ -168,7 +221,11 @@ describe('partner records', () => {
 
   it('counts free compartments over online devices only', () => {
     const stock = (free: number) => ({ total: 10, free });
-    const dev = (status: 'online' | 'offline', f: number) => ({ deviceId: 'd', status, compartments: { S: stock(f), M: stock(1), L: stock(0), XL: stock(0) } });
+    const dev = (status: 'online' | 'offline', f: number) => ({
+      deviceId: 'd',
+      status,
+      compartments: { S: stock(f), M: stock(1), L: stock(0), XL: stock(0) },
+    });
     expect(siteFreeBySize({ devices: [dev('online', 2), dev('offline', 5), dev('online', 3)] })).toEqual({ S: 5, M: 2, L: 0, XL: 0 });
   });
 });

@@ -70,7 +70,8 @@ export function partnerRequestHeaders(
 }
 
 export type PartnerAuthFailure = 'missing_header' | 'unknown_app' | 'bad_nonce' | 'stale_timestamp' | 'bad_signature';
-export type PartnerRequestVerdict = { ok: true; appId: string; nonce: string; timestampMs: number } | { ok: false; reason: PartnerAuthFailure };
+export type PartnerRequestVerdict =
+  { ok: true; appId: string; nonce: string; timestampMs: number } | { ok: false; reason: PartnerAuthFailure };
 
 /**
  * Checks a request's signature and timestamp. Nonce replay is the receiver's to check (it needs
@@ -110,7 +111,13 @@ export function signPartnerWebhook(webhookSecret: string, timestamp: string, raw
 }
 
 /** Headers of one webhook delivery attempt (each attempt is signed afresh with its own timestamp). */
-export function partnerWebhookHeaders(appId: string, webhookSecret: string, eventId: string, rawBody: string, nowMs: number): Record<string, string> {
+export function partnerWebhookHeaders(
+  appId: string,
+  webhookSecret: string,
+  eventId: string,
+  rawBody: string,
+  nowMs: number,
+): Record<string, string> {
   const timestamp = String(Math.trunc(nowMs));
   return {
     'content-type': 'application/json',
@@ -249,7 +256,11 @@ export const ReserveRequest = z
     size: PartnerSize,
     /** take the next larger free size when the requested one is full */
     allowLarger: z.boolean().default(false),
-    durationMinutes: z.number().int().min(1).max(7 * 24 * 60),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
     /** 'sync': the open-code is in the response; 'callback': it comes in a code_issued webhook */
     codeDelivery: z.enum(['sync', 'callback']).default('sync'),
     callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -257,8 +268,14 @@ export const ReserveRequest = z
     reference: CallerId.optional(),
   })
   .strict()
-  .refine((r) => (r.deviceId === undefined) !== (r.siteId === undefined), { message: 'give exactly one of deviceId or siteId', path: ['deviceId'] })
-  .refine((r) => r.codeDelivery === 'sync' || r.callbackUrl !== undefined, { message: "codeDelivery 'callback' needs a callbackUrl", path: ['callbackUrl'] });
+  .refine((r) => (r.deviceId === undefined) !== (r.siteId === undefined), {
+    message: 'give exactly one of deviceId or siteId',
+    path: ['deviceId'],
+  })
+  .refine((r) => r.codeDelivery === 'sync' || r.callbackUrl !== undefined, {
+    message: "codeDelivery 'callback' needs a callbackUrl",
+    path: ['callbackUrl'],
+  });
 export type ReserveRequest = z.input<typeof ReserveRequest>;
 export type ReserveRequestParsed = z.output<typeof ReserveRequest>;
 
@@ -332,7 +349,10 @@ export type PartnerEvent = z.infer<typeof PartnerEvent>;
 
 export const EventsQuery = z.object({
   /** the cursor of the last page read (nextCursor); absent: from the beginning */
-  after: z.string().regex(/^\d{1,16}$/, 'a cursor from nextCursor').optional(),
+  after: z
+    .string()
+    .regex(/^\d{1,16}$/, 'a cursor from nextCursor')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;

@@ -19,7 +19,12 @@ export class ControlError extends Error {
 /** `data` checked against `schema`, or a 400 naming `what` and every problem. */
 export function parseControl<S extends z.ZodType>(schema: S, data: unknown, what = 'body'): z.infer<S> {
   const r = schema.safeParse(data);
-  if (!r.success) throw new ControlError(400, 'bad_request', `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new ControlError(
+      400,
+      'bad_request',
+      `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 

@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import { applyMove, INBOUND_STATES, OUTBOUND_STATES, PARCEL_MOVES, type ParcelMove, type ParcelState } from './parcel-journey.js';
 import { hashCode, judgeCode, makeKeypadCode } from './access-codes.js';
 import { custodyHash, firstBrokenLink, type CustodyFields } from './custody.js';
-import { applyCompartmentMove, chooseCompartment, COMPARTMENT_MOVES, COMPARTMENT_STATES, judgeReassignment, type CompartmentMove } from './compartments.js';
+import {
+  applyCompartmentMove,
+  chooseCompartment,
+  COMPARTMENT_MOVES,
+  COMPARTMENT_STATES,
+  judgeReassignment,
+  type CompartmentMove,
+} from './compartments.js';
 import { isValidTrackingNumber, makeTrackingNumber } from './tracking-number.js';
 
 describe('parcel journey', () => {
@@ -52,13 +59,16 @@ describe('access codes', () => {
     expect(makeKeypadCode(() => 5)).toBe('00000005');
     const seq = [0xffff_ffff, 42];
     expect(makeKeypadCode(() => seq.shift()!)).toBe('00000042'); // the first draw lies above the unbiased limit
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff_ffff }), (n) => {
-      const seq2 = [n, 7];
-      expect(makeKeypadCode(() => seq2.shift()!)).toMatch(/^\d{8}$/);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff_ffff }), (n) => {
+        const seq2 = [n, 7];
+        expect(makeKeypadCode(() => seq2.shift()!)).toMatch(/^\d{8}$/);
+      }),
+    );
   });
   it('binds the hash to the key and the site', () => {
-    const k1 = Buffer.alloc(32, 1), k2 = Buffer.alloc(32, 2);
+    const k1 = Buffer.alloc(32, 1),
+      k2 = Buffer.alloc(32, 2);
     const h = hashCode(k1, 'site-a', '12345678');
     expect(h.equals(hashCode(k1, 'site-a', '12345678'))).toBe(true);
     expect(h.equals(hashCode(k2, 'site-a', '12345678'))).toBe(false);
@@ -76,8 +86,17 @@ describe('access codes', () => {
 
 describe('custody chain', () => {
   const ev = (i: number): CustodyFields => ({
-    id: `e${i}`, parcelId: 'p', kind: 'k', fromState: null, toState: 's', actorKind: 'system', actorId: null,
-    siteId: null, compartment: i, at: new Date(1_700_000_000_000 + i), evidence: { b: 1, a: [i] },
+    id: `e${i}`,
+    parcelId: 'p',
+    kind: 'k',
+    fromState: null,
+    toState: 's',
+    actorKind: 'system',
+    actorId: null,
+    siteId: null,
+    compartment: i,
+    at: new Date(1_700_000_000_000 + i),
+    evidence: { b: 1, a: [i] },
   });
   const chain = () => {
     let prev: string | null = null;
@@ -107,7 +126,9 @@ describe('compartment states', () => {
     for (const [move, rule] of Object.entries(COMPARTMENT_MOVES) as Array<[CompartmentMove, (typeof COMPARTMENT_MOVES)[CompartmentMove]]>) {
       for (const from of COMPARTMENT_STATES) {
         const listed = (rule.from as readonly string[]).includes(from);
-        expect(applyCompartmentMove(from, move)).toEqual(listed ? { ok: true, to: rule.to } : { ok: false, reason: expect.stringContaining(from) });
+        expect(applyCompartmentMove(from, move)).toEqual(
+          listed ? { ok: true, to: rule.to } : { ok: false, reason: expect.stringContaining(from) },
+        );
       }
     }
   });
@@ -156,13 +177,20 @@ describe('compartment allocation', () => {
 
 describe('tracking numbers', () => {
   it('carry a check digit that catches a single mistyped digit', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }), fc.integer({ min: 2, max: 13 }), fc.integer({ min: 1, max: 9 }), (digits, pos, delta) => {
-      const seq = [...digits];
-      const tn = makeTrackingNumber(() => seq.shift()!);
-      expect(isValidTrackingNumber(tn)).toBe(true);
-      const d = Number(tn[pos]);
-      const typo = tn.slice(0, pos) + String((d + delta) % 10) + tn.slice(pos + 1);
-      expect(isValidTrackingNumber(typo)).toBe(false);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }),
+        fc.integer({ min: 2, max: 13 }),
+        fc.integer({ min: 1, max: 9 }),
+        (digits, pos, delta) => {
+          const seq = [...digits];
+          const tn = makeTrackingNumber(() => seq.shift()!);
+          expect(isValidTrackingNumber(tn)).toBe(true);
+          const d = Number(tn[pos]);
+          const typo = tn.slice(0, pos) + String((d + delta) % 10) + tn.slice(pos + 1);
+          expect(isValidTrackingNumber(typo)).toBe(false);
+        },
+      ),
+    );
   });
 });

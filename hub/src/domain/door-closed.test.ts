@@ -4,9 +4,30 @@ import { COMPARTMENT_STATES } from './compartments.js';
 import { decideDoorClosed, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
 import { INBOUND_STATES, OUTBOUND_STATES } from './parcel-journey.js';
 
-const deposited: DoorClosedDecision = { kind: 'move', parcelMove: 'deposited', actor: 'applicant', compartmentMove: 'fill', leavesCompartment: false, closesPickupOrder: false };
-const pickedUp: DoorClosedDecision = { kind: 'move', parcelMove: 'picked_up', actor: 'courier', compartmentMove: 'empty', leavesCompartment: true, closesPickupOrder: true };
-const collected: DoorClosedDecision = { kind: 'move', parcelMove: 'collected', actor: 'applicant', compartmentMove: 'empty', leavesCompartment: true, closesPickupOrder: false };
+const deposited: DoorClosedDecision = {
+  kind: 'move',
+  parcelMove: 'deposited',
+  actor: 'applicant',
+  compartmentMove: 'fill',
+  leavesCompartment: false,
+  closesPickupOrder: false,
+};
+const pickedUp: DoorClosedDecision = {
+  kind: 'move',
+  parcelMove: 'picked_up',
+  actor: 'courier',
+  compartmentMove: 'empty',
+  leavesCompartment: true,
+  closesPickupOrder: true,
+};
+const collected: DoorClosedDecision = {
+  kind: 'move',
+  parcelMove: 'collected',
+  actor: 'applicant',
+  compartmentMove: 'empty',
+  leavesCompartment: true,
+  closesPickupOrder: false,
+};
 const record = (custodyKind: string, actor: string) => ({ kind: 'record', custodyKind, actor });
 
 describe('what a closed door means', () => {
@@ -34,7 +55,11 @@ describe('what a closed door means', () => {
   });
 
   it('moves a parcel only for its own purpose and state, and the compartment only by a legal move', () => {
-    const moving = new Map([['deposit', 'awaiting_deposit'], ['courier_pickup', 'pickup_ordered'], ['collect', 'in_locker']]);
+    const moving = new Map([
+      ['deposit', 'awaiting_deposit'],
+      ['courier_pickup', 'pickup_ordered'],
+      ['collect', 'in_locker'],
+    ]);
     for (const purpose of CODE_PURPOSES) {
       for (const parcelState of [...INBOUND_STATES, ...OUTBOUND_STATES]) {
         for (const itemPresent of [true, false, null]) {
@@ -43,7 +68,9 @@ describe('what a closed door means', () => {
             if (moving.get(purpose) !== parcelState) {
               expect(d).toEqual(record('door_cycle_unmatched', 'kiosk'));
             } else if (d.kind === 'move' && d.compartmentMove !== null) {
-              expect([d.compartmentMove, compartmentState]).toEqual(d.compartmentMove === 'fill' ? ['fill', 'reserved'] : ['empty', 'occupied']);
+              expect([d.compartmentMove, compartmentState]).toEqual(
+                d.compartmentMove === 'fill' ? ['fill', 'reserved'] : ['empty', 'occupied'],
+              );
             }
           }
         }

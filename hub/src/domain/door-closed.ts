@@ -31,21 +31,43 @@ export type DoorClosedDecision =
     }
   | { kind: 'record'; custodyKind: 'door_closed_empty' | 'door_closed_item_left' | 'door_cycle_unmatched'; actor: DoorCloser };
 
-const follow = (state: CompartmentState, move: CompartmentMove): CompartmentMove | null => (applyCompartmentMove(state, move).ok ? move : null);
+const follow = (state: CompartmentState, move: CompartmentMove): CompartmentMove | null =>
+  applyCompartmentMove(state, move).ok ? move : null;
 
 export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
   if (d.purpose === 'deposit' && d.parcelState === 'awaiting_deposit') {
     // No sensor (null) trusts the holder: only a sensor that saw nothing keeps the parcel waiting.
     if (d.itemPresent === false) return { kind: 'record', custodyKind: 'door_closed_empty', actor: 'applicant' };
-    return { kind: 'move', parcelMove: 'deposited', actor: 'applicant', compartmentMove: follow(d.compartmentState, 'fill'), leavesCompartment: false, closesPickupOrder: false };
+    return {
+      kind: 'move',
+      parcelMove: 'deposited',
+      actor: 'applicant',
+      compartmentMove: follow(d.compartmentState, 'fill'),
+      leavesCompartment: false,
+      closesPickupOrder: false,
+    };
   }
   if (d.purpose === 'courier_pickup' && d.parcelState === 'pickup_ordered') {
     if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'courier' };
-    return { kind: 'move', parcelMove: 'picked_up', actor: 'courier', compartmentMove: follow(d.compartmentState, 'empty'), leavesCompartment: true, closesPickupOrder: true };
+    return {
+      kind: 'move',
+      parcelMove: 'picked_up',
+      actor: 'courier',
+      compartmentMove: follow(d.compartmentState, 'empty'),
+      leavesCompartment: true,
+      closesPickupOrder: true,
+    };
   }
   if (d.purpose === 'collect' && d.parcelState === 'in_locker') {
     if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'applicant' };
-    return { kind: 'move', parcelMove: 'collected', actor: 'applicant', compartmentMove: follow(d.compartmentState, 'empty'), leavesCompartment: true, closesPickupOrder: false };
+    return {
+      kind: 'move',
+      parcelMove: 'collected',
+      actor: 'applicant',
+      compartmentMove: follow(d.compartmentState, 'empty'),
+      leavesCompartment: true,
+      closesPickupOrder: false,
+    };
   }
   return { kind: 'record', custodyKind: 'door_cycle_unmatched', actor: 'kiosk' };
 }

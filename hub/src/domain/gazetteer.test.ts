@@ -3,7 +3,13 @@ import { Gazetteer, GazetteerFile, normalizeAddress, type GazetteerPlace } from 
 
 // Fixture places of the tests' own (not the shipped file), chosen to make each rule decide something.
 const place = (id: string, name: string, kind: GazetteerPlace['kind'], district: string, aliases: string[] = []): GazetteerPlace => ({
-  id, name, kind, district, aliases, lat: 34.2 + id.length / 1000, lng: 108.9,
+  id,
+  name,
+  kind,
+  district,
+  aliases,
+  lat: 34.2 + id.length / 1000,
+  lng: 108.9,
 });
 const PLACES: GazetteerPlace[] = [
   place('yanta', '雁塔区', 'district', '雁塔区', ['Yanta District']),
@@ -92,7 +98,10 @@ describe('gazetteer: not found', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.query).toBe('陕西历史博物院');
-    expect(r.tried).toEqual(['the whole input "陕西历史博物院" as a place name or alias', 'place names and aliases contained in "陕西历史博物院"']);
+    expect(r.tried).toEqual([
+      'the whole input "陕西历史博物院" as a place name or alias',
+      'place names and aliases contained in "陕西历史博物院"',
+    ]);
     expect(r.suggestions[0]).toEqual({ name: '陕西历史博物馆', kind: 'landmark', district: '雁塔区' });
   });
   it('lists the prefix-stripped attempts, and answers junk without suggestions', () => {
@@ -111,7 +120,9 @@ describe('gazetteer: the file', () => {
     expect(r.success && r.data.places[0]!.aliases).toEqual([]);
   });
   it('refuses duplicate ids, another datum, a bad kind or coordinate', () => {
-    expect(GazetteerFile.safeParse({ ...file, places: [...PLACES, PLACES[0]] }).error?.issues[0]?.message).toMatch(/duplicate place id yanta/);
+    expect(GazetteerFile.safeParse({ ...file, places: [...PLACES, PLACES[0]] }).error?.issues[0]?.message).toMatch(
+      /duplicate place id yanta/,
+    );
     expect(GazetteerFile.safeParse({ ...file, datum: 'GCJ-02' }).success).toBe(false);
     expect(GazetteerFile.safeParse({ ...file, places: [{ ...PLACES[0], kind: 'village' }] }).success).toBe(false);
     expect(GazetteerFile.safeParse({ ...file, places: [{ ...PLACES[0], lat: 134 }] }).success).toBe(false);

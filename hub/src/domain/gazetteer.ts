@@ -31,7 +31,10 @@ const AREA_SUFFIXES = ['区', '县'];
 const SPECIFICITY: Record<PlaceKind, number> = { district: 0, zone: 1, street: 2, landmark: 3 };
 
 export function normalizeAddress(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s\p{P}\p{S}]+/gu, '');
 }
 
 export interface GazetteerHit {
@@ -140,7 +143,7 @@ function variants(text: string, kind: PlaceKind): Array<Pick<Key, 'text' | 'qual
 function withoutCityPrefixes(text: string): string[] {
   const out = [text];
   let rest = text;
-  for (let stripped = true; stripped; ) {
+  for (let stripped = true; stripped;) {
     stripped = false;
     for (const p of CITY_PREFIXES) {
       if (rest.startsWith(p) && rest.length > p.length) {
@@ -162,11 +165,18 @@ const EXACT_ORDER: Order = (k) => [-k.quality, SPECIFICITY[k.place.kind]];
 /** A key inside the input: not a district, then longer, then more specific, then truer, then in a district the input names. */
 const containsOrder =
   (namedDistricts: ReadonlySet<string>): Order =>
-  (k) => [k.place.kind === 'district' ? 0 : 1, k.text.length, SPECIFICITY[k.place.kind], -k.quality, namedDistricts.has(k.place.district) ? 1 : 0];
+  (k) => [
+    k.place.kind === 'district' ? 0 : 1,
+    k.text.length,
+    SPECIFICITY[k.place.kind],
+    -k.quality,
+    namedDistricts.has(k.place.district) ? 1 : 0,
+  ];
 
 function best(keys: readonly Key[], order: Order): Key {
   return [...keys].sort((a, b) => {
-    const sa = order(a), sb = order(b);
+    const sa = order(a),
+      sb = order(b);
     for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) return sb[i]! - sa[i]!;
     return a.place.id < b.place.id ? -1 : a.place.id > b.place.id ? 1 : 0;
   })[0]!;

@@ -19,36 +19,51 @@ describe('haversine', () => {
     expect(haversineM({ lat: 34.26, lng: 108.5 }, { lat: 34.26, lng: 109.5 })).toBeCloseTo(chord, 6);
     expect(chord).toBeLessThan(degree * Math.cos((34.26 * Math.PI) / 180));
     // Rosetta Code's Nashville → Los Angeles: 2887.2599506 km on a 6372.8 km sphere, here on ours
-    expect(haversineM({ lat: 36.12, lng: -86.67 }, { lat: 33.94, lng: -118.4 })).toBeCloseTo((2_887_259.950607111 / 6_372_800) * EARTH_RADIUS_M, 2);
+    expect(haversineM({ lat: 36.12, lng: -86.67 }, { lat: 33.94, lng: -118.4 })).toBeCloseTo(
+      (2_887_259.950607111 / 6_372_800) * EARTH_RADIUS_M,
+      2,
+    );
   });
   it('is zero to itself, symmetric, and keeps the triangle inequality', () => {
-    fc.assert(fc.property(xian, xian, xian, (a, b, c) => {
-      expect(haversineM(a, a)).toBe(0);
-      expect(haversineM(a, b)).toBeCloseTo(haversineM(b, a), 6);
-      expect(haversineM(a, c)).toBeLessThanOrEqual(haversineM(a, b) + haversineM(b, c) + 1e-6);
-    }));
+    fc.assert(
+      fc.property(xian, xian, xian, (a, b, c) => {
+        expect(haversineM(a, a)).toBe(0);
+        expect(haversineM(a, b)).toBeCloseTo(haversineM(b, a), 6);
+        expect(haversineM(a, c)).toBeLessThanOrEqual(haversineM(a, b) + haversineM(b, c) + 1e-6);
+      }),
+    );
   });
   it('measures back the distance a point was placed at', () => {
-    fc.assert(fc.property(xian, fc.double({ min: 0, max: 360, noNaN: true }), fc.double({ min: 0, max: 20_000, noNaN: true }), (c, bearing, d) => {
-      expect(haversineM(c, destination(c, bearing, d))).toBeCloseTo(d, 4);
-    }));
+    fc.assert(
+      fc.property(xian, fc.double({ min: 0, max: 360, noNaN: true }), fc.double({ min: 0, max: 20_000, noNaN: true }), (c, bearing, d) => {
+        expect(haversineM(c, destination(c, bearing, d))).toBeCloseTo(d, 4);
+      }),
+    );
   });
 });
 
 describe('bounding box', () => {
-  it('is 0.045° by 0.054° for 5 km at Xi\'an', () => {
+  it("is 0.045° by 0.054° for 5 km at Xi'an", () => {
     const box = boundingBox({ lat: 34.26, lng: 108.94 }, 5000);
     expect(box.maxLat - 34.26).toBeCloseTo(0.044966, 6);
     expect(box.maxLng - 108.94).toBeCloseTo(0.054406, 6);
     expect(34.26 - box.minLat).toBeCloseTo(box.maxLat - 34.26, 12);
   });
   it('holds every point within the radius, and touches the circle', () => {
-    fc.assert(fc.property(xian, fc.double({ min: 0, max: 360, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 20_000 }), (c, bearing, f, r) => {
-      const box = boundingBox(c, r);
-      // a micrometre inside: the direct problem itself rounds at about a nanometre
-      const p = destination(c, bearing, Math.max(0, f * r - 1e-6));
-      expect(isInBox(p, box)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(
+        xian,
+        fc.double({ min: 0, max: 360, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 20_000 }),
+        (c, bearing, f, r) => {
+          const box = boundingBox(c, r);
+          // a micrometre inside: the direct problem itself rounds at about a nanometre
+          const p = destination(c, bearing, Math.max(0, f * r - 1e-6));
+          expect(isInBox(p, box)).toBe(true);
+        },
+      ),
+    );
     const c = { lat: 34.26, lng: 108.94 };
     const box = boundingBox(c, 5000);
     expect(destination(c, 0, 5000).lat).toBeCloseTo(box.maxLat, 10);

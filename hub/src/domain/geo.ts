@@ -39,7 +39,10 @@ export const isInBox = (p: LatLng, box: LatLngBox): boolean =>
 
 /** The point at a distance and initial bearing (degrees clockwise from north) from a start, on the same sphere. */
 export function destinationPoint(from: LatLng, bearingDeg: number, distanceM: number): LatLng {
-  const d = distanceM / EARTH_RADIUS_M, b = bearingDeg * RAD, φ1 = from.lat * RAD, λ1 = from.lng * RAD;
+  const d = distanceM / EARTH_RADIUS_M,
+    b = bearingDeg * RAD,
+    φ1 = from.lat * RAD,
+    λ1 = from.lng * RAD;
   const φ2 = Math.asin(Math.sin(φ1) * Math.cos(d) + Math.cos(φ1) * Math.sin(d) * Math.cos(b));
   const λ2 = λ1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(φ1), Math.cos(d) - Math.sin(φ1) * Math.sin(φ2));
   return { lat: φ2 / RAD, lng: λ2 / RAD };

@@ -28,7 +28,8 @@ describe('partner events against the parcel journey', () => {
     expect(decidePartnerEvent('deposited', 'collected', { courierCodeSent: true })).toEqual({ act: 'collected', viaOrdered: true });
     // collected before the deposit, or before any order went out with the code: waits for them
     for (const s of ['reserving', 'awaiting_deposit', 'deposited'] as const) expect(decidePartnerEvent(s, 'collected').act).toBe('defer');
-    for (const s of ['reserving', 'awaiting_deposit'] as const) expect(decidePartnerEvent(s, 'collected', { courierCodeSent: true }).act).toBe('defer');
+    for (const s of ['reserving', 'awaiting_deposit'] as const)
+      expect(decidePartnerEvent(s, 'collected', { courierCodeSent: true }).act).toBe('defer');
     expect(decidePartnerEvent('picked_up', 'collected').act).toBe('already');
     for (const t of ['expired', 'cancelled'] as const) {
       expect(decidePartnerEvent('awaiting_deposit', t)).toEqual({ act: 'ended', move: true });
@@ -75,7 +76,11 @@ describe('partner events against the parcel journey', () => {
       for (const type of PARTNER_EVENT_TYPES) {
         for (const courierCodeSent of [false, true]) {
           const d = decidePartnerEvent(state, type, { courierCodeSent });
-          const after: Partial<Record<typeof d.act, ParcelState>> = { code_issued: 'awaiting_deposit', deposited: 'deposited', collected: 'picked_up' };
+          const after: Partial<Record<typeof d.act, ParcelState>> = {
+            code_issued: 'awaiting_deposit',
+            deposited: 'deposited',
+            collected: 'picked_up',
+          };
           const next = d.act === 'ended' ? (d.move ? 'deposit_expired' : null) : (after[d.act] ?? null);
           if (next === null) continue;
           expect(['already', 'ignore']).toContain(decidePartnerEvent(next, type, { courierCodeSent }).act);
@@ -97,13 +102,17 @@ describe('retry delays', () => {
     expect(partnerRetryDelayMs(20, undefined, policy)).toBe(60_000);
     expect(partnerRetryDelayMs(1, 3_600_000, policy)).toBe(60_000);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 200 }), fc.option(fc.integer({ min: 0, max: 86_400_000 }), { nil: undefined }), (n, retryAfter) => {
-        const d = partnerRetryDelayMs(n, retryAfter, policy);
-        expect(d).toBeLessThanOrEqual(policy.maxMs);
-        expect(d).toBeGreaterThanOrEqual(Math.min(policy.maxMs, retryAfter ?? 0, policy.baseMs * 2 ** (n - 1)));
-        expect(d).toBeGreaterThanOrEqual(Math.min(policy.maxMs, retryAfter ?? 0));
-        expect(partnerRetryDelayMs(n + 1, retryAfter, policy)).toBeGreaterThanOrEqual(d);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.option(fc.integer({ min: 0, max: 86_400_000 }), { nil: undefined }),
+        (n, retryAfter) => {
+          const d = partnerRetryDelayMs(n, retryAfter, policy);
+          expect(d).toBeLessThanOrEqual(policy.maxMs);
+          expect(d).toBeGreaterThanOrEqual(Math.min(policy.maxMs, retryAfter ?? 0, policy.baseMs * 2 ** (n - 1)));
+          expect(d).toBeGreaterThanOrEqual(Math.min(policy.maxMs, retryAfter ?? 0));
+          expect(partnerRetryDelayMs(n + 1, retryAfter, policy)).toBeGreaterThanOrEqual(d);
+        },
+      ),
     );
   });
 });
@@ -134,10 +143,22 @@ describe('what the applicant sees', () => {
   });
 
   it('shows reserving with the attempts and the last failure, failed with the reason and what to do', () => {
-    const r = partnerDropOff('reserving', facts({ status: 'reserving', attempts: 3, lastError: 'the partner network did not answer in time' }), site, now, null);
+    const r = partnerDropOff(
+      'reserving',
+      facts({ status: 'reserving', attempts: 3, lastError: 'the partner network did not answer in time' }),
+      site,
+      now,
+      null,
+    );
     expect(r).toMatchObject({ state: 'reserving', attempts: 3, lastError: 'the partner network did not answer in time' });
     expect(r.message).toContain('trying again');
-    const f = partnerDropOff('reservation_failed', facts({ status: 'failed', failureReason: refusalReason('NO_COMPARTMENT', 'M') }), site, now, null);
+    const f = partnerDropOff(
+      'reservation_failed',
+      facts({ status: 'failed', failureReason: refusalReason('NO_COMPARTMENT', 'M') }),
+      site,
+      now,
+      null,
+    );
     expect(f).toMatchObject({ state: 'failed', reason: 'this locker has no free compartment of size M or larger right now' });
     expect(f.whatNext!.length).toBeGreaterThan(0);
   });

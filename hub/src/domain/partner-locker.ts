@@ -70,7 +70,11 @@ export interface PartnerEventContext {
   courierCodeSent: boolean;
 }
 
-export function decidePartnerEvent(state: ParcelState, type: PartnerEventType, ctx: PartnerEventContext = { courierCodeSent: false }): PartnerEventDecision {
+export function decidePartnerEvent(
+  state: ParcelState,
+  type: PartnerEventType,
+  ctx: PartnerEventContext = { courierCodeSent: false },
+): PartnerEventDecision {
   const phase = phaseOf(state);
   if (phase === 'not_inbound') return { act: 'ignore', why: `the parcel is ${state}, not an inbound parcel` };
   switch (type) {
@@ -197,9 +201,21 @@ export const WHAT_NEXT = [
  * viewer is the applicant; it is shown only while it works (the parcel awaits its deposit and the
  * reservation has not run out).
  */
-export function partnerDropOff(state: ParcelState, facts: PartnerReservationFacts, site: DropOffSite, now: Date, code: string | null): PartnerDropOff {
+export function partnerDropOff(
+  state: ParcelState,
+  facts: PartnerReservationFacts,
+  site: DropOffSite,
+  now: Date,
+  code: string | null,
+): PartnerDropOff {
   const base = { channel: 'partner_locker' as const, site };
-  const expired = (reason: string): PartnerDropOff => ({ ...base, state: 'expired', message: `The reservation at ${site.name} has ended.`, reason, whatNext: WHAT_NEXT });
+  const expired = (reason: string): PartnerDropOff => ({
+    ...base,
+    state: 'expired',
+    message: `The reservation at ${site.name} has ended.`,
+    reason,
+    whatNext: WHAT_NEXT,
+  });
   switch (phaseOf(state)) {
     case 'reserving':
       return {
@@ -243,7 +259,11 @@ export function partnerDropOff(state: ParcelState, facts: PartnerReservationFact
           : 'the reservation ran out before anything was deposited; the compartment was released',
       );
     case 'in_locker':
-      return { ...base, state: 'deposited', message: `Your documents are in the locker at ${site.name}; a courier will bring them to the hall.` };
+      return {
+        ...base,
+        state: 'deposited',
+        message: `Your documents are in the locker at ${site.name}; a courier will bring them to the hall.`,
+      };
     case 'beyond':
     case 'not_inbound':
       return { ...base, state: 'collected', message: 'A courier has collected your documents from the locker; follow the parcel below.' };

@@ -49,7 +49,9 @@ export function siteChange(stored: StoredPartnerSite | undefined, record: Partne
     stored.lng !== record.lng ||
     stored.online !== record.online;
   const capacityChanged = !sameCapacity(stored.capacity, record.capacity);
-  return fieldsChanged || capacityChanged ? { kind: 'update', id: stored.id, record, fieldsChanged, capacityChanged } : { kind: 'unchanged' };
+  return fieldsChanged || capacityChanged
+    ? { kind: 'update', id: stored.id, record, fieldsChanged, capacityChanged }
+    : { kind: 'unchanged' };
 }
 
 function sameCapacity(a: readonly SiteCapacity[], b: readonly SiteCapacity[]): boolean {

@@ -7,7 +7,10 @@ import { z } from 'zod';
 /** Paths as OpenAPI lists them: path, then method, then the operation. */
 export type ApiPaths = Record<string, Record<string, unknown>>;
 
-export const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
+export const body = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
+});
 export const query = (schema: z.ZodObject) =>
   Object.entries(schema.shape).map(([name, field]) => ({
     name,
@@ -31,7 +34,17 @@ export function openApiDocument(paths: ApiPaths) {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+            },
+          },
+        },
       },
     },
     security: [{ bearer: [] }],

@@ -12,18 +12,7 @@
 // directory asked for (so per clone); that directory only holds a note saying where the cluster is.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  cpSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -256,9 +245,7 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Loc
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('error', (e) =>
-      reject(new Error(`could not start redis-server (${e.message}); run "npm run system-deps" to install it`)),
-    );
+    child.once('error', (e) => reject(new Error(`could not start redis-server (${e.message}); run "npm run system-deps" to install it`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
   });
   child.stdout?.removeAllListeners('data');

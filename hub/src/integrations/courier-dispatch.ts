@@ -44,7 +44,10 @@ export class HttpCourierDispatch implements CourierDispatch {
     }
     const text = await res.text();
     if (!res.ok) {
-      throw new CourierDispatchError(`courier dispatch answered ${res.status}: ${text.slice(0, 200)}`, res.status >= 500 || res.status === 429);
+      throw new CourierDispatchError(
+        `courier dispatch answered ${res.status}: ${text.slice(0, 200)}`,
+        res.status >= 500 || res.status === 429,
+      );
     }
     const parsed = CourierOrderAccepted.safeParse(JSON.parse(text));
     if (!parsed.success) throw new CourierDispatchError('courier dispatch answered with an unexpected body', true);

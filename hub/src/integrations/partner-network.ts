@@ -120,12 +120,16 @@ export class HttpPartnerNetwork implements PartnerNetworkClient {
     } finally {
       clearTimeout(timer);
     }
-    if (text.length > MAX_BODY_BYTES) throw new PartnerApiError('bad_response', `${what}: the answer is larger than ${MAX_BODY_BYTES} bytes`, status);
+    if (text.length > MAX_BODY_BYTES)
+      throw new PartnerApiError('bad_response', `${what}: the answer is larger than ${MAX_BODY_BYTES} bytes`, status);
     const json = parseJson(text);
     if (status >= 200 && status < 300) {
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
-        const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        const why = parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+          .join('; ');
         throw new PartnerApiError('bad_response', `${what}: unexpected answer (${why})`, status);
       }
       return parsed.data;

@@ -34,7 +34,10 @@ beforeAll(async () => {
     await c.end();
   };
   siteId = uuidv7();
-  await pool.query(`INSERT INTO sites (id, network, code, name, address, district, lat, lng) VALUES ($1, 'own', 'store-test', 't', 't', 't', 34.37, 109.05)`, [siteId]);
+  await pool.query(
+    `INSERT INTO sites (id, network, code, name, address, district, lat, lng) VALUES ($1, 'own', 'store-test', 't', 't', 't', 34.37, 109.05)`,
+    [siteId],
+  );
   for (const n of [1, 2, 3]) {
     const id = uuidv7();
     ids.push(id);
@@ -43,7 +46,8 @@ beforeAll(async () => {
 });
 afterAll(async () => dropDb());
 
-const stateOf = async (id: string) => (await pool.query<{ state: string }>('SELECT state FROM compartments WHERE id = $1', [id])).rows[0]!.state;
+const stateOf = async (id: string) =>
+  (await pool.query<{ state: string }>('SELECT state FROM compartments WHERE id = $1', [id])).rows[0]!.state;
 
 describe('setCompartmentState', () => {
   it('writes a legal move and refuses an illegal one, writing nothing', async () => {
@@ -56,7 +60,11 @@ describe('setCompartmentState', () => {
       return setCompartmentState(tx, a, 'reserve', at); // occupied cannot be reserved
     });
     await expect(refused).rejects.toBeInstanceOf(IllegalCompartmentMove);
-    await expect(refused).rejects.toMatchObject({ statusCode: 409, code: 'illegal_compartment_move', details: { state: 'occupied', move: 'reserve' } });
+    await expect(refused).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'illegal_compartment_move',
+      details: { state: 'occupied', move: 'reserve' },
+    });
     expect(await stateOf(a)).toBe('reserved'); // the transaction's fill rolled back with it
     expect(await withTransaction(pool, (tx) => setCompartmentState(tx, a, 'fault', at))).toBe('faulty');
     await expect(withTransaction(pool, (tx) => setCompartmentState(tx, a, 'empty', at))).rejects.toBeInstanceOf(IllegalCompartmentMove);

@@ -40,9 +40,7 @@ export async function lockParcel(tx: Tx, id: string): Promise<Parcel> {
 }
 
 export async function lockParcelByTrackingNumber(tx: Tx, trackingNumber: string): Promise<Parcel> {
-  const r = await tx.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE tracking_number = $1 FOR UPDATE`, [
-    trackingNumber,
-  ]);
+  const r = await tx.query<Parcel>(`SELECT ${COLUMNS} FROM parcels WHERE tracking_number = $1 FOR UPDATE`, [trackingNumber]);
   if (!r.rows[0]) throw new NotFound(`parcel ${trackingNumber}`);
   return r.rows[0];
 }
@@ -79,10 +77,9 @@ export async function appendCustody(
   toState: ParcelState,
   ctx: CustodyContext,
 ): Promise<void> {
-  const prev = await tx.query<{ hash: string }>(
-    'SELECT hash FROM custody_events WHERE parcel_id = $1 ORDER BY seq DESC LIMIT 1',
-    [parcel.id],
-  );
+  const prev = await tx.query<{ hash: string }>('SELECT hash FROM custody_events WHERE parcel_id = $1 ORDER BY seq DESC LIMIT 1', [
+    parcel.id,
+  ]);
   const prevHash = prev.rows[0]?.hash ?? null;
   const fields: CustodyFields = {
     id: uuidv7(),

@@ -16,9 +16,37 @@ export const DEMO_USERS: Array<{ username: string; role: Role; displayName: stri
 ];
 
 export const DEMO_MATTERS = [
-  { code: 'business-licence-change', name: '营业执照变更登记 (business licence change)', parcelSize: 'M', channels: ['own_kiosk', 'partner_locker', 'mail', 'counter'], materials: [{ name: '变更登记申请书', core: true }, { name: '股东会决议', core: true }, { name: '营业执照正副本', core: true }] },
-  { code: 'customs-declarant-record', name: '报关单位备案 (customs declarant record)', parcelSize: 'S', channels: ['own_kiosk', 'partner_locker', 'counter'], materials: [{ name: '备案登记表', core: true }, { name: '营业执照复印件', core: false }] },
-  { code: 'construction-permit', name: '建筑工程施工许可 (construction permit)', parcelSize: 'L', channels: ['own_kiosk', 'counter'], materials: [{ name: '施工许可申请表', core: true }, { name: '施工图审查合格书', core: true }] },
+  {
+    code: 'business-licence-change',
+    name: '营业执照变更登记 (business licence change)',
+    parcelSize: 'M',
+    channels: ['own_kiosk', 'partner_locker', 'mail', 'counter'],
+    materials: [
+      { name: '变更登记申请书', core: true },
+      { name: '股东会决议', core: true },
+      { name: '营业执照正副本', core: true },
+    ],
+  },
+  {
+    code: 'customs-declarant-record',
+    name: '报关单位备案 (customs declarant record)',
+    parcelSize: 'S',
+    channels: ['own_kiosk', 'partner_locker', 'counter'],
+    materials: [
+      { name: '备案登记表', core: true },
+      { name: '营业执照复印件', core: false },
+    ],
+  },
+  {
+    code: 'construction-permit',
+    name: '建筑工程施工许可 (construction permit)',
+    parcelSize: 'L',
+    channels: ['own_kiosk', 'counter'],
+    materials: [
+      { name: '施工许可申请表', core: true },
+      { name: '施工图审查合格书', core: true },
+    ],
+  },
 ] as const;
 
 export interface DemoSite {
@@ -33,11 +61,51 @@ export interface DemoSite {
 
 /** The five places of the original programme, each with a 16-compartment kiosk (one KR-CU16 board). */
 export const DEMO_SITES: DemoSite[] = [
-  { code: 'own-hall', name: '政务服务中心 自助信包箱', address: '西安国际港务区港务大道 1 号 政务服务中心一楼', district: '国际港务区', lat: 34.3733, lng: 109.0526, compartments: kiosk16() },
-  { code: 'own-huanancheng', name: '华南城 自助信包箱', address: '西安国际港务区华南城 2 号交易广场', district: '国际港务区', lat: 34.3861, lng: 109.0463, compartments: kiosk16() },
-  { code: 'own-finance-town', name: '中西部陆港金融小镇 自助信包箱', address: '西安国际港务区陆港金融小镇 A 座', district: '国际港务区', lat: 34.3654, lng: 109.0681, compartments: kiosk16() },
-  { code: 'own-bonded', name: '保税大厦 自助信包箱', address: '西安国际港务区保税大厦一层大堂', district: '国际港务区', lat: 34.3598, lng: 109.0432, compartments: kiosk16() },
-  { code: 'own-silk-road', name: '新丝路电商产业园 自助信包箱', address: '西安国际港务区新丝路电商产业园 3 号楼', district: '国际港务区', lat: 34.3942, lng: 109.0607, compartments: kiosk16() },
+  {
+    code: 'own-hall',
+    name: '政务服务中心 自助信包箱',
+    address: '西安国际港务区港务大道 1 号 政务服务中心一楼',
+    district: '国际港务区',
+    lat: 34.3733,
+    lng: 109.0526,
+    compartments: kiosk16(),
+  },
+  {
+    code: 'own-huanancheng',
+    name: '华南城 自助信包箱',
+    address: '西安国际港务区华南城 2 号交易广场',
+    district: '国际港务区',
+    lat: 34.3861,
+    lng: 109.0463,
+    compartments: kiosk16(),
+  },
+  {
+    code: 'own-finance-town',
+    name: '中西部陆港金融小镇 自助信包箱',
+    address: '西安国际港务区陆港金融小镇 A 座',
+    district: '国际港务区',
+    lat: 34.3654,
+    lng: 109.0681,
+    compartments: kiosk16(),
+  },
+  {
+    code: 'own-bonded',
+    name: '保税大厦 自助信包箱',
+    address: '西安国际港务区保税大厦一层大堂',
+    district: '国际港务区',
+    lat: 34.3598,
+    lng: 109.0432,
+    compartments: kiosk16(),
+  },
+  {
+    code: 'own-silk-road',
+    name: '新丝路电商产业园 自助信包箱',
+    address: '西安国际港务区新丝路电商产业园 3 号楼',
+    district: '国际港务区',
+    lat: 34.3942,
+    lng: 109.0607,
+    compartments: kiosk16(),
+  },
 ];
 
 function kiosk16(): CompartmentSize[] {

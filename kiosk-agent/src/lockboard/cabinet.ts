@@ -95,8 +95,19 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
       if (this.byNumber.has(m.compartment)) throw new Error(`compartment ${m.compartment} is mapped twice`);
       const boards = this.byBus.get(m.bus) ?? new Map<number, Map<number, Compartment>>();
       const locks = boards.get(m.board) ?? new Map<number, Compartment>();
-      if (locks.has(m.lock)) throw new Error(`compartment ${m.compartment}: ${m.bus} board ${m.board} lock ${m.lock} is already compartment ${locks.get(m.lock)?.compartment}`);
-      const c: Compartment = { ...m, driver, state: undefined, openedAt: undefined, leftOpenReported: false, opensInFlight: 0, lastOpenEndedAt: Number.NEGATIVE_INFINITY };
+      if (locks.has(m.lock))
+        throw new Error(
+          `compartment ${m.compartment}: ${m.bus} board ${m.board} lock ${m.lock} is already compartment ${locks.get(m.lock)?.compartment}`,
+        );
+      const c: Compartment = {
+        ...m,
+        driver,
+        state: undefined,
+        openedAt: undefined,
+        leftOpenReported: false,
+        opensInFlight: 0,
+        lastOpenEndedAt: Number.NEGATIVE_INFINITY,
+      };
       locks.set(m.lock, c);
       boards.set(m.board, locks);
       this.byBus.set(m.bus, boards);
@@ -211,7 +222,10 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
       this.inFlightPolls.delete(poll);
       if (!this.running) return;
       const wait = Math.max(0, this.options.pollIntervalMs - (this.now() - started));
-      this.timers.set(bus, setTimeout(() => this.pollLoop(bus), wait));
+      this.timers.set(
+        bus,
+        setTimeout(() => this.pollLoop(bus), wait),
+      );
     });
   }
 

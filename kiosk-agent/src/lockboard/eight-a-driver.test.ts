@@ -27,7 +27,8 @@ async function writtenBytes(bytes: number): Promise<void> {
 const reply = (...chunks: Buffer[]): void => {
   for (const c of chunks) binding().emitData(c);
 };
-const newDriver = (options: Partial<EightADriverOptions> = {}): EightADriver => new EightADriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0, ...options });
+const newDriver = (options: Partial<EightADriverOptions> = {}): EightADriver =>
+  new EightADriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0, ...options });
 
 beforeEach(async () => {
   const path = `/dev/lockbus-8a-${++seq}`;
@@ -56,7 +57,7 @@ describe('EightADriver on a mock serial port', () => {
     await expect(result).resolves.toEqual({ latchClosed: false, itemPresent: null });
   });
 
-  it("open_is_clear wiring reads the same bit the other way round", async () => {
+  it('open_is_clear wiring reads the same bit the other way round', async () => {
     await driver.close();
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     driver = newDriver({ openPolarity: 'open_is_clear' });

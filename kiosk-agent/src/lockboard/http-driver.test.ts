@@ -157,7 +157,10 @@ describe('HttpLockControllerDriver', () => {
   it('a 4xx is a refusal: the controller did not act', async () => {
     stub.answer = (_req, res) => void res.status(401).json(F.unauthorized);
     const e401 = await rejection(driver.unlock(1, 2));
-    expect([e401.code, e401.message]).toEqual(['rejected', 'POST /api/v1/locks/2/open: refused with 401 (unauthorized: a valid bearer token is required)']);
+    expect([e401.code, e401.message]).toEqual([
+      'rejected',
+      'POST /api/v1/locks/2/open: refused with 401 (unauthorized: a valid bearer token is required)',
+    ]);
     stub.answer = (_req, res) => void res.status(404).json(F.unknownLock);
     expect((await rejection(driver.unlock(1, 4))).code).toBe('rejected');
     expect(driver.stats.rejected).toBe(2);

@@ -69,10 +69,12 @@ export class HttpLockControllerDriver implements LockBoardDriver {
   private readonly counts: HttpLockControllerStats = { requests: 0, timeouts: 0, badReplies: 0, rejected: 0, unreachable: 0 };
 
   constructor(private readonly options: HttpLockControllerDriverOptions) {
-    if (!Number.isInteger(options.locks) || options.locks < 1) throw new RangeError(`locks must be a whole number ≥ 1, got ${options.locks}`);
+    if (!Number.isInteger(options.locks) || options.locks < 1)
+      throw new RangeError(`locks must be a whole number ≥ 1, got ${options.locks}`);
     this.base = new URL(options.url);
     const isHttps = this.base.protocol === 'https:';
-    if (!isHttps && this.base.protocol !== 'http:') throw new RangeError(`the controller URL must be http: or https:, got ${this.base.protocol}`);
+    if (!isHttps && this.base.protocol !== 'http:')
+      throw new RangeError(`the controller URL must be http: or https:, got ${this.base.protocol}`);
     this.transport = isHttps ? https : http;
     // One socket: there is never more than one request in flight anyway.
     const agentOptions = { keepAlive: true, maxSockets: 1, timeout: options.idleSocketMs ?? 4_000 };
@@ -90,9 +92,14 @@ export class HttpLockControllerDriver implements LockBoardDriver {
   async unlock(board: number, lock: number): Promise<LockState> {
     this.checkAddress(board, lock);
     const requestId = this.newRequestId();
-    const reply = await this.queue.run(() => this.exchange('POST', lockControllerPaths.open(lock), ControllerOpenReply, { [REQUEST_ID_HEADER]: requestId }));
+    const reply = await this.queue.run(() =>
+      this.exchange('POST', lockControllerPaths.open(lock), ControllerOpenReply, { [REQUEST_ID_HEADER]: requestId }),
+    );
     if (reply.lock.lock !== lock || reply.requestId !== requestId) {
-      throw this.fail('bad_reply', `the controller answered open of lock ${lock} (request ${requestId}) for lock ${reply.lock.lock} (request ${reply.requestId})`);
+      throw this.fail(
+        'bad_reply',
+        `the controller answered open of lock ${lock} (request ${requestId}) for lock ${reply.lock.lock} (request ${reply.requestId})`,
+      );
     }
     return this.lockState(reply.lock);
   }
@@ -117,11 +124,15 @@ export class HttpLockControllerDriver implements LockBoardDriver {
 
   private checkAddress(board: number, lock: number): void {
     if (board !== HTTP_CONTROLLER_BOARD) throw new RangeError(`an HTTP lock controller is board ${HTTP_CONTROLLER_BOARD}, got ${board}`);
-    if (!Number.isInteger(lock) || lock < 1 || lock > this.options.locks) throw new RangeError(`lock must be 1–${this.options.locks}, got ${lock}`);
+    if (!Number.isInteger(lock) || lock < 1 || lock > this.options.locks)
+      throw new RangeError(`lock must be 1–${this.options.locks}, got ${lock}`);
   }
 
   private lockState(s: ControllerLockStatus): LockState {
-    return { latchClosed: s.door === 'closed', itemPresent: this.options.itemSensors === true && s.item !== null ? s.item === 'present' : null };
+    return {
+      latchClosed: s.door === 'closed',
+      itemPresent: this.options.itemSensors === true && s.item !== null ? s.item === 'present' : null,
+    };
   }
 
   private fail(code: 'bad_reply' | 'rejected' | 'timeout' | 'unreachable', message: string): LockBoardError {
@@ -147,10 +158,16 @@ export class HttpLockControllerDriver implements LockBoardDriver {
       const error = ControllerErrorReply.safeParse(body);
       const reason = error.success ? `${error.data.error.code}: ${error.data.error.message}` : 'no error body';
       // A 4xx is the controller saying it did not act; anything else may have acted.
-      throw status >= 400 && status < 500 ? this.fail('rejected', `${what}: refused with ${status} (${reason})`) : this.fail('bad_reply', `${what}: ${status} (${reason})`);
+      throw status >= 400 && status < 500
+        ? this.fail('rejected', `${what}: refused with ${status} (${reason})`)
+        : this.fail('bad_reply', `${what}: ${status} (${reason})`);
     }
     const r = schema.safeParse(body);
-    if (!r.success) throw this.fail('bad_reply', `${what}: the answer is not as documented (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+    if (!r.success)
+      throw this.fail(
+        'bad_reply',
+        `${what}: the answer is not as documented (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+      );
     return r.data;
   }
 
@@ -173,7 +190,8 @@ export class HttpLockControllerDriver implements LockBoardDriver {
       };
       const failed = (err: Error): void => {
         if (this.queue.closed) return settle(new LockBoardError('port_closed', 'driver closed'));
-        if (abort.signal.aborted) return settle(this.fail('timeout', `no reply from the controller to ${what} within ${this.replyTimeoutMs} ms`));
+        if (abort.signal.aborted)
+          return settle(this.fail('timeout', `no reply from the controller to ${what} within ${this.replyTimeoutMs} ms`));
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (NOT_SENT.has(code)) return settle(this.fail('unreachable', `${what}: cannot reach the controller (${code})`));
         settle(this.fail('bad_reply', `${what}: connection lost (${code || err.message})`));
@@ -184,7 +202,12 @@ export class HttpLockControllerDriver implements LockBoardDriver {
           method,
           agent: this.agent,
           signal: abort.signal,
-          headers: { accept: 'application/json', authorization: `Bearer ${this.options.token}`, ...headers, ...(method === 'POST' && { 'content-length': '0' }) },
+          headers: {
+            accept: 'application/json',
+            authorization: `Bearer ${this.options.token}`,
+            ...headers,
+            ...(method === 'POST' && { 'content-length': '0' }),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

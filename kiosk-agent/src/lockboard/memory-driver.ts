@@ -34,7 +34,11 @@ export class MemoryLockBoard implements LockBoardDriver {
 
   constructor(options: MemoryLockBoardOptions = {}) {
     const { boards = [0], locks = 16, itemSensors = true } = options;
-    for (const b of boards) this.boards.set(b, Array.from({ length: locks }, () => ({ latchClosed: true, itemPresent: itemSensors ? false : null })));
+    for (const b of boards)
+      this.boards.set(
+        b,
+        Array.from({ length: locks }, () => ({ latchClosed: true, itemPresent: itemSensors ? false : null })),
+      );
   }
 
   /** The live state of one lock, for the test to change. */

@@ -22,7 +22,8 @@ export interface DepositReceiptOptions {
   now?: () => Date;
 }
 
-export const printsReceipt = (r: CodeResult): r is Exclude<CodeResult, { status: 'refused' }> => r.status === 'opened' && r.purpose === 'deposit';
+export const printsReceipt = (r: CodeResult): r is Exclude<CodeResult, { status: 'refused' }> =>
+  r.status === 'opened' && r.purpose === 'deposit';
 
 /** Prints a receipt for every deposit compartment opened; returns a function that stops it. */
 export function printDepositReceipts(agent: EventEmitter<KioskAgentEvents>, options: DepositReceiptOptions): () => void {
@@ -34,7 +35,10 @@ export function printDepositReceipts(agent: EventEmitter<KioskAgentEvents>, opti
     try {
       receipt = buildDepositReceipt({ siteName, compartment: r.compartment, trackingNumber: r.trackingNumber, at: now() });
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.message : String(err), compartment: r.compartment }, 'deposit receipt could not be built');
+      log.error(
+        { err: err instanceof Error ? err.message : String(err), compartment: r.compartment },
+        'deposit receipt could not be built',
+      );
       return;
     }
     void printer.print(receipt).then((outcome) => {

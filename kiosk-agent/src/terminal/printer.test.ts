@@ -45,7 +45,12 @@ const openMock = async (): Promise<SerialPortMock> => {
 // Long enough that a loaded machine still delivers an answer in time (60 ms failed under a shared CI
 // load); only the test of a printer that never answers waits it out.
 const newPrinter = (options: Partial<ReceiptPrinterOptions> = {}): ReceiptPrinter =>
-  new ReceiptPrinter({ open: openMock, log: pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => logs.push(s) }), statusTimeoutMs: 500, ...options });
+  new ReceiptPrinter({
+    open: openMock,
+    log: pino({ level: 'info', base: null, timestamp: false }, { write: (s: string) => logs.push(s) }),
+    statusTimeoutMs: 500,
+    ...options,
+  });
 
 beforeEach(() => {
   path = `/dev/printer-${++seq}`;
@@ -153,7 +158,13 @@ describe('ReceiptPrinter on a mock serial port', () => {
 
 describe('deposit receipts on the agent result event', () => {
   const at = new Date('2025-03-04T23:30:00Z');
-  const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161', commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b' };
+  const opened: CodeResult = {
+    status: 'opened',
+    compartment: 7,
+    purpose: 'deposit',
+    trackingNumber: 'XB104829375161',
+    commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b',
+  };
 
   it('prints for an opened deposit, and only for that', async () => {
     const agent = new EventEmitter<KioskAgentEvents>();
@@ -178,7 +189,9 @@ describe('deposit receipts on the agent result event', () => {
     for (let i = 0; i < 1000 && binding().recording.length <= 3; i++) await tick();
     const { receipts } = decodeEscPos(binding().recording.subarray(3));
     expect(receipts).toHaveLength(1);
-    expect(receiptLines(receipts[0]!)).toEqual(expect.arrayContaining(['站点：港务区政务服务中心', '格口：7', '单号：XB104829375161', '时间：2025-03-05 07:30:00']));
+    expect(receiptLines(receipts[0]!)).toEqual(
+      expect.arrayContaining(['站点：港务区政务服务中心', '格口：7', '单号：XB104829375161', '时间：2025-03-05 07:30:00']),
+    );
     expect(receiptQrCodes(receipts[0]!)).toEqual(['XB104829375161']);
   });
 

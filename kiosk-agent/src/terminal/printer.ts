@@ -63,7 +63,10 @@ export class ReceiptPrinter {
 
   /** Asks the printer for its paper state now. Never rejects. */
   refresh(): Promise<PrinterStatus> {
-    return this.exclusive(() => this.check(), () => this.current);
+    return this.exclusive(
+      () => this.check(),
+      () => this.current,
+    );
   }
 
   /** Asks again every `everyMs` so the local API stays current between receipts. */
@@ -126,7 +129,8 @@ export class ReceiptPrinter {
     try {
       port = await this.o.open();
     } catch (err) {
-      if (this.current !== 'absent') this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'receipt printer line cannot be opened');
+      if (this.current !== 'absent')
+        this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'receipt printer line cannot be opened');
       return null;
     }
     this.port = port;

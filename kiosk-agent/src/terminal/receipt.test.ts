@@ -36,8 +36,19 @@ describe('deposit receipt', () => {
     const [r] = decodeEscPos(buildDepositReceipt(receipt)).receipts;
     const items = r!.items;
     expect(items[0]).toEqual({ kind: 'text', text: '投件凭条', align: 'center', bold: true, width: 2, height: 2 });
-    expect(items.find((i) => i.kind === 'text' && i.text.startsWith('单号'))).toMatchObject({ align: 'left', bold: true, width: 1, height: 1 });
-    expect(items.find((i) => i.kind === 'qr')).toEqual({ kind: 'qr', data: 'XB104829375161', align: 'center', moduleSize: 6, errorCorrection: 'M' });
+    expect(items.find((i) => i.kind === 'text' && i.text.startsWith('单号'))).toMatchObject({
+      align: 'left',
+      bold: true,
+      width: 1,
+      height: 1,
+    });
+    expect(items.find((i) => i.kind === 'qr')).toEqual({
+      kind: 'qr',
+      data: 'XB104829375161',
+      align: 'center',
+      moduleSize: 6,
+      errorCorrection: 'M',
+    });
   });
 
   it('gives the time in China Standard Time whatever the instant', () => {

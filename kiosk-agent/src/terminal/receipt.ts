@@ -34,8 +34,18 @@ export function formatShanghaiTime(at: Date): string {
 
 /** The receipt's bytes. Throws RangeError for text a printer would misread (control characters). */
 export function buildDepositReceipt(r: DepositReceipt): Buffer {
-  const field = (e: EscPosEncoder, zh: string, value: string, en: string): EscPosEncoder => e.bold(true).line(`${zh}：${value}`).bold(false).line(`  ${en}`);
-  const e = new EscPosEncoder().init().align('center').bold(true).size(2, 2).line('投件凭条').size(1, 1).bold(false).line('Deposit receipt').line();
+  const field = (e: EscPosEncoder, zh: string, value: string, en: string): EscPosEncoder =>
+    e.bold(true).line(`${zh}：${value}`).bold(false).line(`  ${en}`);
+  const e = new EscPosEncoder()
+    .init()
+    .align('center')
+    .bold(true)
+    .size(2, 2)
+    .line('投件凭条')
+    .size(1, 1)
+    .bold(false)
+    .line('Deposit receipt')
+    .line();
   e.align('left');
   field(e, '站点', r.siteName, 'Site');
   field(e, '格口', String(r.compartment), 'Compartment');

@@ -192,7 +192,9 @@ export class CodeScanner extends EventEmitter<{ scan: [outcome: ScanOutcome] }> 
     this.emit('scan', 'submitted');
     void this.o.sink
       .enterCode(code, 'scanner')
-      .catch((err: unknown) => this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'scanned code could not be handled'))
+      .catch((err: unknown) =>
+        this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'scanned code could not be handled'),
+      )
       .finally(() => {
         this.busy = false;
         this.last = { code, at: this.o.now() };

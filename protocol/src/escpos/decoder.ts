@@ -196,7 +196,8 @@ export class EscPosDecoder {
 
   push(chunk: Uint8Array): EscPosOutput[] {
     const out: EscPosOutput[] = [];
-    const d = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const d =
+      this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.pending = EMPTY;
     let i = 0;
     while (i < d.length) {
@@ -523,7 +524,10 @@ export class EscPosDecoder {
 }
 
 /** Decodes a whole stream at once: every receipt (the last one uncut if the stream ended before a cut). */
-export function decodeEscPos(bytes: Uint8Array, options?: EscPosDecoderOptions): { receipts: DecodedReceipt[]; statusQueries: RealtimeStatusFn[]; stats: EscPosDecoderStats } {
+export function decodeEscPos(
+  bytes: Uint8Array,
+  options?: EscPosDecoderOptions,
+): { receipts: DecodedReceipt[]; statusQueries: RealtimeStatusFn[]; stats: EscPosDecoderStats } {
   const decoder = new EscPosDecoder(options);
   const receipts: DecodedReceipt[] = [];
   const statusQueries: RealtimeStatusFn[] = [];

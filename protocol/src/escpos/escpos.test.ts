@@ -33,7 +33,19 @@ const text = (t: string, style: Partial<Extract<ReceiptItem, { kind: 'text' }>> 
 });
 
 /** The receipt the fixtures spell: a big bold centred heading, a site line, a QR, a feed, a cut. */
-const fixtureReceipt = cat(F.init, F.alignCenter, F.boldOn, F.size2x2, F.lineDanHao, F.boldOff, F.size1x1, F.lineSiteZh, F.qrTrackingNumber, F.feed3, F.cutPartial);
+const fixtureReceipt = cat(
+  F.init,
+  F.alignCenter,
+  F.boldOn,
+  F.size2x2,
+  F.lineDanHao,
+  F.boldOff,
+  F.size1x1,
+  F.lineSiteZh,
+  F.qrTrackingNumber,
+  F.feed3,
+  F.cutPartial,
+);
 const fixtureItems: ReceiptItem[] = [
   text('单号', { align: 'center', bold: true, width: 2, height: 2 }),
   text('站点：港务区', { align: 'center' }),
@@ -140,7 +152,11 @@ describe('DLE EOT 4 paper status', () => {
     expect(PAPER_STATUS_QUERY).toEqual(F.paperStatusQuery);
   });
   it('encodes and decodes present, near end and out', () => {
-    expect([encodePaperStatus('present'), encodePaperStatus('near_end'), encodePaperStatus('out')]).toEqual([F.paperPresent[0], F.paperNearEnd[0], F.paperOut[0]]);
+    expect([encodePaperStatus('present'), encodePaperStatus('near_end'), encodePaperStatus('out')]).toEqual([
+      F.paperPresent[0],
+      F.paperNearEnd[0],
+      F.paperOut[0],
+    ]);
     expect([0x12, 0x1e, 0x7e].map(decodePaperStatus)).toEqual(['present', 'near_end', 'out']);
     // One end-sensor bit is enough to call the roll empty.
     expect(decodePaperStatus(0x12 | 0x20)).toBe('out');
@@ -161,9 +177,15 @@ describe('DLE EOT 4 paper status', () => {
 });
 
 // Text any receipt may carry: ASCII, Chinese, full-width punctuation, emoji; no control characters.
-const receiptText = fc.string({ unit: fc.oneof(fc.constantFrom('站', '点', '格', '口', '：', '，', '号', '😀', '€', ' '), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 30 }).filter(
-  (s) => !hasControlCharacter(s),
-);
+const receiptText = fc
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom('站', '点', '格', '口', '：', '，', '号', '😀', '€', ' '),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 30,
+  })
+  .filter((s) => !hasControlCharacter(s));
 const align = fc.constantFrom<Align>('left', 'center', 'right');
 const ec = fc.constantFrom<QrErrorCorrection>('L', 'M', 'Q', 'H');
 const mult = fc.integer({ min: 1, max: 8 });
@@ -173,7 +195,13 @@ type Op =
   | { kind: 'feed'; lines: number };
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('text' as const), text: receiptText, align, bold: fc.boolean(), width: mult, height: mult }),
-  fc.record({ kind: fc.constant('qr' as const), data: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), align, moduleSize: fc.integer({ min: 1, max: 16 }), errorCorrection: ec }),
+  fc.record({
+    kind: fc.constant('qr' as const),
+    data: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }),
+    align,
+    moduleSize: fc.integer({ min: 1, max: 16 }),
+    errorCorrection: ec,
+  }),
   fc.record({ kind: fc.constant('feed' as const), lines: fc.integer({ min: 0, max: 255 }) }),
 );
 
@@ -193,18 +221,23 @@ function encode(receipts: Op[][], cut: 'full' | 'partial'): Buffer {
 describe('ESC/POS properties', () => {
   it('encode → decode gives back every line with its style, every QR payload, in any chunking', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(op, { maxLength: 8 }), { minLength: 1, maxLength: 3 }), fc.constantFrom('full' as const, 'partial' as const), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }), (receipts, cut, cuts) => {
-        const bytes = encode(receipts, cut);
-        const d = new EscPosDecoder();
-        const out: EscPosOutput[] = [];
-        for (let at = 0, i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length] ?? 1;
-          out.push(...d.push(bytes.subarray(at, at + n)));
-          at += n;
-        }
-        expect(out).toEqual(receipts.map((items) => ({ kind: 'receipt', receipt: { items, cut } })));
-        expect(d.stats).toMatchObject({ unknown: 0, dropped: 0 });
-      }),
+      fc.property(
+        fc.array(fc.array(op, { maxLength: 8 }), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('full' as const, 'partial' as const),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }),
+        (receipts, cut, cuts) => {
+          const bytes = encode(receipts, cut);
+          const d = new EscPosDecoder();
+          const out: EscPosOutput[] = [];
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length] ?? 1;
+            out.push(...d.push(bytes.subarray(at, at + n)));
+            at += n;
+          }
+          expect(out).toEqual(receipts.map((items) => ({ kind: 'receipt', receipt: { items, cut } })));
+          expect(d.stats).toMatchObject({ unknown: 0, dropped: 0 });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -216,14 +249,21 @@ describe('ESC/POS properties', () => {
         const d = new EscPosDecoder();
         const out: EscPosOutput[] = [];
         for (let at = 0; at < bytes.length; at += step) out.push(...d.push(bytes.subarray(at, at + step)));
-        expect({ dataBytes, step, receipts: out.flatMap((o) => (o.kind === 'receipt' ? [receiptLines(o.receipt)] : [])) }).toEqual({ dataBytes, step, receipts: whole.receipts.map(receiptLines) });
+        expect({ dataBytes, step, receipts: out.flatMap((o) => (o.kind === 'receipt' ? [receiptLines(o.receipt)] : [])) }).toEqual({
+          dataBytes,
+          step,
+          receipts: whole.receipts.map(receiptLines),
+        });
       }
       // Up to 255 data bytes it is a barcode, skipped whole; past that the GS k is noise and the data prints as text.
       expect(receiptLines(whole.receipts[0]!)).toEqual([dataBytes <= 255 ? '' : 'A'.repeat(dataBytes)]);
     }
   });
   it('random byte streams never throw, and chunking never changes what is decoded', () => {
-    const byte = fc.oneof(fc.constantFrom(0x0a, 0x10, 0x04, 0x1b, 0x1c, 0x1d, 0x28, 0x6b, 0x31, 0x50, 0x51, 0x56, 0x76, 0x30), fc.integer({ min: 0, max: 255 }));
+    const byte = fc.oneof(
+      fc.constantFrom(0x0a, 0x10, 0x04, 0x1b, 0x1c, 0x1d, 0x28, 0x6b, 0x31, 0x50, 0x51, 0x56, 0x76, 0x30),
+      fc.integer({ min: 0, max: 255 }),
+    );
     fc.assert(
       fc.property(fc.array(byte, { maxLength: 300 }), fc.integer({ min: 1, max: 17 }), (bytes, step) => {
         const whole = new EscPosDecoder({ maxLineBytes: 64, maxItems: 50 });

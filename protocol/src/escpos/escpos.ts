@@ -118,7 +118,8 @@ export class EscPosEncoder {
     const moduleSize = options.moduleSize ?? 6;
     checkInt('moduleSize', moduleSize, 1, 16);
     const bytes = Buffer.from(data, 'utf8');
-    if (bytes.length === 0 || bytes.length > QR_MAX_DATA_BYTES) throw new RangeError(`QR data must be 1–${QR_MAX_DATA_BYTES} bytes, got ${bytes.length}`);
+    if (bytes.length === 0 || bytes.length > QR_MAX_DATA_BYTES)
+      throw new RangeError(`QR data must be 1–${QR_MAX_DATA_BYTES} bytes, got ${bytes.length}`);
     this.parts.push(
       qrFunction(QrFn.model, Buffer.from([0x32, 0x00])),
       qrFunction(QrFn.moduleSize, Buffer.from([moduleSize])),

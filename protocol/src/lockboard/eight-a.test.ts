@@ -65,7 +65,7 @@ describe('8A frames: LOCKBOARD.md vectors', () => {
 });
 
 describe('8A find address (80 01 00 99 18 → 80 BB 00 99 XX)', () => {
-  it('encodes the assumed reply: the request sent back with the board\'s own address', () => {
+  it("encodes the assumed reply: the request sent back with the board's own address", () => {
     expect(encodeEightAAddressReply(5)).toEqual(F.addressReplyBoard5);
     expect(encodeEightAAddressReply(1)).toEqual(F.findAddress);
     expect(() => encodeEightAAddressReply(0)).toThrow(RangeError);
@@ -88,20 +88,30 @@ describe('8A find address (80 01 00 99 18 → 80 BB 00 99 XX)', () => {
     expect(r.stats).toMatchObject({ frames: 2, badChecksum: 1, unexpected: 1 });
   });
   it('address replies of every board round-trip through any chunking behind noise without a head byte', () => {
-    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x80 && x !== 0x8a), { maxLength: 12 }).map((a) => Buffer.from(a));
+    const junk = fc
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x80 && x !== 0x8a),
+        { maxLength: 12 },
+      )
+      .map((a) => Buffer.from(a));
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64 }), junk, fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }), (board, before, cuts) => {
-        const frame = encodeEightAAddressReply(board);
-        const r = new EightAFrameReader({ expect: ['find-address'] });
-        const out: EightAFrame[] = [];
-        const bytes = Buffer.concat([before, frame]);
-        for (let at = 0, i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length] ?? 1;
-          out.push(...r.push(bytes.subarray(at, at + n)));
-          at += n;
-        }
-        expect(out).toEqual([{ kind: 'find-address', board, raw: frame }]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        junk,
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }),
+        (board, before, cuts) => {
+          const frame = encodeEightAAddressReply(board);
+          const r = new EightAFrameReader({ expect: ['find-address'] });
+          const out: EightAFrame[] = [];
+          const bytes = Buffer.concat([before, frame]);
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length] ?? 1;
+            out.push(...r.push(bytes.subarray(at, at + n)));
+            at += n;
+          }
+          expect(out).toEqual([{ kind: 'find-address', board, raw: frame }]);
+        },
+      ),
     );
   });
 });
@@ -115,7 +125,12 @@ describe('8A decoding', () => {
   });
   it('decodes a one-lock reply raw: SS 0x11 → set, 0x00 → clear', () => {
     expect(decodeEightAFrame(F.statusBoard1Lock1Set, ['lock-status'])).toMatchObject({ kind: 'lock-status', board: 1, lock: 1, set: true });
-    expect(decodeEightAFrame(F.statusBoard1Lock1Clear, ['lock-status'])).toMatchObject({ kind: 'lock-status', board: 1, lock: 1, set: false });
+    expect(decodeEightAFrame(F.statusBoard1Lock1Clear, ['lock-status'])).toMatchObject({
+      kind: 'lock-status',
+      board: 1,
+      lock: 1,
+      set: false,
+    });
   });
   it('decodes a query-all reply: D1 bit 0 = lock 1 … D4 bit 7 = lock 32', () => {
     const f = decodeEightAFrame(F.allStatusBoard1Locks9_17_32Set, ['all-status']);
@@ -125,7 +140,10 @@ describe('8A decoding', () => {
     expect(f.bits.map((s, i) => (s ? i + 1 : 0)).filter(Boolean)).toEqual([9, 17, 32]);
   });
   it('the expected kind settles the 0x80 ambiguity', () => {
-    expect(decodeEightAFrame(F.allStatusBoard1AmbiguousPrefix, ['all-status'])).toMatchObject({ kind: 'all-status', bits: bitsWith(9, 16) });
+    expect(decodeEightAFrame(F.allStatusBoard1AmbiguousPrefix, ['all-status'])).toMatchObject({
+      kind: 'all-status',
+      bits: bitsWith(9, 16),
+    });
     const r = new EightAFrameReader({ expect: ['lock-status'] });
     expect(r.push(F.allStatusBoard1AmbiguousPrefix).map((f) => f.kind)).toEqual(['lock-status']);
   });
@@ -156,10 +174,14 @@ describe('EightAFrameReader', () => {
   });
   it('drops a frame with a bad XOR, counts it, and finds the good one after it', () => {
     const r = new EightAFrameReader({ expect: ['lock-status'] });
-    expect(r.push(Buffer.concat([F.statusBoard1Lock3BadXor, F.statusBoard1Lock3Clear])).map((f) => f.raw)).toEqual([F.statusBoard1Lock3Clear]);
+    expect(r.push(Buffer.concat([F.statusBoard1Lock3BadXor, F.statusBoard1Lock3Clear])).map((f) => f.raw)).toEqual([
+      F.statusBoard1Lock3Clear,
+    ]);
     expect(r.stats).toMatchObject({ frames: 1, badChecksum: 1 });
     const all = new EightAFrameReader({ expect: ['all-status'] });
-    expect(all.push(Buffer.concat([F.allStatusBoard1BadXor, F.allStatusBoard1AllSet])).map((f) => f.raw)).toEqual([F.allStatusBoard1AllSet]);
+    expect(all.push(Buffer.concat([F.allStatusBoard1BadXor, F.allStatusBoard1AllSet])).map((f) => f.raw)).toEqual([
+      F.allStatusBoard1AllSet,
+    ]);
     expect(all.stats.badChecksum).toBe(1);
   });
   it('drops a reply of the wrong length and recovers the frame right behind it', () => {
@@ -167,7 +189,7 @@ describe('EightAFrameReader', () => {
     expect(r.push(Buffer.concat([F.allStatusTruncated, F.allStatusBoard1Lock1Set])).map((f) => f.raw)).toEqual([F.allStatusBoard1Lock1Set]);
     expect(r.stats).toMatchObject({ frames: 1, badLength: 1 });
   });
-  it("a host waiting for the query-all reply skips its own echoed request", () => {
+  it('a host waiting for the query-all reply skips its own echoed request', () => {
     const r = new EightAFrameReader({ expect: ['all-status'] });
     expect(r.push(Buffer.concat([F.queryAllBoard1, F.allStatusBoard1Lock1Set])).map((f) => f.raw)).toEqual([F.allStatusBoard1Lock1Set]);
     const open = new EightAFrameReader({ expect: ['lock-status'] });
@@ -258,7 +280,12 @@ describe('8A properties', () => {
     );
   });
   it('valid replies survive noise without head bytes around them', () => {
-    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x80 && x !== 0x8a), { maxLength: 12 }).map((a) => Buffer.from(a));
+    const junk = fc
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x80 && x !== 0x8a),
+        { maxLength: 12 },
+      )
+      .map((a) => Buffer.from(a));
     fc.assert(
       fc.property(junk, allStatus, junk, (before, frame, after) => {
         const r = new EightAFrameReader({ expect: ['all-status'] });

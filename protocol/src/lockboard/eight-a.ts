@@ -258,7 +258,8 @@ export class EightAFrameReader {
       const kind = kindOf5(head, this.buf[at + 3] ?? 0);
       if (kind !== undefined && this.kinds.has(kind)) {
         if (avail < EIGHT_A_FRAME_BYTES) return { kind: 'need-more' };
-        if (this.buf[at + 4] === eightAXor(this.buf.subarray(at, at + 4))) return { kind: 'frame', frameKind: kind, length: EIGHT_A_FRAME_BYTES };
+        if (this.buf[at + 4] === eightAXor(this.buf.subarray(at, at + 4)))
+          return { kind: 'frame', frameKind: kind, length: EIGHT_A_FRAME_BYTES };
         bad = 'badChecksum';
       }
     }

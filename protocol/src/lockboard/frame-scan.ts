@@ -5,9 +5,7 @@
 
 /** What a family's reader says about the bytes from one start byte on. */
 export type FrameAttempt<Reason extends string, Found extends { length: number }> =
-  | { kind: 'need-more' }
-  | ({ kind: 'frame' } & Found)
-  | { kind: 'bad'; reason: Reason };
+  { kind: 'need-more' } | ({ kind: 'frame' } & Found) | { kind: 'bad'; reason: Reason };
 
 /** How one family reads the buffer being scanned (its callbacks look at that same buffer). */
 export interface FrameFormat<Reason extends string, Found extends { length: number }, F> {

@@ -15,9 +15,17 @@ export const HttpControllerFixtures = {
     ],
   } satisfies ControllerLocksReply,
   /** POST /api/v1/locks/2/open, first time for this request id: the latch let go. */
-  openLock2: (requestId: string): ControllerOpenReply => ({ requestId, duplicate: false, lock: { lock: 2, door: 'open', latch: 'released', item: 'absent' } }),
+  openLock2: (requestId: string): ControllerOpenReply => ({
+    requestId,
+    duplicate: false,
+    lock: { lock: 2, door: 'open', latch: 'released', item: 'absent' },
+  }),
   /** POST /api/v1/locks/3/open on a jammed latch: released, but the door stays shut. */
-  openLock3Jammed: (requestId: string): ControllerOpenReply => ({ requestId, duplicate: false, lock: { lock: 3, door: 'closed', latch: 'released', item: 'absent' } }),
+  openLock3Jammed: (requestId: string): ControllerOpenReply => ({
+    requestId,
+    duplicate: false,
+    lock: { lock: 3, door: 'closed', latch: 'released', item: 'absent' },
+  }),
   unauthorized: { error: { code: 'unauthorized', message: 'a valid bearer token is required' } } satisfies ControllerErrorReply,
   unknownLock: { error: { code: 'unknown_lock', message: 'no lock 9 on this controller (1–4)' } } satisfies ControllerErrorReply,
   internal: { error: { code: 'internal', message: 'controller error' } } satisfies ControllerErrorReply,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpControllerFixtures as F } from './http-controller.fixtures.js';
-import { ControllerErrorReply, ControllerLocksReply, ControllerOpenReply, REQUEST_ID_PATTERN, lockControllerPaths } from './http-controller.js';
+import {
+  ControllerErrorReply,
+  ControllerLocksReply,
+  ControllerOpenReply,
+  REQUEST_ID_PATTERN,
+  lockControllerPaths,
+} from './http-controller.js';
 
 describe('network lock controller contract', () => {
   it('accepts the documented answers', () => {

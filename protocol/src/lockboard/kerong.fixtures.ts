@@ -133,8 +133,14 @@ export const KerongFixtures = {
     0x02, // STX
     0xf0, // ADDR: broadcast
     0x36, // CMD: bus status reply
-    0xff, 0xff, 0x00, 0x00, // board 0: L1 L2 all closed, I1 I2 empty
-    0xff, 0x7f, 0x00, 0x00, // board 1: L2 = 0111 1111 → latch 15 open
+    0xff,
+    0xff,
+    0x00,
+    0x00, // board 0: L1 L2 all closed, I1 I2 empty
+    0xff,
+    0x7f,
+    0x00,
+    0x00, // board 1: L2 = 0111 1111 → latch 15 open
     0x03, // ETX
     0xa7, // SUM: low byte of the sum of the 12 bytes before it
   ),
@@ -143,7 +149,10 @@ export const KerongFixtures = {
     0x02, // STX
     0xf0, // ADDR: broadcast
     0x36, // CMD: bus status reply
-    0xff, 0xff, 0x00, 0x00, // board 0: L1 L2 all closed, I1 I2 empty
+    0xff,
+    0xff,
+    0x00,
+    0x00, // board 0: L1 L2 all closed, I1 I2 empty
     0x03, // ETX
     0x29, // SUM: 02+F0+36+FF+FF+00+00+03 = 329 → 29
   ),
@@ -155,8 +164,14 @@ export const KerongFixtures = {
     0x02, // STX
     0xf0, // ADDR: broadcast
     0x36, // CMD: bus status reply
-    0xff, 0xff, 0x01, 0x00, // board 0: all closed, I1 = 0000 0001 → item in lock 0
-    0x03, 0xff, 0x00, 0x00, // board 1: L1 = 0000 0011 → latches 0 and 1 closed, 2–7 open; L2 all closed
+    0xff,
+    0xff,
+    0x01,
+    0x00, // board 0: all closed, I1 = 0000 0001 → item in lock 0
+    0x03,
+    0xff,
+    0x00,
+    0x00, // board 1: L1 = 0000 0011 → latches 0 and 1 closed, 2–7 open; L2 all closed
     0x03, // ETX
     0x2c, // SUM: 02+F0+36+FF+FF+01+00+03+FF+00+00+03 = 42C → 2C
   ),

@@ -57,7 +57,12 @@ describe('KR-CU16 frames: LOCKBOARD.md vectors', () => {
     expect(encodeKerongStatusReply(0, 3, { latchClosed: latch, itemPresent: item })).toEqual(F.statusBoard0Lock3OpenItemIn5);
     const board1 = all(true);
     board1[15] = false;
-    expect(encodeKerongBusStatusReply([{ latchClosed: all(true), itemPresent: all(false) }, { latchClosed: board1, itemPresent: all(false) }])).toEqual(F.busStatusTwoBoards);
+    expect(
+      encodeKerongBusStatusReply([
+        { latchClosed: all(true), itemPresent: all(false) },
+        { latchClosed: board1, itemPresent: all(false) },
+      ]),
+    ).toEqual(F.busStatusTwoBoards);
   });
   it('rejects a board or lock outside 0–15', () => {
     expect(() => encodeKerongUnlock(0, 16)).toThrow(RangeError);
@@ -99,7 +104,9 @@ describe('KR-CU16 broadcast status (0x32 → 0x36) and pulse time (0x37)', () =>
   it('a block byte equal to ETX does not end a bus status early (its SUM does not fit there)', () => {
     const f = decodeKerongFrame(F.busStatusEtxInBlock);
     expect(f).toMatchObject({ kind: 'bus-status', blocks: [blockOf(allClosed, [0]), blockOf([0, 1, ...allClosed.slice(8)], [])] });
-    expect(encodeKerongBusStatusReply([blockOf(allClosed, [0]), blockOf([0, 1, ...allClosed.slice(8)], [])])).toEqual(F.busStatusEtxInBlock);
+    expect(encodeKerongBusStatusReply([blockOf(allClosed, [0]), blockOf([0, 1, ...allClosed.slice(8)], [])])).toEqual(
+      F.busStatusEtxInBlock,
+    );
     const r = new KerongFrameReader({ commands: [KerongCmd.busStatus] });
     expect(r.push(F.busStatusEtxInBlock).map((x) => x.raw)).toEqual([F.busStatusEtxInBlock]);
     expect(r.stats).toMatchObject({ frames: 1, badChecksum: 0, noiseBytes: 0 });
@@ -124,30 +131,45 @@ describe('KR-CU16 broadcast status (0x32 → 0x36) and pulse time (0x37)', () =>
     expect(open.push(Buffer.concat([broken, F.busStatusTwoBoards, quiet])).map((f) => f.raw)).toEqual([F.busStatusTwoBoards]);
     expect(open.stats.badChecksum).toBe(1);
   });
-  it('a pulse-time exchange: the host hears its echoed 0x37, then the board\'s 0x35 acknowledgement', () => {
+  it("a pulse-time exchange: the host hears its echoed 0x37, then the board's 0x35 acknowledgement", () => {
     const host = new KerongFrameReader({ commands: [KerongCmd.status] });
-    expect(host.push(Buffer.concat([F.setPulseTimeBoard1, F.statusBoard1AllClosedEmpty])).map((f) => f.raw)).toEqual([F.statusBoard1AllClosedEmpty]);
+    expect(host.push(Buffer.concat([F.setPulseTimeBoard1, F.statusBoard1AllClosedEmpty])).map((f) => f.raw)).toEqual([
+      F.statusBoard1AllClosedEmpty,
+    ]);
     const board = new KerongFrameReader({ commands: [0x30, 0x31, 0x32, 0x33, 0x37, 0x39] });
-    expect(board.push(Buffer.concat([F.statusBoard1AllClosedEmpty, F.setPulseTimeBoard1])).map((f) => f.raw)).toEqual([F.setPulseTimeBoard1]);
+    expect(board.push(Buffer.concat([F.statusBoard1AllClosedEmpty, F.setPulseTimeBoard1])).map((f) => f.raw)).toEqual([
+      F.setPulseTimeBoard1,
+    ]);
   });
   it('bus statuses of 1–16 boards round-trip through any chunking, with and without a board count', () => {
     const blockArb: fc.Arbitrary<KerongStatusBlock> = fc.record({
       latchClosed: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
       itemPresent: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
     });
-    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x02), { maxLength: 12 }).map((a) => Buffer.from(a));
+    const junk = fc
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x02),
+        { maxLength: 12 },
+      )
+      .map((a) => Buffer.from(a));
     fc.assert(
-      fc.property(fc.array(blockArb, { minLength: 1, maxLength: 16 }), junk, fc.integer({ min: 1, max: 9 }), fc.boolean(), (blocks, before, cut, counted) => {
-        const frame = encodeKerongBusStatusReply(blocks);
-        const r = new KerongFrameReader({ commands: [KerongCmd.busStatus], ...(counted && { busBoards: blocks.length }) });
-        const bytes = Buffer.concat([before, frame]);
-        const out: KerongFrame[] = [];
-        for (let at = 0; at < bytes.length; at += cut) out.push(...r.push(bytes.subarray(at, at + cut)));
-        // Without a count, a shorter reading can fit by chance (ETX and SUM both right: 1 in 65536).
-        if (!counted && out[0]?.raw.length !== frame.length) return;
-        expect(out).toEqual([{ kind: 'bus-status', blocks, raw: frame }]);
-        expect(r.pending).toBe(0);
-      }),
+      fc.property(
+        fc.array(blockArb, { minLength: 1, maxLength: 16 }),
+        junk,
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        (blocks, before, cut, counted) => {
+          const frame = encodeKerongBusStatusReply(blocks);
+          const r = new KerongFrameReader({ commands: [KerongCmd.busStatus], ...(counted && { busBoards: blocks.length }) });
+          const bytes = Buffer.concat([before, frame]);
+          const out: KerongFrame[] = [];
+          for (let at = 0; at < bytes.length; at += cut) out.push(...r.push(bytes.subarray(at, at + cut)));
+          // Without a count, a shorter reading can fit by chance (ETX and SUM both right: 1 in 65536).
+          if (!counted && out[0]?.raw.length !== frame.length) return;
+          expect(out).toEqual([{ kind: 'bus-status', blocks, raw: frame }]);
+          expect(r.pending).toBe(0);
+        },
+      ),
     );
   });
 });
@@ -251,26 +273,34 @@ const nibble = fc.integer({ min: 0, max: 15 });
 const bits = fc.array(fc.boolean(), { minLength: 16, maxLength: 16 });
 const block: fc.Arbitrary<KerongStatusBlock> = fc.record({ latchClosed: bits, itemPresent: bits });
 const anyFrame = fc.oneof(
-  fc.record({ board: nibble, lock: nibble, cmd: fc.constantFrom(0x30, 0x31, 0x32, 0x33) }).map((s) => encodeKerongFrame({ ...s, cmd: s.cmd })),
-  fc.record({ board: nibble, lock: nibble, cmd: fc.constantFrom(0x37, 0x39), d: fc.integer({ min: 0, max: 255 }) }).map((s) => encodeKerongFrame({ board: s.board, lock: s.lock, cmd: s.cmd, data: Buffer.from([s.d]) })),
+  fc
+    .record({ board: nibble, lock: nibble, cmd: fc.constantFrom(0x30, 0x31, 0x32, 0x33) })
+    .map((s) => encodeKerongFrame({ ...s, cmd: s.cmd })),
+  fc
+    .record({ board: nibble, lock: nibble, cmd: fc.constantFrom(0x37, 0x39), d: fc.integer({ min: 0, max: 255 }) })
+    .map((s) => encodeKerongFrame({ board: s.board, lock: s.lock, cmd: s.cmd, data: Buffer.from([s.d]) })),
   fc.record({ board: nibble, lock: nibble, block }).map((s) => encodeKerongStatusReply(s.board, s.lock, s.block)),
 );
 
 describe('KR-CU16 properties', () => {
   it('encode → parse round-trips through any chunking', () => {
     fc.assert(
-      fc.property(fc.array(anyFrame, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }), (frames, cuts) => {
-        const bytes = Buffer.concat(frames);
-        const r = new KerongFrameReader();
-        const out: KerongFrame[] = [];
-        for (let at = 0, i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length] ?? 1;
-          out.push(...r.push(bytes.subarray(at, at + n)));
-          at += n;
-        }
-        expect(out.map((f) => f.raw)).toEqual(frames);
-        expect(r.stats).toMatchObject({ badChecksum: 0, badLength: 0, unknownCommand: 0, noiseBytes: 0 });
-      }),
+      fc.property(
+        fc.array(anyFrame, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }),
+        (frames, cuts) => {
+          const bytes = Buffer.concat(frames);
+          const r = new KerongFrameReader();
+          const out: KerongFrame[] = [];
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length] ?? 1;
+            out.push(...r.push(bytes.subarray(at, at + n)));
+            at += n;
+          }
+          expect(out.map((f) => f.raw)).toEqual(frames);
+          expect(r.stats).toMatchObject({ badChecksum: 0, badLength: 0, unknownCommand: 0, noiseBytes: 0 });
+        },
+      ),
     );
   });
   it('status blocks round-trip bit for bit', () => {
@@ -297,7 +327,12 @@ describe('KR-CU16 properties', () => {
     );
   });
   it('valid frames survive being surrounded by noise without STX', () => {
-    const junk = fc.array(fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x02), { maxLength: 12 }).map((a) => Buffer.from(a));
+    const junk = fc
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((x) => x !== 0x02),
+        { maxLength: 12 },
+      )
+      .map((a) => Buffer.from(a));
     fc.assert(
       fc.property(junk, anyFrame, junk, (before, frame, after) => {
         const r = new KerongFrameReader();

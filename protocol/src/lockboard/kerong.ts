@@ -106,10 +106,8 @@ export function encodeKerongFrame({ board, lock, cmd, data }: KerongFrameSpec): 
   return frame;
 }
 
-export const encodeKerongUnlock = (board: number, lock: number): Buffer =>
-  encodeKerongFrame({ board, lock, cmd: KerongCmd.unlock });
-export const encodeKerongReadStatus = (board: number): Buffer =>
-  encodeKerongFrame({ board, lock: 0, cmd: KerongCmd.readStatus });
+export const encodeKerongUnlock = (board: number, lock: number): Buffer => encodeKerongFrame({ board, lock, cmd: KerongCmd.unlock });
+export const encodeKerongReadStatus = (board: number): Buffer => encodeKerongFrame({ board, lock: 0, cmd: KerongCmd.readStatus });
 /** `02 F0 32 03 27`: every board on the bus answers in one 0x36 frame (see `KERONG_DATA_LENGTHS`). */
 export const encodeKerongReadBusStatus = (): Buffer => encodeKerongFrame({ board: 0xf, lock: 0, cmd: KerongCmd.readBusStatus });
 
@@ -158,7 +156,8 @@ export const encodeKerongStatusReply = (board: number, lock: number, s: KerongSt
  * are assumed to come in ascending address order of the boards present on the bus, 1–16 of them.
  */
 export function encodeKerongBusStatusReply(blocks: readonly KerongStatusBlock[]): Buffer {
-  if (blocks.length < 1 || blocks.length > KERONG_MAX_BOARDS) throw new RangeError(`a bus status carries 1–${KERONG_MAX_BOARDS} blocks, got ${blocks.length}`);
+  if (blocks.length < 1 || blocks.length > KERONG_MAX_BOARDS)
+    throw new RangeError(`a bus status carries 1–${KERONG_MAX_BOARDS} blocks, got ${blocks.length}`);
   return encodeKerongFrame({ board: 0xf, lock: 0, cmd: KerongCmd.busStatus, data: Buffer.concat(blocks.map(encodeKerongStatusBlock)) });
 }
 
@@ -299,4 +298,8 @@ export function decodeKerongFrame(bytes: Uint8Array, options?: KerongReaderOptio
 }
 
 /** `02 03 31 03 39` style, for logs and the simulator's control API. */
-export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
+export const toHex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ')
+    .toUpperCase();

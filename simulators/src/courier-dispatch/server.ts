@@ -3,7 +3,13 @@
 // would show (site, address, compartment and the pickup code). State is in memory: it is a simulator.
 import { createServer, type Server } from 'node:http';
 import express from 'express';
-import { CourierOrderRequest, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest, type CourierOrderRequest as Order } from '@xinbao/protocol';
+import {
+  CourierOrderRequest,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyRequest,
+  type CourierOrderRequest as Order,
+} from '@xinbao/protocol';
 
 export interface DispatchedOrder extends Order {
   dispatchRef: string;
@@ -19,12 +25,18 @@ export interface CourierDispatchSimulator {
   stop(): Promise<void>;
 }
 
-export async function startCourierDispatchSimulator(opts: { secret: string; port?: number; host?: string }): Promise<CourierDispatchSimulator> {
+export async function startCourierDispatchSimulator(opts: {
+  secret: string;
+  port?: number;
+  host?: string;
+}): Promise<CourierDispatchSimulator> {
   const orders = new Map<string, DispatchedOrder>();
   let failures = 0;
   let seq = 0;
   const app = express();
-  app.use(express.json({ limit: '64kb', verify: (req, _res, buf) => ((req as unknown as { rawBody: string }).rawBody = buf.toString('utf8')) }));
+  app.use(
+    express.json({ limit: '64kb', verify: (req, _res, buf) => ((req as unknown as { rawBody: string }).rawBody = buf.toString('utf8')) }),
+  );
 
   app.post('/api/orders', (req, res) => {
     if (failures > 0) {
@@ -40,7 +52,9 @@ export async function startCourierDispatchSimulator(opts: { secret: string; port
     }
     const parsed = CourierOrderRequest.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      res
+        .status(400)
+        .json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
       return;
     }
     const prior = orders.get(parsed.data.orderId);

@@ -93,7 +93,11 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
 
   private onFrame(frame: F): void {
     const faults = this.faults.take();
-    const entry: ReceivedFrame = { hex: toHex(frame.raw), at: new Date().toISOString(), ...(faults.length > 0 && { faults: faults.map((f) => f.kind) }) };
+    const entry: ReceivedFrame = {
+      hex: toHex(frame.raw),
+      at: new Date().toISOString(),
+      ...(faults.length > 0 && { faults: faults.map((f) => f.kind) }),
+    };
     this.received.push(entry);
     if (this.received.length > (this.o.maxLoggedFrames ?? 10_000)) this.received.shift();
     // A silent board does not act either: the request leaves no trace but this log.
@@ -163,7 +167,10 @@ export async function startBoardSimulator<Family extends string, F extends { raw
     });
     for (const f of options.faults ?? []) simulator.faults.arm(f);
     const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log });
-    log.info({ family: setup.family, ptyPath: pty.agentPath, boardPath: pty.boardPath, controlUrl: control.url, boards: setup.model.boardNumbers }, 'board simulator ready');
+    log.info(
+      { family: setup.family, ptyPath: pty.agentPath, boardPath: pty.boardPath, controlUrl: control.url, boards: setup.model.boardNumbers },
+      'board simulator ready',
+    );
     let stopped: Promise<void> | undefined;
     const boardPort = port;
     return {

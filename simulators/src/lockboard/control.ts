@@ -53,7 +53,8 @@ export function createControlApp(bus: ControlledBus, log?: Logger): Express {
 
   const lockOf = (req: Request): { board: number; lock: number } => {
     const p = parseControl(LockParams, req.params, 'path');
-    if (!bus.model.hasLock(p.board, p.lock)) throw new ControlError(404, 'unknown_lock', `no lock ${p.lock} on board ${p.board} in this simulator`);
+    if (!bus.model.hasLock(p.board, p.lock))
+      throw new ControlError(404, 'unknown_lock', `no lock ${p.lock} on board ${p.board} in this simulator`);
     return p;
   };
   const lockView = (board: number, lock: number) => ({ board, lock, ...bus.model.lock(board, lock) });

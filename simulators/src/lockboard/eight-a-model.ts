@@ -46,7 +46,8 @@ export class EightABusModel {
     readonly wiring: EightAWiring = 'open_is_set',
   ) {
     for (const b of boardNumbers) {
-      if (!Number.isInteger(b) || b < EIGHT_A_MIN_BOARD || b > EIGHT_A_MAX_BOARD) throw new RangeError(`board must be ${EIGHT_A_MIN_BOARD}–${EIGHT_A_MAX_BOARD}, got ${b}`);
+      if (!Number.isInteger(b) || b < EIGHT_A_MIN_BOARD || b > EIGHT_A_MAX_BOARD)
+        throw new RangeError(`board must be ${EIGHT_A_MIN_BOARD}–${EIGHT_A_MAX_BOARD}, got ${b}`);
       this.boards.set(b, freshBoard());
     }
   }

@@ -1,7 +1,7 @@
 // The 8A board simulator: the generic board simulator (board-sim.ts) with the 8A request parser,
 // bus model (with its door-switch wiring) and 9600 baud.
 import { EIGHT_A_REQUEST_KINDS, EightAParser, type EightAFrame } from '@xinbao/protocol';
-import type { BoardSimulator} from './board-sim.js';
+import type { BoardSimulator } from './board-sim.js';
 import { startBoardSimulator, type RunningSimulator, type StartSimulatorOptions } from './board-sim.js';
 import { EightABusModel, type EightAWiring } from './eight-a-model.js';
 

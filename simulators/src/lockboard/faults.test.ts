@@ -107,6 +107,8 @@ describe('shapeReply', () => {
       const frames = r.read().push(shapeReply(r.reply, [{ kind: 'garbage', where }], 0).bytes);
       expect(frames.map((f) => toHex(f.raw))).toEqual([toHex(r.reply)]);
     }
-    expect(r.read().push(Buffer.concat([shapeReply(r.reply, [{ kind: 'garbage', where: 'inside' }], 0).bytes, Buffer.alloc(16)]))).toEqual([]);
+    expect(r.read().push(Buffer.concat([shapeReply(r.reply, [{ kind: 'garbage', where: 'inside' }], 0).bytes, Buffer.alloc(16)]))).toEqual(
+      [],
+    );
   });
 });

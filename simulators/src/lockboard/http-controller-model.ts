@@ -117,7 +117,8 @@ export class HttpControllerModel {
 
   /** Lock 1…N → (hidden board, channel). */
   private address(lock: number): [number, number] {
-    if (!Number.isInteger(lock) || lock < 1 || lock > this.locks) throw new RangeError(`no lock ${lock} on this controller (1–${this.locks})`);
+    if (!Number.isInteger(lock) || lock < 1 || lock > this.locks)
+      throw new RangeError(`no lock ${lock} on this controller (1–${this.locks})`);
     return [Math.floor((lock - 1) / KERONG_LOCKS_PER_BOARD), (lock - 1) % KERONG_LOCKS_PER_BOARD];
   }
 }

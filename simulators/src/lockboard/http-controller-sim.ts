@@ -124,7 +124,8 @@ export class HttpControllerSimulator implements ControlledBus {
     app.post(`${LOCK_CONTROLLER_API}/locks/:lock/open`, (req, res) => {
       const lock = Number(req.params.lock);
       if (!/^\d+$/.test(req.params.lock)) throw new ApiError(400, 'bad_request', `lock must be a number, got "${req.params.lock}"`);
-      if (!this.model.hasLock(1, lock)) throw new ApiError(404, 'unknown_lock', `no lock ${lock} on this controller (1–${this.model.locks})`);
+      if (!this.model.hasLock(1, lock))
+        throw new ApiError(404, 'unknown_lock', `no lock ${lock} on this controller (1–${this.model.locks})`);
       const requestId = req.get(REQUEST_ID_HEADER);
       if (requestId === undefined || !REQUEST_ID_PATTERN.test(requestId)) {
         throw new ApiError(400, 'missing_request_id', `every open needs an ${REQUEST_ID_HEADER} header of 1–128 letters, digits, - or _`);
@@ -166,7 +167,10 @@ export class HttpControllerSimulator implements ControlledBus {
         res.status(serverError.status).json({ error: { code: 'controller_fault', message: 'simulated controller failure' } });
       } else if (findFault(faults, 'malformed_json')) {
         const json = JSON.stringify(body);
-        res.status(status).type('application/json').send(json.slice(0, Math.max(1, Math.floor(json.length / 2))));
+        res
+          .status(status)
+          .type('application/json')
+          .send(json.slice(0, Math.max(1, Math.floor(json.length / 2))));
       } else {
         res.status(status).json(body);
       }
@@ -219,7 +223,11 @@ export interface RunningHttpController {
 
 export async function startHttpControllerSimulator(options: StartHttpControllerOptions): Promise<RunningHttpController> {
   const log = options.logger ?? pino({ level: 'silent' });
-  const modelOptions = { locks: options.locks, itemSensors: options.itemSensors, ...(options.pulseMs !== undefined && { pulseMs: options.pulseMs }) };
+  const modelOptions = {
+    locks: options.locks,
+    itemSensors: options.itemSensors,
+    ...(options.pulseMs !== undefined && { pulseMs: options.pulseMs }),
+  };
   const model = options.preset ? HttpControllerModel.preset(options.preset, modelOptions) : new HttpControllerModel(modelOptions);
   const simulator = new HttpControllerSimulator({ model, token: options.token, replyDelayMs: options.replyDelayMs ?? 0, logger: log });
   for (const f of options.faults ?? []) simulator.faults.arm(f);
@@ -236,7 +244,10 @@ export async function startHttpControllerSimulator(options: StartHttpControllerO
     server.close();
     throw err;
   }
-  log.info({ family: 'http', url, controlUrl: control.url, locks: model.locks, itemSensors: model.itemSensors }, 'lock controller simulator ready');
+  log.info(
+    { family: 'http', url, controlUrl: control.url, locks: model.locks, itemSensors: model.itemSensors },
+    'lock controller simulator ready',
+  );
   let stopped: Promise<void> | undefined;
   const controlServer = control;
   return {

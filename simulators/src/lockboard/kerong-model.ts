@@ -40,7 +40,12 @@ const DEFAULT_PULSE = 0x0a;
 
 const freshBoard = (): KerongBoardModel => ({
   unlockPulse: DEFAULT_PULSE,
-  locks: Array.from({ length: KERONG_LOCKS_PER_BOARD }, () => ({ latchClosed: true, itemPresent: false, jammed: false, sensorBroken: false })),
+  locks: Array.from({ length: KERONG_LOCKS_PER_BOARD }, () => ({
+    latchClosed: true,
+    itemPresent: false,
+    jammed: false,
+    sensorBroken: false,
+  })),
 });
 
 export class KerongBusModel {

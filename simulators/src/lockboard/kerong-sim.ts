@@ -1,7 +1,7 @@
 // The KR-CU16 board simulator: the generic board simulator (board-sim.ts) with the KR-CU16
 // request parser, bus model and 19200 baud.
 import { KERONG_REQUEST_CMDS, KerongParser, type KerongFrame } from '@xinbao/protocol';
-import type { BoardSimulator} from './board-sim.js';
+import type { BoardSimulator } from './board-sim.js';
 import { startBoardSimulator, type RunningSimulator, type StartSimulatorOptions } from './board-sim.js';
 import { KerongBusModel } from './kerong-model.js';
 

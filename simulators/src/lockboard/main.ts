@@ -63,7 +63,8 @@ const { values } = parseArgs({
 const family = values.family;
 if (family !== 'kerong' && family !== '8a' && family !== 'http') fail(`--family must be kerong, 8a or http, got "${family}"`);
 const onlyFor = (flags: Array<keyof typeof values>, families: string[]): void => {
-  for (const f of flags) if (values[f] !== undefined && !families.includes(family)) fail(`--${f} is for --family ${families.join(' or ')} only`);
+  for (const f of flags)
+    if (values[f] !== undefined && !families.includes(family)) fail(`--${f} is for --family ${families.join(' or ')} only`);
 };
 onlyFor(['boards', 'dir'], ['kerong', '8a']);
 onlyFor(['wiring'], ['8a']);
@@ -71,7 +72,8 @@ onlyFor(['locks', 'item-sensors', 'pulse-ms', 'port', 'token', 'token-file'], ['
 
 const presets: readonly string[] = family === 'kerong' ? KERONG_PRESETS : family === '8a' ? EIGHT_A_PRESETS : HTTP_CONTROLLER_PRESETS;
 const preset = values.preset;
-if (preset !== undefined && !presets.includes(preset)) fail(`--preset for ${family} is one of: ${presets.map((p) => `"${p}"`).join(', ')}; got "${preset}"`);
+if (preset !== undefined && !presets.includes(preset))
+  fail(`--preset for ${family} is one of: ${presets.map((p) => `"${p}"`).join(', ')}; got "${preset}"`);
 
 function faultsFrom<S extends { kind: string; count?: number | undefined }>(board: FaultSwitchboard<S>): S[] {
   return (values.fault ?? []).map((flag) => {
@@ -108,7 +110,10 @@ async function startSerial(serialFamily: 'kerong' | '8a') {
   };
   const sim = await (
     serialFamily === 'kerong'
-      ? startKerongSimulator({ ...common, ...(preset !== undefined && { model: KerongBusModel.preset(preset as KerongPreset, boardNumbers) }) })
+      ? startKerongSimulator({
+          ...common,
+          ...(preset !== undefined && { model: KerongBusModel.preset(preset as KerongPreset, boardNumbers) }),
+        })
       : startEightASimulator({
           ...common,
           ...(wiring !== undefined && { wiring }),
@@ -119,7 +124,8 @@ async function startSerial(serialFamily: 'kerong' | '8a') {
 }
 
 async function startHttp() {
-  if ((values.token === undefined) === (values['token-file'] === undefined)) fail('--family http needs the bearer token: --token-file F or --token T (one of them)');
+  if ((values.token === undefined) === (values['token-file'] === undefined))
+    fail('--family http needs the bearer token: --token-file F or --token T (one of them)');
   let token = values.token ?? '';
   if (values['token-file'] !== undefined) {
     try {
@@ -141,7 +147,10 @@ async function startHttp() {
     faults: faultsFrom(new FaultSwitchboard<HttpFault>(HttpFault)),
     logger: log,
   }).catch(startFailed);
-  return { ready: { family: sim.family, url: sim.url, controlUrl: sim.controlUrl, locks: sim.simulator.model.locks }, stop: () => sim.stop() };
+  return {
+    ready: { family: sim.family, url: sim.url, controlUrl: sim.controlUrl, locks: sim.simulator.model.locks },
+    stop: () => sim.stop(),
+  };
 }
 
 const sim = family === 'http' ? await startHttp() : await startSerial(family);

@@ -48,7 +48,10 @@ describe('partner city data set', () => {
       }
     }
     expect(devices.filter((d) => d.status === 'online').length / devices.length).toBeGreaterThan(0.9);
-    const free = devices.reduce((n, d) => n + PARTNER_SIZES.reduce((m, z) => m + d.compartments[z].total - d.compartments[z].occupied, 0), 0);
+    const free = devices.reduce(
+      (n, d) => n + PARTNER_SIZES.reduce((m, z) => m + d.compartments[z].total - d.compartments[z].occupied, 0),
+      0,
+    );
     expect(free).toBeGreaterThan(0);
   });
 

@@ -45,11 +45,27 @@ export type SiteDatasetFile = z.infer<typeof SiteDatasetFile>;
 
 /** Share of sites per district or zone (relative). The urban core is dense, outer counties sparse. */
 const DISTRICT_WEIGHT: Readonly<Record<string, number>> = {
-  新城区: 10, 碑林区: 10, 莲湖区: 10, 雁塔区: 10, 未央区: 10, 高新区: 10,
-  经开区: 5, 曲江新区: 5, 长安区: 5, 灞桥区: 5, 浐灞生态区: 5, 国际港务区: 5,
-  航天基地: 2, 西咸新区: 2,
-  临潼区: 1, 阎良区: 1, 高陵区: 1, 鄠邑区: 1, 航空基地: 1,
-  蓝田县: 0.5, 周至县: 0.5,
+  新城区: 10,
+  碑林区: 10,
+  莲湖区: 10,
+  雁塔区: 10,
+  未央区: 10,
+  高新区: 10,
+  经开区: 5,
+  曲江新区: 5,
+  长安区: 5,
+  灞桥区: 5,
+  浐灞生态区: 5,
+  国际港务区: 5,
+  航天基地: 2,
+  西咸新区: 2,
+  临潼区: 1,
+  阎良区: 1,
+  高陵区: 1,
+  鄠邑区: 1,
+  航空基地: 1,
+  蓝田县: 0.5,
+  周至县: 0.5,
 };
 /** Spread of sites around an anchor, metres (one standard deviation). */
 const SPREAD_M = { street: 450, landmark: 350, core: 1200, outer: 2500 };
@@ -59,11 +75,73 @@ const M_PER_DEG_LAT = 111_195;
 const M_PER_DEG_LNG = 91_900;
 
 const COMPOUND_HEADS = [
-  '紫薇', '翠华', '金地', '绿地', '融创', '万科', '天朗', '华润', '中海', '保利', '龙湖', '枫林', '锦园', '丰庆', '电子', '西北',
-  '建工', '雅荷', '阳光', '兴庆', '文景', '凤城', '城南', '鱼化', '丈八', '唐延', '曲江', '大明宫', '太白', '含光', '雁鸣', '芙蓉',
-  '长乐', '幸福', '金花', '咸宁', '朱雀', '明德', '未央', '汉城', '白桦林', '枫叶', '海荣', '天地源', '陕建', '秦川', '南湖', '浐河',
+  '紫薇',
+  '翠华',
+  '金地',
+  '绿地',
+  '融创',
+  '万科',
+  '天朗',
+  '华润',
+  '中海',
+  '保利',
+  '龙湖',
+  '枫林',
+  '锦园',
+  '丰庆',
+  '电子',
+  '西北',
+  '建工',
+  '雅荷',
+  '阳光',
+  '兴庆',
+  '文景',
+  '凤城',
+  '城南',
+  '鱼化',
+  '丈八',
+  '唐延',
+  '曲江',
+  '大明宫',
+  '太白',
+  '含光',
+  '雁鸣',
+  '芙蓉',
+  '长乐',
+  '幸福',
+  '金花',
+  '咸宁',
+  '朱雀',
+  '明德',
+  '未央',
+  '汉城',
+  '白桦林',
+  '枫叶',
+  '海荣',
+  '天地源',
+  '陕建',
+  '秦川',
+  '南湖',
+  '浐河',
 ];
-const COMPOUND_TAILS = ['小区', '花园', '家园', '新村', '公寓', '雅苑', '佳苑', '华府', '名邸', '新城', '国际', '社区', '苑', '府', '尚城', '御园'];
+const COMPOUND_TAILS = [
+  '小区',
+  '花园',
+  '家园',
+  '新村',
+  '公寓',
+  '雅苑',
+  '佳苑',
+  '华府',
+  '名邸',
+  '新城',
+  '国际',
+  '社区',
+  '苑',
+  '府',
+  '尚城',
+  '御园',
+];
 const COMPOUND_PARTS = ['', '', '', '', '一期', '二期', '三期', 'A区', 'B区', '东区', '西区', '南区', '北区'];
 const SPOTS = ['北门', '南门', '东门', '西门', '1号楼旁', '3号楼下', '物业中心', '地下车库入口', '便利店旁', '快递驿站旁', '中心广场'];
 /** For a district without a street in the gazetteer: names found in any county town. */
@@ -118,7 +196,13 @@ function anchorsByDistrict(g: Gazetteer): Map<string, Anchor[]> {
   const out = new Map<string, Anchor[]>();
   for (const place of g.places) {
     const spreadM =
-      place.kind === 'street' ? SPREAD_M.street : place.kind === 'landmark' ? SPREAD_M.landmark : OUTER.has(place.district) ? SPREAD_M.outer : SPREAD_M.core;
+      place.kind === 'street'
+        ? SPREAD_M.street
+        : place.kind === 'landmark'
+          ? SPREAD_M.landmark
+          : OUTER.has(place.district)
+            ? SPREAD_M.outer
+            : SPREAD_M.core;
     const anchor: Anchor = { place, spreadM, street: place.kind === 'street' ? place.name : nearestStreet(place) };
     const list = out.get(place.district) ?? [];
     list.push(anchor);
@@ -176,7 +260,15 @@ export function generateSites(n: number, seed: number, gazetteer: Gazetteer = lo
     const deviceCount = u < 0.55 ? 1 : u < 0.9 ? 2 : 3;
     const devices: SiteDeviceSeed[] = [];
     for (let k = 1; k <= deviceCount; k++) devices.push(makeDevice(`${siteId}-${k}`, rand));
-    sites.push({ siteId, name: `${compound}${spot}`, address: `西安市${district}${street}${number}号${compound}${spot}`, district, lat: round6(lat), lng: round6(lng), devices });
+    sites.push({
+      siteId,
+      name: `${compound}${spot}`,
+      address: `西安市${district}${street}${number}号${compound}${spot}`,
+      district,
+      lat: round6(lat),
+      lng: round6(lng),
+      devices,
+    });
   }
   return sites;
 }

@@ -18,7 +18,8 @@ describe("Xi'an gazetteer", () => {
   });
 
   it('names every district, county and development zone once, each in itself', () => {
-    for (const d of XIAN_DISTRICTS) expect(g.places.filter((p) => p.kind === 'district' && p.name === d && p.district === d)).toHaveLength(1);
+    for (const d of XIAN_DISTRICTS)
+      expect(g.places.filter((p) => p.kind === 'district' && p.name === d && p.district === d)).toHaveLength(1);
     for (const z of XIAN_ZONES) expect(g.places.filter((p) => p.kind === 'zone' && p.name === z && p.district === z)).toHaveLength(1);
     expect(g.places.filter((p) => p.kind === 'district' || p.kind === 'zone')).toHaveLength(AREAS.length);
   });
@@ -30,7 +31,9 @@ describe("Xi'an gazetteer", () => {
   });
 
   it('puts every point inside Xi’an’s box and within 30 km of its district’s point', () => {
-    const outside = g.places.filter((p) => p.lat < XIAN_BBOX.minLat || p.lat > XIAN_BBOX.maxLat || p.lng < XIAN_BBOX.minLng || p.lng > XIAN_BBOX.maxLng);
+    const outside = g.places.filter(
+      (p) => p.lat < XIAN_BBOX.minLat || p.lat > XIAN_BBOX.maxLat || p.lng < XIAN_BBOX.minLng || p.lng > XIAN_BBOX.maxLng,
+    );
     expect(outside).toEqual([]);
     const centre = new Map(g.places.filter((p) => p.kind === 'district' || p.kind === 'zone').map((p) => [p.name, p]));
     const far = g.places.filter((p) => {

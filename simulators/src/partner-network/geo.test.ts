@@ -15,7 +15,10 @@ describe('distanceMeters', () => {
 });
 
 describe('GridIndex', () => {
-  const point = fc.record({ lat: fc.double({ min: 33.7, max: 34.75, noNaN: true }), lng: fc.double({ min: 107.7, max: 109.8, noNaN: true }) });
+  const point = fc.record({
+    lat: fc.double({ min: 33.7, max: 34.75, noNaN: true }),
+    lng: fc.double({ min: 107.7, max: 109.8, noNaN: true }),
+  });
 
   it('finds exactly what a scan of every item finds, nearest first (property)', () => {
     fc.assert(
@@ -37,15 +40,21 @@ describe('GridIndex', () => {
 
   it('gives the same nearest distances as sorting every item, for any limit (property)', () => {
     fc.assert(
-      fc.property(fc.array(point, { maxLength: 300 }), point, fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 40 }), (items, q, radius, limit) => {
-        const got = new GridIndex(items).nearest(q.lat, q.lng, radius, limit).map((f) => f.distanceM);
-        const want = items
-          .map((t) => distanceMeters(q.lat, q.lng, t.lat, t.lng))
-          .filter((d) => d <= radius)
-          .sort((a, b) => a - b)
-          .slice(0, limit);
-        expect(got).toEqual(want);
-      }),
+      fc.property(
+        fc.array(point, { maxLength: 300 }),
+        point,
+        fc.integer({ min: 1, max: 60_000 }),
+        fc.integer({ min: 1, max: 40 }),
+        (items, q, radius, limit) => {
+          const got = new GridIndex(items).nearest(q.lat, q.lng, radius, limit).map((f) => f.distanceM);
+          const want = items
+            .map((t) => distanceMeters(q.lat, q.lng, t.lat, t.lng))
+            .filter((d) => d <= radius)
+            .sort((a, b) => a - b)
+            .slice(0, limit);
+          expect(got).toEqual(want);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -53,7 +62,7 @@ describe('GridIndex', () => {
   it('finds the nearest in a dense cluster next to a sparse one', () => {
     const rand = (() => {
       let x = 1;
-      return () => ((x = (x * 48271) % 2147483647) / 2147483647);
+      return () => (x = (x * 48271) % 2147483647) / 2147483647;
     })();
     const items = [
       ...Array.from({ length: 3000 }, () => ({ lat: 34.25 + rand() * 0.02, lng: 108.93 + rand() * 0.02 })),
@@ -65,7 +74,10 @@ describe('GridIndex', () => {
       [34.15, 108.8],
       [34.29, 108.99],
     ] as const) {
-      const want = items.map((t) => distanceMeters(lat, lng, t.lat, t.lng)).sort((a, b) => a - b).slice(0, 25);
+      const want = items
+        .map((t) => distanceMeters(lat, lng, t.lat, t.lng))
+        .sort((a, b) => a - b)
+        .slice(0, 25);
       expect(index.nearest(lat, lng, 50_000, 25).map((f) => f.distanceM)).toEqual(want);
     }
   });

@@ -5,7 +5,8 @@ import { EARTH_RADIUS_M, haversineM } from '@xinbao/protocol';
 const RAD = Math.PI / 180;
 const M_PER_DEG_LAT = (Math.PI * EARTH_RADIUS_M) / 180;
 
-export const distanceMeters = (lat1: number, lng1: number, lat2: number, lng2: number): number => haversineM({ lat: lat1, lng: lng1 }, { lat: lat2, lng: lng2 });
+export const distanceMeters = (lat1: number, lng1: number, lat2: number, lng2: number): number =>
+  haversineM({ lat: lat1, lng: lng1 }, { lat: lat2, lng: lng2 });
 
 export interface Located {
   lat: number;
@@ -52,11 +53,21 @@ export class GridIndex<T extends Located> {
    * The `limit` nearest items within radiusM, nearest first: visits rings of cells outwards and
    * stops once no unvisited cell can hold anything nearer than the limit-th found.
    */
-  nearest(lat: number, lng: number, radiusM: number, limit: number, accept: (item: T) => boolean = () => true): Array<{ item: T; distanceM: number }> {
+  nearest(
+    lat: number,
+    lng: number,
+    radiusM: number,
+    limit: number,
+    accept: (item: T) => boolean = () => true,
+  ): Array<{ item: T; distanceM: number }> {
     const row0 = Math.floor(lat / this.cellDeg);
     const col0 = Math.floor(lng / this.cellDeg);
     // the narrowest a cell can be near here, less 1 % for the sphere's curvature
-    const cellM = 0.99 * this.cellDeg * M_PER_DEG_LAT * Math.max(0.01, Math.min(Math.cos((lat - this.cellDeg) * RAD), Math.cos((lat + this.cellDeg) * RAD)));
+    const cellM =
+      0.99 *
+      this.cellDeg *
+      M_PER_DEG_LAT *
+      Math.max(0.01, Math.min(Math.cos((lat - this.cellDeg) * RAD), Math.cos((lat + this.cellDeg) * RAD)));
     const maxRing = Math.ceil(radiusM / cellM) + 1;
     const found: Array<{ item: T; distanceM: number }> = [];
     const visit = (row: number, col: number) => {

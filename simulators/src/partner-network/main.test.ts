@@ -28,7 +28,14 @@ async function startProgram(args: string[]): Promise<{ child: ChildProcessWithou
 
 async function signedGet(url: string, path: string, creds: PartnerCredentials): Promise<Response> {
   const u = new URL(path, url);
-  return fetch(u, { headers: partnerRequestHeaders(creds, { method: 'GET', target: u.pathname + u.search, body: '' }, Date.now(), randomBytes(16).toString('hex')) });
+  return fetch(u, {
+    headers: partnerRequestHeaders(
+      creds,
+      { method: 'GET', target: u.pathname + u.search, body: '' },
+      Date.now(),
+      randomBytes(16).toString('hex'),
+    ),
+  });
 }
 
 afterAll(() => {
@@ -37,11 +44,25 @@ afterAll(() => {
 
 describe('partner network simulator program', () => {
   it('serves N generated sites with the given credentials and stops cleanly on SIGTERM', async () => {
-    const { child, ready } = await startProgram(['--sites', '3000', '--seed', '5', '--app-id', 'hub-test', '--app-secret', 'secret-1', '--webhook-secret', 'secret-2']);
+    const { child, ready } = await startProgram([
+      '--sites',
+      '3000',
+      '--seed',
+      '5',
+      '--app-id',
+      'hub-test',
+      '--app-secret',
+      'secret-1',
+      '--webhook-secret',
+      'secret-2',
+    ]);
     expect(ready).toMatchObject({ event: 'ready', sites: 3000, appId: 'hub-test' });
     const url = ready.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const res = await signedGet(url, '/v1/sites/nearest?lat=34.2610&lng=108.9423&radius=3000&limit=5', { appId: 'hub-test', appSecret: 'secret-1' });
+    const res = await signedGet(url, '/v1/sites/nearest?lat=34.2610&lng=108.9423&radius=3000&limit=5', {
+      appId: 'hub-test',
+      appSecret: 'secret-1',
+    });
     expect(res.status).toBe(200);
     const near = NearestSites.parse(await res.json()).sites;
     expect(near).toHaveLength(5);

@@ -55,7 +55,13 @@ if (!/^[A-Za-z0-9._-]{1,64}$/.test(appId)) fail('--app-id must be 1–64 letters
 
 const sites = siteCount === undefined ? loadSiteDataset().sites : generateSites(siteCount, seed);
 const sim = await startPartnerNetworkSimulator({
-  apps: [{ appId, appSecret: values['app-secret'] ?? 'dev-partner-app-secret', webhookSecret: values['webhook-secret'] ?? 'dev-partner-webhook-secret' }],
+  apps: [
+    {
+      appId,
+      appSecret: values['app-secret'] ?? 'dev-partner-app-secret',
+      webhookSecret: values['webhook-secret'] ?? 'dev-partner-webhook-secret',
+    },
+  ],
   sites,
   port: intArg('port', values.port, 0) ?? 0,
   host: values.host ?? '127.0.0.1',

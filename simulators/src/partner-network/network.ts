@@ -129,7 +129,16 @@ export class PartnerNetwork {
   ) {
     const t = now();
     for (const s of seeds) {
-      const site: SiteState = { siteId: s.siteId, name: s.name, address: s.address, district: s.district, lat: s.lat, lng: s.lng, devices: [], updatedAtMs: t };
+      const site: SiteState = {
+        siteId: s.siteId,
+        name: s.name,
+        address: s.address,
+        district: s.district,
+        lat: s.lat,
+        lng: s.lng,
+        devices: [],
+        updatedAtMs: t,
+      };
       for (const d of s.devices) {
         let next = 1;
         const sizes = {} as Record<PartnerSize, SizeState>;
@@ -164,7 +173,12 @@ export class PartnerNetwork {
     const since = q.updatedSince === undefined ? -Infinity : Date.parse(q.updatedSince);
     const matching = this.sites.filter((s) => s.updatedAtMs >= since && (q.district === undefined || s.district === q.district));
     const start = (q.page - 1) * q.pageSize;
-    return { sites: matching.slice(start, start + q.pageSize).map((s) => this.siteView(s)), page: q.page, pageSize: q.pageSize, total: matching.length };
+    return {
+      sites: matching.slice(start, start + q.pageSize).map((s) => this.siteView(s)),
+      page: q.page,
+      pageSize: q.pageSize,
+      total: matching.length,
+    };
   }
 
   site(siteId: string): PartnerSite {
@@ -181,7 +195,8 @@ export class PartnerNetwork {
 
   nearest(q: NearestSitesQuery): NearestSite[] {
     const size = q.size;
-    const accept = size === undefined ? undefined : (s: SiteState) => s.devices.some((d) => d.status === 'online' && this.free(d, size) > 0);
+    const accept =
+      size === undefined ? undefined : (s: SiteState) => s.devices.some((d) => d.status === 'online' && this.free(d, size) > 0);
     return this.index
       .nearest(q.lat, q.lng, q.radius, q.limit, accept)
       .map(({ item, distanceM }) => ({ ...this.siteView(item), distanceMeters: Math.round(distanceM) }));
@@ -215,12 +230,22 @@ export class PartnerNetwork {
 
   /** Reserves a compartment, or answers the reservation already made under this requestId. */
   reserve(appId: string, req: ReserveRequestParsed): { reservation: Reservation; created: boolean } {
-    const fingerprint = JSON.stringify([req.deviceId ?? null, req.siteId ?? null, req.size, req.allowLarger, req.durationMinutes, req.codeDelivery, req.callbackUrl ?? null, req.reference ?? null]);
+    const fingerprint = JSON.stringify([
+      req.deviceId ?? null,
+      req.siteId ?? null,
+      req.size,
+      req.allowLarger,
+      req.durationMinutes,
+      req.codeDelivery,
+      req.callbackUrl ?? null,
+      req.reference ?? null,
+    ]);
     const key = `${appId}\u0000${req.requestId}`;
     const prior = this.byRequest.get(key);
     if (prior !== undefined) {
       const r = this.reservations.get(prior)!;
-      if (r.fingerprint !== fingerprint) throw new PartnerFailure('REQUEST_ID_CONFLICT', `requestId ${req.requestId} was already used for a different reservation request`);
+      if (r.fingerprint !== fingerprint)
+        throw new PartnerFailure('REQUEST_ID_CONFLICT', `requestId ${req.requestId} was already used for a different reservation request`);
       return { reservation: this.view(r), created: false };
     }
 
@@ -235,7 +260,11 @@ export class PartnerNetwork {
       candidates = s.devices;
     }
     const online = candidates.filter((d) => d.status === 'online');
-    if (online.length === 0) throw new PartnerFailure('DEVICE_OFFLINE', req.deviceId !== undefined ? `device ${req.deviceId} is ${candidates[0]!.status}` : `no device of site ${req.siteId} is online`);
+    if (online.length === 0)
+      throw new PartnerFailure(
+        'DEVICE_OFFLINE',
+        req.deviceId !== undefined ? `device ${req.deviceId} is ${candidates[0]!.status}` : `no device of site ${req.siteId} is online`,
+      );
     let chosen: { device: DeviceState; size: PartnerSize } | undefined;
     for (const size of acceptableSizes(req.size, req.allowLarger)) {
       const device = online.find((d) => this.free(d, size) > 0);
@@ -246,7 +275,10 @@ export class PartnerNetwork {
     }
     if (!chosen) {
       const what = req.allowLarger ? `size ${req.size} or larger` : `size ${req.size}`;
-      throw new PartnerFailure('NO_COMPARTMENT', `no free compartment of ${what} ${req.deviceId !== undefined ? `on device ${req.deviceId}` : `at site ${req.siteId}`}`);
+      throw new PartnerFailure(
+        'NO_COMPARTMENT',
+        `no free compartment of ${what} ${req.deviceId !== undefined ? `on device ${req.deviceId}` : `at site ${req.siteId}`}`,
+      );
     }
 
     const { device, size } = chosen;
@@ -311,7 +343,10 @@ export class PartnerNetwork {
         break; // already over: cancelling again changes nothing
       case 'deposited':
       case 'collected':
-        throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is ${r.state}: a parcel was deposited, it cannot be cancelled`);
+        throw new PartnerFailure(
+          'INVALID_STATE',
+          `reservation ${reservationId} is ${r.state}: a parcel was deposited, it cannot be cancelled`,
+        );
     }
     return this.view(r);
   }
@@ -319,7 +354,11 @@ export class PartnerNetwork {
   /** The code that opens the compartment for collection (the courier's pickup code). Same code on every call. */
   pickupCode(appId: string, reservationId: string): PickupCode {
     const r = this.owned(appId, reservationId);
-    if (r.state !== 'deposited') throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is ${r.state}: a pickup code exists only for a deposited parcel`);
+    if (r.state !== 'deposited')
+      throw new PartnerFailure(
+        'INVALID_STATE',
+        `reservation ${reservationId} is ${r.state}: a pickup code exists only for a deposited parcel`,
+      );
     if (r.pickupCode === null) {
       r.pickupCode = this.newCode(r.device);
       r.pickupCodeIssuedAtMs = this.now();
@@ -378,13 +417,17 @@ export class PartnerNetwork {
   /** Expires reserved reservations now, whatever their time (one, or all). */
   expireNow(reservationId?: string): string[] {
     const targets = reservationId === undefined ? [...this.pending] : [this.any(reservationId)];
-    for (const r of targets) if (r.state !== 'reserved') throw new PartnerFailure('INVALID_STATE', `reservation ${r.reservationId} is ${r.state}, not reserved`);
+    for (const r of targets)
+      if (r.state !== 'reserved') throw new PartnerFailure('INVALID_STATE', `reservation ${r.reservationId} is ${r.state}, not reserved`);
     for (const r of targets) this.end(r, 'expired');
     return targets.map((r) => r.reservationId);
   }
 
   /** Sets a device's status and/or how many compartments of a size are free (the rest occupied by others). */
-  setDevice(deviceId: string, change: { status?: 'online' | 'offline' | 'fault'; free?: Partial<Record<PartnerSize, number>> }): PartnerDevice {
+  setDevice(
+    deviceId: string,
+    change: { status?: 'online' | 'offline' | 'fault'; free?: Partial<Record<PartnerSize, number>> },
+  ): PartnerDevice {
     const d = this.deviceById.get(deviceId);
     if (!d) throw new PartnerFailure('NOT_FOUND', `no device ${deviceId}`);
     if (change.status) d.status = change.status;
@@ -530,6 +573,12 @@ export class PartnerNetwork {
   }
 
   private fullView(r: ReservationRecord): Reservation & { appId: string; openCodeIssued: boolean } {
-    return { ...this.view(r), openCode: r.openCode, ...(r.pickupCode !== null && { pickupCode: r.pickupCode }), appId: r.appId, openCodeIssued: r.codeIssuedAtMs !== null };
+    return {
+      ...this.view(r),
+      openCode: r.openCode,
+      ...(r.pickupCode !== null && { pickupCode: r.pickupCode }),
+      appId: r.appId,
+      openCodeIssued: r.codeIssuedAtMs !== null,
+    };
   }
 }

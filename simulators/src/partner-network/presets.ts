@@ -27,7 +27,10 @@ export function tinyXian(): SiteSeed[] {
       district: '碑林区',
       lat: 34.261,
       lng: 108.9423,
-      devices: [presetDevice('BELL-1', { S: [2, 1], M: [2, 0], L: [1, 1], XL: [1, 0] }), presetDevice('BELL-2', { S: [4, 0], M: [2, 0], L: [1, 0], XL: [1, 0] }, 'offline')],
+      devices: [
+        presetDevice('BELL-1', { S: [2, 1], M: [2, 0], L: [1, 1], XL: [1, 0] }),
+        presetDevice('BELL-2', { S: [4, 0], M: [2, 0], L: [1, 0], XL: [1, 0] }, 'offline'),
+      ],
     },
     {
       siteId: 'XIAOZHAI',

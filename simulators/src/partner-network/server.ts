@@ -72,7 +72,13 @@ export interface RunningPartnerSimulator {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_CONFIG: SimulatorConfig = { clockOffsetMs: 0, reservationDurationSeconds: null, ratePerSecond: 50, dailyQuota: 100_000, codeDelayMs: 0 };
+export const DEFAULT_CONFIG: SimulatorConfig = {
+  clockOffsetMs: 0,
+  reservationDurationSeconds: null,
+  ratePerSecond: 50,
+  dailyQuota: 100_000,
+  codeDelayMs: 0,
+};
 export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
 const DAY_MS = 86_400_000;
@@ -98,13 +104,18 @@ class RateLimiter {
     const window = Math.floor(wallMs / 1000);
     const s = this.seconds.get(appId);
     const sec = s && s.window === window ? s : { window, count: 0 };
-    if (sec.count >= this.config.ratePerSecond) return new PartnerFailure('TOO_FREQUENT', `more than ${this.config.ratePerSecond} requests per second`, 1);
+    if (sec.count >= this.config.ratePerSecond)
+      return new PartnerFailure('TOO_FREQUENT', `more than ${this.config.ratePerSecond} requests per second`, 1);
     const day = Math.floor((networkMs + SHANGHAI_OFFSET_MS) / DAY_MS);
     const d = this.days.get(appId);
     const today = d && d.day === day ? d : { day, count: 0 };
     if (today.count >= this.config.dailyQuota) {
       const untilTomorrow = Math.ceil(((day + 1) * DAY_MS - SHANGHAI_OFFSET_MS - networkMs) / 1000);
-      return new PartnerFailure('LIMIT_REACHED', `the daily quota of ${this.config.dailyQuota} requests is used up`, Math.max(1, untilTomorrow));
+      return new PartnerFailure(
+        'LIMIT_REACHED',
+        `the daily quota of ${this.config.dailyQuota} requests is used up`,
+        Math.max(1, untilTomorrow),
+      );
     }
     sec.count++;
     today.count++;
@@ -147,7 +158,12 @@ interface ApiFault {
 }
 
 const ApiFaultBody = z
-  .object({ mode: z.enum(API_FAULT_MODES), count: z.number().int().min(1).max(10_000), method: z.string().min(1).optional(), pathPrefix: z.string().startsWith('/v1').optional() })
+  .object({
+    mode: z.enum(API_FAULT_MODES),
+    count: z.number().int().min(1).max(10_000),
+    method: z.string().min(1).optional(),
+    pathPrefix: z.string().startsWith('/v1').optional(),
+  })
   .strict();
 const WebhookFaultBody = z.object({ mode: z.enum(['drop', 'duplicate', 'reorder']), count: z.number().int().min(0).max(10_000) }).strict();
 const ConfigBody = z
@@ -159,7 +175,14 @@ const ConfigBody = z
     codeDelayMs: z.number().int().min(0).max(600_000).optional(),
   })
   .strict();
-const CodeBody = z.object({ code: z.string().regex(/^\d{8}$/).optional() }).strict();
+const CodeBody = z
+  .object({
+    code: z
+      .string()
+      .regex(/^\d{8}$/)
+      .optional(),
+  })
+  .strict();
 const KeypadBody = z.object({ code: z.string().regex(/^\d{8}$/) }).strict();
 const ExpireBody = z.object({ reservationId: z.string().min(1).optional() }).strict();
 const DeviceBody = z
@@ -173,7 +196,11 @@ const ReservationsQuery = z.object({ state: ReservationState.optional() });
 
 function parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> {
   const r = schema.safeParse(data);
-  if (!r.success) throw new PartnerFailure('INVALID_REQUEST', `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new PartnerFailure(
+      'INVALID_REQUEST',
+      `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 
@@ -227,7 +254,12 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   v1.use(express.raw({ type: () => true, limit: '64kb' }));
 
   v1.use((req: Request, res: Response, next: NextFunction) => {
-    const i = faults.findIndex((f) => f.remaining > 0 && (f.method === undefined || f.method.toUpperCase() === req.method) && (f.pathPrefix === undefined || req.originalUrl.startsWith(f.pathPrefix)));
+    const i = faults.findIndex(
+      (f) =>
+        f.remaining > 0 &&
+        (f.method === undefined || f.method.toUpperCase() === req.method) &&
+        (f.pathPrefix === undefined || req.originalUrl.startsWith(f.pathPrefix)),
+    );
     if (i < 0) return next();
     const fault = faults[i]!;
     if (--fault.remaining === 0) faults.splice(i, 1);
@@ -256,7 +288,8 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
       wall,
     );
     if (!verdict.ok) return sendError(res, new PartnerFailure('BAD_SIGNATURE', AUTH_MESSAGES[verdict.reason]));
-    if (!nonces.remember(`${verdict.appId}\u0000${verdict.nonce}`, wall)) return sendError(res, new PartnerFailure('BAD_SIGNATURE', AUTH_MESSAGES.replayed_nonce));
+    if (!nonces.remember(`${verdict.appId}\u0000${verdict.nonce}`, wall))
+      return sendError(res, new PartnerFailure('BAD_SIGNATURE', AUTH_MESSAGES.replayed_nonce));
     const refused = limiter.admit(verdict.appId, wall, networkNow());
     if (refused) return sendError(res, refused);
     res.locals.appId = verdict.appId;
@@ -300,7 +333,14 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   const control = express.Router();
   control.use(express.json({ limit: '16kb' }));
   control.get('/state', (_req, res) =>
-    send(res, 200, { config, counts: network.counts(), apiFaults: faults, webhookFaults: webhooks.faultCounts, pendingWebhooks: webhooks.pending, networkTime: new Date(networkNow()).toISOString() }),
+    send(res, 200, {
+      config,
+      counts: network.counts(),
+      apiFaults: faults,
+      webhookFaults: webhooks.faultCounts,
+      pendingWebhooks: webhooks.pending,
+      networkTime: new Date(networkNow()).toISOString(),
+    }),
   );
   control.put('/config', (req, res) => {
     const change = parse(ConfigBody, req.body, 'config');
@@ -316,7 +356,12 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   control.get('/faults', (_req, res) => send(res, 200, { apiFaults: faults, webhookFaults: webhooks.faultCounts }));
   control.post('/faults', (req, res) => {
     const f = parse(ApiFaultBody, req.body, 'fault');
-    faults.push({ mode: f.mode, remaining: f.count, ...(f.method !== undefined && { method: f.method }), ...(f.pathPrefix !== undefined && { pathPrefix: f.pathPrefix }) });
+    faults.push({
+      mode: f.mode,
+      remaining: f.count,
+      ...(f.method !== undefined && { method: f.method }),
+      ...(f.pathPrefix !== undefined && { pathPrefix: f.pathPrefix }),
+    });
     send(res, 201, { apiFaults: faults });
   });
   control.delete('/faults', (_req, res) => {
@@ -335,19 +380,41 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   });
   control.get('/deliveries', (req, res) => {
     const q = parse(DeliveriesQuery, req.query, 'query');
-    const deliveries = webhooks.log.filter((d) => (q.eventId === undefined || d.eventId === q.eventId) && (q.reservationId === undefined || d.reservationId === q.reservationId) && (q.appId === undefined || d.appId === q.appId));
+    const deliveries = webhooks.log.filter(
+      (d) =>
+        (q.eventId === undefined || d.eventId === q.eventId) &&
+        (q.reservationId === undefined || d.reservationId === q.reservationId) &&
+        (q.appId === undefined || d.appId === q.appId),
+    );
     send(res, 200, { deliveries, pending: webhooks.pending });
   });
-  control.get('/reservations', (req, res) => send(res, 200, { reservations: network.allReservations(parse(ReservationsQuery, req.query, 'query').state) }));
+  control.get('/reservations', (req, res) =>
+    send(res, 200, { reservations: network.allReservations(parse(ReservationsQuery, req.query, 'query').state) }),
+  );
   control.get('/reservations/:id', (req, res) => send(res, 200, network.reservationFull(req.params.id)));
-  control.post('/reservations/:id/deposit', (req, res) => send(res, 200, network.deposit(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)));
-  control.post('/reservations/:id/collect', (req, res) => send(res, 200, network.collect(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)));
-  control.post('/devices/:deviceId/keypad', (req, res) => send(res, 200, network.keypad(req.params.deviceId, parse(KeypadBody, req.body, 'body').code)));
+  control.post('/reservations/:id/deposit', (req, res) =>
+    send(res, 200, network.deposit(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)),
+  );
+  control.post('/reservations/:id/collect', (req, res) =>
+    send(res, 200, network.collect(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)),
+  );
+  control.post('/devices/:deviceId/keypad', (req, res) =>
+    send(res, 200, network.keypad(req.params.deviceId, parse(KeypadBody, req.body, 'body').code)),
+  );
   control.put('/devices/:deviceId', (req, res) => {
     const change = parse(DeviceBody, req.body, 'device change');
-    send(res, 200, network.setDevice(req.params.deviceId, { ...(change.status && { status: change.status }), ...(change.free && { free: change.free }) }));
+    send(
+      res,
+      200,
+      network.setDevice(req.params.deviceId, {
+        ...(change.status && { status: change.status }),
+        ...(change.free && { free: change.free }),
+      }),
+    );
   });
-  control.post('/expire', (req, res) => send(res, 200, { expired: network.expireNow(parse(ExpireBody, req.body ?? {}, 'body').reservationId) }));
+  control.post('/expire', (req, res) =>
+    send(res, 200, { expired: network.expireNow(parse(ExpireBody, req.body ?? {}, 'body').reservationId) }),
+  );
   control.use((req, res) => sendError(res, new PartnerFailure('NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use('/control', control);
 
@@ -386,4 +453,3 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     },
   };
 }
-

@@ -51,4 +51,3 @@ export function createPrinterControlApp(printer: PrinterModel, log?: Logger): ex
   });
   return finishControlApp(app, log);
 }
-

@@ -40,7 +40,8 @@ const { values } = parseArgs({
 const device = values.device;
 if (device !== 'scanner' && device !== 'printer') fail(`--device must be scanner or printer, got "${device ?? ''}"`);
 const suffix = values.suffix;
-if (suffix !== undefined && (device !== 'scanner' || !(suffix in SCAN_SUFFIXES))) fail('--suffix is crlf, cr or lf, for --device scanner only');
+if (suffix !== undefined && (device !== 'scanner' || !(suffix in SCAN_SUFFIXES)))
+  fail('--suffix is crlf, cr or lf, for --device scanner only');
 const paper = values.paper;
 if (paper !== undefined && (device !== 'printer' || !(PAPER_STATES as readonly string[]).includes(paper))) {
   fail(`--paper is one of ${PAPER_STATES.join(', ')}, for --device printer only`);
@@ -52,9 +53,10 @@ const common = {
   baudRate: intArg('baud', values.baud, 9600, 1),
   logger: log,
 };
-const sim = await (device === 'scanner'
-  ? startScannerSimulator({ ...common, ...(suffix !== undefined && { suffix: suffix as ScanSuffix }) })
-  : startPrinterSimulator({ ...common, model: new PrinterModel((paper ?? 'ok') as PaperState) })
+const sim = await (
+  device === 'scanner'
+    ? startScannerSimulator({ ...common, ...(suffix !== undefined && { suffix: suffix as ScanSuffix }) })
+    : startPrinterSimulator({ ...common, model: new PrinterModel((paper ?? 'ok') as PaperState) })
 ).catch((err: unknown) => fail(`simulator failed to start: ${err instanceof Error ? err.message : String(err)}`));
 
 announceReady({ device: sim.device, ptyPath: sim.ptyPath, controlUrl: sim.controlUrl }, () => sim.stop(), log);

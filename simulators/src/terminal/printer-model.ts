@@ -23,7 +23,12 @@ export type PaperState = (typeof PAPER_STATES)[number];
 
 export const PRINTER_PRESETS = ['paper ok', 'paper low', 'out of paper', 'absent'] as const;
 export type PrinterPreset = (typeof PRINTER_PRESETS)[number];
-const PRESET_PAPER: Readonly<Record<PrinterPreset, PaperState>> = { 'paper ok': 'ok', 'paper low': 'low', 'out of paper': 'out', absent: 'absent' };
+const PRESET_PAPER: Readonly<Record<PrinterPreset, PaperState>> = {
+  'paper ok': 'ok',
+  'paper low': 'low',
+  'out of paper': 'out',
+  absent: 'absent',
+};
 const SENSOR: Readonly<Record<Exclude<PaperState, 'absent'>, PaperStatus>> = { ok: 'present', low: 'near_end', out: 'out' };
 
 export interface PrintedReceipt {
@@ -97,7 +102,14 @@ export class PrinterModel {
         this.lostReceipts++;
       } else {
         const r = out.receipt;
-        this.printed.push({ seq: ++this.seq, at: now.toISOString(), lines: receiptLines(r), qrCodes: receiptQrCodes(r), items: r.items, cut: r.cut });
+        this.printed.push({
+          seq: ++this.seq,
+          at: now.toISOString(),
+          lines: receiptLines(r),
+          qrCodes: receiptQrCodes(r),
+          items: r.items,
+          cut: r.cut,
+        });
         if (this.printed.length > this.maxReceipts) this.printed.shift();
       }
     }

@@ -72,14 +72,18 @@ async function startDevice<D extends TerminalDevice, M>(
   }
 }
 
-export function startScannerSimulator(options: StartTerminalOptions & { suffix?: ScanSuffix } = {}): Promise<RunningTerminalSimulator<'scanner', ScannerModel>> {
+export function startScannerSimulator(
+  options: StartTerminalOptions & { suffix?: ScanSuffix } = {},
+): Promise<RunningTerminalSimulator<'scanner', ScannerModel>> {
   return startDevice('scanner', options, (port, log) => {
     const model = new ScannerModel(port, options.suffix);
     return { model, app: createScannerControlApp(model, log) };
   });
 }
 
-export function startPrinterSimulator(options: StartTerminalOptions & { model?: PrinterModel } = {}): Promise<RunningTerminalSimulator<'printer', PrinterModel>> {
+export function startPrinterSimulator(
+  options: StartTerminalOptions & { model?: PrinterModel } = {},
+): Promise<RunningTerminalSimulator<'printer', PrinterModel>> {
   return startDevice('printer', options, (port, log) => {
     const model = options.model ?? PrinterModel.preset('paper ok');
     port.on('data', (chunk: Buffer) => {

@@ -18,7 +18,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import { v7 as uuidv7 } from 'uuid';
-import { KERONG_REQUEST_CMDS, KerongCmd, KerongFrameReader, KerongParser, type KioskReply, type KioskRequestName, type KioskRequests } from '@xinbao/protocol';
+import {
+  KERONG_REQUEST_CMDS,
+  KerongCmd,
+  KerongFrameReader,
+  KerongParser,
+  type KioskReply,
+  type KioskRequestName,
+  type KioskRequests,
+} from '@xinbao/protocol';
 import { loadConfig } from '@xinbao/hub/config';
 import { codeKeysFrom, issueCode, redeemCode } from '@xinbao/hub/features/codes/service';
 import { ensureDatabase, startLocalPostgres, startLocalRedis } from '@xinbao/hub/infra/local-services';
@@ -80,25 +88,54 @@ interface Codes {
 }
 
 /** Parcels awaiting deposit spread over the site's compartments, each with its own live deposit code. */
-async function makeCodes(db: Db, keys: ReturnType<typeof codeKeysFrom>, lifetimes: ReturnType<typeof loadConfig>['codeLifetimesHours'], siteId: string, n: number): Promise<Codes[]> {
+async function makeCodes(
+  db: Db,
+  keys: ReturnType<typeof codeKeysFrom>,
+  lifetimes: ReturnType<typeof loadConfig>['codeLifetimesHours'],
+  siteId: string,
+  n: number,
+): Promise<Codes[]> {
   return withTransaction(db, async (tx) => {
-    const applicant = (await tx.query<{ id: string }>(`SELECT id FROM users WHERE role = 'applicant' ORDER BY username LIMIT 1`)).rows[0]!.id;
+    const applicant = (await tx.query<{ id: string }>(`SELECT id FROM users WHERE role = 'applicant' ORDER BY username LIMIT 1`)).rows[0]!
+      .id;
     const matter = (await tx.query<{ id: string }>(`SELECT id FROM service_matters ORDER BY code LIMIT 1`)).rows[0]!.id;
-    const compartments = (await tx.query<{ id: string; number: number }>(`SELECT id, number FROM compartments WHERE site_id = $1 ORDER BY number`, [siteId])).rows;
+    const compartments = (
+      await tx.query<{ id: string; number: number }>(`SELECT id, number FROM compartments WHERE site_id = $1 ORDER BY number`, [siteId])
+    ).rows;
     const applicationId = uuidv7();
-    await tx.query(`INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'counter')`, [
-      applicationId,
-      applicant,
-      matter,
-    ]);
+    await tx.query(
+      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'counter')`,
+      [applicationId, applicant, matter],
+    );
     const out: Codes[] = [];
     for (let i = 0; i < n; i++) {
       const k = compartments[i % compartments.length]!;
-      const parcel = { id: uuidv7(), applicationId, direction: 'inbound' as const, trackingNumber: makeTrackingNumber(() => randomInt(0, 10)), state: 'awaiting_deposit' as const, siteId, compartmentId: k.id };
+      const parcel = {
+        id: uuidv7(),
+        applicationId,
+        direction: 'inbound' as const,
+        trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
+        state: 'awaiting_deposit' as const,
+        siteId,
+        compartmentId: k.id,
+      };
       await insertParcel(tx, parcel);
       const now = new Date();
-      await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', { actor: { kind: 'applicant', id: applicant }, at: now, siteId, compartment: k.number });
-      const issued = await issueCode(tx, keys, { purpose: 'deposit', siteId, compartmentId: k.id, parcelId: parcel.id, holder: 'applicant', now, lifetimes });
+      await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', {
+        actor: { kind: 'applicant', id: applicant },
+        at: now,
+        siteId,
+        compartment: k.number,
+      });
+      const issued = await issueCode(tx, keys, {
+        purpose: 'deposit',
+        siteId,
+        compartmentId: k.id,
+        parcelId: parcel.id,
+        holder: 'applicant',
+        now,
+        lifetimes,
+      });
       out.push({ code: issued.code, compartment: k.number });
     }
     return out;
@@ -129,7 +166,17 @@ async function run(ctx: BenchContext) {
     await seedDemo(db, [DEMO_SITES[0]!]);
     const siteId = (await db.query<{ id: string }>(`SELECT id FROM sites WHERE code = $1`, [DEMO_SITES[0]!.code])).rows[0]!.id;
 
-    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisServer.url, PORT: '0', DATA_DIR: join(dir, 'hub'), RUN_WORKERS: 'false', QUEUE_PREFIX: 'bench', SEED_DEMO: 'false', LOG_LEVEL: 'info', CODE_MAX_FAILURES: '100' };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisServer.url,
+      PORT: '0',
+      DATA_DIR: join(dir, 'hub'),
+      RUN_WORKERS: 'false',
+      QUEUE_PREFIX: 'bench',
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'info',
+      CODE_MAX_FAILURES: '100',
+    };
     // Made here first, so that the hub program and this process share the development keys.
     const config = loadConfig(env);
     const keys = codeKeysFrom(config);
@@ -236,7 +283,9 @@ async function run(ctx: BenchContext) {
         marks = null;
         unlockSeen = null;
         if (result.status !== 'opened' || result.compartment !== c.compartment || (result.offline === true) !== expectOffline) {
-          throw new Error(`opening ${i}: expected compartment ${c.compartment} opened ${expectOffline ? 'offline' : 'online'}, got ${JSON.stringify(result)}`);
+          throw new Error(
+            `opening ${i}: expected compartment ${c.compartment} opened ${expectOffline ? 'offline' : 'online'}, got ${JSON.stringify(result)}`,
+          );
         }
         // The person shuts the door again.
         model.closeDoor(0, c.compartment - 1);
@@ -264,7 +313,10 @@ async function run(ctx: BenchContext) {
 
     ctx.log(`offline: syncing ${OPENINGS} codes, then ${OPENINGS} openings with the link down`);
     const offline = await makeCodes(db, keys, config.codeLifetimesHours, siteId, OPENINGS + WARMUP);
-    await eventually(() => (agent.offlineState()?.codes ?? 0) >= OPENINGS + WARMUP, 'the kiosk to sync its codes', { timeoutMs: 60_000, intervalMs: 20 });
+    await eventually(() => (agent.offlineState()?.codes ?? 0) >= OPENINGS + WARMUP, 'the kiosk to sync its codes', {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
     await agent.codesSynced();
     await agent.drained();
     await db.query('CHECKPOINT');
@@ -281,7 +333,8 @@ async function run(ctx: BenchContext) {
     await eventually(() => journal.unacked().length === 0, 'the journal to drain', { timeoutMs: 300_000, intervalMs: 20 });
     const replayMs = nowMs() - replayStart;
     const spentAtHub = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_codes WHERE used_offline`)).rows[0]!.n;
-    if (spentAtHub !== OPENINGS + WARMUP) throw new Error(`after the replay the hub knows ${spentAtHub} offline uses, expected ${OPENINGS + WARMUP}`);
+    if (spentAtHub !== OPENINGS + WARMUP)
+      throw new Error(`after the replay the hub knows ${spentAtHub} offline uses, expected ${OPENINGS + WARMUP}`);
 
     ctx.log('the journal fsync alone');
     const bare = new KioskJournal(join(dir, 'fsync-alone'));
@@ -302,7 +355,12 @@ async function run(ctx: BenchContext) {
       await withTransaction(db, async (tx) => {
         const r = await redeemCode(tx, keys, { siteId, deviceId, requestId: uuidv7(), via: 'keypad', code: c.code, now: new Date() });
         const parcel = await lockParcel(tx, r.parcelId);
-        await appendCustody(tx, parcel, 'deposit_code_used', parcel.state, parcel.state, { actor: { kind: 'applicant', id: null }, at: new Date(), siteId, compartment: c.compartment });
+        await appendCustody(tx, parcel, 'deposit_code_used', parcel.state, parcel.state, {
+          actor: { kind: 'applicant', id: null },
+          at: new Date(),
+          siteId,
+          compartment: c.compartment,
+        });
       });
       txMs.push(nowMs() - t);
     }
@@ -317,7 +375,9 @@ async function run(ctx: BenchContext) {
     const hubRt = summarize(onlineSamples.map((s) => s.hub!));
     const tx = summarize(txMs);
     const fsyncAlone = summarize(fsyncMs);
-    const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+    const load = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ');
     const meets = (s: Summary, target: number) => (s.p99 <= target * WIRE_MS ? 'met' : 'missed');
     const markdown = `
 Unlock frame \`02 0L 31 03 SUM\`: ${UNLOCK_FRAME_BYTES} bytes at ${BAUD} baud 8N1 = **${WIRE_MS.toFixed(3)} ms** on the wire.

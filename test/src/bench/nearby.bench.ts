@@ -57,7 +57,13 @@ const BACKGROUND = 0.05;
 /** A point where people live: in a cluster (normal spread around its centre) or, rarely, anywhere in the city. */
 function cityPoint(rand: () => number): { at: LatLng; district: string } {
   if (rand() < BACKGROUND) {
-    return { at: { lat: CITY_BOX.minLat + rand() * (CITY_BOX.maxLat - CITY_BOX.minLat), lng: CITY_BOX.minLng + rand() * (CITY_BOX.maxLng - CITY_BOX.minLng) }, district: '西安市' };
+    return {
+      at: {
+        lat: CITY_BOX.minLat + rand() * (CITY_BOX.maxLat - CITY_BOX.minLat),
+        lng: CITY_BOX.minLng + rand() * (CITY_BOX.maxLng - CITY_BOX.minLng),
+      },
+      district: '西安市',
+    };
   }
   const total = CLUSTERS.reduce((a, c) => a + c.weight, 0);
   let pick = rand() * total;
@@ -81,7 +87,12 @@ function citySites(n: number): PartnerSiteRecord[] {
 function centres(n: number, seed: number): LatLng[] {
   const rand = prng(seed);
   return Array.from({ length: n }, () =>
-    rand() < 0.8 ? cityPoint(rand).at : { lat: CITY_BOX.minLat + rand() * (CITY_BOX.maxLat - CITY_BOX.minLat), lng: CITY_BOX.minLng + rand() * (CITY_BOX.maxLng - CITY_BOX.minLng) },
+    rand() < 0.8
+      ? cityPoint(rand).at
+      : {
+          lat: CITY_BOX.minLat + rand() * (CITY_BOX.maxLat - CITY_BOX.minLat),
+          lng: CITY_BOX.minLng + rand() * (CITY_BOX.maxLng - CITY_BOX.minLng),
+        },
   );
 }
 
@@ -111,7 +122,9 @@ interface Stage {
 
 async function measure(pool: pg.Pool, sites: number, log: (m: string) => void): Promise<Stage> {
   const points = centres(WARMUP + QUERIES, 20_240_601 + sites);
-  const ours: number[] = [], brute: number[] = [], oursXl: number[] = [];
+  const ours: number[] = [],
+    brute: number[] = [],
+    oursXl: number[] = [];
   let returned = 0;
   for (const [i, center] of points.entries()) {
     const query = { center, radiusM: RADIUS_M, limit: LIMIT };
@@ -119,12 +132,20 @@ async function measure(pool: pg.Pool, sites: number, log: (m: string) => void): 
     const a = await findNearbySites(pool, query);
     const tOurs = nowMs() - t;
     t = nowMs();
-    const b = await pool.query<{ id: string }>({ name: 'nearby-brute-force', text: BRUTE_FORCE_SQL, values: [center.lat, center.lng, RADIUS_M, LIMIT] });
+    const b = await pool.query<{ id: string }>({
+      name: 'nearby-brute-force',
+      text: BRUTE_FORCE_SQL,
+      values: [center.lat, center.lng, RADIUS_M, LIMIT],
+    });
     const tBrute = nowMs() - t;
     t = nowMs();
     await findNearbySites(pool, { ...query, size: 'XL' });
     const tXl = nowMs() - t;
-    const same = a.length === b.rows.length && a.every((s, k) => s.id === b.rows[k]!.id && JSON.stringify(s.free) === JSON.stringify((b.rows[k] as unknown as { free: unknown }).free));
+    const same =
+      a.length === b.rows.length &&
+      a.every(
+        (s, k) => s.id === b.rows[k]!.id && JSON.stringify(s.free) === JSON.stringify((b.rows[k] as unknown as { free: unknown }).free),
+      );
     if (!same) throw new Error(`the indexed search and the brute force disagree at ${center.lat},${center.lng}`);
     if (i < WARMUP) continue;
     ours.push(tOurs);
@@ -137,10 +158,20 @@ async function measure(pool: pg.Pool, sites: number, log: (m: string) => void): 
   const sample = points.slice(WARMUP, WARMUP + 100);
   let inRadius = 0;
   for (const c of sample) {
-    const r = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sites WHERE retired_at IS NULL AND haversine_m($1, $2, lat, lng) <= $3', [c.lat, c.lng, RADIUS_M]);
+    const r = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM sites WHERE retired_at IS NULL AND haversine_m($1, $2, lat, lng) <= $3',
+      [c.lat, c.lng, RADIUS_M],
+    );
     inRadius += r.rows[0]!.n;
   }
-  return { sites, ours: summarize(ours), brute: summarize(brute), oursXl: summarize(oursXl), meanReturned: returned / QUERIES, meanInRadius: inRadius / sample.length };
+  return {
+    sites,
+    ours: summarize(ours),
+    brute: summarize(brute),
+    oursXl: summarize(oursXl),
+    meanReturned: returned / QUERIES,
+    meanInRadius: inRadius / sample.length,
+  };
 }
 
 const bench: Bench = {

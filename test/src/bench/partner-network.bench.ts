@@ -29,7 +29,12 @@ const bench: Bench = {
       const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
         const url = new URL(path, sim.url);
         const raw = body === undefined ? '' : JSON.stringify(body);
-        const headers = partnerRequestHeaders(APP, { method, target: url.pathname + url.search, body: raw }, Date.now(), randomBytes(16).toString('hex'));
+        const headers = partnerRequestHeaders(
+          APP,
+          { method, target: url.pathname + url.search, body: raw },
+          Date.now(),
+          randomBytes(16).toString('hex'),
+        );
         if (raw !== '') headers['content-type'] = 'application/json';
         const res = await fetch(url, { method, headers, ...(raw !== '' && { body: raw }) });
         return { status: res.status, json: await res.json() };
@@ -51,7 +56,13 @@ const bench: Bench = {
       for (let i = 0; i < RESERVATIONS; i++) {
         const site = sites[Math.floor(rand() * sites.length)]!;
         const t0 = nowMs();
-        const r = await call('POST', '/v1/reservations', { requestId: `bench-${i}`, siteId: site.siteId, size: 'S', allowLarger: true, durationMinutes: 60 });
+        const r = await call('POST', '/v1/reservations', {
+          requestId: `bench-${i}`,
+          siteId: site.siteId,
+          size: 'S',
+          allowLarger: true,
+          durationMinutes: 60,
+        });
         if (r.status === 201) await call('POST', `/v1/reservations/${(r.json as { reservationId: string }).reservationId}/cancel`);
         reserveCancel.push(nowMs() - t0);
       }
@@ -71,7 +82,13 @@ Searches returned ${(found / QUERIES).toFixed(1)} sites on average. The search v
 grid cells outwards from the point and stops once the limit-th nearest is closer than any unvisited
 cell, so its cost follows the limit and the local density, not the 100,000 sites; what remains is
 signature checking, JSON of 20 sites with their devices, and loopback HTTP.`,
-        figures: { generate100kP50Ms: g.p50, nearestP50Ms: n.p50, nearestP99Ms: n.p99, reserveCancelP50Ms: rc.p50, reserveCancelP99Ms: rc.p99 },
+        figures: {
+          generate100kP50Ms: g.p50,
+          nearestP50Ms: n.p50,
+          nearestP99Ms: n.p99,
+          reserveCancelP50Ms: rc.p50,
+          reserveCancelP99Ms: rc.p99,
+        },
       };
     } finally {
       await sim.stop();

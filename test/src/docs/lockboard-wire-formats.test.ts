@@ -18,17 +18,26 @@ const eightA = section('## B. 8A', '## What every driver does');
 const rows = (text: string): Array<[string, string]> =>
   [...text.matchAll(/^\| `(\w+)(?:\(\d+\))?`[^|]*\| `([0-9A-F]{2}(?: [0-9A-F]{2})*)` \|/gm)].map((m) => [m[1]!, m[2]!]);
 const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/ /g, ''), 'hex');
-const refused = new Set(['statusBoard0BadChecksum', 'statusBoard0MissingByte', 'noise', 'statusBoard1Lock3BadXor', 'allStatusBoard1BadXor', 'allStatusTruncated']);
+const refused = new Set([
+  'statusBoard0BadChecksum',
+  'statusBoard0MissingByte',
+  'noise',
+  'statusBoard1Lock3BadXor',
+  'allStatusBoard1BadXor',
+  'allStatusTruncated',
+]);
 
 describe('docs/lockboard-wire-formats.md', () => {
   it('lists every KR-CU16 fixture with its exact bytes', () => {
     const listed = new Map(rows(kerong));
-    for (const [name, fixture] of Object.entries(KerongFixtures)) expect({ name, hex: listed.get(name) }).toEqual({ name, hex: toHex(fixture) });
+    for (const [name, fixture] of Object.entries(KerongFixtures))
+      expect({ name, hex: listed.get(name) }).toEqual({ name, hex: toHex(fixture) });
   });
 
   it('lists every 8A fixture with its exact bytes', () => {
     const listed = new Map(rows(eightA));
-    for (const [name, fixture] of Object.entries(EightAFixtures)) expect({ name, hex: listed.get(name) }).toEqual({ name, hex: toHex(fixture) });
+    for (const [name, fixture] of Object.entries(EightAFixtures))
+      expect({ name, hex: listed.get(name) }).toEqual({ name, hex: toHex(fixture) });
   });
 
   it('shows only vectors that decode, but for the ones it lists as refused', () => {
@@ -42,8 +51,13 @@ describe('docs/lockboard-wire-formats.md', () => {
     };
     // the KR-CU16 tables also show three encoder-made frames: 0x33, 0x39 and the rig's compartment 16
     expect(check(rows(kerong), (b) => decodeKerongFrame(b))).toBe(Object.keys(KerongFixtures).length - 3 + 3);
-    expect(check(rows(eightA), (b) => decodeEightAFrame(b, [b[0] === 0x8a ? 'open' : b.length === 8 ? 'all-status' : b[3] === 0x33 ? 'query' : b[3] === 0x99 ? 'find-address' : 'lock-status'])))
-      .toBe(Object.keys(EightAFixtures).length - 4);
+    expect(
+      check(rows(eightA), (b) =>
+        decodeEightAFrame(b, [
+          b[0] === 0x8a ? 'open' : b.length === 8 ? 'all-status' : b[3] === 0x33 ? 'query' : b[3] === 0x99 ? 'find-address' : 'lock-status',
+        ]),
+      ),
+    ).toBe(Object.keys(EightAFixtures).length - 4);
   });
 
   it('works out the checksums the codecs compute', () => {

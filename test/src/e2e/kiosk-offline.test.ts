@@ -73,7 +73,11 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
   };
   const kioskStatus = async () => (await (await fetch(`${kioskUrl}/api/status`)).json()) as Json;
   const typeAtKiosk = async (code: string) => {
-    const res = await fetch(`${kioskUrl}/api/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const res = await fetch(`${kioskUrl}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
     return (await res.json()) as Json;
   };
   const unlockHex = (compartment: number) => {
@@ -106,7 +110,10 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     return [...pending.values()];
   };
   const doorClosedInJournal = (compartment: number) =>
-    eventually(async () => journalPending().find((e) => e.type === 'door_closed' && e.compartment === compartment), `door_closed of ${compartment} in the journal`);
+    eventually(
+      async () => journalPending().find((e) => e.type === 'door_closed' && e.compartment === compartment),
+      `door_closed of ${compartment} in the journal`,
+    );
   /** A second connection as the kiosk device itself, to ask the hub directly. */
   const asDevice = async () => {
     const socket = io(`${hubUrl()}/kiosk`, {
@@ -120,7 +127,8 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
       socket.on('connect_error', reject);
     });
     return {
-      submit: (code: string, via: 'keypad' | 'qr' = 'keypad') => socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
+      submit: (code: string, via: 'keypad' | 'qr' = 'keypad') =>
+        socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
       send: (event: KioskEvent) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
   };
@@ -138,7 +146,11 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     const admin = await login('ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: 'hall kiosk 1', publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
+    const reg = await api('POST', '/api/admin/kiosks', admin, {
+      siteId,
+      label: 'hall kiosk 1',
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }),
+    });
     expect(reg.status).toBe(201);
     deviceId = reg.json.deviceId as string;
     writeFileSync(join(dir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -174,14 +186,29 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
 
   it('deposits and collects with the hub stopped; afterwards the hub holds exactly what the journal held, once', async () => {
     // Two residents apply: two deposit codes.
-    const d1 = (await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } })).json;
-    const d2 = (await api('POST', '/api/applications', await login('li.si'), { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } })).json;
+    const d1 = (
+      await api('POST', '/api/applications', await login('zhang.san'), {
+        matterCode: 'business-licence-change',
+        dropOff: { channel: 'own_kiosk', siteId },
+      })
+    ).json;
+    const d2 = (
+      await api('POST', '/api/applications', await login('li.si'), {
+        matterCode: 'customs-declarant-record',
+        dropOff: { channel: 'own_kiosk', siteId },
+      })
+    ).json;
     expect([d1.parcel?.state, d2.parcel?.state]).toEqual(['awaiting_deposit', 'awaiting_deposit']);
 
     // A result is in a locker for zhang.san: placed through the hub's store (no route for it yet).
     const keys = codeKeysFrom(loadConfig(hubEnv(hubPort)));
     const collect = await withTransaction(db.pool, async (tx) => {
-      const k = (await tx.query<{ id: string; number: number }>(`SELECT id, number FROM compartments WHERE site_id = $1 AND state = 'free' ORDER BY number LIMIT 1 FOR UPDATE`, [siteId])).rows[0]!;
+      const k = (
+        await tx.query<{ id: string; number: number }>(
+          `SELECT id, number FROM compartments WHERE site_id = $1 AND state = 'free' ORDER BY number LIMIT 1 FOR UPDATE`,
+          [siteId],
+        )
+      ).rows[0]!;
       let parcel: Parcel = {
         id: uuidv7(),
         applicationId: d1.application.id as string,
@@ -194,12 +221,24 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
       const at = new Date();
       const where = { siteId, compartment: k.number, at };
       await insertParcel(tx, parcel);
-      await appendCustody(tx, parcel, 'result_ready', null, 'result_ready', { actor: { kind: 'staff', id: null }, at, evidence: { placedBy: 'e2e test through the hub store' } });
+      await appendCustody(tx, parcel, 'result_ready', null, 'result_ready', {
+        actor: { kind: 'staff', id: null },
+        at,
+        evidence: { placedBy: 'e2e test through the hub store' },
+      });
       parcel = await moveParcel(tx, parcel, 'delivery_ordered', { actor: { kind: 'system', id: null }, at });
       parcel = await moveParcel(tx, parcel, 'out_for_delivery', { actor: { kind: 'courier', id: null }, at });
       parcel = await moveParcel(tx, parcel, 'in_locker', { actor: { kind: 'courier', id: null }, ...where });
       await tx.query(`UPDATE compartments SET state = 'occupied' WHERE id = $1`, [k.id]);
-      const code = await issueCode(tx, keys, { purpose: 'collect', siteId, compartmentId: k.id, parcelId: parcel.id, holder: 'applicant', now: at, lifetimes: loadConfig(hubEnv(hubPort)).codeLifetimesHours });
+      const code = await issueCode(tx, keys, {
+        purpose: 'collect',
+        siteId,
+        compartmentId: k.id,
+        parcelId: parcel.id,
+        holder: 'applicant',
+        now: at,
+        lifetimes: loadConfig(hubEnv(hubPort)).codeLifetimesHours,
+      });
       return { parcel, compartment: k.number, code };
     });
     await person(collect.compartment, 'item', { present: true });
@@ -209,7 +248,9 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
       const s = await kioskStatus();
       return s.offlineCodes?.codes === 3 && s.unsentEvents === 0;
     }, 'the kiosk to sync three codes');
-    const eventsBefore = new Set((await db.pool.query<{ event_id: string }>('SELECT event_id FROM kiosk_events')).rows.map((r) => r.event_id));
+    const eventsBefore = new Set(
+      (await db.pool.query<{ event_id: string }>('SELECT event_id FROM kiosk_events')).rows.map((r) => r.event_id),
+    );
 
     // The hub stops.
     await hub.stop();
@@ -221,7 +262,14 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     expect(await unlockFrames()).toEqual([]);
 
     // First deposit: the 8-digit code, checked by the kiosk itself.
-    expect(await typeAtKiosk(d1.deposit.code as string)).toEqual({ status: 'opened', compartment: d1.compartment, purpose: 'deposit', trackingNumber: d1.parcel.trackingNumber, commandId: expect.any(String), offline: true });
+    expect(await typeAtKiosk(d1.deposit.code as string)).toEqual({
+      status: 'opened',
+      compartment: d1.compartment,
+      purpose: 'deposit',
+      trackingNumber: d1.parcel.trackingNumber,
+      commandId: expect.any(String),
+      offline: true,
+    });
     expect(await unlockFrames()).toEqual([unlockHex(d1.compartment as number)]);
     await person(d1.compartment as number, 'item', { present: true });
     await person(d1.compartment as number, 'close');
@@ -239,13 +287,26 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     const [, body1] = (d1.deposit.qrToken as string).split('.');
     const [, , sig2] = (d2.deposit.qrToken as string).split('.');
     expect(await typeAtKiosk(`XB1.${body1}.${sig2}`)).toMatchObject({ status: 'refused', code: 'code_invalid' });
-    expect(await typeAtKiosk(d2.deposit.qrToken as string)).toMatchObject({ status: 'opened', compartment: d2.compartment, purpose: 'deposit', commandId: expect.any(String), offline: true });
+    expect(await typeAtKiosk(d2.deposit.qrToken as string)).toMatchObject({
+      status: 'opened',
+      compartment: d2.compartment,
+      purpose: 'deposit',
+      commandId: expect.any(String),
+      offline: true,
+    });
     await person(d2.compartment as number, 'item', { present: true });
     await person(d2.compartment as number, 'close');
     await doorClosedInJournal(d2.compartment as number);
 
     // The collection: zhang.san takes the result out.
-    expect(await typeAtKiosk(collect.code.code)).toEqual({ status: 'opened', compartment: collect.compartment, purpose: 'collect', trackingNumber: collect.parcel.trackingNumber, commandId: expect.any(String), offline: true });
+    expect(await typeAtKiosk(collect.code.code)).toEqual({
+      status: 'opened',
+      compartment: collect.compartment,
+      purpose: 'collect',
+      trackingNumber: collect.parcel.trackingNumber,
+      commandId: expect.any(String),
+      offline: true,
+    });
     await person(collect.compartment, 'item', { present: false });
     await person(collect.compartment, 'close');
     await doorClosedInJournal(collect.compartment);
@@ -262,15 +323,21 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
 
     // The hub comes back on its address; the kiosk replays its journal.
     await startHub(hubPort);
-    await eventually(async () => {
-      const s = await kioskStatus();
-      return s.hubConnected === true && s.unsentEvents === 0;
-    }, 'the journal to drain', 30_000);
+    await eventually(
+      async () => {
+        const s = await kioskStatus();
+        return s.hubConnected === true && s.unsentEvents === 0;
+      },
+      'the journal to drain',
+      30_000,
+    );
 
     // The hub's kiosk events since the stop are exactly the journal's: same ids, same content, once each.
-    const stored = (await db.pool.query<{ event_id: string; payload: KioskEvent; device_id: string }>('SELECT event_id, payload, device_id FROM kiosk_events')).rows.filter(
-      (r) => !eventsBefore.has(r.event_id),
-    );
+    const stored = (
+      await db.pool.query<{ event_id: string; payload: KioskEvent; device_id: string }>(
+        'SELECT event_id, payload, device_id FROM kiosk_events',
+      )
+    ).rows.filter((r) => !eventsBefore.has(r.event_id));
     const byId = (a: { eventId: string }, b: { eventId: string }) => a.eventId.localeCompare(b.eventId);
     expect(stored.map((r) => r.payload).sort(byId)).toEqual([...journal].sort(byId));
     expect(new Set(stored.map((r) => r.device_id))).toEqual(new Set([deviceId]));
@@ -278,10 +345,14 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     // The parcels moved as the journal says; the deposits then went on to the courier.
     const staff = await login('hall.staff');
     const tracked = async (tn: string) => (await api('GET', `/api/parcels/${tn}`, staff)).json;
-    await eventually(async () => {
-      const states = await Promise.all([d1, d2].map(async (d) => (await tracked(d.parcel.trackingNumber as string)).parcel.state));
-      return states.every((s) => s === 'pickup_ordered');
-    }, 'both deposits to be ordered for pickup', 30_000);
+    await eventually(
+      async () => {
+        const states = await Promise.all([d1, d2].map(async (d) => (await tracked(d.parcel.trackingNumber as string)).parcel.state));
+        return states.every((s) => s === 'pickup_ordered');
+      },
+      'both deposits to be ordered for pickup',
+      30_000,
+    );
     const closedAt = (compartment: number) => journal.find((e) => e.type === 'door_closed' && e.compartment === compartment)!;
     for (const [d, use] of [
       [d1, uses[0]!],
@@ -294,7 +365,13 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
         ['deposited', 'deposited'],
         ['pickup_ordered', 'pickup_ordered'],
       ]);
-      expect((events as Json[])[1]!.evidence).toEqual({ deviceId, via: use.via, commandId: use.commandId, eventId: use.eventId, offline: true });
+      expect((events as Json[])[1]!.evidence).toEqual({
+        deviceId,
+        via: use.via,
+        commandId: use.commandId,
+        eventId: use.eventId,
+        offline: true,
+      });
       expect((events as Json[])[2]!.evidence).toMatchObject({ eventId: closedAt(d.compartment as number).eventId, itemSensor: 'present' });
       expect(firstBrokenLink((events as Json[]).map((e) => ({ ...e, at: new Date(e.at as string) })) as never)).toBe(-1);
     }
@@ -308,20 +385,38 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
       ['collect_code_used', 'in_locker'],
       ['collected', 'collected'],
     ]);
-    expect((collected.events as Json[])[4]!.evidence).toEqual({ deviceId, via: 'keypad', commandId: uses[2]!.commandId, eventId: uses[2]!.eventId, offline: true });
-    expect((collected.events as Json[])[5]!.evidence).toMatchObject({ eventId: closedAt(collect.compartment).eventId, itemSensor: 'absent' });
+    expect((collected.events as Json[])[4]!.evidence).toEqual({
+      deviceId,
+      via: 'keypad',
+      commandId: uses[2]!.commandId,
+      eventId: uses[2]!.eventId,
+      offline: true,
+    });
+    expect((collected.events as Json[])[5]!.evidence).toMatchObject({
+      eventId: closedAt(collect.compartment).eventId,
+      itemSensor: 'absent',
+    });
     expect(firstBrokenLink((collected.events as Json[]).map((e) => ({ ...e, at: new Date(e.at as string) })) as never)).toBe(-1);
     const compartments = await db.pool.query<{ number: number; state: string }>(
       `SELECT number, state FROM compartments WHERE site_id = $1 AND number = ANY($2) ORDER BY number`,
       [siteId, [d1.compartment, d2.compartment, collect.compartment]],
     );
-    expect(Object.fromEntries(compartments.rows.map((r) => [r.number, r.state]))).toEqual({ [d1.compartment]: 'occupied', [d2.compartment]: 'occupied', [collect.compartment]: 'free' });
+    expect(Object.fromEntries(compartments.rows.map((r) => [r.number, r.state]))).toEqual({
+      [d1.compartment]: 'occupied',
+      [d2.compartment]: 'occupied',
+      [collect.compartment]: 'free',
+    });
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM custody_events WHERE kind = 'offline_code_conflict'`)).rows[0].n).toBe(0);
 
     // Each code is spent at the hub under the kiosk's own command, and refused online from now on.
-    const codes = await db.pool.query(`SELECT id, used_offline, used_by_device, command_id FROM access_codes WHERE id = ANY($1) ORDER BY id`, [uses.map((u) => u.codeId)]);
+    const codes = await db.pool.query(
+      `SELECT id, used_offline, used_by_device, command_id FROM access_codes WHERE id = ANY($1) ORDER BY id`,
+      [uses.map((u) => u.codeId)],
+    );
     expect(codes.rows).toEqual(
-      uses.map((u) => ({ id: u.codeId, used_offline: true, used_by_device: deviceId, command_id: u.commandId })).sort((a, b) => a.id.localeCompare(b.id)),
+      uses
+        .map((u) => ({ id: u.codeId, used_offline: true, used_by_device: deviceId, command_id: u.commandId }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
     );
     expect(await typeAtKiosk(d1.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await typeAtKiosk(collect.code.code)).toMatchObject({ status: 'refused', code: 'code_used' });
@@ -337,12 +432,19 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     for (const e of [uses[0]!, closedAt(d1.compartment as number)]) {
       expect(await direct.send(e)).toEqual({ status: 'ok', data: { eventId: e.eventId, duplicate: true } });
     }
-    expect((await db.pool.query<{ event_id: string }>('SELECT event_id FROM kiosk_events')).rows.filter((r) => !eventsBefore.has(r.event_id))).toHaveLength(before.events);
+    expect(
+      (await db.pool.query<{ event_id: string }>('SELECT event_id FROM kiosk_events')).rows.filter((r) => !eventsBefore.has(r.event_id)),
+    ).toHaveLength(before.events);
     expect(await custodyCount()).toBe(before.custody);
     expect(await unlockFrames()).toEqual(unlocks);
 
     // Once the hub is back the kiosk's book shrinks to what is still live (the couriers' new pickup codes).
-    const live = (await db.pool.query(`SELECT count(*)::int AS n FROM access_codes WHERE site_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, [siteId])).rows[0].n as number;
+    const live = (
+      await db.pool.query(
+        `SELECT count(*)::int AS n FROM access_codes WHERE site_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`,
+        [siteId],
+      )
+    ).rows[0].n as number;
     expect(live).toBe(2);
     await eventually(async () => (await kioskStatus()).offlineCodes?.codes === live, 'the book to shrink');
   }, 180_000);

@@ -48,13 +48,23 @@ describe('kiosk touch screen in Chromium', () => {
       const doc = (globalThis as unknown as { document: { querySelector(s: string): Box | null; documentElement: Box } }).document;
       const screen = doc.querySelector('.screen:not([hidden])')!;
       const html = doc.documentElement;
-      return [screen.scrollWidth - screen.clientWidth, screen.scrollHeight - screen.clientHeight, html.scrollWidth - html.clientWidth, html.scrollHeight - html.clientHeight];
+      return [
+        screen.scrollWidth - screen.clientWidth,
+        screen.scrollHeight - screen.clientHeight,
+        html.scrollWidth - html.clientWidth,
+        html.scrollHeight - html.clientHeight,
+      ];
     });
     expect(spill).toEqual([0, 0, 0, 0]);
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
   };
   const custody = async (parcelId: string) =>
-    (await rig.db.pool.query(`SELECT kind, to_state AS "toState", compartment, evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
+    (
+      await rig.db.pool.query(
+        `SELECT kind, to_state AS "toState", compartment, evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`,
+        [parcelId],
+      )
+    ).rows;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -64,7 +74,16 @@ describe('kiosk touch screen in Chromium', () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: VIEWPORT,
       hasTouch: true,
     });
@@ -175,9 +194,19 @@ describe('kiosk touch screen in Chromium', () => {
     // The hub moved the parcel and its code, kept the jammed door out of service, and the deposit counted.
     await eventually(async () => (await custody(a.parcelId)).some((e) => e.kind === 'deposited'), 'the deposit at the hub');
     const events = await custody(a.parcelId);
-    expect(events.map((e) => e.kind)).toEqual(['created', 'deposit_code_used', 'alarm_jammed', 'unlock_jammed', 'compartment_reassigned', 'deposited']);
+    expect(events.map((e) => e.kind)).toEqual([
+      'created',
+      'deposit_code_used',
+      'alarm_jammed',
+      'unlock_jammed',
+      'compartment_reassigned',
+      'deposited',
+    ]);
     expect(events[4]).toMatchObject({ compartment: moved, evidence: { fromCompartment: a.compartment, toCompartment: moved } });
-    const states = await rig.db.pool.query(`SELECT number, state FROM compartments WHERE site_id = $1 AND number = ANY($2) ORDER BY number`, [rig.siteId, [a.compartment, moved]]);
+    const states = await rig.db.pool.query(
+      `SELECT number, state FROM compartments WHERE site_id = $1 AND number = ANY($2) ORDER BY number`,
+      [rig.siteId, [a.compartment, moved]],
+    );
     expect(Object.fromEntries(states.rows.map((r) => [r.number, r.state]))).toEqual({ [a.compartment]: 'faulty', [moved]: 'occupied' });
     const applicant = await signIn(rig.api, 'zhang.san');
     const view = (await rig.api('GET', `/api/parcels/${a.trackingNumber}`, applicant)).json;

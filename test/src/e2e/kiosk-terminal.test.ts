@@ -44,16 +44,26 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   const kioskStatus = () => call(kioskUrl, 'GET', '/api/status');
   const receipts = async () => (await call(printerUrl(), 'GET', '/receipts')).receipts as Json[];
   const unlockFrames = async (): Promise<string[]> =>
-    ((await call(boardUrl(), 'GET', '/frames')).frames as Array<{ hex: string }>).map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
+    ((await call(boardUrl(), 'GET', '/frames')).frames as Array<{ hex: string }>)
+      .map((f) => f.hex.toLowerCase())
+      .filter((h) => h.split(' ')[2] === '31');
   const unlockHex = (compartment: number): string => {
     const lock = compartment - 1;
     return `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${((0x02 + lock + 0x31 + 0x03) & 0xff).toString(16).padStart(2, '0')}`;
   };
   const apply = async (): Promise<{ code: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }> => {
     const applicant = await signIn(api, 'zhang.san');
-    const created = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    const created = await api('POST', '/api/applications', applicant, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect(created.status).toBe(201);
-    return { ...(created.json.deposit as { code: string; qrToken: string }), compartment: created.json.compartment, trackingNumber: created.json.parcel.trackingNumber, parcelId: created.json.parcel.id };
+    return {
+      ...(created.json.deposit as { code: string; qrToken: string }),
+      compartment: created.json.compartment,
+      trackingNumber: created.json.parcel.trackingNumber,
+      parcelId: created.json.parcel.id,
+    };
   };
   const startAgent = async (config: Json): Promise<void> => {
     writeFileSync(join(dir, 'kiosk.json'), JSON.stringify(config));
@@ -77,7 +87,11 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     const admin = await signIn(api, 'ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: 'hall kiosk with terminal', publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
+    const reg = await api('POST', '/api/admin/kiosks', admin, {
+      siteId,
+      label: 'hall kiosk with terminal',
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }),
+    });
     expect(reg.status).toBe(201);
     writeFileSync(join(dir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     kioskConfig = {
@@ -140,7 +154,10 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     await call(boardUrl(), 'POST', `/boards/0/locks/${lock}/item`, { present: true });
     await call(boardUrl(), 'POST', `/boards/0/locks/${lock}/close`);
     const applicant = await signIn(api, 'zhang.san');
-    await eventually(async () => (await api('GET', `/api/parcels/${parcel.trackingNumber}`, applicant)).json.parcel.state === 'deposited', 'deposited');
+    await eventually(
+      async () => (await api('GET', `/api/parcels/${parcel.trackingNumber}`, applicant)).json.parcel.state === 'deposited',
+      'deposited',
+    );
     const printed = await call(printerUrl(), 'GET', '/receipts');
     expect(printed).toMatchObject({ receipts: [], stats: { lostReceipts: 0 } });
   });
@@ -149,7 +166,13 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     await call(printerUrl(), 'POST', '/paper', { state: 'absent' });
     const parcel = await apply();
     const typed = await call(kioskUrl, 'POST', '/api/code', { code: parcel.code });
-    expect(typed).toEqual({ status: 'opened', compartment: parcel.compartment, purpose: 'deposit', trackingNumber: parcel.trackingNumber, commandId: expect.any(String) });
+    expect(typed).toEqual({
+      status: 'opened',
+      compartment: parcel.compartment,
+      purpose: 'deposit',
+      trackingNumber: parcel.trackingNumber,
+      commandId: expect.any(String),
+    });
     await eventually(async () => (await kioskStatus()).printer === 'absent', 'the printer status');
     expect(await receipts()).toEqual([]);
 

@@ -15,7 +15,6 @@ import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 
-
 const SECRET = 'e2e-courier-dispatch-secret';
 
 describe('own kiosk, inbound: deposit → courier pickup → received at hall', () => {
@@ -34,7 +33,11 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
   const api = hubApi(() => hubUrl);
   const login = (username: string) => signIn(api, username);
   const typeAtKiosk = async (code: string) => {
-    const res = await fetch(`${kioskUrl}/api/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const res = await fetch(`${kioskUrl}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
     return (await res.json()) as Json;
   };
   const unlockFrames = async (): Promise<string[]> => {
@@ -92,7 +95,10 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
   it('takes the documents from the resident to the hall, every step in custody', async () => {
     const applicant = await login('zhang.san');
-    const created = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    const created = await api('POST', '/api/applications', applicant, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect(created.status).toBe(201);
     const { code, qrToken } = created.json.deposit as { code: string; qrToken: string };
     const compartment = created.json.compartment as number;
@@ -163,14 +169,23 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     expect(firstBrokenLink(chain as never)).toBe(-1);
 
     // The compartment is free again; nothing else moved.
-    const compartmentRow = await db.pool.query(`SELECT k.state FROM compartments k JOIN sites s ON s.id = k.site_id WHERE s.code = 'own-hall' AND k.number = $1`, [compartment]);
+    const compartmentRow = await db.pool.query(
+      `SELECT k.state FROM compartments k JOIN sites s ON s.id = k.site_id WHERE s.code = 'own-hall' AND k.number = $1`,
+      [compartment],
+    );
     expect(compartmentRow.rows[0].state).toBe('free');
   });
 
   it('opens nothing for an expired code, and opens with a signed QR code', async () => {
     const applicant = await login('li.si');
-    const a = await api('POST', '/api/applications', applicant, { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
-    const b = await api('POST', '/api/applications', applicant, { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+    const a = await api('POST', '/api/applications', applicant, {
+      matterCode: 'customs-declarant-record',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
+    const b = await api('POST', '/api/applications', applicant, {
+      matterCode: 'customs-declarant-record',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.json.compartment).not.toBe(b.json.compartment);
     const before = await unlockFrames();

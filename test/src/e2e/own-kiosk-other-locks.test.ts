@@ -70,7 +70,11 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
   beforeAll(async () => {
     db = await createTestDatabase();
     dispatch = await startCourierDispatchSimulator({ secret: SECRET });
-    ({ hub, hubUrl, queuePrefix } = await startHubProgram({ databaseUrl: db.url, dir, env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET } }));
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
+      databaseUrl: db.url,
+      dir,
+      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET },
+    }));
   }, 60_000);
 
   afterAll(async () => {
@@ -89,7 +93,11 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
     const kioskDir = join(dir, hw.site);
 
     const typeAtKiosk = async (code: string) => {
-      const res = await fetch(`${kioskUrl}/api/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+      const res = await fetch(`${kioskUrl}/api/code`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
       return (await res.json()) as Json;
     };
     const control = async (path: string, body?: unknown) => {
@@ -100,7 +108,8 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
       expect(res.status).toBeLessThan(300);
       return (await res.json()) as Json;
     };
-    const unlocks = async (lock: number) => ((await control('/frames')).frames as Array<{ hex?: string; request?: string }>).filter((f) => hw.isUnlock(f, lock)).length;
+    const unlocks = async (lock: number) =>
+      ((await control('/frames')).frames as Array<{ hex?: string; request?: string }>).filter((f) => hw.isUnlock(f, lock)).length;
 
     beforeAll(async () => {
       mkdirSync(kioskDir);
@@ -123,14 +132,21 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
 
     it('takes the documents from the resident to the courier, one open per code, custody as the sensors saw it', async () => {
       const applicant = await signIn(api, 'zhang.san');
-      const created = await api('POST', '/api/applications', applicant, { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+      const created = await api('POST', '/api/applications', applicant, {
+        matterCode: 'customs-declarant-record',
+        dropOff: { channel: 'own_kiosk', siteId },
+      });
       expect(created.status).toBe(201);
       const lock = created.json.compartment as number;
       const tn = created.json.parcel.trackingNumber as string;
       const state = async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state as string;
       const boardLock = `/boards/1/locks/${lock}`;
 
-      expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'deposit' });
+      expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({
+        status: 'opened',
+        compartment: lock,
+        purpose: 'deposit',
+      });
       expect(await unlocks(lock)).toBe(1);
       expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_used' });
       expect(await unlocks(lock)).toBe(1);

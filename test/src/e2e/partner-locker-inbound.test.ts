@@ -45,11 +45,25 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     db = await createTestDatabase();
     partner = await startProgram(
       'simulators/dist/partner-network/main.js',
-      ['--port', '0', '--app-id', APP.id, '--app-secret', APP.secret, '--webhook-secret', APP.webhookSecret, '--webhook-retry-ms', '500,2000'],
+      [
+        '--port',
+        '0',
+        '--app-id',
+        APP.id,
+        '--app-secret',
+        APP.secret,
+        '--webhook-secret',
+        APP.webhookSecret,
+        '--webhook-retry-ms',
+        '500,2000',
+      ],
       { isReady: (l) => l.event === 'ready' },
     );
     partnerUrl = partner.ready.url as string;
-    courier = await startProgram('simulators/dist/courier-dispatch/main.js', [], { env: { COURIER_DISPATCH_SECRET: COURIER_SECRET, PORT: '0' }, isReady: (l) => l.event === 'ready' });
+    courier = await startProgram('simulators/dist/courier-dispatch/main.js', [], {
+      env: { COURIER_DISPATCH_SECRET: COURIER_SECRET, PORT: '0' },
+      isReady: (l) => l.event === 'ready',
+    });
     courierUrl = courier.ready.url as string;
     ({ hub, hubUrl, queuePrefix } = await startHubProgram({
       databaseUrl: db.url,
@@ -82,10 +96,14 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     const admin = await signIn(api, 'ops.admin');
     const queued = await api('POST', '/api/admin/partner/sites/refresh', admin);
     expect(queued.status).toBe(202);
-    const refreshed = await eventually(async () => {
-      const s = await api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
-      return s.json.state === 'completed' ? s.json : undefined;
-    }, 'the site refresh', 60_000);
+    const refreshed = await eventually(
+      async () => {
+        const s = await api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
+        return s.json.state === 'completed' ? s.json : undefined;
+      },
+      'the site refresh',
+      60_000,
+    );
     expect(refreshed.result).toMatchObject({ network: 'postal', fetched: 1354, invalid: 0 });
 
     // The applicant looks for a locker near 钟楼 with a free M compartment, and applies there.
@@ -96,7 +114,10 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(site).toBeDefined();
     expect(site.distanceM).toBeLessThanOrEqual(5000);
     const externalId = (await db.pool.query(`SELECT external_id FROM sites WHERE id = $1`, [site.id])).rows[0].external_id as string;
-    const created = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'partner_locker', siteId: site.id } });
+    const created = await api('POST', '/api/applications', applicant, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'partner_locker', siteId: site.id },
+    });
     expect(created.status).toBe(201);
     expect(created.json.dropOff.state).toBe('reserving');
     const appId = created.json.application.id as string;
@@ -121,13 +142,23 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(lost.filter((d) => d.type === 'deposited').map((d) => d.outcome)).toEqual(['dropped']);
 
     // The reconciliation catches it up; the hub orders the courier with the partner's courier code.
-    await eventually(async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered', 'pickup_ordered', 30_000);
-    const events = (await db.pool.query(`SELECT type, source, outcome FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows;
+    await eventually(
+      async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state === 'pickup_ordered',
+      'pickup_ordered',
+      30_000,
+    );
+    const events = (await db.pool.query(`SELECT type, source, outcome FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId]))
+      .rows;
     expect(events.find((e) => e.type === 'deposited')).toEqual({ type: 'deposited', source: 'pull', outcome: 'applied' });
-    const pickupCode = ((await control('GET', `/reservations/${reservation.reservationId}`))).pickupCode as string;
+    const pickupCode = (await control('GET', `/reservations/${reservation.reservationId}`)).pickupCode as string;
     const orders = ((await (await fetch(`${courierUrl}/api/orders`)).json()) as Json).orders as Json[];
     const order = orders.find((o) => o.trackingNumber === tn)!;
-    expect(order).toMatchObject({ kind: 'pickup', code: pickupCode, compartment: reservation.compartmentNo, site: { code: `postal:${externalId}` } });
+    expect(order).toMatchObject({
+      kind: 'pickup',
+      code: pickupCode,
+      compartment: reservation.compartmentNo,
+      site: { code: `postal:${externalId}` },
+    });
     expect(((await api('GET', `/api/applications/${appId}`, applicant)).json.application.dropOff as Json).state).toBe('deposited');
 
     // The courier opens the compartment with that code and takes the envelope.
@@ -156,6 +187,6 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(JSON.stringify(custody)).not.toContain(reservation.openCode as string);
     expect(JSON.stringify(custody)).not.toContain(pickupCode);
     // The compartment is free again at the partner.
-    expect(((await control('GET', `/reservations/${reservation.reservationId}`))).state).toBe('collected');
+    expect((await control('GET', `/reservations/${reservation.reservationId}`)).state).toBe('collected');
   }, 120_000);
 });

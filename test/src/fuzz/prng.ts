@@ -57,7 +57,7 @@ export class Prng {
     if (style < 0.1) return [bytes];
     const max = style < 0.2 ? 1 : style < 0.7 ? 16 : 256;
     const out: Buffer[] = [];
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const n = this.int(1, max);
       out.push(bytes.subarray(at, at + n));
       at += n;

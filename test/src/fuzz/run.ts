@@ -22,7 +22,8 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzArgs {
     if (flag === '--cases' || flag === '--seed') {
       const raw = inline ?? argv[++i];
       const n = Number(raw);
-      if (raw === undefined || !Number.isSafeInteger(n) || n < 0) throw new Error(`${flag} needs a whole number ≥ 0, got ${raw ?? 'nothing'}`);
+      if (raw === undefined || !Number.isSafeInteger(n) || n < 0)
+        throw new Error(`${flag} needs a whole number ≥ 0, got ${raw ?? 'nothing'}`);
       if (flag === '--cases') args.cases = n;
       else args.seed = n;
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a} (known: --cases N, --seed S)`);
@@ -33,12 +34,15 @@ export function parseFuzzArgs(argv: readonly string[]): FuzzArgs {
 
 /** Every target module in targets/, by name. */
 export async function loadFuzzTargets(dir = path.join(here, 'targets')): Promise<Map<string, FuzzTarget>> {
-  const files = readdirSync(dir).filter((f) => /\.[cm]?js$/.test(f) && !f.includes('.test.')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.[cm]?js$/.test(f) && !f.includes('.test.'))
+    .sort();
   const targets = new Map<string, FuzzTarget>();
   for (const f of files) {
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { default?: FuzzTarget };
     const t = mod.default;
-    if (!t || typeof t.name !== 'string' || typeof t.run !== 'function') throw new Error(`targets/${f} does not default-export a fuzz target`);
+    if (!t || typeof t.name !== 'string' || typeof t.run !== 'function')
+      throw new Error(`targets/${f} does not default-export a fuzz target`);
     if (targets.has(t.name)) throw new Error(`two fuzz targets are named ${t.name}`);
     targets.set(t.name, t);
   }
@@ -54,7 +58,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const chosen = args.targets.length > 0 ? args.targets.map((n) => all.get(n)!) : [...all.values()];
-  const seed = args.seed ?? (Date.now() % 0x7fffffff);
+  const seed = args.seed ?? Date.now() % 0x7fffffff;
   let failed = false;
   for (const t of chosen) {
     const cases = args.cases ?? t.defaultCases;

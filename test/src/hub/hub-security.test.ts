@@ -10,7 +10,6 @@ import { redisUrl, type TestDatabase } from '../support/db.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
-
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   let testHub: TestHub;
   let db: TestDatabase;
@@ -37,7 +36,13 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     ({ db, redis, url: base } = testHub);
     const admin = await login('ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
-    deviceId = (await api('POST', '/api/admin/kiosks', admin, { siteId, label: 't', publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) })).json.deviceId as string;
+    deviceId = (
+      await api('POST', '/api/admin/kiosks', admin, {
+        siteId,
+        label: 't',
+        publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }),
+      })
+    ).json.deviceId as string;
   });
 
   afterAll(async () => {
@@ -81,7 +86,10 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     expect(missing.json.error.message).toContain('dropOff');
     const unknown = await api('POST', '/api/applications', applicant, { matterCode: 'nope', dropOff: { channel: 'own_kiosk', siteId } });
     expect(unknown.status).toBe(404);
-    const noSite = await api('POST', '/api/applications', applicant, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId: randomUUID() } });
+    const noSite = await api('POST', '/api/applications', applicant, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId: randomUUID() },
+    });
     expect(noSite.status).toBe(404);
     const staff = await login('hall.staff');
     expect((await api('POST', '/api/intake/receive', staff, { trackingNumber: 'XB123' })).json.error.code).toBe('bad_tracking_number');
@@ -90,7 +98,10 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   });
 
   it('lets an applicant see only their own applications', async () => {
-    const mine = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId } });
+    const mine = await api('POST', '/api/applications', await login('zhang.san'), {
+      matterCode: 'customs-declarant-record',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect(mine.status).toBe(201);
     const other = await login('li.si');
     expect((await api('GET', `/api/applications/${mine.json.application.id}`, other)).status).toBe(404);
@@ -107,24 +118,36 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     const h = signedHandshake(deviceId, keys.privateKey, Date.now());
     expect((await connectKiosk(h)).error).toBeUndefined();
     expect((await connectKiosk(h)).error).toBe('replayed');
-    expect((await connectKiosk({ ...signedHandshake(deviceId, keys.privateKey, Date.now()), versions: [99] })).error).toBe('unsupported_version');
+    expect((await connectKiosk({ ...signedHandshake(deviceId, keys.privateKey, Date.now()), versions: [99] })).error).toBe(
+      'unsupported_version',
+    );
   });
 
   it('locks a kiosk out after too many wrong codes, and answers a retried request with the same grant', async () => {
-    const created = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    const created = await api('POST', '/api/applications', await login('zhang.san'), {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     const { socket } = await connectKiosk(signedHandshake(deviceId, keys.privateKey, Date.now()));
-    const submit = (code: string, requestId: string = randomUUID()) => socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code }) as Promise<Json>;
+    const submit = (code: string, requestId: string = randomUUID()) =>
+      socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code }) as Promise<Json>;
     const requestId = randomUUID();
     const first = await submit(created.json.deposit.code as string, requestId);
     // The reply names the request it answers.
     expect(first).toMatchObject({ status: 'ok', requestId, data: { compartment: created.json.compartment, purpose: 'deposit' } });
     // A lost ack makes the kiosk ask again with the same request id: same command, nothing new written.
     expect(await submit(created.json.deposit.code as string, requestId)).toEqual(first);
-    const used = await db.pool.query('SELECT count(*)::int AS n FROM custody_events WHERE parcel_id = $1 AND kind = $2', [created.json.parcel.id, 'deposit_code_used']);
+    const used = await db.pool.query('SELECT count(*)::int AS n FROM custody_events WHERE parcel_id = $1 AND kind = $2', [
+      created.json.parcel.id,
+      'deposit_code_used',
+    ]);
     expect(used.rows[0].n).toBe(1);
 
     for (let i = 0; i < 3; i++) expect((await submit('00000000')).error.code).toMatch(/code_invalid|code_used/);
-    const second = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId } });
+    const second = await api('POST', '/api/applications', await login('zhang.san'), {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect((await submit(second.json.deposit.code as string)).error.code).toBe('locked_out');
     await redis.del(`code-failures:${deviceId}`);
     expect((await submit(second.json.deposit.code as string)).status).toBe('ok');

@@ -39,9 +39,17 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
   const kiosk = async (siteCode: string): Promise<Kiosk> => {
     const keys = generateKeyPairSync('ed25519');
     const admin = await login('ops.admin');
-    const reg = await api('POST', '/api/admin/kiosks', admin, { siteId: sites[siteCode], label: siteCode, publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) });
+    const reg = await api('POST', '/api/admin/kiosks', admin, {
+      siteId: sites[siteCode],
+      label: siteCode,
+      publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }),
+    });
     const deviceId = reg.json.deviceId as string;
-    const socket = io(`${base}/kiosk`, { transports: ['websocket'], auth: signedHandshake(deviceId, keys.privateKey, Date.now()), reconnection: false });
+    const socket = io(`${base}/kiosk`, {
+      transports: ['websocket'],
+      auth: signedHandshake(deviceId, keys.privateKey, Date.now()),
+      reconnection: false,
+    });
     sockets.push(socket);
     await new Promise<void>((resolve, reject) => {
       socket.on('hello', () => resolve());
@@ -56,7 +64,8 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
         expect(r.status).toBe('ok');
         return r.data as CodeSyncReply;
       },
-      submit: (code, via = 'keypad') => socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
+      submit: (code, via = 'keypad') =>
+        socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
       send: (event) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
     socket.on('codes:changed', () => k.changes++);
@@ -64,21 +73,38 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
   };
 
   const apply = async (siteCode = 'own-hall') => {
-    const created = await api('POST', '/api/applications', await login('zhang.san'), { matterCode: 'customs-declarant-record', dropOff: { channel: 'own_kiosk', siteId: sites[siteCode] } });
+    const created = await api('POST', '/api/applications', await login('zhang.san'), {
+      matterCode: 'customs-declarant-record',
+      dropOff: { channel: 'own_kiosk', siteId: sites[siteCode] },
+    });
     expect(created.status).toBe(201);
     return created.json;
   };
 
   const offlineUse = (codeId: string, compartment: number, over: Partial<KioskEvent> = {}): KioskEvent =>
-    ({ type: 'code_used_offline', eventId: uuidv7(), at: new Date().toISOString(), compartment, codeId, commandId: uuidv7(), via: 'keypad', ...over }) as KioskEvent;
+    ({
+      type: 'code_used_offline',
+      eventId: uuidv7(),
+      at: new Date().toISOString(),
+      compartment,
+      codeId,
+      commandId: uuidv7(),
+      via: 'keypad',
+      ...over,
+    }) as KioskEvent;
 
   const custody = async (parcelId: string) =>
-    (await db.pool.query(`SELECT kind, actor_kind AS "actorKind", evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows as Json[];
+    (
+      await db.pool.query(`SELECT kind, actor_kind AS "actorKind", evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [
+        parcelId,
+      ])
+    ).rows as Json[];
 
   beforeAll(async () => {
     testHub = await startTestHub({ env: { CODE_MAX_FAILURES: '50' } });
     ({ db, config, url: base } = testHub);
-    for (const s of (await api('GET', '/api/sites', await login('ops.admin'))).json.sites as Json[]) sites[s.code as string] = s.id as string;
+    for (const s of (await api('GET', '/api/sites', await login('ops.admin'))).json.sites as Json[])
+      sites[s.code as string] = s.id as string;
   });
 
   afterAll(async () => {
@@ -95,7 +121,11 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(entry).toMatchObject({ compartment: a.compartment, purpose: 'deposit', trackingNumber: a.parcel.trackingNumber });
     // The kiosk can check the clear code with the site key it was given, and the reply never holds the code.
     const siteKey = Buffer.from(full.offlineKey, 'base64');
-    expect(entry!.offlineHash).toBe(createHmac('sha256', siteKey).update(offlineHashInput(sites['own-hall']!, a.deposit.code as string)).digest('base64'));
+    expect(entry!.offlineHash).toBe(
+      createHmac('sha256', siteKey)
+        .update(offlineHashInput(sites['own-hall']!, a.deposit.code as string))
+        .digest('base64'),
+    );
     expect(JSON.stringify(full)).not.toContain(a.deposit.code as string);
     // The QR form verifies with the public key it was given.
     const token = parseQrToken(a.deposit.qrToken as string)!;
@@ -136,7 +166,10 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(restored.codes.map((c) => c.codeId)).not.toContain(a.deposit.id);
 
     // Bad input gets a clear refusal.
-    expect(await hall.socket.timeout(5_000).emitWithAck('codes:sync', { cursor: 'x' })).toMatchObject({ status: 'error', error: { code: 'bad_request' } });
+    expect(await hall.socket.timeout(5_000).emitWithAck('codes:sync', { cursor: 'x' })).toMatchObject({
+      status: 'error',
+      error: { code: 'bad_request' },
+    });
   });
 
   it('spends a code used offline once, from the replayed event, and refuses it online afterwards', async () => {
@@ -145,7 +178,9 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     const event = offlineUse(a.deposit.id as string, a.compartment as number);
     expect(await hall.send(event)).toEqual({ status: 'ok', data: { eventId: event.eventId, duplicate: false } });
     expect(await hall.send(event)).toEqual({ status: 'ok', data: { eventId: event.eventId, duplicate: true } });
-    const code = (await db.pool.query(`SELECT used_at, used_offline, used_by_device, command_id FROM access_codes WHERE id = $1`, [a.deposit.id])).rows[0];
+    const code = (
+      await db.pool.query(`SELECT used_at, used_offline, used_by_device, command_id FROM access_codes WHERE id = $1`, [a.deposit.id])
+    ).rows[0];
     expect(code).toMatchObject({ used_offline: true, used_by_device: hall.deviceId, command_id: (event as Json).commandId });
     expect((code.used_at as Date).toISOString()).toBe(event.at);
     expect(await custody(a.parcel.id as string)).toEqual([
@@ -160,7 +195,13 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(await hall.submit(a.deposit.qrToken as string, 'qr')).toMatchObject({ status: 'error', error: { code: 'code_used' } });
 
     // The door cycle that follows moves the parcel as an online one does.
-    const closed: KioskEvent = { type: 'door_closed', eventId: uuidv7(), at: new Date().toISOString(), compartment: a.compartment as number, itemPresent: true };
+    const closed: KioskEvent = {
+      type: 'door_closed',
+      eventId: uuidv7(),
+      at: new Date().toISOString(),
+      compartment: a.compartment as number,
+      itemPresent: true,
+    };
     expect((await hall.send(closed)).status).toBe('ok');
     expect((await db.pool.query('SELECT state FROM parcels WHERE id = $1', [a.parcel.id])).rows[0].state).toBe('deposited');
   });
@@ -175,12 +216,19 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(granted.status).toBe('ok');
     const clash = offlineUse(a.deposit.id as string, a.compartment as number);
     expect((await second.send(clash)).status).toBe('ok');
-    const rowA = (await db.pool.query(`SELECT command_id, used_by_device, used_offline FROM access_codes WHERE id = $1`, [a.deposit.id])).rows[0];
+    const rowA = (await db.pool.query(`SELECT command_id, used_by_device, used_offline FROM access_codes WHERE id = $1`, [a.deposit.id]))
+      .rows[0];
     expect(rowA).toEqual({ command_id: granted.data.commandId, used_by_device: hall.deviceId, used_offline: false });
     expect((await custody(a.parcel.id as string)).at(-1)).toMatchObject({
       kind: 'offline_code_conflict',
       actorKind: 'kiosk',
-      evidence: { conflict: 'already_used', priorCommandId: granted.data.commandId, priorDevice: hall.deviceId, commandId: (clash as Json).commandId, offline: true },
+      evidence: {
+        conflict: 'already_used',
+        priorCommandId: granted.data.commandId,
+        priorDevice: hall.deviceId,
+        commandId: (clash as Json).commandId,
+        offline: true,
+      },
     });
 
     // Granted online to this kiosk whose answer never arrived, then let in offline: its own command is the one that ran.
@@ -198,14 +246,26 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     // Replaced by a newer code before the kiosk heard: spent anyway, with the clash in its evidence.
     const c = await apply();
     const keys = codeKeysFrom(config);
-    const compartmentId = (await db.pool.query('SELECT compartment_id FROM parcels WHERE id = $1', [c.parcel.id])).rows[0].compartment_id as string;
+    const compartmentId = (await db.pool.query('SELECT compartment_id FROM parcels WHERE id = $1', [c.parcel.id])).rows[0]
+      .compartment_id as string;
     await withTransaction(db.pool, (tx) =>
-      issueCode(tx, keys, { purpose: 'deposit', siteId: sites['own-hall']!, compartmentId, parcelId: c.parcel.id as string, holder: 'applicant', now: new Date(), lifetimes: config.codeLifetimesHours }),
+      issueCode(tx, keys, {
+        purpose: 'deposit',
+        siteId: sites['own-hall']!,
+        compartmentId,
+        parcelId: c.parcel.id as string,
+        holder: 'applicant',
+        now: new Date(),
+        lifetimes: config.codeLifetimesHours,
+      }),
     );
     const revoked = offlineUse(c.deposit.id as string, c.compartment as number);
     expect((await hall.send(revoked)).status).toBe('ok');
     expect((await db.pool.query(`SELECT used_offline FROM access_codes WHERE id = $1`, [c.deposit.id])).rows[0].used_offline).toBe(true);
-    expect((await custody(c.parcel.id as string)).at(-1)).toMatchObject({ kind: 'deposit_code_used', evidence: { offline: true, conflict: 'revoked' } });
+    expect((await custody(c.parcel.id as string)).at(-1)).toMatchObject({
+      kind: 'deposit_code_used',
+      evidence: { offline: true, conflict: 'revoked' },
+    });
 
     // A code of another site is kept as the kiosk's event only: no custody, no code touched.
     const d = await apply('own-huanancheng');

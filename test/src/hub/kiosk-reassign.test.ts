@@ -25,7 +25,11 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
 
   const connect = (deviceId: string, key: KeyObject) =>
     new Promise<Socket>((resolve, reject) => {
-      const socket = io(`${base}/kiosk`, { transports: ['websocket'], auth: signedHandshake(deviceId, key, Date.now()), reconnection: false });
+      const socket = io(`${base}/kiosk`, {
+        transports: ['websocket'],
+        auth: signedHandshake(deviceId, key, Date.now()),
+        reconnection: false,
+      });
       sockets.push(socket);
       socket.on('hello', () => resolve(socket));
       socket.on('connect_error', reject);
@@ -33,7 +37,11 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
   const register = async (site: string) => {
     const keys = generateKeyPairSync('ed25519');
     const admin = await signIn(api, 'ops.admin');
-    const r = await api('POST', '/api/admin/kiosks', admin, { siteId: site, label: 'k', publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) });
+    const r = await api('POST', '/api/admin/kiosks', admin, {
+      siteId: site,
+      label: 'k',
+      publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }),
+    });
     return connect(r.json.deviceId as string, keys.privateKey);
   };
   const ask = (s: Socket, event: string, body: unknown) => s.timeout(5_000).emitWithAck(event, body) as Promise<Json>;
@@ -41,12 +49,25 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
   const report = (s: Socket, body: Json) => ask(s, 'kiosk:event', { eventId: randomUUID(), at: new Date().toISOString(), ...body });
   const reassign = (s: Socket, commandId: string, requestId: string = randomUUID()) => ask(s, 'code:reassign', { requestId, commandId });
   const apply = async (matterCode = 'business-licence-change') => {
-    const r = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), { matterCode, dropOff: { channel: 'own_kiosk', siteId } });
+    const r = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), {
+      matterCode,
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
     expect(r.status).toBe(201);
-    return { code: r.json.deposit.code as string, compartment: r.json.compartment as number, parcelId: r.json.parcel.id as string, trackingNumber: r.json.parcel.trackingNumber as string };
+    return {
+      code: r.json.deposit.code as string,
+      compartment: r.json.compartment as number,
+      parcelId: r.json.parcel.id as string,
+      trackingNumber: r.json.parcel.trackingNumber as string,
+    };
   };
   const compartment = async (n: number) =>
-    (await db.pool.query<{ id: string; size: string; state: string }>('SELECT id, size, state FROM compartments WHERE site_id = $1 AND number = $2', [siteId, n])).rows[0]!;
+    (
+      await db.pool.query<{ id: string; size: string; state: string }>(
+        'SELECT id, size, state FROM compartments WHERE site_id = $1 AND number = $2',
+        [siteId, n],
+      )
+    ).rows[0]!;
   const parcelRow = async (parcelId: string) =>
     (
       await db.pool.query(
@@ -64,7 +85,12 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     const a = await apply(matterCode);
     const grant = await submit(kiosk, a.code);
     expect(grant).toMatchObject({ status: 'ok', data: { compartment: a.compartment, purpose: 'deposit' } });
-    const jam = await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId: grant.data.commandId, outcome: 'jammed' });
+    const jam = await report(kiosk, {
+      type: 'unlock_result',
+      compartment: a.compartment,
+      commandId: grant.data.commandId,
+      outcome: 'jammed',
+    });
     expect(jam.status).toBe('ok');
     return { ...a, commandId: grant.data.commandId as string };
   };
@@ -104,7 +130,13 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     expect((await compartment(to)).size).toBe('M');
     expect((await compartment(a.compartment)).state).toBe('faulty');
     expect((await compartment(to)).state).toBe('reserved');
-    expect(await parcelRow(a.parcelId)).toEqual({ state: 'awaiting_deposit', compartment: to, codeCompartment: to, commandId: moved.data.commandId, resolvedAt: null });
+    expect(await parcelRow(a.parcelId)).toEqual({
+      state: 'awaiting_deposit',
+      compartment: to,
+      codeCompartment: to,
+      commandId: moved.data.commandId,
+      resolvedAt: null,
+    });
     const log = await custodyLog(db.pool, a.parcelId);
     expect(log.at(-1)).toMatchObject({
       kind: 'compartment_reassigned',
@@ -112,7 +144,13 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
       toState: 'awaiting_deposit',
       actorKind: 'kiosk',
       compartment: to,
-      evidence: { requestId, fromCompartment: a.compartment, toCompartment: to, fromCommandId: commandId, toCommandId: moved.data.commandId },
+      evidence: {
+        requestId,
+        fromCompartment: a.compartment,
+        toCompartment: to,
+        fromCommandId: commandId,
+        toCommandId: moved.data.commandId,
+      },
     });
     expect(firstBrokenLink(log.map((e) => ({ ...e, parcelId: a.parcelId })))).toBe(-1);
 
@@ -122,7 +160,9 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     const another = randomUUID();
     expect(await reassign(kiosk, commandId, another)).toEqual({ ...moved, requestId: another });
     expect((await kinds(a.parcelId)).filter((k) => k === 'compartment_reassigned')).toHaveLength(1);
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM compartment_reassignments WHERE from_command_id = $1', [commandId])).rows[0].n).toBe(1);
+    expect(
+      (await db.pool.query('SELECT count(*)::int AS n FROM compartment_reassignments WHERE from_command_id = $1', [commandId])).rows[0].n,
+    ).toBe(1);
 
     // Another kiosk, even at the same site, cannot ask for this kiosk's command, nor reuse its request id.
     const other = await register(siteId);
@@ -165,7 +205,15 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     const keys = codeKeysFrom(config);
     const courier = await withTransaction(db.pool, async (tx) => {
       const c = await tx.query<{ id: string }>('SELECT compartment_id AS id FROM parcels WHERE id = $1', [a.parcelId]);
-      return issueCode(tx, keys, { purpose: 'courier_pickup', siteId, compartmentId: c.rows[0]!.id, parcelId: a.parcelId, holder: 'courier', now: new Date(), lifetimes: config.codeLifetimesHours });
+      return issueCode(tx, keys, {
+        purpose: 'courier_pickup',
+        siteId,
+        compartmentId: c.rows[0]!.id,
+        parcelId: a.parcelId,
+        holder: 'courier',
+        now: new Date(),
+        lifetimes: config.codeLifetimesHours,
+      });
     });
     const pickup = await submit(kiosk, courier.code);
     expect(pickup).toMatchObject({ status: 'ok', data: { purpose: 'courier_pickup', compartment: a.compartment } });
@@ -189,7 +237,11 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
       await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId: grant.data.commandId, outcome: 'jammed' });
       const before = await kinds(a.parcelId);
       expect((await reassign(kiosk, grant.data.commandId as string)).error.code).toBe('no_free_compartment');
-      expect(await parcelRow(a.parcelId)).toMatchObject({ compartment: a.compartment, codeCompartment: a.compartment, commandId: grant.data.commandId });
+      expect(await parcelRow(a.parcelId)).toMatchObject({
+        compartment: a.compartment,
+        codeCompartment: a.compartment,
+        commandId: grant.data.commandId,
+      });
       expect(await kinds(a.parcelId)).toEqual(before);
       expect((await compartment(a.compartment)).state).toBe('faulty');
     } finally {

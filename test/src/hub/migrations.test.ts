@@ -29,7 +29,10 @@ async function snapshot(db: pg.Pool): Promise<Snapshot> {
     if (pk.length === 0) throw new Error(`table ${table} has no primary key: the migration test cannot follow its rows`);
     const order = pk.map((c) => `t.${pg.escapeIdentifier(c)}`).join(', ');
     const rows = await db.query<{ row: Row }>(`SELECT to_jsonb(t) AS row FROM ${pg.escapeIdentifier(table)} t ORDER BY ${order}`);
-    out.set(table, rows.rows.map((r) => r.row));
+    out.set(
+      table,
+      rows.rows.map((r) => r.row),
+    );
   }
   return out;
 }
@@ -87,13 +90,31 @@ const T = '2024-06-01T08:00:00Z';
 
 const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
   1: async (db) => {
-    await db.query(`INSERT INTO users (id, username, password_hash, role, display_name, phone) VALUES ($1, 'zhang.san', 'scrypt$x', 'applicant', '张三', '13800000000')`, [ids.user]);
+    await db.query(
+      `INSERT INTO users (id, username, password_hash, role, display_name, phone) VALUES ($1, 'zhang.san', 'scrypt$x', 'applicant', '张三', '13800000000')`,
+      [ids.user],
+    );
     await db.query(`INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ('h1', $1, $2)`, [ids.user, T]);
-    await db.query(`INSERT INTO service_matters (id, code, name, materials, channels, parcel_size) VALUES ($1, 'business-licence-change', '营业执照变更', '["申请书"]', '{own_kiosk}', 'M')`, [ids.matter]);
-    await db.query(`INSERT INTO sites (id, network, code, name, address, district, lat, lng, online) VALUES ($1, 'own', 'own-hall', '港务区政务服务中心', '港务大道1号', '灞桥区', 34.3733, 109.0526, true)`, [ids.ownSite]);
-    await db.query(`INSERT INTO compartments (id, site_id, number, size, state) VALUES ($1, $3, 1, 'M', 'reserved'), ($2, $3, 2, 'M', 'free')`, [ids.compartment, ids.spare, ids.ownSite]);
-    await db.query(`INSERT INTO kiosk_devices (id, site_id, public_key, label) VALUES ($1, $2, 'PEM', 'hall kiosk 1')`, [ids.device, ids.ownSite]);
-    await db.query(`INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'post')`, [ids.application, ids.user, ids.matter]);
+    await db.query(
+      `INSERT INTO service_matters (id, code, name, materials, channels, parcel_size) VALUES ($1, 'business-licence-change', '营业执照变更', '["申请书"]', '{own_kiosk}', 'M')`,
+      [ids.matter],
+    );
+    await db.query(
+      `INSERT INTO sites (id, network, code, name, address, district, lat, lng, online) VALUES ($1, 'own', 'own-hall', '港务区政务服务中心', '港务大道1号', '灞桥区', 34.3733, 109.0526, true)`,
+      [ids.ownSite],
+    );
+    await db.query(
+      `INSERT INTO compartments (id, site_id, number, size, state) VALUES ($1, $3, 1, 'M', 'reserved'), ($2, $3, 2, 'M', 'free')`,
+      [ids.compartment, ids.spare, ids.ownSite],
+    );
+    await db.query(`INSERT INTO kiosk_devices (id, site_id, public_key, label) VALUES ($1, $2, 'PEM', 'hall kiosk 1')`, [
+      ids.device,
+      ids.ownSite,
+    ]);
+    await db.query(
+      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'own_kiosk', 'post')`,
+      [ids.application, ids.user, ids.matter],
+    );
     await db.query(
       `INSERT INTO parcels (id, application_id, direction, tracking_number, state, site_id, compartment_id) VALUES ($1, $2, 'inbound', 'XB240601000001', 'awaiting_deposit', $3, $4)`,
       [ids.parcel, ids.application, ids.ownSite, ids.compartment],
@@ -107,15 +128,24 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
        VALUES ($1, $2, 'created', NULL, 'awaiting_deposit', 'applicant', $3, $4, 1, $5, '{"matter":"business-licence-change"}', NULL, 'h-created')`,
       [randomUUID(), ids.parcel, ids.user, ids.ownSite, T],
     );
-    await db.query(`INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload) VALUES ($1, $2, 'door_closed', 1, $3, '{"type":"door_closed"}')`, [randomUUID(), ids.device, T]);
-    await db.query(`INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status) VALUES ($1, $2, 'pickup', $3, $4, 'creating')`, [randomUUID(), ids.parcel, ids.ownSite, ids.compartment]);
+    await db.query(
+      `INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload) VALUES ($1, $2, 'door_closed', 1, $3, '{"type":"door_closed"}')`,
+      [randomUUID(), ids.device, T],
+    );
+    await db.query(
+      `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status) VALUES ($1, $2, 'pickup', $3, $4, 'creating')`,
+      [randomUUID(), ids.parcel, ids.ownSite, ids.compartment],
+    );
   },
   2: async (db) => {
     await db.query(
       `INSERT INTO sites (id, network, code, name, address, district, lat, lng, online, external_id, source_updated_at) VALUES ($1, 'postal', 'postal:BELL', '钟楼邮局柜', '东大街1号', '碑林区', 34.2610, 108.9423, true, 'BELL', $2)`,
       [ids.partnerSite, T],
     );
-    await db.query(`INSERT INTO site_capacity (site_id, size, total, free, updated_at) VALUES ($1, 'S', 10, 4, $2), ($1, 'XL', 2, 0, $2)`, [ids.partnerSite, T]);
+    await db.query(`INSERT INTO site_capacity (site_id, size, total, free, updated_at) VALUES ($1, 'S', 10, 4, $2), ($1, 'XL', 2, 0, $2)`, [
+      ids.partnerSite,
+      T,
+    ]);
   },
   3: async (db) => {
     await db.query(
@@ -129,11 +159,20 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       `INSERT INTO compartment_reassignments (request_id, device_id, code_id, from_command_id, to_command_id, from_compartment_id, to_compartment_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [randomUUID(), ids.device, ids.code, randomUUID(), randomUUID(), ids.compartment, ids.spare, T],
     );
-    await db.query(`INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload) VALUES ($1, $2, 'unlock_result', 1, $3, $4)`, [randomUUID(), ids.device, T, { type: 'unlock_result', commandId: randomUUID(), outcome: 'jammed' }]);
+    await db.query(
+      `INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload) VALUES ($1, $2, 'unlock_result', 1, $3, $4)`,
+      [randomUUID(), ids.device, T, { type: 'unlock_result', commandId: randomUUID(), outcome: 'jammed' }],
+    );
   },
   5: async (db) => {
-    await db.query(`INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'partner_locker', 'post')`, [ids.partnerParcel, ids.user, ids.matter]);
-    await db.query(`INSERT INTO parcels (id, application_id, direction, tracking_number, state, site_id) VALUES ($1, $2, 'inbound', 'XB240601000002', 'deposited', $3)`, [ids.partnerParcel, ids.partnerParcel, ids.partnerSite]);
+    await db.query(
+      `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out) VALUES ($1, $2, $3, 'submitted', 'partner_locker', 'post')`,
+      [ids.partnerParcel, ids.user, ids.matter],
+    );
+    await db.query(
+      `INSERT INTO parcels (id, application_id, direction, tracking_number, state, site_id) VALUES ($1, $2, 'inbound', 'XB240601000002', 'deposited', $3)`,
+      [ids.partnerParcel, ids.partnerParcel, ids.partnerSite],
+    );
     await db.query(
       `INSERT INTO partner_reservations (parcel_id, network, site_id, request_id, requested_size, status, reservation_id, device_id, compartment_no, size, expires_at, attempts)
        VALUES ($1, 'postal', $2, $4, 'S', 'deposited', 'R-1', 'BELL-1', 3, 'S', $3, 1)`,
@@ -149,7 +188,10 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), T],
     );
     await db.query(`INSERT INTO partner_event_cursors (network, cursor, updated_at) VALUES ('postal', '1', $1)`, [T]);
-    await db.query(`INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, code_sent_at) VALUES ($1, $2, 'pickup', $3, NULL, 'dispatched', $4)`, [randomUUID(), ids.partnerParcel, ids.partnerSite, T]);
+    await db.query(
+      `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, code_sent_at) VALUES ($1, $2, 'pickup', $3, NULL, 'dispatched', $4)`,
+      [randomUUID(), ids.partnerParcel, ids.partnerSite, T],
+    );
   },
 };
 
@@ -179,16 +221,21 @@ describe('hub migrations, one at a time on a database with rows', () => {
       for (const [table, rows] of before) {
         const now = after.get(table);
         expect({ migration: m.name, table, rows: now?.length }).toEqual({ migration: m.name, table, rows: rows.length });
-        rows.forEach((row, r) => expect({ migration: m.name, table, row: now![r] }).toEqual({ migration: m.name, table, row: expect.objectContaining(row) }));
+        rows.forEach((row, r) =>
+          expect({ migration: m.name, table, row: now![r] }).toEqual({ migration: m.name, table, row: expect.objectContaining(row) }),
+        );
       }
       await ROWS_AFTER[m.version]?.(db.pool);
       before = await snapshot(db.pool);
     }
 
     // Old rows got the later columns' defaults and generated values.
-    const hall = (await db.pool.query(`SELECT external_id, retired_at, position IS NOT NULL AS placed FROM sites WHERE id = $1`, [ids.ownSite])).rows[0];
+    const hall = (
+      await db.pool.query(`SELECT external_id, retired_at, position IS NOT NULL AS placed FROM sites WHERE id = $1`, [ids.ownSite])
+    ).rows[0];
     expect(hall).toEqual({ external_id: null, retired_at: null, placed: true });
-    const code = (await db.pool.query(`SELECT offline_hash, sync_version, used_offline FROM access_codes WHERE id = $1`, [ids.code])).rows[0];
+    const code = (await db.pool.query(`SELECT offline_hash, sync_version, used_offline FROM access_codes WHERE id = $1`, [ids.code]))
+      .rows[0];
     expect(code).toEqual({ offline_hash: null, sync_version: '0', used_offline: false });
     // … and the rows written at the end are searchable by what the last migrations built.
     const near = await db.pool.query(`SELECT id FROM nearby_sites(34.2610, 108.9423, 1000, 0, 10)`);
@@ -199,7 +246,9 @@ describe('hub migrations, one at a time on a database with rows', () => {
     expect(empty).toEqual([]);
     expect(before.get('custody_events')).toHaveLength(1);
 
-    const template = new pg.Client({ connectionString: Object.assign(new URL(db.url), { pathname: `/${templateDatabaseName()}` }).toString() });
+    const template = new pg.Client({
+      connectionString: Object.assign(new URL(db.url), { pathname: `/${templateDatabaseName()}` }).toString(),
+    });
     await template.connect();
     try {
       const ours = await schemaOf(db.pool);

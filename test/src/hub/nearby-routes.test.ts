@@ -26,23 +26,43 @@ describe('GET /api/sites/nearby', () => {
 
   beforeAll(async () => {
     const gazetteer = join(dir, 'gazetteer.json');
-    writeFileSync(gazetteer, JSON.stringify({
-      city: '西安市', datum: 'WGS84', version: 1,
-      places: [
-        { id: 'd-yanta', name: '雁塔区', aliases: [], kind: 'district', district: '雁塔区', lat: 34.2135, lng: 108.9483 },
-        { id: 's-xzdl', name: '小寨东路', aliases: ['Xiaozhai East Road'], kind: 'street', district: '雁塔区', ...XIAOZHAI_DONGLU },
-        { id: 'z-gangwu', name: '国际港务区', aliases: ['港务区'], kind: 'zone', district: '灞桥区', ...HALL },
-        { id: 'l-museum', name: '陕西历史博物馆', aliases: [], kind: 'landmark', district: '雁塔区', lat: 34.2236, lng: 108.9544 },
-      ],
-    }));
+    writeFileSync(
+      gazetteer,
+      JSON.stringify({
+        city: '西安市',
+        datum: 'WGS84',
+        version: 1,
+        places: [
+          { id: 'd-yanta', name: '雁塔区', aliases: [], kind: 'district', district: '雁塔区', lat: 34.2135, lng: 108.9483 },
+          { id: 's-xzdl', name: '小寨东路', aliases: ['Xiaozhai East Road'], kind: 'street', district: '雁塔区', ...XIAOZHAI_DONGLU },
+          { id: 'z-gangwu', name: '国际港务区', aliases: ['港务区'], kind: 'zone', district: '灞桥区', ...HALL },
+          { id: 'l-museum', name: '陕西历史博物馆', aliases: [], kind: 'landmark', district: '雁塔区', lat: 34.2236, lng: 108.9544 },
+        ],
+      }),
+    );
     testHub = await startTestHub({ env: { GAZETTEER_FILE: gazetteer } });
     ({ db, url: base } = testHub);
     // partner lockers: three around 小寨东路 and one beside the hall
-    const partner = (externalId: string, at: { lat: number; lng: number }, capacity: Array<{ size: 'S' | 'M' | 'L' | 'XL'; total: number; free: number }>) => ({
-      network: 'sudiyi', externalId, name: `速递易 ${externalId}`, address: `${externalId} 号`, district: '雁塔区', ...at, online: true, capacity, updatedAt: new Date(),
+    const partner = (
+      externalId: string,
+      at: { lat: number; lng: number },
+      capacity: Array<{ size: 'S' | 'M' | 'L' | 'XL'; total: number; free: number }>,
+    ) => ({
+      network: 'sudiyi',
+      externalId,
+      name: `速递易 ${externalId}`,
+      address: `${externalId} 号`,
+      district: '雁塔区',
+      ...at,
+      online: true,
+      capacity,
+      updatedAt: new Date(),
     });
     await upsertSites(db.pool, [
-      partner('X-100', destinationPoint(XIAOZHAI_DONGLU, 10, 100), [{ size: 'S', total: 10, free: 0 }, { size: 'M', total: 5, free: 2 }]),
+      partner('X-100', destinationPoint(XIAOZHAI_DONGLU, 10, 100), [
+        { size: 'S', total: 10, free: 0 },
+        { size: 'M', total: 5, free: 2 },
+      ]),
       partner('X-900', destinationPoint(XIAOZHAI_DONGLU, 200, 900), [{ size: 'XL', total: 2, free: 1 }]),
       partner('X-7000', destinationPoint(XIAOZHAI_DONGLU, 300, 7000), [{ size: 'S', total: 10, free: 9 }]),
       partner('H-50', destinationPoint(HALL, 90, 50), [{ size: 'L', total: 3, free: 0 }]),
@@ -69,14 +89,30 @@ describe('GET /api/sites/nearby', () => {
     expect(r.json.radiusM).toBe(5000);
     const sites = r.json.sites as Json[];
     expect(sites.map((s) => s.name)).toEqual([
-      '政务服务中心 自助信包箱', '速递易 H-50', '华南城 自助信包箱', '中西部陆港金融小镇 自助信包箱', '保税大厦 自助信包箱', '新丝路电商产业园 自助信包箱',
+      '政务服务中心 自助信包箱',
+      '速递易 H-50',
+      '华南城 自助信包箱',
+      '中西部陆港金融小镇 自助信包箱',
+      '保税大厦 自助信包箱',
+      '新丝路电商产业园 自助信包箱',
     ]);
     const d = sites.map((s) => s.distanceM as number);
     expect(d).toEqual([...d].sort((a, b) => a - b));
     expect(sites[0]).toMatchObject({ network: 'own', distanceM: 0, free: { S: 6, M: 7, L: 3, XL: 0 } });
     expect(sites[1]).toMatchObject({ network: 'sudiyi', address: 'H-50 号', online: true, free: { S: 0, M: 0, L: 0, XL: 0 } });
     expect(sites[1]!.distanceM).toBeCloseTo(50, 3);
-    expect(Object.keys(sites[0]!).sort()).toEqual(['address', 'distanceM', 'district', 'free', 'id', 'lat', 'lng', 'name', 'network', 'online']);
+    expect(Object.keys(sites[0]!).sort()).toEqual([
+      'address',
+      'distanceM',
+      'district',
+      'free',
+      'id',
+      'lat',
+      'lng',
+      'name',
+      'network',
+      'online',
+    ]);
   });
 
   it('takes a radius, a size and a limit', async () => {
@@ -92,7 +128,8 @@ describe('GET /api/sites/nearby', () => {
     const r = await nearby(`address=${encodeURIComponent('西安市雁塔区小寨东路126号')}`);
     expect(r.status).toBe(200);
     expect(r.json.center).toEqual({
-      ...XIAOZHAI_DONGLU, from: 'address',
+      ...XIAOZHAI_DONGLU,
+      from: 'address',
       place: { id: 's-xzdl', name: '小寨东路', kind: 'street', district: '雁塔区', matched: '小寨东路', how: 'contains' },
     });
     expect((r.json.sites as Json[]).map((s) => s.name)).toEqual(['速递易 X-100', '速递易 X-900']);
@@ -143,6 +180,13 @@ describe('GET /api/sites/nearby', () => {
     await second.stop();
     expect(() => loadConfig({ NEARBY_RADIUS_M: '50000' })).toThrow(/NEARBY_RADIUS_M/);
     const doc = (await api('GET', '/openapi.json')).json;
-    expect((doc.paths['/api/sites/nearby'].get.parameters as Json[]).map((p) => p.name)).toEqual(['lat', 'lng', 'address', 'radiusM', 'size', 'limit']);
+    expect((doc.paths['/api/sites/nearby'].get.parameters as Json[]).map((p) => p.name)).toEqual([
+      'lat',
+      'lng',
+      'address',
+      'radiusM',
+      'size',
+      'limit',
+    ]);
   });
 });

@@ -26,10 +26,18 @@ const keypad = async (deviceId: string, code: string) => {
   expect(r.status).toBe(200);
   return r.body as Json;
 };
-const simEvents = (reservationId: string): PartnerEvent[] => rig.sim.network.events(PARTNER_APP.appId, 0, 10_000).events.filter((e) => e.reservationId === reservationId);
-const deliveries = async (reservationId: string) => (await rig.control('GET', `/deliveries?reservationId=${reservationId}`)).body.deliveries as Json[];
-const post = (raw: string, headers: Record<string, string>) => fetch(`${rig.hubUrl}/api/partner/webhooks`, { method: 'POST', headers, body: raw });
-const rejections = async () => (await rig.db.pool.query(`SELECT reason, status, event_id AS "eventId", body_sha256 AS "bodySha256", body_bytes AS "bodyBytes" FROM partner_webhook_rejections ORDER BY received_at`)).rows;
+const simEvents = (reservationId: string): PartnerEvent[] =>
+  rig.sim.network.events(PARTNER_APP.appId, 0, 10_000).events.filter((e) => e.reservationId === reservationId);
+const deliveries = async (reservationId: string) =>
+  (await rig.control('GET', `/deliveries?reservationId=${reservationId}`)).body.deliveries as Json[];
+const post = (raw: string, headers: Record<string, string>) =>
+  fetch(`${rig.hubUrl}/api/partner/webhooks`, { method: 'POST', headers, body: raw });
+const rejections = async () =>
+  (
+    await rig.db.pool.query(
+      `SELECT reason, status, event_id AS "eventId", body_sha256 AS "bodySha256", body_bytes AS "bodyBytes" FROM partner_webhook_rejections ORDER BY received_at`,
+    )
+  ).rows;
 
 /** Applies at BIG and waits for the partner's code; returns the application and the simulator's reservation. */
 async function ready(): Promise<{ a: Awaited<ReturnType<PartnerRig['apply']>>; sim: Json; view: Json }> {
@@ -51,19 +59,28 @@ describe('the journey by callbacks', () => {
     expect(await keypad(sim.deviceId, sim.openCode)).toMatchObject({ state: 'deposited' });
     await rig.waitForParcel(a.parcelId, 'pickup_ordered');
     expect(await rig.dropOff(a.applicationId)).toMatchObject({ state: 'deposited' });
-    expect((await rig.db.pool.query('SELECT open_code_enc FROM partner_reservations WHERE parcel_id = $1', [a.parcelId])).rows[0].open_code_enc).toBeNull();
+    expect(
+      (await rig.db.pool.query('SELECT open_code_enc FROM partner_reservations WHERE parcel_id = $1', [a.parcelId])).rows[0].open_code_enc,
+    ).toBeNull();
 
     // The courier's order carries the partner's collection code, its locker and compartment.
     const pickupCode = (await rig.simReservation(a.parcelId))!.pickupCode as string;
     expect(pickupCode).toMatch(/^\d{8}$/);
     const order = [...rig.courier.orders.values()].find((o) => o.trackingNumber === a.trackingNumber)!;
-    expect(order).toMatchObject({ kind: 'pickup', code: pickupCode, compartment: sim.compartmentNo, site: { code: 'postal:BIG', name: '西大街社区服务站' } });
+    expect(order).toMatchObject({
+      kind: 'pickup',
+      code: pickupCode,
+      compartment: sim.compartmentNo,
+      site: { code: 'postal:BIG', name: '西大街社区服务站' },
+    });
 
     // The courier opens the compartment with it.
     expect(await keypad(sim.deviceId, pickupCode)).toMatchObject({ state: 'collected' });
     await rig.waitForParcel(a.parcelId, 'picked_up');
     expect(await rig.dropOff(a.applicationId)).toMatchObject({ state: 'collected' });
-    expect((await rig.db.pool.query(`SELECT status, compartment_id FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0]).toEqual({ status: 'done', compartment_id: null });
+    expect(
+      (await rig.db.pool.query(`SELECT status, compartment_id FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0],
+    ).toEqual({ status: 'done', compartment_id: null });
 
     const custody = await rig.custody(a.parcelId);
     expect(custody.map((e) => [e.kind, e.toState, e.actorKind])).toEqual([
@@ -89,7 +106,13 @@ describe('callbacks are verified', () => {
     const { a, sim } = await ready();
     const issued = simEvents(sim.reservationId as string)[0]!;
     // A forged deposit of this parcel.
-    const forged = { ...issued, eventId: 'evt_forged_0001', seq: issued.seq + 1000, type: 'deposited', data: { compartmentNo: sim.compartmentNo, size: sim.size } };
+    const forged = {
+      ...issued,
+      eventId: 'evt_forged_0001',
+      seq: issued.seq + 1000,
+      type: 'deposited',
+      data: { compartmentNo: sim.compartmentNo, size: sim.size },
+    };
     const raw = JSON.stringify(forged);
     const before = (await rejections()).length;
 
@@ -203,7 +226,10 @@ describe('duplicates and disorder', () => {
     // The courier dispatch system takes the order but answers 503 (its answer lost): the hub retries.
     rig.courier.failNext(3);
     await keypad(sim.deviceId, sim.openCode);
-    const pickupCode = await eventually(async () => (await rig.simReservation(a.parcelId))?.pickupCode as string | undefined, 'the partner courier code');
+    const pickupCode = await eventually(
+      async () => (await rig.simReservation(a.parcelId))?.pickupCode as string | undefined,
+      'the partner courier code',
+    );
     await eventually(async () => {
       const r = await rig.db.pool.query(`SELECT code_sent_at FROM courier_orders WHERE parcel_id = $1`, [a.parcelId]);
       return Boolean(r.rows[0]?.code_sent_at);
@@ -219,7 +245,11 @@ describe('duplicates and disorder', () => {
     expect(custody[3]!.evidence).toMatchObject({ confirmed: false, courierCodeFrom: 'partner' });
     expect(firstBrokenLink(custody as never)).toBe(-1);
     // The pickup job's next try finds the parcel gone and orders nothing more.
-    await eventually(async () => (await rig.hub.queue.getJob(`pickup-${a.parcelId}`))?.returnvalue === 'not_needed', 'the pickup job to end', 30_000);
+    await eventually(
+      async () => (await rig.hub.queue.getJob(`pickup-${a.parcelId}`))?.returnvalue === 'not_needed',
+      'the pickup job to end',
+      30_000,
+    );
     expect((await rig.custody(a.parcelId)).length).toBe(5);
     expect((await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0].status).toBe('done');
     rig.courier.failNext(0);
@@ -241,7 +271,11 @@ describe('duplicates and disorder', () => {
     ]);
     // The courier order never gets the partner's code (the parcel is gone): cancelled, and the
     // collection stays deferred rather than invent a courier order.
-    await eventually(async () => (await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0]?.status === 'cancelled', 'the order to be cancelled');
+    await eventually(
+      async () =>
+        (await rig.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1`, [a.parcelId])).rows[0]?.status === 'cancelled',
+      'the order to be cancelled',
+    );
     expect(await rig.hub.partner!.sweep()).toMatchObject({ replayed: 0 });
     expect(await rig.parcelState(a.parcelId)).toBe('deposited');
     expect((await rig.custody(a.parcelId)).map((e) => e.kind)).toEqual(['created', 'reserved', 'deposited']);

@@ -31,7 +31,12 @@ async function failure(p: Promise<unknown>): Promise<PartnerApiError> {
   throw new Error('expected the call to fail');
 }
 
-const fault = (mode: string, pathPrefix = '/v1/sites') => fetch(`${sim.url}/control/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode, count: 1, pathPrefix }) });
+const fault = (mode: string, pathPrefix = '/v1/sites') =>
+  fetch(`${sim.url}/control/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode, count: 1, pathPrefix }),
+  });
 
 describe('the partner network client', () => {
   it('signs requests the partner accepts, and parses the answers', async () => {
@@ -57,9 +62,19 @@ describe('the partner network client', () => {
     await fault('server_error');
     expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({ kind: 'server', status: 500, retryable: true });
     await fault('too_frequent');
-    expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({ kind: 'rate_limited', code: 'TOO_FREQUENT', retryAfterMs: 1_000, retryable: true });
+    expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({
+      kind: 'rate_limited',
+      code: 'TOO_FREQUENT',
+      retryAfterMs: 1_000,
+      retryable: true,
+    });
     await fault('limit_reached');
-    expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({ kind: 'quota', code: 'LIMIT_REACHED', retryAfterMs: 3_600_000, retryable: true });
+    expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({
+      kind: 'quota',
+      code: 'LIMIT_REACHED',
+      retryAfterMs: 3_600_000,
+      retryable: true,
+    });
     await fault('hang');
     expect(await failure(client.listSites({ page: 1, pageSize: 1 }))).toMatchObject({ kind: 'timeout', retryable: true });
     await fault('lost_response');

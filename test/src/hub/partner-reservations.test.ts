@@ -24,7 +24,12 @@ const fault = async (mode: string, count: number, pathPrefix = '/v1/reservations
   expect(r.status).toBe(201);
 };
 const reservationRow = async (parcelId: string) =>
-  (await rig.db.pool.query(`SELECT status, attempts, last_error AS "lastError", failure_code AS "failureCode", reservation_id AS "reservationId" FROM partner_reservations WHERE parcel_id = $1`, [parcelId])).rows[0];
+  (
+    await rig.db.pool.query(
+      `SELECT status, attempts, last_error AS "lastError", failure_code AS "failureCode", reservation_id AS "reservationId" FROM partner_reservations WHERE parcel_id = $1`,
+      [parcelId],
+    )
+  ).rows[0];
 const freeAt = (deviceId: string): Record<string, number> =>
   Object.fromEntries(Object.entries(rig.sim.network.device(deviceId).compartments).map(([k, v]) => [k, v.free]));
 
@@ -38,8 +43,21 @@ describe('a reservation that works the first time', () => {
 
     const ready = await rig.waitForDropOff(a.applicationId, 'ready');
     const sim = (await rig.simReservation(a.parcelId))!;
-    expect(sim).toMatchObject({ state: 'reserved', siteId: 'BELL', deviceId: 'BELL-1', requestedSize: 'M', allowLarger: true, reference: a.trackingNumber });
-    expect(ready).toMatchObject({ state: 'ready', code: sim.openCode, compartment: sim.compartmentNo, size: sim.size, expiresAt: sim.expiresAt });
+    expect(sim).toMatchObject({
+      state: 'reserved',
+      siteId: 'BELL',
+      deviceId: 'BELL-1',
+      requestedSize: 'M',
+      allowLarger: true,
+      reference: a.trackingNumber,
+    });
+    expect(ready).toMatchObject({
+      state: 'ready',
+      code: sim.openCode,
+      compartment: sim.compartmentNo,
+      size: sim.size,
+      expiresAt: sim.expiresAt,
+    });
     expect(ready.message).toContain('钟楼小区北门');
 
     // Staff see the state, not the code; another applicant does not see the application at all.
@@ -65,16 +83,28 @@ describe('a reservation that works the first time', () => {
   it('refuses a matter that may not go to a partner locker, an own kiosk as a partner site, and an unknown site', async () => {
     const t = await rig.token('zhang.san');
     const bell = await rig.siteId('BELL');
-    const permit = await rig.api('POST', '/api/applications', t, { matterCode: 'construction-permit', dropOff: { channel: 'partner_locker', siteId: bell } });
+    const permit = await rig.api('POST', '/api/applications', t, {
+      matterCode: 'construction-permit',
+      dropOff: { channel: 'partner_locker', siteId: bell },
+    });
     expect(permit.status).toBe(400);
     expect(permit.json.error.code).toBe('channel_not_allowed');
     const own = (await rig.db.pool.query(`SELECT id FROM sites WHERE code = 'own-hall'`)).rows[0].id as string;
-    const wrong = await rig.api('POST', '/api/applications', t, { matterCode: 'business-licence-change', dropOff: { channel: 'partner_locker', siteId: own } });
+    const wrong = await rig.api('POST', '/api/applications', t, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'partner_locker', siteId: own },
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.json.error.code).toBe('wrong_network');
-    const missing = await rig.api('POST', '/api/applications', t, { matterCode: 'business-licence-change', dropOff: { channel: 'partner_locker', siteId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' } });
+    const missing = await rig.api('POST', '/api/applications', t, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'partner_locker', siteId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' },
+    });
     expect(missing.status).toBe(404);
-    const ownAsOwn = await rig.api('POST', '/api/applications', t, { matterCode: 'business-licence-change', dropOff: { channel: 'own_kiosk', siteId: bell } });
+    const ownAsOwn = await rig.api('POST', '/api/applications', t, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId: bell },
+    });
     expect(ownAsOwn.status).toBe(400);
   });
 });
@@ -130,7 +160,9 @@ describe('partner failures are retried with backoff until the reservation is mad
       expect(pending).toMatchObject({ state: 'reserving', lastError: 'the partner network had an internal error' });
       expect(pending.code).toBeUndefined();
       const failed = await rig.waitForDropOff(a.applicationId, 'failed', undefined, 30_000);
-      expect(failed.reason).toBe('the partner network kept failing (the partner network had an internal error); the hub gave up after 6 attempts');
+      expect(failed.reason).toBe(
+        'the partner network kept failing (the partner network had an internal error); the hub gave up after 6 attempts',
+      );
       expect(failed.whatNext.length).toBeGreaterThan(0);
       expect(await reservationRow(a.parcelId)).toMatchObject({ status: 'failed', attempts: 6, failureCode: 'GAVE_UP' });
       expect((await rig.custody(a.parcelId)).map((e) => e.kind)).toEqual(['created', 'reservation_failed']);
@@ -213,7 +245,8 @@ describe('expiry', () => {
     expect(expired).toMatchObject({ state: 'expired' });
     expect(expired.reason).toContain('cancelled');
     expect(expired.code).toBeUndefined();
-    const row = (await rig.db.pool.query(`SELECT status, open_code_enc FROM partner_reservations WHERE parcel_id = $1`, [a.parcelId])).rows[0];
+    const row = (await rig.db.pool.query(`SELECT status, open_code_enc FROM partner_reservations WHERE parcel_id = $1`, [a.parcelId]))
+      .rows[0];
     expect(row).toEqual({ status: 'cancelled', open_code_enc: null });
     const custody = await rig.custody(a.parcelId);
     expect(custody.map((e) => [e.kind, e.toState])).toEqual([
@@ -226,7 +259,10 @@ describe('expiry', () => {
     // hub took first moved the parcel, the other changes nothing.
     await eventually(async () => (await rig.events(a.parcelId)).some((e) => e.type === 'cancelled'), 'the cancelled webhook');
     expect(['applied', 'already_applied']).toContain((await rig.events(a.parcelId)).find((e) => e.type === 'cancelled')!.outcome);
-    await eventually(async () => (await rig.hub.partner!.queue.getJob(`cancel-${a.parcelId}`))?.returnvalue === 'cancelled', 'the cancel job');
+    await eventually(
+      async () => (await rig.hub.partner!.queue.getJob(`cancel-${a.parcelId}`))?.returnvalue === 'cancelled',
+      'the cancel job',
+    );
     expect(await rig.custody(a.parcelId)).toHaveLength(3);
     // A sweep later finds nothing more to do.
     expect(await rig.hub.partner!.sweep()).toMatchObject({ due: 0 });

@@ -19,10 +19,14 @@ beforeAll(async () => {
   rig = await startPartnerRig({ sim: { sites: generateSites(SITES, 7) } });
   admin = await rig.token('ops.admin');
   // Let the refresh the worker runs at start finish, so each test's refresh is alone.
-  await eventually(async () => {
-    const jobs = await rig.hub.partner!.queue.getJobs(['active', 'waiting', 'prioritized']);
-    return jobs.some((j) => j.data.kind === 'refresh') ? undefined : true;
-  }, 'the start-up refresh', 30_000);
+  await eventually(
+    async () => {
+      const jobs = await rig.hub.partner!.queue.getJobs(['active', 'waiting', 'prioritized']);
+      return jobs.some((j) => j.data.kind === 'refresh') ? undefined : true;
+    },
+    'the start-up refresh',
+    30_000,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -33,17 +37,23 @@ async function refresh(): Promise<Json> {
   const queued = await rig.api('POST', '/api/admin/partner/sites/refresh', admin);
   expect(queued.status).toBe(202);
   expect(queued.json.jobId).toMatch(/^refresh-/);
-  return eventually(async () => {
-    const s = await rig.api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
-    expect(s.status).toBe(200);
-    if (s.json.state === 'failed') throw new Error(`refresh failed: ${JSON.stringify(s.json)}`);
-    return s.json.state === 'completed' ? s.json : undefined;
-  }, 'the refresh to complete', 30_000);
+  return eventually(
+    async () => {
+      const s = await rig.api('GET', `/api/admin/partner/sites/refresh/${queued.json.jobId}`, admin);
+      expect(s.status).toBe(200);
+      if (s.json.state === 'failed') throw new Error(`refresh failed: ${JSON.stringify(s.json)}`);
+      return s.json.state === 'completed' ? s.json : undefined;
+    },
+    'the refresh to complete',
+    30_000,
+  );
 }
 
 describe('partner site registry refresh', () => {
   it('has imported every partner site, mapped from the partner record', async () => {
-    const count = await rig.db.pool.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE retired_at IS NULL)::int AS live FROM sites WHERE network = 'postal'`);
+    const count = await rig.db.pool.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE retired_at IS NULL)::int AS live FROM sites WHERE network = 'postal'`,
+    );
     expect(count.rows[0]).toEqual({ n: SITES, live: SITES });
     const partnerSite = rig.sim.network.listSites({ page: 7, pageSize: 100 }).sites[3]!;
     const row = (
@@ -65,7 +75,10 @@ describe('partner site registry refresh', () => {
       online: partnerSite.status === 'online',
     });
     for (const size of ['S', 'M', 'L', 'XL'] as const) {
-      expect(row.capacity[size]).toEqual({ total: partnerSite.devices.reduce((n, d) => n + d.compartments[size].total, 0), free: free[size] });
+      expect(row.capacity[size]).toEqual({
+        total: partnerSite.devices.reduce((n, d) => n + d.compartments[size].total, 0),
+        free: free[size],
+      });
     }
   });
 
@@ -85,7 +98,17 @@ describe('partner site registry refresh', () => {
     events.on('progress', ({ data }) => progress.push(data as Json));
     try {
       const done = await refresh();
-      expect(done.result).toMatchObject({ network: 'postal', pages: 3, fetched: SITES, received: SITES, inserted: 0, updated: 0, unchanged: SITES, retired: 0, invalid: 0 });
+      expect(done.result).toMatchObject({
+        network: 'postal',
+        pages: 3,
+        fetched: SITES,
+        received: SITES,
+        inserted: 0,
+        updated: 0,
+        unchanged: SITES,
+        retired: 0,
+        invalid: 0,
+      });
       expect(done.progress).toMatchObject({ phase: 'done', pagesFetched: 3, pages: 3, sitesFetched: SITES, total: SITES });
       await eventually(async () => progress.some((p) => p.phase === 'done'), 'the last progress event');
       const fetching = progress.filter((p) => p.phase === 'fetching').map((p) => [p.pagesFetched, p.sitesFetched]);
@@ -102,7 +125,9 @@ describe('partner site registry refresh', () => {
   });
 
   it('picks up what changed at the partner', async () => {
-    const partnerSite = rig.sim.network.listSites({ page: 1, pageSize: 10 }).sites.find((s) => s.status === 'online' && s.devices.some((d) => d.status === 'online' && d.compartments.M.free > 0))!;
+    const partnerSite = rig.sim.network
+      .listSites({ page: 1, pageSize: 10 })
+      .sites.find((s) => s.status === 'online' && s.devices.some((d) => d.status === 'online' && d.compartments.M.free > 0))!;
     const device = partnerSite.devices.find((d) => d.status === 'online' && d.compartments.M.free > 0)!;
     expect((await rig.control('PUT', `/devices/${device.deviceId}`, { free: { M: 0 } })).status).toBe(200);
     const done = await refresh();

@@ -11,10 +11,21 @@ const T0 = new Date('2024-06-01T08:00:00Z');
 const T1 = new Date('2024-06-01T09:00:00Z');
 
 const record = (i: number, over: Partial<PartnerSiteRecord> = {}): PartnerSiteRecord => ({
-  network: 'sudiyi', externalId: `SDY-${String(i).padStart(5, '0')}`, name: `速递易 ${i} 号柜`, address: `雁塔区某路 ${i} 号`, district: '雁塔区',
-  lat: 34.2 + (i % 100) * 0.001, lng: 108.9 + Math.floor(i / 100) * 0.001, online: true,
-  capacity: [{ size: 'S', total: 30, free: i % 7 }, { size: 'M', total: 12, free: i % 3 }, { size: 'XL', total: 2, free: i % 2 }],
-  updatedAt: T0, ...over,
+  network: 'sudiyi',
+  externalId: `SDY-${String(i).padStart(5, '0')}`,
+  name: `速递易 ${i} 号柜`,
+  address: `雁塔区某路 ${i} 号`,
+  district: '雁塔区',
+  lat: 34.2 + (i % 100) * 0.001,
+  lng: 108.9 + Math.floor(i / 100) * 0.001,
+  online: true,
+  capacity: [
+    { size: 'S', total: 30, free: i % 7 },
+    { size: 'M', total: 12, free: i % 3 },
+    { size: 'XL', total: 2, free: i % 2 },
+  ],
+  updatedAt: T0,
+  ...over,
 });
 const records = (n: number) => Array.from({ length: n }, (_, i) => record(i));
 
@@ -32,15 +43,23 @@ describe('site registry import', () => {
 
   /** Every row's id and transaction id: a row that was rewritten, even with the same values, gets a new xmin. */
   const versions = async () =>
-    (await db.pool.query<{ v: string }>(`SELECT string_agg(x, ',' ORDER BY x) AS v FROM (
-       SELECT id::text || ':' || xmin::text AS x FROM sites UNION ALL SELECT site_id::text || size || ':' || xmin::text FROM site_capacity) t`)).rows[0]!.v;
+    (
+      await db.pool.query<{ v: string }>(`SELECT string_agg(x, ',' ORDER BY x) AS v FROM (
+       SELECT id::text || ':' || xmin::text AS x FROM sites UNION ALL SELECT site_id::text || size || ':' || xmin::text FROM site_capacity) t`)
+    ).rows[0]!.v;
 
   it('imports in batches with progress, and a second import writes nothing', async () => {
     const progress: ImportProgress[] = [];
     const first = await upsertSites(db.pool, records(1_200), { batchSize: 500, onProgress: (p) => progress.push(p), now: T0 });
     expect(first).toMatchObject({ received: 1_200, inserted: 1_200, updated: 0, unchanged: 0, invalid: 0, retired: 0 });
-    expect(progress.map((p) => [p.done, p.total, p.inserted])).toEqual([[500, 1_200, 500], [1_000, 1_200, 1_000], [1_200, 1_200, 1_200]]);
-    const counts = await db.pool.query('SELECT (SELECT count(*) FROM sites)::int AS sites, (SELECT count(*) FROM site_capacity)::int AS caps');
+    expect(progress.map((p) => [p.done, p.total, p.inserted])).toEqual([
+      [500, 1_200, 500],
+      [1_000, 1_200, 1_000],
+      [1_200, 1_200, 1_200],
+    ]);
+    const counts = await db.pool.query(
+      'SELECT (SELECT count(*) FROM sites)::int AS sites, (SELECT count(*) FROM site_capacity)::int AS caps',
+    );
     expect(counts.rows[0]).toEqual({ sites: 1_200, caps: 3_600 });
 
     const before = await versions();
@@ -53,17 +72,30 @@ describe('site registry import', () => {
     await upsertSites(db.pool, records(50), { now: T0 });
     const before = await db.pool.query<{ externalId: string; xmin: string }>('SELECT external_id AS "externalId", xmin::text FROM sites');
     const changed = records(50).map((r, i) =>
-      i === 3 ? { ...r, name: '速递易 新名字', updatedAt: T1 }
-      : i === 4 ? { ...r, online: false, updatedAt: T1 }
-      : i === 5 ? { ...r, capacity: [{ size: 'L' as const, total: 4, free: 4 }], updatedAt: T1 }
-      : r);
+      i === 3
+        ? { ...r, name: '速递易 新名字', updatedAt: T1 }
+        : i === 4
+          ? { ...r, online: false, updatedAt: T1 }
+          : i === 5
+            ? { ...r, capacity: [{ size: 'L' as const, total: 4, free: 4 }], updatedAt: T1 }
+            : r,
+    );
     const report = await upsertSites(db.pool, changed, { now: T1 });
     expect(report).toMatchObject({ inserted: 0, updated: 3, unchanged: 47 });
-    const after = new Map((await db.pool.query<{ externalId: string; xmin: string }>('SELECT external_id AS "externalId", xmin::text FROM sites')).rows.map((r) => [r.externalId, r.xmin]));
-    const rewritten = before.rows.filter((r) => after.get(r.externalId) !== r.xmin).map((r) => r.externalId).sort();
+    const after = new Map(
+      (await db.pool.query<{ externalId: string; xmin: string }>('SELECT external_id AS "externalId", xmin::text FROM sites')).rows.map(
+        (r) => [r.externalId, r.xmin],
+      ),
+    );
+    const rewritten = before.rows
+      .filter((r) => after.get(r.externalId) !== r.xmin)
+      .map((r) => r.externalId)
+      .sort();
     // the capacity-only change leaves the site row alone
     expect(rewritten).toEqual(['SDY-00003', 'SDY-00004']);
-    const site5 = await db.pool.query(`SELECT c.size, c.total, c.free FROM site_capacity c JOIN sites s ON s.id = c.site_id WHERE s.external_id = 'SDY-00005'`);
+    const site5 = await db.pool.query(
+      `SELECT c.size, c.total, c.free FROM site_capacity c JOIN sites s ON s.id = c.site_id WHERE s.external_id = 'SDY-00005'`,
+    );
     expect(site5.rows).toEqual([{ size: 'L', total: 4, free: 4 }]);
     const site3 = await db.pool.query(`SELECT name, source_updated_at AS "sourceUpdatedAt" FROM sites WHERE external_id = 'SDY-00003'`);
     expect(site3.rows[0]).toEqual({ name: '速递易 新名字', sourceUpdatedAt: T1 });
@@ -82,12 +114,21 @@ describe('site registry import', () => {
       null,
     ]);
     expect(report).toMatchObject({ received: 8, inserted: 1, stale: 1, duplicates: 1, invalid: 5 });
-    expect(report.rejected.map((r) => [r.index, r.externalId])).toEqual([[3, 'SDY-00003'], [4, 'SDY-00004'], [5, 'SDY-00005'], [6, 'junk'], [7, undefined]]);
+    expect(report.rejected.map((r) => [r.index, r.externalId])).toEqual([
+      [3, 'SDY-00003'],
+      [4, 'SDY-00004'],
+      [5, 'SDY-00005'],
+      [6, 'junk'],
+      [7, undefined],
+    ]);
     expect(report.rejected[0]!.reason).toMatch(/lat/);
     expect(report.rejected[1]!.reason).toMatch(/own/);
     expect(report.rejected[2]!.reason).toMatch(/free must not exceed total/);
     const names = await db.pool.query('SELECT external_id AS id, name FROM sites ORDER BY external_id');
-    expect(names.rows).toEqual([{ id: 'SDY-00001', name: '速递易 1 号柜' }, { id: 'SDY-00002', name: 'second' }]);
+    expect(names.rows).toEqual([
+      { id: 'SDY-00001', name: '速递易 1 号柜' },
+      { id: 'SDY-00002', name: 'second' },
+    ]);
   });
 
   it('retires the sites a full refresh no longer lists, and restores one that comes back', async () => {
@@ -98,8 +139,13 @@ describe('site registry import', () => {
     expect(report).toMatchObject({ unchanged: 15, retired: 5 });
     const state = await db.pool.query<{ network: string; live: number; retired: number }>(
       `SELECT network, count(*) FILTER (WHERE retired_at IS NULL)::int AS live, count(*) FILTER (WHERE retired_at IS NOT NULL)::int AS retired
-       FROM sites GROUP BY network ORDER BY network`);
-    expect(state.rows).toEqual([{ network: 'cainiao', live: 1, retired: 0 }, { network: 'own', live: 5, retired: 0 }, { network: 'sudiyi', live: 15, retired: 5 }]);
+       FROM sites GROUP BY network ORDER BY network`,
+    );
+    expect(state.rows).toEqual([
+      { network: 'cainiao', live: 1, retired: 0 },
+      { network: 'own', live: 5, retired: 0 },
+      { network: 'sudiyi', live: 15, retired: 5 },
+    ]);
     const gone = await db.pool.query(`SELECT online, retired_at AS "retiredAt" FROM sites WHERE external_id = 'SDY-00000'`);
     expect(gone.rows[0]).toEqual({ online: false, retiredAt: T1 });
     // a retired site is never offered
@@ -123,7 +169,10 @@ describe('site registry import', () => {
   });
 
   it('lets two imports of the same network run at once without a conflict', async () => {
-    const [a, b] = await Promise.all([upsertSites(db.pool, records(300), { batchSize: 100 }), upsertSites(db.pool, records(300), { batchSize: 100 })]);
+    const [a, b] = await Promise.all([
+      upsertSites(db.pool, records(300), { batchSize: 100 }),
+      upsertSites(db.pool, records(300), { batchSize: 100 }),
+    ]);
     expect(a.inserted + b.inserted).toBe(300);
     expect(a.unchanged + b.unchanged).toBe(300);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM sites')).rows[0].n).toBe(300);

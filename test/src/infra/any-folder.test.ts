@@ -89,7 +89,14 @@ const exitOf = (child: ChildProcess, signal: NodeJS.Signals) =>
 describe(`a clone in a 0700 folder whose path has a space (${asRoot ? 'as root' : 'as a normal user'})`, () => {
   it('starts the local PostgreSQL and Redis from there, answers a query, and stops them cleanly', async () => {
     const dataDir = join(clone, '.data', 'pg');
-    const started = await startFromClone(['--postgres-dir', dataDir, '--database', 'xinbao_any', '--redis-dir', join(clone, '.data', 'redis')]);
+    const started = await startFromClone([
+      '--postgres-dir',
+      dataDir,
+      '--database',
+      'xinbao_any',
+      '--redis-dir',
+      join(clone, '.data', 'redis'),
+    ]);
     try {
       const db = new pg.Client(started.ready.databaseUrl);
       await db.connect();
@@ -113,7 +120,15 @@ describe(`a clone in a 0700 folder whose path has a space (${asRoot ? 'as root' 
         expect(cluster.startsWith(join(cache!, 'xinbao-postgres-data'))).toBe(true);
         expect(statSync(cluster).uid).not.toBe(0);
         expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
-        expect(existsSync(join(cache!, readdirSync(cache!).find((d) => d.startsWith('xinbao-postgres-1'))!, '.complete'))).toBe(true);
+        expect(
+          existsSync(
+            join(
+              cache!,
+              readdirSync(cache!).find((d) => d.startsWith('xinbao-postgres-1'))!,
+              '.complete',
+            ),
+          ),
+        ).toBe(true);
       } else {
         expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
       }

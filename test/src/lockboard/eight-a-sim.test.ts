@@ -20,7 +20,12 @@ describe('8A simulator program ↔ EightADriver over a real pty', () => {
   });
 
   it('announces itself with one JSON line', () => {
-    expect(sim.ready).toEqual({ event: 'ready', family: '8a', ptyPath: expect.stringMatching(/agent$/), controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect(sim.ready).toEqual({
+      event: 'ready',
+      family: '8a',
+      ptyPath: expect.stringMatching(/agent$/),
+      controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
   });
 
   it('unlocks board 1 lock 1 with exactly one 8A 01 01 11 9B, reads it open, then closed after the person shuts it', async () => {
@@ -40,11 +45,21 @@ describe('8A simulator program ↔ EightADriver over a real pty', () => {
     expect(closed[1]).toEqual({ latchClosed: true, itemPresent: null });
 
     expect((await sim.received()).map((f) => f.hex)).toEqual(['8A 01 01 11 9B', '80 01 00 33 B2', '80 01 00 33 B2']);
-    await expect(sim.control('GET', '/boards/1/locks/1')).resolves.toEqual({ board: 1, lock: 1, latchClosed: true, jammed: false, sensorBroken: false });
+    await expect(sim.control('GET', '/boards/1/locks/1')).resolves.toEqual({
+      board: 1,
+      lock: 1,
+      latchClosed: true,
+      jammed: false,
+      sensorBroken: false,
+    });
   });
 
   it('refuses an item for a board without an item sensor, and unknown locks', async () => {
-    const item = await fetch(`${sim.ready.controlUrl}/boards/1/locks/1/item`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"present":true}' });
+    const item = await fetch(`${sim.ready.controlUrl}/boards/1/locks/1/item`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"present":true}',
+    });
     expect(item.status).toBe(409);
     expect(await item.json()).toMatchObject({ error: { code: 'no_item_sensor' } });
     const lock0 = await fetch(`${sim.ready.controlUrl}/boards/1/locks/0/close`, { method: 'POST' });

@@ -20,7 +20,12 @@ describe('KR-CU16 simulator program ↔ KerongDriver over a real pty', () => {
   });
 
   it('announces itself with one JSON line', () => {
-    expect(sim.ready).toEqual({ event: 'ready', family: 'kerong', ptyPath: expect.stringMatching(/agent$/), controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect(sim.ready).toEqual({
+      event: 'ready',
+      family: 'kerong',
+      ptyPath: expect.stringMatching(/agent$/),
+      controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
   });
 
   it('unlocks board 0 lock 3 with exactly one 02 03 31 03 39, then reads back what the person did', async () => {
@@ -43,13 +48,21 @@ describe('KR-CU16 simulator program ↔ KerongDriver over a real pty', () => {
   });
 
   it('answers control API mistakes with an error body and a 4xx', async () => {
-    const bad = await fetch(`${sim.ready.controlUrl}/boards/0/locks/3/item`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"present":"yes"}' });
+    const bad = await fetch(`${sim.ready.controlUrl}/boards/0/locks/3/item`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"present":"yes"}',
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'bad_request' } });
     const missing = await fetch(`${sim.ready.controlUrl}/boards/7/locks/3/close`, { method: 'POST' });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'unknown_lock' } });
-    const fault = await fetch(`${sim.ready.controlUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"late_reply"}' });
+    const fault = await fetch(`${sim.ready.controlUrl}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kind":"late_reply"}',
+    });
     expect(fault.status).toBe(400);
     expect(await fault.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('delayMs') } });
   });

@@ -84,7 +84,10 @@ export async function startSimulatorProgram(args: string[]): Promise<SimulatorPr
     received: async () => (await api<{ frames: Received[] }>('GET', '/frames')).frames,
     settle: async () => {
       await api('DELETE', '/faults');
-      await eventually(async () => ((await api<{ pendingReplies: number }>('GET', '/faults')).pendingReplies === 0 ? true : undefined), 'late replies to leave');
+      await eventually(
+        async () => ((await api<{ pendingReplies: number }>('GET', '/faults')).pendingReplies === 0 ? true : undefined),
+        'late replies to leave',
+      );
     },
     stop: () =>
       new Promise<number | null>((resolve) => {
@@ -103,7 +106,10 @@ export async function openSerialPort(path: string, baudRate: number): Promise<Se
 }
 
 /** What both serial drivers count (each family counts a few more things of its own). */
-export type SerialDriverStats = Pick<KerongDriverStats & EightADriverStats, 'frames' | 'badChecksum' | 'badLength' | 'noiseBytes' | 'unmatched' | 'timeouts'>;
+export type SerialDriverStats = Pick<
+  KerongDriverStats & EightADriverStats,
+  'frames' | 'badChecksum' | 'badLength' | 'noiseBytes' | 'unmatched' | 'timeouts'
+>;
 export type SerialDriver = LockBoardDriver & { readonly stats: Readonly<SerialDriverStats> };
 export type RigDriver = SerialDriver | HttpLockControllerDriver;
 
@@ -176,7 +182,8 @@ export const HTTP_FAMILY: RigFamily = {
   locks: 24,
   itemSensors: true,
   args: ['--family', 'http', '--locks', '24', '--item-sensors', '--token', HTTP_TEST_TOKEN],
-  connect: async (ready, timing) => new HttpLockControllerDriver({ url: ready.url ?? '', token: HTTP_TEST_TOKEN, locks: 24, itemSensors: true, ...timing }),
+  connect: async (ready, timing) =>
+    new HttpLockControllerDriver({ url: ready.url ?? '', token: HTTP_TEST_TOKEN, locks: 24, itemSensors: true, ...timing }),
   isUnlock: (entry, lock) => entry.request === `POST /api/v1/locks/${lock}/open`,
 };
 
@@ -222,6 +229,8 @@ export class CabinetRecorder {
   }
 
   faults(compartment?: number): string[] {
-    return this.events.flatMap((e) => (e.type === 'fault' && (compartment === undefined || e.compartment === compartment) ? [e.fault] : []));
+    return this.events.flatMap((e) =>
+      e.type === 'fault' && (compartment === undefined || e.compartment === compartment) ? [e.fault] : [],
+    );
   }
 }

@@ -16,7 +16,13 @@ import {
   verifyPartnerWebhook,
   type PartnerCredentials,
 } from '@xinbao/protocol';
-import { startPartnerNetworkSimulator, tinyXian, type PartnerApp, type PartnerSimulatorOptions, type RunningPartnerSimulator } from '@xinbao/simulators/partner-network';
+import {
+  startPartnerNetworkSimulator,
+  tinyXian,
+  type PartnerApp,
+  type PartnerSimulatorOptions,
+  type RunningPartnerSimulator,
+} from '@xinbao/simulators/partner-network';
 import { eventually } from '../support/processes.js';
 
 const HUB: PartnerApp = { appId: 'hub', appSecret: 'hub-app-secret', webhookSecret: 'hub-webhook-secret' };
@@ -54,18 +60,32 @@ async function api(
 ): Promise<Answer> {
   const url = new URL(path, sim.url);
   const raw = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  const headers = partnerRequestHeaders(o.app ?? HUB, { method, target: url.pathname + url.search, body: raw }, o.now ?? Date.now(), o.nonce ?? randomBytes(16).toString('hex'));
+  const headers = partnerRequestHeaders(
+    o.app ?? HUB,
+    { method, target: url.pathname + url.search, body: raw },
+    o.now ?? Date.now(),
+    o.nonce ?? randomBytes(16).toString('hex'),
+  );
   if (raw !== '') headers['content-type'] = 'application/json';
   return answer(await fetch(url, { method, headers, ...(raw !== '' && { body: raw }), ...(o.signal && { signal: o.signal }) }));
 }
 
 async function control(sim: RunningPartnerSimulator, method: string, path: string, body?: unknown): Promise<Answer> {
   return answer(
-    await fetch(`${sim.url}/control${path}`, { method, ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) }),
+    await fetch(`${sim.url}/control${path}`, {
+      method,
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }),
   );
 }
 
-const reserveBody = (requestId: string, extra: Record<string, unknown> = {}) => ({ requestId, deviceId: 'BELL-1', size: 'M', durationMinutes: 60, ...extra });
+const reserveBody = (requestId: string, extra: Record<string, unknown> = {}) => ({
+  requestId,
+  deviceId: 'BELL-1',
+  size: 'M',
+  durationMinutes: 60,
+  ...extra,
+});
 
 async function reserve(sim: RunningPartnerSimulator, requestId: string, extra: Record<string, unknown> = {}): Promise<Reservation> {
   const r = await api(sim, 'POST', '/v1/reservations', reserveBody(requestId, extra));
@@ -105,10 +125,18 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; sta
 
 function verifies(r: Received, secret = HUB.webhookSecret): boolean {
   const h = (n: string) => r.headers[n] as string | undefined;
-  return verifyPartnerWebhook(secret, { timestamp: h('x-partner-event-timestamp'), signature: h('x-partner-event-signature') }, r.raw, Date.now()).ok;
+  return verifyPartnerWebhook(
+    secret,
+    { timestamp: h('x-partner-event-timestamp'), signature: h('x-partner-event-signature') },
+    r.raw,
+    Date.now(),
+  ).ok;
 }
 
-async function deliveries(sim: RunningPartnerSimulator, query = ''): Promise<Array<{ eventId: string; attempt: number; outcome: string; status?: number; type: string; seq: number }>> {
+async function deliveries(
+  sim: RunningPartnerSimulator,
+  query = '',
+): Promise<Array<{ eventId: string; attempt: number; outcome: string; status?: number; type: string; seq: number }>> {
   return (await control(sim, 'GET', `/deliveries${query}`)).body.deliveries;
 }
 
@@ -118,7 +146,9 @@ describe('signed requests', () => {
     const unsigned = await answer(await fetch(`${sim.url}/v1/sites`));
     expect([unsigned.status, unsigned.body.code]).toEqual([401, 'BAD_SIGNATURE']);
     expect((await api(sim, 'GET', '/v1/sites', undefined, { app: { appId: 'hub', appSecret: 'not-the-secret' } })).status).toBe(401);
-    expect((await api(sim, 'GET', '/v1/sites', undefined, { app: { appId: 'ghost', appSecret: 'x' } })).body.message).toMatch(/unknown app/);
+    expect((await api(sim, 'GET', '/v1/sites', undefined, { app: { appId: 'ghost', appSecret: 'x' } })).body.message).toMatch(
+      /unknown app/,
+    );
     const stale = await api(sim, 'GET', '/v1/sites', undefined, { now: Date.now() - 6 * 60_000 });
     expect([stale.status, stale.body.message]).toEqual([401, expect.stringMatching(/timestamp/)]);
     expect((await api(sim, 'GET', '/v1/sites', undefined, { now: Date.now() + 6 * 60_000 })).status).toBe(401);
@@ -129,12 +159,21 @@ describe('signed requests', () => {
     expect([replay.status, replay.body.message]).toEqual([401, expect.stringMatching(/nonce/)]);
 
     // signed for one query, sent with another
-    const signedFor = partnerRequestHeaders(HUB, { method: 'GET', target: '/v1/sites?page=1', body: '' }, Date.now(), randomBytes(16).toString('hex'));
+    const signedFor = partnerRequestHeaders(
+      HUB,
+      { method: 'GET', target: '/v1/sites?page=1', body: '' },
+      Date.now(),
+      randomBytes(16).toString('hex'),
+    );
     expect((await fetch(`${sim.url}/v1/sites?page=2`, { headers: signedFor })).status).toBe(401);
     // signed for one body, sent with another
     const body = JSON.stringify(reserveBody('tamper-1'));
     const h = partnerRequestHeaders(HUB, { method: 'POST', target: '/v1/reservations', body }, Date.now(), randomBytes(16).toString('hex'));
-    const tampered = await fetch(`${sim.url}/v1/reservations`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: body.replace('"M"', '"XL"') });
+    const tampered = await fetch(`${sim.url}/v1/reservations`, {
+      method: 'POST',
+      headers: { ...h, 'content-type': 'application/json' },
+      body: body.replace('"M"', '"XL"'),
+    });
     expect(tampered.status).toBe(401);
     expect((await control(sim, 'GET', '/reservations')).body.reservations).toEqual([]);
   });
@@ -149,7 +188,9 @@ describe('sites', () => {
     expect([p1.total, p1.sites.map((s) => s.siteId)]).toEqual([4, ['BELL', 'XIAOZHAI', 'PORT']]);
     expect(SitePage.parse((await call('/v1/sites?pageSize=3&page=2')).body).sites.map((s) => s.siteId)).toEqual(['NORTH']);
     expect(SitePage.parse((await call('/v1/sites?pageSize=3&page=3')).body).sites).toEqual([]);
-    expect(SitePage.parse((await call(`/v1/sites?district=${encodeURIComponent('碑林区')}`)).body).sites.map((s) => s.siteId)).toEqual(['BELL']);
+    expect(SitePage.parse((await call(`/v1/sites?district=${encodeURIComponent('碑林区')}`)).body).sites.map((s) => s.siteId)).toEqual([
+      'BELL',
+    ]);
     expect((await call('/v1/sites?pageSize=0')).body.code).toBe('INVALID_REQUEST');
 
     const before = new Date(wall + 1).toISOString();
@@ -167,9 +208,18 @@ describe('sites', () => {
       ['BELL-1', 'online'],
       ['BELL-2', 'offline'],
     ]);
-    expect(bell.devices[0]!.compartments).toEqual({ S: { total: 2, free: 1 }, M: { total: 2, free: 2 }, L: { total: 1, free: 0 }, XL: { total: 1, free: 1 } });
+    expect(bell.devices[0]!.compartments).toEqual({
+      S: { total: 2, free: 1 },
+      M: { total: 2, free: 2 },
+      L: { total: 1, free: 0 },
+      XL: { total: 1, free: 1 },
+    });
     expect((await api(sim, 'GET', '/v1/sites/NORTH')).body.status).toBe('offline');
-    expect((await api(sim, 'GET', '/v1/devices/PORT-1')).body).toMatchObject({ deviceId: 'PORT-1', siteId: 'PORT', compartments: { S: { total: 3, free: 3 } } });
+    expect((await api(sim, 'GET', '/v1/devices/PORT-1')).body).toMatchObject({
+      deviceId: 'PORT-1',
+      siteId: 'PORT',
+      compartments: { S: { total: 3, free: 3 } },
+    });
     const missing = await api(sim, 'GET', '/v1/sites/NOPE');
     expect([missing.status, missing.body.code]).toEqual([404, 'NOT_FOUND']);
     expect((await api(sim, 'GET', '/v1/devices/NOPE')).status).toBe(404);
@@ -178,7 +228,8 @@ describe('sites', () => {
 
   it('finds the nearest sites within a radius, nearest first, optionally only with a free size', async () => {
     const sim = await start();
-    const near = async (q: string) => NearestSites.parse((await api(sim, 'GET', `/v1/sites/nearest?lat=34.2610&lng=108.9423&${q}`)).body).sites;
+    const near = async (q: string) =>
+      NearestSites.parse((await api(sim, 'GET', `/v1/sites/nearest?lat=34.2610&lng=108.9423&${q}`)).body).sites;
     const five = await near('radius=5000');
     expect(five.map((s) => s.siteId)).toEqual(['BELL', 'XIAOZHAI']);
     expect(five[0]!.distanceMeters).toBe(0);
@@ -189,7 +240,12 @@ describe('sites', () => {
     expect((await near('radius=5000&size=L')).map((s) => s.siteId)).toEqual(['XIAOZHAI']);
     expect((await near('radius=5000&size=XL')).map((s) => s.siteId)).toEqual(['BELL']);
     expect((await near('radius=100')).map((s) => s.siteId)).toEqual(['BELL']);
-    for (const bad of ['/v1/sites/nearest?lng=108.9', '/v1/sites/nearest?lat=91&lng=108.9', '/v1/sites/nearest?lat=34&lng=108&radius=50001', '/v1/sites/nearest?lat=34&lng=108&size=XXL']) {
+    for (const bad of [
+      '/v1/sites/nearest?lng=108.9',
+      '/v1/sites/nearest?lat=91&lng=108.9',
+      '/v1/sites/nearest?lat=34&lng=108&radius=50001',
+      '/v1/sites/nearest?lat=34&lng=108&size=XXL',
+    ]) {
       const r = await api(sim, 'GET', bad);
       expect([bad, r.status, r.body.code]).toEqual([bad, 400, 'INVALID_REQUEST']);
     }
@@ -200,7 +256,16 @@ describe('reservations', () => {
   it('reserves a compartment with the open-code in the answer; the free count drops; code_issued is logged', async () => {
     const sim = await start();
     const r = await reserve(sim, 'req-1', { reference: 'XB1234567890' });
-    expect(r).toMatchObject({ requestId: 'req-1', reference: 'XB1234567890', siteId: 'BELL', deviceId: 'BELL-1', size: 'M', requestedSize: 'M', state: 'reserved', compartmentNo: 3 });
+    expect(r).toMatchObject({
+      requestId: 'req-1',
+      reference: 'XB1234567890',
+      siteId: 'BELL',
+      deviceId: 'BELL-1',
+      size: 'M',
+      requestedSize: 'M',
+      state: 'reserved',
+      compartmentNo: 3,
+    });
     expect(r.openCode).toMatch(/^\d{8}$/);
     expect(Date.parse(r.expiresAt) - Date.parse(r.createdAt)).toBe(60 * 60_000);
     expect(await freeOf(sim, 'BELL-1')).toEqual({ S: 1, M: 1, L: 0, XL: 1 });
@@ -231,7 +296,11 @@ describe('reservations', () => {
     const sim = await start();
     const full = await api(sim, 'POST', '/v1/reservations', reserveBody('z-1', { deviceId: 'XIAOZHAI-1', size: 'S' }));
     expect([full.status, full.body.code]).toEqual([409, 'NO_COMPARTMENT']);
-    expect(await reserve(sim, 'z-2', { deviceId: 'XIAOZHAI-1', size: 'S', allowLarger: true })).toMatchObject({ requestedSize: 'S', size: 'L', allowLarger: true });
+    expect(await reserve(sim, 'z-2', { deviceId: 'XIAOZHAI-1', size: 'S', allowLarger: true })).toMatchObject({
+      requestedSize: 'S',
+      size: 'L',
+      allowLarger: true,
+    });
 
     // BELL-1: S 1 free, M 2, L 0, XL 1
     expect((await reserve(sim, 'b-1', { size: 'S', allowLarger: true })).size).toBe('S');
@@ -301,7 +370,12 @@ describe('reservations', () => {
     expect(got.headers['x-partner-event-id']).toBe(got.event.eventId);
     expect(got.headers['x-partner-app-id']).toBe('hub');
     const full = (await control(sim, 'GET', `/reservations/${res.body.reservationId}`)).body;
-    expect(got.event).toMatchObject({ type: 'code_issued', reservationId: res.body.reservationId, requestId: 'cb-1', data: { openCode: full.openCode, compartmentNo: 3, size: 'M' } });
+    expect(got.event).toMatchObject({
+      type: 'code_issued',
+      reservationId: res.body.reservationId,
+      requestId: 'cb-1',
+      data: { openCode: full.openCode, compartmentNo: 3, size: 'M' },
+    });
     expect((await api(sim, 'GET', `/v1/reservations/${res.body.reservationId}`)).body.openCode).toBe(full.openCode);
   });
 });
@@ -343,7 +417,12 @@ describe('at the locker', () => {
     const byType = Object.fromEntries(got.map((g) => [g.event.type, g.event]));
     expect(byType.code_issued!.seq).toBeLessThan(byType.deposited!.seq);
     expect(byType.deposited!.seq).toBeLessThan(byType.collected!.seq);
-    expect(byType.deposited).toMatchObject({ reservationId: r.reservationId, siteId: 'BELL', deviceId: 'BELL-1', data: { compartmentNo: 3, size: 'M' } });
+    expect(byType.deposited).toMatchObject({
+      reservationId: r.reservationId,
+      siteId: 'BELL',
+      deviceId: 'BELL-1',
+      data: { compartmentNo: 3, size: 'M' },
+    });
     expect(new Set(got.map((g) => g.event.eventId)).size).toBe(3);
   });
 
@@ -405,9 +484,13 @@ describe('at the locker', () => {
   it('lets a test fill or take offline a device', async () => {
     const sim = await start();
     expect((await control(sim, 'PUT', '/devices/PORT-1', { free: { S: 0 } })).body.compartments.S).toEqual({ total: 3, free: 0 });
-    expect((await api(sim, 'POST', '/v1/reservations', reserveBody('f-1', { deviceId: 'PORT-1', size: 'S' }))).body.code).toBe('NO_COMPARTMENT');
+    expect((await api(sim, 'POST', '/v1/reservations', reserveBody('f-1', { deviceId: 'PORT-1', size: 'S' }))).body.code).toBe(
+      'NO_COMPARTMENT',
+    );
     await control(sim, 'PUT', '/devices/PORT-1', { free: { S: 3 }, status: 'offline' });
-    expect((await api(sim, 'POST', '/v1/reservations', reserveBody('f-2', { deviceId: 'PORT-1', size: 'S' }))).body.code).toBe('DEVICE_OFFLINE');
+    expect((await api(sim, 'POST', '/v1/reservations', reserveBody('f-2', { deviceId: 'PORT-1', size: 'S' }))).body.code).toBe(
+      'DEVICE_OFFLINE',
+    );
     expect((await control(sim, 'PUT', '/devices/PORT-1', { free: { XXL: 1 } })).body.code).toBe('INVALID_REQUEST');
   });
 });
@@ -447,7 +530,9 @@ describe('events pull', () => {
     expect(pages).toEqual([true, true, false]);
     expect(seen.every((e, i) => i === 0 || e.seq > seen[i - 1]!.seq)).toBe(true);
     expect(new Set(seen.map((e) => e.eventId)).size).toBe(seen.length);
-    expect(EventsPage.parse((await api(sim, 'GET', '/v1/events', undefined, { app: OTHER })).body).events.map((e) => e.requestId)).toEqual(['theirs-1']);
+    expect(EventsPage.parse((await api(sim, 'GET', '/v1/events', undefined, { app: OTHER })).body).events.map((e) => e.requestId)).toEqual([
+      'theirs-1',
+    ]);
     expect((await api(sim, 'GET', '/v1/events?after=abc')).body.code).toBe('INVALID_REQUEST');
     expect((await api(sim, 'GET', '/v1/events?limit=501')).body.code).toBe('INVALID_REQUEST');
   });

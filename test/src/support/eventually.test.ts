@@ -30,7 +30,9 @@ describe('eventually', () => {
 
   it('gives up after the timeout, saying what it waited for and what it last saw', async () => {
     const done = eventually(() => false, 'the door to close', 1_000);
-    const failed = expect(done).rejects.toThrow(/timed out after 1000 ms \(\d+ checks\) waiting for the door to close; the last check said false/);
+    const failed = expect(done).rejects.toThrow(
+      /timed out after 1000 ms \(\d+ checks\) waiting for the door to close; the last check said false/,
+    );
     await jest.advanceTimersByTimeAsync(1_000);
     await failed;
   });

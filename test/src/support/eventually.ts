@@ -23,7 +23,8 @@ export async function eventually<T>(
     const v = await check();
     checks++;
     if (v !== undefined && v !== false) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms (${checks} checks) waiting for ${what}; the last check said ${String(v)}`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${timeoutMs} ms (${checks} checks) waiting for ${what}; the last check said ${String(v)}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
   }
 }

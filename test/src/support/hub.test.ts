@@ -23,7 +23,14 @@ describe('startTestHub', () => {
     try {
       await redis.set(`${other}:courier:meta`, 'another test file');
       // Workers on: the courier queue gets its sweep scheduler; one more job waits in the queue.
-      const th = await startTestHub({ env: { RUN_WORKERS: 'true', COURIER_DISPATCH_URL: 'http://127.0.0.1:9', COURIER_DISPATCH_SECRET: 'never-used-dispatch-secret', SWEEP_INTERVAL_MS: '3600000' } });
+      const th = await startTestHub({
+        env: {
+          RUN_WORKERS: 'true',
+          COURIER_DISPATCH_URL: 'http://127.0.0.1:9',
+          COURIER_DISPATCH_SECRET: 'never-used-dispatch-secret',
+          SWEEP_INTERVAL_MS: '3600000',
+        },
+      });
       expect(th.queuePrefix).toMatch(/^t-[0-9a-f]{8}$/);
       await th.hub.queue.add('later', { kind: 'sweep' }, { delay: 3_600_000 });
       const held = await keysUnder(redis, th.queuePrefix);

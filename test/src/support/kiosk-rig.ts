@@ -36,7 +36,10 @@ export interface KioskRig {
   /** Every unlock frame the board received, as hex. */
   unlockFrames(): Promise<string[]>;
   /** A fresh deposit application at this kiosk's site: its code, QR token, compartment and tracking number. */
-  apply(username?: string, matterCode?: string): Promise<{ code: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }>;
+  apply(
+    username?: string,
+    matterCode?: string,
+  ): Promise<{ code: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +61,11 @@ export async function startKioskRig(): Promise<KioskRig> {
   const admin = await signIn(api, 'ops.admin');
   const siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
   const keys = generateKeyPairSync('ed25519');
-  const reg = await api('POST', '/api/admin/kiosks', admin, { siteId, label: 'screen kiosk', publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }) });
+  const reg = await api('POST', '/api/admin/kiosks', admin, {
+    siteId,
+    label: 'screen kiosk',
+    publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }),
+  });
   if (reg.status !== 201) throw new Error(`could not register the kiosk: ${JSON.stringify(reg.json)}`);
   const deviceId = reg.json.deviceId as string;
 
@@ -108,7 +115,10 @@ export async function startKioskRig(): Promise<KioskRig> {
       return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
     },
     apply: async (username = 'zhang.san', matterCode = 'business-licence-change') => {
-      const created = await api('POST', '/api/applications', await signIn(api, username), { matterCode, dropOff: { channel: 'own_kiosk', siteId } });
+      const created = await api('POST', '/api/applications', await signIn(api, username), {
+        matterCode,
+        dropOff: { channel: 'own_kiosk', siteId },
+      });
       if (created.status !== 201) throw new Error(`could not apply: ${JSON.stringify(created.json)}`);
       return {
         code: created.json.deposit.code as string,

@@ -31,7 +31,11 @@ export async function startKiosk(options: {
   const site = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === options.site);
   if (!site) throw new Error(`no demo site ${options.site}`);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const reg = await api('POST', '/api/admin/kiosks', admin, { siteId: site.id, label: `${options.site} kiosk`, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) });
+  const reg = await api('POST', '/api/admin/kiosks', admin, {
+    siteId: site.id,
+    label: `${options.site} kiosk`,
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }),
+  });
   if (reg.status !== 201) throw new Error(`kiosk registration refused: ${reg.status} ${JSON.stringify(reg.json)}`);
   writeFileSync(join(dir, 'kiosk.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(
@@ -49,6 +53,9 @@ export async function startKiosk(options: {
   );
   const agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });
   const kioskUrl = agent.ready.localUrl as string;
-  await eventually(async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true, 'the kiosk to connect');
+  await eventually(
+    async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as Json).hubConnected === true,
+    'the kiosk to connect',
+  );
   return { agent, kioskUrl, siteId: site.id as string, deviceId: reg.json.deviceId as string };
 }

@@ -20,7 +20,11 @@ import { eventually } from './eventually.js';
 import { signIn, type HubApi, type Json } from './http.js';
 import { startTestHub } from './hub.js';
 
-export const PARTNER_APP: PartnerApp = { appId: 'xinbao-hub', appSecret: 'rig-partner-app-secret', webhookSecret: 'rig-partner-webhook-secret' };
+export const PARTNER_APP: PartnerApp = {
+  appId: 'xinbao-hub',
+  appSecret: 'rig-partner-app-secret',
+  webhookSecret: 'rig-partner-webhook-secret',
+};
 export const COURIER_SECRET = 'rig-courier-dispatch-secret';
 
 /**
@@ -63,7 +67,10 @@ export interface PartnerRig {
   token(username: string): Promise<string>;
   /** the hub's site id of a partner site */
   siteId(externalId: string): Promise<string>;
-  apply(externalId: string, opts?: { username?: string; matterCode?: string }): Promise<{ status: number; json: Json; applicationId: string; parcelId: string; trackingNumber: string; token: string }>;
+  apply(
+    externalId: string,
+    opts?: { username?: string; matterCode?: string },
+  ): Promise<{ status: number; json: Json; applicationId: string; parcelId: string; trackingNumber: string; token: string }>;
   /** the application's drop-off as `username` sees it */
   dropOff(applicationId: string, username?: string): Promise<Json>;
   waitForDropOff(applicationId: string, state: string, username?: string, timeoutMs?: number): Promise<Json>;
@@ -85,7 +92,13 @@ export interface PartnerRigOptions {
 }
 
 export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<PartnerRig> {
-  const sim = await startPartnerNetworkSimulator({ apps: [PARTNER_APP], sites: rigSites(), webhookRetryDelaysMs: [200, 500], sweepIntervalMs: 200, ...opts.sim });
+  const sim = await startPartnerNetworkSimulator({
+    apps: [PARTNER_APP],
+    sites: rigSites(),
+    webhookRetryDelaysMs: [200, 500],
+    sweepIntervalMs: 200,
+    ...opts.sim,
+  });
   const courier = await startCourierDispatchSimulator({ secret: COURIER_SECRET });
   const partnerEnv: Record<string, string> =
     opts.partner === false
@@ -153,7 +166,8 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     if (r.status !== 200) throw new Error(`GET application: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.application.dropOff as Json;
   };
-  const parcelState = async (parcelId: string) => (await db.pool.query<{ state: string }>('SELECT state FROM parcels WHERE id = $1', [parcelId])).rows[0]!.state;
+  const parcelState = async (parcelId: string) =>
+    (await db.pool.query<{ state: string }>('SELECT state FROM parcels WHERE id = $1', [parcelId])).rows[0]!.state;
 
   return {
     db,
@@ -167,7 +181,10 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     siteId,
     apply: async (externalId, o = {}) => {
       const t = await token(o.username ?? 'zhang.san');
-      const r = await api('POST', '/api/applications', t, { matterCode: o.matterCode ?? 'business-licence-change', dropOff: { channel: 'partner_locker', siteId: await siteId(externalId) } });
+      const r = await api('POST', '/api/applications', t, {
+        matterCode: o.matterCode ?? 'business-licence-change',
+        dropOff: { channel: 'partner_locker', siteId: await siteId(externalId) },
+      });
       return {
         status: r.status,
         json: r.json,
@@ -181,10 +198,14 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     waitForDropOff: async (applicationId, state, username, timeoutMs) => {
       let last: Json | undefined;
       try {
-        return await eventually(async () => {
-          last = await dropOff(applicationId, username);
-          return last.state === state ? last : undefined;
-        }, `drop-off ${state}`, timeoutMs);
+        return await eventually(
+          async () => {
+            last = await dropOff(applicationId, username);
+            return last.state === state ? last : undefined;
+          },
+          `drop-off ${state}`,
+          timeoutMs,
+        );
       } catch (e) {
         throw new Error(`${(e as Error).message}; last seen ${JSON.stringify(last)}`);
       }
@@ -193,10 +214,14 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     waitForParcel: async (parcelId, state, timeoutMs) => {
       let last = '';
       try {
-        await eventually(async () => {
-          last = await parcelState(parcelId);
-          return last === state;
-        }, `parcel ${state}`, timeoutMs);
+        await eventually(
+          async () => {
+            last = await parcelState(parcelId);
+            return last === state;
+          },
+          `parcel ${state}`,
+          timeoutMs,
+        );
       } catch (e) {
         throw new Error(`${(e as Error).message}; the parcel is ${last}`);
       }
@@ -214,7 +239,12 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
         )
       ).rows,
     events: async (parcelId) =>
-      (await db.pool.query(`SELECT event_id AS "eventId", seq, type, source, outcome, detail, payload FROM partner_events WHERE parcel_id = $1 ORDER BY seq`, [parcelId])).rows,
+      (
+        await db.pool.query(
+          `SELECT event_id AS "eventId", seq, type, source, outcome, detail, payload FROM partner_events WHERE parcel_id = $1 ORDER BY seq`,
+          [parcelId],
+        )
+      ).rows,
     stop: async () => {
       await testHub.stop();
       await sim.stop();

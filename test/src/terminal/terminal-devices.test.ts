@@ -70,8 +70,18 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
   });
 
   it('each program announces itself with one JSON line naming the pty the agent opens', () => {
-    expect(scannerSim.ready).toEqual({ event: 'ready', device: 'scanner', ptyPath: join(dir, 'scanner', 'agent'), controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
-    expect(printerSim.ready).toEqual({ event: 'ready', device: 'printer', ptyPath: join(dir, 'printer', 'agent'), controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect(scannerSim.ready).toEqual({
+      event: 'ready',
+      device: 'scanner',
+      ptyPath: join(dir, 'scanner', 'agent'),
+      controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(printerSim.ready).toEqual({
+      event: 'ready',
+      device: 'printer',
+      ptyPath: join(dir, 'printer', 'agent'),
+      controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
   });
 
   it('a code scanned at the simulator reaches the code path, marked as scanned', async () => {
@@ -85,7 +95,13 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
 
   it('a deposit receipt comes out with exactly the tracking number, compartment, site, time and QR payload', async () => {
     await control(printUrl(), 'DELETE', '/receipts');
-    const opened: CodeResult = { status: 'opened', compartment: 7, purpose: 'deposit', trackingNumber: 'XB104829375161', commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b' };
+    const opened: CodeResult = {
+      status: 'opened',
+      compartment: 7,
+      purpose: 'deposit',
+      trackingNumber: 'XB104829375161',
+      commandId: '0193a5d2-7c3e-7b2a-9f10-4c5d6e7f8a9b',
+    };
     agent.emit('result', opened, 'scanner');
     const receipts = await eventually(async () => {
       const r = (await control(printUrl(), 'GET', '/receipts')).json.receipts as Json[];
@@ -96,9 +112,17 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
     expect(receipt!.cut).toBe('partial');
     expect(receipt!.qrCodes).toEqual(['XB104829375161']);
     const lines = receipt!.lines as string[];
-    expect(lines.filter((l) => /^(站点|格口|单号|时间)：/.test(l))).toEqual(['站点：港务区政务服务中心', '格口：7', '单号：XB104829375161', '时间：2025-03-05 07:30:05']);
+    expect(lines.filter((l) => /^(站点|格口|单号|时间)：/.test(l))).toEqual([
+      '站点：港务区政务服务中心',
+      '格口：7',
+      '单号：XB104829375161',
+      '时间：2025-03-05 07:30:05',
+    ]);
     expect(printer.status).toBe('ready');
-    expect((await control(printUrl(), 'GET', '/receipts')).json.stats).toMatchObject({ statusQueries: 1, decoder: { unknown: 0, dropped: 0 } });
+    expect((await control(printUrl(), 'GET', '/receipts')).json.stats).toMatchObject({
+      statusQueries: 1,
+      decoder: { unknown: 0, dropped: 0 },
+    });
   });
 
   it('out of paper: the driver sends no receipt and says why; paper low still prints', async () => {
@@ -131,9 +155,18 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
   });
 
   it('answers control API mistakes with an error body and a 4xx', async () => {
-    expect(await control(scanUrl(), 'POST', '/scan', { code: '1234\r\n5678' })).toMatchObject({ status: 400, json: { error: { code: 'bad_code' } } });
-    expect(await control(scanUrl(), 'POST', '/scan', { kode: '1' })).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } });
-    expect(await control(printUrl(), 'POST', '/paper', { state: 'wet' })).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } });
+    expect(await control(scanUrl(), 'POST', '/scan', { code: '1234\r\n5678' })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'bad_code' } },
+    });
+    expect(await control(scanUrl(), 'POST', '/scan', { kode: '1' })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'bad_request' } },
+    });
+    expect(await control(printUrl(), 'POST', '/paper', { state: 'wet' })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'bad_request' } },
+    });
     expect(await control(printUrl(), 'GET', '/nothing')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
   });
 });

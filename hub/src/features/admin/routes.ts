@@ -7,7 +7,11 @@ import type { Db } from '../../store/db.js';
 import { requireRole } from '../auth/auth.js';
 import { registerKiosk } from './service.js';
 
-export const RegisterKioskBody = z.object({ siteId: z.string().uuid(), publicKey: z.string().min(40).max(4096), label: z.string().min(1).max(100) });
+export const RegisterKioskBody = z.object({
+  siteId: z.string().uuid(),
+  publicKey: z.string().min(40).max(4096),
+  label: z.string().min(1).max(100),
+});
 
 export const adminApi: ApiPaths = {
   '/api/admin/kiosks': { post: op('Register a kiosk device by its Ed25519 public key', 'admin', { requestBody: body(RegisterKioskBody) }) },
@@ -15,8 +19,12 @@ export const adminApi: ApiPaths = {
 
 export function adminRoutes(deps: { db: Db }): Router {
   const r = Router();
-  r.post('/admin/kiosks', requireRole('admin'), handle(async (req, res) => {
-    res.status(201).json(await registerKiosk(deps.db, parse(RegisterKioskBody, req.body)));
-  }));
+  r.post(
+    '/admin/kiosks',
+    requireRole('admin'),
+    handle(async (req, res) => {
+      res.status(201).json(await registerKiosk(deps.db, parse(RegisterKioskBody, req.body)));
+    }),
+  );
   return r;
 }

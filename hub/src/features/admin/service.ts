@@ -6,7 +6,10 @@ import { BadRequest, NotFound } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { insertKioskDevice, isOwnSite } from './store.js';
 
-export async function registerKiosk(db: Db, req: { siteId: string; publicKey: string; label: string }): Promise<{ deviceId: string; siteId: string }> {
+export async function registerKiosk(
+  db: Db,
+  req: { siteId: string; publicKey: string; label: string },
+): Promise<{ deviceId: string; siteId: string }> {
   let key: KeyObject;
   try {
     key = createPublicKey(req.publicKey);
@@ -16,6 +19,11 @@ export async function registerKiosk(db: Db, req: { siteId: string; publicKey: st
   if (key.asymmetricKeyType !== 'ed25519') throw new BadRequest('publicKey must be an Ed25519 key');
   if (!(await isOwnSite(db, req.siteId))) throw new NotFound('own site');
   const id = uuidv7();
-  await insertKioskDevice(db, { id, siteId: req.siteId, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(), label: req.label });
+  await insertKioskDevice(db, {
+    id,
+    siteId: req.siteId,
+    publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    label: req.label,
+  });
   return { deviceId: id, siteId: req.siteId };
 }

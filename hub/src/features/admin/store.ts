@@ -7,5 +7,10 @@ export async function isOwnSite(db: Db, siteId: string): Promise<boolean> {
 }
 
 export async function insertKioskDevice(db: Db, d: { id: string; siteId: string; publicKeyPem: string; label: string }): Promise<void> {
-  await db.query('INSERT INTO kiosk_devices (id, site_id, public_key, label) VALUES ($1, $2, $3, $4)', [d.id, d.siteId, d.publicKeyPem, d.label]);
+  await db.query('INSERT INTO kiosk_devices (id, site_id, public_key, label) VALUES ($1, $2, $3, $4)', [
+    d.id,
+    d.siteId,
+    d.publicKeyPem,
+    d.label,
+  ]);
 }

@@ -55,55 +55,87 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
   const r = Router();
   const { db } = deps;
 
-  r.get('/matters', handle(async (_req, res) => {
-    res.json({ matters: await listMatters(db) });
-  }));
+  r.get(
+    '/matters',
+    handle(async (_req, res) => {
+      res.json({ matters: await listMatters(db) });
+    }),
+  );
 
-  r.post('/applications', requireRole('applicant'), handle(async (req, res) => {
-    const b = parse(CreateApplicationBody, req.body);
-    if (b.dropOff.channel === 'partner_locker') {
-      const partner = deps.partner;
-      if (!partner) throw new PartnerNotConfigured();
-      const created = await createPartnerApplication(db, partner.config.network, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now());
-      // Queued after the commit; if Redis is away now, the partner sweep queues it later.
-      await partner.enqueueReserve(created.parcel.id).catch((err: unknown) =>
-        deps.log.warn({ parcelId: created.parcel.id, err: err instanceof Error ? err.message : String(err) }, 'reservation job not queued yet'),
-      );
-      const dropOff = await partnerDropOffOf(db, deps.openCodes, created.parcel, { now: deps.now(), showCode: true });
-      res.status(201).json({ ...created, dropOff });
-      return;
-    }
-    const created = await createApplication(db, deps.keys, deps.lifetimes, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now());
-    const qrSvg = await QRCode.toString(created.deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-    res.status(201).json({
-      ...created,
-      deposit: { ...created.deposit, qrSvg, instructions: `Go to ${created.site.name}, enter ${created.deposit.code} or scan the QR code; compartment ${created.compartment} opens.` },
-    });
-  }));
+  r.post(
+    '/applications',
+    requireRole('applicant'),
+    handle(async (req, res) => {
+      const b = parse(CreateApplicationBody, req.body);
+      if (b.dropOff.channel === 'partner_locker') {
+        const partner = deps.partner;
+        if (!partner) throw new PartnerNotConfigured();
+        const created = await createPartnerApplication(
+          db,
+          partner.config.network,
+          currentUser(req),
+          { ...b, dropOff: b.dropOff },
+          deps.now(),
+        );
+        // Queued after the commit; if Redis is away now, the partner sweep queues it later.
+        await partner
+          .enqueueReserve(created.parcel.id)
+          .catch((err: unknown) =>
+            deps.log.warn(
+              { parcelId: created.parcel.id, err: err instanceof Error ? err.message : String(err) },
+              'reservation job not queued yet',
+            ),
+          );
+        const dropOff = await partnerDropOffOf(db, deps.openCodes, created.parcel, { now: deps.now(), showCode: true });
+        res.status(201).json({ ...created, dropOff });
+        return;
+      }
+      const created = await createApplication(db, deps.keys, deps.lifetimes, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now());
+      const qrSvg = await QRCode.toString(created.deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+      res.status(201).json({
+        ...created,
+        deposit: {
+          ...created.deposit,
+          qrSvg,
+          instructions: `Go to ${created.site.name}, enter ${created.deposit.code} or scan the QR code; compartment ${created.compartment} opens.`,
+        },
+      });
+    }),
+  );
 
-  r.get('/applications/:id', requireRole('applicant', 'staff', 'admin'), handle(async (req, res) => {
-    const id = parse(UuidParam, req.params.id, 'application id');
-    const app = await getApplication(db, id);
-    const user = currentUser(req);
-    if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
-    if (app.channelIn !== 'partner_locker') {
-      res.json({ application: app });
-      return;
-    }
-    // The partner's open-code goes to its applicant only, and only while it opens the compartment.
-    const inbound = app.parcels.find((p) => p.direction === 'inbound');
-    const dropOff = inbound ? await partnerDropOffOf(db, deps.openCodes, inbound, { now: deps.now(), showCode: user.id === app.applicantId }) : null;
-    res.json({ application: { ...app, dropOff } });
-  }));
+  r.get(
+    '/applications/:id',
+    requireRole('applicant', 'staff', 'admin'),
+    handle(async (req, res) => {
+      const id = parse(UuidParam, req.params.id, 'application id');
+      const app = await getApplication(db, id);
+      const user = currentUser(req);
+      if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
+      if (app.channelIn !== 'partner_locker') {
+        res.json({ application: app });
+        return;
+      }
+      // The partner's open-code goes to its applicant only, and only while it opens the compartment.
+      const inbound = app.parcels.find((p) => p.direction === 'inbound');
+      const dropOff = inbound
+        ? await partnerDropOffOf(db, deps.openCodes, inbound, { now: deps.now(), showCode: user.id === app.applicantId })
+        : null;
+      res.json({ application: { ...app, dropOff } });
+    }),
+  );
 
-  r.get('/parcels/:trackingNumber', requireRole('applicant', 'staff', 'admin'), handle(async (req, res) => {
-    const tn = String(req.params.trackingNumber).toUpperCase();
-    const parcel = await findParcelByTrackingNumber(db, tn);
-    const user = currentUser(req);
-    if (!parcel) throw new NotFound(`parcel ${tn}`);
-    if (user.role === 'applicant' && (await applicantOf(db, parcel.applicationId)) !== user.id) throw new NotFound(`parcel ${tn}`);
-    res.json({ parcel, events: await custodyLog(db, parcel.id) });
-  }));
+  r.get(
+    '/parcels/:trackingNumber',
+    requireRole('applicant', 'staff', 'admin'),
+    handle(async (req, res) => {
+      const tn = String(req.params.trackingNumber).toUpperCase();
+      const parcel = await findParcelByTrackingNumber(db, tn);
+      const user = currentUser(req);
+      if (!parcel) throw new NotFound(`parcel ${tn}`);
+      if (user.role === 'applicant' && (await applicantOf(db, parcel.applicationId)) !== user.id) throw new NotFound(`parcel ${tn}`);
+      res.json({ parcel, events: await custodyLog(db, parcel.id) });
+    }),
+  );
 
   return r;
 }

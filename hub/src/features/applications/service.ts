@@ -13,7 +13,15 @@ import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { insertReservation } from '../partner/store.js';
 import { lockFreeCompartments, setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, custodyLog, insertParcel, type Parcel } from '../../store/parcels.js';
-import { findApplication, findDropOffSite, findMatter, insertApplication, parcelsOfApplication, type ApplicationRow, type Matter } from './store.js';
+import {
+  findApplication,
+  findDropOffSite,
+  findMatter,
+  insertApplication,
+  parcelsOfApplication,
+  type ApplicationRow,
+  type Matter,
+} from './store.js';
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
 
@@ -50,10 +58,22 @@ export async function createApplication(
     if (site.network !== 'own') throw new BadRequest('this site is not one of the hall’s own kiosks', undefined, 'wrong_network');
     // Two applicants reserving at once never get the same compartment and never wait on each other.
     const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), matter.parcelSize);
-    if (!compartment) throw new Conflict('no_free_compartment', `no free compartment of size ${matter.parcelSize} or larger at ${site.name}; choose another site`);
+    if (!compartment)
+      throw new Conflict(
+        'no_free_compartment',
+        `no free compartment of size ${matter.parcelSize} or larger at ${site.name}; choose another site`,
+      );
     await setCompartmentState(tx, compartment.id, 'reserve', now);
 
-    const parcel = await insertInboundApplication(tx, { applicantId: applicant.id, matterId: matter.id, channelIn: 'own_kiosk', state: 'awaiting_deposit', siteId: site.id, compartmentId: compartment.id, now });
+    const parcel = await insertInboundApplication(tx, {
+      applicantId: applicant.id,
+      matterId: matter.id,
+      channelIn: 'own_kiosk',
+      state: 'awaiting_deposit',
+      siteId: site.id,
+      compartmentId: compartment.id,
+      now,
+    });
     await appendCustody(tx, parcel, 'created', null, 'awaiting_deposit', {
       actor: { kind: 'applicant', id: applicant.id },
       at: now,
@@ -112,10 +132,24 @@ export async function createPartnerApplication(
     const matter = await matterFor(tx, body.matterCode, 'partner_locker');
     const site = await findDropOffSite(tx, body.dropOff.siteId);
     if (!site || site.retired) throw new NotFound('partner locker site');
-    if (site.network === 'own') throw new BadRequest('this site is one of the hall’s own kiosks: apply with the channel own_kiosk', undefined, 'wrong_network');
-    if (site.network !== network) throw new BadRequest(`this site belongs to the ${site.network} network, which this hub does not reserve at`, undefined, 'wrong_network');
+    if (site.network === 'own')
+      throw new BadRequest('this site is one of the hall’s own kiosks: apply with the channel own_kiosk', undefined, 'wrong_network');
+    if (site.network !== network)
+      throw new BadRequest(
+        `this site belongs to the ${site.network} network, which this hub does not reserve at`,
+        undefined,
+        'wrong_network',
+      );
 
-    const parcel = await insertInboundApplication(tx, { applicantId: applicant.id, matterId: matter.id, channelIn: 'partner_locker', state: 'reserving', siteId: site.id, compartmentId: null, now });
+    const parcel = await insertInboundApplication(tx, {
+      applicantId: applicant.id,
+      matterId: matter.id,
+      channelIn: 'partner_locker',
+      state: 'reserving',
+      siteId: site.id,
+      compartmentId: null,
+      now,
+    });
     await insertReservation(tx, { parcelId: parcel.id, network, siteId: site.id, requestedSize: matter.parcelSize, at: now });
     await appendCustody(tx, parcel, 'created', null, 'reserving', {
       actor: { kind: 'applicant', id: applicant.id },
@@ -145,7 +179,15 @@ export async function getApplication(db: Db, id: string): Promise<ApplicationVie
 /** The application and its inbound parcel (whose custody event the caller writes, in the same transaction). */
 async function insertInboundApplication(
   tx: Tx,
-  a: { applicantId: string; matterId: string; channelIn: 'own_kiosk' | 'partner_locker'; state: Parcel['state']; siteId: string; compartmentId: string | null; now: Date },
+  a: {
+    applicantId: string;
+    matterId: string;
+    channelIn: 'own_kiosk' | 'partner_locker';
+    state: Parcel['state'];
+    siteId: string;
+    compartmentId: string | null;
+    now: Date;
+  },
 ): Promise<Parcel> {
   const applicationId = uuidv7();
   await insertApplication(tx, { id: applicationId, applicantId: a.applicantId, matterId: a.matterId, channelIn: a.channelIn, at: a.now });

@@ -25,7 +25,9 @@ export interface MatterView {
 }
 
 export async function listMatters(db: Db): Promise<MatterView[]> {
-  const m = await db.query<MatterView>(`SELECT code, name, materials, channels, parcel_size AS "parcelSize" FROM service_matters ORDER BY code`);
+  const m = await db.query<MatterView>(
+    `SELECT code, name, materials, channels, parcel_size AS "parcelSize" FROM service_matters ORDER BY code`,
+  );
   return m.rows;
 }
 
@@ -38,7 +40,9 @@ export interface DropOffSite {
 }
 
 export async function findDropOffSite(tx: Tx, siteId: string): Promise<DropOffSite | null> {
-  const r = await tx.query<DropOffSite>('SELECT id, name, address, network, retired_at IS NOT NULL AS retired FROM sites WHERE id = $1', [siteId]);
+  const r = await tx.query<DropOffSite>('SELECT id, name, address, network, retired_at IS NOT NULL AS retired FROM sites WHERE id = $1', [
+    siteId,
+  ]);
   return r.rows[0] ?? null;
 }
 
@@ -81,6 +85,8 @@ export async function parcelsOfApplication(db: Db, applicationId: string): Promi
 }
 
 export async function applicantOf(db: Db, applicationId: string): Promise<string | null> {
-  const r = await db.query<{ applicantId: string }>('SELECT applicant_id AS "applicantId" FROM applications WHERE id = $1', [applicationId]);
+  const r = await db.query<{ applicantId: string }>('SELECT applicant_id AS "applicantId" FROM applications WHERE id = $1', [
+    applicationId,
+  ]);
   return r.rows[0]?.applicantId ?? null;
 }

@@ -21,7 +21,10 @@ export async function signIn(
 ): Promise<{ token: string; user: User; expiresAt: Date } | null> {
   const row = await findUserByUsername(db, username);
   // Check a password even for an unknown user, so timing does not tell which usernames exist.
-  const ok = await checkPassword(password, row?.passwordHash ?? 'scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+  const ok = await checkPassword(
+    password,
+    row?.passwordHash ?? 'scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+  );
   if (!row || !ok) return null;
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000);

@@ -18,12 +18,15 @@ export const authApi: ApiPaths = {
 export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: number }): Router {
   const r = Router();
 
-  r.post('/auth/login', handle(async (req, res) => {
-    const b = parse(LoginBody, req.body);
-    const session = await signIn(deps.db, b.username, b.password, deps.now(), deps.sessionTtlHours);
-    if (!session) throw new Unauthorized('wrong username or password');
-    res.json(session);
-  }));
+  r.post(
+    '/auth/login',
+    handle(async (req, res) => {
+      const b = parse(LoginBody, req.body);
+      const session = await signIn(deps.db, b.username, b.password, deps.now(), deps.sessionTtlHours);
+      if (!session) throw new Unauthorized('wrong username or password');
+      res.json(session);
+    }),
+  );
 
   r.get('/me', requireRole('applicant', 'staff', 'courier', 'admin'), (req, res) => {
     res.json({ user: currentUser(req) });

@@ -83,7 +83,8 @@ export async function applyOfflineUse(
   if (code.usedAt === null) {
     const verdict = judgeCode(code, at);
     await markCodeUsedOffline(tx, code.id, { at, deviceId: kiosk.deviceId, commandId: event.commandId });
-    if (verdict !== 'usable') log.warn({ codeId: code.id, deviceId: kiosk.deviceId, verdict }, 'a kiosk accepted offline a code the hub would have refused');
+    if (verdict !== 'usable')
+      log.warn({ codeId: code.id, deviceId: kiosk.deviceId, verdict }, 'a kiosk accepted offline a code the hub would have refused');
     await appendCustody(tx, parcel, `${code.purpose}_code_used`, parcel.state, parcel.state, {
       ...ctx,
       actor: { kind: holder, id: null },

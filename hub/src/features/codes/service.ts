@@ -3,8 +3,25 @@
 // one open command, all in the caller's transaction; a retried request gets the same grant back.
 import { randomInt, sign, verify, type KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { formatQrToken, KeypadCode, parseQrToken, qrSigningInput, type CodeGrant, type CodePurpose, type CodeRefusal, type QrPayload } from '@xinbao/protocol';
-import { expiryFor, hashCode, judgeCode, makeKeypadCode, offlineCodeHash, siteOfflineKey, type CodeLifetimes } from '../../domain/access-codes.js';
+import {
+  formatQrToken,
+  KeypadCode,
+  parseQrToken,
+  qrSigningInput,
+  type CodeGrant,
+  type CodePurpose,
+  type CodeRefusal,
+  type QrPayload,
+} from '@xinbao/protocol';
+import {
+  expiryFor,
+  hashCode,
+  judgeCode,
+  makeKeypadCode,
+  offlineCodeHash,
+  siteOfflineKey,
+  type CodeLifetimes,
+} from '../../domain/access-codes.js';
 import { HubError } from '../../errors.js';
 import type { Tx } from '../../store/db.js';
 import { findCodeUsedByRequest, insertCode, lockCodeByHash, lockCodeById, markCodeUsed, revokeLiveCodes, type CodeRow } from './store.js';
@@ -36,8 +53,18 @@ export interface IssuedCode {
 }
 
 /** The code keys out of the hub's configuration. */
-export function codeKeysFrom(config: { codeHashKey: Buffer; qrPrivateKey: KeyObject; qrPublicKey: KeyObject; offlineCodeKey: Buffer }): CodeKeys {
-  return { hashKey: config.codeHashKey, qrPrivateKey: config.qrPrivateKey, qrPublicKey: config.qrPublicKey, offlineKey: config.offlineCodeKey };
+export function codeKeysFrom(config: {
+  codeHashKey: Buffer;
+  qrPrivateKey: KeyObject;
+  qrPublicKey: KeyObject;
+  offlineCodeKey: Buffer;
+}): CodeKeys {
+  return {
+    hashKey: config.codeHashKey,
+    qrPrivateKey: config.qrPrivateKey,
+    qrPublicKey: config.qrPublicKey,
+    offlineKey: config.offlineCodeKey,
+  };
 }
 
 const randomUint32 = () => randomInt(0, 0x1_0000_0000 - 1);
@@ -75,7 +102,10 @@ export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Prom
 }
 
 export class CodeRefused extends HubError {
-  constructor(readonly refusal: CodeRefusal, message: string) {
+  constructor(
+    readonly refusal: CodeRefusal,
+    message: string,
+  ) {
     super(refusal === 'locked_out' ? 429 : 400, refusal, message);
   }
 }
@@ -117,7 +147,13 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   if (prior) {
     if (prior.usedByDevice !== req.deviceId || !prior.commandId) throw new CodeRefused('code_used', 'this code has already been used');
     return {
-      grant: { commandId: prior.commandId, compartment: prior.compartment, purpose: prior.purpose, trackingNumber: prior.trackingNumber, codeId: prior.id },
+      grant: {
+        commandId: prior.commandId,
+        compartment: prior.compartment,
+        purpose: prior.purpose,
+        trackingNumber: prior.trackingNumber,
+        codeId: prior.id,
+      },
       codeId: prior.id,
       parcelId: prior.parcelId,
       compartmentId: prior.compartmentId,

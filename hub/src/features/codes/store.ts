@@ -80,7 +80,11 @@ export async function lockCodeById(tx: Tx, siteId: string, codeId: string): Prom
   return r.rows[0] ?? null;
 }
 
-export async function markCodeUsed(tx: Tx, codeId: string, u: { at: Date; deviceId: string; commandId: string; requestId: string }): Promise<void> {
+export async function markCodeUsed(
+  tx: Tx,
+  codeId: string,
+  u: { at: Date; deviceId: string; commandId: string; requestId: string },
+): Promise<void> {
   await tx.query(`UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_request_id = $5 WHERE id = $1`, [
     codeId,
     u.at,
@@ -149,7 +153,12 @@ export async function lockCodeForOfflineUse(tx: Tx, codeId: string, siteId: stri
 }
 
 export async function markCodeUsedOffline(tx: Tx, codeId: string, u: { at: Date; deviceId: string; commandId: string }): Promise<void> {
-  await tx.query('UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_offline = true WHERE id = $1', [codeId, u.at, u.deviceId, u.commandId]);
+  await tx.query('UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, used_offline = true WHERE id = $1', [
+    codeId,
+    u.at,
+    u.deviceId,
+    u.commandId,
+  ]);
 }
 
 /** The kiosk's own offline command is the one that ran: door events are matched to it. */
@@ -160,12 +169,18 @@ export async function rebindCommandOffline(tx: Tx, codeId: string, commandId: st
 // ---- door cycles
 
 export async function lockCodeByCommand(tx: Tx, commandId: string): Promise<{ id: string; parcelId: string } | null> {
-  const r = await tx.query<{ id: string; parcelId: string }>('SELECT id, parcel_id AS "parcelId" FROM access_codes WHERE command_id = $1 FOR UPDATE', [commandId]);
+  const r = await tx.query<{ id: string; parcelId: string }>(
+    'SELECT id, parcel_id AS "parcelId" FROM access_codes WHERE command_id = $1 FOR UPDATE',
+    [commandId],
+  );
   return r.rows[0] ?? null;
 }
 
 /** The used code whose door cycle at this compartment is still open (the latest), locked. */
-export async function lockOpenDoorCycle(tx: Tx, compartmentId: string): Promise<{ id: string; purpose: CodePurpose; parcelId: string; number: number } | null> {
+export async function lockOpenDoorCycle(
+  tx: Tx,
+  compartmentId: string,
+): Promise<{ id: string; purpose: CodePurpose; parcelId: string; number: number } | null> {
   const r = await tx.query<{ id: string; purpose: CodePurpose; parcelId: string; number: number }>(
     `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
      WHERE c.compartment_id = $1 AND c.used_at IS NOT NULL AND c.resolved_at IS NULL
@@ -181,5 +196,9 @@ export async function resolveDoorCycle(tx: Tx, codeId: string, at: Date): Promis
 
 /** A new door cycle at another compartment: the old cycle's resolution no longer closes this code. */
 export async function moveCodeToCompartment(tx: Tx, codeId: string, compartmentId: string, commandId: string): Promise<void> {
-  await tx.query('UPDATE access_codes SET compartment_id = $2, command_id = $3, resolved_at = NULL WHERE id = $1', [codeId, compartmentId, commandId]);
+  await tx.query('UPDATE access_codes SET compartment_id = $2, command_id = $3, resolved_at = NULL WHERE id = $1', [
+    codeId,
+    compartmentId,
+    commandId,
+  ]);
 }

@@ -25,7 +25,12 @@ export function createCourierQueue(connection: ConnectionOptions, prefix: string
   return new Queue<CourierJob>(COURIER_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+    defaultJobOptions: {
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
   });
 }
 
@@ -52,7 +57,8 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
     const site = await pickupSite(tx, parcel.siteId);
     if (site.network !== 'own') {
       const r = await findReservation(tx, parcel.id);
-      if (!r?.reservationId || r.compartmentNo === null) throw new UnrecoverableError(`parcel ${parcel.id} is in a partner locker with no known reservation`);
+      if (!r?.reservationId || r.compartmentNo === null)
+        throw new UnrecoverableError(`parcel ${parcel.id} is in a partner locker with no known reservation`);
       const order = await openPickupOrder(tx, parcel.id, parcel.siteId, null);
       return { orderId: order, parcel, place: { ...site, number: r.compartmentNo }, code: null, reservationId: r.reservationId };
     }

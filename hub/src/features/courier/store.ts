@@ -52,7 +52,10 @@ export async function markCodeSent(db: Db, orderId: string): Promise<void> {
 }
 
 export async function markDispatched(tx: Tx, orderId: string, dispatchRef: string): Promise<void> {
-  await tx.query(`UPDATE courier_orders SET status = 'dispatched', dispatch_ref = $2, updated_at = now() WHERE id = $1`, [orderId, dispatchRef]);
+  await tx.query(`UPDATE courier_orders SET status = 'dispatched', dispatch_ref = $2, updated_at = now() WHERE id = $1`, [
+    orderId,
+    dispatchRef,
+  ]);
 }
 
 /** The courier has the parcel: its pickup order is done. */

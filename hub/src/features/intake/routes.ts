@@ -11,15 +11,21 @@ import { receiveAtHall } from './service.js';
 export const ReceiveBody = z.object({ trackingNumber: z.string().trim().toUpperCase() });
 
 export const intakeApi: ApiPaths = {
-  '/api/intake/receive': { post: op('Receive a parcel at the hall into the processing queue', 'staff', { requestBody: body(ReceiveBody) }) },
+  '/api/intake/receive': {
+    post: op('Receive a parcel at the hall into the processing queue', 'staff', { requestBody: body(ReceiveBody) }),
+  },
 };
 
 export function intakeRoutes(deps: { db: Db; now: () => Date }): Router {
   const r = Router();
-  r.post('/intake/receive', requireRole('staff'), handle(async (req, res) => {
-    const { trackingNumber } = parse(ReceiveBody, req.body);
-    const parcel = await receiveAtHall(deps.db, trackingNumber, currentUser(req).id, deps.now());
-    res.json({ parcel, queue: 'processing' });
-  }));
+  r.post(
+    '/intake/receive',
+    requireRole('staff'),
+    handle(async (req, res) => {
+      const { trackingNumber } = parse(ReceiveBody, req.body);
+      const parcel = await receiveAtHall(deps.db, trackingNumber, currentUser(req).id, deps.now());
+      res.json({ parcel, queue: 'processing' });
+    }),
+  );
   return r;
 }

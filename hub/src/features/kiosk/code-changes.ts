@@ -13,7 +13,12 @@ export interface CodeChangeWatcher {
 }
 
 /** `onChange(siteId)` for one site, `onChange(null)` for "every site: something may have been missed". */
-export async function watchCodeChanges(db: Db, log: Logger, onChange: (siteId: string | null) => void, retryMs = 1_000): Promise<CodeChangeWatcher> {
+export async function watchCodeChanges(
+  db: Db,
+  log: Logger,
+  onChange: (siteId: string | null) => void,
+  retryMs = 1_000,
+): Promise<CodeChangeWatcher> {
   let client: pg.PoolClient | null = null;
   let closed = false;
   let timer: NodeJS.Timeout | null = null;

@@ -7,7 +7,12 @@ import { pino } from 'pino';
 import { fail, ok, type KioskReply } from '@xinbao/protocol';
 import { answerer } from './namespace.js';
 
-const GRANT = { commandId: '0190f1a2-0000-7000-8000-00000000000a', compartment: 3, purpose: 'deposit' as const, trackingNumber: 'XB123456789012' };
+const GRANT = {
+  commandId: '0190f1a2-0000-7000-8000-00000000000a',
+  compartment: 3,
+  purpose: 'deposit' as const,
+  trackingNumber: 'XB123456789012',
+};
 const REQUEST_ID = '0190f1a2-0000-7000-8000-0000000000ff';
 
 function rig() {
@@ -36,13 +41,23 @@ describe('answer', () => {
 
   it('answers a refusal with the request id too, and a request without one as it is', async () => {
     const { answer } = rig();
-    expect(await call(answer('code:reassign', 'try again', async () => fail('not_jammed', 'no jam')), { requestId: REQUEST_ID, commandId: GRANT.commandId })).toEqual({
+    expect(
+      await call(
+        answer('code:reassign', 'try again', async () => fail('not_jammed', 'no jam')),
+        { requestId: REQUEST_ID, commandId: GRANT.commandId },
+      ),
+    ).toEqual({
       status: 'error',
       error: { code: 'not_jammed', message: 'no jam' },
       requestId: REQUEST_ID,
     });
     const event = { type: 'door_opened', eventId: REQUEST_ID, at: new Date().toISOString(), compartment: 3 };
-    expect(await call(answer('kiosk:event', 'sent again', async (e) => ok({ eventId: e.eventId, duplicate: false })), event)).toEqual({
+    expect(
+      await call(
+        answer('kiosk:event', 'sent again', async (e) => ok({ eventId: e.eventId, duplicate: false })),
+        event,
+      ),
+    ).toEqual({
       status: 'ok',
       data: { eventId: REQUEST_ID, duplicate: false },
     });
@@ -55,7 +70,10 @@ describe('answer', () => {
       called++;
       return fail('internal', 'unreachable');
     });
-    expect(await call(listener, { cursor: 'x' })).toEqual({ status: 'error', error: { code: 'bad_request', message: 'malformed code sync request' } });
+    expect(await call(listener, { cursor: 'x' })).toEqual({
+      status: 'error',
+      error: { code: 'bad_request', message: 'malformed code sync request' },
+    });
     expect(await call(listener, null)).toMatchObject({ status: 'error', error: { code: 'bad_request' } });
     expect(called).toBe(0);
   });

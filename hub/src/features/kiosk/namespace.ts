@@ -63,10 +63,22 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
       siteId: kiosk.siteId,
       serverTime: now().toISOString(),
     });
-    socket.on('code:submit', answer('code:submit', 'the hub could not check this code; try again', (req) => service.submitCode(kiosk, req)));
-    socket.on('code:reassign', answer('code:reassign', 'the hub could not find another compartment; try again', (req) => service.reassign(kiosk, req)));
-    socket.on('codes:sync', answer('codes:sync', 'the hub could not list the codes; it will be asked again', (req) => service.syncCodes(kiosk, req)));
-    socket.on('kiosk:event', answer('kiosk:event', 'the hub could not record this event; it will be sent again', (event) => service.recordEvent(kiosk, event)));
+    socket.on(
+      'code:submit',
+      answer('code:submit', 'the hub could not check this code; try again', (req) => service.submitCode(kiosk, req)),
+    );
+    socket.on(
+      'code:reassign',
+      answer('code:reassign', 'the hub could not find another compartment; try again', (req) => service.reassign(kiosk, req)),
+    );
+    socket.on(
+      'codes:sync',
+      answer('codes:sync', 'the hub could not list the codes; it will be asked again', (req) => service.syncCodes(kiosk, req)),
+    );
+    socket.on(
+      'kiosk:event',
+      answer('kiosk:event', 'the hub could not record this event; it will be sent again', (event) => service.recordEvent(kiosk, event)),
+    );
     socket.on('disconnect', () => {
       log.info({ deviceId: kiosk.deviceId }, 'kiosk disconnected');
       void ns

@@ -73,7 +73,13 @@ export async function reassignCompartment(db: Db, kiosk: Reassigner, req: CodeRe
       at: now,
       siteId: kiosk.siteId,
       compartment: target.number,
-      evidence: { requestId: req.requestId, fromCompartment: code.number, toCompartment: target.number, fromCommandId: req.commandId, toCommandId: commandId },
+      evidence: {
+        requestId: req.requestId,
+        fromCompartment: code.number,
+        toCompartment: target.number,
+        fromCommandId: req.commandId,
+        toCommandId: commandId,
+      },
     });
     return ok({ commandId, compartment: target.number, purpose: code.purpose, trackingNumber: parcel.trackingNumber });
   });

@@ -51,7 +51,10 @@ export interface KioskServiceDeps {
 }
 
 export class HandshakeRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -117,11 +120,7 @@ export class KioskService {
       return ok(redeemed.grant);
     } catch (e) {
       if (e instanceof CodeRefused) {
-        await this.deps.redis
-          .multi()
-          .incr(this.failKey(kiosk))
-          .expire(this.failKey(kiosk), this.deps.failureWindowSeconds, 'NX')
-          .exec();
+        await this.deps.redis.multi().incr(this.failKey(kiosk)).expire(this.failKey(kiosk), this.deps.failureWindowSeconds, 'NX').exec();
         this.deps.log.info({ deviceId: kiosk.deviceId, refusal: e.refusal }, 'code refused');
         return fail(e.refusal, e.message);
       }

@@ -5,7 +5,10 @@ import type { CompartmentSize } from '../../domain/compartments.js';
 import type { Db, Tx } from '../../store/db.js';
 
 export async function findDevice(db: Db, deviceId: string): Promise<{ siteId: string; publicKey: string } | null> {
-  const r = await db.query<{ siteId: string; publicKey: string }>('SELECT site_id AS "siteId", public_key AS "publicKey" FROM kiosk_devices WHERE id = $1', [deviceId]);
+  const r = await db.query<{ siteId: string; publicKey: string }>(
+    'SELECT site_id AS "siteId", public_key AS "publicKey" FROM kiosk_devices WHERE id = $1',
+    [deviceId],
+  );
   return r.rows[0] ?? null;
 }
 
@@ -55,7 +58,14 @@ export interface PriorReassignment {
 }
 
 export async function priorReassignment(tx: Tx, where: 'request_id' | 'from_command_id', id: string): Promise<PriorReassignment | null> {
-  const r = await tx.query<{ deviceId: string; fromCommandId: string; commandId: string; compartment: number; purpose: CodePurpose; trackingNumber: string }>(
+  const r = await tx.query<{
+    deviceId: string;
+    fromCommandId: string;
+    commandId: string;
+    compartment: number;
+    purpose: CodePurpose;
+    trackingNumber: string;
+  }>(
     `SELECT r.device_id AS "deviceId", r.from_command_id AS "fromCommandId", r.to_command_id AS "commandId",
        k.number AS compartment, c.purpose, p.tracking_number AS "trackingNumber"
      FROM compartment_reassignments r JOIN compartments k ON k.id = r.to_compartment_id
@@ -104,7 +114,16 @@ export async function neededSize(tx: Tx, parcelId: string): Promise<CompartmentS
 
 export async function insertReassignment(
   tx: Tx,
-  r: { requestId: string; deviceId: string; codeId: string; fromCommandId: string; toCommandId: string; fromCompartmentId: string; toCompartmentId: string; at: Date },
+  r: {
+    requestId: string;
+    deviceId: string;
+    codeId: string;
+    fromCommandId: string;
+    toCommandId: string;
+    fromCompartmentId: string;
+    toCompartmentId: string;
+    at: Date;
+  },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO compartment_reassignments (request_id, device_id, code_id, from_command_id, to_command_id, from_compartment_id, to_compartment_id, at)

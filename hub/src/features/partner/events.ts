@@ -59,7 +59,12 @@ export async function receivePartnerEvent(deps: PartnerEventDeps, event: Partner
   return result;
 }
 
-async function decideStoredEvent(tx: Tx, deps: PartnerEventDeps, event: PartnerEvent, effects: Effect[]): Promise<{ outcome: EventOutcome; detail: string | null }> {
+async function decideStoredEvent(
+  tx: Tx,
+  deps: PartnerEventDeps,
+  event: PartnerEvent,
+  effects: Effect[],
+): Promise<{ outcome: EventOutcome; detail: string | null }> {
   const known = await findReservationByRequest(tx, deps.network, event.requestId);
   if (!known) {
     const detail = 'no parcel of this hub has this request id';
@@ -73,7 +78,13 @@ async function decideStoredEvent(tx: Tx, deps: PartnerEventDeps, event: PartnerE
 }
 
 /** Decides and applies one stored event to its (locked) parcel, and records the outcome on the event. */
-async function applyToParcel(tx: Tx, deps: PartnerEventDeps, parcel: Parcel, event: PartnerEvent, effects: Effect[]): Promise<{ outcome: EventOutcome; detail: string | null }> {
+async function applyToParcel(
+  tx: Tx,
+  deps: PartnerEventDeps,
+  parcel: Parcel,
+  event: PartnerEvent,
+  effects: Effect[],
+): Promise<{ outcome: EventOutcome; detail: string | null }> {
   const row = (await findReservation(tx, parcel.id, true))!;
   let outcome: EventOutcome;
   let detail: string | null = null;
@@ -86,7 +97,8 @@ async function applyToParcel(tx: Tx, deps: PartnerEventDeps, parcel: Parcel, eve
     ({ outcome, detail } = await perform(tx, deps, parcel, row, event, decision, effects));
   }
   await decideEvent(tx, deps.network, event.eventId, parcel.id, outcome, detail, deps.now());
-  if (outcome === 'ignored') deps.log.info({ parcelId: parcel.id, eventId: event.eventId, type: event.type, detail }, 'partner event ignored');
+  if (outcome === 'ignored')
+    deps.log.info({ parcelId: parcel.id, eventId: event.eventId, type: event.type, detail }, 'partner event ignored');
   return { outcome, detail };
 }
 
@@ -112,20 +124,45 @@ async function perform(
     case 'code_issued': {
       if (event.type !== 'code_issued') throw new Error('code_issued decided for another event type');
       const { openCode, compartmentNo, size, expiresAt } = event.data;
-      await recordReservationFacts(tx, parcel.id, { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo, size, expiresAt: new Date(expiresAt) }, now);
+      await recordReservationFacts(
+        tx,
+        parcel.id,
+        { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo, size, expiresAt: new Date(expiresAt) },
+        now,
+      );
       await setReservationStatus(tx, parcel.id, 'reserved', now, { openCodeEnc: deps.cipher.seal(parcel.id, openCode) });
-      await moveParcel(tx, parcel, 'reserved', { actor: partner, at, ...where, evidence: { ...evidence, size, expiresAt, codeDelivery: 'callback' } });
+      await moveParcel(tx, parcel, 'reserved', {
+        actor: partner,
+        at,
+        ...where,
+        evidence: { ...evidence, size, expiresAt, codeDelivery: 'callback' },
+      });
       return { outcome: 'applied', detail: null };
     }
     case 'deposited': {
       let current = parcel;
       if (d.viaReserved) {
         const size = event.type === 'deposited' ? event.data.size : (row.size ?? row.requestedSize);
-        await recordReservationFacts(tx, parcel.id, { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo: where.compartment ?? 0, size }, now);
-        current = await moveParcel(tx, current, 'reserved', { actor: partner, at, ...where, evidence: { ...evidence, size, openCodeReceived: false } });
+        await recordReservationFacts(
+          tx,
+          parcel.id,
+          { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo: where.compartment ?? 0, size },
+          now,
+        );
+        current = await moveParcel(tx, current, 'reserved', {
+          actor: partner,
+          at,
+          ...where,
+          evidence: { ...evidence, size, openCodeReceived: false },
+        });
       }
       await setReservationStatus(tx, parcel.id, 'deposited', now);
-      await moveParcel(tx, current, 'deposited', { actor: { kind: 'applicant', id: null }, at, ...where, evidence: { ...evidence, reportedBy: deps.network } });
+      await moveParcel(tx, current, 'deposited', {
+        actor: { kind: 'applicant', id: null },
+        at,
+        ...where,
+        evidence: { ...evidence, reportedBy: deps.network },
+      });
       effects.push({ kind: 'deposited', parcelId: parcel.id });
       return { outcome: 'applied', detail: d.viaReserved ? 'deposited before the open-code reached the hub' : null };
     }
@@ -141,23 +178,44 @@ async function perform(
         });
       }
       await setReservationStatus(tx, parcel.id, 'collected', now);
-      await moveParcel(tx, current, 'picked_up', { actor: { kind: 'courier', id: null }, at, ...where, evidence: { ...evidence, reportedBy: deps.network } });
+      await moveParcel(tx, current, 'picked_up', {
+        actor: { kind: 'courier', id: null },
+        at,
+        ...where,
+        evidence: { ...evidence, reportedBy: deps.network },
+      });
       await markPickupDone(tx, parcel.id, now);
       return { outcome: 'applied', detail: d.viaOrdered ? 'collected before the courier dispatch system confirmed the order' : null };
     }
     case 'ended': {
       const status = event.type === 'cancelled' ? 'cancelled' : 'expired';
       if (row.reservationId === null && 'compartmentNo' in event.data) {
-        await recordReservationFacts(tx, parcel.id, { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo: event.data.compartmentNo, size: row.size ?? row.requestedSize }, now);
+        await recordReservationFacts(
+          tx,
+          parcel.id,
+          {
+            reservationId: event.reservationId,
+            deviceId: event.deviceId,
+            compartmentNo: event.data.compartmentNo,
+            size: row.size ?? row.requestedSize,
+          },
+          now,
+        );
       }
       await setReservationStatus(tx, parcel.id, status, now);
-      if (d.move) await moveParcel(tx, parcel, 'deposit_expired', { actor: partner, at, ...where, evidence: { ...evidence, reservation: status } });
+      if (d.move)
+        await moveParcel(tx, parcel, 'deposit_expired', { actor: partner, at, ...where, evidence: { ...evidence, reservation: status } });
       return { outcome: 'applied', detail: d.move ? null : `the reservation of a failed parcel is ${status}` };
     }
     case 'release_orphan':
       if (event.type === 'code_issued') {
         const { compartmentNo, size, expiresAt } = event.data;
-        await recordReservationFacts(tx, parcel.id, { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo, size, expiresAt: new Date(expiresAt) }, now);
+        await recordReservationFacts(
+          tx,
+          parcel.id,
+          { reservationId: event.reservationId, deviceId: event.deviceId, compartmentNo, size, expiresAt: new Date(expiresAt) },
+          now,
+        );
       }
       effects.push({ kind: 'unwanted', parcelId: parcel.id });
       return { outcome: 'applied', detail: 'the parcel failed here: the reservation is cancelled at the partner' };
@@ -212,7 +270,10 @@ async function runEffects(deps: PartnerEventDeps, effects: readonly Effect[]): P
       else await deps.onUnwanted(e.parcelId);
     } catch (err) {
       // Committed already; the sweeps pick the parcel up again (deposited parcels, due reservations).
-      deps.log.warn({ parcelId: e.parcelId, effect: e.kind, err: err instanceof Error ? err.message : String(err) }, 'follow-up of a partner event not queued');
+      deps.log.warn(
+        { parcelId: e.parcelId, effect: e.kind, err: err instanceof Error ? err.message : String(err) },
+        'follow-up of a partner event not queued',
+      );
     }
   }
 }

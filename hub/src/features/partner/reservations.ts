@@ -14,7 +14,17 @@ import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/p
 import type { OpenCodeCipher } from './open-code.js';
 import { partnerDropOff, type PartnerDropOff } from '../../domain/partner-locker.js';
 import type { Parcel } from '../../store/parcels.js';
-import { countAttempt, dueReservations, findReservation, quietReservations, recordReservationFacts, recordRetryableFailure, setReservationStatus, siteExternalId, siteSummary } from './store.js';
+import {
+  countAttempt,
+  dueReservations,
+  findReservation,
+  quietReservations,
+  recordReservationFacts,
+  recordRetryableFailure,
+  setReservationStatus,
+  siteExternalId,
+  siteSummary,
+} from './store.js';
 
 export interface ReservationDeps {
   db: Db;
@@ -33,7 +43,11 @@ export type ReserveOutcome = 'ready' | 'waiting_for_code' | 'overtaken' | 'faile
  * One try at reserving the parcel's compartment. `attempt.made` tries failed before this one, of
  * `attempt.max`. Throws a retryable PartnerApiError for the queue to try again after a backoff.
  */
-export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, attempt: { made: number; max: number }): Promise<ReserveOutcome> {
+export async function reserveAtPartner(
+  deps: ReservationDeps,
+  parcelId: string,
+  attempt: { made: number; max: number },
+): Promise<ReserveOutcome> {
   const { db, config } = deps;
   const parcel = await findParcel(db, parcelId);
   const row = await findReservation(db, parcelId);
@@ -59,7 +73,10 @@ export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, 
     if (e.kind !== 'refused') {
       const words = RETRYABLE_FAILURE_WORDS[e.kind];
       const again = attempt.made + 1 < attempt.max;
-      deps.log.warn({ parcelId, attempts, kind: e.kind, status: e.status, errorCode: e.code }, again ? 'partner reservation failed; will retry' : 'partner reservation failed; giving up');
+      deps.log.warn(
+        { parcelId, attempts, kind: e.kind, status: e.status, errorCode: e.code },
+        again ? 'partner reservation failed; will retry' : 'partner reservation failed; giving up',
+      );
       if (again) {
         await recordRetryableFailure(db, parcelId, words, deps.now());
         throw e;
@@ -78,7 +95,13 @@ export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, 
     await recordReservationFacts(
       tx,
       parcelId,
-      { reservationId: reservation.reservationId, deviceId: reservation.deviceId, compartmentNo: reservation.compartmentNo, size: reservation.size, expiresAt: new Date(reservation.expiresAt) },
+      {
+        reservationId: reservation.reservationId,
+        deviceId: reservation.deviceId,
+        compartmentNo: reservation.compartmentNo,
+        size: reservation.size,
+        expiresAt: new Date(reservation.expiresAt),
+      },
       now,
     );
     // A webhook or the reconciliation may have got here first; the events say the rest.
@@ -93,13 +116,26 @@ export async function reserveAtPartner(deps: ReservationDeps, parcelId: string, 
       at: now,
       siteId: current.siteId,
       compartment: reservation.compartmentNo,
-      evidence: { reservationId: reservation.reservationId, deviceId: reservation.deviceId, size: reservation.size, expiresAt: reservation.expiresAt, attempts, codeDelivery: 'sync' },
+      evidence: {
+        reservationId: reservation.reservationId,
+        deviceId: reservation.deviceId,
+        size: reservation.size,
+        expiresAt: reservation.expiresAt,
+        attempts,
+        codeDelivery: 'sync',
+      },
     });
     return 'ready';
   });
 }
 
-async function failReservation(deps: ReservationDeps, parcelId: string, failureCode: string, failureReason: string, attempts: number): Promise<void> {
+async function failReservation(
+  deps: ReservationDeps,
+  parcelId: string,
+  failureCode: string,
+  failureReason: string,
+  attempts: number,
+): Promise<void> {
   await withTransaction(deps.db, async (tx) => {
     const parcel = await lockParcel(tx, parcelId);
     if (parcel.state !== 'reserving') return;
@@ -145,7 +181,12 @@ export async function cancelAtPartner(deps: ReservationDeps, parcelId: string): 
         at: now,
         siteId: parcel.siteId,
         compartment: current.compartmentNo,
-        evidence: { reservationId: row.reservationId, reservation: ended, cancelledByHub: ended === 'cancelled', expiresAt: current.expiresAt?.toISOString() ?? null },
+        evidence: {
+          reservationId: row.reservationId,
+          reservation: ended,
+          cancelledByHub: ended === 'cancelled',
+          expiresAt: current.expiresAt?.toISOString() ?? null,
+        },
       });
     }
   });
@@ -173,7 +214,12 @@ export async function sweepReservations(
 }
 
 /** The drop-off of a parcel bound for a partner locker; the open-code only when `showCode` (its applicant). */
-export async function partnerDropOffOf(db: Db, cipher: OpenCodeCipher, parcel: Pick<Parcel, 'id' | 'state'>, opts: { now: Date; showCode: boolean }): Promise<PartnerDropOff | null> {
+export async function partnerDropOffOf(
+  db: Db,
+  cipher: OpenCodeCipher,
+  parcel: Pick<Parcel, 'id' | 'state'>,
+  opts: { now: Date; showCode: boolean },
+): Promise<PartnerDropOff | null> {
   const row = await findReservation(db, parcel.id);
   if (!row) return null;
   const site = await siteSummary(db, row.siteId);

@@ -34,16 +34,22 @@ import { insertWebhookRejection } from './store.js';
 export const partnerApi: ApiPaths = {
   '/api/partner/webhooks': {
     post: {
-      summary: "The partner network's signed event callbacks (code_issued, deposited, collected, expired, cancelled); idempotent by event id",
-      description: 'Who may call: the partner network, proven by x-partner-event-signature = HMAC-SHA256(webhook secret, `${timestamp}.${raw body}`) with x-partner-event-timestamp within 5 minutes. A bad or stale signature is refused with 401 and recorded.',
+      summary:
+        "The partner network's signed event callbacks (code_issued, deposited, collected, expired, cancelled); idempotent by event id",
+      description:
+        'Who may call: the partner network, proven by x-partner-event-signature = HMAC-SHA256(webhook secret, `${timestamp}.${raw body}`) with x-partner-event-timestamp within 5 minutes. A bad or stale signature is refused with 401 and recorded.',
       security: [],
       responses: { '200': { description: 'stored (or a duplicate)' }, '400': error, '401': error, '409': error },
     },
   },
   '/api/admin/partner/sites/refresh': {
-    post: op("Queue a refresh of the partner's sites into the site registry; answers 202 with the job id", 'admin', { responses: { '202': { description: 'queued' }, '401': error, '403': error, '409': error } }),
+    post: op("Queue a refresh of the partner's sites into the site registry; answers 202 with the job id", 'admin', {
+      responses: { '202': { description: 'queued' }, '401': error, '403': error, '409': error },
+    }),
   },
-  '/api/admin/partner/sites/refresh/{jobId}': { get: op('A site refresh job: state, attempts, progress (pages fetched, sites imported) and, once done, its counts', 'admin') },
+  '/api/admin/partner/sites/refresh/{jobId}': {
+    get: op('A site refresh job: state, attempts, progress (pages fetched, sites imported) and, once done, its counts', 'admin'),
+  },
 };
 
 export type WebhookRefusal = 'missing_header' | 'unknown_app' | 'stale_timestamp' | 'bad_signature' | 'invalid_event';
@@ -102,7 +108,14 @@ export function partnerWebhookRoutes(deps: { db: Db; partner: PartnerRuntime | n
       }
       const event = PartnerEvent.safeParse(body);
       if (!event.success) {
-        return refuse('invalid_event', 400, `the body is not a partner event: ${event.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+        return refuse(
+          'invalid_event',
+          400,
+          `the body is not a partner event: ${event.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ')}`,
+        );
       }
       if (claimedEvent !== undefined && claimedEvent !== event.data.eventId) {
         return refuse('invalid_event', 400, `${PARTNER_EVENT_ID_HEADER} does not match the body's eventId`);
@@ -123,28 +136,36 @@ export function partnerAdminRoutes(deps: { partner: PartnerRuntime | null }): Ro
     return deps.partner;
   };
 
-  r.post('/admin/partner/sites/refresh', requireRole('admin'), handle(async (req, res) => {
-    const jobId = await runtime().enqueueRefresh('admin', currentUser(req).id);
-    res.status(202).json({ jobId, status: `/api/admin/partner/sites/refresh/${jobId}` });
-  }));
+  r.post(
+    '/admin/partner/sites/refresh',
+    requireRole('admin'),
+    handle(async (req, res) => {
+      const jobId = await runtime().enqueueRefresh('admin', currentUser(req).id);
+      res.status(202).json({ jobId, status: `/api/admin/partner/sites/refresh/${jobId}` });
+    }),
+  );
 
-  r.get('/admin/partner/sites/refresh/:jobId', requireRole('admin'), handle(async (req, res) => {
-    const jobId = parse(JobIdParam, req.params.jobId, 'job id');
-    const queue = runtime().queue;
-    // The state first: the job read after it is at least as far along (a job read first could
-    // complete before its state is asked, and show `completed` without its result).
-    const state = await queue.getJobState(jobId);
-    const job = await queue.getJob(jobId);
-    if (!job || job.data.kind !== 'refresh') throw new NotFound(`refresh job ${jobId}`);
-    res.json({
-      jobId,
-      state,
-      attemptsMade: job.attemptsMade,
-      progress: job.progress,
-      ...(state === 'completed' && { result: job.returnvalue as unknown }),
-      ...(job.failedReason && { failedReason: job.failedReason }),
-    });
-  }));
+  r.get(
+    '/admin/partner/sites/refresh/:jobId',
+    requireRole('admin'),
+    handle(async (req, res) => {
+      const jobId = parse(JobIdParam, req.params.jobId, 'job id');
+      const queue = runtime().queue;
+      // The state first: the job read after it is at least as far along (a job read first could
+      // complete before its state is asked, and show `completed` without its result).
+      const state = await queue.getJobState(jobId);
+      const job = await queue.getJob(jobId);
+      if (!job || job.data.kind !== 'refresh') throw new NotFound(`refresh job ${jobId}`);
+      res.json({
+        jobId,
+        state,
+        attemptsMade: job.attemptsMade,
+        progress: job.progress,
+        ...(state === 'completed' && { result: job.returnvalue as unknown }),
+        ...(job.failedReason && { failedReason: job.failedReason }),
+      });
+    }),
+  );
 
   return r;
 }

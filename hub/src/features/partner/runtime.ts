@@ -15,7 +15,14 @@ import { partnerRetryDelayMs } from '../../domain/partner-locker.js';
 import { HubError } from '../../errors.js';
 import { HttpPartnerNetwork, PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import type { Db } from '../../store/db.js';
-import { receivePartnerEvent, reconcilePartnerEvents, replayAllDeferred, type PartnerEventDeps, type ReceivedEvent, type ReconcileReport } from './events.js';
+import {
+  receivePartnerEvent,
+  reconcilePartnerEvents,
+  replayAllDeferred,
+  type PartnerEventDeps,
+  type ReceivedEvent,
+  type ReconcileReport,
+} from './events.js';
 import type { OpenCodeCipher } from './open-code.js';
 import { cancelAtPartner, reserveAtPartner, sweepReservations, type ReservationDeps, type SweepReport } from './reservations.js';
 import { refreshPartnerSites } from './site-refresh.js';
@@ -79,11 +86,18 @@ export const WEBHOOK_PATH = '/api/partner/webhooks';
 
 export function createPartnerRuntime(deps: PartnerRuntimeDeps): PartnerRuntime {
   const { config, db, log, now, cipher, connection, prefix } = deps;
-  const client = deps.client ?? new HttpPartnerNetwork({ baseUrl: config.apiUrl, appId: config.appId, appSecret: config.appSecret, timeoutMs: config.timeoutMs });
+  const client =
+    deps.client ??
+    new HttpPartnerNetwork({ baseUrl: config.apiUrl, appId: config.appId, appSecret: config.appSecret, timeoutMs: config.timeoutMs });
   const queue = new Queue<PartnerJob>(PARTNER_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: { attempts: config.retry.attempts, backoff: { type: 'partner' }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+    defaultJobOptions: {
+      attempts: config.retry.attempts,
+      backoff: { type: 'partner' },
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
   });
   let ownCallbackUrl: string | undefined;
   const callbackUrl = () => config.callbackUrl ?? ownCallbackUrl;
@@ -101,11 +115,23 @@ export function createPartnerRuntime(deps: PartnerRuntimeDeps): PartnerRuntime {
   };
   const enqueueRefresh = async (trigger: 'schedule' | 'admin', requestedBy?: string) => {
     const jobId = `refresh-${uuidv7()}`;
-    await queue.add('refresh', { kind: 'refresh', trigger, ...(requestedBy !== undefined && { requestedBy }) }, { jobId, attempts: Math.min(5, config.retry.attempts) });
+    await queue.add(
+      'refresh',
+      { kind: 'refresh', trigger, ...(requestedBy !== undefined && { requestedBy }) },
+      { jobId, attempts: Math.min(5, config.retry.attempts) },
+    );
     return jobId;
   };
 
-  const eventDeps: PartnerEventDeps = { db, network: config.network, cipher, now, log, onDeposited: (id) => deps.onDeposited(id), onUnwanted: enqueueCancel };
+  const eventDeps: PartnerEventDeps = {
+    db,
+    network: config.network,
+    cipher,
+    now,
+    log,
+    onDeposited: (id) => deps.onDeposited(id),
+    onUnwanted: enqueueCancel,
+  };
   const reservationDeps: ReservationDeps = { db, client, config, cipher, now, log, callbackUrl };
   const reconcile = () => reconcilePartnerEvents({ ...eventDeps, events: (q) => client.events(q) });
   const sweep = async () => {
@@ -164,9 +190,21 @@ export function createPartnerRuntime(deps: PartnerRuntimeDeps): PartnerRuntime {
       );
       // Scheduled runs do not retry: the next run comes soon enough.
       const once = { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } };
-      await queue.upsertJobScheduler('partner-refresh', { every: config.refreshIntervalMs }, { name: 'refresh', data: { kind: 'refresh', trigger: 'schedule' }, opts: { attempts: Math.min(5, config.retry.attempts) } });
-      await queue.upsertJobScheduler('partner-reconcile', { every: config.reconcileIntervalMs }, { name: 'reconcile', data: { kind: 'reconcile' }, opts: once });
-      await queue.upsertJobScheduler('partner-sweep', { every: deps.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' }, opts: once });
+      await queue.upsertJobScheduler(
+        'partner-refresh',
+        { every: config.refreshIntervalMs },
+        { name: 'refresh', data: { kind: 'refresh', trigger: 'schedule' }, opts: { attempts: Math.min(5, config.retry.attempts) } },
+      );
+      await queue.upsertJobScheduler(
+        'partner-reconcile',
+        { every: config.reconcileIntervalMs },
+        { name: 'reconcile', data: { kind: 'reconcile' }, opts: once },
+      );
+      await queue.upsertJobScheduler(
+        'partner-sweep',
+        { every: deps.sweepIntervalMs },
+        { name: 'sweep', data: { kind: 'sweep' }, opts: once },
+      );
     },
     close: async () => {
       await worker?.close();

@@ -38,7 +38,11 @@ export function toSiteRecord(network: string, site: PartnerSite): PartnerSiteRec
     lat: site.lat,
     lng: site.lng,
     online: site.status === 'online',
-    capacity: PARTNER_SIZES.map((size) => ({ size, total: site.devices.reduce((n, d) => n + d.compartments[size].total, 0), free: free[size] })),
+    capacity: PARTNER_SIZES.map((size) => ({
+      size,
+      total: site.devices.reduce((n, d) => n + d.compartments[size].total, 0),
+      free: free[size],
+    })),
     updatedAt: site.updatedAt,
   };
 }
@@ -61,7 +65,8 @@ export async function refreshPartnerSites(
     if (p.sites.length === 0 || page >= pageCount) break;
   }
   const records = sites.map((s) => toSiteRecord(deps.network, s));
-  const progress = (ip: ImportProgress) => report({ phase: 'importing', pagesFetched: pages, pages, sitesFetched: sites.length, total, import: ip });
+  const progress = (ip: ImportProgress) =>
+    report({ phase: 'importing', pagesFetched: pages, pages, sitesFetched: sites.length, total, import: ip });
   const result = await refreshNetwork(deps.db, deps.network, records, { onProgress: progress, now: deps.now() });
   report({ phase: 'done', pagesFetched: pages, pages, sitesFetched: sites.length, total, import: null });
   return { ...result, network: deps.network, pages, fetched: sites.length };

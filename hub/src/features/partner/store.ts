@@ -35,12 +35,18 @@ export async function insertReservation(
 }
 
 export async function findReservation(db: Db | Tx, parcelId: string, lock = false): Promise<PartnerReservationRow | null> {
-  const r = await db.query<PartnerReservationRow>(`SELECT ${COLUMNS} FROM partner_reservations WHERE parcel_id = $1${lock ? ' FOR UPDATE' : ''}`, [parcelId]);
+  const r = await db.query<PartnerReservationRow>(
+    `SELECT ${COLUMNS} FROM partner_reservations WHERE parcel_id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [parcelId],
+  );
   return r.rows[0] ?? null;
 }
 
 export async function findReservationByRequest(db: Db | Tx, network: string, requestId: string): Promise<PartnerReservationRow | null> {
-  const r = await db.query<PartnerReservationRow>(`SELECT ${COLUMNS} FROM partner_reservations WHERE network = $1 AND request_id = $2`, [network, requestId]);
+  const r = await db.query<PartnerReservationRow>(`SELECT ${COLUMNS} FROM partner_reservations WHERE network = $1 AND request_id = $2`, [
+    network,
+    requestId,
+  ]);
   return r.rows[0] ?? null;
 }
 
@@ -107,19 +113,42 @@ export async function insertEvent(tx: Tx, network: string, event: PartnerEvent, 
     `INSERT INTO partner_events (network, event_id, seq, type, reservation_id, request_id, at, payload, source, outcome, received_at, decided_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'deferred', $10, $10)
      ON CONFLICT (network, event_id) DO NOTHING`,
-    [network, event.eventId, event.seq, event.type, event.reservationId, event.requestId, event.at, JSON.stringify(storablePayload(event)), source, at],
+    [
+      network,
+      event.eventId,
+      event.seq,
+      event.type,
+      event.reservationId,
+      event.requestId,
+      event.at,
+      JSON.stringify(storablePayload(event)),
+      source,
+      at,
+    ],
   );
   return r.rowCount === 1;
 }
 
-export async function decideEvent(tx: Tx, network: string, eventId: string, parcelId: string | null, outcome: EventOutcome, detail: string | null, at: Date): Promise<void> {
+export async function decideEvent(
+  tx: Tx,
+  network: string,
+  eventId: string,
+  parcelId: string | null,
+  outcome: EventOutcome,
+  detail: string | null,
+  at: Date,
+): Promise<void> {
   await tx.query(
     `UPDATE partner_events SET parcel_id = $3, outcome = $4, detail = $5, decided_at = $6 WHERE network = $1 AND event_id = $2`,
     [network, eventId, parcelId, outcome, detail, at],
   );
 }
 
-export async function deferredEvents(db: Db | Tx, network: string, parcelId?: string): Promise<Array<{ eventId: string; parcelId: string | null; payload: unknown }>> {
+export async function deferredEvents(
+  db: Db | Tx,
+  network: string,
+  parcelId?: string,
+): Promise<Array<{ eventId: string; parcelId: string | null; payload: unknown }>> {
   const r = await db.query<{ eventId: string; parcelId: string | null; payload: unknown }>(
     `SELECT event_id AS "eventId", parcel_id AS "parcelId", payload FROM partner_events
      WHERE network = $1 AND outcome = 'deferred' ${parcelId === undefined ? '' : 'AND parcel_id = $2'} ORDER BY seq LIMIT 500`,

@@ -16,7 +16,15 @@ describe('gazetteer file', () => {
     expect(() => loadGazetteer(join(dir, 'missing.json'))).toThrow(GazetteerFileError);
     writeFileSync(join(dir, 'broken.json'), '{"city":');
     expect(() => loadGazetteer(join(dir, 'broken.json'))).toThrow(/cannot read the gazetteer .*broken\.json/);
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ city: '西安市', datum: 'WGS84', version: 1, places: [{ id: 'a', name: 'x', kind: 'district', district: 'x', lat: 95, lng: 0 }] }));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({
+        city: '西安市',
+        datum: 'WGS84',
+        version: 1,
+        places: [{ id: 'a', name: 'x', kind: 'district', district: 'x', lat: 95, lng: 0 }],
+      }),
+    );
     expect(() => loadGazetteer(join(dir, 'bad.json'))).toThrow(/bad\.json is not valid:\n {2}places\.0\.lat/);
   });
 });

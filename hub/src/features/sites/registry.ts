@@ -12,7 +12,12 @@ import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { insertSites, lockNetwork, replaceCapacity, retireSitesExcept, storedSites, updateSites } from './store.js';
 
 export const PartnerSiteRecord = z.object({
-  network: z.string().trim().min(1).max(40).refine((n) => n !== 'own', 'the network "own" is the hall\'s own kiosks, which are never imported'),
+  network: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .refine((n) => n !== 'own', 'the network "own" is the hall\'s own kiosks, which are never imported'),
   externalId: z.string().trim().min(1).max(100),
   name: z.string().trim().min(1).max(200),
   address: z.string().trim().min(1).max(300),
@@ -112,13 +117,22 @@ export async function upsertSites(db: Db, records: readonly unknown[], options: 
  * list no longer has. A site whose record was refused is not retired for it. An empty list is
  * refused, so that a partner's empty answer cannot retire the whole network.
  */
-export async function refreshNetwork(db: Db, network: string, records: readonly unknown[], options: ImportOptions = {}): Promise<ImportReport> {
+export async function refreshNetwork(
+  db: Db,
+  network: string,
+  records: readonly unknown[],
+  options: ImportOptions = {},
+): Promise<ImportReport> {
   const elsewhere = records.filter((r) => typeof r === 'object' && r !== null && (r as { network?: unknown }).network !== network);
   if (elsewhere.length > 0) throw new BadRequest(`a refresh of ${network} got ${elsewhere.length} records of other networks`);
   const seen = new Set(
-    records.map((r) => (r as { externalId?: unknown } | null)?.externalId).filter((id): id is string => typeof id === 'string').map((id) => id.trim()),
+    records
+      .map((r) => (r as { externalId?: unknown } | null)?.externalId)
+      .filter((id): id is string => typeof id === 'string')
+      .map((id) => id.trim()),
   );
-  if (seen.size === 0) throw new BadRequest(`refusing to refresh ${network} from an empty list: that would retire every site of the network`);
+  if (seen.size === 0)
+    throw new BadRequest(`refusing to refresh ${network} from an empty list: that would retire every site of the network`);
   const report = await upsertSites(db, records, options);
   const now = options.now ?? new Date();
   const retired = await withTransaction(db, async (tx) => {
@@ -149,7 +163,11 @@ function validate(records: readonly unknown[]): { valid: PartnerSite[]; rejected
 
 async function applyBatch(tx: Tx, network: string, batch: readonly PartnerSite[], now: Date): Promise<SiteChange[]> {
   await lockNetwork(tx, network);
-  const stored = await storedSites(tx, network, batch.map((r) => r.externalId));
+  const stored = await storedSites(
+    tx,
+    network,
+    batch.map((r) => r.externalId),
+  );
   const changes = batch.map((r) => siteChange(stored.get(r.externalId), r));
   const inserts = changes.flatMap((c) => (c.kind === 'insert' ? [{ id: uuidv7(), record: c.record }] : []));
   const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));

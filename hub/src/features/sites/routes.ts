@@ -24,7 +24,11 @@ const decimal = z
   .trim()
   .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number of degrees')
   .transform(Number);
-const whole = z.string().trim().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);
+const whole = z
+  .string()
+  .trim()
+  .regex(/^\d{1,9}$/, 'must be a whole number')
+  .transform(Number);
 
 export const NearbyParams = z
   .strictObject({
@@ -33,7 +37,10 @@ export const NearbyParams = z
     address: z.string().trim().min(1).max(200).optional().describe('an address or place name in the city, instead of lat/lng'),
     radiusM: whole.pipe(z.number().min(1).max(NEARBY_MAX_RADIUS_M)).optional().describe('metres; default NEARBY_RADIUS_M (5000)'),
     size: z.enum(LOCKER_SIZES).optional().describe('only sites with a free compartment of this size or larger'),
-    limit: whole.pipe(z.number().min(1).max(NEARBY_MAX_LIMIT)).optional().describe(`at most this many sites (default ${NEARBY_DEFAULT_LIMIT})`),
+    limit: whole
+      .pipe(z.number().min(1).max(NEARBY_MAX_LIMIT))
+      .optional()
+      .describe(`at most this many sites (default ${NEARBY_DEFAULT_LIMIT})`),
   })
   .superRefine((p, ctx) => {
     const coordinate = p.lat !== undefined || p.lng !== undefined;
@@ -42,14 +49,20 @@ export const NearbyParams = z
     } else if (!coordinate && p.address === undefined) {
       ctx.addIssue({ code: 'custom', message: 'give lat and lng, or an address' });
     } else if (coordinate && (p.lat === undefined || p.lng === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [p.lat === undefined ? 'lat' : 'lng'], message: 'lat and lng go together; this one is missing' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [p.lat === undefined ? 'lat' : 'lng'],
+        message: 'lat and lng go together; this one is missing',
+      });
     }
     if (p.lat !== undefined && Math.abs(p.lat) > 90) {
       const swapped = p.lng !== undefined && Math.abs(p.lng) <= 90 && Math.abs(p.lat) <= 180;
       ctx.addIssue({ code: 'custom', path: ['lat'], message: `must be between -90 and 90${swapped ? ' (are lat and lng swapped?)' : ''}` });
     }
-    if (p.lng !== undefined && Math.abs(p.lng) > 180) ctx.addIssue({ code: 'custom', path: ['lng'], message: 'must be between -180 and 180' });
-    if (p.lat === 0 && p.lng === 0) ctx.addIssue({ code: 'custom', path: ['lat'], message: '0,0 is where a missing location ends up, not a place to search' });
+    if (p.lng !== undefined && Math.abs(p.lng) > 180)
+      ctx.addIssue({ code: 'custom', path: ['lng'], message: 'must be between -180 and 180' });
+    if (p.lat === 0 && p.lng === 0)
+      ctx.addIssue({ code: 'custom', path: ['lat'], message: '0,0 is where a missing location ends up, not a place to search' });
   });
 
 export interface NearbyCenter {
@@ -73,37 +86,45 @@ export const sitesApi: ApiPaths = {
 export function siteRoutes(deps: SiteRouteDeps): Router {
   const r = Router();
 
-  r.get('/sites', requireRole('applicant', 'staff', 'courier', 'admin'), handle(async (_req, res) => {
-    res.json({ sites: await listSites(deps.db) });
-  }));
+  r.get(
+    '/sites',
+    requireRole('applicant', 'staff', 'courier', 'admin'),
+    handle(async (_req, res) => {
+      res.json({ sites: await listSites(deps.db) });
+    }),
+  );
 
-  r.get('/sites/nearby', requireRole('applicant', 'staff', 'courier', 'admin'), handle(async (req, res) => {
-    const p = parse(NearbyParams, req.query, 'query');
-    let center: NearbyCenter;
-    if (p.address !== undefined) {
-      const found = deps.gazetteer.lookup(p.address);
-      if (!found.ok) {
-        const hint = found.suggestions.length > 0 ? `; did you mean ${found.suggestions.map((s) => s.name).join(', ')}?` : '';
-        throw new HubError(404, 'address_not_found', `no place in the ${deps.gazetteer.city} gazetteer matches "${p.address}"${hint}`, {
-          query: found.query,
-          tried: found.tried,
-          suggestions: found.suggestions,
-        });
+  r.get(
+    '/sites/nearby',
+    requireRole('applicant', 'staff', 'courier', 'admin'),
+    handle(async (req, res) => {
+      const p = parse(NearbyParams, req.query, 'query');
+      let center: NearbyCenter;
+      if (p.address !== undefined) {
+        const found = deps.gazetteer.lookup(p.address);
+        if (!found.ok) {
+          const hint = found.suggestions.length > 0 ? `; did you mean ${found.suggestions.map((s) => s.name).join(', ')}?` : '';
+          throw new HubError(404, 'address_not_found', `no place in the ${deps.gazetteer.city} gazetteer matches "${p.address}"${hint}`, {
+            query: found.query,
+            tried: found.tried,
+            suggestions: found.suggestions,
+          });
+        }
+        const { place } = found;
+        center = {
+          lat: place.lat,
+          lng: place.lng,
+          from: 'address',
+          place: { id: place.id, name: place.name, kind: place.kind, district: place.district, matched: found.matched, how: found.how },
+        };
+      } else {
+        center = { lat: p.lat!, lng: p.lng!, from: 'coordinate' };
       }
-      const { place } = found;
-      center = {
-        lat: place.lat,
-        lng: place.lng,
-        from: 'address',
-        place: { id: place.id, name: place.name, kind: place.kind, district: place.district, matched: found.matched, how: found.how },
-      };
-    } else {
-      center = { lat: p.lat!, lng: p.lng!, from: 'coordinate' };
-    }
-    const radiusM = p.radiusM ?? deps.nearbyRadiusM;
-    const sites = await findNearbySites(deps.db, { center, radiusM, size: p.size, limit: p.limit ?? NEARBY_DEFAULT_LIMIT });
-    res.json({ center, radiusM, sites });
-  }));
+      const radiusM = p.radiusM ?? deps.nearbyRadiusM;
+      const sites = await findNearbySites(deps.db, { center, radiusM, size: p.size, limit: p.limit ?? NEARBY_DEFAULT_LIMIT });
+      res.json({ center, radiusM, sites });
+    }),
+  );
 
   return r;
 }

@@ -100,7 +100,12 @@ function siteColumns(rs: readonly PartnerSite[]): unknown[] {
   ];
 }
 
-export async function insertSites(tx: Tx, network: string, inserts: ReadonlyArray<{ id: string; record: PartnerSite }>, at: Date): Promise<void> {
+export async function insertSites(
+  tx: Tx,
+  network: string,
+  inserts: ReadonlyArray<{ id: string; record: PartnerSite }>,
+  at: Date,
+): Promise<void> {
   await tx.query(
     `INSERT INTO sites (id, network, code, external_id, name, address, district, lat, lng, online, source_updated_at, updated_at)
      SELECT u.id, $1, $1 || ':' || u.external_id, u.external_id, u.name, u.address, u.district, u.lat, u.lng, u.online, u.source_updated_at, $11

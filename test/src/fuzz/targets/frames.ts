@@ -51,7 +51,10 @@ import { Prng } from '../prng.js';
 import { FailureLog, type FuzzResult, type FuzzTarget } from '../target.js';
 
 /** Bytes that start, end or steer frames of the three formats: noise is thick with them. */
-const HOT = [0x02, 0x03, 0x30, 0x31, 0x32, 0x33, 0x35, 0x36, 0x37, 0x39, 0xf0, 0x80, 0x8a, 0x00, 0x11, 0x99, 0x1b, 0x1c, 0x1d, 0x10, 0x04, 0x0a, 0x28, 0x6b, 0x56, 0xff];
+const HOT = [
+  0x02, 0x03, 0x30, 0x31, 0x32, 0x33, 0x35, 0x36, 0x37, 0x39, 0xf0, 0x80, 0x8a, 0x00, 0x11, 0x99, 0x1b, 0x1c, 0x1d, 0x10, 0x04, 0x0a, 0x28,
+  0x6b, 0x56, 0xff,
+];
 const QUIET = Buffer.alloc(5 + 16 * 4);
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +71,8 @@ const xor8 = (b: Uint8Array, end: number): number => {
   return x;
 };
 const bit = (byte: number | undefined, i: number): boolean => (((byte ?? 0) >> i) & 1) === 1;
-const sixteen = (lo: number | undefined, hi: number | undefined): boolean[] => Array.from({ length: 16 }, (_, i) => (i < 8 ? bit(lo, i) : bit(hi, i - 8)));
+const sixteen = (lo: number | undefined, hi: number | undefined): boolean[] =>
+  Array.from({ length: 16 }, (_, i) => (i < 8 ? bit(lo, i) : bit(hi, i - 8)));
 const sameBits = (a: readonly boolean[], b: readonly boolean[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 const KERONG_DATA_BYTES: Readonly<Record<number, number>> = { 0x30: 0, 0x31: 0, 0x32: 0, 0x33: 0, 0x35: 4, 0x37: 1, 0x39: 1 };
@@ -85,9 +89,13 @@ function kerongFault(f: KerongFrame, accepts: ReadonlySet<number>, busBlocks: nu
   const addr = r[1] ?? 0;
   if (cmd === 0x36) {
     const blocks = (n - 5) / 4;
-    if (!Number.isInteger(blocks) || blocks < 1 || blocks > 16 || (busBlocks !== undefined && blocks !== busBlocks)) return `bus status of length ${n}`;
+    if (!Number.isInteger(blocks) || blocks < 1 || blocks > 16 || (busBlocks !== undefined && blocks !== busBlocks))
+      return `bus status of length ${n}`;
     if (f.kind !== 'bus-status' || f.blocks.length !== blocks) return 'bus status misread';
-    const ok = f.blocks.every((b, k) => sameBits(b.latchClosed, sixteen(r[3 + 4 * k], r[4 + 4 * k])) && sameBits(b.itemPresent, sixteen(r[5 + 4 * k], r[6 + 4 * k])));
+    const ok = f.blocks.every(
+      (b, k) =>
+        sameBits(b.latchClosed, sixteen(r[3 + 4 * k], r[4 + 4 * k])) && sameBits(b.itemPresent, sixteen(r[5 + 4 * k], r[6 + 4 * k])),
+    );
     return ok ? null : 'bus status bits misread';
   }
   if (n !== 5 + (KERONG_DATA_BYTES[cmd] ?? -99)) return `length ${n} for command 0x${cmd.toString(16)}`;
@@ -95,7 +103,8 @@ function kerongFault(f: KerongFrame, accepts: ReadonlySet<number>, busBlocks: nu
     if (f.kind !== 'status' || f.board !== addr >> 4 || f.lock !== (addr & 0x0f)) return 'status misread';
     return sameBits(f.latchClosed, sixteen(r[3], r[4])) && sameBits(f.itemPresent, sixteen(r[5], r[6])) ? null : 'status bits misread';
   }
-  if (f.kind !== 'request' || f.cmd !== cmd || f.board !== addr >> 4 || f.lock !== (addr & 0x0f) || !f.data.equals(r.subarray(3, n - 2))) return 'request misread';
+  if (f.kind !== 'request' || f.cmd !== cmd || f.board !== addr >> 4 || f.lock !== (addr & 0x0f) || !f.data.equals(r.subarray(3, n - 2)))
+    return 'request misread';
   return null;
 }
 
@@ -109,7 +118,8 @@ function eightAFault(f: EightAFrame, expect: ReadonlySet<EightAFrameKind>): stri
   let kind: EightAFrameKind | undefined;
   if (n === 8) kind = head === 0x80 && r[6] === 0x33 ? 'all-status' : undefined;
   else if (head === 0x8a) kind = r[3] === 0x11 ? 'open' : undefined;
-  else if (head === 0x80) kind = r[3] === 0x33 ? 'query' : r[3] === 0x99 ? 'find-address' : r[3] === 0x00 || r[3] === 0x11 ? 'lock-status' : undefined;
+  else if (head === 0x80)
+    kind = r[3] === 0x33 ? 'query' : r[3] === 0x99 ? 'find-address' : r[3] === 0x00 || r[3] === 0x11 ? 'lock-status' : undefined;
   if (kind === undefined || kind !== f.kind) return `read as ${f.kind}, bytes say ${kind ?? 'nothing'}`;
   if (!expect.has(kind)) return `${kind} not expected`;
   if (f.board !== r[1]) return 'board misread';
@@ -123,7 +133,12 @@ function eightAFault(f: EightAFrame, expect: ReadonlySet<EightAFrameKind>): stri
       return null;
     case 'all-status': {
       const d = [r[5], r[4], r[3], r[2]]; // D1 D2 D3 D4
-      return sameBits(f.bits, Array.from({ length: 32 }, (_, i) => bit(d[i >> 3], i & 7))) ? null : 'door bits misread';
+      return sameBits(
+        f.bits,
+        Array.from({ length: 32 }, (_, i) => bit(d[i >> 3], i & 7)),
+      )
+        ? null
+        : 'door bits misread';
     }
   }
 }
@@ -215,7 +230,22 @@ interface Tally {
   misplaced: number;
   miscounted: number;
 }
-const tally = (): Tally => ({ streams: 0, bytes: 0, chunks: 0, placed: 0, accepted: 0, found: 0, chance: 0, shadowed: 0, missed: 0, dropped: 0, throws: 0, badAccepted: 0, misplaced: 0, miscounted: 0 });
+const tally = (): Tally => ({
+  streams: 0,
+  bytes: 0,
+  chunks: 0,
+  placed: 0,
+  accepted: 0,
+  found: 0,
+  chance: 0,
+  shadowed: 0,
+  missed: 0,
+  dropped: 0,
+  throws: 0,
+  badAccepted: 0,
+  misplaced: 0,
+  miscounted: 0,
+});
 
 interface LockBoardCase<F extends { raw: Buffer }> {
   label: string;
@@ -229,7 +259,13 @@ interface LockBoardCase<F extends { raw: Buffer }> {
 
 const hexOf = (b: Buffer): string => (b.length > 96 ? `${b.subarray(0, 96).toString('hex')}…(${b.length} bytes)` : b.toString('hex'));
 
-function checkLockBoardCase<F extends { raw: Buffer }>(c: LockBoardCase<F>, chunks: Buffer[], t: Tally, failures: FailureLog, where: string): void {
+function checkLockBoardCase<F extends { raw: Buffer }>(
+  c: LockBoardCase<F>,
+  chunks: Buffer[],
+  t: Tally,
+  failures: FailureLog,
+  where: string,
+): void {
   const { bytes, tracked } = c.stream;
   t.streams++;
   t.bytes += bytes.length;
@@ -257,7 +293,9 @@ function checkLockBoardCase<F extends { raw: Buffer }>(c: LockBoardCase<F>, chun
     const at = bytes.indexOf(f.raw, from);
     if (at < 0) {
       t.misplaced++;
-      failures.add(`${where} ${c.label}: delivered ${f.raw.toString('hex')}, which is not in the stream after byte ${from}: ${hexOf(bytes)}`);
+      failures.add(
+        `${where} ${c.label}: delivered ${f.raw.toString('hex')}, which is not in the stream after byte ${from}: ${hexOf(bytes)}`,
+      );
       continue;
     }
     spans.push({ at, bytes: f.raw });
@@ -478,7 +516,12 @@ function escPosCase(rng: Prng, t: EscPosTally, failures: FailureLog, where: stri
     }
     if (rng.chance(0.2)) parts.push(rng.bytes(rng.int(0, 600), HOT, rng.chance(0.5) ? 0.6 : 0));
     // A NUL-terminated barcode near the decoder's length limit: where its end lies must not depend on the chunking.
-    if (rng.chance(0.05)) parts.splice(rng.int(0, parts.length), 0, Buffer.concat([Buffer.from([0x1d, 0x6b, rng.int(0, 6)]), Buffer.alloc(rng.int(240, 270), 0x41), Buffer.from([0x00])]));
+    if (rng.chance(0.05))
+      parts.splice(
+        rng.int(0, parts.length),
+        0,
+        Buffer.concat([Buffer.from([0x1d, 0x6b, rng.int(0, 6)]), Buffer.alloc(rng.int(240, 270), 0x41), Buffer.from([0x00])]),
+      );
     bytes = Buffer.concat(parts);
   }
   const chunks = rng.chunks(bytes);
@@ -506,7 +549,9 @@ function escPosCase(rng: Prng, t: EscPosTally, failures: FailureLog, where: stri
   if (JSON.stringify(chunked.outputs) !== JSON.stringify(whole.outputs) || chunked.state !== whole.state) {
     t.chunkingDiffers++;
     const sizes = chunks.map((c) => c.length);
-    failures.add(`${where} escpos: chunks of [${sizes.slice(0, 24).join(',')}${sizes.length > 24 ? ',…' : ''}] bytes decode otherwise than the whole of ${hexOf(bytes)}`);
+    failures.add(
+      `${where} escpos: chunks of [${sizes.slice(0, 24).join(',')}${sizes.length > 24 ? ',…' : ''}] bytes decode otherwise than the whole of ${hexOf(bytes)}`,
+    );
   }
   if (clean) {
     t.cleanReceipts += receipts.length;
@@ -524,7 +569,18 @@ export function runFrames(cases: number, seed: number): FuzzResult {
   const failures = new FailureLog();
   const kerong = tally();
   const eightA = tally();
-  const escpos: EscPosTally = { streams: 0, bytes: 0, chunks: 0, receipts: 0, statusQueries: 0, cleanReceipts: 0, throws: 0, misread: 0, chunkingDiffers: 0, pendingOverflow: 0 };
+  const escpos: EscPosTally = {
+    streams: 0,
+    bytes: 0,
+    chunks: 0,
+    receipts: 0,
+    statusQueries: 0,
+    cleanReceipts: 0,
+    throws: 0,
+    misread: 0,
+    chunkingDiffers: 0,
+    pendingOverflow: 0,
+  };
   for (let i = 0; i < cases; i++) {
     const rng = Prng.forCase(seed, i);
     const where = `seed ${seed} case ${i}:`;
@@ -537,7 +593,8 @@ export function runFrames(cases: number, seed: number): FuzzResult {
       checkLockBoardCase(c, rng.chunks(c.stream.bytes), eightA, failures, where);
     } else escPosCase(rng, escpos, failures, where);
   }
-  const prefixed = (p: string, o: object): Record<string, number> => Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}.${k}`, v as number]));
+  const prefixed = (p: string, o: object): Record<string, number> =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}.${k}`, v as number]));
   const counts = {
     streams: kerong.streams + eightA.streams + escpos.streams,
     bytes: kerong.bytes + eightA.bytes + escpos.bytes,
