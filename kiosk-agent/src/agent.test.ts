@@ -51,6 +51,7 @@ class HubDouble extends EventEmitter<HubLinkEvents> implements HubConnection {
       return ok(this.reassignTo);
     },
     'codes:sync': async () => fail('bad_request', 'this kiosk keeps no code book'),
+    'kiosk:bus': async () => ok({ stored: true }),
   };
 
   connect(): void {}

@@ -89,9 +89,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       this.emit('door', d);
     });
     cabinet.on('item', (i) => outbox.record({ type: 'item_changed', compartment: i.compartment, itemPresent: i.itemPresent }));
-    cabinet.on('fault', (f) =>
-      outbox.record({ type: 'fault', compartment: f.compartment, fault: f.fault, ...(f.detail ? { detail: f.detail } : {}) }),
-    );
+    cabinet.on('fault', (f) => outbox.record({ type: 'fault', ...f }));
     link.on('connected', () => {
       outbox.flush();
       this.sync?.sync();

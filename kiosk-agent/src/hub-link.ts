@@ -86,6 +86,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> implements HubConnectio
       'code:reassign': (request) => timed().emitWithAck('code:reassign', request),
       'codes:sync': (request) => timed().emitWithAck('codes:sync', request),
       'kiosk:event': (request) => timed().emitWithAck('kiosk:event', request),
+      'kiosk:bus': (request) => timed().emitWithAck('kiosk:bus', request),
     };
     this.socket.on('hello', (h) => this.emit('hello', h));
     this.socket.on('codes:changed', () => this.emit('codesChanged'));

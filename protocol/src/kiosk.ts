@@ -5,8 +5,9 @@
 // The hub answers `hello` with the negotiated protocol version.
 // Agent → hub: `code:submit` (a code typed or scanned; the hub checks and consumes it and grants an
 // open command), `code:reassign` (a deposit whose door jammed asks for another compartment) and
-// `kiosk:event` (door, item, unlock outcome, fault), each with an id and acknowledged; a repeated id
-// is answered with the same result and changes nothing.
+// `kiosk:event` (door, item, unlock outcome, the person's answer to an unconfirmed unlock, fault of a
+// compartment or of a whole lock board), each with an id and acknowledged; a repeated id is answered
+// with the same result and changes nothing; and `kiosk:bus` (each lock-board bus's state and counters).
 // Hub → agent: `command` (e.g. open a compartment), each with a command id the agent executes at
 // most once.
 // Offline (ADR 0008): the agent pulls its site's live codes with `codes:sync` (a cursor makes every
@@ -133,24 +134,61 @@ const eventBase = {
   compartment: z.number().int().positive(),
 };
 
-export const FAULT_KINDS = ['jammed', 'forced_open', 'left_open', 'board_unreachable'] as const;
+/**
+ * What became of one open command's unlock (ADR 0014):
+ * - `opened`: a read in the confirmation window showed the door open or the item sensor changed;
+ * - `jammed`: the unlock frame went out and reads across the whole window show the door never moved
+ *   and the item never changed (the only outcome that lets a deposit ask for another compartment);
+ * - `unconfirmed`: the frame went out but the evidence is missing (lost replies): the door may be
+ *   open; a person is asked, nothing is reassigned, the compartment is not marked faulty;
+ * - `not_sent`: the unlock frame was never written (bus down, port gone): nothing opened, and the
+ *   hub gives the code back;
+ * - `failed`: an older agent's catch-all, treated like `unconfirmed` minus the question.
+ */
+export const UNLOCK_OUTCOMES = ['opened', 'jammed', 'unconfirmed', 'not_sent', 'failed'] as const;
+export const UnlockOutcome = z.enum(UNLOCK_OUTCOMES);
+export type UnlockOutcome = z.infer<typeof UnlockOutcome>;
+
+/** Faults of one compartment. */
+export const COMPARTMENT_FAULT_KINDS = ['jammed', 'forced_open', 'left_open'] as const;
+/** Faults of one lock board: reported once per board (after N consecutive failed exchanges), and once when it answers again. */
+export const BOARD_FAULT_KINDS = ['board_unreachable', 'board_reachable'] as const;
+export const FAULT_KINDS = [...COMPARTMENT_FAULT_KINDS, ...BOARD_FAULT_KINDS] as const;
 export const FaultKind = z.enum(FAULT_KINDS);
 export type FaultKind = z.infer<typeof FaultKind>;
 
+/** The bus id as the kiosk's configuration names it, and the board's address on it. */
+export const BoardRef = z.object({ bus: z.string().min(1).max(64), board: z.number().int().min(0).max(255) });
+export type BoardRef = z.infer<typeof BoardRef>;
+
+const faultBase = { eventId: eventBase.eventId, at: eventBase.at, type: z.literal('fault'), detail: z.string().max(500).optional() };
+
+/** A fault event: a compartment's, or a whole board's (compartment then optional). */
+export const FaultEvent = z.discriminatedUnion('fault', [
+  z.object({ ...faultBase, compartment: eventBase.compartment, fault: z.enum(COMPARTMENT_FAULT_KINDS) }),
+  z.object({ ...faultBase, ...BoardRef.shape, compartment: eventBase.compartment.optional(), fault: z.enum(BOARD_FAULT_KINDS) }),
+]);
+export type FaultEvent = z.infer<typeof FaultEvent>;
+
+/** What the person at the screen answered to "did the door open?" after an `unconfirmed` unlock. */
+export const UNLOCK_ANSWERS = ['opened', 'not_opened'] as const;
+
 export const KioskEvent = z.discriminatedUnion('type', [
-  /** The unlock for a command was sent once; `opened` is confirmed by the door's status. */
+  /** The unlock for a command was sent at most once; see UNLOCK_OUTCOMES. Repeats for one command change nothing. */
   z.object({
     ...eventBase,
     type: z.literal('unlock_result'),
     commandId: z.string().uuid(),
-    outcome: z.enum(['opened', 'jammed', 'failed']),
-    detail: z.string().optional(),
+    outcome: UnlockOutcome,
+    detail: z.string().max(500).optional(),
   }),
+  /** The person's answer on the screen to an `unconfirmed` unlock of this command. */
+  z.object({ ...eventBase, type: z.literal('unlock_answered'), commandId: z.string().uuid(), answer: z.enum(UNLOCK_ANSWERS) }),
   z.object({ ...eventBase, type: z.literal('door_opened') }),
   /** itemPresent is null where the board has no item sensor. */
   z.object({ ...eventBase, type: z.literal('door_closed'), itemPresent: z.boolean().nullable() }),
   z.object({ ...eventBase, type: z.literal('item_changed'), itemPresent: z.boolean() }),
-  z.object({ ...eventBase, type: z.literal('fault'), fault: FaultKind, detail: z.string().optional() }),
+  FaultEvent,
   /**
    * The kiosk, without the hub, accepted a code from its synced set and opened `compartment` under
    * its own command id. Journaled (with the code marked spent) before the unlock frame was sent.
@@ -164,12 +202,44 @@ export const KioskEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type KioskEvent = z.infer<typeof KioskEvent>;
+export type BoardFaultEvent = Extract<FaultEvent, { fault: (typeof BOARD_FAULT_KINDS)[number] }>;
+/** The events that name a compartment (all but a whole board's faults). */
+export type CompartmentEvent = Exclude<KioskEvent, BoardFaultEvent>;
+
+export function isBoardFault(e: KioskEvent): e is BoardFaultEvent {
+  return e.type === 'fault' && (BOARD_FAULT_KINDS as readonly string[]).includes(e.fault);
+}
 export type KioskEventType = KioskEvent['type'];
 
 export const KioskCommand = z.discriminatedUnion('type', [
   z.object({ commandId: z.string().uuid(), type: z.literal('open'), compartment: z.number().int().positive() }),
 ]);
 export type KioskCommand = z.infer<typeof KioskCommand>;
+
+/** One lock-board bus's health as the agent sees it; counters run from the agent's start. */
+export const BusHealth = z.object({
+  bus: z.string().min(1).max(64),
+  /** `reopening`: the port went away and the agent is trying to open it again (with backoff). */
+  state: z.enum(['up', 'down', 'reopening']),
+  frames: z.number().int().min(0),
+  replies: z.number().int().min(0),
+  timeouts: z.number().int().min(0),
+  badFramesDropped: z.number().int().min(0),
+  reopenings: z.number().int().min(0),
+  lastError: z.string().max(500).optional(),
+});
+export type BusHealth = z.infer<typeof BusHealth>;
+
+/**
+ * `kiosk:bus`: the agent's buses, sent on connect, on every change of a bus's state and every
+ * minute or so. The hub keeps the latest per bus (an older report than the one stored is ignored).
+ */
+export const BusReport = z.object({
+  /** ISO time on the kiosk's clock */
+  at: z.string().datetime({ offset: true }),
+  buses: z.array(BusHealth).max(32),
+});
+export type BusReport = z.infer<typeof BusReport>;
 
 /** What the hub answers a kiosk event: its id, and whether it had been recorded before. */
 export interface EventAck {
@@ -183,6 +253,7 @@ export interface KioskRequests {
   'code:reassign': CodeReassign;
   'codes:sync': CodeSyncRequest;
   'kiosk:event': KioskEvent;
+  'kiosk:bus': BusReport;
 }
 export type KioskRequestName = keyof KioskRequests;
 
@@ -192,6 +263,8 @@ export interface KioskReplies {
   'code:reassign': CodeGrant;
   'codes:sync': CodeSyncReply;
   'kiosk:event': EventAck;
+  /** stored: false when a newer report was already stored */
+  'kiosk:bus': { stored: boolean };
 }
 
 /**
@@ -206,6 +279,7 @@ export const KIOSK_REQUESTS: { [E in KioskRequestName]: { schema: z.ZodType<Kios
   'code:reassign': { schema: CodeReassign, malformed: 'malformed reassign request' },
   'codes:sync': { schema: CodeSyncRequest, malformed: 'malformed code sync request' },
   'kiosk:event': { schema: KioskEvent, malformed: 'malformed kiosk event' },
+  'kiosk:bus': { schema: BusReport, malformed: 'malformed bus report' },
 };
 
 /** Socket.IO event maps of the `/kiosk` namespace (`Server<…>` on the hub, `Socket<…>` on the kiosk). */

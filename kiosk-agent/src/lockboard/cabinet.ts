@@ -38,12 +38,11 @@ export interface ItemEvent {
   compartment: number;
   itemPresent: boolean;
 }
-export type CabinetFault = 'jammed' | 'forced_open' | 'left_open' | 'board_unreachable';
-export interface FaultEvent {
-  compartment: number;
-  fault: CabinetFault;
-  detail?: string;
-}
+export type CabinetFault = 'jammed' | 'forced_open' | 'left_open' | 'board_unreachable' | 'board_reachable';
+/** A compartment's fault, or a whole board's (the contract's fault event without its id and time). */
+export type FaultEvent =
+  | { compartment: number; fault: 'jammed' | 'forced_open' | 'left_open'; detail?: string }
+  | { bus: string; board: number; compartment?: number; fault: 'board_unreachable' | 'board_reachable'; detail?: string };
 
 export interface CabinetEvents {
   door: [DoorEvent];
@@ -244,7 +243,7 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
         if (this.unreachable.has(key)) continue;
         this.unreachable.add(key);
         const detail = `${bus} board ${board}: ${err instanceof Error ? err.message : String(err)}`;
-        for (const c of locks.values()) this.emit('fault', { compartment: c.compartment, fault: 'board_unreachable', detail });
+        for (const c of locks.values()) this.emit('fault', { bus, board, compartment: c.compartment, fault: 'board_unreachable', detail });
       }
     }
   }

@@ -13,6 +13,7 @@ import {
   KIOSK_PROTOCOL_VERSIONS,
   KioskEvent,
   KioskHandshake,
+  isBoardFault,
   fail,
   ok,
   type CodeGrant,
@@ -165,6 +166,8 @@ export class KioskService {
 
   /** Returns the id of a parcel this event deposited, if any. */
   private async applyEvent(tx: Tx, kiosk: KioskIdentity, event: KioskEvent): Promise<string | null> {
+    // Board faults (and, until the hub acts on them, the screen's answers) are stored as events only.
+    if (isBoardFault(event) || event.type === 'unlock_answered') return null;
     const compartment = await findCompartmentByNumber(tx, kiosk.siteId, event.compartment);
     if (!compartment) {
       this.deps.log.warn({ deviceId: kiosk.deviceId, compartment: event.compartment }, 'event for an unknown compartment');
