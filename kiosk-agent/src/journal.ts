@@ -7,9 +7,10 @@
 // One append-only JSON-lines file; compacted at start to what still matters.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KioskEvent } from '@xinbao/protocol';
+import type { KioskEvent, UnlockOutcome } from '@xinbao/protocol';
 
-export type CommandOutcome = 'opened' | 'jammed' | 'failed' | 'interrupted';
+/** What became of a command's unlock (ADR 0013), or `interrupted`: the agent stopped before it knew. */
+export type CommandOutcome = UnlockOutcome | 'interrupted';
 
 type Entry =
   | { t: 'event'; event: KioskEvent }

@@ -2,10 +2,10 @@
 // kiosk, the hub's `command`, a retry of either) and however often. The command is journaled before
 // its unlock frame goes out, and its outcome becomes an `unlock_result` event.
 import type { Logger } from 'pino';
-import { fail, ok, type KioskCommand, type KioskEvent, type Reply } from '@xinbao/protocol';
+import { fail, ok, type KioskCommand, type KioskEvent, type Reply, type UnlockOutcome } from '@xinbao/protocol';
 import type { EventOutbox } from './event-outbox.js';
 import type { CommandOutcome, KioskJournal } from './journal.js';
-import type { Cabinet, OpenResult } from './lockboard/index.js';
+import type { Cabinet } from './lockboard/index.js';
 
 export interface OpenCommandsDeps {
   cabinet: Cabinet;
@@ -38,13 +38,16 @@ export class OpenCommands {
     if (known) return known.outcome ?? 'interrupted';
     journal.beginCommand(commandId, compartment, this.deps.now(), spends);
     const run = (async (): Promise<CommandOutcome> => {
-      let outcome: OpenResult;
+      let outcome: UnlockOutcome;
       try {
         outcome = await cabinet.open(compartment);
       } catch (err) {
         log.error({ err, compartment }, 'open failed');
         outcome = 'failed';
       }
+      // A door that may not have opened, or a frame that never left, is for a person to look at.
+      if (outcome === 'opened') log.info({ commandId, compartment }, 'compartment opened');
+      else log.warn({ commandId, compartment, outcome }, `unlock ${outcome}`);
       journal.finishCommand(commandId, outcome);
       outbox.record({ type: 'unlock_result', compartment, commandId, outcome });
       return outcome;

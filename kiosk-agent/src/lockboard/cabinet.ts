@@ -1,8 +1,11 @@
 // Cabinet: the kiosk's compartments over one or more lock-board buses. Maps site compartment
-// numbers to (bus, board, lock), opens compartments with the never-twice unlock rule, polls
-// every used board at a steady interval and turns what any source saw (unlock reply or poll)
-// into door / item / fault events. Knows nothing of bytes or board families.
+// numbers to (bus, board, lock), opens compartments with the never-twice unlock rule and confirms
+// each unlock by evidence read across the family's latch time (ADR 0013), polls every used board
+// at a steady interval and turns what any source saw (unlock reply, confirming read or poll) into
+// door / item / fault events; a board that fails N exchanges in a row is reported unreachable once,
+// and reachable once when it answers again. Knows nothing of bytes or board families.
 import { EventEmitter } from 'node:events';
+import type { BusHealth } from '@xinbao/protocol';
 import { LockBoardError, type LockBoardDriver, type LockState } from './driver.js';
 
 export interface CompartmentMapping {
@@ -20,12 +23,28 @@ export interface CabinetOptions {
   leftOpenAfterMs: number;
   /** A door seen opening this long after an open() for it finished is still "commanded". */
   openGraceMs: number;
-  /** Status reads allowed to confirm an unlock (one is always tried when the reply was lost or says closed). */
-  confirmReads?: number;
+  /** A board is reported unreachable after this many failed exchanges in a row (default 3). */
+  boardUnreachableAfter?: number;
+  /** For a driver that does not say its own: how long after an unlock the latch may take to show it moved (default 1500 ms). */
+  confirmWindowMs?: number;
+  /**
+   * The longest blind spot allowed between two pieces of evidence (the unlock reply, confirming
+   * reads) for "never moved" to hold: a door opened and shut within a shorter time could be missed
+   * (default 250 ms; a quick hand shuts a door in about 0.3 s).
+   */
+  confirmMaxGapMs?: number;
+  /** Pause between confirming reads (default 30 ms). */
+  confirmIntervalMs?: number;
   now?: () => number;
 }
 
-export type OpenResult = 'opened' | 'jammed' | 'failed';
+/**
+ * What one unlock came to (ADR 0013): `opened` on evidence (a read showed the door open or the
+ * item changed), `jammed` when reads across the whole window show it never moved, `unconfirmed`
+ * when the frame went out but the evidence is missing, `not_sent` when the frame provably never
+ * left (the bus is down, the port gone, the queue full).
+ */
+export type OpenResult = 'opened' | 'jammed' | 'unconfirmed' | 'not_sent';
 
 export interface DoorEvent {
   compartment: number;
@@ -74,7 +93,8 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   private readonly byNumber = new Map<number, Compartment>();
   /** bus → board → lock → compartment */
   private readonly byBus = new Map<string, Map<number, Map<number, Compartment>>>();
-  private readonly unreachable = new Set<string>();
+  /** boardKey → failed exchanges in a row, and whether it was reported unreachable. */
+  private readonly boardHealth = new Map<string, { failures: number; reported: boolean }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlightPolls = new Set<Promise<void>>();
   private running = false;
@@ -82,12 +102,12 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   private holds = 0;
   private readonly heldBuses = new Set<string>();
   private readonly now: () => number;
-  private readonly confirmReads: number;
+  private readonly unreachableAfter: number;
 
   constructor(private readonly options: CabinetOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.confirmReads = Math.max(1, options.confirmReads ?? 2);
+    this.unreachableAfter = Math.max(1, options.boardUnreachableAfter ?? 3);
     for (const m of options.compartments) {
       const driver = options.buses.get(m.bus);
       if (!driver) throw new Error(`compartment ${m.compartment}: no bus named "${m.bus}"`);
@@ -157,31 +177,66 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     await Promise.allSettled([...this.inFlightPolls]);
   }
 
+  /** Each serial bus's state and counters, for the local API and the hub. */
+  busHealth(): BusHealth[] {
+    const out: BusHealth[] = [];
+    for (const [bus, driver] of this.options.buses) {
+      const h = driver.health?.();
+      if (h) out.push({ bus, ...h });
+    }
+    return out;
+  }
+
   /**
-   * Sends exactly one unlock. A lost reply, or a reply that still says closed, is settled by
-   * reading status, never by a second unlock. The unlock is sent even when the sensor already
-   * says open: the sensor may be broken.
+   * Sends exactly one unlock, then reads status across the family's confirmation window until
+   * there is evidence that the door moved. A lost reply, or a reply that still says closed, is
+   * settled by reading status, never by a second unlock. The unlock is sent even when the sensor
+   * already says open: the sensor may be broken.
    */
   async open(compartment: number): Promise<OpenResult> {
     const c = this.lookup(compartment);
     c.opensInFlight++;
     try {
-      let state: LockState | undefined;
+      const before = c.state && { ...c.state };
+      const started = this.now();
+      const deadline = started + (c.driver.confirmWindowMs ?? this.options.confirmWindowMs ?? 1_500);
+      const maxGap = this.options.confirmMaxGapMs ?? 250;
+      /** When the last piece of evidence was seen; a gap longer than maxGap leaves "never moved" unproven. */
+      let lastSeen = started;
+      let blind = false;
+      const seen = (state: LockState): boolean => {
+        const at = this.now();
+        if (at - lastSeen > maxGap) blind = true;
+        lastSeen = at;
+        return moved(before, state);
+      };
       try {
-        state = await c.driver.unlock(c.board, c.lock);
+        const state = await c.driver.unlock(c.board, c.lock);
         this.observe(c, state);
+        this.boardAnswered(c.bus, c.board);
+        // The board answers once it has acted: its reply covers the time since the frame left.
+        lastSeen = this.now();
+        if (moved(before, state)) return 'opened';
       } catch (err) {
-        // Only a request that may have reached the board is worth confirming; 'busy' and a closed
-        // port mean nothing was sent.
-        if (!(err instanceof LockBoardError) || (err.code !== 'timeout' && err.code !== 'bad_reply')) return 'failed';
+        if (err instanceof LockBoardError && !err.written) return 'not_sent';
+        this.boardFailed(c.bus, c.board, err);
       }
-      if (state === undefined || state.latchClosed) state = (await this.confirm(c)) ?? state;
-      if (state === undefined) return 'failed';
-      if (state.latchClosed) {
-        this.emit('fault', { compartment, fault: 'jammed', detail: `${c.bus} board ${c.board} lock ${c.lock} still closed after unlock` });
-        return 'jammed';
+      for (;;) {
+        try {
+          const states = await c.driver.readStatus(c.board, { urgent: true });
+          this.boardAnswered(c.bus, c.board);
+          this.observeBoard(c.bus, c.board, states);
+          const s = states[c.lock];
+          if (s && seen(s)) return 'opened';
+        } catch (err) {
+          this.boardFailed(c.bus, c.board, err);
+        }
+        if (this.now() >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, this.options.confirmIntervalMs ?? 30));
       }
-      return 'opened';
+      if (blind || deadline - lastSeen > maxGap) return 'unconfirmed';
+      this.emit('fault', { compartment, fault: 'jammed', detail: `${c.bus} board ${c.board} lock ${c.lock} never moved after unlock` });
+      return 'jammed';
     } finally {
       c.opensInFlight--;
       c.lastOpenEndedAt = this.now();
@@ -194,17 +249,23 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     return c;
   }
 
-  private async confirm(c: Compartment): Promise<LockState | undefined> {
-    for (let i = 0; i < this.confirmReads; i++) {
-      try {
-        const states = await c.driver.readStatus(c.board);
-        this.observeBoard(c.bus, c.board, states);
-        return states[c.lock];
-      } catch {
-        // try again up to confirmReads; a status read is always safe to repeat
-      }
-    }
-    return undefined;
+  private boardAnswered(bus: string, board: number): void {
+    const key = boardKey(bus, board);
+    const h = this.boardHealth.get(key);
+    if (!h) return;
+    this.boardHealth.delete(key);
+    if (h.reported) this.emit('fault', { bus, board, fault: 'board_reachable', detail: `${bus} board ${board} answers again` });
+  }
+
+  private boardFailed(bus: string, board: number, err: unknown): void {
+    const key = boardKey(bus, board);
+    const h = this.boardHealth.get(key) ?? { failures: 0, reported: false };
+    h.failures++;
+    this.boardHealth.set(key, h);
+    if (h.reported || h.failures < this.unreachableAfter) return;
+    h.reported = true;
+    const detail = `${bus} board ${board}: ${h.failures} exchanges failed in a row, the last: ${err instanceof Error ? err.message : String(err)}`;
+    this.emit('fault', { bus, board, fault: 'board_unreachable', detail: detail.slice(0, 500) });
   }
 
   private pollLoop(bus: string): void {
@@ -232,18 +293,14 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     const boards = this.byBus.get(bus);
     const driver = this.options.buses.get(bus);
     if (!boards || !driver) return;
-    for (const [board, locks] of boards) {
+    for (const board of boards.keys()) {
       if (this.holds > 0) return;
-      const key = boardKey(bus, board);
       try {
         const states = await driver.readStatus(board);
-        this.unreachable.delete(key);
+        this.boardAnswered(bus, board);
         this.observeBoard(bus, board, states);
       } catch (err) {
-        if (this.unreachable.has(key)) continue;
-        this.unreachable.add(key);
-        const detail = `${bus} board ${board}: ${err instanceof Error ? err.message : String(err)}`;
-        for (const c of locks.values()) this.emit('fault', { bus, board, compartment: c.compartment, fault: 'board_unreachable', detail });
+        this.boardFailed(bus, board, err);
       }
     }
   }
@@ -284,4 +341,10 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
       this.emit('fault', { compartment: c.compartment, fault: 'left_open', detail: `open for ${now - c.openedAt} ms` });
     }
   }
+}
+
+/** Evidence that a door moved after its unlock: it shows open, or its item sensor changed. */
+function moved(before: LockState | undefined, now: LockState): boolean {
+  if (!now.latchClosed) return true;
+  return before !== undefined && before.itemPresent !== null && now.itemPresent !== null && before.itemPresent !== now.itemPresent;
 }

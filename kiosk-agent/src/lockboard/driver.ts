@@ -23,8 +23,15 @@ export interface LockBoardDriver {
    * indexes 1–32 and index 0 is an empty slot (a hole: `0 in states` is false, and `forEach`,
    * `map`, `filter` and `every` skip it; `for…of` does not).
    */
-  readStatus(board: number): Promise<LockState[]>;
+  readStatus(board: number, options?: ReadOptions): Promise<LockState[]>;
   close(): Promise<void>;
+  /**
+   * How long after an unlock the latch may take to show it moved: the cabinet reads status across
+   * this window before it calls an unlock jammed (KR-CU16 ~1.5 s, 8A ~3 s).
+   */
+  readonly confirmWindowMs?: number;
+  /** The bus's state and counters (serial buses). */
+  health?(): DriverHealth;
 }
 
 /**
@@ -38,13 +45,45 @@ export interface LockBoardDriver {
 export type LockBoardErrorCode = 'timeout' | 'bad_reply' | 'port_closed' | 'busy' | 'unreachable' | 'rejected';
 
 export class LockBoardError extends Error {
+  /**
+   * Whether the request may have left for the board. false only when it provably did not (port
+   * closed or absent before the write, a write that failed, a queue that refused it): an unlock
+   * that failed with written=false opened nothing (`not_sent`); with written=true it may have.
+   */
+  readonly written: boolean;
   constructor(
     readonly code: LockBoardErrorCode,
     message: string,
+    written?: boolean,
   ) {
     super(message);
     this.name = 'LockBoardError';
+    this.written = written ?? (code === 'timeout' || code === 'bad_reply');
   }
+}
+
+/** A serial bus's port: `up`, gone (`down`, waiting to try again) or being opened again (`reopening`). */
+export type BusState = 'up' | 'down' | 'reopening';
+
+/** One bus's health as its driver counts it (counters from the driver's start). */
+export interface DriverHealth {
+  state: BusState;
+  /** Requests written to the line. */
+  frames: number;
+  /** Replies matched to a request. */
+  replies: number;
+  timeouts: number;
+  /** Frames the reader dropped (bad checksum, wrong length, noise) and valid frames that answered nothing. */
+  badFramesDropped: number;
+  /** Times the port was opened again after it went away. */
+  reopenings: number;
+  lastError?: string;
+}
+
+/** Per request: polls wait less than unlocks and give way to them (an unlock never waits behind more than the poll on the line). */
+export interface ReadOptions {
+  /** An unlock's confirming read: queued ahead of polls. */
+  urgent?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type EightAFrame,
   type EightAReaderStats,
 } from '@xinbao/protocol';
-import type { LockBoardDriver, LockBoardPort, LockState } from './driver.js';
+import type { BusState, DriverHealth, LockBoardDriver, LockBoardPort, LockState, ReadOptions } from './driver.js';
 import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 
 type LockStatusFrame = Extract<EightAFrame, { kind: 'lock-status' }>;
@@ -36,6 +36,14 @@ export interface EightADriverOptions {
   openPolarity?: EightAOpenPolarity;
   /** Requests allowed to wait behind the one in flight before new ones are refused as 'busy'. */
   maxQueued?: number;
+  /** How long a status read waits for its reply (default 250 ms): shorter than an unlock's, so an unlock never waits long behind a poll. */
+  pollTimeoutMs?: number;
+  /** How long after an unlock the latch may take to show it moved (default 3000 ms). */
+  confirmWindowMs?: number;
+  /** Opens the port again by its stable path after it went away. */
+  reopen?: () => Promise<LockBoardPort>;
+  reopenBackoffMs?: { min: number; max: number };
+  onState?: (state: BusState, reason?: string) => void;
   now?: () => number;
 }
 
@@ -58,6 +66,8 @@ const matches = (a: Awaited, f: EightAFrame): f is ReplyFrame =>
 export class EightADriver implements LockBoardDriver {
   readonly family = '8a' as const;
   private readonly readGapMs: number;
+  private readonly pollTimeoutMs: number;
+  readonly confirmWindowMs: number;
   private readonly openPolarity: EightAOpenPolarity;
   // Narrowed to the awaited reply kind at the start of every exchange.
   private readonly reader = new EightAFrameReader({ expect: ['lock-status'] });
@@ -66,6 +76,8 @@ export class EightADriver implements LockBoardDriver {
   constructor(options: EightADriverOptions) {
     this.openPolarity = options.openPolarity ?? 'open_is_set';
     this.readGapMs = options.readGapMs ?? DEFAULT_READ_GAP_MS;
+    this.pollTimeoutMs = options.pollTimeoutMs ?? 250;
+    this.confirmWindowMs = options.confirmWindowMs ?? 3000;
     this.bus = new SerialBus({
       port: options.port,
       reader: this.reader,
@@ -73,6 +85,9 @@ export class EightADriver implements LockBoardDriver {
       quietGapMs: options.quietGapMs ?? 20,
       maxQueued: options.maxQueued ?? 64,
       now: options.now ?? Date.now,
+      ...(options.reopen && { reopen: options.reopen }),
+      ...(options.reopenBackoffMs && { reopenBackoffMs: options.reopenBackoffMs }),
+      ...(options.onState && { onState: options.onState }),
     });
   }
 
@@ -84,18 +99,23 @@ export class EightADriver implements LockBoardDriver {
   async unlock(board: number, lock: number): Promise<LockState> {
     checkRange('board', board, EIGHT_A_MIN_BOARD, EIGHT_A_MAX_BOARD);
     checkRange('lock', lock, 1, EIGHT_A_LOCKS_PER_BOARD);
-    const reply = await this.request(encodeEightAOpen(board, lock), { kind: 'lock-status', board, lock });
+    const reply = await this.request(encodeEightAOpen(board, lock), { kind: 'lock-status', board, lock }, true);
     return this.lockState(reply.kind === 'lock-status' && reply.set);
   }
 
   /** Query-all: indexes 1–32 hold locks 1–32, index 0 is a hole (see LockBoardDriver.readStatus). */
-  async readStatus(board: number): Promise<LockState[]> {
+  async readStatus(board: number, options: ReadOptions = {}): Promise<LockState[]> {
     checkRange('board', board, EIGHT_A_MIN_BOARD, EIGHT_A_MAX_BOARD);
-    const reply = await this.request(encodeEightAQueryAll(board), { kind: 'all-status', board });
+    const reply = await this.request(encodeEightAQueryAll(board), { kind: 'all-status', board }, options.urgent ?? false);
     const states: LockState[] = [];
     if (reply.kind !== 'all-status') return states;
     reply.bits.forEach((set, i) => (states[i + 1] = this.lockState(set)));
     return states;
+  }
+
+  health(): DriverHealth {
+    const r = this.reader.stats;
+    return this.bus.health(r.badChecksum + r.badLength + r.unexpected);
   }
 
   close(): Promise<void> {
@@ -108,13 +128,14 @@ export class EightADriver implements LockBoardDriver {
     return { latchClosed: !open, itemPresent: null };
   }
 
-  private request(frame: Buffer, awaited: Awaited): Promise<ReplyFrame> {
+  private request(frame: Buffer, awaited: Awaited, urgent: boolean): Promise<ReplyFrame> {
     return this.bus.request(frame, {
       // Also drops bytes left over from an earlier exchange.
       prepare: () => this.reader.expect([awaited.kind]),
       matches: (f): f is ReplyFrame => matches(awaited, f),
       from: `board ${awaited.board}`,
-      ...(awaited.kind === 'all-status' && { gapAfterMs: this.readGapMs }),
+      ...(awaited.kind === 'all-status' && { gapAfterMs: this.readGapMs, timeoutMs: this.pollTimeoutMs }),
+      urgent,
     });
   }
 }

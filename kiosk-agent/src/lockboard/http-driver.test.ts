@@ -223,10 +223,10 @@ describe('Cabinet on the HTTP lock controller driver', () => {
     expect(stub.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
   });
 
-  it('a refused open fails at once, without a status read', async () => {
+  it('a refused open is "not_sent" at once (the controller did not act), without a status read', async () => {
     stub.answer = (_req, res) => void res.status(401).json(F.unauthorized);
     const cabinet = cabinetOnDriver();
-    await expect(cabinet.open(7)).resolves.toBe('failed');
+    await expect(cabinet.open(7)).resolves.toBe('not_sent');
     expect(stub.requests.map((r) => r.method)).toEqual(['POST']);
   });
 });

@@ -9,7 +9,7 @@ import {
   type KerongFrame,
   type KerongReaderStats,
 } from '@xinbao/protocol';
-import type { LockBoardDriver, LockBoardPort, LockState } from './driver.js';
+import type { BusState, DriverHealth, LockBoardDriver, LockBoardPort, LockState, ReadOptions } from './driver.js';
 import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 
 type StatusFrame = Extract<KerongFrame, { kind: 'status' }>;
@@ -26,6 +26,14 @@ export interface KerongDriverOptions {
   itemSensors?: boolean;
   /** Requests allowed to wait behind the one in flight before new ones are refused as 'busy'. */
   maxQueued?: number;
+  /** How long a status read waits for its reply (default 100 ms): shorter than an unlock's, so an unlock never waits long behind a poll. */
+  pollTimeoutMs?: number;
+  /** How long after an unlock the latch may take to show it moved (default 1500 ms). */
+  confirmWindowMs?: number;
+  /** Opens the port again by its stable path after it went away. */
+  reopen?: () => Promise<LockBoardPort>;
+  reopenBackoffMs?: { min: number; max: number };
+  onState?: (state: BusState, reason?: string) => void;
   now?: () => number;
 }
 
@@ -42,6 +50,8 @@ const checkChannel = (what: string, n: number): void => {
 export class KerongDriver implements LockBoardDriver {
   readonly family = 'kerong' as const;
   private readonly readGapMs: number;
+  private readonly pollTimeoutMs: number;
+  readonly confirmWindowMs: number;
   private readonly itemSensors: boolean;
   // A host only asks with 0x30/0x31, so only 0x35 is a reply; everything else is noise to it.
   private readonly reader = new KerongFrameReader({ commands: [KerongCmd.status] });
@@ -50,6 +60,8 @@ export class KerongDriver implements LockBoardDriver {
   constructor(options: KerongDriverOptions) {
     this.itemSensors = options.itemSensors ?? true;
     this.readGapMs = options.readGapMs ?? DEFAULT_READ_GAP_MS;
+    this.pollTimeoutMs = options.pollTimeoutMs ?? 100;
+    this.confirmWindowMs = options.confirmWindowMs ?? 1500;
     this.bus = new SerialBus({
       port: options.port,
       reader: this.reader,
@@ -57,6 +69,9 @@ export class KerongDriver implements LockBoardDriver {
       quietGapMs: options.quietGapMs ?? 20,
       maxQueued: options.maxQueued ?? 64,
       now: options.now ?? Date.now,
+      ...(options.reopen && { reopen: options.reopen }),
+      ...(options.reopenBackoffMs && { reopenBackoffMs: options.reopenBackoffMs }),
+      ...(options.onState && { onState: options.onState }),
     });
   }
 
@@ -67,27 +82,36 @@ export class KerongDriver implements LockBoardDriver {
   async unlock(board: number, lock: number): Promise<LockState> {
     checkChannel('board', board);
     checkChannel('lock', lock);
-    const reply = await this.request(encodeKerongUnlock(board, lock), board);
+    const reply = await this.request(encodeKerongUnlock(board, lock), board, { urgent: true });
     return this.lockState(reply, lock);
   }
 
-  async readStatus(board: number): Promise<LockState[]> {
+  async readStatus(board: number, options: ReadOptions = {}): Promise<LockState[]> {
     checkChannel('board', board);
-    const reply = await this.request(encodeKerongReadStatus(board), board, this.readGapMs);
+    const reply = await this.request(encodeKerongReadStatus(board), board, {
+      gapAfterMs: this.readGapMs,
+      timeoutMs: this.pollTimeoutMs,
+      urgent: options.urgent ?? false,
+    });
     return reply.latchClosed.map((_, lock) => this.lockState(reply, lock));
+  }
+
+  health(): DriverHealth {
+    const r = this.reader.stats;
+    return this.bus.health(r.badChecksum + r.badLength + r.unknownCommand);
   }
 
   close(): Promise<void> {
     return this.bus.close();
   }
 
-  private request(frame: Buffer, board: number, gapAfterMs?: number): Promise<StatusFrame> {
+  private request(frame: Buffer, board: number, how: { gapAfterMs?: number; timeoutMs?: number; urgent: boolean }): Promise<StatusFrame> {
     return this.bus.request(frame, {
       prepare: () => this.reader.reset(),
       // Matched by board only: vendors do not promise what the lock nibble of a reply's ADDR holds.
       matches: (f): f is StatusFrame => f.kind === 'status' && f.board === board,
       from: `board ${board}`,
-      ...(gapAfterMs !== undefined && { gapAfterMs }),
+      ...how,
     });
   }
 

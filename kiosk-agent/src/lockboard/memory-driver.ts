@@ -23,8 +23,11 @@ export class MemoryLockBoard implements LockBoardDriver {
   readonly jammed = new Set<string>();
   /** Boards that do not answer (a cut cable, no power): every request times out. */
   readonly offline = new Set<number>();
-  /** The unlock acts, but its reply is lost (times out). */
+  /** The unlock acts, but its reply is lost (times out, after lostReplyTakesMs). */
   loseUnlockReply = false;
+  lostReplyTakesMs = 0;
+  /** The port is gone: every request fails at once and nothing is sent (written=false). */
+  portGone = false;
   /** While set, status reads wait for it. */
   statusDelay: Promise<void> | null = null;
   /** Called as an unlock request arrives, before the board acts on it. */
@@ -54,15 +57,20 @@ export class MemoryLockBoard implements LockBoardDriver {
   }
 
   async unlock(board: number, lock: number): Promise<LockState> {
+    if (this.portGone) throw new LockBoardError('port_closed', 'bus down; nothing sent', false);
     this.calls.push(`unlock ${board}/${lock}`);
     this.onUnlock?.(board, lock);
     if (this.offline.has(board)) throw new LockBoardError('timeout', 'no reply');
     if (!this.jammed.has(`${board}/${lock}`)) this.lock(board, lock).latchClosed = false;
-    if (this.loseUnlockReply) throw new LockBoardError('timeout', 'reply lost');
+    if (this.loseUnlockReply) {
+      if (this.lostReplyTakesMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lostReplyTakesMs));
+      throw new LockBoardError('timeout', 'reply lost');
+    }
     return { ...this.lock(board, lock) };
   }
 
   async readStatus(board: number): Promise<LockState[]> {
+    if (this.portGone) throw new LockBoardError('port_closed', 'bus down; nothing sent', false);
     this.calls.push(`status ${board}`);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
