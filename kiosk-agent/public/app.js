@@ -110,6 +110,8 @@ function press(digit) {
   if (state.screen !== 'start' || state.digits.length >= CODE_LENGTH) return;
   state.digits += digit;
   drawDigits();
+  // Someone is typing: the agent keeps status polls off the lock-board bus so the unlock to come is not kept waiting.
+  fetch('/api/typing', { method: 'POST' }).catch(() => undefined);
 }
 
 function backspace() {

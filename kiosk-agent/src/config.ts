@@ -9,9 +9,19 @@ import { hasControlCharacter } from '@xinbao/protocol';
 
 const serialCommon = {
   id: z.string().min(1),
+  /** Best a stable name (/dev/serial/by-id/…): the agent opens it again by this path when the adapter comes back. */
   path: z.string().min(1),
   replyTimeoutMs: z.number().int().positive().optional(),
   quietGapMs: z.number().int().min(0).optional(),
+  /** How long a status read waits for its reply; shorter than an unlock's, so that an unlock never waits long behind a poll. */
+  pollTimeoutMs: z.number().int().positive().optional(),
+  /** How long after an unlock the latch may take to show it moved (family default: KR-CU16 1500 ms, 8A 3000 ms). */
+  confirmWindowMs: z.number().int().min(100).max(30_000).optional(),
+  /** Waits between attempts to open a lost port again: from min, doubling, up to max. */
+  reopenBackoffMs: z
+    .object({ min: z.number().int().min(10), max: z.number().int().min(10) })
+    .strict()
+    .optional(),
 };
 
 /** A bus of KR-CU16 boards (LOCKBOARD.md section A). */
@@ -99,6 +109,8 @@ export const KioskConfig = z
     pollIntervalMs: z.number().int().min(20).default(250),
     leftOpenAfterMs: z.number().int().min(1000).default(120_000),
     openGraceMs: z.number().int().min(0).default(3_000),
+    /** A lock board is reported unreachable after this many failed exchanges in a row (once), and reachable once it answers. */
+    boardUnreachableAfter: z.number().int().min(1).max(100).default(3),
     /** The touch screen returns to its start (and to Chinese) after this long without a touch. */
     screenIdleSeconds: z.number().int().min(5).max(3600).default(60),
     /** Working without the hub (ADR 0008). */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
 import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
-import type { DoorEvent } from './lockboard/index.js';
+import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
 import type { KioskJournal } from './journal.js';
 import type { PrinterStatus } from './terminal/printer.js';
@@ -25,7 +25,14 @@ export interface LocalServerOptions {
 }
 
 export async function startLocalServer(
-  deps: { agent: KioskAgent; link: HubLink; journal: KioskJournal; printer?: { readonly status: PrinterStatus } },
+  deps: {
+    agent: KioskAgent;
+    link: HubLink;
+    journal: KioskJournal;
+    /** Bus health for the status, and the typing hint that keeps polls off the buses. */
+    cabinet?: Pick<Cabinet, 'busHealth' | 'typing'>;
+    printer?: { readonly status: PrinterStatus };
+  },
   host: string,
   port: number,
   options: LocalServerOptions = {},
@@ -59,6 +66,11 @@ export async function startLocalServer(
     }
     deps.agent.anotherCompartment(body.data.commandId, body.data.source).then((r) => answer(res, r), next);
   });
+  // The screen's first digit (and each after it): polls pause so that the unlock to come finds its bus free.
+  app.post('/api/typing', (_req, res) => {
+    deps.cabinet?.typing();
+    res.status(204).end();
+  });
   app.get('/api/screen', (_req, res) => {
     res.json({ idleMs: options.screenIdleMs ?? 60_000 });
   });
@@ -84,6 +96,7 @@ export async function startLocalServer(
       unsentEvents: deps.journal.unacked().length,
       offlineCodes: deps.agent.offlineState(),
       printer: deps.printer?.status ?? 'not_configured',
+      buses: deps.cabinet?.busHealth() ?? [],
     });
   });
   app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

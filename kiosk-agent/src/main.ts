@@ -1,6 +1,7 @@
 // The kiosk agent program: `node kiosk-agent/dist/main.js <config.json>` (or KIOSK_CONFIG). Opens
 // the lock-board buses (serial ports, network lock controllers), connects to the hub and serves
-// the local API; prints one JSON line {"event":"ready",...} on stdout when it is up, logs JSON to
+// the local API; a serial bus whose port goes away is opened again by its path with backoff, and
+// its health goes to the hub and the log (bus-report.ts); prints one JSON line {"event":"ready",...} on stdout when it is up, logs JSON to
 // stderr. A configuration mistake (including an unreadable controller token file) exits with 2.
 // A configured scanner or receipt printer that is not there does not stop it: the scanner is tried
 // again, the printer is reported 'absent' and found at its next status check.
@@ -8,7 +9,9 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
+import type { Logger } from 'pino';
 import { KioskAgent } from './agent.js';
+import { BusReporter } from './bus-report.js';
 import { KioskConfigError, controllerToken, loadKioskConfig, type BusConfig } from './config.js';
 import { HubLink } from './hub-link.js';
 import { KioskJournal } from './journal.js';
@@ -27,13 +30,27 @@ async function openPort(path: string, baudRate: number): Promise<SerialPort> {
 }
 
 /** The driver for one configured bus: a serial port opened for a board family, or a network lock controller. */
-async function driverFor(b: BusConfig): Promise<LockBoardDriver> {
+async function driverFor(b: BusConfig, log: Logger, onBusState: () => void): Promise<LockBoardDriver> {
   const replyTimeout = b.replyTimeoutMs ? { replyTimeoutMs: b.replyTimeoutMs } : {};
   switch (b.family) {
     case 'kerong':
     case '8a': {
       const port = await openPort(b.path, b.baudRate);
-      const timing = { ...replyTimeout, ...(b.quietGapMs !== undefined ? { quietGapMs: b.quietGapMs } : {}) };
+      const timing = {
+        ...replyTimeout,
+        ...(b.quietGapMs !== undefined && { quietGapMs: b.quietGapMs }),
+        ...(b.pollTimeoutMs !== undefined && { pollTimeoutMs: b.pollTimeoutMs }),
+        ...(b.confirmWindowMs !== undefined && { confirmWindowMs: b.confirmWindowMs }),
+        ...(b.reopenBackoffMs !== undefined && { reopenBackoffMs: b.reopenBackoffMs }),
+        // The same path again: a /dev/serial/by-id/… name (or the simulator's pty link) survives the adapter coming back.
+        reopen: () => openPort(b.path, b.baudRate),
+        onState: (state: string, reason?: string) => {
+          if (state === 'down') log.warn({ bus: b.id, path: b.path, reason }, 'lock-board bus down');
+          else if (state === 'up') log.warn({ bus: b.id, path: b.path }, 'lock-board bus up again');
+          else log.debug({ bus: b.id, path: b.path }, 'lock-board bus: opening the port again');
+          onBusState();
+        },
+      };
       return b.family === 'kerong'
         ? new KerongDriver({ port, itemSensors: b.itemSensors, ...timing })
         : new EightADriver({ port, openPolarity: b.openPolarity, ...timing });
@@ -67,8 +84,10 @@ async function main(): Promise<void> {
   }
   const log = pino({ name: 'kiosk-agent', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.code'] }, pino.destination(2));
   const buses = new Map<string, LockBoardDriver>();
+  // Set once the hub link exists; a bus changing state before that is reported on connect.
+  const busStateChanged: { notify?: () => void } = {};
   try {
-    for (const b of config.buses) buses.set(b.id, await driverFor(b));
+    for (const b of config.buses) buses.set(b.id, await driverFor(b, log, () => busStateChanged.notify?.()));
   } catch (e) {
     if (e instanceof KioskConfigError) {
       console.error(e.message);
@@ -82,6 +101,7 @@ async function main(): Promise<void> {
     pollIntervalMs: config.pollIntervalMs,
     leftOpenAfterMs: config.leftOpenAfterMs,
     openGraceMs: config.openGraceMs,
+    boardUnreachableAfter: config.boardUnreachableAfter,
   });
   const journal = new KioskJournal(config.dataDir);
   const link = new HubLink({
@@ -110,6 +130,9 @@ async function main(): Promise<void> {
     },
   });
   agent.start();
+  const busReporter = new BusReporter({ health: () => cabinet.busHealth(), link, log });
+  busReporter.start();
+  busStateChanged.notify = () => busReporter.changed();
 
   const { scanner: scannerConfig, printer: printerConfig } = config;
   const scanner = scannerConfig
@@ -134,12 +157,16 @@ async function main(): Promise<void> {
     printer.pollStatus(PRINTER_STATUS_POLL_MS);
   }
 
-  const local = await startLocalServer({ agent, link, journal, ...(printer && { printer }) }, config.localHost, config.localPort, {
+  const local = await startLocalServer({ agent, link, journal, cabinet, ...(printer && { printer }) }, config.localHost, config.localPort, {
     screenIdleMs: config.screenIdleSeconds * 1000,
   });
   process.stdout.write(`${JSON.stringify({ event: 'ready', localUrl: local.url, deviceId: config.deviceId })}\n`);
 
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    busReporter.stop();
     await agent.stop();
     await scanner?.stop();
     await printer?.close();

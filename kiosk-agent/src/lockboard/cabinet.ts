@@ -162,6 +162,17 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     return release;
   }
 
+  /**
+   * Someone is typing a code on the screen: keeps polls off the buses for `ms` from the latest
+   * call, so that the unlock which may follow finds its bus free (the screen calls this from the
+   * first digit on).
+   */
+  typing(ms = 5_000): void {
+    this.typingRelease?.();
+    this.typingRelease = this.holdPolling(ms);
+  }
+  private typingRelease: (() => void) | undefined;
+
   /** Polls every used board now, then every `pollIntervalMs` (measured start to start, never overlapping). */
   start(): void {
     if (this.running) return;
@@ -172,6 +183,7 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   /** Stops polling; resolves once polls already on the bus have finished. */
   async stop(): Promise<void> {
     this.running = false;
+    this.typingRelease?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.inFlightPolls]);

@@ -28,7 +28,7 @@ const reply = (...chunks: Buffer[]): void => {
   for (const c of chunks) binding().emitData(c);
 };
 const newDriver = (options: Partial<EightADriverOptions> = {}): EightADriver =>
-  new EightADriver({ port, replyTimeoutMs: 80, quietGapMs: 0, readGapMs: 0, ...options });
+  new EightADriver({ port, replyTimeoutMs: 300, pollTimeoutMs: 300, quietGapMs: 0, readGapMs: 0, ...options });
 
 beforeEach(async () => {
   const path = `/dev/lockbus-8a-${++seq}`;

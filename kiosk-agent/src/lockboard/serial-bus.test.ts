@@ -14,7 +14,7 @@ class HandPort extends Duplex {
   /** false: writes never call back (a closing serialport stream waiting for an open that never comes). */
   writesComplete = true;
   failWrites = false;
-  isOpen = true;
+  isOpen = true as boolean;
   override _read(): void {}
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.failWrites) return cb(new Error('EIO'));
@@ -41,7 +41,7 @@ const byteReader = { push: (chunk: Uint8Array): number[] => [...chunk] };
 
 function busOn(port: HandPort, extra: { reopen?: () => Promise<LockBoardPort>; states?: BusState[] } = {}): SerialBus<number> {
   return new SerialBus<number>({
-    port: port as unknown as LockBoardPort,
+    port,
     reader: byteReader,
     replyTimeoutMs: 100,
     quietGapMs: 0,
@@ -119,7 +119,7 @@ describe('SerialBus when the port goes away', () => {
       reopen: async () => {
         attempts.push('open');
         if (attempts.length < 3) throw new Error('ENOENT: no such file');
-        return second as unknown as LockBoardPort;
+        return second;
       },
     });
     first.pull();
@@ -163,7 +163,12 @@ describe('SerialBus puts unlocks first', () => {
     const port = new HandPort();
     const bus = busOn(port);
     const answered: number[] = [];
-    const polls = [0x30, 0x32, 0x33].map((b) => ask(bus, b, { timeoutMs: 30 }).then((x) => answered.push(x), () => answered.push(-b)));
+    const polls = [0x30, 0x32, 0x33].map((b) =>
+      ask(bus, b, { timeoutMs: 30 }).then(
+        (x) => answered.push(x),
+        () => answered.push(-b),
+      ),
+    );
     const unlock = ask(bus, 0x31, { urgent: true }).then((x) => answered.push(x));
     await new Promise((r) => setTimeout(r, 5));
     expect(port.written).toEqual(['30']);
