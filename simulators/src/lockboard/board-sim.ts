@@ -1,16 +1,21 @@
 // The board end of a simulated RS485 line, for any lock-board family: requests are parsed with the
 // same protocol code the agent uses, answered through the family's bus model after a configurable
 // delay, and every valid frame is logged for tests and the demo. Wire faults (faults.ts: no reply,
-// late reply, garbage, bad checksum) are applied here, once for both families. `startBoardSimulator`
-// wires a real pty pair, the simulator and its HTTP control API together; kerong-sim.ts and
-// eight-a-sim.ts only say which parser, model and line speed their family has.
+// late reply, garbage, bad checksum, random lost replies, and the person who shuts a door at once)
+// are applied here, once for both families. `startBoardSimulator` wires a real pty pair, the
+// simulator and its HTTP control API together, and can pull the line (the pty vanishes) and plug it
+// back at the same path; kerong-sim.ts and eight-a-sim.ts only say which parser, model and line
+// speed their family has.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex, Transform } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { toHex } from '@xinbao/protocol';
 import { startControlServer, type ControlledModel } from './control.js';
-import { FaultSwitchboard, WireFault, findFault, shapeReply } from './faults.js';
-import { createPtyPair } from './pty.js';
+import { FaultSwitchboard, WireFault, findFault, seededRandom, shapeReply } from './faults.js';
+import { createPtyPair, type PtyPair } from './pty.js';
 
 export interface ReceivedFrame {
   /** `02 03 31 03 39` */
@@ -25,6 +30,8 @@ export interface ReceivedFrame {
 export interface BusModel<F> extends ControlledModel {
   handle(frame: F): Buffer | null;
   readonly boardNumbers: number[];
+  /** The lock an unlock request pulses, or null for any other request. */
+  unlockTarget?(frame: F): { board: number; lock: number } | null;
 }
 
 /** A family's request parser: a stream of frames, with counters of what it dropped. */
@@ -42,6 +49,8 @@ export interface BoardSimulatorOptions<F, S, M extends BusModel<F>> {
   countBad: (stats: S) => number;
   /** Time between a request and its reply, as a real board takes. */
   replyDelayMs?: number;
+  /** Time between an unlock and its reply instead (a real 8A board answers once the latch has moved, about 1 s). */
+  unlockReplyDelayMs?: number;
   logger?: Logger;
   /** Oldest frames are dropped beyond this many. */
   maxLoggedFrames?: number;
@@ -53,6 +62,11 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
   private readonly log: Logger;
   private received: ReceivedFrame[] = [];
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
+  /** The person's hands (quick_close), pending. */
+  private readonly pendingHands = new Set<NodeJS.Timeout>();
+  /** One seeded generator per armed lost_reply fault. */
+  private readonly lossDraws = new WeakMap<object, () => number>();
+  private port: Duplex;
   /** Simulated wire faults armed for the frames to come. */
   readonly faults = new FaultSwitchboard<WireFault>(WireFault);
 
@@ -61,7 +75,15 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
     this.model = options.model;
     this.log = options.logger ?? pino({ level: 'silent' });
     options.parser.on('data', (frame: F) => this.onFrame(frame));
+    this.port = options.port;
     options.port.pipe(options.parser);
+  }
+
+  /** The line was plugged back: the board listens and answers on its new end. */
+  attachPort(port: Duplex): void {
+    this.port.unpipe(this.o.parser);
+    this.port = port;
+    port.pipe(this.o.parser, { end: false });
   }
 
   get frames(): readonly ReceivedFrame[] {
@@ -86,9 +108,10 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
   }
 
   stop(): void {
-    for (const t of this.pendingReplies) clearTimeout(t);
+    for (const t of [...this.pendingReplies, ...this.pendingHands]) clearTimeout(t);
     this.pendingReplies.clear();
-    this.o.port.unpipe(this.o.parser);
+    this.pendingHands.clear();
+    this.port.unpipe(this.o.parser);
   }
 
   private onFrame(frame: F): void {
@@ -102,14 +125,39 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
     if (this.received.length > (this.o.maxLoggedFrames ?? 10_000)) this.received.shift();
     // A silent board does not act either: the request leaves no trace but this log.
     const reply = findFault(faults, 'no_reply') ? null : this.model.handle(frame);
-    this.log.info({ frame: entry.hex, reply: reply && toHex(reply), bad: this.bad, faults: entry.faults }, 'frame received');
-    if (!reply) return;
-    const out = shapeReply(reply, faults, this.o.replyDelayMs ?? 5);
+    const target = this.model.unlockTarget?.(frame) ?? null;
+    const quick = findFault(faults, 'quick_close');
+    if (quick && target && reply) this.shutAgain(target, quick);
+    const loss = findFault(faults, 'lost_reply');
+    const lost = loss !== undefined && reply !== null && this.draw(loss) < loss.ratio;
+    this.log.info({ frame: entry.hex, reply: reply && toHex(reply), bad: this.bad, faults: entry.faults, lost }, 'frame received');
+    if (!reply || lost) return;
+    const delay = target ? (this.o.unlockReplyDelayMs ?? this.o.replyDelayMs ?? 5) : (this.o.replyDelayMs ?? 5);
+    const out = shapeReply(reply, faults, delay);
     const t = setTimeout(() => {
       this.pendingReplies.delete(t);
-      this.o.port.write(out.bytes);
+      this.port.write(out.bytes);
     }, out.delayMs);
     this.pendingReplies.add(t);
+  }
+
+  private draw(fault: Extract<WireFault, { kind: 'lost_reply' }>): number {
+    let next = this.lossDraws.get(fault);
+    if (!next) {
+      next = seededRandom(fault.seed);
+      this.lossDraws.set(fault, next);
+    }
+    return next();
+  }
+
+  /** The quick person: takes or puts the item and shuts the door `afterMs` after the unlock. */
+  private shutAgain(at: { board: number; lock: number }, how: Extract<WireFault, { kind: 'quick_close' }>): void {
+    const t = setTimeout(() => {
+      this.pendingHands.delete(t);
+      if (how.item !== 'none') this.model.setItem?.(at.board, at.lock, how.item === 'put');
+      this.model.closeDoor(at.board, at.lock);
+    }, how.afterMs);
+    this.pendingHands.add(t);
   }
 }
 
@@ -122,6 +170,8 @@ export interface StartSimulatorOptions {
   /** 0 (default) picks a free port. */
   controlPort?: number;
   replyDelayMs?: number;
+  /** See BoardSimulatorOptions.unlockReplyDelayMs. */
+  unlockReplyDelayMs?: number;
   baudRate?: number;
   /** Faults armed from the start (the program's --fault). */
   faults?: readonly WireFault[];
@@ -134,6 +184,10 @@ export interface RunningSimulator<Family extends string, Sim> {
   ptyPath: string;
   controlUrl: string;
   simulator: Sim;
+  /** The cable is pulled: the pty pair goes away (the agent's end and its link vanish). */
+  unplug(): Promise<void>;
+  /** The cable is back: a new pty pair at the same link path. */
+  replug(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -145,50 +199,83 @@ export interface FamilySetup<Family extends string, F, S, M extends BusModel<F>>
   countBad: (stats: S) => number;
 }
 
+async function openBoardEnd(path: string, baudRate: number, log: Logger): Promise<SerialPort> {
+  const opened = new SerialPort({ path, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => opened.open((err) => (err ? reject(err) : resolve())));
+  opened.on('error', (err) => log.error({ err }, 'board port error'));
+  return opened;
+}
+
+const closeBoardEnd = async (port: SerialPort | undefined): Promise<void> => {
+  if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+};
+
 export async function startBoardSimulator<Family extends string, F extends { raw: Uint8Array }, S, M extends BusModel<F>>(
   setup: FamilySetup<Family, F, S, M>,
   options: StartSimulatorOptions,
 ): Promise<RunningSimulator<Family, BoardSimulator<F, S, M>>> {
   const log = options.logger ?? pino({ level: 'silent' });
-  const pty = await createPtyPair(options.dir);
+  // Our own directory (unless given), so that the links can vanish and come back in it.
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'xinbao-pty-')));
+  let pty: PtyPair | null = await createPtyPair(dir);
   let port: SerialPort | undefined;
   try {
-    const opened = new SerialPort({ path: pty.boardPath, baudRate: setup.baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => opened.open((err) => (err ? reject(err) : resolve())));
-    port = opened;
-    port.on('error', (err) => log.error({ err }, 'board port error'));
+    port = await openBoardEnd(pty.boardPath, setup.baudRate, log);
     const simulator = new BoardSimulator<F, S, M>({
       port,
       model: setup.model,
       parser: setup.makeParser(),
       countBad: setup.countBad,
       replyDelayMs: options.replyDelayMs ?? 5,
+      ...(options.unlockReplyDelayMs !== undefined && { unlockReplyDelayMs: options.unlockReplyDelayMs }),
       logger: log,
     });
     for (const f of options.faults ?? []) simulator.faults.arm(f);
-    const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log });
+    const line = {
+      unplug: async (): Promise<void> => {
+        if (!pty) return;
+        const gone = pty;
+        pty = null;
+        const boardEnd = port;
+        port = undefined;
+        await gone.close();
+        await closeBoardEnd(boardEnd);
+        log.warn('simulated cable pulled: the pty is gone');
+      },
+      replug: async (): Promise<void> => {
+        if (pty) return;
+        pty = await createPtyPair(dir);
+        port = await openBoardEnd(pty.boardPath, setup.baudRate, log);
+        simulator.attachPort(port);
+        log.warn({ ptyPath: pty.agentPath }, 'simulated cable plugged back at the same path');
+      },
+    };
+    const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log, line });
     log.info(
       { family: setup.family, ptyPath: pty.agentPath, boardPath: pty.boardPath, controlUrl: control.url, boards: setup.model.boardNumbers },
       'board simulator ready',
     );
     let stopped: Promise<void> | undefined;
-    const boardPort = port;
     return {
       family: setup.family,
       ptyPath: pty.agentPath,
       controlUrl: control.url,
       simulator,
+      ...line,
       stop: () =>
         (stopped ??= (async () => {
           simulator.stop();
           await control.close();
-          if (boardPort.isOpen) await new Promise<void>((resolve) => boardPort.close(() => resolve()));
-          await pty.close();
+          await closeBoardEnd(port);
+          await pty?.close();
+          if (ownDir) await rm(dir, { recursive: true, force: true });
         })()),
     };
   } catch (err) {
-    if (port?.isOpen) await new Promise<void>((resolve) => port?.close(() => resolve()));
+    await closeBoardEnd(port);
     await pty.close();
+    if (ownDir) await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }

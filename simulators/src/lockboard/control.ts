@@ -48,8 +48,22 @@ const ItemBody = z.object({ present: z.boolean() }).strict();
 const JamBody = z.object({ jammed: z.boolean() }).strict();
 const SensorBody = z.object({ broken: z.boolean() }).strict();
 
-export function createControlApp(bus: ControlledBus, log?: Logger): Express {
+/** The serial line itself, for simulators that have one: pull the cable, plug it back. */
+export interface ControlledLine {
+  unplug(): Promise<void>;
+  replug(): Promise<void>;
+}
+
+export function createControlApp(bus: ControlledBus, log?: Logger, line?: ControlledLine): Express {
   const app = controlApp();
+  if (line) {
+    app.post('/line/unplug', (_req, res, next) => {
+      line.unplug().then(() => res.status(204).end(), next);
+    });
+    app.post('/line/replug', (_req, res, next) => {
+      line.replug().then(() => res.status(204).end(), next);
+    });
+  }
 
   const lockOf = (req: Request): { board: number; lock: number } => {
     const p = parseControl(LockParams, req.params, 'path');
@@ -123,6 +137,11 @@ export function createControlApp(bus: ControlledBus, log?: Logger): Express {
   return finishControlApp(app, log);
 }
 
-export async function startControlServer(options: { simulator: ControlledBus; port?: number; logger?: Logger }): Promise<ControlServer> {
-  return listenControl(createControlApp(options.simulator, options.logger), options.port);
+export async function startControlServer(options: {
+  simulator: ControlledBus;
+  port?: number;
+  logger?: Logger;
+  line?: ControlledLine;
+}): Promise<ControlServer> {
+  return listenControl(createControlApp(options.simulator, options.logger, options.line), options.port);
 }

@@ -138,6 +138,13 @@ export class EightABusModel {
     }
   }
 
+  /** The lock an open request pulses, if it is one (for the person who shuts the door again at once). */
+  unlockTarget(frame: EightAFrame): { board: number; lock: number } | null {
+    return frame.kind === 'open' && this.boards.has(frame.board) && this.hasLock(frame.board, frame.lock)
+      ? { board: frame.board, lock: frame.lock }
+      : null;
+  }
+
   private pulse(board: number, lock: number): void {
     const l = this.lockModel(board, lock);
     if (!l.jammed) l.latchClosed = false;

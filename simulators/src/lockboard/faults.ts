@@ -17,9 +17,12 @@ const fromHex = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ''), 'h
  * Line noise for `garbage`: a false Kerong start (`02 00 35` …, whose ETX slot holds 0x7E) and a
  * false 8A reply (`80 01 03 00 7E`, wrong XOR; not an all-status either: byte 7 is not 0x33),
  * each with the whole of its would-be frame inside the noise, so no reader can take noise and
- * reply bytes together for a frame. Checked in faults.test.ts against both readers.
+ * reply bytes together for a frame; and a false 8A open reply (`8A 01 01 00 55`, wrong XOR) after
+ * them. Checked in faults.test.ts against both readers.
  */
-export const LINE_NOISE = Buffer.from([0xff, 0x02, 0x00, 0x35, 0x80, 0x01, 0x03, 0x00, 0x7e, 0x55, 0x00, 0xaa, 0xff]);
+export const LINE_NOISE = Buffer.from([
+  0xff, 0x02, 0x00, 0x35, 0x80, 0x01, 0x03, 0x00, 0x7e, 0x8a, 0x01, 0x01, 0x00, 0x55, 0x00, 0xaa, 0xff,
+]);
 
 /** Faults of an RS485 board's reply (both families). */
 export const WireFault = z.discriminatedUnion('kind', [
@@ -38,6 +41,27 @@ export const WireFault = z.discriminatedUnion('kind', [
     .strict(),
   /** The board acts, but its reply's check byte (KR-CU16 SUM, 8A XOR: the last byte in both) is wrong. */
   z.object({ kind: z.literal('bad_checksum'), count }).strict(),
+  /**
+   * The board acts, but its reply is lost on the line, at random: each reply with probability
+   * `ratio`, drawn from a generator seeded with `seed` (the same seed loses the same replies).
+   */
+  z
+    .object({
+      kind: z.literal('lost_reply'),
+      count,
+      ratio: z.number().min(0).max(1).default(1),
+      seed: z.number().int().min(0).default(1),
+    })
+    .strict(),
+  /** The person at the locker (not the wire): shuts each door an unlock opened `afterMs` later, and takes or puts an item meanwhile. */
+  z
+    .object({
+      kind: z.literal('quick_close'),
+      count,
+      afterMs: z.number().int().min(1).max(60_000).default(300),
+      item: z.enum(['take', 'put', 'none']).default('none'),
+    })
+    .strict(),
 ]);
 export type WireFault = z.infer<typeof WireFault>;
 
@@ -141,4 +165,16 @@ export function parseFaultFlag<S extends AnyFault>(board: FaultSwitchboard<S>, f
     raw[key] = /^-?\d+$/.test(value) ? Number(value) : value;
   }
   return board.parse(raw);
+}
+
+/** mulberry32: a small seeded generator, so that "random" lost replies are the same on every run with one seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

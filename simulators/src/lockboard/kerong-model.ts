@@ -158,6 +158,13 @@ export class KerongBusModel {
     }
   }
 
+  /** The lock an unlock request pulses, if it is one (for the person who shuts the door again at once). */
+  unlockTarget(frame: KerongFrame): { board: number; lock: number } | null {
+    return frame.kind === 'request' && frame.cmd === KerongCmd.unlock && this.hasLock(frame.board, frame.lock)
+      ? { board: frame.board, lock: frame.lock }
+      : null;
+  }
+
   /** One unlock pulse: the latch lets go unless it is jammed. */
   unlock(board: number, lock: number): void {
     const l = this.lockModel(board, lock);

@@ -3,7 +3,7 @@
 // controller and the same control API. Prints one JSON "ready" line on stdout (the only stdout
 // output; logs go to stderr) and runs until SIGTERM/SIGINT.
 //   node simulators/dist/lockboard/main.js --family kerong|8a --boards N[,M...] [--dir D]
-//        [--control-port 0] [--reply-delay-ms N] [--wiring open_is_set|open_is_clear]
+//        [--control-port 0] [--reply-delay-ms N] [--unlock-reply-delay-ms N] [--wiring open_is_set|open_is_clear]
 //        [--preset NAME] [--fault KIND[:key=value,...]]...
 //   node simulators/dist/lockboard/main.js --family http --token-file F | --token T [--locks 16]
 //        [--item-sensors] [--pulse-ms 500] [--port 0] [--control-port 0] [--reply-delay-ms N]
@@ -12,7 +12,10 @@
 // --wiring (8A only) says what a set status bit means. The HTTP controller's locks are 1…N under
 // board 1. --preset names a starting state of the model (kerong-model.ts, eight-a-model.ts,
 // http-controller-model.ts); --fault arms a simulated fault from the start (faults.ts), e.g.
-// --fault late_reply:delayMs=1500,count=2, as POST /faults does later.
+// --fault late_reply:delayMs=1500,count=2 or --fault lost_reply:ratio=0.1,seed=7, as POST /faults does
+// later. --unlock-reply-delay-ms: how long a board takes to answer an unlock (a real 8A board: about
+// 1000, once the latch has moved). POST /line/unplug and /line/replug pull the cable and plug it back
+// (the pty link vanishes and returns at the same path).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     'control-port': { type: 'string' },
     'reply-delay-ms': { type: 'string' },
+    'unlock-reply-delay-ms': { type: 'string' },
     preset: { type: 'string' },
     fault: { type: 'string', multiple: true },
     // --family http
@@ -66,7 +70,7 @@ const onlyFor = (flags: Array<keyof typeof values>, families: string[]): void =>
   for (const f of flags)
     if (values[f] !== undefined && !families.includes(family)) fail(`--${f} is for --family ${families.join(' or ')} only`);
 };
-onlyFor(['boards', 'dir'], ['kerong', '8a']);
+onlyFor(['boards', 'dir', 'unlock-reply-delay-ms'], ['kerong', '8a']);
 onlyFor(['wiring'], ['8a']);
 onlyFor(['locks', 'item-sensors', 'pulse-ms', 'port', 'token', 'token-file'], ['http']);
 
@@ -105,6 +109,9 @@ async function startSerial(serialFamily: 'kerong' | '8a') {
     ...(values.dir !== undefined && { dir: values.dir }),
     controlPort,
     replyDelayMs: intArg('reply-delay-ms', values['reply-delay-ms'], 5),
+    ...(values['unlock-reply-delay-ms'] !== undefined && {
+      unlockReplyDelayMs: intArg('unlock-reply-delay-ms', values['unlock-reply-delay-ms'], 0),
+    }),
     faults: faultsFrom(new FaultSwitchboard<WireFault>(WireFault)),
     logger: log,
   };
