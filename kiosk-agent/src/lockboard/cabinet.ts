@@ -224,8 +224,8 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
       };
       try {
         const state = await c.driver.unlock(c.board, c.lock);
-        this.observe(c, state);
         this.boardAnswered(c.bus, c.board);
+        this.observe(c, state);
         // The board answers once it has acted: its reply covers the time since the frame left.
         lastSeen = this.now();
         if (moved(before, state)) return 'opened';
