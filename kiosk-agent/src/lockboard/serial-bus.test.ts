@@ -76,6 +76,8 @@ describe('SerialBus when the port goes away', () => {
     expect(Date.now() - started).toBeLessThan(400);
     expect(err.code).toBe('timeout');
     expect(err.written).toBe(true);
+    // Still no callback a while later: the port is stuck, taken for gone.
+    for (let i = 0; i < 200 && states.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(states).toEqual(['down']);
     // The next request fails at once, and says nothing was sent.
     const next = await failure(ask(bus, 0x30));

@@ -136,8 +136,9 @@ export class SerialBus<F> {
           if (this.waiter !== waiter) return;
           this.timeouts++;
           this.failWaiter(new LockBoardError('timeout', `no reply from ${awaiting.from} within ${timeoutMs} ms`, true));
-          // A write still pending after a whole reply timeout means the port is stuck: treat it as gone.
-          if (!writeDone) this.portGone(port, 'write did not complete');
+          // A write still pending well after its reply timeout means the port is stuck: treat it as gone.
+          // (Not at once: on a busy machine the timer can fire before the write's callback is run.)
+          if (!writeDone) setTimeout(() => !writeDone && this.portGone(port, 'write did not complete'), STUCK_WRITE_MS).unref();
         }, timeoutMs);
         this.frames++;
         port.write(frame, (err?: Error | null) => {
@@ -249,6 +250,8 @@ export class SerialBus<F> {
 }
 
 const CLOSE_WAIT_MS = 500;
+/** How long past its reply timeout a write may stay without its callback before the port is taken for stuck. */
+const STUCK_WRITE_MS = 1_000;
 
 /** Closes a port whatever state it is in, within a bounded time (a dead port may never call back). */
 async function closePort(port: LockBoardPort): Promise<void> {

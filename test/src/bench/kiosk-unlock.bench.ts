@@ -55,9 +55,19 @@ const WIRE_MS = (UNLOCK_FRAME_BYTES * 10 * 1000) / BAUD;
 const POLL_MS = 250;
 const QUIET_GAP_MS = 20;
 const REPLY_DELAY_MS = 5;
-const TARGET = { online: 10, offline: 3 } as const;
+/** Issue 9's targets: online p99 ≤ 5× wire, offline ≤ 3×, and with 1 reply in 10 lost ≤ one poll exchange + 5×. */
+const TARGET = { online: 5, offline: 3, lossy: 5 } as const;
 /** Between openings: longer than the quiet gap the bus keeps after an unlock (people are seconds apart). */
 const PAUSE_MS = [QUIET_GAP_MS + 10, QUIET_GAP_MS + 40] as const;
+/** The KR-CU16 driver's status-read timeout (its default): the longest a poll can hold the bus. */
+const POLL_TIMEOUT_MS = 100;
+/**
+ * The screen tells the agent at the first digit (POST /api/typing → Cabinet.typing); the code is
+ * submitted after the last. The bench keeps the last stretch of that: the hint this long before
+ * the code is entered, so that a poll already on the bus then has finished.
+ */
+const TYPING_LEAD_MS = POLL_TIMEOUT_MS + 20;
+const LOSSY_OPENINGS = 500;
 
 /** Time stamps of one opening, in nowMs(). */
 interface Marks {
@@ -269,11 +279,14 @@ async function run(ctx: BenchContext) {
     });
     await eventually(() => link.connected, 'the kiosk to connect', { timeoutMs: 60_000, intervalMs: 20 });
 
-    const openAll = async (codes: Codes[], expectOffline: boolean): Promise<Sample[]> => {
+    const openAll = async (codes: Codes[], expectOffline: boolean, lossy = false): Promise<Sample[]> => {
       const samples: Sample[] = [];
       for (const [i, c] of codes.entries()) {
         // A random pause so openings fall anywhere in the poll cycle, as people do.
         await sleep(randomInt(PAUSE_MS[0], PAUSE_MS[1]));
+        // The person types: polls pause from the first digit (the hint lapses soon after the code is in).
+        cabinet.typing(TYPING_LEAD_MS + 300);
+        await sleep(TYPING_LEAD_MS);
         const m: Marks = { start: 0 };
         const seen = new Promise<void>((resolve) => (unlockSeen = resolve));
         marks = m;
@@ -282,7 +295,9 @@ async function run(ctx: BenchContext) {
         await seen;
         marks = null;
         unlockSeen = null;
-        if (result.status !== 'opened' || result.compartment !== c.compartment || (result.offline === true) !== expectOffline) {
+        // With replies lost, an unlock whose reply and confirming reads were lost is honestly not 'opened'; the frame still went out once.
+        const opened = result.status === 'opened' || (lossy && result.status !== 'refused');
+        if (!opened || result.compartment !== c.compartment || (result.offline === true) !== expectOffline) {
           throw new Error(
             `opening ${i}: expected compartment ${c.compartment} opened ${expectOffline ? 'offline' : 'online'}, got ${JSON.stringify(result)}`,
           );
@@ -313,7 +328,9 @@ async function run(ctx: BenchContext) {
 
     ctx.log(`offline: syncing ${OPENINGS} codes, then ${OPENINGS} openings with the link down`);
     const offline = await makeCodes(db, keys, config.codeLifetimesHours, siteId, OPENINGS + WARMUP);
-    await eventually(() => (agent.offlineState()?.codes ?? 0) >= OPENINGS + WARMUP, 'the kiosk to sync its codes', {
+    const lossyCodes = await makeCodes(db, keys, config.codeLifetimesHours, siteId, LOSSY_OPENINGS + WARMUP);
+    const synced = OPENINGS + LOSSY_OPENINGS + 2 * WARMUP;
+    await eventually(() => (agent.offlineState()?.codes ?? 0) >= synced, 'the kiosk to sync its codes', {
       timeoutMs: 60_000,
       intervalMs: 20,
     });
@@ -324,6 +341,12 @@ async function run(ctx: BenchContext) {
     await eventually(() => !link.connected, 'the link to drop', { timeoutMs: 60_000, intervalMs: 20 });
     const offlineSamples = await openAll(offline, true);
 
+    ctx.log(`offline with 1 reply in 10 lost: ${LOSSY_OPENINGS} openings`);
+    simulator.faults.arm({ kind: 'lost_reply', ratio: 0.1, seed: 7 });
+    const lossySamples = await openAll(lossyCodes, true, true);
+    simulator.faults.clear();
+    const lostReplies = simulator.frames.filter((f) => f.faults?.includes('lost_reply')).length;
+
     ctx.log('replaying the journal');
     // Let the last door closes be polled and journaled before the link returns.
     await sleep(POLL_MS * 2);
@@ -333,8 +356,7 @@ async function run(ctx: BenchContext) {
     await eventually(() => journal.unacked().length === 0, 'the journal to drain', { timeoutMs: 300_000, intervalMs: 20 });
     const replayMs = nowMs() - replayStart;
     const spentAtHub = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_codes WHERE used_offline`)).rows[0]!.n;
-    if (spentAtHub !== OPENINGS + WARMUP)
-      throw new Error(`after the replay the hub knows ${spentAtHub} offline uses, expected ${OPENINGS + WARMUP}`);
+    if (spentAtHub !== synced) throw new Error(`after the replay the hub knows ${spentAtHub} offline uses, expected ${synced}`);
 
     ctx.log('the journal fsync alone');
     const bare = new KioskJournal(join(dir, 'fsync-alone'));
@@ -369,6 +391,8 @@ async function run(ctx: BenchContext) {
     const off = (k: keyof Sample) => summarize(offlineSamples.map((s) => s[k] as number));
     const totalOn = on('total');
     const totalOff = off('total');
+    const totalLossy = summarize(lossySamples.map((s) => s.total));
+    const lossyTargetMs = POLL_TIMEOUT_MS + TARGET.lossy * WIRE_MS;
     const busFree = (samples: Sample[]) => samples.filter((s) => s.busWait < 1);
     const freeOn = busFree(onlineSamples);
     const freeOff = busFree(offlineSamples);
@@ -390,10 +414,13 @@ ${POLL_MS} ms as deployed (quiet gap ${QUIET_GAP_MS} ms after an unlock, ${DEFAU
 |---|---|---|---|---|---|
 ${row('online (hub checks and spends the code)', totalOn)}
 ${row('offline (kiosk checks it against its book)', totalOff)}
+${row('offline, the bus losing 1 reply in 10 at random', totalLossy)}
 ${freeOn.length > 0 ? row('online, bus free when the unlock was ready', summarize(freeOn.map((s) => s.total))) : ''}
 ${freeOff.length > 0 ? row('offline, bus free when the unlock was ready', summarize(freeOff.map((s) => s.total))) : ''}
 
-Target p99 ≤ ${TARGET.online}× wire online (${(TARGET.online * WIRE_MS).toFixed(1)} ms): **${meets(totalOn, TARGET.online)}**; ≤ ${TARGET.offline}× offline (${(TARGET.offline * WIRE_MS).toFixed(1)} ms): **${meets(totalOff, TARGET.offline)}**.
+Target p99 ≤ ${TARGET.online}× wire online (${(TARGET.online * WIRE_MS).toFixed(1)} ms): **${meets(totalOn, TARGET.online)}**; ≤ ${TARGET.offline}× offline (${(TARGET.offline * WIRE_MS).toFixed(1)} ms): **${meets(totalOff, TARGET.offline)}**; with 1 reply in 10 lost ≤ one poll exchange (${POLL_TIMEOUT_MS} ms) + ${TARGET.lossy}× wire (${lossyTargetMs.toFixed(1)} ms): **${totalLossy.p99 <= lossyTargetMs ? 'met' : 'missed'}** (${lostReplies} replies lost over the run).
+
+Each opening starts ${TYPING_LEAD_MS} ms after the screen's typing hint (polls pause from the first digit typed), the last stretch of a person typing.
 
 Where the time goes (ms, p50 / p99):
 
@@ -409,7 +436,7 @@ Where the time goes (ms, p50 / p99):
 | journal line + fsync alone, nothing else running (n=${fsyncAlone.n}) | | ${fmtMs(fsyncAlone.p50)} / ${fmtMs(fsyncAlone.p99)} |
 
 Openings that found the bus free: online ${freeOn.length}/${onlineSamples.length}, offline ${freeOff.length}/${offlineSamples.length}.
-The journal's ${backlog} offline events (${OPENINGS + WARMUP} code uses, unlock results, door events) replayed in
+The journal's ${backlog} offline events (${synced} code uses, unlock results, door events) replayed in
 ${(replayMs / 1000).toFixed(1)} s (${((backlog * 1000) / replayMs).toFixed(0)} events/s, one acknowledged event at a time, each its own hub transaction).
 
 What bounds it: online, the hub round trip (${fmtMs(hubRt.p50)} ms at p50; the redeem transaction —
@@ -434,6 +461,9 @@ ${cpus().length} cores at the end of this run.
         offline_p50_ms: totalOff.p50,
         offline_p99_ms: totalOff.p99,
         offline_p99_over_wire: totalOff.p99 / WIRE_MS,
+        lossy_p50_ms: totalLossy.p50,
+        lossy_p99_ms: totalLossy.p99,
+        lossy_replies_lost: lostReplies,
         online_hub_round_trip_p50_ms: hubRt.p50,
         online_hub_round_trip_p99_ms: hubRt.p99,
         hub_redeem_tx_p50_ms: tx.p50,

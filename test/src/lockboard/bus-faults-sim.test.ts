@@ -105,7 +105,9 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a']])('$family bus faul
       await eventually(async () => (r.cabinet.state(1)?.itemPresent === true ? true : undefined), 'the item seen');
       await r.cabinet.stop();
     }
-    // Armed last: a fault applies to the next frame the board receives, which is now the unlock.
+    // Armed last: a fault applies to the next frame the board receives, which must be the unlock (a
+    // poll that timed out on a busy machine may still be on its way to the board: let it land first).
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await sim.control('POST', '/faults', { kind: 'lost_reply', count: 1 });
     await sim.control('POST', '/faults', {
       kind: 'quick_close',

@@ -117,7 +117,8 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])(
       expect(sent[0]).toBe(true);
       expect(sent.slice(1).every((u) => !u)).toBe(true);
       expect(sent.length).toBeGreaterThan(2);
-      expect(r.driver.stats.timeouts).toBe(sent.length);
+      // Every request the driver wrote timed out (the simulator may not have logged the last one yet).
+      expect(r.driver.stats.timeouts).toBeGreaterThanOrEqual(sent.length);
 
       // The board did act at once: the latch is open while its replies are still on their way.
       await expect(sim.control('GET', r.lockPath)).resolves.toMatchObject({ latchClosed: false });
