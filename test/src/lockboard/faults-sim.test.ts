@@ -94,7 +94,14 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])(
       await r.events.waitFor((e) => e.type === 'door' && e.state === 'opened', 'door opened');
       expect(await r.unlockFrames()).toHaveLength(2);
       expect(r.events.events).toEqual([
-        { type: 'fault', compartment: 1, fault: 'board_unreachable', detail: expect.stringContaining('no reply from') },
+        {
+          type: 'fault',
+          bus: 'bus',
+          board: family.board,
+          compartment: 1,
+          fault: 'board_unreachable',
+          detail: expect.stringContaining('no reply from'),
+        },
         { type: 'door', compartment: 1, state: 'opened', itemPresent: family.itemSensors ? false : null, commanded: true },
       ]);
     });
