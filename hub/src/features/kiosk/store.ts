@@ -47,11 +47,11 @@ export async function parcelsBehindDoor(tx: Tx, compartmentId: string): Promise<
  */
 export async function lastUnlockOutcome(tx: Tx, deviceId: string, commandId: string): Promise<UnlockState | null> {
   const r = await tx.query<{ outcome: UnlockState }>(
-    `SELECT outcome FROM unlock_outcomes WHERE command_id = $1 AND device_id = $2
+    `SELECT outcome, 0 AS pref FROM unlock_outcomes WHERE command_id = $1::uuid AND device_id = $2
      UNION ALL
-     (SELECT payload->>'outcome' FROM kiosk_events
-      WHERE type = 'unlock_result' AND payload->>'commandId' = $1 AND device_id = $2 ORDER BY at DESC LIMIT 1)
-     LIMIT 1`,
+     (SELECT payload->>'outcome', 1 FROM kiosk_events
+      WHERE type = 'unlock_result' AND payload->>'commandId' = $1::text AND device_id = $2 ORDER BY at DESC LIMIT 1)
+     ORDER BY pref LIMIT 1`,
     [commandId, deviceId],
   );
   return r.rows[0]?.outcome ?? null;
