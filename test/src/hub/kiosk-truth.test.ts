@@ -104,6 +104,12 @@ describe('hub: the kiosk tells the truth about its doors', () => {
     const before = await parcel(a.parcelId);
     expect(before).toMatchObject({ state: 'awaiting_deposit', codeSpent: true, commandId: a.commandId });
 
+    // Another kiosk of the site cannot give the code back.
+    const other = await register(siteIds[0]!);
+    await outcome(other, a.compartment, a.commandId, 'not_sent');
+    expect(await parcel(a.parcelId)).toEqual(before);
+    expect(await alarms(other.deviceId)).toEqual([]);
+
     const eventId = randomUUID();
     const first = { type: 'unlock_result', compartment: a.compartment, commandId: a.commandId, outcome: 'not_sent', detail: 'port closed' };
     expect(await report(k, first, eventId)).toMatchObject({ status: 'ok', data: { eventId, duplicate: false } });

@@ -215,12 +215,13 @@ export interface SpentCode {
   usedAt: Date | null;
   revokedAt: Date | null;
   commandId: string | null;
+  usedByDevice: string | null;
 }
 
 export async function lockSpentCode(tx: Tx, codeId: string): Promise<SpentCode | null> {
   const r = await tx.query<SpentCode>(
     `SELECT id, purpose, site_id AS "siteId", parcel_id AS "parcelId", compartment_id AS "compartmentId", holder,
-       used_at AS "usedAt", revoked_at AS "revokedAt", command_id AS "commandId"
+       used_at AS "usedAt", revoked_at AS "revokedAt", command_id AS "commandId", used_by_device AS "usedByDevice"
      FROM access_codes WHERE id = $1 FOR UPDATE`,
     [codeId],
   );

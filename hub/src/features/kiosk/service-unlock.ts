@@ -22,16 +22,19 @@ export interface UnlockReport {
 }
 
 export async function applyUnlockReport(tx: Tx, kiosk: { deviceId: string; siteId: string }, r: UnlockReport, log: Logger): Promise<void> {
-  const standing = await lockUnlockCommand(tx, r.commandId);
-  if (standing && standing.deviceId !== kiosk.deviceId) {
-    log.warn({ deviceId: kiosk.deviceId, commandId: r.commandId }, 'unlock report for another kiosk’s command');
-    return;
-  }
+  let standing = await lockUnlockCommand(tx, r.commandId);
   const codeId = standing?.codeId ?? (await lockCodeByCommand(tx, r.commandId))?.id;
   // A command no code granted (or one a reassignment has moved on from): the stored event is all.
   if (!codeId) return;
   const code = await lockSpentCode(tx, codeId);
   if (!code || code.siteId !== kiosk.siteId) return;
+  // Read again under the code's lock: a first report of the same command may have committed meanwhile.
+  standing ??= await lockUnlockCommand(tx, r.commandId);
+  // Only the kiosk that holds the command reports on it.
+  if (standing ? standing.deviceId !== kiosk.deviceId : code.usedByDevice !== kiosk.deviceId) {
+    log.warn({ deviceId: kiosk.deviceId, commandId: r.commandId }, 'unlock report for another kiosk’s command');
+    return;
+  }
   const compartmentId = standing?.compartmentId ?? code.compartmentId;
   const decision = decideUnlock({
     standing: standing && { state: standing.state, codeRestored: standing.codeRestored },
