@@ -1,7 +1,9 @@
 // What the hub does with a kiosk: proves who it is, redeems the codes typed or scanned at it
 // (attempt-limited per device), hands it its site's codes for offline use, and turns its door
-// events (and the codes it accepted offline) into parcel moves. Each event is stored once by its id
-// in the same transaction as what it causes, so a replay changes nothing.
+// events (and the codes it accepted offline) into parcel moves, its unlock outcomes into what they
+// do to the code (service-unlock.ts, ADR 0014) and its faults and bus reports into alarms
+// (service-alarms.ts). Each event is stored once by its id in the same transaction as what it
+// causes, so a replay changes nothing.
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
