@@ -23,6 +23,7 @@ import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
+import { kioskApi, kioskRoutes } from './features/kiosk/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
 import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
@@ -122,6 +123,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...partnerApi,
     ...intakeApi,
     ...adminApi,
+    ...kioskApi,
   });
   app.get('/openapi.json', (_req, res) => res.json(api));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -134,6 +136,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now }),
     adminRoutes({ db }),
+    kioskRoutes({ db, now }),
     routeNotFound,
   );
   app.use(errorMiddleware(log));

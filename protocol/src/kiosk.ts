@@ -143,7 +143,7 @@ const eventBase = {
  *   open; a person is asked, nothing is reassigned, the compartment is not marked faulty;
  * - `not_sent`: the unlock frame was never written (bus down, port gone): nothing opened, and the
  *   hub gives the code back;
- * - `failed`: an older agent's catch-all, treated like `unconfirmed` minus the question.
+ * - `failed`: an older agent's catch-all: the code stays spent and the door cycle is settled (ADR 0003).
  */
 export const UNLOCK_OUTCOMES = ['opened', 'jammed', 'unconfirmed', 'not_sent', 'failed'] as const;
 export const UnlockOutcome = z.enum(UNLOCK_OUTCOMES);

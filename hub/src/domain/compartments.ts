@@ -4,6 +4,7 @@
 // may move.
 import { COMPARTMENT_SIZES, type CodePurpose, type CompartmentSize } from '@xinbao/protocol';
 import type { ParcelState } from './parcel-journey.js';
+import type { UnlockState } from './unlock-outcome.js';
 
 export { COMPARTMENT_SIZES, type CompartmentSize };
 
@@ -59,7 +60,7 @@ export type ReassignVerdict = 'allowed' | 'not_jammed' | 'not_reassignable';
 export function judgeReassignment(c: {
   purpose: CodePurpose;
   /** the kiosk's reported outcome of the command's unlock; null when none was reported */
-  unlockOutcome: 'opened' | 'jammed' | 'failed' | null;
+  unlockOutcome: UnlockState | null;
   parcelState: ParcelState;
 }): ReassignVerdict {
   if (c.unlockOutcome !== 'jammed') return 'not_jammed';

@@ -168,6 +168,10 @@ describe('compartment allocation', () => {
     expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: null, parcelState: 'awaiting_deposit' })).toBe('not_jammed');
     expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'opened', parcelState: 'awaiting_deposit' })).toBe('not_jammed');
     expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'failed', parcelState: 'awaiting_deposit' })).toBe('not_jammed');
+    // Only a jam moves a deposit: not a door that may have opened, nor one never unlocked, whatever a person answered.
+    for (const unlockOutcome of ['unconfirmed', 'not_sent', 'answered_opened', 'answered_not_opened'] as const) {
+      expect(judgeReassignment({ purpose: 'deposit', unlockOutcome, parcelState: 'awaiting_deposit' })).toBe('not_jammed');
+    }
     expect(judgeReassignment({ purpose: 'deposit', unlockOutcome: 'jammed', parcelState: 'deposited' })).toBe('not_reassignable');
     for (const purpose of ['collect', 'courier_pickup', 'courier_deliver'] as const) {
       expect(judgeReassignment({ purpose, unlockOutcome: 'jammed', parcelState: 'awaiting_deposit' })).toBe('not_reassignable');

@@ -113,12 +113,13 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     const grant = await submit(kiosk, a.code);
     const commandId = grant.data.commandId as string;
 
-    // Not before the kiosk has reported the jam, and not when the door opened.
+    // Not before the kiosk has reported the jam, and not when the door may have opened (ADR 0014; a
+    // door reported opened is never reassigned, see kiosk-truth.test.ts).
     expect((await reassign(kiosk, commandId)).error.code).toBe('not_jammed');
-    await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId, outcome: 'opened' });
+    await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId, outcome: 'unconfirmed' });
     expect((await reassign(kiosk, commandId)).error.code).toBe('not_jammed');
     await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId, outcome: 'jammed' });
-    expect(await kinds(a.parcelId)).toEqual(['created', 'deposit_code_used', 'unlock_jammed']);
+    expect(await kinds(a.parcelId)).toEqual(['created', 'deposit_code_used', 'unlock_unconfirmed', 'unlock_jammed']);
 
     const requestId = randomUUID();
     const moved = await reassign(kiosk, commandId, requestId);

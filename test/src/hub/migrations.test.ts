@@ -193,6 +193,27 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.partnerParcel, ids.partnerSite, T],
     );
   },
+  6: async (db) => {
+    await db.query(
+      `INSERT INTO kiosk_events (event_id, device_id, type, compartment, at, payload) VALUES ($1, $2, 'fault', NULL, $3, $4)`,
+      [randomUUID(), ids.device, T, { type: 'fault', fault: 'board_unreachable', bus: 'rs485-1', board: 0 }],
+    );
+    await db.query(
+      `INSERT INTO unlock_outcomes (command_id, device_id, code_id, compartment_id, outcome, code_restored, reported_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'not_sent', true, $5, $5)`,
+      [randomUUID(), ids.device, ids.code, ids.compartment, T],
+    );
+    await db.query(
+      `INSERT INTO kiosk_alarms (id, site_id, device_id, kind, subject, bus, board, raised_at, last_seen_at, count)
+       VALUES ($1, $2, $3, 'board_unreachable', 'board:rs485-1:0', 'rs485-1', 0, $4, $4, 16)`,
+      [randomUUID(), ids.ownSite, ids.device, T],
+    );
+    await db.query(
+      `INSERT INTO kiosk_bus_states (device_id, bus, state, frames, replies, timeouts, bad_frames_dropped, reopenings, reported_at, received_at)
+       VALUES ($1, 'rs485-1', 'up', 10, 9, 1, 0, 0, $2, $2)`,
+      [ids.device, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

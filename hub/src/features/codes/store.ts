@@ -202,3 +202,54 @@ export async function moveCodeToCompartment(tx: Tx, codeId: string, compartmentI
     commandId,
   ]);
 }
+
+// ---- giving a code back (ADR 0014)
+
+export interface SpentCode {
+  id: string;
+  purpose: CodePurpose;
+  siteId: string;
+  parcelId: string;
+  compartmentId: string;
+  holder: 'applicant' | 'courier';
+  usedAt: Date | null;
+  revokedAt: Date | null;
+  commandId: string | null;
+  usedByDevice: string | null;
+}
+
+export async function lockSpentCode(tx: Tx, codeId: string): Promise<SpentCode | null> {
+  const r = await tx.query<SpentCode>(
+    `SELECT id, purpose, site_id AS "siteId", parcel_id AS "parcelId", compartment_id AS "compartmentId", holder,
+       used_at AS "usedAt", revoked_at AS "revokedAt", command_id AS "commandId", used_by_device AS "usedByDevice"
+     FROM access_codes WHERE id = $1 FOR UPDATE`,
+    [codeId],
+  );
+  return r.rows[0] ?? null;
+}
+
+/**
+ * Makes a spent code live again, as it was before its grant (the sync trigger tells the site's
+ * kiosks). False, changing nothing, when another live code of its site has the same hash now (one
+ * issued since the code was spent), so that the code cannot be given back as it is.
+ */
+export async function restoreCode(tx: Tx, codeId: string): Promise<boolean> {
+  const r = await tx.query(
+    `UPDATE access_codes c SET used_at = NULL, used_by_device = NULL, command_id = NULL, used_request_id = NULL,
+       resolved_at = NULL, used_offline = false
+     WHERE c.id = $1 AND c.used_at IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM access_codes o WHERE o.site_id = c.site_id AND o.code_hash = c.code_hash AND o.id <> c.id
+         AND o.used_at IS NULL AND o.revoked_at IS NULL)`,
+    [codeId],
+  );
+  return r.rowCount === 1;
+}
+
+/** Spends a given-back code again for the command that (late evidence says) did open its door. */
+export async function spendCodeAgain(tx: Tx, codeId: string, u: { at: Date; deviceId: string; commandId: string }): Promise<void> {
+  await tx.query(
+    `UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, resolved_at = NULL
+     WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
+    [codeId, u.at, u.deviceId, u.commandId],
+  );
+}

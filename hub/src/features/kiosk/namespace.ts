@@ -79,6 +79,12 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
       'kiosk:event',
       answer('kiosk:event', 'the hub could not record this event; it will be sent again', (event) => service.recordEvent(kiosk, event)),
     );
+    socket.on(
+      'kiosk:bus',
+      answer('kiosk:bus', 'the hub could not store this bus report; it will be sent again', (report) =>
+        service.recordBusReport(kiosk, report),
+      ),
+    );
     socket.on('disconnect', () => {
       log.info({ deviceId: kiosk.deviceId }, 'kiosk disconnected');
       void ns

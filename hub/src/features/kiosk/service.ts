@@ -1,7 +1,9 @@
 // What the hub does with a kiosk: proves who it is, redeems the codes typed or scanned at it
 // (attempt-limited per device), hands it its site's codes for offline use, and turns its door
-// events (and the codes it accepted offline) into parcel moves. Each event is stored once by its id
-// in the same transaction as what it causes, so a replay changes nothing.
+// events (and the codes it accepted offline) into parcel moves, its unlock outcomes into what they
+// do to the code (service-unlock.ts, ADR 0014) and its faults and bus reports into alarms
+// (service-alarms.ts). Each event is stored once by its id in the same transaction as what it
+// causes, so a replay changes nothing.
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
@@ -13,7 +15,9 @@ import {
   KIOSK_PROTOCOL_VERSIONS,
   KioskEvent,
   KioskHandshake,
+  BusReport,
   isBoardFault,
+  type BoardFaultEvent,
   fail,
   ok,
   type CodeGrant,
@@ -24,12 +28,15 @@ import type { Logger } from 'pino';
 import { HubError } from '../../errors.js';
 import { decideDoorClosed } from '../../domain/door-closed.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import type { UnlockState } from '../../domain/unlock-outcome.js';
 import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, lockParcel, moveParcel, setParcelCompartment, type Actor } from '../../store/parcels.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
-import { lockCodeByCommand, lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
+import { lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
 import { markPickupDone } from '../courier/store.js';
-import { findDevice, insertKioskEvent, parcelsBehindDoor, setSiteOnline, touchDevice } from './store.js';
+import { findDevice, insertKioskEvent, setSiteOnline, touchDevice } from './store.js';
+import { boardSubject, clearAlarm, compartmentSubject, raiseAlarmWithCustody, recordBusReport } from './service-alarms.js';
+import { applyUnlockReport } from './service-unlock.js';
 import { reassignCompartment } from './reassign.js';
 import { applyOfflineUse, codeSync } from '../codes/offline.js';
 
@@ -47,6 +54,8 @@ export interface KioskServiceDeps {
   now: () => Date;
   maxFailures: number;
   failureWindowSeconds: number;
+  /** How often, at most, a repeating alarm is written to the custody log (default 15 minutes). */
+  alarmCustodyEveryMs?: number;
   /** Called after a deposit is committed: orders the courier pickup. */
   onDeposited: (parcelId: string) => Promise<void>;
 }
@@ -166,53 +175,97 @@ export class KioskService {
 
   /** Returns the id of a parcel this event deposited, if any. */
   private async applyEvent(tx: Tx, kiosk: KioskIdentity, event: KioskEvent): Promise<string | null> {
-    // Board faults (and, until the hub acts on them, the screen's answers) are stored as events only.
-    if (isBoardFault(event) || event.type === 'unlock_answered') return null;
+    const at = new Date(event.at);
+    if (isBoardFault(event)) {
+      await this.applyBoardFault(tx, kiosk, event, at);
+      return null;
+    }
+    if (event.type === 'unlock_result' || event.type === 'unlock_answered') {
+      const report: UnlockState = event.type === 'unlock_result' ? event.outcome : `answered_${event.answer}`;
+      const detail = event.type === 'unlock_result' ? (event.detail ?? null) : null;
+      await applyUnlockReport(tx, kiosk, { commandId: event.commandId, report, eventId: event.eventId, at, detail }, this.deps.log);
+      return null;
+    }
     const compartment = await findCompartmentByNumber(tx, kiosk.siteId, event.compartment);
     if (!compartment) {
       this.deps.log.warn({ deviceId: kiosk.deviceId, compartment: event.compartment }, 'event for an unknown compartment');
       return null;
     }
-    const at = new Date(event.at);
-    const where = { siteId: kiosk.siteId, compartment: event.compartment };
     switch (event.type) {
       case 'code_used_offline':
         await applyOfflineUse(tx, kiosk, event, this.deps.log);
         return null;
       case 'door_closed':
+        // A closed door ends its being left or forced open.
+        for (const kind of ['left_open', 'forced_open'] as const) {
+          await clearAlarm(tx, kiosk.deviceId, kind, compartmentSubject(event.compartment), at);
+        }
         return this.closeDoorCycle(tx, kiosk, compartment.id, event.itemPresent, event.eventId, at);
-      case 'unlock_result': {
-        if (event.outcome === 'opened') return null;
-        const code = await lockCodeByCommand(tx, event.commandId);
-        if (!code) return null;
-        await resolveDoorCycle(tx, code.id, at);
-        if (event.outcome === 'jammed') await setCompartmentState(tx, compartment.id, 'fault', at);
-        const parcel = await lockParcel(tx, code.parcelId);
-        await appendCustody(tx, parcel, `unlock_${event.outcome}`, parcel.state, parcel.state, {
-          actor: { kind: 'kiosk', id: kiosk.deviceId },
-          at,
-          ...where,
-          evidence: { commandId: event.commandId, detail: event.detail ?? null, eventId: event.eventId },
-        });
-        return null;
-      }
       case 'fault': {
         if (event.fault === 'jammed') await setCompartmentState(tx, compartment.id, 'fault', at);
-        for (const id of await parcelsBehindDoor(tx, compartment.id)) {
-          const parcel = await lockParcel(tx, id);
-          await appendCustody(tx, parcel, `alarm_${event.fault}`, parcel.state, parcel.state, {
-            actor: { kind: 'kiosk', id: kiosk.deviceId },
-            at,
-            ...where,
-            evidence: { detail: event.detail ?? null, eventId: event.eventId },
-          });
-        }
+        const alarm = {
+          siteId: kiosk.siteId,
+          deviceId: kiosk.deviceId,
+          kind: event.fault,
+          subject: compartmentSubject(event.compartment),
+          compartment: event.compartment,
+          detail: event.detail ?? null,
+          at,
+        };
+        const door = {
+          compartmentId: compartment.id,
+          custodyKind: `alarm_${event.fault}`,
+          evidence: { detail: event.detail ?? null, eventId: event.eventId },
+        };
+        await raiseAlarmWithCustody(tx, alarm, door, this.deps.alarmCustodyEveryMs);
         return null;
       }
       case 'door_opened':
       case 'item_changed':
         return null;
     }
+  }
+
+  /**
+   * A board stopped answering (one open alarm per board, however many times it is reported, its
+   * custody record rate-limited) or answers again (the alarm is cleared).
+   */
+  private async applyBoardFault(tx: Tx, kiosk: KioskIdentity, event: BoardFaultEvent, at: Date): Promise<void> {
+    const subject = boardSubject(event.bus, event.board);
+    if (event.fault === 'board_reachable') {
+      await clearAlarm(tx, kiosk.deviceId, 'board_unreachable', subject, at);
+      return;
+    }
+    const named = event.compartment === undefined ? null : await findCompartmentByNumber(tx, kiosk.siteId, event.compartment);
+    const alarm = {
+      siteId: kiosk.siteId,
+      deviceId: kiosk.deviceId,
+      kind: event.fault,
+      subject,
+      bus: event.bus,
+      board: event.board,
+      compartment: event.compartment ?? null,
+      detail: event.detail ?? null,
+      at,
+    };
+    const door = named && {
+      compartmentId: named.id,
+      custodyKind: 'alarm_board_unreachable',
+      evidence: { bus: event.bus, board: event.board, detail: event.detail ?? null, eventId: event.eventId },
+    };
+    await raiseAlarmWithCustody(tx, alarm, door, this.deps.alarmCustodyEveryMs);
+  }
+
+  /** A kiosk's report of its lock-board buses (the latest per bus is kept). */
+  async recordBusReport(kiosk: KioskIdentity, input: unknown): Promise<Reply<{ stored: boolean }>> {
+    const parsed = BusReport.safeParse(input);
+    if (!parsed.success) return fail('bad_request', 'malformed bus report');
+    const stored = await recordBusReport(this.deps.db, kiosk, parsed.data, this.deps.now());
+    for (const b of parsed.data.buses) {
+      if (b.state !== 'up')
+        this.deps.log.warn({ deviceId: kiosk.deviceId, bus: b.bus, state: b.state, lastError: b.lastError }, 'kiosk bus not up');
+    }
+    return ok({ stored });
   }
 
   /** A door closed after a code opened it: carries out what decideDoorClosed makes of it. */

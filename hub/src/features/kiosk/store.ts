@@ -1,7 +1,9 @@
 // The kiosk slice's SQL: registered devices and their sites' online flag, the events kiosks send
-// (each stored once by its id), and the record of compartment reassignments after a jam.
-import type { CodeGrant, CodePurpose, KioskEvent } from '@xinbao/protocol';
+// (each stored once by its id), where each unlock command stands, the kiosks' alarms and bus states,
+// and the record of compartment reassignments after a jam.
+import type { BusHealth, CodeGrant, CodePurpose, KioskEvent } from '@xinbao/protocol';
 import type { CompartmentSize } from '../../domain/compartments.js';
+import type { UnlockState } from '../../domain/unlock-outcome.js';
 import type { Db, Tx } from '../../store/db.js';
 
 export async function findDevice(db: Db, deviceId: string): Promise<{ siteId: string; publicKey: string } | null> {
@@ -39,11 +41,17 @@ export async function parcelsBehindDoor(tx: Tx, compartmentId: string): Promise<
   return r.rows.map((p) => p.id);
 }
 
-/** The kiosk's latest reported outcome of an unlock command; null when it reported none. */
-export async function lastUnlockOutcome(tx: Tx, deviceId: string, commandId: string): Promise<'opened' | 'jammed' | 'failed' | null> {
-  const r = await tx.query<{ outcome: 'opened' | 'jammed' | 'failed' }>(
-    `SELECT payload->>'outcome' AS outcome FROM kiosk_events
-     WHERE type = 'unlock_result' AND payload->>'commandId' = $1 AND device_id = $2 ORDER BY at DESC LIMIT 1`,
+/**
+ * Where an unlock command stands (unlock_outcomes); for a command reported only before that table
+ * existed, the kiosk's latest reported outcome; null when none was reported.
+ */
+export async function lastUnlockOutcome(tx: Tx, deviceId: string, commandId: string): Promise<UnlockState | null> {
+  const r = await tx.query<{ outcome: UnlockState }>(
+    `SELECT outcome, 0 AS pref FROM unlock_outcomes WHERE command_id = $1::uuid AND device_id = $2
+     UNION ALL
+     (SELECT payload->>'outcome', 1 FROM kiosk_events
+      WHERE type = 'unlock_result' AND payload->>'commandId' = $1::text AND device_id = $2 ORDER BY at DESC LIMIT 1)
+     ORDER BY pref LIMIT 1`,
     [commandId, deviceId],
   );
   return r.rows[0]?.outcome ?? null;
@@ -130,4 +138,200 @@ export async function insertReassignment(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [r.requestId, r.deviceId, r.codeId, r.fromCommandId, r.toCommandId, r.fromCompartmentId, r.toCompartmentId, r.at],
   );
+}
+
+// ---- unlock commands (ADR 0014)
+
+export interface UnlockCommandRow {
+  commandId: string;
+  deviceId: string;
+  codeId: string;
+  compartmentId: string;
+  state: UnlockState;
+  codeRestored: boolean;
+}
+
+export async function lockUnlockCommand(tx: Tx, commandId: string): Promise<UnlockCommandRow | null> {
+  const r = await tx.query<UnlockCommandRow>(
+    `SELECT command_id AS "commandId", device_id AS "deviceId", code_id AS "codeId", compartment_id AS "compartmentId",
+       outcome AS state, code_restored AS "codeRestored"
+     FROM unlock_outcomes WHERE command_id = $1 FOR UPDATE`,
+    [commandId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function saveUnlockCommand(tx: Tx, c: UnlockCommandRow, at: Date): Promise<void> {
+  await tx.query(
+    `INSERT INTO unlock_outcomes (command_id, device_id, code_id, compartment_id, outcome, code_restored, reported_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (command_id) DO UPDATE SET outcome = EXCLUDED.outcome, code_restored = EXCLUDED.code_restored, updated_at = EXCLUDED.updated_at`,
+    [c.commandId, c.deviceId, c.codeId, c.compartmentId, c.state, c.codeRestored, at],
+  );
+}
+
+// ---- alarms
+
+export interface AlarmRaise {
+  siteId: string;
+  deviceId: string;
+  kind: string;
+  /** what it is about: 'board:<bus>:<board>', 'bus:<bus>', 'compartment:<n>' or 'command:<id>' */
+  subject: string;
+  bus?: string | null;
+  board?: number | null;
+  compartment?: number | null;
+  commandId?: string | null;
+  detail?: string | null;
+  at: Date;
+}
+
+export interface RaisedAlarm {
+  id: string;
+  /** true when this raised a new alarm; false when it counted a repeat on the open one */
+  raisedNow: boolean;
+  count: number;
+  custodyAt: Date | null;
+}
+
+/** Raises the alarm, or counts a repeat on the one open for the same device, kind and subject. */
+export async function raiseAlarm(tx: Tx, id: string, a: AlarmRaise): Promise<RaisedAlarm> {
+  const r = await tx.query<RaisedAlarm>(
+    `INSERT INTO kiosk_alarms (id, site_id, device_id, kind, subject, bus, board, compartment, command_id, detail, raised_at, last_seen_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+     ON CONFLICT (device_id, kind, subject) WHERE cleared_at IS NULL
+     DO UPDATE SET count = kiosk_alarms.count + 1, last_seen_at = GREATEST(kiosk_alarms.last_seen_at, EXCLUDED.last_seen_at),
+       detail = coalesce(EXCLUDED.detail, kiosk_alarms.detail)
+     RETURNING id, id = $1 AS "raisedNow", count, custody_at AS "custodyAt"`,
+    [
+      id,
+      a.siteId,
+      a.deviceId,
+      a.kind,
+      a.subject,
+      a.bus ?? null,
+      a.board ?? null,
+      a.compartment ?? null,
+      a.commandId ?? null,
+      a.detail ?? null,
+      a.at,
+    ],
+  );
+  return r.rows[0]!;
+}
+
+export async function markAlarmCustody(tx: Tx, alarmId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE kiosk_alarms SET custody_at = $2 WHERE id = $1', [alarmId, at]);
+}
+
+/** Clears the open alarm of this device, kind and subject; true when one was open. */
+export async function clearAlarm(tx: Tx, deviceId: string, kind: string, subject: string, at: Date): Promise<boolean> {
+  const r = await tx.query(
+    'UPDATE kiosk_alarms SET cleared_at = GREATEST($4, raised_at) WHERE device_id = $1 AND kind = $2 AND subject = $3 AND cleared_at IS NULL',
+    [deviceId, kind, subject, at],
+  );
+  return r.rowCount !== 0;
+}
+
+export interface AlarmView {
+  id: string;
+  kind: string;
+  subject: string;
+  bus: string | null;
+  board: number | null;
+  compartment: number | null;
+  commandId: string | null;
+  detail: string | null;
+  raisedAt: Date;
+  lastSeenAt: Date;
+  clearedAt: Date | null;
+  count: number;
+}
+
+/** The device's open alarms, and (with `recent`) the ones cleared in the last day, newest first. */
+export async function deviceAlarms(db: Db, deviceId: string, now: Date): Promise<AlarmView[]> {
+  const r = await db.query<AlarmView>(
+    `SELECT id, kind, subject, bus, board, compartment, command_id AS "commandId", detail, raised_at AS "raisedAt",
+       last_seen_at AS "lastSeenAt", cleared_at AS "clearedAt", count
+     FROM kiosk_alarms WHERE device_id = $1 AND (cleared_at IS NULL OR cleared_at > $2::timestamptz - interval '1 day')
+     ORDER BY raised_at DESC, id LIMIT 200`,
+    [deviceId, now],
+  );
+  return r.rows;
+}
+
+// ---- bus states
+
+/** Stores each bus's state unless a newer report of that bus is stored; returns how many it stored. */
+export async function saveBusStates(
+  tx: Tx,
+  deviceId: string,
+  reportedAt: Date,
+  receivedAt: Date,
+  buses: readonly BusHealth[],
+): Promise<number> {
+  let stored = 0;
+  for (const b of buses) {
+    const r = await tx.query(
+      `INSERT INTO kiosk_bus_states (device_id, bus, state, frames, replies, timeouts, bad_frames_dropped, reopenings, last_error, reported_at, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (device_id, bus) DO UPDATE SET state = EXCLUDED.state, frames = EXCLUDED.frames, replies = EXCLUDED.replies,
+         timeouts = EXCLUDED.timeouts, bad_frames_dropped = EXCLUDED.bad_frames_dropped, reopenings = EXCLUDED.reopenings,
+         last_error = EXCLUDED.last_error, reported_at = EXCLUDED.reported_at, received_at = EXCLUDED.received_at
+       WHERE kiosk_bus_states.reported_at <= EXCLUDED.reported_at`,
+      [
+        deviceId,
+        b.bus,
+        b.state,
+        b.frames,
+        b.replies,
+        b.timeouts,
+        b.badFramesDropped,
+        b.reopenings,
+        b.lastError ?? null,
+        reportedAt,
+        receivedAt,
+      ],
+    );
+    stored += r.rowCount ?? 0;
+  }
+  return stored;
+}
+
+export interface BusStateView extends BusHealth {
+  reportedAt: Date;
+  receivedAt: Date;
+}
+
+export async function deviceBusStates(db: Db, deviceId: string): Promise<BusStateView[]> {
+  const r = await db.query<Omit<BusStateView, 'lastError'> & { lastError: string | null }>(
+    `SELECT bus, state, frames::float8 AS frames, replies::float8 AS replies, timeouts::float8 AS timeouts,
+       bad_frames_dropped::float8 AS "badFramesDropped", reopenings::float8 AS reopenings, last_error AS "lastError",
+       reported_at AS "reportedAt", received_at AS "receivedAt"
+     FROM kiosk_bus_states WHERE device_id = $1 ORDER BY bus`,
+    [deviceId],
+  );
+  return r.rows.map(({ lastError, ...b }) => (lastError === null ? b : { ...b, lastError }));
+}
+
+export interface DeviceView {
+  deviceId: string;
+  siteId: string;
+  label: string;
+  lastSeenAt: Date | null;
+  siteOnline: boolean;
+}
+
+export async function findDeviceView(db: Db, deviceId: string): Promise<DeviceView | null> {
+  const r = await db.query<DeviceView>(
+    `SELECT d.id AS "deviceId", d.site_id AS "siteId", d.label, d.last_seen_at AS "lastSeenAt", s.online AS "siteOnline"
+     FROM kiosk_devices d JOIN sites s ON s.id = d.site_id WHERE d.id = $1`,
+    [deviceId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function compartmentNumber(tx: Tx, compartmentId: string): Promise<number | null> {
+  const r = await tx.query<{ number: number }>('SELECT number FROM compartments WHERE id = $1', [compartmentId]);
+  return r.rows[0]?.number ?? null;
 }
