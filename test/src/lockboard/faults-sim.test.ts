@@ -130,12 +130,16 @@ describe.each([SERIAL_FAMILIES.kerong, SERIAL_FAMILIES['8a'], HTTP_FAMILY])(
           async () => ((r.driver as SerialDriver).stats.unmatched > 0 ? true : undefined),
           'the late replies to reach the agent',
         );
-      expect(r.events.events).toEqual([]);
+      // Every exchange of the open failed: the board is reported unreachable, once.
+      const board = { type: 'fault', bus: 'bus', board: family.board };
+      expect(r.events.events).toEqual([{ ...board, fault: 'board_unreachable', detail: expect.any(String) }]);
 
-      // Polling again sees the door the command opened, as commanded (within openGraceMs).
+      // Polling again sees the board back and the door the command opened, as commanded (within openGraceMs).
       r.cabinet.start();
       await r.events.waitFor((e) => e.type === 'door', 'door event');
       expect(r.events.events).toEqual([
+        { ...board, fault: 'board_unreachable', detail: expect.any(String) },
+        { ...board, fault: 'board_reachable', detail: expect.any(String) },
         { type: 'door', compartment: 1, state: 'opened', itemPresent: family.itemSensors ? false : null, commanded: true },
       ]);
       expect(await r.unlockFrames()).toHaveLength(1);
