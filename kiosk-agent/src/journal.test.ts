@@ -86,4 +86,23 @@ describe('kiosk journal', () => {
     expect(again.refusalsSince(new Date(Date.now() - 60_000))).toBe(1);
     again.close();
   });
+
+  it('a code whose command was not_sent (the frame never left) is not spent, also after a restart; any other outcome spends it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const j = new KioskJournal(dir);
+    const [notSent, unconfirmed] = [randomUUID(), randomUUID()];
+    const commandNotSent = randomUUID();
+    j.beginCommand(commandNotSent, 3, new Date(), { codeId: notSent });
+    j.finishCommand(commandNotSent, 'not_sent');
+    const commandUnconfirmed = randomUUID();
+    j.beginCommand(commandUnconfirmed, 4, new Date(), { codeId: unconfirmed });
+    j.finishCommand(commandUnconfirmed, 'unconfirmed');
+    expect(j.isSpent(notSent)).toBe(false);
+    expect(j.isSpent(unconfirmed)).toBe(true);
+    j.close();
+    const again = new KioskJournal(dir);
+    expect(again.isSpent(notSent)).toBe(false);
+    expect(again.isSpent(unconfirmed)).toBe(true);
+    again.close();
+  });
 });

@@ -90,6 +90,8 @@ export class KioskJournal {
       case 'command_done': {
         const c = this.commands.get(e.commandId);
         if (c) c.outcome = e.outcome;
+        // Its unlock frame never left (ADR 0013): the code opened nothing, so it is not spent here (the hub gives it back too).
+        if (c?.codeId && e.outcome === 'not_sent') this.spent.delete(c.codeId);
         break;
       }
       case 'refused':
@@ -164,7 +166,7 @@ export class KioskJournal {
     });
   }
 
-  /** true once a command that this code opened was begun here, online or offline. */
+  /** true once a command that this code opened was begun here, online or offline, unless its unlock was `not_sent`. */
   isSpent(codeId: string): boolean {
     return this.spent.has(codeId);
   }
