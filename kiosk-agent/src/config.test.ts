@@ -40,6 +40,33 @@ describe('KioskConfig buses', () => {
     expect(inverted.buses[0]).toMatchObject({ openPolarity: 'open_is_clear' });
   });
 
+  it('bus timing (poll timeout, confirmation window, reopen backoff) and the board alarm threshold: defaults and checks', () => {
+    const c = KioskConfig.parse({
+      ...base,
+      buses: [
+        {
+          id: 'k',
+          family: 'kerong',
+          path: '/dev/serial/by-id/usb-rs485',
+          pollTimeoutMs: 80,
+          confirmWindowMs: 2000,
+          reopenBackoffMs: { min: 100, max: 3000 },
+        },
+      ],
+      compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }],
+    });
+    expect(c.boardUnreachableAfter).toBe(3);
+    expect(c.buses[0]).toMatchObject({ pollTimeoutMs: 80, confirmWindowMs: 2000, reopenBackoffMs: { min: 100, max: 3000 } });
+    expect(
+      issues({
+        ...base,
+        boardUnreachableAfter: 0,
+        buses: [{ id: 'k', family: 'kerong', path: 'p', confirmWindowMs: 50, pollTimeoutMs: 0 }],
+        compartments: [{ compartment: 1, bus: 'k', board: 0, lock: 0 }],
+      }).map((i) => i.split(':')[0]),
+    ).toEqual(expect.arrayContaining(['boardUnreachableAfter', 'buses.0.confirmWindowMs', 'buses.0.pollTimeoutMs']));
+  });
+
   it('one kiosk can mix both families on separate buses', () => {
     expect(
       issues({
