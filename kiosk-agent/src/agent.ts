@@ -53,7 +53,13 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     super();
     const { cabinet, link, journal, log, codes } = deps;
     const now = deps.now ?? (() => new Date());
-    const offline: OfflineOptions = { maxFailures: 5, failureWindowMs: 900_000, syncIntervalMs: 60_000, syncDelayMs: 250, ...deps.offline };
+    const offline: OfflineOptions = {
+      maxFailures: 5,
+      failureWindowMs: 86_400_000,
+      syncIntervalMs: 60_000,
+      syncDelayMs: 250,
+      ...deps.offline,
+    };
     this.outbox = new EventOutbox({
       journal,
       link,

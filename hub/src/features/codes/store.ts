@@ -202,3 +202,23 @@ export async function moveCodeToCompartment(tx: Tx, codeId: string, compartmentI
     commandId,
   ]);
 }
+
+// ---- keypad brute-force alarms (ADR 0015)
+
+export interface CodeBurstAlarm {
+  id: string;
+  siteId: string;
+  deviceId: string;
+  siteFailures: number;
+  deviceFailures: number;
+  waitMs: number;
+  at: Date;
+}
+
+export async function insertCodeBurstAlarm(db: Db | Tx, a: CodeBurstAlarm): Promise<void> {
+  await db.query(
+    `INSERT INTO code_attempt_alarms (id, site_id, device_id, site_failures, device_failures, wait_ms, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [a.id, a.siteId, a.deviceId, a.siteFailures, a.deviceFailures, a.waitMs, a.at],
+  );
+}
