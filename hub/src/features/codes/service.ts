@@ -142,12 +142,13 @@ async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   return lockCodeById(tx, req.siteId, parsed.payload.cid);
 }
 
-/** A code submitted again at the same kiosk within this long after it was granted there gets the same grant. */
+/** A code submitted again at the same kiosk within this long after the hub granted it there gets the same grant. */
 export const REPEAT_WINDOW_MS = 10_000;
 
 function isRepeat(row: CodeRow, req: RedeemRequest): boolean {
   return (
     row.usedAt !== null &&
+    !row.usedOffline &&
     row.revokedAt === null &&
     row.commandId !== null &&
     row.usedByDevice === req.deviceId &&

@@ -2,7 +2,8 @@
 -- of wrong codes), with the device that tipped it and the counts; never the codes typed. A row of
 -- its own (not a custody event: no parcel is concerned), kind 'code_burst', so that a general
 -- alarms table can take these rows over later by a plain INSERT ... SELECT.
--- (Numbered 007: 006 is left for the bus-fault alarms written alongside.)
+-- (Numbered 006 because hub migrations must be contiguous; if the bus-fault alarms migration written
+-- alongside also took 006, this file is the one to renumber: nothing refers to its number.)
 
 CREATE TABLE code_attempt_alarms (
   id             uuid PRIMARY KEY,
