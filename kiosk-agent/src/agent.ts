@@ -132,6 +132,11 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   }
 
   /** A code from the keypad (8 digits) or the scanner (a signed XB1 token); emits `result` with what happened. */
+  /** How long the keypad must still wait by this kiosk's own count (ADR 0015), in ms. */
+  keypadWait(): number {
+    return this.entry.keypadWait((this.deps.now ?? (() => new Date()))());
+  }
+
   async enterCode(input: string, source: CodeSource = 'api'): Promise<CodeResult> {
     const result = await this.entry.enter(input);
     this.emit('result', result, source);
