@@ -13,7 +13,6 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   let testHub: TestHub;
   let db: TestDatabase;
-  let redis: Redis;
   let base = '';
   let siteId = '';
   let deviceId = '';
@@ -33,7 +32,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
 
   beforeAll(async () => {
     testHub = await startTestHub({ env: { CODE_MAX_FAILURES: '3' } });
-    ({ db, redis, url: base } = testHub);
+    ({ db, url: base } = testHub);
     const admin = await login('ops.admin');
     siteId = ((await api('GET', '/api/sites', admin)).json.sites as Json[]).find((s) => s.code === 'own-hall')!.id as string;
     deviceId = (
