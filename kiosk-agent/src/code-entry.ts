@@ -103,7 +103,8 @@ export class CodeEntry {
     const now = this.deps.now().getTime();
     for (const [k, r] of this.recent) if (r.answeredAt !== null && now - r.answeredAt > REPEAT_WINDOW_MS) this.recent.delete(k);
     const seen = this.recent.get(key);
-    if (seen) {
+    if (seen && seen.answeredAt !== null && (await this.doorShutSince(seen.result))) this.recent.delete(key);
+    else if (seen) {
       this.deps.log.info('the same code again while (or just after) it was handled: same answer');
       return seen.result;
     }
@@ -117,6 +118,17 @@ export class CodeEntry {
     } catch (err) {
       this.recent.delete(key);
       throw err;
+    }
+  }
+
+  /** An opening answered earlier whose door has been shut since: that answer is history, not a repeat. */
+  private async doorShutSince(answer: Promise<CodeResult>): Promise<boolean> {
+    const r = await answer;
+    if (r.status !== 'opened') return false;
+    try {
+      return this.deps.cabinet.state(r.compartment)?.latchClosed === true;
+    } catch {
+      return false;
     }
   }
 

@@ -142,13 +142,17 @@ async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   return lockCodeById(tx, req.siteId, parsed.payload.cid);
 }
 
-/** A code submitted again at the same kiosk within this long after the hub granted it there gets the same grant. */
+/**
+ * A code submitted again at the same kiosk within this long after the hub granted it there (and
+ * before its door cycle closed) gets the same grant.
+ */
 export const REPEAT_WINDOW_MS = 10_000;
 
 function isRepeat(row: CodeRow, req: RedeemRequest): boolean {
   return (
     row.usedAt !== null &&
     !row.usedOffline &&
+    row.resolvedAt === null &&
     row.revokedAt === null &&
     row.commandId !== null &&
     row.usedByDevice === req.deviceId &&

@@ -52,13 +52,15 @@ export interface CodeRow {
   usedByDevice: string | null;
   /** used at a kiosk without the hub (learnt from its replayed journal) */
   usedOffline: boolean;
+  /** when the door cycle its use opened was closed and accounted for */
+  resolvedAt: Date | null;
   trackingNumber: string;
 }
 
 const CODE_SELECT = `SELECT c.id, c.purpose, c.site_id AS "siteId", c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId",
   k.number AS compartment, c.valid_from AS "validFrom", c.expires_at AS "expiresAt", c.used_at AS "usedAt",
   c.revoked_at AS "revokedAt", c.command_id AS "commandId", c.used_by_device AS "usedByDevice",
-  c.used_offline AS "usedOffline", p.tracking_number AS "trackingNumber"
+  c.used_offline AS "usedOffline", c.resolved_at AS "resolvedAt", p.tracking_number AS "trackingNumber"
   FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id`;
 
 /** The code a redeem request already used, if it did (a retried request). */
