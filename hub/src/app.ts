@@ -149,8 +149,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     keys,
     log,
     now,
-    maxFailures: config.codeMaxFailures,
-    failureWindowSeconds: config.codeFailureWindowSeconds,
+    keypadLimits: config.keypadLimits,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
   });
   const kioskNs = mountKioskNamespace(io, kiosk, log, now);

@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey, ty
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { KeypadLimit } from './domain/attempts.js';
 import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 
 const hours = (def: number) =>
@@ -44,8 +45,14 @@ export const EnvSchema = z.object({
   DEPOSIT_CODE_TTL_HOURS: hours(72),
   COLLECT_CODE_TTL_HOURS: hours(24 * 7),
   COURIER_CODE_TTL_HOURS: hours(48),
+  // The keypad attempt limit (ADR 0015): wrong keypad codes allowed without a wait, per device and
+  // per site; then each next keypad attempt waits, doubling from the first delay up to the longest;
+  // the count is forgotten after the window without a wrong code. Never a lock-out.
   CODE_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-  CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(900),
+  CODE_SITE_FREE_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  CODE_FIRST_DELAY_MS: z.coerce.number().int().min(100).default(2_000),
+  CODE_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(600),
+  CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(86_400),
   SESSION_TTL_HOURS: hours(12),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
@@ -109,8 +116,8 @@ export interface HubConfig {
   queuePrefix: string;
   runWorkers: boolean;
   codeLifetimesHours: { deposit: number; collect: number; courier_pickup: number; courier_deliver: number };
-  codeMaxFailures: number;
-  codeFailureWindowSeconds: number;
+  /** the keypad attempt limit per device and per site (ADR 0015) */
+  keypadLimits: { device: KeypadLimit; site: KeypadLimit };
   sessionTtlHours: number;
   sweepIntervalMs: number;
   nearbyRadiusM: number;
@@ -136,6 +143,19 @@ export interface PartnerConfig {
 }
 
 const PARTNER_REQUIRED = ['PARTNER_API_URL', 'PARTNER_APP_ID', 'PARTNER_APP_SECRET', 'PARTNER_WEBHOOK_SECRET'] as const;
+
+function keypadLimit(freeFailures: number, e: z.infer<typeof EnvSchema>): KeypadLimit {
+  const limit = {
+    freeFailures,
+    firstDelayMs: e.CODE_FIRST_DELAY_MS,
+    maxDelayMs: e.CODE_MAX_DELAY_SECONDS * 1000,
+    quietResetMs: e.CODE_FAILURE_WINDOW_SECONDS * 1000,
+  };
+  if (limit.quietResetMs <= limit.maxDelayMs) {
+    throw new ConfigError('CODE_FAILURE_WINDOW_SECONDS must be longer than CODE_MAX_DELAY_SECONDS');
+  }
+  return limit;
+}
 
 function partnerConfig(e: z.infer<typeof EnvSchema>, production: boolean): PartnerConfig | null {
   const given = PARTNER_REQUIRED.filter((k) => e[k] !== undefined);
@@ -247,8 +267,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       courier_pickup: e.COURIER_CODE_TTL_HOURS,
       courier_deliver: e.COURIER_CODE_TTL_HOURS,
     },
-    codeMaxFailures: e.CODE_MAX_FAILURES,
-    codeFailureWindowSeconds: e.CODE_FAILURE_WINDOW_SECONDS,
+    keypadLimits: {
+      device: keypadLimit(e.CODE_MAX_FAILURES, e),
+      site: keypadLimit(e.CODE_SITE_FREE_FAILURES, e),
+    },
     sessionTtlHours: e.SESSION_TTL_HOURS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     nearbyRadiusM: e.NEARBY_RADIUS_M,

@@ -182,12 +182,14 @@ function showError(title, body, actions, vars = {}) {
 }
 
 /** Refusals a resident can fix by typing again; the rest need a new code, time or staff. */
-const RETRYABLE = new Set(['code_invalid', 'bad_request', 'hub_unreachable', 'generic']);
+const RETRYABLE = new Set(['code_invalid', 'bad_request', 'hub_unreachable', 'keypad_slowed', 'generic']);
 
 function showResult(r) {
   if (r.status === 'refused') {
     const code = hasText(`error.${r.code}.title`) ? r.code : 'generic';
-    showError(`error.${code}.title`, `error.${code}.body`, RETRYABLE.has(code) ? ['retry'] : []);
+    // The keypad is slowed (ADR 0015): say how long to wait; a QR code still opens at once.
+    const vars = { seconds: Math.max(1, Math.ceil((Number(r.retryAfterMs) || 1000) / 1000)) };
+    showError(`error.${code}.title`, `error.${code}.body`, RETRYABLE.has(code) ? ['retry'] : [], vars);
     return;
   }
   state.current = r;

@@ -1,7 +1,7 @@
 // Every word the kiosk screen shows, one table per language. Both tables have the same keys (a unit
 // test checks it, and that every code the hub or agent can refuse with has a message in each).
 // Plain words for a resident at midnight or a courier in the rain: what happened, then what to do.
-// {door} is the compartment number; {tracking} the tracking number.
+// {door} is the compartment number; {tracking} the tracking number; {seconds} a wait in seconds.
 
 export const LANGUAGES = ['zh-CN', 'en'];
 
@@ -58,6 +58,8 @@ export const STRINGS = {
     'error.code_expired.body': '请在政务服务网或微信公众号重新获取开箱码，或拨打 12345 政务服务热线。',
     'error.code_used.title': '这个开箱码已经用过了',
     'error.code_used.body': '每个开箱码只能开一次门。如需再开，请重新获取开箱码，或拨打 12345 政务服务热线。',
+    'error.keypad_slowed.title': '请稍候 {seconds} 秒再试',
+    'error.keypad_slowed.body': '最近输错的开箱码较多，为了安全，键盘需要稍等片刻。扫描短信或小程序里的二维码可以立即开门。',
     'error.locked_out.title': '输错次数太多',
     'error.locked_out.body': '为了安全，这台信包箱暂停接受开箱码。请等几分钟后再试。',
     'error.bad_request.title': '没有读懂这个码',
@@ -130,6 +132,9 @@ export const STRINGS = {
     'error.code_expired.body': 'Get a new code on the government service website or WeChat account, or call the 12345 service hotline.',
     'error.code_used.title': 'This code has already been used',
     'error.code_used.body': 'Each code opens a door once. To open it again, get a new code or call the 12345 service hotline.',
+    'error.keypad_slowed.title': 'Please wait {seconds} s, then try again',
+    'error.keypad_slowed.body':
+      'Several wrong codes were typed here lately, so for safety the keypad waits a little. Scanning the QR code from your message opens at once.',
     'error.locked_out.title': 'Too many wrong codes',
     'error.locked_out.body': 'For safety, this locker is not taking codes for a while. Please wait a few minutes, then try again.',
     'error.bad_request.title': 'That code could not be read',

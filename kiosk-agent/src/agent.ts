@@ -53,7 +53,13 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     super();
     const { cabinet, link, journal, log, codes } = deps;
     const now = deps.now ?? (() => new Date());
-    const offline: OfflineOptions = { maxFailures: 5, failureWindowMs: 900_000, syncIntervalMs: 60_000, syncDelayMs: 250, ...deps.offline };
+    const offline: OfflineOptions = {
+      maxFailures: 5,
+      failureWindowMs: 86_400_000,
+      syncIntervalMs: 60_000,
+      syncDelayMs: 250,
+      ...deps.offline,
+    };
     this.outbox = new EventOutbox({
       journal,
       link,
@@ -124,6 +130,11 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   }
 
   /** A code from the keypad (8 digits) or the scanner (a signed XB1 token); emits `result` with what happened. */
+  /** How long the keypad must still wait by this kiosk's own count (ADR 0015), in ms. */
+  keypadWait(): number {
+    return this.entry.keypadWait((this.deps.now ?? (() => new Date()))());
+  }
+
   async enterCode(input: string, source: CodeSource = 'api'): Promise<CodeResult> {
     const result = await this.entry.enter(input);
     this.emit('result', result, source);

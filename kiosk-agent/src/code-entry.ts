@@ -1,11 +1,22 @@
 // A code at the door: typed on the keypad or scanned, checked by the hub (or, with the hub out of
-// reach, against the synced code book, attempt-limited: ADR 0008), the compartment it grants opened
-// once, and the outcome told to whoever asked. Also the jammed deposit's "another compartment":
+// reach, against the synced code book: ADR 0008), the compartment it grants opened once, and the
+// outcome told to whoever asked. The same code again while it is handled (or just after) gets the
+// same answer; wrong keypad codes, online or off, are journaled and slow the keypad down offline
+// exactly as the hub does online (ADR 0015); signed QR codes are never slowed. Also the jammed deposit's "another compartment":
 // asked of the hub only once the hub has the jam. Knows no bytes and no HTTP.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
-import { KeypadCode, QR_TOKEN_PREFIX, type CodeGrant, type CodePurpose, type KioskEvent } from '@xinbao/protocol';
+import {
+  countFromHistory,
+  KeypadCode,
+  QR_TOKEN_PREFIX,
+  waitRemaining,
+  type CodeGrant,
+  type CodePurpose,
+  type KeypadLimit,
+  type KioskEvent,
+} from '@xinbao/protocol';
 import type { EventOutbox } from './event-outbox.js';
 import type { HubConnection } from './hub-link.js';
 import type { KioskJournal } from './journal.js';
@@ -23,16 +34,45 @@ export type CodeResult =
       commandId: string;
       offline?: boolean;
     }
-  | { status: 'refused'; code: string; message: string };
+  | { status: 'refused'; code: string; message: string; retryAfterMs?: number };
 
 /** Hub answers after which the kiosk judges a code itself: the hub did not (or could not) look at it. */
 const OFFLINE_FALLBACK = new Set(['hub_unreachable', 'internal']);
 
+/** The keypad attempt limit (ADR 0015); the same numbers as the hub's per-device limit. */
 export interface AttemptLimit {
-  /** Codes refused without the hub, within the window, after which the kiosk refuses every code. */
+  /** wrong keypad codes allowed without a wait */
   maxFailures: number;
+  /** the count is forgotten after this long without a wrong keypad code */
   failureWindowMs: number;
+  /** the first wait, doubling with each further wrong code (default 2 s) */
+  firstDelayMs?: number;
+  /** the longest wait (default 10 min) */
+  maxDelayMs?: number;
 }
+
+export function keypadLimit(l: AttemptLimit): KeypadLimit {
+  return {
+    freeFailures: l.maxFailures,
+    firstDelayMs: l.firstDelayMs ?? 2_000,
+    maxDelayMs: l.maxDelayMs ?? 600_000,
+    quietResetMs: l.failureWindowMs,
+  };
+}
+
+/** The same code again within this long after its answer gets that answer again (ADR 0015). */
+export const REPEAT_WINDOW_MS = 10_000;
+/** Answers worth repeating: the code was looked at (a wait or an unreachable hub is asked again). */
+const REPEATABLE = (r: CodeResult) => r.status !== 'refused' || ['code_invalid', 'code_expired', 'code_used'].includes(r.code);
+/** Refusals that count as a wrong keypad code. */
+const COUNTED = new Set(['code_invalid', 'code_expired', 'code_used']);
+
+const slowed = (waitMs: number): CodeResult => ({
+  status: 'refused',
+  code: 'keypad_slowed',
+  message: `too many wrong codes at this locker lately; please wait ${Math.ceil(waitMs / 1000)} s and try again`,
+  retryAfterMs: waitMs,
+});
 
 export interface CodeEntryDeps {
   cabinet: Cabinet;
@@ -48,17 +88,71 @@ export interface CodeEntryDeps {
 }
 
 export class CodeEntry {
-  constructor(private readonly deps: CodeEntryDeps) {}
+  /** Codes being handled or just answered, by a hash of the code: a second tap gets the same answer. */
+  private readonly recent = new Map<string, { answeredAt: number | null; result: Promise<CodeResult> }>();
+  private readonly limit: KeypadLimit;
+
+  constructor(private readonly deps: CodeEntryDeps) {
+    this.limit = keypadLimit(deps.limit);
+  }
 
   /** A code from the keypad (8 digits) or the scanner (a signed XB1 token). */
   async enter(input: string): Promise<CodeResult> {
+    const code = input.trim();
+    const key = createHash('sha256').update(code).digest('base64');
+    const now = this.deps.now().getTime();
+    for (const [k, r] of this.recent) if (r.answeredAt !== null && now - r.answeredAt > REPEAT_WINDOW_MS) this.recent.delete(k);
+    const seen = this.recent.get(key);
+    if (seen && seen.answeredAt !== null && (await this.doorShutSince(seen.result))) this.recent.delete(key);
+    else if (seen) {
+      this.deps.log.info('the same code again while (or just after) it was handled: same answer');
+      return seen.result;
+    }
+    const entry: { answeredAt: number | null; result: Promise<CodeResult> } = { answeredAt: null, result: this.enterOnce(code) };
+    this.recent.set(key, entry);
+    try {
+      const result = await entry.result;
+      if (REPEATABLE(result)) entry.answeredAt = this.deps.now().getTime();
+      else this.recent.delete(key);
+      return result;
+    } catch (err) {
+      this.recent.delete(key);
+      throw err;
+    }
+  }
+
+  /** An opening answered earlier whose door has been shut since: that answer is history, not a repeat. */
+  private async doorShutSince(answer: Promise<CodeResult>): Promise<boolean> {
+    const r = await answer;
+    if (r.status !== 'opened') return false;
+    try {
+      return this.deps.cabinet.state(r.compartment)?.latchClosed === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async enterOnce(code: string): Promise<CodeResult> {
     // While the code is checked, status polls stay off the bus: the unlock goes out the moment it is granted.
     const release = this.deps.cabinet.holdPolling();
     try {
-      return await this.check(input);
+      return await this.check(code);
     } finally {
       release();
     }
+  }
+
+  /** The wait the keypad owes at `now` by this kiosk's journal (0: a keypad code may be checked). */
+  keypadWait(now: Date): number {
+    const count = countFromHistory(this.deps.journal.refusalTimes(), now.getTime(), this.limit);
+    return waitRemaining(count, now.getTime(), this.limit);
+  }
+
+  /** Journals a wrong keypad code (never the code) and logs it with the count. */
+  private countFailure(refusal: string, now: Date, offline: boolean): void {
+    this.deps.journal.recordRefusal(now);
+    const failures = countFromHistory(this.deps.journal.refusalTimes(), now.getTime(), this.limit).failures;
+    this.deps.log.warn({ refusal, failures, offline, waitMs: this.keypadWait(now) }, 'keypad code refused');
   }
 
   /**
@@ -76,9 +170,8 @@ export class CodeEntry {
     return this.openGrant(reply.data);
   }
 
-  private async check(input: string): Promise<CodeResult> {
+  private async check(code: string): Promise<CodeResult> {
     const { codes, journal, link } = this.deps;
-    const code = input.trim();
     const via = code.startsWith(`${QR_TOKEN_PREFIX}.`) ? 'qr' : 'keypad';
     if (via === 'keypad' && !KeypadCode.safeParse(code).success) {
       return { status: 'refused', code: 'code_invalid', message: 'an open-code is 8 digits' };
@@ -86,13 +179,16 @@ export class CodeEntry {
     // A code spent here (online or off) is refused here, even before the hub has heard of it.
     const named = codes?.check(via, code, this.deps.now()).code;
     if (named && journal.isSpent(named.codeId)) {
-      journal.recordRefusal(this.deps.now());
+      if (via === 'keypad') this.countFailure('code_used', this.deps.now(), false);
       return { status: 'refused', code: 'code_used', message: 'this code has already been used' };
     }
     const reply = await link.ask('code:submit', { requestId: randomUUID(), via, code });
     if (reply.status === 'error') {
       if (codes && OFFLINE_FALLBACK.has(reply.error.code)) return this.checkOffline(via, code, codes);
-      return { status: 'refused', code: reply.error.code, message: reply.error.message };
+      if (via === 'keypad' && COUNTED.has(reply.error.code)) this.countFailure(reply.error.code, this.deps.now(), false);
+      const details = reply.error.details as { retryAfterMs?: unknown } | undefined;
+      const retryAfterMs = typeof details?.retryAfterMs === 'number' ? { retryAfterMs: details.retryAfterMs } : {};
+      return { status: 'refused', code: reply.error.code, message: reply.error.message, ...retryAfterMs };
     }
     const { codeId, ...grant } = reply.data;
     return this.openGrant(grant, codeId ? { codeId } : undefined);
@@ -100,19 +196,18 @@ export class CodeEntry {
 
   /** The hub is out of reach: judge the code against the synced book, spend it, open. */
   private async checkOffline(via: 'keypad' | 'qr', input: string, book: OfflineCodeBook): Promise<CodeResult> {
-    const { journal, log, limit } = this.deps;
+    const { journal, log } = this.deps;
     const now = this.deps.now();
-    if (journal.refusalsSince(new Date(now.getTime() - limit.failureWindowMs)) >= limit.maxFailures) {
-      return {
-        status: 'refused',
-        code: 'locked_out',
-        message: 'too many wrong codes at this locker; please wait a few minutes and try again',
-      };
+    // The same limit as the hub's, from the journal: it does not start afresh when the hub is away.
+    const wait = via === 'keypad' ? this.keypadWait(now) : 0;
+    if (wait > 0) {
+      log.info({ waitMs: wait }, 'keypad attempt before its wait, offline: not checked');
+      return slowed(wait);
     }
     const check = book.check(via, input, now);
     const refuse = (code: string, message: string): CodeResult => {
-      if (code !== 'hub_unreachable') journal.recordRefusal(now);
-      log.info({ refusal: code, via }, 'code refused offline');
+      if (via === 'keypad' && code !== 'hub_unreachable') this.countFailure(code, now, true);
+      else log.info({ refusal: code, via }, 'code refused offline');
       return { status: 'refused', code, message };
     };
     if (!check.ok) return refuse(check.refusal, check.message);

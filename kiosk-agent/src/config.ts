@@ -116,9 +116,15 @@ export const KioskConfig = z
     /** Working without the hub (ADR 0008). */
     offline: z
       .object({
-        /** codes refused without the hub, within the window, before the kiosk refuses every code */
+        /**
+         * The keypad attempt limit (ADR 0015), the same numbers as the hub's per-device limit: wrong
+         * keypad codes allowed without a wait; then each next keypad attempt waits, doubling from
+         * firstDelayMs up to maxDelaySeconds; the count is forgotten after failureWindowSeconds without one.
+         */
         maxFailures: z.number().int().min(1).max(100).default(5),
-        failureWindowSeconds: z.number().int().min(10).default(900),
+        failureWindowSeconds: z.number().int().min(10).default(86_400),
+        firstDelayMs: z.number().int().min(100).default(2_000),
+        maxDelaySeconds: z.number().int().min(1).default(600),
         /** pull the site's codes this often, besides when the hub says they changed */
         syncIntervalSeconds: z.number().int().min(5).default(60),
         /** PEM file of the hub's QR public key, to pin it instead of taking the one the hub sends */

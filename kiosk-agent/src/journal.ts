@@ -3,7 +3,7 @@
 // day offline, the agent replays what the hub has not acknowledged and never runs a command twice.
 // A command that a code opened names the code, which makes the code spent at this kiosk for good
 // (ADR 0008: a code checked offline is spent, and its report journaled, in the same fsync'd line
-// as its command, before the unlock). Codes refused offline are counted here for the attempt limit.
+// as its command, before the unlock). Wrong keypad codes (online and offline) are counted here for the attempt limit (ADR 0015).
 // One append-only JSON-lines file; compacted at start to what still matters.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -174,6 +174,11 @@ export class KioskJournal {
   /** Counts a code refused at this kiosk without the hub (the offline attempt limit). */
   recordRefusal(at: Date): void {
     this.append({ t: 'refused', at: at.toISOString() });
+  }
+
+  /** When each remembered refused keypad code was refused (epoch ms), oldest first: the attempt limit's history. */
+  refusalTimes(): number[] {
+    return [...this.refusals];
   }
 
   refusalsSince(since: Date): number {

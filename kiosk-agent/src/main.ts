@@ -126,6 +126,8 @@ async function main(): Promise<void> {
     offline: {
       maxFailures: offline.maxFailures,
       failureWindowMs: offline.failureWindowSeconds * 1000,
+      firstDelayMs: offline.firstDelayMs,
+      maxDelayMs: offline.maxDelaySeconds * 1000,
       syncIntervalMs: offline.syncIntervalSeconds * 1000,
     },
   });

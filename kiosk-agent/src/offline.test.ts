@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,7 +196,7 @@ describe('kiosk agent with the hub out of reach', () => {
   let link: StandInLink;
   let running: Array<{ agent: KioskAgent; journal: KioskJournal; book: OfflineCodeBook }>;
 
-  const start = (maxFailures = 5) => {
+  const start = (maxFailures = 5, limit: { firstDelayMs?: number; maxDelayMs?: number } = {}) => {
     const journal = new KioskJournal(dir);
     const book = new OfflineCodeBook(dir);
     const cabinet = new Cabinet({
@@ -209,9 +210,10 @@ describe('kiosk agent with the hub out of reach', () => {
       cabinet,
       link,
       journal,
-      log: pino({ level: 'silent' }),
+      log: pino({ level: 'info' }, logStream),
+      now: () => new Date(clock),
       codes: book,
-      offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR },
+      offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR, ...limit },
     });
     agent.start();
     running.push({ agent, journal, book });
@@ -224,11 +226,20 @@ describe('kiosk agent with the hub out of reach', () => {
       r.book.close();
     }
   };
-  const restart = async (maxFailures = 5) => {
+  const restart = async (maxFailures = 5, limit: { firstDelayMs?: number; maxDelayMs?: number } = {}) => {
     await stopAll();
     link = link.fresh();
-    return start(maxFailures);
+    return start(maxFailures, limit);
   };
+  /** The agent's clock: the real one unless a test moves it. */
+  let clock = Date.now();
+  const logLines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
   afterEach(stopAll);
 
   beforeEach(() => {
@@ -238,6 +249,8 @@ describe('kiosk agent with the hub out of reach', () => {
     board.onUnlock = (_board, lock) => unlocks.push({ lock, journalOnDisk: readFileSync(join(dir, 'journal.jsonl'), 'utf8') });
     link = new StandInLink();
     running = [];
+    clock = Date.now();
+    logLines.length = 0;
   });
 
   it('opens with a synced code once, spent on disk before the unlock, and reports the use when the hub is back', async () => {
@@ -274,6 +287,10 @@ describe('kiosk agent with the hub out of reach', () => {
     });
     expect(line!.report.commandId).toBe(line!.commandId);
 
+    // Typed again at once: the same answer (a double tap), nothing opened again; later, refused as used.
+    expect(await agent.enterCode(a.code)).toEqual(opened);
+    expect(unlocks).toHaveLength(1);
+    clock += 11_000;
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await agent.enterCode(a.qrToken)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(unlocks).toHaveLength(1);
@@ -307,20 +324,94 @@ describe('kiosk agent with the hub out of reach', () => {
     expect(link.sent.filter((e) => e.type === 'code_used_offline').map((e) => (e as { via: string }).via)).toEqual(['keypad', 'qr']);
   });
 
-  it('counts codes refused offline and locks out, across a restart, even for a good code', async () => {
-    const good = issue();
-    link.book = reply([good.entry]);
+  it("slows the keypad offline by the hub's rule, counting online refusals too, across a restart; a genuine QR and keypad code open", async () => {
+    const good = issue({ compartment: 1 });
+    const goodQr = issue({ compartment: 2 });
+    link.book = reply([good.entry, goodQr.entry]);
     link.connected = true;
-    let { agent } = start(3);
+    let { agent, journal } = start(3, { firstDelayMs: 1_000, maxDelayMs: 8_000 });
     agent.syncCodes();
     await agent.codesSynced();
-    link.connected = false;
+    // Refused by the hub while online: counted in the journal too, so the offline limit does not start afresh.
+    link.answer = () => fail('code_invalid', 'no such code at this locker');
     expect(await agent.enterCode('00000001')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    link.answer = () => fail('hub_unreachable', 'not connected');
+    link.connected = false;
     expect(await agent.enterCode('00000002')).toMatchObject({ status: 'refused', code: 'code_invalid' });
-    ({ agent } = await restart(3));
+    ({ agent, journal } = await restart(3, { firstDelayMs: 1_000, maxDelayMs: 8_000 }));
+    // A forged QR is refused and not counted: QR codes are never slowed.
     expect(await agent.enterCode('XB1.e30.AA')).toMatchObject({ status: 'refused', code: 'code_invalid' });
-    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'refused', code: 'locked_out' });
-    expect(unlocks).toHaveLength(0);
+    expect(await agent.enterCode('00000003')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    // The third wrong keypad code: the keypad waits 1 s, even for a genuine code; not looked at, not counted.
+    expect(await agent.enterCode(good.code)).toEqual({
+      status: 'refused',
+      code: 'keypad_slowed',
+      message: expect.stringContaining('1 s'),
+      retryAfterMs: 1_000,
+    });
+    expect(journal.refusalTimes()).toHaveLength(3);
+    // A genuine signed QR opens at once.
+    expect(await agent.enterCode(goodQr.qrToken)).toMatchObject({ status: 'opened', compartment: 2, offline: true });
+    // Wrong codes typed as fast as allowed: the wait doubles up to the cap, never a lock-out.
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock += 8_000;
+      expect(await agent.enterCode(`0000001${i}`)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+      waits.push(agent.keypadWait());
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 8_000, 8_000]);
+    clock += 7_999;
+    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'refused', code: 'keypad_slowed', retryAfterMs: 1 });
+    clock += 1;
+    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'opened', compartment: 1, offline: true });
+    expect(unlocks.map((u) => u.lock)).toEqual([1, 0]);
+    // Every wrong keypad code logged with its count, none of the codes in any line.
+    const refused = logLines.filter((l) => l.msg === 'keypad code refused');
+    expect(refused.map((l) => l.failures)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const everything = logLines.map((l) => JSON.stringify(l)).join('\n');
+    for (const code of [good.code, goodQr.code, '00000001', '00000002', '00000003', '00000010', '00000014']) {
+      expect(everything).not.toContain(code);
+    }
+  });
+
+  it('answers a double tap with the same result and one unlock, online and offline, counting nothing', async () => {
+    const codes = Array.from({ length: 9 }, (_, i) => issue({ compartment: (i % 3) + 1 }));
+    link.book = reply(codes.map((c) => c.entry));
+    link.connected = true;
+    const { agent, journal } = start();
+    agent.syncCodes();
+    await agent.codesSynced();
+    link.answer = (req) => {
+      const c = codes.find((x) => x.code === req.code)!;
+      return ok({
+        commandId: uuidv7(),
+        compartment: c.entry.compartment,
+        purpose: 'deposit',
+        trackingNumber: 'XB0000000000001',
+        codeId: c.entry.codeId,
+      });
+    };
+    for (const c of codes.slice(0, 8)) {
+      const [one, two] = await Promise.all([agent.enterCode(c.code), agent.enterCode(c.code)]);
+      expect(one).toMatchObject({ status: 'opened', compartment: c.entry.compartment });
+      expect(two).toEqual(one);
+      clock += 5_000; // a third tap just after: the same answer still
+      expect(await agent.enterCode(c.code)).toEqual(one);
+      clock += 6_000;
+    }
+    expect(link.submits).toHaveLength(8);
+    expect(unlocks).toHaveLength(8);
+    expect(journal.refusalTimes()).toEqual([]);
+    // Offline, the same.
+    link.connected = false;
+    link.answer = () => fail('hub_unreachable', 'not connected');
+    const last = codes[8]!;
+    const [one, two] = await Promise.all([agent.enterCode(last.code), agent.enterCode(last.code)]);
+    expect(one).toMatchObject({ status: 'opened', offline: true });
+    expect(two).toEqual(one);
+    expect(unlocks).toHaveLength(9);
+    expect(journal.refusalTimes()).toEqual([]);
+    expect(agent.keypadWait()).toBe(0);
   });
 
   it('spends a code the hub granted, so it never opens again offline', async () => {
@@ -332,9 +423,13 @@ describe('kiosk agent with the hub out of reach', () => {
     await agent.codesSynced();
     link.answer = () =>
       ok({ commandId: uuidv7(), compartment: 1, purpose: 'deposit', trackingNumber: 'XB0000000000001', codeId: a.entry.codeId });
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'opened', compartment: 1 });
+    const opened = await agent.enterCode(a.code);
+    expect(opened).toMatchObject({ status: 'opened', compartment: 1 });
     expect(link.submits).toHaveLength(1);
+    // Typed again at once: the same answer (a double tap), nothing opened again.
+    expect(await agent.enterCode(a.code)).toEqual(opened);
     // The hub's note that it is used has not arrived yet: the kiosk refuses it itself, online or not.
+    clock += 11_000;
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
     link.connected = false;
     expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });

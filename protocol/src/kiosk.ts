@@ -103,8 +103,13 @@ export const CodeSyncReply = z.object({
 });
 export type CodeSyncReply = z.infer<typeof CodeSyncReply>;
 
-/** Error codes a code submission can be refused with; the kiosk shows a message for each. */
-export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'bad_request'] as const;
+/**
+ * Error codes a code submission can be refused with; the kiosk shows a message for each.
+ * `keypad_slowed` (ADR 0015): too many wrong keypad codes lately, the code was not looked at; the
+ * error's `details.retryAfterMs` says how long to wait. `locked_out` is no longer sent (kept so that
+ * an older hub's answer still parses).
+ */
+export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'keypad_slowed', 'bad_request'] as const;
 export type CodeRefusal = (typeof CODE_REFUSALS)[number];
 
 /**

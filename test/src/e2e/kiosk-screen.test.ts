@@ -248,4 +248,29 @@ describe('kiosk touch screen in Chromium', () => {
     );
     expect(await text('#screen-start h1')).toBe('请输入开箱码');
   });
+  it('says how long to wait when wrong codes have slowed the keypad, in Chinese and in English, and opens nothing', async () => {
+    const before = await rig.unlockFrames();
+    await fresh();
+    // Wrong codes typed quickly: after the free ones the keypad asks for a wait (ADR 0015), never a lock-out.
+    // (Each wait doubles, so within a few codes it is longer than typing the next one takes.)
+    let typed = 0;
+    const untilSlowed = async (prefix: string) => {
+      let heading = '';
+      for (let i = 0; i < 8 && !heading.startsWith(prefix); i++) {
+        if (heading) await page.tap('#retry');
+        await typeCode(String(90_000_000 + ++typed)); // a new code each time: the same one again is a repeat
+        await visible('error');
+        heading = await text('#error-heading');
+      }
+      return heading;
+    };
+    expect(await untilSlowed('请稍候')).toMatch(/^请稍候 \d+ 秒再试$/);
+    await page.tap('#retry');
+    await toLanguage('en');
+    expect(await untilSlowed('Please wait')).toMatch(/^Please wait \d+ s, then try again$/);
+    expect(await text('#error-body')).toContain('QR code');
+    expect(await page.textContent('body')).not.toMatch(/keypad_slowed|retryAfter/);
+    await shot('kiosk-keypad-slowed-en');
+    expect(await rig.unlockFrames()).toEqual(before);
+  });
 });

@@ -119,17 +119,22 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     expect(await unlockFrames()).toEqual([]);
 
     // The right code opens exactly its compartment, with exactly one KR-CU16 unlock frame.
-    expect(await typeAtKiosk(code)).toMatchObject({ status: 'opened', compartment, purpose: 'deposit' });
+    const opened = await typeAtKiosk(code);
+    expect(opened).toMatchObject({ status: 'opened', compartment, purpose: 'deposit' });
     expect(await unlockFrames()).toEqual([unlockHex]);
 
-    // Used once, it opens nothing again.
-    expect(await typeAtKiosk(code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    // Typed again while its door is open (a double tap): the same answer, and no second unlock (ADR 0015).
+    expect(await typeAtKiosk(code)).toEqual(opened);
     expect(await unlockFrames()).toEqual([unlockHex]);
 
     // The resident puts the envelope in and closes the door; the hub orders the courier.
     await person(lock, 'item', { present: true });
     await person(lock, 'close');
     await eventually(async () => (await parcelState(applicant, tn)).parcel.state === 'pickup_ordered', 'pickup_ordered');
+
+    // Used once, it opens nothing again.
+    expect(await typeAtKiosk(code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await unlockFrames()).toEqual([unlockHex]);
     const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
     expect(order).toMatchObject({ kind: 'pickup', compartment, site: { code: 'own-hall' } });
 

@@ -142,18 +142,22 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
       const state = async () => (await api('GET', `/api/parcels/${tn}`, applicant)).json.parcel.state as string;
       const boardLock = `/boards/1/locks/${lock}`;
 
-      expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({
+      const opened = await typeAtKiosk(created.json.deposit.code as string);
+      expect(opened).toMatchObject({
         status: 'opened',
         compartment: lock,
         purpose: 'deposit',
       });
       expect(await unlocks(lock)).toBe(1);
-      expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_used' });
+      // Typed again while its door is open (a double tap): the same answer, no second unlock (ADR 0015).
+      expect(await typeAtKiosk(created.json.deposit.code as string)).toEqual(opened);
       expect(await unlocks(lock)).toBe(1);
 
       if (hw.itemSensors) await control(`${boardLock}/item`, { present: true });
       await control(`${boardLock}/close`, {});
       await eventually(async () => (await state()) === 'pickup_ordered', 'pickup_ordered');
+      expect(await typeAtKiosk(created.json.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_used' });
+      expect(await unlocks(lock)).toBe(1);
 
       const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
       expect(await typeAtKiosk(order.code)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });

@@ -214,6 +214,12 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [ids.device, T],
     );
   },
+  7: async (db) => {
+    await db.query(
+      `INSERT INTO code_attempt_alarms (id, site_id, device_id, site_failures, device_failures, wait_ms, at) VALUES ($1, $2, $3, 10, 4, 2000, $4)`,
+      [randomUUID(), ids.ownSite, ids.device, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

@@ -142,6 +142,24 @@ async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   return lockCodeById(tx, req.siteId, parsed.payload.cid);
 }
 
+/**
+ * A code submitted again at the same kiosk within this long after the hub granted it there (and
+ * before its door cycle closed) gets the same grant.
+ */
+export const REPEAT_WINDOW_MS = 10_000;
+
+function isRepeat(row: CodeRow, req: RedeemRequest): boolean {
+  return (
+    row.usedAt !== null &&
+    !row.usedOffline &&
+    row.resolvedAt === null &&
+    row.revokedAt === null &&
+    row.commandId !== null &&
+    row.usedByDevice === req.deviceId &&
+    req.now.getTime() - row.usedAt.getTime() <= REPEAT_WINDOW_MS
+  );
+}
+
 export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Promise<RedeemedCode> {
   const prior = await findCodeUsedByRequest(tx, req.requestId);
   if (prior) {
@@ -162,6 +180,23 @@ export async function redeemCode(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
   }
   const row = await findCodeForRedeem(tx, keys, req);
   if (!row) throw new CodeRefused('code_invalid', 'no such code at this locker');
+  if (isRepeat(row, req)) {
+    // The same code again at the same kiosk just after it was granted there (a double tap, a second
+    // scan): the same answer, not a failure (ADR 0015). Its command opens at most once at the kiosk.
+    return {
+      grant: {
+        commandId: row.commandId!,
+        compartment: row.compartment,
+        purpose: row.purpose,
+        trackingNumber: row.trackingNumber,
+        codeId: row.id,
+      },
+      codeId: row.id,
+      parcelId: row.parcelId,
+      compartmentId: row.compartmentId,
+      repeated: true,
+    };
+  }
   switch (judgeCode(row, req.now)) {
     case 'usable':
       break;

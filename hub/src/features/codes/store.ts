@@ -50,13 +50,17 @@ export interface CodeRow {
   revokedAt: Date | null;
   commandId: string | null;
   usedByDevice: string | null;
+  /** used at a kiosk without the hub (learnt from its replayed journal) */
+  usedOffline: boolean;
+  /** when the door cycle its use opened was closed and accounted for */
+  resolvedAt: Date | null;
   trackingNumber: string;
 }
 
 const CODE_SELECT = `SELECT c.id, c.purpose, c.site_id AS "siteId", c.parcel_id AS "parcelId", c.compartment_id AS "compartmentId",
   k.number AS compartment, c.valid_from AS "validFrom", c.expires_at AS "expiresAt", c.used_at AS "usedAt",
   c.revoked_at AS "revokedAt", c.command_id AS "commandId", c.used_by_device AS "usedByDevice",
-  p.tracking_number AS "trackingNumber"
+  c.used_offline AS "usedOffline", c.resolved_at AS "resolvedAt", p.tracking_number AS "trackingNumber"
   FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id`;
 
 /** The code a redeem request already used, if it did (a retried request). */
@@ -251,5 +255,25 @@ export async function spendCodeAgain(tx: Tx, codeId: string, u: { at: Date; devi
     `UPDATE access_codes SET used_at = $2, used_by_device = $3, command_id = $4, resolved_at = NULL
      WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
     [codeId, u.at, u.deviceId, u.commandId],
+  );
+}
+
+// ---- keypad brute-force alarms (ADR 0015)
+
+export interface CodeBurstAlarm {
+  id: string;
+  siteId: string;
+  deviceId: string;
+  siteFailures: number;
+  deviceFailures: number;
+  waitMs: number;
+  at: Date;
+}
+
+export async function insertCodeBurstAlarm(db: Db | Tx, a: CodeBurstAlarm): Promise<void> {
+  await db.query(
+    `INSERT INTO code_attempt_alarms (id, site_id, device_id, site_failures, device_failures, wait_ms, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [a.id, a.siteId, a.deviceId, a.siteFailures, a.deviceFailures, a.waitMs, a.at],
   );
 }

@@ -1,9 +1,9 @@
 // What the hub does with a kiosk: proves who it is, redeems the codes typed or scanned at it
-// (attempt-limited per device), hands it its site's codes for offline use, and turns its door
-// events (and the codes it accepted offline) into parcel moves, its unlock outcomes into what they
-// do to the code (service-unlock.ts, ADR 0014) and its faults and bus reports into alarms
-// (service-alarms.ts). Each event is stored once by its id in the same transaction as what it
-// causes, so a replay changes nothing.
+// (keypad attempts slowed per device and per site, ADR 0015), hands it its site's codes for offline
+// use, and turns its door events (and the codes it accepted offline) into parcel moves, its unlock
+// outcomes into what they do to the code (service-unlock.ts, ADR 0014) and its faults and bus
+// reports into alarms (service-alarms.ts). Each event is stored once by its id in the same
+// transaction as what it causes, so a replay changes nothing.
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
@@ -31,6 +31,7 @@ import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import type { UnlockState } from '../../domain/unlock-outcome.js';
 import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, lockParcel, moveParcel, setParcelCompartment, type Actor } from '../../store/parcels.js';
+import { KeypadAttempts, type KeypadLimits } from '../codes/attempts.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
 import { lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
 import { markPickupDone } from '../courier/store.js';
@@ -52,8 +53,8 @@ export interface KioskServiceDeps {
   keys: CodeKeys;
   log: Logger;
   now: () => Date;
-  maxFailures: number;
-  failureWindowSeconds: number;
+  /** the keypad attempt limit per device and per site (ADR 0015) */
+  keypadLimits: KeypadLimits;
   /** How often, at most, a repeating alarm is written to the custody log (default 15 minutes). */
   alarmCustodyEveryMs?: number;
   /** Called after a deposit is committed: orders the courier pickup. */
@@ -69,8 +70,18 @@ export class HandshakeRefused extends Error {
   }
 }
 
+/** A keypad attempt that came before its wait was over: not looked at, not counted. */
+function slowed(waitMs: number): Reply<never> {
+  const s = Math.ceil(waitMs / 1000);
+  return fail('keypad_slowed', `too many wrong codes at this locker lately; please wait ${s} s and try again`, { retryAfterMs: waitMs });
+}
+
 export class KioskService {
-  constructor(private readonly deps: KioskServiceDeps) {}
+  private readonly attempts: KeypadAttempts;
+
+  constructor(private readonly deps: KioskServiceDeps) {
+    this.attempts = new KeypadAttempts({ db: deps.db, redis: deps.redis, log: deps.log, limits: deps.keypadLimits });
+  }
 
   async authenticate(auth: unknown): Promise<KioskIdentity> {
     const h = KioskHandshake.safeParse(auth);
@@ -99,18 +110,18 @@ export class KioskService {
     await touchDevice(this.deps.db, kiosk.deviceId, this.deps.now());
   }
 
-  private failKey(kiosk: KioskIdentity) {
-    return `code-failures:${kiosk.deviceId}`;
-  }
-
   async submitCode(kiosk: KioskIdentity, input: unknown): Promise<Reply<CodeGrant>> {
     const req = CodeSubmit.safeParse(input);
     if (!req.success) return fail('bad_request', 'malformed code submission');
-    const failures = Number((await this.deps.redis.get(this.failKey(kiosk))) ?? 0);
-    if (failures >= this.deps.maxFailures) {
-      return fail('locked_out', 'too many wrong codes at this locker; please wait a few minutes and try again');
-    }
     const now = this.deps.now();
+    const where = { deviceId: kiosk.deviceId, siteId: kiosk.siteId };
+    // A signed QR code is never slowed and never counted (ADR 0015); keypad codes are.
+    const keypad = req.data.via === 'keypad';
+    const turn = keypad ? await this.attempts.claim(where, now.getTime()) : null;
+    if (turn && turn.waitMs > 0) {
+      this.deps.log.info({ ...where, waitMs: turn.waitMs }, 'keypad attempt before its wait: not checked');
+      return slowed(turn.waitMs);
+    }
     try {
       const redeemed = await withTransaction(this.deps.db, async (tx) => {
         const r = await redeemCode(tx, this.deps.keys, { ...req.data, siteId: kiosk.siteId, deviceId: kiosk.deviceId, now });
@@ -130,11 +141,16 @@ export class KioskService {
       return ok(redeemed.grant);
     } catch (e) {
       if (e instanceof CodeRefused) {
-        await this.deps.redis.multi().incr(this.failKey(kiosk)).expire(this.failKey(kiosk), this.deps.failureWindowSeconds, 'NX').exec();
-        this.deps.log.info({ deviceId: kiosk.deviceId, refusal: e.refusal }, 'code refused');
-        return fail(e.refusal, e.message);
+        if (!keypad) {
+          this.deps.log.info({ ...where, refusal: e.refusal, via: 'qr' }, 'qr code refused');
+          return fail(e.refusal, e.message);
+        }
+        const counted = await this.attempts.failed(where, now.getTime(), e.refusal);
+        return fail(e.refusal, e.message, counted.waitMs > 0 ? { retryAfterMs: counted.waitMs } : undefined);
       }
       throw e;
+    } finally {
+      await turn?.done();
     }
   }
 
