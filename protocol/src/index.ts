@@ -8,3 +8,4 @@ export * from './partner.js';
 export * from './gazetteer.js';
 export * from './sizes.js';
 export * from './geo.js';
+export * from './http-refusal.js';
