@@ -159,6 +159,23 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.use(errorMiddleware(log));
 
   const server = createServer(app);
+  // What Node's HTTP parser refuses before Express sees it (headers over 16 KB, a malformed request
+  // line) gets the envelope too, not a bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({
+      error:
+        status === 431
+          ? { code: 'headers_too_large', message: 'the request line and headers are too large' }
+          : { code: 'bad_request', message: 'the request is not valid HTTP' },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
+    );
+  });
   const io: KioskServer = new IoServer(server, { serveClient: false });
   const kiosk = new KioskService({
     db,
