@@ -2,7 +2,7 @@
 // 2,000 rows. Now each refusal is counted per (reason, source address, minute), a sample is kept
 // as rows, and an address refused more than so many times a minute is answered 429 with
 // Retry-After before its body is read. A correctly signed event is never counted.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { partnerWebhookHeaders } from '@xinbao/protocol';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -58,8 +58,11 @@ describe('refused webhooks are counted, sampled and slowed down', () => {
       expect(statuses[401]).toBeGreaterThanOrEqual(30);
       expect(statuses[401]).toBeLessThanOrEqual(30 + 16);
       expect(statuses[401]! + statuses[429]!).toBe(2000);
-      for (const s of retryAfter) (expect(Number(s)).toBeGreaterThanOrEqual(1), expect(Number(s)).toBeLessThanOrEqual(60));
-      // One counter (missing_header, 127.0.0.1, this minute — or two if the minute turned), ten sample rows.
+      for (const s of retryAfter) {
+        expect(Number(s)).toBeGreaterThanOrEqual(1);
+        expect(Number(s)).toBeLessThanOrEqual(60);
+      }
+      // One counter (missing_header, 127.0.0.1, this minute — or two if the minute turned), ten sample rows each.
       const rows = await rowCounts(t);
       expect(rows.refusals).toBe(statuses[401]);
       expect(rows.counters).toBeLessThanOrEqual(2);
