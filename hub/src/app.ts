@@ -3,6 +3,7 @@
 // their workers. Everything it holds that another hub process would need lives in PostgreSQL or Redis.
 import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
+import helmet from 'helmet';
 import { Server as IoServer } from 'socket.io';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -17,7 +18,8 @@ import { announceCodeChange, mountKioskNamespace, type KioskServer } from './fea
 import { watchCodeChanges } from './features/kiosk/code-changes.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
-import { errorMiddleware, routeNotFound } from './http/middleware.js';
+import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
+import { requestIds } from './http/request-context.js';
 import { op, openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
@@ -28,7 +30,7 @@ import { loadGazetteer } from './features/sites/gazetteer-file.js';
 import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
 import { createPartnerRuntime, type PartnerRuntime } from './features/partner/runtime.js';
-import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes } from './features/partner/routes.js';
+import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes, type WebhookRefusalLimits } from './features/partner/routes.js';
 import type { PartnerNetworkClient } from './integrations/partner-network.js';
 
 export interface HubDeps {
@@ -40,6 +42,8 @@ export interface HubDeps {
   dispatch?: CourierDispatch;
   /** instead of the HTTP client of config.partner (tests) */
   partnerClient?: PartnerNetworkClient;
+  /** how refused partner webhooks are sampled and slowed down (defaults in features/partner/routes.ts) */
+  webhookRefusals?: Partial<WebhookRefusalLimits>;
 }
 
 export interface Hub {
@@ -88,9 +92,24 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const app = express();
   app.disable('x-powered-by');
+  // First the request id (every later log line and error answer carries it), then the headers.
+  app.use(requestIds(log));
+  app.use(helmet());
   // Before the JSON parser: the webhook's signature covers the raw body bytes.
-  app.use(partnerWebhookRoutes({ db, partner, now, log }));
+  app.use(
+    partnerWebhookRoutes({
+      db,
+      redis,
+      partner,
+      now,
+      log,
+      keyPrefix: `${config.queuePrefix}:webhook-refusals`,
+      ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
+    }),
+  );
+  // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
+  app.use(refuseUnreadableInput);
   app.use((req, res, next) => {
     res.on('finish', () => httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
     next();
@@ -139,9 +158,27 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     kioskRoutes({ db, now }),
     routeNotFound,
   );
+  app.use(routeNotFound);
   app.use(errorMiddleware(log));
 
   const server = createServer(app);
+  // What Node's HTTP parser refuses before Express sees it (headers over 16 KB, a malformed request
+  // line) gets the envelope too, not a bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({
+      error:
+        status === 431
+          ? { code: 'headers_too_large', message: 'the request line and headers are too large' }
+          : { code: 'bad_request', message: 'the request is not valid HTTP' },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
+    );
+  });
   const io: KioskServer = new IoServer(server, { serveClient: false });
   const kiosk = new KioskService({
     db,

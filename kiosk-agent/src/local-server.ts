@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
+import { badTextIn, httpRefusalOf } from '@xinbao/protocol';
 import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
@@ -47,7 +48,14 @@ export async function startLocalServer(
     });
     next();
   });
+  // Bodies over 4 KB are a 413, unreadable ones a 400 or 415 (the error handler below), and a code
+  // with a NUL or a lone surrogate never reaches the agent.
   app.use(express.json({ limit: '4kb' }));
+  app.use('/api', (req, res, next) => {
+    const where = badTextIn(req.query, 'query') ?? (req.body === undefined ? null : badTextIn(req.body, 'body'));
+    if (where === null) return next();
+    res.status(400).json({ error: { code: 'bad_text', message: `${where} holds a NUL or an invalid character` } });
+  });
   app.use(express.static(SCREEN_DIR, { index: 'index.html', cacheControl: false }));
   const answer = (res: express.Response, r: CodeResult) => res.status(r.status === 'refused' ? 422 : 200).json(r);
   app.post('/api/code', (req, res, next) => {
@@ -99,7 +107,15 @@ export async function startLocalServer(
       buses: deps.cabinet?.busHealth() ?? [],
     });
   });
-  app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use('/api', (req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });
+  });
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const refusal = httpRefusalOf(err);
+    if (refusal) {
+      res.status(refusal.status).json({ error: { code: refusal.code, message: refusal.message } });
+      return;
+    }
     res.status(500).json({ error: { code: 'internal', message: 'the kiosk had a problem; please try again' } });
   });
   const server = createServer(app);

@@ -9,3 +9,4 @@ export * from './gazetteer.js';
 export * from './sizes.js';
 export * from './geo.js';
 export * from './attempts.js';
+export * from './http-refusal.js';

@@ -1,10 +1,13 @@
 // What every simulator's HTTP control API shares: clear JSON errors (ControlError, zod-checked
-// bodies, 404 for an unknown route, 400 for broken JSON, 500 logged), and listening on loopback.
+// bodies, 404 for an unknown route, a 4xx for every body or path that cannot be read — broken JSON,
+// an unknown charset or encoding, too large, a malformed % escape — and a 500 logged only for a real
+// fault), and listening on loopback.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { httpRefusalOf } from '@xinbao/protocol';
 
 export class ControlError extends Error {
   constructor(
@@ -45,8 +48,9 @@ export function finishControlApp(app: express.Express, log?: Logger): express.Ex
       res.status(err.status).json({ error: { code: err.code, message: err.message } });
       return;
     }
-    if ((err as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'bad_json', message: 'the request body is not valid JSON' } });
+    const refusal = httpRefusalOf(err);
+    if (refusal) {
+      res.status(refusal.status).json({ error: { code: refusal.code, message: refusal.message } });
       return;
     }
     log?.error({ err, method: req.method, path: req.path }, 'control API error');

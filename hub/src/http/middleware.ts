@@ -1,9 +1,17 @@
 // The HTTP edge's common parts: zod parsing that answers 400 with the reasons, async handlers
-// that forward errors, and the one error middleware that shapes every error body.
+// that forward errors, the guard that keeps unreadable text away from PostgreSQL, and the one
+// error middleware that shapes every error body as { error: { code, message, requestId } }.
+//
+// A refusal (any 4xx: the hub's own HubErrors, the body-parser's and the router's) is logged at
+// info without a stack; only a real fault is a 500, logged at error with its stack, and that log is
+// bounded per minute (fault-log.ts).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { badTextIn, httpRefusalOf } from '@xinbao/protocol';
 import { BadRequest, HubError, NotFound } from '../errors.js';
+import { FaultLog } from './fault-log.js';
+import { requestIdOf, requestLog } from './request-context.js';
 
 export function parse<S extends z.ZodType>(schema: S, data: unknown, what = 'request body'): z.infer<S> {
   const r = schema.safeParse(data);
@@ -27,22 +35,51 @@ export const routeNotFound: RequestHandler = () => {
   throw new NotFound('route');
 };
 
-export function errorMiddleware(log: Logger) {
+/** Answers an error in the envelope, with the request's id. */
+export function sendError(res: Response, status: number, error: { code: string; message: string; details?: unknown }): void {
+  const requestId = requestIdOf(res);
+  res.status(status).json({ error: requestId ? { ...error, requestId } : error });
+}
+
+/**
+ * Refuses, before any route sees it, a request whose path does not decode or whose path, query or
+ * JSON body holds a NUL or a lone surrogate: no feature has to think of them, and PostgreSQL (which
+ * refuses NUL in text with an error) never gets one.
+ */
+export const refuseUnreadableInput: RequestHandler = (req, _res, next) => {
+  for (const segment of req.path.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw new BadRequest('the path has a malformed % escape', undefined, 'bad_path');
+    }
+    if (badTextIn(decoded, 'path') !== null) throw new BadRequest('the path holds a NUL or an invalid character', undefined, 'bad_text');
+  }
+  const where = badTextIn(req.query, 'query') ?? (req.body === undefined ? null : badTextIn(req.body, 'body'));
+  if (where !== null) throw new BadRequest(`${where} holds a NUL or an invalid character (a lone surrogate)`, { path: where }, 'bad_text');
+  next();
+};
+
+export function errorMiddleware(log: Logger, faults = new FaultLog()) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const reqLog = requestLog(res, log);
+    const refusal = err instanceof HubError ? { status: err.statusCode, ...err.toJSON() } : httpRefusalOf(err);
+    if (refusal && refusal.status < 500) {
+      const { status, ...error } = refusal;
+      reqLog.info({ status, code: error.code, method: req.method, path: req.path }, 'request refused');
+      if (res.headersSent) return;
+      sendError(res, status, error);
+      return;
+    }
     if (err instanceof HubError) {
-      res.status(err.statusCode).json({ error: err.toJSON() });
+      // A 5xx on purpose (a dependency down, a feature not configured): the hub's answer, not a fault.
+      reqLog.warn({ status: err.statusCode, code: err.code, method: req.method, path: req.path }, 'request not served');
+      if (!res.headersSent) sendError(res, err.statusCode, err.toJSON());
       return;
     }
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'bad_json', message: 'the request body is not valid JSON' } });
-      return;
-    }
-    if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'too_large', message: 'the request body is too large' } });
-      return;
-    }
-    log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    res.status(500).json({ error: { code: 'internal', message: 'something went wrong on our side; nothing was changed' } });
+    faults.write(reqLog, { err, method: req.method, path: req.path }, 'unhandled error');
+    if (res.headersSent) return;
+    sendError(res, 500, { code: 'internal', message: 'something went wrong on our side; nothing was changed' });
   };
 }

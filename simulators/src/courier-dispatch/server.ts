@@ -7,6 +7,7 @@ import {
   CourierOrderRequest,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
+  httpRefusalOf,
   verifyRequest,
   type CourierOrderRequest as Order,
 } from '@xinbao/protocol';
@@ -72,6 +73,16 @@ export async function startCourierDispatchSimulator(opts: {
     const o = orders.get(req.params.id);
     if (!o) res.status(404).json({ error: { code: 'not_found', message: 'no such order' } });
     else res.json(o);
+  });
+
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });
+  });
+  // Bodies and paths that cannot be read are the caller's fault: a 4xx, never the default HTML page.
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const refusal = httpRefusalOf(err);
+    if (refusal) res.status(refusal.status).json({ error: { code: refusal.code, message: refusal.message } });
+    else res.status(500).json({ error: { code: 'internal', message: 'simulator error' } });
   });
 
   const server: Server = createServer(app);

@@ -220,6 +220,13 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.ownSite, ids.device, T],
     );
   },
+  8: async (db) => {
+    await db.query(
+      `INSERT INTO partner_webhook_refusal_counts (network, reason, remote_address, minute, refusals, last_at)
+       VALUES ('postal', 'bad_signature', '127.0.0.1', date_trunc('minute', $1::timestamptz), 3, $1)`,
+      [T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

@@ -65,7 +65,7 @@ export interface TestHubOptions {
   /** a Redis connection of the test's own (e.g. one that is about to be lost); disconnected on stop */
   redis?: Redis;
   log?: Logger;
-  deps?: Pick<HubDeps, 'now' | 'dispatch' | 'partnerClient'>;
+  deps?: Pick<HubDeps, 'now' | 'dispatch' | 'partnerClient' | 'webhookRefusals'>;
 }
 
 /** One hub in this process on real PostgreSQL and Redis, listening on a free port. */

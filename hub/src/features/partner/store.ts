@@ -226,3 +226,22 @@ export async function insertWebhookRejection(db: Db, w: WebhookRejection): Promi
     [w.id, w.network, w.reason, w.status, w.appId, w.eventId, w.remoteAddress, w.bodySha256, w.bodyBytes, w.receivedAt],
   );
 }
+
+/**
+ * Counts one refused webhook under (network, reason, source address, minute of `at`) and returns
+ * the counter's new value: the caller keeps a sample row only for some values.
+ */
+export async function countWebhookRefusal(
+  db: Db,
+  r: { network: string; reason: string; remoteAddress: string; at: Date },
+): Promise<number> {
+  const res = await db.query<{ refusals: number }>(
+    `INSERT INTO partner_webhook_refusal_counts (network, reason, remote_address, minute, refusals, last_at)
+     VALUES ($1, $2, $3, date_trunc('minute', $4::timestamptz), 1, $4)
+     ON CONFLICT (network, reason, remote_address, minute)
+     DO UPDATE SET refusals = partner_webhook_refusal_counts.refusals + 1, last_at = GREATEST(partner_webhook_refusal_counts.last_at, EXCLUDED.last_at)
+     RETURNING refusals`,
+    [r.network, r.reason, r.remoteAddress, r.at],
+  );
+  return res.rows[0]!.refusals;
+}

@@ -1,0 +1,88 @@
+// What the hub, the kiosk agent's local API and every simulator answer when a request cannot even
+// be read: the body-parser's and the router's own refusals (bad JSON, an unknown charset or
+// content-encoding, a compressed body that is not, too large, an undecodable `%` escape) carry a 4xx
+// `status`; each becomes a stable code for the `{ error: { code, message } }` envelope. Text that
+// PostgreSQL or a screen cannot hold (NUL, lone UTF-16 surrogates) is found by `badTextIn`.
+
+export interface HttpRefusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const BY_TYPE: Record<string, Omit<HttpRefusal, 'status'>> = {
+  'entity.parse.failed': { code: 'bad_json', message: 'the request body is not valid JSON' },
+  'entity.too.large': { code: 'too_large', message: 'the request body is too large' },
+  'entity.verify.failed': { code: 'bad_body', message: 'the request body was refused' },
+  'charset.unsupported': { code: 'unsupported_charset', message: 'the request body must be UTF-8' },
+  'encoding.unsupported': {
+    code: 'unsupported_encoding',
+    message: 'the content-encoding is not one this server reads (identity, gzip, deflate, br)',
+  },
+  'request.aborted': { code: 'aborted', message: 'the request body ended early' },
+  'request.size.invalid': { code: 'bad_length', message: 'the request body is not as long as its content-length says' },
+  'stream.encoding.set': { code: 'bad_body', message: 'the request body could not be read' },
+  'stream.not.readable': { code: 'bad_body', message: 'the request body could not be read' },
+  'parameters.too.many': { code: 'too_many_parameters', message: 'the request has too many parameters' },
+};
+
+/**
+ * The 4xx for an error raised while reading a request (body-parser, raw-body, zlib, the router's
+ * path decoding), or null for anything else: those are the server's own faults.
+ */
+export function httpRefusalOf(err: unknown): HttpRefusal | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : NaN;
+  if (!(status >= 400 && status < 500)) return null;
+  const known = typeof e.type === 'string' ? BY_TYPE[e.type] : undefined;
+  if (known) return { status, ...known };
+  // The router's decodeURIComponent of a path parameter (`/api/parcels/%ZZ`) is a URIError with status 400.
+  if (err instanceof URIError) return { status: 400, code: 'bad_path', message: 'the path has a malformed % escape' };
+  // zlib's errors for a body that says gzip and is not are wrapped into a 400 by body-parser.
+  if (status === 400) return { status, code: 'bad_body', message: 'the request body could not be read as sent' };
+  if (status === 413) return { status, ...BY_TYPE['entity.too.large']! };
+  if (status === 415) return { status, code: 'unsupported_media_type', message: 'the request body is not in a form this server reads' };
+  return { status, code: 'bad_request', message: 'the request was refused' };
+}
+
+/** True when `s` holds a NUL or a lone UTF-16 surrogate (text PostgreSQL refuses or stores as garbage). */
+export function isBadText(s: string): boolean {
+  return s.includes('\u0000') || !isWellFormed(s);
+}
+
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+/**
+ * The path (`body.items.2.name`, `(key) body.x`) of the first string, or object key, in `value` that
+ * is bad text, or null. Walks at most `maxNodes` nodes (a parsed body is already size-limited).
+ */
+export function badTextIn(value: unknown, where: string, maxNodes = 100_000): string | null {
+  const stack: [unknown, string][] = [[value, where]];
+  let seen = 0;
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (++seen > maxNodes) return null;
+    if (typeof v === 'string') {
+      if (isBadText(v)) return at;
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, `${at}.${i}`]));
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (isBadText(k)) return `${at} (a key)`;
+        stack.push([x, `${at}.${k}`]);
+      }
+    }
+  }
+  return null;
+}

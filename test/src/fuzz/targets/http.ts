@@ -1,0 +1,376 @@
+// The HTTP fuzz (issue 10): bad requests against every route of the hub's /openapi.json and the
+// partner webhook, on an in-process hub over real PostgreSQL and Redis (the jest global setup's, or
+// started here for `npm run fuzz -- http`). Each case is a known route with at least one thing
+// wrong: an undecodable or NUL path parameter, a body that is not JSON, not UTF-8, not what its
+// content-encoding says, too large, or JSON with NUL / lone surrogates / huge numbers / wrong types
+// / unknown fields, sent with odd headers (charsets, encodings, request ids, tokens), by a signed-in
+// admin or anonymously.
+//
+// What must hold, case after case: no 5xx; every 4xx is { error: { code, message } }; and in the
+// end no row of any business table changed (a checksum of each table before and after; the refusal
+// counters and their sample rows are the only tables a refusal may write).
+import { request } from 'node:http';
+import fc from 'fast-check';
+import type pg from 'pg';
+import { PARTNER_APP_ID_HEADER, PARTNER_EVENT_SIGNATURE_HEADER, PARTNER_EVENT_TIMESTAMP_HEADER } from '@xinbao/protocol';
+import { signIn } from '../../support/http.js';
+import { startTestHub, type TestHub } from '../../support/hub.js';
+import { FailureLog, type FuzzResult, type FuzzTarget } from '../target.js';
+
+/** Tables a refused request may write: the webhook refusal counters and their sampled rows. */
+export const REFUSAL_TABLES = new Set(['partner_webhook_refusal_counts', 'partner_webhook_rejections']);
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: unknown[];
+  format?: string;
+  minimum?: number;
+  minLength?: number;
+  pattern?: string;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+}
+
+interface Route {
+  method: string;
+  /** the OpenAPI path, `{param}` for each parameter */
+  path: string;
+  /** the JSON schema of its request body, when it takes one */
+  body?: JsonSchema;
+  /** its query parameters' names */
+  query?: string[];
+}
+
+export interface HttpCase {
+  route: Route;
+  method: string;
+  /** the path as sent (already percent-encoded) */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+  signedIn: boolean;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
+
+// Path parameter values, as sent: malformed escapes, NUL, encoded surrogate halves, overlong UTF-8,
+// huge, dot segments, plain junk.
+const badSegment = fc.oneof(
+  fc.constantFrom('%ZZ', '%', '%0', '%00', 'a%00b', '%ED%A0%80', '%C0%AF', '%FF', '%E0%A4%A', '..', '%2e%2e', '%2F', 'null', '-1', '1e309'),
+  fc.stringMatching(/^[A-Za-z0-9%._~-]{1,40}$/),
+  fc.integer({ min: 1, max: 3000 }).map((n) => 'x'.repeat(n)),
+  fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')),
+);
+
+// A JSON value with the troubles a schema must refuse or ignore.
+const nastyString = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\udc00y', '', ' ', '😀', '\u202e', "'; DROP TABLE parcels; --"),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.integer({ min: 200, max: 5000 }).map((n) => 'z'.repeat(n)),
+);
+const nastyNumber = fc.oneof(
+  fc.constantFrom(Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 2, -(2 ** 63), 2 ** 31, -1, 0, 1.5, -0),
+  fc.double(),
+  fc.integer(),
+);
+const nastyValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    nastyString,
+    nastyNumber,
+    fc.constantFrom(null, true, false),
+    fc.array(tie('v'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.oneof(nastyString, fc.constantFrom('username', 'password', 'matterCode', 'label', 'siteId', 'size', 'publicKey')),
+      tie('v'),
+      {
+        maxKeys: 5,
+      },
+    ),
+  ),
+})).v;
+
+// JSON text that a plain JSON.stringify cannot produce: escaped NUL and lone surrogates, huge exponents.
+const rawJson = fc.constantFrom(
+  '{"username":"a\\u0000","password":"x"}',
+  '{"username":"\\ud800","password":"\\udfff"}',
+  '{"matterCode":"\\u0000","siteId":"\\ud83d","size":"S"}',
+  '{"label":"K\\u0000","publicKey":"x"}',
+  '{"n":1e999999}',
+  '{"\\u0000":1}',
+  '['.repeat(2000),
+  '{',
+  '',
+  'null',
+  '"x"',
+  '{"a":1,"a":2}',
+);
+
+// A value of the schema's shape, plausible enough to pass the cheap checks.
+function plausible(schema: JsonSchema | undefined, depth = 0): unknown {
+  if (!schema || depth > 4) return 'x';
+  if (schema.enum && schema.enum.length > 0) return schema.enum[0];
+  if (schema.anyOf?.[0]) return plausible(schema.anyOf[0], depth + 1);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'object':
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, plausible(v, depth + 1)]));
+    case 'array':
+      return [plausible(schema.items, depth + 1)];
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'string':
+    case 'null':
+    case undefined:
+    default:
+      return schema.format === 'uuid' ? '0192f0c2-7a1b-7000-8000-000000000000' : 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+  }
+}
+
+// What a field is replaced with: each of these must be refused, whatever the field.
+const corruption = fc.constantFrom(
+  '"a\\u0000b"',
+  '"\\u0000"',
+  '"\\ud800"',
+  '"x\\udfffy"',
+  '1e999',
+  '-1e999',
+  '123456789012345678901234567890',
+  '{"$gt":""}',
+  '[[[[[[[[[[]]]]]]]]]]',
+  `"${'w'.repeat(70_000)}"`,
+);
+
+/** The route's body with one field (or the whole) replaced by a corruption, as JSON text. */
+const shapedBody = (schema: JsonSchema) =>
+  fc.record({ pick: fc.nat(), with: corruption }).map(({ pick, with: bad }) => {
+    const value = plausible(schema) as Record<string, unknown>;
+    const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
+    const marker = '__fuzz_corruption__';
+    if (keys.length === 0) return Buffer.from(bad);
+    value[keys[pick % keys.length]!] = marker;
+    return Buffer.from(JSON.stringify(value).replace(`"${marker}"`, bad));
+  });
+
+type FuzzBody = { bytes: Buffer | null; contentType?: string; encoding?: string };
+const body: fc.Arbitrary<FuzzBody> = fc.oneof(
+  fc.record({
+    bytes: nastyValue.map((v) => Buffer.from(JSON.stringify(v) ?? 'null', 'utf8')),
+    contentType: fc.constant('application/json'),
+  }),
+  fc.record({ bytes: rawJson.map((s) => Buffer.from(s, 'utf8')), contentType: fc.constant('application/json') }),
+  fc.record({
+    bytes: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+    contentType: fc.constantFrom(
+      'application/json',
+      'application/json; charset=latin1',
+      'application/json; charset=utf-16',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+    ),
+  }),
+  fc.record({
+    bytes: fc.constant(Buffer.from('{"username":"ops.admin","password":"x"}')),
+    contentType: fc.constantFrom(
+      'application/json; charset=latin1',
+      'application/json; charset=koi8-r',
+      'application/json; charset="utf-8"; x=1',
+    ),
+    encoding: fc.constantFrom('foo', 'gzip', 'deflate', 'br', 'gzip, foo', 'identity'),
+  }),
+  fc.record({
+    bytes: fc.integer({ min: 65_000, max: 200_000 }).map((n) => Buffer.from(`{"a":"${'x'.repeat(n)}"}`)),
+    contentType: fc.constant('application/json'),
+  }),
+  fc.constant({ bytes: null }),
+);
+
+const extraHeaders = fc.record(
+  {
+    'x-request-id': fc.oneof(fc.stringMatching(/^[\x21-\x7e]{0,100}$/), fc.constant('ok-id-1')),
+    accept: fc.constantFrom('*/*', 'text/html', 'application/json;q=0', 'x/y'),
+    authorization: fc.constantFrom('Bearer ', 'Bearer x', 'Basic YTpi', 'Bearer ' + 'a'.repeat(500), 'Bearer %00'),
+    [PARTNER_APP_ID_HEADER]: fc.constantFrom('', 'postal-app', 'x'.repeat(300)),
+    [PARTNER_EVENT_TIMESTAMP_HEADER]: fc.constantFrom('', '0', '-1', '99999999999999999999', 'NaN', String(Date.now())),
+    [PARTNER_EVENT_SIGNATURE_HEADER]: fc.constantFrom('', 'sha256=00', 'v1=' + 'f'.repeat(64), 'x'.repeat(300)),
+  },
+  { requiredKeys: [] },
+);
+
+export function httpCases(routes: readonly Route[]): fc.Arbitrary<HttpCase> {
+  return fc.constantFrom(...routes).chain((route) =>
+    fc
+      .record({
+        otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 6 }),
+        segment: badSegment,
+        pathStyle: fc.constantFrom('append', 'query', 'plain', 'plain'),
+        // A route that takes a body gets one of its own shape, with a field corrupted, half the time.
+        body: route.body
+          ? fc.oneof(
+              { arbitrary: body, weight: 1 },
+              { arbitrary: shapedBody(route.body).map((bytes): FuzzBody => ({ bytes, contentType: 'application/json' })), weight: 2 },
+            )
+          : body,
+        headers: extraHeaders,
+        signedIn: fc.boolean(),
+      })
+      .map(({ otherMethod, segment, pathStyle, body: b, headers, signedIn }) => {
+        let path = route.path.replace(/\{[^}]+\}/g, segment);
+        const queryNames = route.query?.length ? route.query : ['q'];
+        if (path === route.path && pathStyle === 'append') path = `${path}/${segment}`;
+        else if (pathStyle === 'query' || route.query?.length) path = `${path}?${queryNames.map((n) => `${n}=${segment}`).join('&')}`;
+        const method = otherMethod ?? route.method;
+        const h: Record<string, string> = { ...headers };
+        if (b.contentType) h['content-type'] = b.contentType;
+        if (b.encoding) h['content-encoding'] = b.encoding;
+        return { route, method, path, headers: h, body: method === 'GET' || method === 'HEAD' ? null : b.bytes, signedIn };
+      }),
+  );
+}
+
+/** Every (method, path) in the hub's OpenAPI document, and the partner webhook. */
+export async function hubRoutes(url: string): Promise<Route[]> {
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  type Op = {
+    requestBody?: { content?: { 'application/json'?: { schema?: JsonSchema } } };
+    parameters?: { name: string; in: string }[];
+  };
+  const routes = Object.entries(doc.paths as Record<string, Record<string, Op>>).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([m, op]): Route => {
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      return { method: m.toUpperCase(), path, ...(schema && { body: schema }), ...(query.length > 0 && { query }) };
+    }),
+  );
+  if (!routes.some((r) => r.path === '/api/partner/webhooks')) routes.push({ method: 'POST', path: '/api/partner/webhooks' });
+  return routes;
+}
+
+export function send(base: string, c: HttpCase, token: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...c.headers };
+    if (c.signedIn && !('authorization' in c.headers)) headers.authorization = `Bearer ${token}`;
+    if (c.body) headers['content-length'] = String(c.body.length);
+    const req = request({ host: u.hostname, port: u.port, method: c.method, path: c.path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    // A server may answer (413, 429) and close before the whole body is written: that is its right.
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve({ status: -1, body: '' }) : reject(e),
+    );
+    req.end(c.body ?? undefined);
+  });
+}
+
+/** One md5 per table of the public schema (its rows in a fixed order), the refusal tables left out. */
+export async function tableChecksums(db: pg.Pool): Promise<Record<string, string>> {
+  const tables = (
+    await db.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)
+  ).rows.map((r) => r.name);
+  const out: Record<string, string> = {};
+  for (const t of tables) {
+    if (REFUSAL_TABLES.has(t)) continue;
+    const r = await db.query<{ n: string; sum: string | null }>(
+      `SELECT count(*)::text AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS sum FROM "${t}" x`,
+    );
+    out[t] = `${r.rows[0]!.n}:${r.rows[0]!.sum ?? ''}`;
+  }
+  return out;
+}
+
+/** PostgreSQL and Redis of the jest global setup, or (from the command line) started here. */
+async function services(): Promise<() => Promise<void>> {
+  if (process.env.XINBAO_TEST_TEMPLATE_DB) return async () => undefined;
+  const setup = (await import(new URL('../../../support/global-setup.mjs', import.meta.url).href)) as { default(): Promise<void> };
+  const teardown = (await import(new URL('../../../support/global-teardown.mjs', import.meta.url).href)) as { default(): Promise<void> };
+  await setup.default();
+  return () => teardown.default();
+}
+
+function envelopeOf(body: string): { error?: { code?: unknown; message?: unknown } } | null {
+  try {
+    return JSON.parse(body) as { error?: { code?: unknown; message?: unknown } } | null;
+  } catch {
+    return null;
+  }
+}
+
+export async function runHttpFuzz(cases: number, seed: number, options: { concurrency?: number } = {}): Promise<FuzzResult> {
+  const stopServices = await services();
+  let hub: TestHub | null = null;
+  try {
+    hub = await startTestHub({
+      env: {
+        PARTNER_API_URL: 'http://127.0.0.1:9',
+        PARTNER_APP_ID: 'postal-app',
+        PARTNER_APP_SECRET: 'fuzz-app-secret-0123456789',
+        PARTNER_WEBHOOK_SECRET: 'fuzz-webhook-secret-0123456789',
+        PARTNER_NETWORK: 'postal',
+        PARTNER_RECONCILE_INTERVAL_MS: '3600000',
+        PARTNER_REFRESH_INTERVAL_MS: '3600000',
+      },
+      // Garbage from one address would be answered 429 after 30 a minute: let most reach the checks.
+      deps: { webhookRefusals: { perMinute: Math.max(30, Math.floor(cases / 2)) } },
+    });
+    const routes = await hubRoutes(hub.url);
+    const token = await signIn(hub.api, 'ops.admin');
+    const before = await tableChecksums(hub.db.pool);
+    const counts: Record<string, number> = { cases: 0, routes: routes.length, failures: 0 };
+    const failures = new FailureLog();
+    const batch = 1000;
+    for (let start = 0; start < cases; start += batch) {
+      const generated = fc.sample(httpCases(routes), { seed: seed + start, numRuns: Math.min(batch, cases - start) });
+      let next = 0;
+      const worker = async () => {
+        while (next < generated.length) {
+          const i = next++;
+          const c = generated[i]!;
+          const where = `case ${start + i} (seed ${seed}): ${c.method} ${c.path.slice(0, 120)} ${JSON.stringify(c.headers).slice(0, 200)} body ${c.body?.subarray(0, 80).toString('utf8') ?? '-'}`;
+          counts.cases!++;
+          let r: { status: number; body: string };
+          try {
+            r = await send(hub!.url, c, token);
+          } catch (e) {
+            failures.add(`${where}: ${(e as Error).message}`);
+            continue;
+          }
+          const key = r.status === -1 ? 'status.closed' : `status.${r.status}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+          if (r.status >= 500) failures.add(`${where}: ${r.status} ${r.body.slice(0, 200)}`);
+          else if (r.status >= 400 && c.method !== 'HEAD') {
+            const env = envelopeOf(r.body);
+            if (typeof env?.error?.code !== 'string' || typeof env.error.message !== 'string')
+              failures.add(`${where}: ${r.status} without the error envelope: ${r.body.slice(0, 200)}`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+    }
+    const after = await tableChecksums(hub.db.pool);
+    for (const t of Object.keys(before)) if (before[t] !== after[t]) failures.add(`table ${t} changed: ${before[t]} → ${after[t]}`);
+    counts.tables = Object.keys(before).length;
+    counts.failures = failures.count;
+    return { counts, failures: failures.messages };
+  } finally {
+    await hub?.stop();
+    await stopServices();
+  }
+}
+
+const target: FuzzTarget = {
+  name: 'http',
+  description:
+    'bad paths, headers and bodies on every /openapi.json route and the partner webhook: no 5xx, 4xx in the envelope, no business row changed',
+  defaultCases: 100_000,
+  run: runHttpFuzz,
+};
+export default target;
