@@ -13,8 +13,11 @@ import type { Db } from './store/db.js';
 import { authenticate } from './features/auth/auth.js';
 import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
-import { announceCodeChange, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
+import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
 import { watchCodeChanges } from './features/kiosk/code-changes.js';
+import { watchDeviceCuts } from './features/kiosk/device-cuts.js';
+import { KioskPresence } from './features/kiosk/presence.js';
+import { LoginThrottle } from './features/auth/login-throttle.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, routeNotFound } from './http/middleware.js';
@@ -128,12 +131,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.use(
     '/api',
     authenticate(db, now),
-    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours }),
-    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log }),
+    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours, throttle: new LoginThrottle(redis, config.queuePrefix, config.login) }),
+    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now }),
-    adminRoutes({ db }),
+    adminRoutes({ db, now }),
     routeNotFound,
   );
   app.use(errorMiddleware(log));
@@ -150,8 +153,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     failureWindowSeconds: config.codeFailureWindowSeconds,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
   });
-  const kioskNs = mountKioskNamespace(io, kiosk, log, now);
+  const presence = new KioskPresence({ db, log, now, intervalMs: config.kioskPresenceIntervalMs });
+  const kioskNs = mountKioskNamespace(io, kiosk, log, now, presence);
   const codeChanges = await watchCodeChanges(db, log, (siteId) => announceCodeChange(kioskNs, siteId));
+  const deviceCuts = await watchDeviceCuts(db, log, (deviceId) => {
+    cutDevice(kioskNs, db, deviceId, log).catch((err: unknown) => log.error({ err, deviceId }, 'could not cut a kiosk device off'));
+  });
+  presence.start();
 
   let worker: Worker<CourierJob> | null = null;
   if (config.runWorkers) {
@@ -188,7 +196,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       }),
     close: async () => {
       await codeChanges.close();
+      await deviceCuts.close();
       await io.close();
+      await presence.close();
       await worker?.close();
       await partner?.close();
       await queue.close();

@@ -28,7 +28,7 @@ import { appendCustody, lockParcel, moveParcel, setParcelCompartment, type Actor
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
 import { lockCodeByCommand, lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
 import { markPickupDone } from '../courier/store.js';
-import { findDevice, insertKioskEvent, parcelsBehindDoor, setSiteOnline, touchDevice } from './store.js';
+import { findDevice, insertKioskEvent, parcelsBehindDoor } from './store.js';
 import { reassignCompartment } from './reassign.js';
 import { applyOfflineUse, codeSync } from '../codes/offline.js';
 
@@ -74,6 +74,8 @@ export class KioskService {
       device !== null &&
       verify(null, Buffer.from(handshakeMessage(h.data)), createPublicKey(device.publicKey), Buffer.from(signature, 'base64'));
     if (!device || !signed) throw new HandshakeRefused('bad_credentials', 'unknown device or bad signature');
+    // Said only to the holder of the device's key: an operator took this kiosk out of service.
+    if (device.deactivated) throw new HandshakeRefused('device_deactivated', 'this kiosk device was deactivated by an operator');
     // A captured handshake cannot be replayed: each nonce is accepted once while its time stamp is fresh.
     const fresh = await this.deps.redis.set(`kiosk-nonce:${deviceId}:${nonce}`, '1', 'PX', HANDSHAKE_MAX_SKEW_MS * 2, 'NX');
     if (fresh !== 'OK') throw new HandshakeRefused('replayed', 'this handshake was already used');
@@ -82,11 +84,6 @@ export class KioskService {
       throw new HandshakeRefused('unsupported_version', `the hub speaks protocol versions ${KIOSK_PROTOCOL_VERSIONS.join(', ')}`);
     }
     return { deviceId, siteId: device.siteId, protocolVersion: Math.max(...common) };
-  }
-
-  async setOnline(kiosk: KioskIdentity, online: boolean): Promise<void> {
-    await setSiteOnline(this.deps.db, kiosk.siteId, online);
-    await touchDevice(this.deps.db, kiosk.deviceId, this.deps.now());
   }
 
   private failKey(kiosk: KioskIdentity) {
