@@ -14,8 +14,8 @@ import { authenticate } from './features/auth/auth.js';
 import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
 import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
-import { watchCodeChanges } from './features/kiosk/code-changes.js';
-import { watchDeviceCuts } from './features/kiosk/device-cuts.js';
+import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
+import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
 import { KioskPresence } from './features/kiosk/presence.js';
 import { LoginThrottle } from './features/auth/login-throttle.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
@@ -155,9 +155,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const presence = new KioskPresence({ db, log, now, intervalMs: config.kioskPresenceIntervalMs });
   const kioskNs = mountKioskNamespace(io, kiosk, log, now, presence);
-  const codeChanges = await watchCodeChanges(db, log, (siteId) => announceCodeChange(kioskNs, siteId));
-  const deviceCuts = await watchDeviceCuts(db, log, (deviceId) => {
-    cutDevice(kioskNs, db, deviceId, log).catch((err: unknown) => log.error({ err, deviceId }, 'could not cut a kiosk device off'));
+  // One listening connection per hub process for both: codes changed at a site, a device to cut off.
+  const notifications = await watchKioskNotifications(db, log, {
+    [CODES_CHANGED_CHANNEL]: (siteId) => announceCodeChange(kioskNs, siteId),
+    [DEVICE_CUT_CHANNEL]: (deviceId) => {
+      cutDevice(kioskNs, db, deviceId, log).catch((err: unknown) => log.error({ err, deviceId }, 'could not cut a kiosk device off'));
+    },
   });
   presence.start();
 
@@ -195,8 +198,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       }),
     close: async () => {
-      await codeChanges.close();
-      await deviceCuts.close();
+      await notifications.close();
       await io.close();
       await presence.close();
       await worker?.close();
