@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { expireDepositCodes } from '@xinbao/hub/features/applications/deposit-expiry';
+import { startCourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
+import { eventually } from '../support/eventually.js';
 import { signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
@@ -144,5 +146,39 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
     const again = await apply(zhang, 'own-hall');
     expect(again.status).toBe(201);
     expect(again.json.deposit.code).toEqual(expect.any(String));
+  });
+
+  it('runs the expiry in the workers’ repeatable sweep job', async () => {
+    const secret = 'dispatch-secret-for-expiry';
+    const dispatch = await startCourierDispatchSimulator({ secret });
+    // A second hub process on the same database, running the workers, whose deposit codes last 2 s.
+    const worker = await startTestHub({
+      db: hub.db,
+      env: {
+        RUN_WORKERS: 'true',
+        SWEEP_INTERVAL_MS: '200',
+        DEPOSIT_CODE_TTL_HOURS: String(2 / 3600),
+        COURIER_DISPATCH_URL: dispatch.url,
+        COURIER_DISPATCH_SECRET: secret,
+      },
+    });
+    try {
+      const li = await signIn(worker.api, 'li.si');
+      const created = await worker.api('POST', '/api/applications', li, {
+        matterCode: 'business-licence-change',
+        dropOff: { channel: 'own_kiosk', siteId: sites.get('own-bonded') },
+      });
+      expect(created.status).toBe(201);
+      const appId = created.json.application.id as string;
+      const view = await eventually(async () => {
+        const v = (await worker.api('GET', `/api/applications/${appId}`, li)).json.application;
+        return v.parcels[0].state === 'deposit_expired' && v;
+      }, 'the sweep job to expire the deposit code');
+      expect(view.notices).toHaveLength(1);
+      expect(await reserved('own-bonded')).toBe(0);
+    } finally {
+      await worker.stop();
+      await dispatch.stop();
+    }
   });
 });
