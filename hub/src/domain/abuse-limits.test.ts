@@ -80,6 +80,10 @@ describe('session addresses', () => {
     ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8:0::x'],
     ['::1', '0:0:0::x'],
     ['not an address', 'unknown'],
+    ['1.2.3.999', 'unknown'],
+    ['fe80::1%eth0', 'unknown'],
+    ['1:2:3:4:5:6:7', 'unknown'],
+    ['1::2::3', 'unknown'],
     [undefined, 'unknown'],
   ])('%s is shown as %s', (address, shown) => {
     expect(maskAddress(address)).toBe(shown);

@@ -1,6 +1,16 @@
 // What a user is shown of their own sessions: the address each was opened from, masked, so that the
 // list tells "my phone at home" from "somewhere else" without the hub keeping whole addresses.
-import { isIPv4, isIPv6 } from 'node:net';
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const isIPv4 = (a: string): boolean => {
+  const m = IPV4.exec(a);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+};
+const isIPv6 = (a: string): boolean => {
+  if (!/^[0-9a-fA-F:]+$/.test(a) || !a.includes(':') || a.split('::').length > 2) return false;
+  const groups = a.split(':').filter((g) => g !== '');
+  return groups.every((g) => g.length <= 4) && (a.includes('::') ? groups.length < 8 : groups.length === 8);
+};
 
 /** 203.0.113.57 → 203.0.113.x; 2001:db8:1:2::5 → 2001:db8:1::x; anything else → "unknown". */
 export function maskAddress(address: string | undefined | null): string {
