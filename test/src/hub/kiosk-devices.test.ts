@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { cutDevice } from '@xinbao/hub/features/kiosk/namespace';
 import { KioskPresence } from '@xinbao/hub/features/kiosk/presence';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { eventually } from '../support/eventually.js';
@@ -158,5 +159,33 @@ describe('hub: kiosk devices deactivated and re-keyed, site presence', () => {
     expect(await online('own-hall')).toBe(true);
     const left = await one.db.pool.query(`SELECT socket_id FROM kiosk_connections WHERE hub_id = 'dead-hub'`);
     expect(left.rows).toEqual([]);
+  });
+
+  it('after a missed notification, cuts the devices deactivated or re-keyed meanwhile, and only those', async () => {
+    const gone = await register('own-hall');
+    const rekeyed = await register('own-hall');
+    const fine = await register('own-hall');
+    const [g, r, f] = await Promise.all([
+      connect(one, gone.deviceId, gone.keys.privateKey),
+      connect(one, rekeyed.deviceId, rekeyed.keys.privateKey),
+      connect(one, fine.deviceId, fine.keys.privateKey),
+    ]);
+    expect([g.error, r.error, f.error]).toEqual([undefined, undefined, undefined]);
+    await eventually(
+      async () =>
+        (
+          await one.db.pool.query('SELECT count(*)::int AS n FROM kiosk_connections WHERE device_id = ANY($1::uuid[])', [
+            [gone.deviceId, rekeyed.deviceId, fine.deviceId],
+          ])
+        ).rows[0].n === 3,
+      'the three connections to be counted',
+    );
+    // Changed behind the listener's back (as if its notification was lost while it reconnected).
+    await one.db.pool.query('UPDATE kiosk_devices SET deactivated_at = now() WHERE id = $1', [gone.deviceId]);
+    await one.db.pool.query("UPDATE kiosk_devices SET key_rotated_at = now() + interval '1 second' WHERE id = $1", [rekeyed.deviceId]);
+    await cutDevice(one.hub.io.of('/kiosk'), one.db.pool, null, pino({ level: 'silent' }));
+    expect(await g.disconnected).toBe('io server disconnect');
+    expect(await r.disconnected).toBe('io server disconnect');
+    expect(f.socket.connected).toBe(true);
   });
 });

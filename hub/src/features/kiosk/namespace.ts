@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
 import type { KioskPresence } from './presence.js';
 import { HandshakeRefused, type KioskService } from './service.js';
-import { deactivatedAmong } from './store.js';
+import { devicesToCut } from './store.js';
 
 export type KioskServer = Server<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
 export type KioskNamespace = Namespace<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
@@ -36,11 +36,10 @@ export function announceCodeChange(ns: KioskNamespace, siteId: string | null): v
 
 /**
  * Disconnects a device's sockets held by this hub process (after it was deactivated or re-keyed); with
- * null, every connected device that is deactivated (after a cut notification may have been missed).
+ * null, every connected device that is deactivated or re-keyed since (after a cut notification may have been missed).
  */
 export async function cutDevice(ns: KioskNamespace, db: Db, deviceId: string | null, log: Logger): Promise<void> {
-  const ids =
-    deviceId !== null ? [deviceId] : await deactivatedAmong(db, [...new Set([...ns.sockets.values()].map((s) => s.data.deviceId))]);
+  const ids = deviceId !== null ? [deviceId] : await devicesToCut(db, [...new Set([...ns.sockets.values()].map((s) => s.data.deviceId))]);
   for (const id of ids) {
     const room = `device:${id}`;
     if ((ns.adapter.rooms.get(room)?.size ?? 0) > 0) log.info({ deviceId: id }, 'kiosk device cut off');

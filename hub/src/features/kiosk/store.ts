@@ -184,11 +184,13 @@ export async function dropStaleConnections(tx: Tx, siteId: string, before: Date,
   return recomputeSiteOnline(tx, siteId);
 }
 
-/** Of these devices, the ones deactivated (to cut after a missed notification). */
-export async function deactivatedAmong(db: Db, deviceIds: string[]): Promise<string[]> {
+/** Of these devices, the ones deactivated, or re-keyed since they connected (to cut after a missed notification). */
+export async function devicesToCut(db: Db, deviceIds: string[]): Promise<string[]> {
   if (deviceIds.length === 0) return [];
-  const r = await db.query<{ id: string }>('SELECT id FROM kiosk_devices WHERE id = ANY($1::uuid[]) AND deactivated_at IS NOT NULL', [
-    deviceIds,
-  ]);
+  const r = await db.query<{ id: string }>(
+    `SELECT d.id FROM kiosk_devices d WHERE d.id = ANY($1::uuid[]) AND (d.deactivated_at IS NOT NULL
+       OR EXISTS (SELECT 1 FROM kiosk_connections c WHERE c.device_id = d.id AND c.connected_at < d.key_rotated_at))`,
+    [deviceIds],
+  );
   return r.rows.map((x) => x.id);
 }
