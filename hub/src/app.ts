@@ -14,8 +14,11 @@ import type { Db } from './store/db.js';
 import { authenticate } from './features/auth/auth.js';
 import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
-import { announceCodeChange, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
-import { watchCodeChanges } from './features/kiosk/code-changes.js';
+import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
+import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
+import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
+import { KioskPresence } from './features/kiosk/presence.js';
+import { LoginThrottle } from './features/auth/login-throttle.js';
 import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
@@ -149,12 +152,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.use(
     '/api',
     authenticate(db, now),
-    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours }),
-    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log }),
+    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours, throttle: new LoginThrottle(redis, config.queuePrefix, config.login) }),
+    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now }),
-    adminRoutes({ db }),
+    adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
     routeNotFound,
   );
@@ -189,8 +192,16 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     keypadLimits: config.keypadLimits,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
   });
-  const kioskNs = mountKioskNamespace(io, kiosk, log, now);
-  const codeChanges = await watchCodeChanges(db, log, (siteId) => announceCodeChange(kioskNs, siteId));
+  const presence = new KioskPresence({ db, log, now, intervalMs: config.kioskPresenceIntervalMs });
+  const kioskNs = mountKioskNamespace(io, kiosk, log, now, presence);
+  // One listening connection per hub process for both: codes changed at a site, a device to cut off.
+  const notifications = await watchKioskNotifications(db, log, {
+    [CODES_CHANGED_CHANNEL]: (siteId) => announceCodeChange(kioskNs, siteId),
+    [DEVICE_CUT_CHANNEL]: (deviceId) => {
+      cutDevice(kioskNs, db, deviceId, log).catch((err: unknown) => log.error({ err, deviceId }, 'could not cut a kiosk device off'));
+    },
+  });
+  presence.start();
 
   let worker: Worker<CourierJob> | null = null;
   if (config.runWorkers) {
@@ -226,8 +237,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       }),
     close: async () => {
-      await codeChanges.close();
+      await notifications.close();
       await io.close();
+      await presence.close();
       await worker?.close();
       await partner?.close();
       await queue.close();

@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { KeypadLimit } from './domain/attempts.js';
 import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
+import type { LoginThrottleLimits } from './domain/login-throttle.js';
+import type { OpenDepositLimits } from './domain/open-deposits.js';
 
 const hours = (def: number) =>
   z.coerce
@@ -54,6 +56,20 @@ export const EnvSchema = z.object({
   CODE_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(600),
   CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(86_400),
   SESSION_TTL_HOURS: hours(12),
+  // Sign-in throttling (ADR 0017): per (account, address), per address, per account.
+  /** consecutive wrong passwords from one address at one account before each next one doubles the wait */
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** wrong passwords one address may send in an hour, over all accounts; then it is refused for the hour */
+  LOGIN_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** wrong passwords at one account in an hour (from anywhere) after which its sign-ins are slowed, never refused */
+  LOGIN_ACCOUNT_SLOW_AFTER: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  LOGIN_ACCOUNT_MAX_SLOW_MS: z.coerce.number().int().min(0).max(30_000).default(3_000),
+  /** reservations (parcels reserving or awaiting deposit) one applicant may hold open at one site, and overall */
+  MAX_OPEN_DEPOSITS_PER_SITE: z.coerce.number().int().min(1).max(1_000).default(2),
+  MAX_OPEN_DEPOSITS: z.coerce.number().int().min(1).max(10_000).default(5),
+  /** how often each hub process refreshes its kiosk connections' presence; a row unrefreshed for 3 intervals is gone */
+  KIOSK_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
@@ -119,6 +135,9 @@ export interface HubConfig {
   /** the keypad attempt limit per device and per site (ADR 0015) */
   keypadLimits: { device: KeypadLimit; site: KeypadLimit };
   sessionTtlHours: number;
+  login: LoginThrottleLimits;
+  openDeposits: OpenDepositLimits;
+  kioskPresenceIntervalMs: number;
   sweepIntervalMs: number;
   nearbyRadiusM: number;
   gazetteerFile: string | undefined;
@@ -272,6 +291,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       site: keypadLimit(e.CODE_SITE_FREE_FAILURES, e),
     },
     sessionTtlHours: e.SESSION_TTL_HOURS,
+    login: {
+      freeFailures: e.LOGIN_FREE_FAILURES,
+      maxDelaySeconds: e.LOGIN_MAX_DELAY_SECONDS,
+      addressFailuresPerHour: e.LOGIN_ADDRESS_MAX_FAILURES,
+      accountSlowAfter: e.LOGIN_ACCOUNT_SLOW_AFTER,
+      accountMaxSlowMs: e.LOGIN_ACCOUNT_MAX_SLOW_MS,
+    },
+    openDeposits: { perSite: e.MAX_OPEN_DEPOSITS_PER_SITE, overall: e.MAX_OPEN_DEPOSITS },
+    kioskPresenceIntervalMs: e.KIOSK_PRESENCE_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     nearbyRadiusM: e.NEARBY_RADIUS_M,
     gazetteerFile: e.GAZETTEER_FILE,

@@ -24,6 +24,8 @@ export const COMPARTMENT_MOVES = {
   fill: { from: ['reserved'], to: 'occupied' },
   /** collected, or picked up by the courier */
   empty: { from: ['occupied'], to: 'free' },
+  /** the deposit it was held for will not come (its code expired unused) */
+  release: { from: ['reserved'], to: 'free' },
   /** the door jammed: nobody is sent to it again */
   fault: { from: COMPARTMENT_STATES, to: 'faulty' },
 } as const satisfies Record<string, { from: readonly CompartmentState[]; to: CompartmentState }>;

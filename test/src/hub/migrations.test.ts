@@ -227,6 +227,22 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [T],
     );
   },
+  9: async (db) => {
+    await db.query(
+      `INSERT INTO sessions (token_hash, user_id, expires_at, last_used_at, address_masked, user_agent) VALUES ('h2', $1, $2, $2, '203.0.113.x', 'curl/8')`,
+      [ids.user, T],
+    );
+    await db.query(`UPDATE kiosk_devices SET deactivated_at = $2, key_rotated_at = $2 WHERE id = $1`, [ids.device, T]);
+    await db.query(
+      `INSERT INTO kiosk_connections (socket_id, device_id, site_id, hub_id, connected_at, seen_at) VALUES ('s-1', $1, $2, 'hub-1', $3, $3)`,
+      [ids.device, ids.ownSite, T],
+    );
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $2, $3, $4, 'deposit_code_expired', 'expired', '{"whatNext":"apply again"}', $5)`,
+      [randomUUID(), ids.user, ids.application, ids.parcel, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

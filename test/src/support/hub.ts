@@ -16,6 +16,12 @@ import { createTestDatabase, redisUrl, type TestDatabase } from './db.js';
 import { hubApi, type HubApi } from './http.js';
 import { startProgram, type RunningProgram } from './processes.js';
 
+/**
+ * The journeys under test hand in many parcels for one demo applicant at one kiosk; the open-deposit
+ * limit's own tests (test/src/hub/abuse-limits.test.ts) set the production defaults back.
+ */
+export const JOURNEY_LIMITS = { MAX_OPEN_DEPOSITS_PER_SITE: '16', MAX_OPEN_DEPOSITS: '80' } as const;
+
 /** A queue prefix no other test uses. */
 export const freshQueuePrefix = (kind = 't'): string => `${kind}-${randomUUID().slice(0, 8)}`;
 
@@ -82,6 +88,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     DATA_DIR: dir,
     RUN_WORKERS: 'false',
     LOG_LEVEL: 'silent',
+    ...JOURNEY_LIMITS,
     ...options.env,
     QUEUE_PREFIX: queuePrefix,
   });
@@ -126,6 +133,7 @@ export async function startHubProgram(options: {
       DATA_DIR: join(options.dir, 'hub'),
       SEED_DEMO: 'true',
       SWEEP_INTERVAL_MS: '1000',
+      ...JOURNEY_LIMITS,
       ...options.env,
       QUEUE_PREFIX: queuePrefix,
     },

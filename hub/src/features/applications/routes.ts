@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
+import type { OpenDepositLimits } from '../../domain/open-deposits.js';
 import { NotFound } from '../../errors.js';
 import { handle, parse } from '../../http/middleware.js';
 import { body, op, type ApiPaths } from '../../http/openapi.js';
@@ -29,6 +30,8 @@ export interface ApplicationRouteDeps {
   partner: PartnerRuntime | null;
   openCodes: OpenCodeCipher;
   log: Logger;
+  /** how many reservations one applicant may hold open, per site and overall */
+  openDeposits: OpenDepositLimits;
 }
 
 const UuidParam = z.string().uuid();
@@ -37,14 +40,14 @@ export const applicationsApi: ApiPaths = {
   '/api/matters': { get: op('Service matters and their materials', 'anyone') },
   '/api/applications': {
     post: op(
-      'Apply. own_kiosk: reserves a compartment and returns the deposit code once. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
+      'Apply. own_kiosk: reserves a compartment and returns the deposit code once (it expires after DEPOSIT_CODE_TTL_HOURS: the parcel becomes deposit_expired and the application shows a notice). 409 open_deposits_at_site / open_deposits when the applicant already holds the most open reservations allowed. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
       'applicant',
       { requestBody: body(CreateApplicationBody) },
     ),
   },
   '/api/applications/{id}': {
     get: op(
-      'An application with its parcels and custody events; for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
+      'An application with its parcels, custody events and notices (e.g. deposit_code_expired with whatNext); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
       'its applicant, staff, admin',
     ),
   },
@@ -76,6 +79,7 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
           currentUser(req),
           { ...b, dropOff: b.dropOff },
           deps.now(),
+          deps.openDeposits,
         );
         // Queued after the commit; if Redis is away now, the partner sweep queues it later.
         await partner
@@ -90,7 +94,15 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
         res.status(201).json({ ...created, dropOff });
         return;
       }
-      const created = await createApplication(db, deps.keys, deps.lifetimes, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now());
+      const created = await createApplication(
+        db,
+        deps.keys,
+        deps.lifetimes,
+        currentUser(req),
+        { ...b, dropOff: b.dropOff },
+        deps.now(),
+        deps.openDeposits,
+      );
       const qrSvg = await QRCode.toString(created.deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
       res.status(201).json({
         ...created,

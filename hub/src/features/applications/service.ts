@@ -1,11 +1,13 @@
 // Applications and their inbound parcel: choosing an own kiosk reserves a fitting compartment and
 // issues the deposit code, all in one transaction; choosing a partner locker creates the parcel
 // `reserving` with the hub's reservation record, and the reservation itself is made at the partner
-// by a job after the commit. The tracking view is drawn from the custody log.
+// by a job after the commit. An applicant holds only so many open reservations at once, per site and
+// overall (domain/open-deposits.ts). The tracking view is drawn from the custody log and the notices.
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { chooseCompartment } from '../../domain/compartments.js';
+import { judgeNewDeposit, type OpenDepositLimits } from '../../domain/open-deposits.js';
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import { BadRequest, Conflict, NotFound } from '../../errors.js';
@@ -14,13 +16,17 @@ import { insertReservation } from '../partner/store.js';
 import { lockFreeCompartments, setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, custodyLog, insertParcel, type Parcel } from '../../store/parcels.js';
 import {
+  countOpenDeposits,
   findApplication,
   findDropOffSite,
   findMatter,
   insertApplication,
+  lockApplicant,
+  noticesOfApplication,
   parcelsOfApplication,
   type ApplicationRow,
   type Matter,
+  type NoticeView,
 } from './store.js';
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
@@ -50,12 +56,14 @@ export async function createApplication(
   applicant: User,
   body: CreateApplicationBody & { dropOff: { channel: 'own_kiosk' } },
   now: Date,
+  limits: OpenDepositLimits,
 ): Promise<CreatedApplication> {
   return withTransaction(db, async (tx) => {
     const matter = await matterFor(tx, body.matterCode, 'own_kiosk');
     const site = await findDropOffSite(tx, body.dropOff.siteId);
     if (!site) throw new NotFound('site');
     if (site.network !== 'own') throw new BadRequest('this site is not one of the hall’s own kiosks', undefined, 'wrong_network');
+    await refuseOverLimit(tx, applicant.id, site.id, limits);
     // Two applicants reserving at once never get the same compartment and never wait on each other.
     const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), matter.parcelSize);
     if (!compartment)
@@ -100,6 +108,14 @@ export async function createApplication(
   });
 }
 
+/** 409 when the applicant already holds as many open reservations as allowed (at the site or overall). */
+async function refuseOverLimit(tx: Tx, applicantId: string, siteId: string, limits: OpenDepositLimits): Promise<void> {
+  // Counted under the applicant's row lock: two applications sent at once cannot both squeeze under the limit.
+  await lockApplicant(tx, applicantId);
+  const v = judgeNewDeposit(await countOpenDeposits(tx, applicantId, siteId), limits);
+  if (!v.ok) throw new Conflict(v.code, v.message, { limit: v.limit, open: v.open });
+}
+
 async function matterFor(tx: Tx, code: string, channel: 'own_kiosk' | 'partner_locker'): Promise<Matter> {
   const matter = await findMatter(tx, code);
   if (!matter) throw new NotFound(`service matter ${code}`);
@@ -127,6 +143,7 @@ export async function createPartnerApplication(
   applicant: User,
   body: CreateApplicationBody & { dropOff: { channel: 'partner_locker' } },
   now: Date,
+  limits: OpenDepositLimits,
 ): Promise<CreatedPartnerApplication> {
   return withTransaction(db, async (tx) => {
     const matter = await matterFor(tx, body.matterCode, 'partner_locker');
@@ -140,6 +157,7 @@ export async function createPartnerApplication(
         undefined,
         'wrong_network',
       );
+    await refuseOverLimit(tx, applicant.id, site.id, limits);
 
     const parcel = await insertInboundApplication(tx, {
       applicantId: applicant.id,
@@ -167,13 +185,19 @@ export async function createPartnerApplication(
 
 export interface ApplicationView extends ApplicationRow {
   parcels: Array<Parcel & { events: Awaited<ReturnType<typeof custodyLog>> }>;
+  /** what the applicant was told (e.g. that a deposit code expired, and how to get a new one) */
+  notices: NoticeView[];
 }
 
 export async function getApplication(db: Db, id: string): Promise<ApplicationView | null> {
   const a = await findApplication(db, id);
   if (!a) return null;
   const parcels = await parcelsOfApplication(db, id);
-  return { ...a, parcels: await Promise.all(parcels.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))) };
+  return {
+    ...a,
+    parcels: await Promise.all(parcels.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))),
+    notices: await noticesOfApplication(db, id),
+  };
 }
 
 /** The application and its inbound parcel (whose custody event the caller writes, in the same transaction). */

@@ -1,6 +1,8 @@
 // The applications slice's SQL: service matters, applications, the sites an applicant chooses and
-// the views the applicant follows (parcels by application, the owner of a parcel's application).
+// the views the applicant follows (parcels by application, the owner of a parcel's application), the
+// applicant's open reservations, deposit codes that expired unused, and the notices an applicant is owed.
 import type { CompartmentSize } from '../../domain/compartments.js';
+import { OPEN_DEPOSIT_STATES } from '../../domain/open-deposits.js';
 import type { Db, Tx } from '../../store/db.js';
 import type { Parcel } from '../../store/parcels.js';
 
@@ -84,9 +86,105 @@ export async function parcelsOfApplication(db: Db, applicationId: string): Promi
   return r.rows;
 }
 
-export async function applicantOf(db: Db, applicationId: string): Promise<string | null> {
+export async function applicantOf(db: Db | Tx, applicationId: string): Promise<string | null> {
   const r = await db.query<{ applicantId: string }>('SELECT applicant_id AS "applicantId" FROM applications WHERE id = $1', [
     applicationId,
   ]);
   return r.rows[0]?.applicantId ?? null;
+}
+
+// ---- open reservations per applicant (ADR 0017)
+
+/** Holds the applicant's row until the transaction ends: one applicant's applications are counted one at a time. */
+export async function lockApplicant(tx: Tx, applicantId: string): Promise<void> {
+  await tx.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', [applicantId]);
+}
+
+/** The applicant's inbound parcels still holding a reservation, at the site and overall. */
+export async function countOpenDeposits(tx: Tx, applicantId: string, siteId: string): Promise<{ atSite: number; overall: number }> {
+  const r = await tx.query<{ atSite: number; overall: number }>(
+    `SELECT count(*) FILTER (WHERE p.site_id = $2)::int AS "atSite", count(*)::int AS overall
+     FROM parcels p JOIN applications a ON a.id = p.application_id
+     WHERE a.applicant_id = $1 AND p.direction = 'inbound' AND p.state = ANY($3::text[])`,
+    [applicantId, siteId, [...OPEN_DEPOSIT_STATES]],
+  );
+  return r.rows[0]!;
+}
+
+// ---- deposit codes that expired unused
+
+export interface ExpiredDeposit {
+  parcelId: string;
+  codeId: string;
+}
+
+/** Own-kiosk deposit codes past their expiry, unused and not revoked, whose parcel still awaits its deposit. */
+export async function expiredDepositCodes(db: Db, now: Date, limit = 200): Promise<ExpiredDeposit[]> {
+  const r = await db.query<ExpiredDeposit>(
+    `SELECT c.parcel_id AS "parcelId", c.id AS "codeId"
+     FROM access_codes c JOIN parcels p ON p.id = c.parcel_id JOIN sites s ON s.id = c.site_id
+     WHERE c.purpose = 'deposit' AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at <= $1
+       AND p.state = 'awaiting_deposit' AND s.network = 'own'
+     ORDER BY c.expires_at LIMIT $2`,
+    [now, limit],
+  );
+  return r.rows;
+}
+
+/** The code, locked, if it is still unused and unrevoked (another sweep may have handled it). */
+export async function lockLiveDepositCode(
+  tx: Tx,
+  codeId: string,
+): Promise<{ compartmentId: string; number: number; siteId: string; expiresAt: Date } | null> {
+  const r = await tx.query<{ compartmentId: string; number: number; siteId: string; expiresAt: Date }>(
+    `SELECT c.compartment_id AS "compartmentId", k.number, c.site_id AS "siteId", c.expires_at AS "expiresAt"
+     FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
+     WHERE c.id = $1 AND c.used_at IS NULL AND c.revoked_at IS NULL FOR UPDATE OF c`,
+    [codeId],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function revokeCode(tx: Tx, codeId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE access_codes SET revoked_at = $2 WHERE id = $1', [codeId, at]);
+}
+
+export interface NoticeView {
+  id: string;
+  kind: string;
+  parcelId: string;
+  message: string;
+  details: Record<string, unknown>;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** Records a notice unless the parcel has one of its kind already. */
+export async function insertNotice(
+  tx: Tx,
+  n: {
+    id: string;
+    applicantId: string;
+    applicationId: string;
+    parcelId: string;
+    kind: 'deposit_code_expired';
+    message: string;
+    details: object;
+    at: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (parcel_id, kind) DO NOTHING`,
+    [n.id, n.applicantId, n.applicationId, n.parcelId, n.kind, n.message, JSON.stringify(n.details), n.at],
+  );
+}
+
+export async function noticesOfApplication(db: Db, applicationId: string): Promise<NoticeView[]> {
+  const r = await db.query<NoticeView>(
+    `SELECT id, kind, parcel_id AS "parcelId", message, details, created_at AS "createdAt", sent_at AS "sentAt"
+     FROM applicant_notices WHERE application_id = $1 ORDER BY created_at`,
+    [applicationId],
+  );
+  return r.rows;
 }

@@ -1,34 +1,109 @@
-// The auth slice's HTTP edge: POST /api/auth/login signs in with a password and answers a bearer
-// token; GET /api/me says who the token belongs to.
-import { Router } from 'express';
+// The auth slice's HTTP edge: POST /api/auth/login signs in with a password (throttled) and answers
+// a bearer token; GET /api/me says who the token belongs to; the signed-in user lists their sessions
+// and ends this one, another one, or all of them.
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { Unauthorized } from '../../errors.js';
+import { NotFound, Unauthorized } from '../../errors.js';
 import { handle, parse } from '../../http/middleware.js';
 import { body, op, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { currentUser, requireRole, signIn } from './auth.js';
+import { LoginThrottled, type LoginThrottle } from './login-throttle.js';
+import { deleteSession, deleteSessionsOf, sessionsOf } from './store.js';
 
 export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 
+const ANY_ROLE = ['applicant', 'staff', 'courier', 'admin'] as const;
+
 export const authApi: ApiPaths = {
-  '/api/auth/login': { post: op('Sign in; returns a bearer token', 'anyone', { requestBody: body(LoginBody) }) },
+  '/api/auth/login': {
+    post: op(
+      'Sign in; returns a bearer token. Wrong passwords are throttled per account and address: 429 too_many_attempts with Retry-After',
+      'anyone',
+      { requestBody: body(LoginBody) },
+    ),
+  },
+  '/api/auth/logout': { post: op('End this session: the bearer token stops working at once (204)', 'any signed-in role') },
+  '/api/auth/logout-everywhere': { post: op("End every one of the user's sessions, this one included", 'any signed-in role') },
+  '/api/auth/sessions': {
+    get: op("The user's live sessions: created, last used, address (masked), user agent, and which is this one", 'any signed-in role'),
+  },
+  '/api/auth/sessions/{id}': { delete: op('End one of your sessions (204)', 'any signed-in role') },
   '/api/me': { get: op('The signed-in user', 'any signed-in role') },
 };
 
-export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: number }): Router {
+const UuidParam = z.string().uuid();
+
+/** The address a request came from (Express's view of it: the peer, or the proxy's word under `trust proxy`). */
+const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: number; throttle: LoginThrottle }): Router {
   const r = Router();
+  const { db } = deps;
 
   r.post(
     '/auth/login',
     handle(async (req, res) => {
       const b = parse(LoginBody, req.body);
-      const session = await signIn(deps.db, b.username, b.password, deps.now(), deps.sessionTtlHours);
-      if (!session) throw new Unauthorized('wrong username or password');
-      res.json(session);
+      try {
+        const session = await signIn(
+          db,
+          deps.throttle,
+          b.username,
+          b.password,
+          { address: clientAddress(req), userAgent: req.get('user-agent') },
+          deps.now,
+          deps.sessionTtlHours,
+        );
+        if ('failed' in session) {
+          if (session.retryAfterSeconds > 0) res.set('Retry-After', String(session.retryAfterSeconds));
+          throw new Unauthorized('wrong username or password');
+        }
+        res.json(session);
+      } catch (e) {
+        if (e instanceof LoginThrottled) res.set('Retry-After', String(e.retryAfterSeconds));
+        throw e;
+      }
     }),
   );
 
-  r.get('/me', requireRole('applicant', 'staff', 'courier', 'admin'), (req, res) => {
+  r.post(
+    '/auth/logout',
+    requireRole(...ANY_ROLE),
+    handle(async (req, res) => {
+      await deleteSession(db, currentUser(req).id, req.sessionId!);
+      res.status(204).end();
+    }),
+  );
+
+  r.post(
+    '/auth/logout-everywhere',
+    requireRole(...ANY_ROLE),
+    handle(async (req, res) => {
+      res.json({ ended: await deleteSessionsOf(db, currentUser(req).id) });
+    }),
+  );
+
+  r.get(
+    '/auth/sessions',
+    requireRole(...ANY_ROLE),
+    handle(async (req, res) => {
+      const sessions = await sessionsOf(db, currentUser(req).id, deps.now());
+      res.json({ sessions: sessions.map((s) => ({ ...s, current: s.id === req.sessionId })) });
+    }),
+  );
+
+  r.delete(
+    '/auth/sessions/:id',
+    requireRole(...ANY_ROLE),
+    handle(async (req, res) => {
+      const id = parse(UuidParam, req.params.id, 'session id');
+      if (!(await deleteSession(db, currentUser(req).id, id))) throw new NotFound('session');
+      res.status(204).end();
+    }),
+  );
+
+  r.get('/me', requireRole(...ANY_ROLE), (req, res) => {
     res.json({ user: currentUser(req) });
   });
 

@@ -14,6 +14,7 @@ import { CourierDispatchError, type CourierDispatch } from '../../integrations/c
 import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
 import { findReservation } from '../partner/store.js';
+import { expireDepositCodes } from '../applications/deposit-expiry.js';
 import { cancelCreatingOrder, depositedBefore, markCodeSent, markDispatched, openPickupOrder, pickupPlace, pickupSite } from './store.js';
 
 export const COURIER_QUEUE = 'courier';
@@ -144,6 +145,8 @@ export function startCourierWorker(
         case 'pickup':
           return orderPickup(deps, job.data.parcelId);
         case 'sweep':
+          // Also the deposit codes that ran out unused (their compartments released, their applicants told).
+          await expireDepositCodes(deps);
           return sweepDeposited(deps, queue);
       }
     },

@@ -1,7 +1,8 @@
-// Tells kiosks when their site's codes change (ADR 0008). The access_codes triggers NOTIFY on
-// commit (migration 003), whichever process or code path made the change; every hub process LISTENs
-// on a connection of its own and pushes `codes:changed` to the kiosks connected to it. A dropped
-// listening connection may have missed notifications, so once it is back every kiosk is told to pull.
+// Tells kiosks when their site's codes change (ADR 0008), and cuts off devices an operator deactivated
+// or re-keyed (ADR 0017). The access_codes triggers NOTIFY on commit (migration 003), as does the admin
+// slice's deactivation; every hub process LISTENs, on one connection of its own for every channel, and
+// acts on the kiosks connected to it. A dropped listening connection may have missed notifications,
+// so once it is back every handler is called with null ("check everything").
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
@@ -19,12 +20,27 @@ export async function watchCodeChanges(
   onChange: (siteId: string | null) => void,
   retryMs = 1_000,
 ): Promise<CodeChangeWatcher> {
+  return watchKioskNotifications(db, log, { [CODES_CHANGED_CHANNEL]: onChange }, retryMs);
+}
+
+/** Each channel's handler gets the notification's payload, or null after a reconnect. */
+export async function watchKioskNotifications(
+  db: Db,
+  log: Logger,
+  handlers: Record<string, (payload: string | null) => void>,
+  retryMs = 1_000,
+): Promise<CodeChangeWatcher> {
+  const channels = Object.keys(handlers);
+  for (const c of channels) if (!/^[a-z_]+$/.test(c)) throw new Error(`not a channel name: ${c}`);
+  const onChange = (payload: string | null) => {
+    for (const h of Object.values(handlers)) h(payload);
+  };
   let client: pg.PoolClient | null = null;
   let closed = false;
   let timer: NodeJS.Timeout | null = null;
 
   const onNotification = (n: pg.Notification) => {
-    if (n.channel === CODES_CHANGED_CHANNEL && n.payload) onChange(n.payload);
+    if (n.payload) handlers[n.channel]?.(n.payload);
   };
   const listen = async (): Promise<void> => {
     const c = await db.connect();
@@ -37,12 +53,12 @@ export async function watchCodeChanges(
     };
     c.on('notification', onNotification);
     c.on('error', (err) => {
-      log.warn({ err: err.message }, 'code change listener lost its connection; reconnecting');
+      log.warn({ err: err.message }, 'kiosk notification listener lost its connection; reconnecting');
       drop(err);
       schedule();
     });
     try {
-      await c.query(`LISTEN ${CODES_CHANGED_CHANNEL}`);
+      for (const channel of channels) await c.query(`LISTEN ${channel}`);
     } catch (err) {
       drop(err instanceof Error ? err : new Error(String(err)));
       throw err;
@@ -56,7 +72,7 @@ export async function watchCodeChanges(
       listen().then(
         () => onChange(null),
         (err: unknown) => {
-          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'code change listener could not reconnect');
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'kiosk notification listener could not reconnect');
           schedule();
         },
       );
@@ -72,7 +88,7 @@ export async function watchCodeChanges(
       client = null;
       if (c) {
         c.removeListener('notification', onNotification);
-        await c.query(`UNLISTEN ${CODES_CHANGED_CHANNEL}`).catch(() => undefined);
+        await c.query('UNLISTEN *').catch(() => undefined);
         c.release();
       }
     },

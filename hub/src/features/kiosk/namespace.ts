@@ -15,7 +15,10 @@ import {
   type KioskSocketData,
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
+import type { Db } from '../../store/db.js';
+import type { KioskPresence } from './presence.js';
 import { HandshakeRefused, type KioskService } from './service.js';
+import { devicesToCut } from './store.js';
 
 export type KioskServer = Server<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
 export type KioskNamespace = Namespace<KioskClientToServerEvents, KioskServerToClientEvents, KioskInterServerEvents, KioskSocketData>;
@@ -31,7 +34,26 @@ export function announceCodeChange(ns: KioskNamespace, siteId: string | null): v
   }
 }
 
-export function mountKioskNamespace(io: KioskServer, service: KioskService, log: Logger, now: () => Date): KioskNamespace {
+/**
+ * Disconnects a device's sockets held by this hub process (after it was deactivated or re-keyed); with
+ * null, every connected device that is deactivated or re-keyed since (after a cut notification may have been missed).
+ */
+export async function cutDevice(ns: KioskNamespace, db: Db, deviceId: string | null, log: Logger): Promise<void> {
+  const ids = deviceId !== null ? [deviceId] : await devicesToCut(db, [...new Set([...ns.sockets.values()].map((s) => s.data.deviceId))]);
+  for (const id of ids) {
+    const room = `device:${id}`;
+    if ((ns.adapter.rooms.get(room)?.size ?? 0) > 0) log.info({ deviceId: id }, 'kiosk device cut off');
+    ns.in(room).disconnectSockets(true);
+  }
+}
+
+export function mountKioskNamespace(
+  io: KioskServer,
+  service: KioskService,
+  log: Logger,
+  now: () => Date,
+  presence: KioskPresence,
+): KioskNamespace {
   const ns = io.of(KIOSK_NAMESPACE);
   const answer = answerer(log);
   ns.use((socket, next) => {
@@ -56,7 +78,8 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
     const kiosk = socket.data;
     log.info({ deviceId: kiosk.deviceId, siteId: kiosk.siteId }, 'kiosk connected');
     void socket.join([`device:${kiosk.deviceId}`, siteRoom(kiosk.siteId)]);
-    service.setOnline(kiosk, true).catch((err: unknown) => log.error({ err }, 'could not mark site online'));
+    // Counted in PostgreSQL: the site is online while any of its devices is connected to any hub process.
+    const counted = presence.connected(kiosk, socket.id).catch((err: unknown) => log.error({ err }, 'could not mark site online'));
     socket.emit('hello', {
       protocolVersion: kiosk.protocolVersion,
       deviceId: kiosk.deviceId,
@@ -87,10 +110,9 @@ export function mountKioskNamespace(io: KioskServer, service: KioskService, log:
     );
     socket.on('disconnect', () => {
       log.info({ deviceId: kiosk.deviceId }, 'kiosk disconnected');
-      void ns
-        .in(`device:${kiosk.deviceId}`)
-        .fetchSockets()
-        .then((left) => (left.length === 0 ? service.setOnline(kiosk, false) : undefined))
+      // After the connect was counted, so a quick disconnect never leaves its row behind.
+      void counted
+        .then(() => presence.disconnected(kiosk, socket.id))
         .catch((err: unknown) => log.error({ err }, 'could not mark site offline'));
     });
   });

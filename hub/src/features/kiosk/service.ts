@@ -35,7 +35,7 @@ import { KeypadAttempts, type KeypadLimits } from '../codes/attempts.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
 import { lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
 import { markPickupDone } from '../courier/store.js';
-import { findDevice, insertKioskEvent, setSiteOnline, touchDevice } from './store.js';
+import { findDevice, insertKioskEvent } from './store.js';
 import { boardSubject, clearAlarm, compartmentSubject, raiseAlarmWithCustody, recordBusReport } from './service-alarms.js';
 import { applyUnlockReport } from './service-unlock.js';
 import { reassignCompartment } from './reassign.js';
@@ -95,6 +95,8 @@ export class KioskService {
       device !== null &&
       verify(null, Buffer.from(handshakeMessage(h.data)), createPublicKey(device.publicKey), Buffer.from(signature, 'base64'));
     if (!device || !signed) throw new HandshakeRefused('bad_credentials', 'unknown device or bad signature');
+    // Said only to the holder of the device's key: an operator took this kiosk out of service.
+    if (device.deactivated) throw new HandshakeRefused('device_deactivated', 'this kiosk device was deactivated by an operator');
     // A captured handshake cannot be replayed: each nonce is accepted once while its time stamp is fresh.
     const fresh = await this.deps.redis.set(`kiosk-nonce:${deviceId}:${nonce}`, '1', 'PX', HANDSHAKE_MAX_SKEW_MS * 2, 'NX');
     if (fresh !== 'OK') throw new HandshakeRefused('replayed', 'this handshake was already used');
@@ -103,11 +105,6 @@ export class KioskService {
       throw new HandshakeRefused('unsupported_version', `the hub speaks protocol versions ${KIOSK_PROTOCOL_VERSIONS.join(', ')}`);
     }
     return { deviceId, siteId: device.siteId, protocolVersion: Math.max(...common) };
-  }
-
-  async setOnline(kiosk: KioskIdentity, online: boolean): Promise<void> {
-    await setSiteOnline(this.deps.db, kiosk.siteId, online);
-    await touchDevice(this.deps.db, kiosk.deviceId, this.deps.now());
   }
 
   async submitCode(kiosk: KioskIdentity, input: unknown): Promise<Reply<CodeGrant>> {

@@ -6,16 +6,12 @@ import type { CompartmentSize } from '../../domain/compartments.js';
 import type { UnlockState } from '../../domain/unlock-outcome.js';
 import type { Db, Tx } from '../../store/db.js';
 
-export async function findDevice(db: Db, deviceId: string): Promise<{ siteId: string; publicKey: string } | null> {
-  const r = await db.query<{ siteId: string; publicKey: string }>(
-    'SELECT site_id AS "siteId", public_key AS "publicKey" FROM kiosk_devices WHERE id = $1',
+export async function findDevice(db: Db, deviceId: string): Promise<{ siteId: string; publicKey: string; deactivated: boolean } | null> {
+  const r = await db.query<{ siteId: string; publicKey: string; deactivated: boolean }>(
+    'SELECT site_id AS "siteId", public_key AS "publicKey", deactivated_at IS NOT NULL AS deactivated FROM kiosk_devices WHERE id = $1',
     [deviceId],
   );
   return r.rows[0] ?? null;
-}
-
-export async function setSiteOnline(db: Db, siteId: string, online: boolean): Promise<void> {
-  await db.query('UPDATE sites SET online = $2 WHERE id = $1', [siteId, online]);
 }
 
 export async function touchDevice(db: Db, deviceId: string, at: Date): Promise<void> {
@@ -334,4 +330,71 @@ export async function findDeviceView(db: Db, deviceId: string): Promise<DeviceVi
 export async function compartmentNumber(tx: Tx, compartmentId: string): Promise<number | null> {
   const r = await tx.query<{ number: number }>('SELECT number FROM compartments WHERE id = $1', [compartmentId]);
   return r.rows[0]?.number ?? null;
+}
+
+// ---- presence: which kiosk sockets are connected, on which hub process (migration 009)
+
+/** Sets the site's online flag from its connection rows; the caller holds the site's row lock. */
+async function recomputeSiteOnline(tx: Tx, siteId: string): Promise<boolean> {
+  const r = await tx.query<{ online: boolean }>(
+    'UPDATE sites SET online = EXISTS (SELECT 1 FROM kiosk_connections WHERE site_id = $1) WHERE id = $1 RETURNING online',
+    [siteId],
+  );
+  return r.rows[0]?.online ?? false;
+}
+
+/** Locks the site's row: connects and disconnects of one site's devices are counted one at a time. */
+async function lockSite(tx: Tx, siteId: string): Promise<void> {
+  await tx.query('SELECT id FROM sites WHERE id = $1 FOR UPDATE', [siteId]);
+}
+
+export async function insertConnection(
+  tx: Tx,
+  c: { socketId: string; deviceId: string; siteId: string; hubId: string; at: Date },
+): Promise<boolean> {
+  await lockSite(tx, c.siteId);
+  await tx.query(
+    `INSERT INTO kiosk_connections (socket_id, device_id, site_id, hub_id, connected_at, seen_at) VALUES ($1, $2, $3, $4, $5, $5)
+     ON CONFLICT (socket_id) DO UPDATE SET seen_at = $5`,
+    [c.socketId, c.deviceId, c.siteId, c.hubId, c.at],
+  );
+  await tx.query('UPDATE kiosk_devices SET last_seen_at = $2 WHERE id = $1', [c.deviceId, c.at]);
+  return recomputeSiteOnline(tx, c.siteId);
+}
+
+/** Removes the socket's row; whether the site is still online (another device connected). */
+export async function deleteConnection(tx: Tx, socketId: string, siteId: string): Promise<boolean> {
+  await lockSite(tx, siteId);
+  await tx.query('DELETE FROM kiosk_connections WHERE socket_id = $1', [socketId]);
+  return recomputeSiteOnline(tx, siteId);
+}
+
+export async function refreshConnections(db: Db, hubId: string, at: Date): Promise<void> {
+  await db.query('UPDATE kiosk_connections SET seen_at = $2 WHERE hub_id = $1', [hubId, at]);
+}
+
+/** The sites with connection rows not refreshed since `before` (a hub process gone), or of `hubId` (closing). */
+export async function sitesWithStaleConnections(db: Db, before: Date, hubId: string | null): Promise<string[]> {
+  const r = await db.query<{ siteId: string }>(
+    'SELECT DISTINCT site_id AS "siteId" FROM kiosk_connections WHERE seen_at < $1 OR hub_id = $2',
+    [before, hubId],
+  );
+  return r.rows.map((x) => x.siteId);
+}
+
+export async function dropStaleConnections(tx: Tx, siteId: string, before: Date, hubId: string | null): Promise<boolean> {
+  await lockSite(tx, siteId);
+  await tx.query('DELETE FROM kiosk_connections WHERE site_id = $1 AND (seen_at < $2 OR hub_id = $3)', [siteId, before, hubId]);
+  return recomputeSiteOnline(tx, siteId);
+}
+
+/** Of these devices, the ones deactivated, or re-keyed since they connected (to cut after a missed notification). */
+export async function devicesToCut(db: Db, deviceIds: string[]): Promise<string[]> {
+  if (deviceIds.length === 0) return [];
+  const r = await db.query<{ id: string }>(
+    `SELECT d.id FROM kiosk_devices d WHERE d.id = ANY($1::uuid[]) AND (d.deactivated_at IS NOT NULL
+       OR EXISTS (SELECT 1 FROM kiosk_connections c WHERE c.device_id = d.id AND c.connected_at < d.key_rotated_at))`,
+    [deviceIds],
+  );
+  return r.rows.map((x) => x.id);
 }
