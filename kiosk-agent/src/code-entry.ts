@@ -62,8 +62,12 @@ export function keypadLimit(l: AttemptLimit): KeypadLimit {
 
 /** The same code again within this long after its answer gets that answer again (ADR 0015). */
 export const REPEAT_WINDOW_MS = 10_000;
-/** Answers worth repeating: the code was looked at (a wait or an unreachable hub is asked again). */
-const REPEATABLE = (r: CodeResult) => r.status !== 'refused' || ['code_invalid', 'code_expired', 'code_used'].includes(r.code);
+/**
+ * Answers worth repeating: the code was looked at and its door answered. A wait, an unreachable hub
+ * or a door that did not open (`failed`: the frame never left, the code is given back) is asked again.
+ */
+const REPEATABLE = (r: CodeResult) =>
+  r.status === 'refused' ? ['code_invalid', 'code_expired', 'code_used'].includes(r.code) : r.status !== 'failed';
 /** Refusals that count as a wrong keypad code. */
 const COUNTED = new Set(['code_invalid', 'code_expired', 'code_used']);
 

@@ -157,8 +157,9 @@ describe('hub: the kiosk tells the truth about its doors', () => {
     expect(await parcel(a.parcelId)).toMatchObject({ state: 'awaiting_deposit', codeSpent: true, commandId: a.commandId });
     expect(await kinds(a.parcelId)).toEqual(['created', 'deposit_code_used', 'unlock_not_sent', 'unlock_opened']);
     expect((await custody(a.parcelId))[3]).toMatchObject({ evidence: { code: 'spent_again', before: 'not_sent' } });
-    // Spent: the code no longer opens; the late report again, or a late not_sent, changes nothing.
-    expect(await submit(k, a.code)).toMatchObject({ status: 'error', error: { code: 'code_used' } });
+    // Spent: typed again at once it gets the same grant (a double tap, ADR 0015), never a new
+    // command; the late report again, or a late not_sent, changes nothing.
+    expect(await submit(k, a.code)).toMatchObject({ status: 'ok', data: { commandId: a.commandId } });
     await outcome(k, a.compartment, a.commandId, 'opened');
     await outcome(k, a.compartment, a.commandId, 'not_sent');
     expect(await parcel(a.parcelId)).toMatchObject({ codeSpent: true, commandId: a.commandId });
@@ -166,6 +167,7 @@ describe('hub: the kiosk tells the truth about its doors', () => {
     // The door cycle of the command that opened goes on: its closing deposits.
     await report(k, { type: 'door_closed', compartment: a.compartment, itemPresent: true });
     expect(await parcel(a.parcelId)).toMatchObject({ state: 'deposited' });
+    expect(await submit(k, a.code)).toMatchObject({ status: 'error', error: { code: 'code_used' } });
     expect(await alarms(k.deviceId)).toEqual([
       { kind: 'unlock_not_sent', subject: `compartment:${a.compartment}`, count: 1, cleared: true },
     ]);

@@ -93,7 +93,12 @@ describe('hub: sign-in throttling and sessions', () => {
     for (const a of throttled) {
       expect(a.retryAfter).toBeGreaterThanOrEqual(1);
       expect(a.json).toEqual({
-        error: { code: 'too_many_attempts', message: expect.stringContaining('try again'), details: { retryAfterSeconds: a.retryAfter } },
+        error: {
+          code: 'too_many_attempts',
+          message: expect.stringContaining('try again'),
+          details: { retryAfterSeconds: a.retryAfter },
+          requestId: expect.any(String),
+        },
       });
     }
 
@@ -182,7 +187,7 @@ describe('hub: sign-in throttling and sessions', () => {
     // Logout ends this token at once; the other session lives on.
     expect((await call('127.0.0.1', 'POST', '/api/auth/logout', { token: h })).status).toBe(204);
     expect((await call('127.0.0.1', 'GET', '/api/me', { token: h })).json).toEqual({
-      error: { code: 'unauthorized', message: 'sign in first' },
+      error: { code: 'unauthorized', message: 'sign in first', requestId: expect.any(String) },
     });
     expect((await call('127.0.0.6', 'GET', '/api/me', { token: o })).status).toBe(200);
 

@@ -44,7 +44,12 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
       expect(a).toEqual({
         status: 409,
         json: {
-          error: { code: 'open_deposits_at_site', message: expect.stringContaining('choose another site'), details: { limit: 2, open: 2 } },
+          error: {
+            code: 'open_deposits_at_site',
+            message: expect.stringContaining('choose another site'),
+            details: { limit: 2, open: 2 },
+            requestId: expect.any(String),
+          },
         },
       });
     }
