@@ -107,7 +107,7 @@ describe('offline code book', () => {
     const staleToken = issue({ exp: Math.floor(Date.now() / 1000) - 10 });
     const unsynced = issue();
     book.apply(reply([live.entry, expired.entry, early.entry, staleToken.entry]), new Date(0));
-    expect(book.check('keypad', live.code, now), live.factor).toEqual({ ok: true, code: live.entry });
+    expect(book.check('keypad', live.code, now, live.factor)).toEqual({ ok: true, code: live.entry });
     expect(book.check('qr', live.qrToken, now)).toEqual({ ok: true, code: live.entry });
     // The keypad judges the code with its second factor (ADR 0018): the right code with a wrong
     // factor, or with none, is refused exactly as a code the book does not have.
@@ -118,10 +118,10 @@ describe('offline code book', () => {
     expect(book.check('keypad', live.code, now, live.factor.slice(1))).toEqual(unknownCode);
     // Another code's factor does not fit either.
     expect(book.check('keypad', live.code, now, expired.factor)).toEqual(unknownCode);
-    expect(book.check('keypad', unsynced.code, now), unsynced.factor).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('keypad', unsynced.code, now, unsynced.factor)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('qr', unsynced.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
-    expect(book.check('keypad', expired.code, now), expired.factor).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
-    expect(book.check('keypad', early.code, now), early.factor).toMatchObject({
+    expect(book.check('keypad', expired.code, now, expired.factor)).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
+    expect(book.check('keypad', early.code, now, early.factor)).toMatchObject({
       ok: false,
       refusal: 'code_invalid',
       message: 'this code is not valid yet',
