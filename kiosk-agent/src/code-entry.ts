@@ -110,7 +110,9 @@ export class CodeEntry {
     const code = input.trim();
     const keypadFactor = code.startsWith(`${QR_TOKEN_PREFIX}.`) ? undefined : factor?.trim();
     // the pair is one answer: the same code with another factor is another attempt
-    const key = createHash('sha256').update(`${code}\u0000${keypadFactor ?? ''}`).digest('base64');
+    const key = createHash('sha256')
+      .update(`${code}\u0000${keypadFactor ?? ''}`)
+      .digest('base64');
     const now = this.deps.now().getTime();
     for (const [k, r] of this.recent) if (r.answeredAt !== null && now - r.answeredAt > REPEAT_WINDOW_MS) this.recent.delete(k);
     const seen = this.recent.get(key);
@@ -119,7 +121,10 @@ export class CodeEntry {
       this.deps.log.info('the same code again while (or just after) it was handled: same answer');
       return seen.result;
     }
-    const entry: { answeredAt: number | null; result: Promise<CodeResult> } = { answeredAt: null, result: this.enterOnce(code, keypadFactor) };
+    const entry: { answeredAt: number | null; result: Promise<CodeResult> } = {
+      answeredAt: null,
+      result: this.enterOnce(code, keypadFactor),
+    };
     this.recent.set(key, entry);
     try {
       const result = await entry.result;

@@ -122,7 +122,9 @@ export class OfflineCodeBook {
   }
 
   private hash(code: string, factor: string): string {
-    return createHmac('sha256', this.key!).update(offlineKeypadInput(this.site!.siteId, code, factor)).digest('base64');
+    return createHmac('sha256', this.key!)
+      .update(offlineKeypadInput(this.site!.siteId, code, factor))
+      .digest('base64');
   }
 
   private take(reply: CodeSyncReply, now: Date): void {

@@ -62,7 +62,9 @@ function issue(over: Partial<OfflineCode> & { code?: string; site?: string; exp?
     codeId,
     // As the hub sends a code with a second factor: the hash of the pair only.
     offlineHash: null,
-    keypadHash: createHmac('sha256', siteKey).update(offlineKeypadInput(SITE, code, factor)).digest('base64'),
+    keypadHash: createHmac('sha256', siteKey)
+      .update(offlineKeypadInput(SITE, code, factor))
+      .digest('base64'),
     compartment: over.compartment ?? 1,
     purpose: over.purpose ?? 'deposit',
     trackingNumber: 'XB0000000000001',
@@ -120,7 +122,11 @@ describe('offline code book', () => {
     expect(book.check('keypad', live.code, now, expired.factor)).toEqual(unknownCode);
     expect(book.check('keypad', unsynced.code, now, unsynced.factor)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('qr', unsynced.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
-    expect(book.check('keypad', expired.code, now, expired.factor)).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
+    expect(book.check('keypad', expired.code, now, expired.factor)).toMatchObject({
+      ok: false,
+      refusal: 'code_expired',
+      code: expired.entry,
+    });
     expect(book.check('keypad', early.code, now, early.factor)).toMatchObject({
       ok: false,
       refusal: 'code_invalid',
@@ -396,7 +402,11 @@ describe('kiosk agent with the hub out of reach', () => {
     }
     expect(waits).toEqual([2_000, 4_000, 8_000, 8_000, 8_000]);
     clock += 7_999;
-    expect(await agent.enterCode(good.code, 'api', good.factor)).toMatchObject({ status: 'refused', code: 'keypad_slowed', retryAfterMs: 1 });
+    expect(await agent.enterCode(good.code, 'api', good.factor)).toMatchObject({
+      status: 'refused',
+      code: 'keypad_slowed',
+      retryAfterMs: 1,
+    });
     clock += 1;
     expect(await agent.enterCode(good.code, 'api', good.factor)).toMatchObject({ status: 'opened', compartment: 1, offline: true });
     expect(unlocks.map((u) => u.lock)).toEqual([1, 0]);
@@ -487,7 +497,11 @@ describe('kiosk agent with the hub out of reach', () => {
     agent.syncCodes();
     await agent.codesSynced();
     link.answer = () => fail('hub_unreachable', 'the hub did not answer in time');
-    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'opened', commandId: expect.any(String), offline: true });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({
+      status: 'opened',
+      commandId: expect.any(String),
+      offline: true,
+    });
     // A code for a compartment this cabinet does not have opens nothing.
     expect(await agent.enterCode(elsewhere.code, 'api', elsewhere.factor)).toMatchObject({ status: 'refused', code: 'code_invalid' });
     // A refusal the hub gives stands.

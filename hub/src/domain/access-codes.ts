@@ -40,7 +40,9 @@ export function factorHash(key: Buffer, siteId: string, code: string, factor: st
 
 /** What a kiosk judges a keypad entry by offline: the code and its factor under its site's offline key. */
 export function offlineKeypadHash(siteKey: Buffer, siteId: string, code: string, factor: string): Buffer {
-  return createHmac('sha256', siteKey).update(offlineKeypadInput(siteId, code, factor)).digest();
+  return createHmac('sha256', siteKey)
+    .update(offlineKeypadInput(siteId, code, factor))
+    .digest();
 }
 
 /** A uniform 6-digit PIN (the second factor of a code whose holder has no phone on file, or a courier's). */

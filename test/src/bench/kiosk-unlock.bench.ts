@@ -379,7 +379,15 @@ async function run(ctx: BenchContext) {
     for (const c of alone) {
       const t = nowMs();
       await withTransaction(db, async (tx) => {
-        const r = await redeemCode(tx, keys, { siteId, deviceId, requestId: uuidv7(), via: 'keypad', code: c.code, factor: c.factor, now: new Date() });
+        const r = await redeemCode(tx, keys, {
+          siteId,
+          deviceId,
+          requestId: uuidv7(),
+          via: 'keypad',
+          code: c.code,
+          factor: c.factor,
+          now: new Date(),
+        });
         const parcel = await lockParcel(tx, r.parcelId);
         await appendCustody(tx, parcel, 'deposit_code_used', parcel.state, parcel.state, {
           actor: { kind: 'applicant', id: null },

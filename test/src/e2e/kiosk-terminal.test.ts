@@ -179,7 +179,9 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     // Switched on again with paper: the next deposit has its receipt.
     await call(printerUrl(), 'POST', '/paper', { state: 'ok' });
     const next = await apply();
-    expect(await call(kioskUrl, 'POST', '/api/code', { code: next.code, factor: factorOf('zhang.san') })).toMatchObject({ status: 'opened' });
+    expect(await call(kioskUrl, 'POST', '/api/code', { code: next.code, factor: factorOf('zhang.san') })).toMatchObject({
+      status: 'opened',
+    });
     const back = await eventually(async () => {
       const r = await receipts();
       return r.length > 0 ? r : undefined;

@@ -46,7 +46,8 @@ describe('hub: the kiosk tells the truth about its doors', () => {
   };
   type Kiosk = Awaited<ReturnType<typeof register>>;
   const ask = (k: Kiosk, event: string, body: unknown) => k.socket.timeout(5_000).emitWithAck(event, body) as Promise<Json>;
-  const submit = (k: Kiosk, code: string) => ask(k, 'code:submit', { requestId: randomUUID(), via: 'keypad', code, factor: factorOf('zhang.san') });
+  const submit = (k: Kiosk, code: string) =>
+    ask(k, 'code:submit', { requestId: randomUUID(), via: 'keypad', code, factor: factorOf('zhang.san') });
   const report = (k: Kiosk, body: Json, eventId: string = randomUUID()) =>
     ask(k, 'kiosk:event', { eventId, at: new Date().toISOString(), ...body });
   const outcome = (k: Kiosk, compartment: number, commandId: string, o: string) =>

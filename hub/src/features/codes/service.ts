@@ -162,7 +162,10 @@ async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Pr
     // Judged as a pair (ADR 0018): a right code with a wrong factor finds nothing, exactly like a
     // wrong code, so a guess never tells which part was wrong. Live code first; otherwise the most
     // recent one with that pair, to say "used" or "expired" (only to whoever has both parts).
-    const pair = { codeHash: hashCode(keys.hashKey, req.siteId, req.code), factorHash: factorHash(keys.hashKey, req.siteId, req.code, req.factor!) };
+    const pair = {
+      codeHash: hashCode(keys.hashKey, req.siteId, req.code),
+      factorHash: factorHash(keys.hashKey, req.siteId, req.code, req.factor!),
+    };
     return lockCodeByKeypad(tx, req.siteId, pair);
   }
   const parsed = parseQrToken(req.code);
