@@ -129,14 +129,12 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     });
     return {
       submit: (code: string, via: 'keypad' | 'qr' = 'keypad') =>
-        socket
-          .timeout(5_000)
-          .emitWithAck('code:submit', {
-            requestId: randomUUID(),
-            via,
-            code,
-            ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
-          }) as Promise<Json>,
+        socket.timeout(5_000).emitWithAck('code:submit', {
+          requestId: randomUUID(),
+          via,
+          code,
+          ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
+        }) as Promise<Json>,
       send: (event: KioskEvent) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
   };

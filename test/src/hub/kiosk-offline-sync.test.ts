@@ -65,14 +65,12 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
         return r.data as CodeSyncReply;
       },
       submit: (code, via = 'keypad') =>
-        socket
-          .timeout(5_000)
-          .emitWithAck('code:submit', {
-            requestId: randomUUID(),
-            via,
-            code,
-            ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
-          }) as Promise<Json>,
+        socket.timeout(5_000).emitWithAck('code:submit', {
+          requestId: randomUUID(),
+          via,
+          code,
+          ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
+        }) as Promise<Json>,
       send: (event) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
     socket.on('codes:changed', () => k.changes++);
