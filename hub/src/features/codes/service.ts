@@ -96,9 +96,9 @@ export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Prom
   await revokeLiveCodes(tx, req.parcelId, req.purpose, req.now);
   const expiresAt = expiryFor(req.purpose, req.now, req.lifetimes);
   const siteKey = siteOfflineKey(keys.offlineKey, req.siteId);
-  const phone = phoneFactor(req.holderPhone);
-  const factor: IssuedFactor = phone === null ? { kind: 'pin', pin: makeFactorPin(randomBelow) } : { kind: 'phone' };
-  const factorDigits = phone ?? (factor.kind === 'pin' ? factor.pin : '');
+  const phoneDigits = phoneFactor(req.holderPhone);
+  const factor: IssuedFactor = phoneDigits === null ? { kind: 'pin', pin: makeFactorPin(randomBelow) } : { kind: 'phone' };
+  const factorDigits = factor.kind === 'pin' ? factor.pin : phoneDigits!;
   for (let attempt = 0; attempt < 8; attempt++) {
     const id = uuidv7();
     const code = makeKeypadCode(randomUint32);
