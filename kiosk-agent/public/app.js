@@ -132,6 +132,14 @@ function press(digit) {
 }
 
 function backspace() {
+  if (state.step === 'factor' && state.digits === '') {
+    // Nothing typed at the second step yet: back to the code, to correct it.
+    state.digits = state.code;
+    state.code = '';
+    state.step = 'code';
+    render();
+    return;
+  }
   state.digits = state.digits.slice(0, -1);
   drawDigits();
 }
