@@ -237,12 +237,13 @@ Walk a parcel through (copy and paste):
   T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
        -d '{"matterCode":"business-licence-change","dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
-  # type the 8-digit deposit code on the kiosk's touch screen, or here (N = the compartment it answered, lock = N-1):
-  curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>"}'
+  # type the 8-digit deposit code on the kiosk's touch screen and then its second factor, the last 6 digits
+  # of the applicant's phone (zhang.san: 13800000001 → 000001), or here (N = the compartment it answered, lock = N-1):
+  curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>","factor":"000001"}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/item -H 'content-type: application/json' -d '{"present":true}'
   curl -s -XPOST ${k.controlUrl}/boards/0/locks/<N-1>/close
   curl -s ${k.printer ?? '(no printer)'}/receipts              # the receipt the kiosk printed (tracking number, QR)
-  curl -s ${String(dispatch.url)}/api/orders          # the courier's pickup code appears here; type it at the kiosk the same way
+  curl -s ${String(dispatch.url)}/api/orders          # the courier's pickup code and its 6-digit pin appear here; type both at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
 
 Or through a partner locker near an address (全城通港):

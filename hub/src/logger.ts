@@ -10,6 +10,8 @@ export const REDACT_PATHS = [
   '*.token',
   '*.code',
   '*.phone',
+  '*.factor',
+  '*.pin',
   '*.displayName',
   '*.address',
   '*.privateKey',

@@ -1,4 +1,5 @@
-// The kiosk touch screen: one step at a time. Start (keypad or QR scan) → checking → "door N is
+// The kiosk touch screen: one step at a time. Start (keypad: the 8-digit code, then the 6 digits that
+// go with it, ADR 0018; or a QR scan) → checking → "door N is
 // open" → (door closed) thank you, with the tracking number after a deposit; or an error that says
 // what happened and what to do next, in the resident's language. A deposit whose door jammed is
 // offered another compartment. Results of codes from the QR scanner arrive as Server-Sent Events,
@@ -6,6 +7,8 @@
 import { LANGUAGES, STRINGS, translate } from './strings.js';
 
 const CODE_LENGTH = 8;
+/** The second factor, asked after the code and sent with it: nothing is judged before both are in. */
+const FACTOR_LENGTH = 6;
 /** A resident with the door open needs longer than one idle period to put documents in. */
 const OPEN_IDLE_FACTOR = 5;
 const DEFAULT_LANG = LANGUAGES[0];
@@ -14,6 +17,10 @@ const state = {
   lang: DEFAULT_LANG,
   screen: 'start',
   digits: '',
+  /** 'code' (8 digits) then 'factor' (6 digits) */
+  step: 'code',
+  /** the code typed at the first step, kept until the factor is in */
+  code: '',
   /** the grant on screen: { status, compartment, purpose, trackingNumber, commandId } */
   current: null,
   workingKey: 'working.heading',
@@ -35,15 +42,19 @@ const hasText = (key) => key in STRINGS[DEFAULT_LANG];
 
 // ---- drawing ----------------------------------------------------------------------------------
 
+const wanted = () => (state.step === 'code' ? CODE_LENGTH : FACTOR_LENGTH);
+
 function drawDigits() {
   const boxes = $('digits').children;
   for (let i = 0; i < CODE_LENGTH; i++) {
     const box = boxes[i];
+    box.hidden = i >= wanted();
     box.textContent = state.digits[i] ?? '';
     box.classList.toggle('filled', i < state.digits.length);
     box.classList.toggle('next', i === state.digits.length);
   }
-  $('submit').disabled = state.digits.length !== CODE_LENGTH;
+  $('submit').disabled = state.digits.length !== wanted();
+  document.body.dataset.step = state.step;
 }
 
 function render() {
@@ -81,6 +92,12 @@ function render() {
       break;
     }
     case 'start':
+      if (state.step === 'factor') {
+        $('start-heading').textContent = t('start.factor.heading');
+        $('start-hint').textContent = t('start.factor.hint');
+        $('digits').setAttribute('aria-label', t('keypad.factor.label'));
+      }
+      $('submit').textContent = t(state.step === 'code' ? 'start.next' : 'start.open');
       break;
   }
 }
@@ -107,7 +124,7 @@ function show(screen) {
 // ---- what the resident does --------------------------------------------------------------------
 
 function press(digit) {
-  if (state.screen !== 'start' || state.digits.length >= CODE_LENGTH) return;
+  if (state.screen !== 'start' || state.digits.length >= wanted()) return;
   state.digits += digit;
   drawDigits();
   // Someone is typing: the agent keeps status polls off the lock-board bus so the unlock to come is not kept waiting.
@@ -115,6 +132,14 @@ function press(digit) {
 }
 
 function backspace() {
+  if (state.step === 'factor' && state.digits === '') {
+    // Nothing typed at the second step yet: back to the code, to correct it.
+    state.digits = state.code;
+    state.code = '';
+    state.step = 'code';
+    render();
+    return;
+  }
   state.digits = state.digits.slice(0, -1);
   drawDigits();
 }
@@ -124,9 +149,16 @@ function clearDigits() {
   drawDigits();
 }
 
+/** Back to the first step (the code), nothing typed. */
+function restartEntry() {
+  state.digits = '';
+  state.code = '';
+  state.step = 'code';
+}
+
 /** Back to the very start for the next person: no digits, no result, Chinese again. */
 function home() {
-  state.digits = '';
+  restartEntry();
   state.current = null;
   state.error = null;
   state.lang = DEFAULT_LANG;
@@ -134,7 +166,7 @@ function home() {
 }
 
 function retry() {
-  state.digits = '';
+  restartEntry();
   state.error = null;
   show('start');
 }
@@ -158,12 +190,21 @@ async function post(path, body) {
 }
 
 async function submit() {
-  if (state.screen !== 'start' || state.digits.length !== CODE_LENGTH) return;
-  const code = state.digits;
-  state.digits = '';
+  if (state.screen !== 'start' || state.digits.length !== wanted()) return;
+  if (state.step === 'code') {
+    // The code alone is never sent: the 6 digits come first (a wrong guess tells nothing about either part).
+    state.code = state.digits;
+    state.digits = '';
+    state.step = 'factor';
+    show('start');
+    return;
+  }
+  const code = state.code;
+  const factor = state.digits;
+  restartEntry();
   state.workingKey = 'working.heading';
   show('working');
-  showResult(await post('/api/code', { code, source: 'screen' }));
+  showResult(await post('/api/code', { code, factor, source: 'screen' }));
 }
 
 async function anotherCompartment() {
@@ -248,7 +289,7 @@ function wire() {
     if (state.screen !== 'start') return;
     if (/^[0-9]$/.test(e.key)) press(e.key);
     else if (e.key === 'Backspace') backspace();
-    else if (e.key === 'Enter' && state.digits.length === CODE_LENGTH) {
+    else if (e.key === 'Enter' && state.digits.length === wanted()) {
       e.preventDefault();
       void submit();
     }

@@ -105,7 +105,7 @@ describe('KioskAgent.anotherCompartment', () => {
   it('asks only after the hub has the jam, then opens the granted compartment once', async () => {
     board.jammed.add('0/2');
     hub.acking = false;
-    const jammed = await agent.enterCode('12345678', 'screen');
+    const jammed = await agent.enterCode('12345678', 'screen', '123456');
     expect(jammed).toEqual({ status: 'jammed', compartment: 3, purpose: 'deposit', trackingNumber: TN, commandId: A });
 
     // The jam report is still waiting for the hub: the agent delivers it before it asks.
@@ -130,7 +130,7 @@ describe('KioskAgent.anotherCompartment', () => {
   });
 
   it('does not ask the hub about a command that did not jam, or that it never ran', async () => {
-    expect(await agent.enterCode('12345678', 'scanner')).toMatchObject({ status: 'opened', commandId: A });
+    expect(await agent.enterCode('12345678', 'scanner', '123456')).toMatchObject({ status: 'opened', commandId: A });
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'not_jammed' });
     expect(await agent.anotherCompartment(B)).toMatchObject({ status: 'refused', code: 'not_jammed' });
     expect(hub.log).not.toContain('reassign');
@@ -139,7 +139,7 @@ describe('KioskAgent.anotherCompartment', () => {
 
   it('passes the hub’s refusal on and opens nothing', async () => {
     board.jammed.add('0/2');
-    await agent.enterCode('12345678');
+    await agent.enterCode('12345678', 'api', '123456');
     hub.reassignRefusal = 'no_free_compartment';
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'no_free_compartment' });
     expect(board.unlocks).toEqual(['unlock 0/2']);
@@ -148,7 +148,7 @@ describe('KioskAgent.anotherCompartment', () => {
   it('says the hub is out of reach when the jam cannot be reported, and asks nothing', async () => {
     board.jammed.add('0/2');
     hub.acking = false;
-    await agent.enterCode('12345678');
+    await agent.enterCode('12345678', 'api', '123456');
     hub.connected = false;
     expect(await agent.anotherCompartment(A)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
     hub.connected = true;
@@ -158,7 +158,7 @@ describe('KioskAgent.anotherCompartment', () => {
   });
 
   it('tells the screen when a door opens and when it closes', async () => {
-    await agent.enterCode('12345678');
+    await agent.enterCode('12345678', 'api', '123456');
     // The commanded opening is told as the unlock is confirmed, before the code's result.
     expect(doors).toEqual([{ compartment: 3, state: 'opened', itemPresent: false, commanded: true }]);
     const closed = new Promise<DoorEvent>((resolve) =>

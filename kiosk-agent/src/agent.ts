@@ -135,8 +135,9 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     return this.entry.keypadWait((this.deps.now ?? (() => new Date()))());
   }
 
-  async enterCode(input: string, source: CodeSource = 'api'): Promise<CodeResult> {
-    const result = await this.entry.enter(input);
+  /** `factor`: a keypad code's second factor (ADR 0018); a scanned QR code needs none. */
+  async enterCode(input: string, source: CodeSource = 'api', factor?: string): Promise<CodeResult> {
+    const result = await this.entry.enter(input, factor);
     this.emit('result', result, source);
     return result;
   }

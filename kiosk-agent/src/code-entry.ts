@@ -2,7 +2,8 @@
 // reach, against the synced code book: ADR 0008), the compartment it grants opened once, and the
 // outcome told to whoever asked. The same code again while it is handled (or just after) gets the
 // same answer; wrong keypad codes, online or off, are journaled and slow the keypad down offline
-// exactly as the hub does online (ADR 0015); signed QR codes are never slowed. Also the jammed deposit's "another compartment":
+// exactly as the hub does online (ADR 0015); signed QR codes are never slowed. A keypad code is judged
+// only with its second factor (ADR 0018), online and off. Also the jammed deposit's "another compartment":
 // asked of the hub only once the hub has the jam. Knows no bytes and no HTTP.
 import { createHash, randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -10,6 +11,7 @@ import type { Logger } from 'pino';
 import {
   countFromHistory,
   KeypadCode,
+  KeypadFactor,
   QR_TOKEN_PREFIX,
   waitRemaining,
   type CodeGrant,
@@ -100,10 +102,17 @@ export class CodeEntry {
     this.limit = keypadLimit(deps.limit);
   }
 
-  /** A code from the keypad (8 digits) or the scanner (a signed XB1 token). */
-  async enter(input: string): Promise<CodeResult> {
+  /**
+   * A code from the keypad (8 digits, with `factor`: the 6 digits that go with it, ADR 0018) or the
+   * scanner (a signed XB1 token, which needs no factor).
+   */
+  async enter(input: string, factor?: string): Promise<CodeResult> {
     const code = input.trim();
-    const key = createHash('sha256').update(code).digest('base64');
+    const keypadFactor = code.startsWith(`${QR_TOKEN_PREFIX}.`) ? undefined : factor?.trim();
+    // the pair is one answer: the same code with another factor is another attempt
+    const key = createHash('sha256')
+      .update(`${code}\u0000${keypadFactor ?? ''}`)
+      .digest('base64');
     const now = this.deps.now().getTime();
     for (const [k, r] of this.recent) if (r.answeredAt !== null && now - r.answeredAt > REPEAT_WINDOW_MS) this.recent.delete(k);
     const seen = this.recent.get(key);
@@ -112,7 +121,10 @@ export class CodeEntry {
       this.deps.log.info('the same code again while (or just after) it was handled: same answer');
       return seen.result;
     }
-    const entry: { answeredAt: number | null; result: Promise<CodeResult> } = { answeredAt: null, result: this.enterOnce(code) };
+    const entry: { answeredAt: number | null; result: Promise<CodeResult> } = {
+      answeredAt: null,
+      result: this.enterOnce(code, keypadFactor),
+    };
     this.recent.set(key, entry);
     try {
       const result = await entry.result;
@@ -136,11 +148,11 @@ export class CodeEntry {
     }
   }
 
-  private async enterOnce(code: string): Promise<CodeResult> {
+  private async enterOnce(code: string, factor: string | undefined): Promise<CodeResult> {
     // While the code is checked, status polls stay off the bus: the unlock goes out the moment it is granted.
     const release = this.deps.cabinet.holdPolling();
     try {
-      return await this.check(code);
+      return await this.check(code, factor);
     } finally {
       release();
     }
@@ -174,21 +186,25 @@ export class CodeEntry {
     return this.openGrant(reply.data);
   }
 
-  private async check(code: string): Promise<CodeResult> {
+  private async check(code: string, factor: string | undefined): Promise<CodeResult> {
     const { codes, journal, link } = this.deps;
     const via = code.startsWith(`${QR_TOKEN_PREFIX}.`) ? 'qr' : 'keypad';
     if (via === 'keypad' && !KeypadCode.safeParse(code).success) {
       return { status: 'refused', code: 'code_invalid', message: 'an open-code is 8 digits' };
     }
+    // Not a guess yet (nothing is looked at): the screen asks both before anything is judged (ADR 0018).
+    if (via === 'keypad' && !KeypadFactor.safeParse(factor).success) {
+      return { status: 'refused', code: 'code_invalid', message: 'an open-code is typed with the 6 digits that go with it' };
+    }
     // A code spent here (online or off) is refused here, even before the hub has heard of it.
-    const named = codes?.check(via, code, this.deps.now()).code;
+    const named = codes?.check(via, code, this.deps.now(), factor).code;
     if (named && journal.isSpent(named.codeId)) {
       if (via === 'keypad') this.countFailure('code_used', this.deps.now(), false);
       return { status: 'refused', code: 'code_used', message: 'this code has already been used' };
     }
-    const reply = await link.ask('code:submit', { requestId: randomUUID(), via, code });
+    const reply = await link.ask('code:submit', { requestId: randomUUID(), via, code, ...(via === 'keypad' ? { factor } : {}) });
     if (reply.status === 'error') {
-      if (codes && OFFLINE_FALLBACK.has(reply.error.code)) return this.checkOffline(via, code, codes);
+      if (codes && OFFLINE_FALLBACK.has(reply.error.code)) return this.checkOffline(via, code, codes, factor);
       if (via === 'keypad' && COUNTED.has(reply.error.code)) this.countFailure(reply.error.code, this.deps.now(), false);
       const details = reply.error.details as { retryAfterMs?: unknown } | undefined;
       const retryAfterMs = typeof details?.retryAfterMs === 'number' ? { retryAfterMs: details.retryAfterMs } : {};
@@ -199,7 +215,7 @@ export class CodeEntry {
   }
 
   /** The hub is out of reach: judge the code against the synced book, spend it, open. */
-  private async checkOffline(via: 'keypad' | 'qr', input: string, book: OfflineCodeBook): Promise<CodeResult> {
+  private async checkOffline(via: 'keypad' | 'qr', input: string, book: OfflineCodeBook, factor?: string): Promise<CodeResult> {
     const { journal, log } = this.deps;
     const now = this.deps.now();
     // The same limit as the hub's, from the journal: it does not start afresh when the hub is away.
@@ -208,7 +224,7 @@ export class CodeEntry {
       log.info({ waitMs: wait }, 'keypad attempt before its wait, offline: not checked');
       return slowed(wait);
     }
-    const check = book.check(via, input, now);
+    const check = book.check(via, input, now, factor);
     const refuse = (code: string, message: string): CodeResult => {
       if (via === 'keypad' && code !== 'hub_unreachable') this.countFailure(code, now, true);
       else log.info({ refusal: code, via }, 'code refused offline');

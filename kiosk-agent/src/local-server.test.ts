@@ -15,8 +15,8 @@ describe('kiosk local API: bad requests are 4xx', () => {
 
   beforeAll(async () => {
     const agent = {
-      enterCode: (code: string) => {
-        entered.push(code);
+      enterCode: (code: string, _source: string, factor?: string) => {
+        entered.push(factor === undefined ? code : `${code} + ${factor}`);
         return Promise.resolve({ status: 'refused', reason: 'unknown_code', message: 'no such code' });
       },
     } as unknown as KioskAgent;
@@ -64,8 +64,9 @@ describe('kiosk local API: bad requests are 4xx', () => {
     expect(r.status).toBeGreaterThanOrEqual(400);
   });
 
-  it('a good code still reaches the agent', async () => {
+  it('a good code still reaches the agent, with its second factor when the screen sends one', async () => {
     expect(await post('/api/code', '{"code":"12345678"}')).toEqual({ status: 422, code: undefined });
-    expect(entered).toEqual(['12345678']);
+    expect(await post('/api/code', '{"code":"12345678","factor":"654321"}')).toEqual({ status: 422, code: undefined });
+    expect(entered).toEqual(['12345678', '12345678 + 654321']);
   });
 });

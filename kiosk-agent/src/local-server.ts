@@ -14,7 +14,12 @@ import type { KioskJournal } from './journal.js';
 import type { PrinterStatus } from './terminal/printer.js';
 
 // The touch screen says so, so that it does not show its own results twice (it also hears them as events).
-const CodeBody = z.object({ code: z.string().min(1).max(512), source: z.enum(['screen', 'api']).default('api') });
+// A keypad code comes with its second factor (ADR 0018): the 6 digits the screen asks after the code.
+const CodeBody = z.object({
+  code: z.string().min(1).max(512),
+  factor: z.string().max(16).optional(),
+  source: z.enum(['screen', 'api']).default('api'),
+});
 const AnotherBody = z.object({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
 
 /** The touch-screen page: plain files, no build step. */
@@ -61,10 +66,10 @@ export async function startLocalServer(
   app.post('/api/code', (req, res, next) => {
     const body = CodeBody.safeParse(req.body);
     if (!body.success) {
-      res.status(400).json({ error: { code: 'bad_request', message: 'send { "code": "12345678" }' } });
+      res.status(400).json({ error: { code: 'bad_request', message: 'send { "code": "12345678", "factor": "123456" }' } });
       return;
     }
-    deps.agent.enterCode(body.data.code, body.data.source).then((r) => answer(res, r), next);
+    deps.agent.enterCode(body.data.code, body.data.source, body.data.factor).then((r) => answer(res, r), next);
   });
   app.post('/api/another', (req, res, next) => {
     const body = AnotherBody.safeParse(req.body);

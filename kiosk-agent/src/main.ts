@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = pino({ name: 'kiosk-agent', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.code'] }, pino.destination(2));
+  const log = pino({ name: 'kiosk-agent', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.code', '*.factor'] }, pino.destination(2));
   const buses = new Map<string, LockBoardDriver>();
   // Set once the hub link exists; a bus changing state before that is reported on connect.
   const busStateChanged: { notify?: () => void } = {};

@@ -1,13 +1,14 @@
 // The kiosk's book of its site's live codes, for judging a code while the hub is out of reach
-// (ADR 0008). Filled from the hub's `codes:sync` replies: keypad codes as HMACs under the site's
-// offline key (the clear code is never here), QR codes checked with the hub's public key (the kiosk
+// (ADR 0008). Filled from the hub's `codes:sync` replies: keypad codes as HMACs of the code with its
+// second factor under the site's offline key (ADR 0018: neither the clear code nor phone digits are
+// here, and a code opens on the keypad only with its factor), QR codes checked with the hub's public key (the kiosk
 // never holds a signing key). Kept on disk (fsync'd JSON lines, compacted) so a kiosk restarted
 // while the hub is down still knows its codes. Whether a code was already spent here is the
 // journal's to say, not the book's.
 import { createHmac, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodeSyncReply, offlineHashInput, parseQrToken, type OfflineCode } from '@xinbao/protocol';
+import { CodeSyncReply, KeypadFactor, offlineKeypadInput, parseQrToken, type OfflineCode } from '@xinbao/protocol';
 
 export type OfflineCheck =
   | { ok: true; code: OfflineCode }
@@ -87,13 +88,16 @@ export class OfflineCodeBook {
     return true;
   }
 
-  /** Judges a typed or scanned code against the book, at `now`, without the hub. */
-  check(via: 'keypad' | 'qr', code: string, now: Date): OfflineCheck {
+  /**
+   * Judges a typed or scanned code against the book, at `now`, without the hub. A keypad code is
+   * judged with its second factor (ADR 0018): a wrong factor finds nothing, like a wrong code.
+   */
+  check(via: 'keypad' | 'qr', code: string, now: Date, factor?: string): OfflineCheck {
     if (!this.site || !this.key)
       return { ok: false, refusal: 'hub_unreachable', message: 'the locker cannot reach the hub and has no codes to check against yet' };
     let entry: OfflineCode | undefined;
     if (via === 'keypad') {
-      const id = this.byHash.get(this.hash(code));
+      const id = KeypadFactor.safeParse(factor).success ? this.byHash.get(this.hash(code, factor!)) : undefined;
       entry = id === undefined ? undefined : this.codes.get(id);
       if (!entry) return { ok: false, refusal: 'code_invalid', message: 'no such code at this locker' };
     } else {
@@ -117,8 +121,10 @@ export class OfflineCodeBook {
     closeSync(this.fd);
   }
 
-  private hash(code: string): string {
-    return createHmac('sha256', this.key!).update(offlineHashInput(this.site!.siteId, code)).digest('base64');
+  private hash(code: string, factor: string): string {
+    return createHmac('sha256', this.key!)
+      .update(offlineKeypadInput(this.site!.siteId, code, factor))
+      .digest('base64');
   }
 
   private take(reply: CodeSyncReply, now: Date): void {
@@ -130,7 +136,8 @@ export class OfflineCodeBook {
     for (const c of reply.codes) {
       this.forget(c.codeId);
       this.codes.set(c.codeId, c);
-      if (c.offlineHash) this.byHash.set(c.offlineHash, c.codeId);
+      // Only a code with its second factor opens on the keypad; one without opens by its QR form.
+      if (c.keypadHash) this.byHash.set(c.keypadHash, c.codeId);
     }
     for (const c of [...this.codes.values()]) if (Date.parse(c.expiresAt) <= now.getTime()) this.forget(c.codeId);
     const { siteId, cursor, offlineKey, qrPublicKey, serverTime } = reply;
@@ -143,7 +150,7 @@ export class OfflineCodeBook {
     const c = this.codes.get(codeId);
     if (!c) return;
     this.codes.delete(codeId);
-    if (c.offlineHash && this.byHash.get(c.offlineHash) === codeId) this.byHash.delete(c.offlineHash);
+    if (c.keypadHash && this.byHash.get(c.keypadHash) === codeId) this.byHash.delete(c.keypadHash);
   }
 
   private load(): void {

@@ -15,6 +15,7 @@ import {
   fail,
   formatQrToken,
   offlineHashInput,
+  offlineKeypadInput,
   ok,
   qrSigningInput,
   type CodeGrant,
@@ -44,16 +45,26 @@ const siteKey = randomBytes(32);
 interface Issued {
   entry: OfflineCode;
   code: string;
+  /** its second factor (ADR 0018) */
+  factor: string;
   qrToken: string;
 }
+
+/** A second factor no code here has. */
+const WRONG_FACTOR = '000000';
 
 let serial = 0;
 function issue(over: Partial<OfflineCode> & { code?: string; site?: string; exp?: number } = {}): Issued {
   const code = over.code ?? String(10_000_000 + ++serial * 7919).slice(0, 8);
+  const factor = String(100_000 + serial * 31).slice(-6);
   const codeId = uuidv7();
   const entry: OfflineCode = {
     codeId,
-    offlineHash: createHmac('sha256', siteKey).update(offlineHashInput(SITE, code)).digest('base64'),
+    // As the hub sends a code with a second factor: the hash of the pair only.
+    offlineHash: null,
+    keypadHash: createHmac('sha256', siteKey)
+      .update(offlineKeypadInput(SITE, code, factor))
+      .digest('base64'),
     compartment: over.compartment ?? 1,
     purpose: over.purpose ?? 'deposit',
     trackingNumber: 'XB0000000000001',
@@ -66,7 +77,7 @@ function issue(over: Partial<OfflineCode> & { code?: string; site?: string; exp?
     p: entry.purpose,
     exp: over.exp ?? Math.floor(Date.parse(entry.expiresAt) / 1000),
   };
-  return { entry, code, qrToken: formatQrToken(payload, sign(null, Buffer.from(qrSigningInput(payload)), qr.privateKey)) };
+  return { entry, code, factor, qrToken: formatQrToken(payload, sign(null, Buffer.from(qrSigningInput(payload)), qr.privateKey)) };
 }
 
 const reply = (codes: OfflineCode[], over: Partial<CodeSyncReply> = {}): CodeSyncReply => ({
@@ -98,12 +109,25 @@ describe('offline code book', () => {
     const staleToken = issue({ exp: Math.floor(Date.now() / 1000) - 10 });
     const unsynced = issue();
     book.apply(reply([live.entry, expired.entry, early.entry, staleToken.entry]), new Date(0));
-    expect(book.check('keypad', live.code, now)).toEqual({ ok: true, code: live.entry });
+    expect(book.check('keypad', live.code, now, live.factor)).toEqual({ ok: true, code: live.entry });
     expect(book.check('qr', live.qrToken, now)).toEqual({ ok: true, code: live.entry });
-    expect(book.check('keypad', unsynced.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    // The keypad judges the code with its second factor (ADR 0018): the right code with a wrong
+    // factor, or with none, is refused exactly as a code the book does not have.
+    const unknownCode = book.check('keypad', unsynced.code, now, unsynced.factor);
+    expect(unknownCode).toEqual({ ok: false, refusal: 'code_invalid', message: 'no such code at this locker' });
+    expect(book.check('keypad', live.code, now, WRONG_FACTOR)).toEqual(unknownCode);
+    expect(book.check('keypad', live.code, now)).toEqual(unknownCode);
+    expect(book.check('keypad', live.code, now, live.factor.slice(1))).toEqual(unknownCode);
+    // Another code's factor does not fit either.
+    expect(book.check('keypad', live.code, now, expired.factor)).toEqual(unknownCode);
+    expect(book.check('keypad', unsynced.code, now, unsynced.factor)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     expect(book.check('qr', unsynced.qrToken, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
-    expect(book.check('keypad', expired.code, now)).toMatchObject({ ok: false, refusal: 'code_expired', code: expired.entry });
-    expect(book.check('keypad', early.code, now)).toMatchObject({
+    expect(book.check('keypad', expired.code, now, expired.factor)).toMatchObject({
+      ok: false,
+      refusal: 'code_expired',
+      code: expired.entry,
+    });
+    expect(book.check('keypad', early.code, now, early.factor)).toMatchObject({
       ok: false,
       refusal: 'code_invalid',
       message: 'this code is not valid yet',
@@ -121,17 +145,33 @@ describe('offline code book', () => {
     book.close();
   });
 
+  it('opens a code without a second factor (issued before ADR 0018) by its QR form only', () => {
+    const book = new OfflineCodeBook(dir);
+    const now = new Date();
+    const old = issue();
+    const legacy: OfflineCode = {
+      ...old.entry,
+      offlineHash: createHmac('sha256', siteKey).update(offlineHashInput(SITE, old.code)).digest('base64'),
+      keypadHash: null,
+    };
+    book.apply(reply([legacy]), now);
+    expect(book.check('keypad', old.code, now)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('keypad', old.code, now, old.factor)).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('qr', old.qrToken, now)).toEqual({ ok: true, code: legacy });
+    book.close();
+  });
+
   it('applies deltas, drops used and expired codes, and keeps it all across a restart', () => {
     const book = new OfflineCodeBook(dir, { compactAfter: 2 });
     const [a, b, c] = [issue(), issue(), issue({ expiresAt: new Date(Date.now() + 2000).toISOString() })];
     expect(book.apply(reply([a.entry, b.entry]), new Date())).toBe(true);
     expect(book.apply(reply([c.entry], { full: false, cursor: 5, removed: [a.entry.codeId] }), new Date())).toBe(true);
     expect(book.cursor).toBe(5);
-    expect(book.check('keypad', a.code, new Date())).toMatchObject({ ok: false, refusal: 'code_invalid' });
+    expect(book.check('keypad', a.code, new Date(), a.factor)).toMatchObject({ ok: false, refusal: 'code_invalid' });
     // A delta that does not follow from this book (another site key) is refused and asks for everything.
     expect(book.apply(reply([], { full: false, cursor: 6, offlineKey: randomBytes(32).toString('base64') }), new Date())).toBe(false);
     expect(book.cursor).toBeNull();
-    expect(book.check('keypad', b.code, new Date())).toMatchObject({ ok: true });
+    expect(book.check('keypad', b.code, new Date(), b.factor)).toMatchObject({ ok: true });
     expect(book.apply({ nonsense: true }, new Date())).toBe(false);
     book.close();
     appendFileSync(join(dir, 'codes.jsonl'), '{"t":"sync","reply":{"siteId":');
@@ -139,7 +179,7 @@ describe('offline code book', () => {
     const again = new OfflineCodeBook(dir);
     expect(again.cursor).toBe(5);
     expect(again.size).toBe(2);
-    expect(again.check('keypad', b.code, new Date())).toEqual({ ok: true, code: b.entry });
+    expect(again.check('keypad', b.code, new Date(), b.factor)).toEqual({ ok: true, code: b.entry });
     expect(again.check('qr', c.qrToken, new Date())).toEqual({ ok: true, code: c.entry });
     // Pruned on the next sync once past its expiry.
     again.apply(reply([], { full: false, cursor: 7 }), new Date(Date.now() + 3000));
@@ -263,7 +303,7 @@ describe('kiosk agent with the hub out of reach', () => {
     expect(agent.offlineState()).toMatchObject({ codes: 2, cursor: 1 });
     link.connected = false;
 
-    const opened = await agent.enterCode(a.code);
+    const opened = await agent.enterCode(a.code, 'api', a.factor);
     expect(opened).toEqual({
       status: 'opened',
       compartment: 2,
@@ -288,16 +328,16 @@ describe('kiosk agent with the hub out of reach', () => {
     expect(line!.report.commandId).toBe(line!.commandId);
 
     // Typed again at once: the same answer (a double tap), nothing opened again; later, refused as used.
-    expect(await agent.enterCode(a.code)).toEqual(opened);
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toEqual(opened);
     expect(unlocks).toHaveLength(1);
     clock += 11_000;
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await agent.enterCode(a.qrToken)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(unlocks).toHaveLength(1);
 
     // Restarted with the hub still away: the book and the spent mark are still there.
     ({ agent, journal } = await restart());
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(await agent.enterCode(b.qrToken)).toMatchObject({
       status: 'opened',
       compartment: 3,
@@ -334,16 +374,17 @@ describe('kiosk agent with the hub out of reach', () => {
     await agent.codesSynced();
     // Refused by the hub while online: counted in the journal too, so the offline limit does not start afresh.
     link.answer = () => fail('code_invalid', 'no such code at this locker');
-    expect(await agent.enterCode('00000001')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await agent.enterCode('00000001', 'api', WRONG_FACTOR)).toMatchObject({ status: 'refused', code: 'code_invalid' });
     link.answer = () => fail('hub_unreachable', 'not connected');
     link.connected = false;
-    expect(await agent.enterCode('00000002')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    // Offline, the genuine code with a wrong second factor is a wrong code, counted like one.
+    expect(await agent.enterCode(good.code, 'api', WRONG_FACTOR)).toMatchObject({ status: 'refused', code: 'code_invalid' });
     ({ agent, journal } = await restart(3, { firstDelayMs: 1_000, maxDelayMs: 8_000 }));
     // A forged QR is refused and not counted: QR codes are never slowed.
     expect(await agent.enterCode('XB1.e30.AA')).toMatchObject({ status: 'refused', code: 'code_invalid' });
-    expect(await agent.enterCode('00000003')).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await agent.enterCode('00000003', 'api', WRONG_FACTOR)).toMatchObject({ status: 'refused', code: 'code_invalid' });
     // The third wrong keypad code: the keypad waits 1 s, even for a genuine code; not looked at, not counted.
-    expect(await agent.enterCode(good.code)).toEqual({
+    expect(await agent.enterCode(good.code, 'api', good.factor)).toEqual({
       status: 'refused',
       code: 'keypad_slowed',
       message: expect.stringContaining('1 s'),
@@ -356,22 +397,28 @@ describe('kiosk agent with the hub out of reach', () => {
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) {
       clock += 8_000;
-      expect(await agent.enterCode(`0000001${i}`)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+      expect(await agent.enterCode(`0000001${i}`, 'api', WRONG_FACTOR)).toMatchObject({ status: 'refused', code: 'code_invalid' });
       waits.push(agent.keypadWait());
     }
     expect(waits).toEqual([2_000, 4_000, 8_000, 8_000, 8_000]);
     clock += 7_999;
-    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'refused', code: 'keypad_slowed', retryAfterMs: 1 });
+    expect(await agent.enterCode(good.code, 'api', good.factor)).toMatchObject({
+      status: 'refused',
+      code: 'keypad_slowed',
+      retryAfterMs: 1,
+    });
     clock += 1;
-    expect(await agent.enterCode(good.code)).toMatchObject({ status: 'opened', compartment: 1, offline: true });
+    expect(await agent.enterCode(good.code, 'api', good.factor)).toMatchObject({ status: 'opened', compartment: 1, offline: true });
     expect(unlocks.map((u) => u.lock)).toEqual([1, 0]);
     // Every wrong keypad code logged with its count, none of the codes in any line.
     const refused = logLines.filter((l) => l.msg === 'keypad code refused');
     expect(refused.map((l) => l.failures)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const everything = logLines.map((l) => JSON.stringify(l)).join('\n');
-    for (const code of [good.code, goodQr.code, '00000001', '00000002', '00000003', '00000010', '00000014']) {
+    for (const code of [good.code, goodQr.code, '00000001', '00000003', '00000010', '00000014']) {
       expect(everything).not.toContain(code);
     }
+    // … nor any second factor, right or wrong
+    for (const factor of [good.factor, WRONG_FACTOR]) expect(everything).not.toContain(`"${factor}"`);
   });
 
   it('answers a double tap with the same result and one unlock, online and offline, counting nothing', async () => {
@@ -392,21 +439,23 @@ describe('kiosk agent with the hub out of reach', () => {
       });
     };
     for (const c of codes.slice(0, 8)) {
-      const [one, two] = await Promise.all([agent.enterCode(c.code), agent.enterCode(c.code)]);
+      const [one, two] = await Promise.all([agent.enterCode(c.code, 'api', c.factor), agent.enterCode(c.code, 'api', c.factor)]);
       expect(one).toMatchObject({ status: 'opened', compartment: c.entry.compartment });
       expect(two).toEqual(one);
       clock += 5_000; // a third tap just after: the same answer still
-      expect(await agent.enterCode(c.code)).toEqual(one);
+      expect(await agent.enterCode(c.code, 'api', c.factor)).toEqual(one);
       clock += 6_000;
     }
     expect(link.submits).toHaveLength(8);
+    // The hub is asked with the code and its second factor together (ADR 0018).
+    expect(link.submits[0]).toEqual({ requestId: expect.any(String), via: 'keypad', code: codes[0]!.code, factor: codes[0]!.factor });
     expect(unlocks).toHaveLength(8);
     expect(journal.refusalTimes()).toEqual([]);
     // Offline, the same.
     link.connected = false;
     link.answer = () => fail('hub_unreachable', 'not connected');
     const last = codes[8]!;
-    const [one, two] = await Promise.all([agent.enterCode(last.code), agent.enterCode(last.code)]);
+    const [one, two] = await Promise.all([agent.enterCode(last.code, 'api', last.factor), agent.enterCode(last.code, 'api', last.factor)]);
     expect(one).toMatchObject({ status: 'opened', offline: true });
     expect(two).toEqual(one);
     expect(unlocks).toHaveLength(9);
@@ -423,16 +472,16 @@ describe('kiosk agent with the hub out of reach', () => {
     await agent.codesSynced();
     link.answer = () =>
       ok({ commandId: uuidv7(), compartment: 1, purpose: 'deposit', trackingNumber: 'XB0000000000001', codeId: a.entry.codeId });
-    const opened = await agent.enterCode(a.code);
+    const opened = await agent.enterCode(a.code, 'api', a.factor);
     expect(opened).toMatchObject({ status: 'opened', compartment: 1 });
     expect(link.submits).toHaveLength(1);
     // Typed again at once: the same answer (a double tap), nothing opened again.
-    expect(await agent.enterCode(a.code)).toEqual(opened);
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toEqual(opened);
     // The hub's note that it is used has not arrived yet: the kiosk refuses it itself, online or not.
     clock += 11_000;
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'code_used' });
     link.connected = false;
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect(link.submits).toHaveLength(1);
     expect(unlocks).toHaveLength(1);
   });
@@ -443,17 +492,22 @@ describe('kiosk agent with the hub out of reach', () => {
     link.connected = true;
     const { agent } = start();
     // No book yet: nothing to judge against.
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
     link.book = reply([a.entry, elsewhere.entry]);
     agent.syncCodes();
     await agent.codesSynced();
     link.answer = () => fail('hub_unreachable', 'the hub did not answer in time');
-    expect(await agent.enterCode(a.code)).toMatchObject({ status: 'opened', commandId: expect.any(String), offline: true });
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({
+      status: 'opened',
+      commandId: expect.any(String),
+      offline: true,
+    });
     // A code for a compartment this cabinet does not have opens nothing.
-    expect(await agent.enterCode(elsewhere.code)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    expect(await agent.enterCode(elsewhere.code, 'api', elsewhere.factor)).toMatchObject({ status: 'refused', code: 'code_invalid' });
     // A refusal the hub gives stands.
     link.answer = () => fail('code_expired', 'this code has expired');
-    expect(await agent.enterCode(issue().code)).toMatchObject({ status: 'refused', code: 'code_expired' });
+    const unknown = issue();
+    expect(await agent.enterCode(unknown.code, 'api', unknown.factor)).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(unlocks).toHaveLength(1);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { formatQrToken, parseQrToken, type QrPayload } from './codes.js';
+import { formatQrToken, KeypadFactor, parseQrToken, phoneFactor, type QrPayload } from './codes.js';
 
 const payload: QrPayload = {
   cid: '01890a5d-ac96-774b-bcce-b302099a8057',
@@ -26,5 +26,24 @@ describe('QR token format', () => {
         parseQrToken(`XB1.${s}.${s}`);
       }),
     );
+  });
+});
+
+describe('the keypad second factor (ADR 0018)', () => {
+  it.each([
+    ['13800000001', '000001'],
+    ['+86 138-0013-8000', '138000'],
+    ['(029) 8888 1234', '881234'],
+    ['123456', '123456'],
+    ['12345', null],
+    ['', null],
+    [null, null],
+    [undefined, null],
+  ])('takes the last 6 digits of %p: %p', (phone, factor) => {
+    expect(phoneFactor(phone)).toBe(factor);
+  });
+  it('is exactly 6 digits', () => {
+    for (const ok of ['000000', '123456']) expect(KeypadFactor.safeParse(ok).success).toBe(true);
+    for (const bad of ['12345', '1234567', '12345a', ' 123456', '', undefined]) expect(KeypadFactor.safeParse(bad).success).toBe(false);
   });
 });

@@ -63,3 +63,32 @@ export function parseQrToken(token: string): ParsedQrToken | null {
 export function offlineHashInput(siteId: string, code: string): string {
   return `xinbao-offline-code|v1|${siteId}|${code}`;
 }
+
+// ---- the keypad's second factor (ADR 0018)
+
+export const KEYPAD_FACTOR_LENGTH = 6;
+/**
+ * What a keypad code is typed with: 6 digits only its holder has: the last 6 digits of the phone
+ * number the code was sent to (applicants), or the 6-digit PIN sent with the code (courier codes,
+ * and applicants with no phone on file). A code is judged only together with it.
+ */
+export const KeypadFactor = z.string().regex(/^\d{6}$/, 'the second factor is 6 digits');
+
+/** How the holder knows their second factor: their phone's last 6 digits, or a PIN sent with the code. */
+export const FACTOR_KINDS = ['phone', 'pin'] as const;
+export type FactorKind = (typeof FACTOR_KINDS)[number];
+
+/** The last 6 digits of a phone number (anything not a digit ignored), or null when it has fewer. */
+export function phoneFactor(phone: string | null | undefined): string | null {
+  const digits = (phone ?? '').replace(/\D/g, '');
+  return digits.length >= KEYPAD_FACTOR_LENGTH ? digits.slice(-KEYPAD_FACTOR_LENGTH) : null;
+}
+
+/**
+ * What a kiosk's offline hash of a keypad code with its second factor covers: HMAC-SHA256(site
+ * offline key, this). The book holds only this for a code that has a factor, so a book and its key
+ * taken from a kiosk must be searched over 10^14 pairs, not 10^8 codes, and hold no phone digits.
+ */
+export function offlineKeypadInput(siteId: string, code: string, factor: string): string {
+  return `xinbao-offline-keypad|v1|${siteId}|${code}|${factor}`;
+}

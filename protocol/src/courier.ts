@@ -3,7 +3,7 @@
 // sending the same order again updates it (e.g. a re-issued code) and never creates a second one.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { KeypadCode } from './codes.js';
+import { KeypadCode, KeypadFactor } from './codes.js';
 
 export const CourierOrderRequest = z.object({
   orderId: z.string().uuid(),
@@ -11,6 +11,8 @@ export const CourierOrderRequest = z.object({
   trackingNumber: z.string(),
   /** the code that opens the compartment for the courier */
   code: KeypadCode,
+  /** the code's second factor (ADR 0018), typed after it on the kiosk's keypad; absent for a partner locker's code */
+  pin: KeypadFactor.optional(),
   site: z.object({
     code: z.string(),
     name: z.string(),

@@ -53,6 +53,11 @@ export const CodeSubmit = z.object({
   requestId: z.string().uuid(),
   via: z.enum(['keypad', 'qr']),
   code: z.string().min(1).max(512),
+  /**
+   * keypad only (ADR 0018): the code's second factor, 6 digits only its holder has (the last 6 of
+   * the phone the code was sent to, or the PIN sent with it). A keypad code is judged only with it.
+   */
+  factor: z.string().min(1).max(16).optional(),
 });
 export type CodeSubmit = z.infer<typeof CodeSubmit>;
 
@@ -73,6 +78,12 @@ export const OfflineCode = z.object({
   codeId: z.string().uuid(),
   /** base64 HMAC-SHA256(site offline key, offlineHashInput(site, code)); null for a code issued without one (its QR form still works) */
   offlineHash: z.string().nullable(),
+  /**
+   * base64 HMAC-SHA256(site offline key, offlineKeypadInput(site, code, factor)) (ADR 0018): the
+   * keypad opens a code offline only with this; `offlineHash` is then null. Absent or null: the code
+   * has no second factor and opens by its QR form only.
+   */
+  keypadHash: z.string().nullable().optional(),
   compartment: z.number().int().positive(),
   purpose: CodePurpose,
   trackingNumber: z.string().min(1),

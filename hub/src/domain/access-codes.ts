@@ -2,7 +2,7 @@
 // HMAC-SHA256 under a server key and bound to one site, so a database dump reveals no usable code and
 // a code typed at another site matches nothing. Pure functions: the clock and randomness come in.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { offlineHashInput, type CodePurpose } from '@xinbao/protocol';
+import { offlineHashInput, offlineKeypadInput, type CodePurpose } from '@xinbao/protocol';
 
 /** Uniform 8-digit code from a source of random 32-bit integers (rejection sampling: no modulo bias). */
 export function makeKeypadCode(randomUint32: () => number): string {
@@ -28,6 +28,26 @@ export function siteOfflineKey(offlineCodeKey: Buffer, siteId: string): Buffer {
 /** What a kiosk compares a typed code against: HMAC under its site's offline key. */
 export function offlineCodeHash(siteKey: Buffer, siteId: string, code: string): Buffer {
   return createHmac('sha256', siteKey).update(offlineHashInput(siteId, code)).digest();
+}
+
+/**
+ * What the hub judges a keypad entry by (ADR 0018): the code and its second factor under the code
+ * key, bound to the site. Neither the code nor the factor is stored; this hash names the pair.
+ */
+export function factorHash(key: Buffer, siteId: string, code: string, factor: string): Buffer {
+  return createHmac('sha256', key).update(`keypad-factor|v1|${siteId}\u0000${code}\u0000${factor}`).digest();
+}
+
+/** What a kiosk judges a keypad entry by offline: the code and its factor under its site's offline key. */
+export function offlineKeypadHash(siteKey: Buffer, siteId: string, code: string, factor: string): Buffer {
+  return createHmac('sha256', siteKey)
+    .update(offlineKeypadInput(siteId, code, factor))
+    .digest();
+}
+
+/** A uniform 6-digit PIN (the second factor of a code whose holder has no phone on file, or a courier's). */
+export function makeFactorPin(randomBelow: (n: number) => number): string {
+  return String(randomBelow(1_000_000)).padStart(6, '0');
 }
 
 export function sameHash(a: Buffer, b: Buffer): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { applyMove, INBOUND_STATES, OUTBOUND_STATES, PARCEL_MOVES, type ParcelMove, type ParcelState } from './parcel-journey.js';
-import { hashCode, judgeCode, makeKeypadCode } from './access-codes.js';
+import { factorHash, hashCode, judgeCode, makeFactorPin, makeKeypadCode, offlineCodeHash, offlineKeypadHash } from './access-codes.js';
 import { custodyHash, firstBrokenLink, type CustodyFields } from './custody.js';
 import {
   applyCompartmentMove,
@@ -73,6 +73,30 @@ describe('access codes', () => {
     expect(h.equals(hashCode(k1, 'site-a', '12345678'))).toBe(true);
     expect(h.equals(hashCode(k2, 'site-a', '12345678'))).toBe(false);
     expect(h.equals(hashCode(k1, 'site-b', '12345678'))).toBe(false);
+  });
+  it('binds the code+factor hash to the key, the site, the code and the factor, and never to the code alone (ADR 0018)', () => {
+    const k1 = Buffer.alloc(32, 1),
+      k2 = Buffer.alloc(32, 2);
+    const h = factorHash(k1, 'site-a', '12345678', '000001');
+    expect(h.equals(factorHash(k1, 'site-a', '12345678', '000001'))).toBe(true);
+    for (const other of [
+      factorHash(k2, 'site-a', '12345678', '000001'),
+      factorHash(k1, 'site-b', '12345678', '000001'),
+      factorHash(k1, 'site-a', '12345679', '000001'),
+      factorHash(k1, 'site-a', '12345678', '000002'),
+      // the boundary between code and factor is part of what is hashed
+      factorHash(k1, 'site-a', '1234567', '8000001'),
+      hashCode(k1, 'site-a', '12345678'),
+    ])
+      expect(h.equals(other)).toBe(false);
+    const o = offlineKeypadHash(k1, 'site-a', '12345678', '000001');
+    expect(o.equals(offlineKeypadHash(k1, 'site-a', '12345678', '000002'))).toBe(false);
+    expect(o.equals(offlineCodeHash(k1, 'site-a', '12345678'))).toBe(false);
+  });
+  it('makes 6-digit PINs, zero-padded', () => {
+    expect(makeFactorPin(() => 42)).toBe('000042');
+    expect(makeFactorPin(() => 999_999)).toBe('999999');
+    expect(makeFactorPin((n) => n - 1)).toBe('999999');
   });
   it('judges used, revoked, expired and early codes', () => {
     const base = { purpose: 'deposit' as const, validFrom: new Date(1000), expiresAt: new Date(5000), usedAt: null, revokedAt: null };

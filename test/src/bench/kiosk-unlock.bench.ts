@@ -94,6 +94,8 @@ interface Sample {
 
 interface Codes {
   code: string;
+  /** its second factor (ADR 0018): the PIN issued with it */
+  factor: string;
   compartment: number;
 }
 
@@ -143,10 +145,12 @@ async function makeCodes(
         compartmentId: k.id,
         parcelId: parcel.id,
         holder: 'applicant',
+        holderPhone: null,
         now,
         lifetimes,
       });
-      out.push({ code: issued.code, compartment: k.number });
+      if (issued.factor.kind !== 'pin') throw new Error('a code issued without a phone comes with a PIN');
+      out.push({ code: issued.code, factor: issued.factor.pin, compartment: k.number });
     }
     return out;
   });
@@ -291,7 +295,7 @@ async function run(ctx: BenchContext) {
         const seen = new Promise<void>((resolve) => (unlockSeen = resolve));
         marks = m;
         m.start = nowMs();
-        const result = await agent.enterCode(c.code);
+        const result = await agent.enterCode(c.code, 'api', c.factor);
         await seen;
         marks = null;
         unlockSeen = null;
@@ -375,7 +379,15 @@ async function run(ctx: BenchContext) {
     for (const c of alone) {
       const t = nowMs();
       await withTransaction(db, async (tx) => {
-        const r = await redeemCode(tx, keys, { siteId, deviceId, requestId: uuidv7(), via: 'keypad', code: c.code, now: new Date() });
+        const r = await redeemCode(tx, keys, {
+          siteId,
+          deviceId,
+          requestId: uuidv7(),
+          via: 'keypad',
+          code: c.code,
+          factor: c.factor,
+          now: new Date(),
+        });
         const parcel = await lockParcel(tx, r.parcelId);
         await appendCustody(tx, parcel, 'deposit_code_used', parcel.state, parcel.state, {
           actor: { kind: 'applicant', id: null },

@@ -13,7 +13,7 @@ import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
 describe('own kiosk: the cable pulled between "code accepted" and "unlock"', () => {
   let db: TestDatabase;
@@ -29,12 +29,12 @@ describe('own kiosk: the cable pulled between "code accepted" and "unlock"', () 
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-cable-'));
   const api = hubApi(() => hubUrl);
 
-  const typeAtKiosk = async (code: string) =>
+  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) =>
     (await (
       await fetch(`${kioskUrl}/api/code`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code }),
+        body: JSON.stringify({ code, factor }),
       })
     ).json()) as Json;
   const busState = async () => ((await (await fetch(`${kioskUrl}/api/status`)).json()) as { buses: Array<{ state: string }> }).buses[0];

@@ -27,7 +27,7 @@ import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@x
 import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { freshQueuePrefix, removeQueues } from '../support/hub.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
@@ -72,11 +72,12 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     kioskUrl = agent.ready.localUrl as string;
   };
   const kioskStatus = async () => (await (await fetch(`${kioskUrl}/api/status`)).json()) as Json;
-  const typeAtKiosk = async (code: string) => {
+  /** A keypad code with its second factor (zhang.san's, whose codes these are), or a scanned QR code. */
+  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) => {
     const res = await fetch(`${kioskUrl}/api/code`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code }),
+      body: JSON.stringify({ code, factor }),
     });
     return (await res.json()) as Json;
   };
@@ -128,7 +129,12 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     });
     return {
       submit: (code: string, via: 'keypad' | 'qr' = 'keypad') =>
-        socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
+        socket.timeout(5_000).emitWithAck('code:submit', {
+          requestId: randomUUID(),
+          via,
+          code,
+          ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
+        }) as Promise<Json>,
       send: (event: KioskEvent) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
   };
@@ -236,6 +242,7 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
         compartmentId: k.id,
         parcelId: parcel.id,
         holder: 'applicant',
+        holderPhone: '13800000001', // zhang.san's
         now: at,
         lifetimes: loadConfig(hubEnv(hubPort)).codeLifetimesHours,
       });
@@ -259,6 +266,10 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
     // A wrong code opens nothing, offline too.
     const wrong = String((Number(d1.deposit.code) + 1) % 100_000_000).padStart(8, '0');
     expect(await typeAtKiosk(wrong)).toMatchObject({ status: 'refused', code: 'code_invalid' });
+    // … nor does the right code with a wrong second factor (ADR 0018): the same refusal, word for word.
+    const wrongFactor = await typeAtKiosk(d1.deposit.code as string, '999999');
+    expect(wrongFactor).toEqual(await typeAtKiosk(String((Number(d1.deposit.code) + 2) % 100_000_000).padStart(8, '0')));
+    expect(wrongFactor).toMatchObject({ status: 'refused', code: 'code_invalid' });
     expect(await unlockFrames()).toEqual([]);
 
     // First deposit: the 8-digit code, checked by the kiosk itself.

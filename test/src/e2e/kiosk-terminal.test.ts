@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
 const SITE_NAME = '港务区政务服务中心';
 
@@ -145,7 +145,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     await call(printerUrl(), 'DELETE', '/receipts');
     await call(printerUrl(), 'POST', '/paper', { state: 'out' });
     const parcel = await apply();
-    await call(scanner.ready.controlUrl as string, 'POST', '/scan', { code: parcel.code });
+    await call(scanner.ready.controlUrl as string, 'POST', '/scan', { code: parcel.qrToken });
     await eventually(async () => (await unlockFrames()).includes(unlockHex(parcel.compartment)), 'the compartment to open');
     await eventually(async () => (await kioskStatus()).printer === 'out_of_paper', 'the printer status');
 
@@ -165,7 +165,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   it('a printer switched off: a code typed on the screen still opens, and the status says absent', async () => {
     await call(printerUrl(), 'POST', '/paper', { state: 'absent' });
     const parcel = await apply();
-    const typed = await call(kioskUrl, 'POST', '/api/code', { code: parcel.code });
+    const typed = await call(kioskUrl, 'POST', '/api/code', { code: parcel.code, factor: factorOf('zhang.san') });
     expect(typed).toEqual({
       status: 'opened',
       compartment: parcel.compartment,
@@ -179,7 +179,9 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
     // Switched on again with paper: the next deposit has its receipt.
     await call(printerUrl(), 'POST', '/paper', { state: 'ok' });
     const next = await apply();
-    expect(await call(kioskUrl, 'POST', '/api/code', { code: next.code })).toMatchObject({ status: 'opened' });
+    expect(await call(kioskUrl, 'POST', '/api/code', { code: next.code, factor: factorOf('zhang.san') })).toMatchObject({
+      status: 'opened',
+    });
     const back = await eventually(async () => {
       const r = await receipts();
       return r.length > 0 ? r : undefined;

@@ -13,7 +13,7 @@ import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -32,11 +32,11 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
   const api = hubApi(() => hubUrl);
   const login = (username: string) => signIn(api, username);
-  const typeAtKiosk = async (code: string) => {
+  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) => {
     const res = await fetch(`${kioskUrl}/api/code`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code }),
+      body: JSON.stringify({ code, factor }),
     });
     return (await res.json()) as Json;
   };
@@ -146,7 +146,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     expect((await parcelState(applicant, tn)).parcel.state).toBe('pickup_ordered');
 
     // The courier opens the compartment with the pickup code, takes the envelope, closes the door.
-    expect(await typeAtKiosk(order.code)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_pickup' });
+    expect(await typeAtKiosk(order.code, order.pin)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_pickup' });
     expect(await unlockFrames()).toEqual([unlockHex, unlockHex]);
     await person(lock, 'item', { present: false });
     await person(lock, 'close');
@@ -197,7 +197,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
     // Time passes for a's code: it expired a minute ago.
     await db.pool.query(`UPDATE access_codes SET expires_at = now() - interval '1 minute' WHERE parcel_id = $1`, [a.json.parcel.id]);
-    expect(await typeAtKiosk(a.json.deposit.code as string)).toMatchObject({ status: 'refused', code: 'code_expired' });
+    expect(await typeAtKiosk(a.json.deposit.code as string, factorOf('li.si'))).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(await typeAtKiosk(a.json.deposit.qrToken as string)).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(await unlockFrames()).toEqual(before);
 

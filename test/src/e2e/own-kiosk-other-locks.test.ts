@@ -17,7 +17,7 @@ import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -92,11 +92,11 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
     let siteId = '';
     const kioskDir = join(dir, hw.site);
 
-    const typeAtKiosk = async (code: string) => {
+    const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) => {
       const res = await fetch(`${kioskUrl}/api/code`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code }),
+        body: JSON.stringify({ code, factor }),
       });
       return (await res.json()) as Json;
     };
@@ -160,7 +160,7 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
       expect(await unlocks(lock)).toBe(1);
 
       const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
-      expect(await typeAtKiosk(order.code)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });
+      expect(await typeAtKiosk(order.code, order.pin)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });
       expect(await unlocks(lock)).toBe(2);
       if (hw.itemSensors) await control(`${boardLock}/item`, { present: false });
       await control(`${boardLock}/close`, {});

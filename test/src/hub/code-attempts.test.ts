@@ -2,7 +2,8 @@
 // real PostgreSQL and Redis with a clock the test moves: wrong keypad codes slow the keypad (per
 // device and per site) and never lock it; a genuine signed QR is never slowed; a burst raises one
 // alarm; every failure is logged without the code; the same code twice at once opens once, gets
-// the same answer and counts nothing.
+// the same answer and counts nothing. A keypad code is judged with its second factor (ADR 0018): a
+// right code with a wrong factor is refused exactly like a wrong code, and counted like one.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -10,7 +11,7 @@ import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: keypad attempts are slowed, never locked; the same code twice is one answer', () => {
@@ -51,8 +52,10 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
       s.on('hello', () => resolve(s));
       s.on('connect_error', reject);
     });
-    const submit = (code: string, via: 'keypad' | 'qr' = 'keypad') =>
-      socket.timeout(10_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>;
+    const submit = (code: string, via: 'keypad' | 'qr' = 'keypad', factor = factorOf('zhang.san')) =>
+      socket
+        .timeout(10_000)
+        .emitWithAck('code:submit', { requestId: randomUUID(), via, code, ...(via === 'keypad' ? { factor } : {}) }) as Promise<Json>;
     return { deviceId, submit };
   };
 
@@ -94,17 +97,28 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
     const forQr = await apply();
     const forKeypad = await apply();
     const typed: string[] = [];
+    const genuine = forKeypad.deposit.code as string;
+    // Odd guesses: a wrong code with the holder's own factor; even ones: the genuine code with a wrong factor.
+    const factors: string[] = [factorOf('zhang.san')];
+    let guesses = 0;
     const guess = async (k: typeof a, i: number) => {
-      typed.push(wrong(i));
-      return k.submit(wrong(i));
+      guesses++;
+      if (i % 2 === 1) {
+        typed.push(wrong(i));
+        return k.submit(wrong(i));
+      }
+      factors.push(String(100_000 + i).slice(-6));
+      return k.submit(genuine, 'keypad', factors.at(-1));
     };
 
-    // Three free wrong codes at kiosk A; the third says how long the next keypad attempt waits.
-    expect((await guess(a, 1)).error).toEqual({ code: 'code_invalid', message: expect.any(String) });
-    expect((await guess(a, 2)).error).toEqual({ code: 'code_invalid', message: expect.any(String) });
+    // Three free wrong pairs at kiosk A; the third says how long the next keypad attempt waits. The
+    // genuine code with a wrong factor is refused word for word as a wrong code is.
+    const wrongCode = (await guess(a, 1)).error;
+    expect(wrongCode).toEqual({ code: 'code_invalid', message: expect.any(String) });
+    expect((await guess(a, 2)).error).toEqual(wrongCode);
     expect((await guess(a, 3)).error).toMatchObject({ code: 'code_invalid', details: { retryAfterMs: 1000 } });
-    // Too soon: not looked at (even a genuine code), not counted.
-    expect((await a.submit(forKeypad.deposit.code as string)).error).toMatchObject({
+    // Too soon: not looked at (even a genuine code with its factor), not counted.
+    expect((await a.submit(genuine)).error).toMatchObject({
       code: 'keypad_slowed',
       details: { retryAfterMs: 1000 },
     });
@@ -112,7 +126,7 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
     const qr = await a.submit(forQr.deposit.qrToken as string, 'qr');
     expect(qr).toMatchObject({ status: 'ok', data: { compartment: forQr.compartment, purpose: 'deposit' } });
     // Kiosk B has its own device count, but the site counts both: its second wrong code is the site's fifth.
-    expect((await guess(b, 4)).error).toEqual({ code: 'code_invalid', message: expect.any(String) });
+    expect((await guess(b, 4)).error).toEqual(wrongCode);
     expect((await guess(b, 5)).error).toMatchObject({ code: 'code_invalid', details: { retryAfterMs: 1000 } });
     expect((await b.submit(wrong(6))).error).toMatchObject({ code: 'keypad_slowed' });
 
@@ -132,7 +146,10 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
       details: { retryAfterMs: 1000 },
     });
     clock += 1_000;
-    expect(await a.submit(forKeypad.deposit.code as string)).toMatchObject({ status: 'ok', data: { compartment: forKeypad.compartment } });
+    expect(await a.submit(genuine)).toMatchObject({ status: 'ok', data: { compartment: forKeypad.compartment } });
+    // Without its factor the genuine code was never enough: the wrong-factor guesses above did not spend it.
+    const row = await db.pool.query('SELECT used_by_device FROM access_codes WHERE id = $1', [forKeypad.deposit.id]);
+    expect(row.rows).toEqual([{ used_by_device: a.deviceId }]);
 
     // One alarm for the burst (when the site began to slow), with counts and no code.
     const alarms = await db.pool.query('SELECT * FROM code_attempt_alarms WHERE site_id = $1', [siteId]);
@@ -142,11 +159,15 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
 
     // Every failure logged with device, site and counts, and no code (wrong or genuine) in any line.
     const refused = logLines.filter((l) => l.msg === 'keypad code refused');
-    expect(refused).toHaveLength(typed.length);
+    expect(refused).toHaveLength(guesses);
+    expect(guesses).toBe(11);
     expect(refused[4]).toMatchObject({ deviceId: b.deviceId, siteId, refusal: 'code_invalid', deviceFailures: 2, siteFailures: 5 });
     expect(logLines.filter((l) => l.msg === 'keypad brute-force alarm: the site slows its keypads')).toHaveLength(1);
     const everything = logLines.map((l) => JSON.stringify(l)).join('\n');
     for (const code of [...typed, forKeypad.deposit.code as string, forQr.deposit.code as string]) expect(everything).not.toContain(code);
+    // … nor any second factor, right or wrong
+    for (const f of factors) expect(everything).not.toContain(`"${f}"`);
+    expect(everything).not.toContain('"factor"');
   });
 
   it('answers two simultaneous submissions of one code with one opening and the same grant, eight times, counting nothing', async () => {

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ConfigError, loadConfig } from '@xinbao/hub/config';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { redisUrl, type TestDatabase } from '../support/db.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
@@ -129,7 +129,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     });
     const { socket } = await connectKiosk(signedHandshake(deviceId, keys.privateKey, Date.now()));
     const submit = (code: string, requestId: string = randomUUID()) =>
-      socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code }) as Promise<Json>;
+      socket.timeout(5_000).emitWithAck('code:submit', { requestId, via: 'keypad', code, factor: factorOf('zhang.san') }) as Promise<Json>;
     const requestId = randomUUID();
     const first = await submit(created.json.deposit.code as string, requestId);
     // The reply names the request it answers.

@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { v7 as uuidv7 } from 'uuid';
-import { offlineHashInput, parseQrToken, type CodeSyncReply, type KioskEvent } from '@xinbao/protocol';
+import { offlineKeypadInput, parseQrToken, type CodeSyncReply, type KioskEvent } from '@xinbao/protocol';
 import type { HubConfig } from '@xinbao/hub/config';
 import { codeKeysFrom, issueCode } from '@xinbao/hub/features/codes/service';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: code book for offline kiosks, and replayed offline uses', () => {
@@ -65,7 +65,12 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
         return r.data as CodeSyncReply;
       },
       submit: (code, via = 'keypad') =>
-        socket.timeout(5_000).emitWithAck('code:submit', { requestId: randomUUID(), via, code }) as Promise<Json>,
+        socket.timeout(5_000).emitWithAck('code:submit', {
+          requestId: randomUUID(),
+          via,
+          code,
+          ...(via === 'keypad' ? { factor: factorOf('zhang.san') } : {}),
+        }) as Promise<Json>,
       send: (event) => socket.timeout(5_000).emitWithAck('kiosk:event', event) as Promise<Json>,
     };
     socket.on('codes:changed', () => k.changes++);
@@ -119,20 +124,27 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect(full).toMatchObject({ siteId: sites['own-hall'], full: true, removed: [] });
     const entry = full.codes.find((c) => c.codeId === a.deposit.id);
     expect(entry).toMatchObject({ compartment: a.compartment, purpose: 'deposit', trackingNumber: a.parcel.trackingNumber });
-    // The kiosk can check the clear code with the site key it was given, and the reply never holds the code.
+    // The kiosk can check the clear code with its second factor (ADR 0018) with the site key it was
+    // given; the reply holds neither the code, nor its factor, nor a hash of the code alone.
     const siteKey = Buffer.from(full.offlineKey, 'base64');
-    expect(entry!.offlineHash).toBe(
+    expect(entry!.keypadHash).toBe(
       createHmac('sha256', siteKey)
-        .update(offlineHashInput(sites['own-hall']!, a.deposit.code as string))
+        .update(offlineKeypadInput(sites['own-hall']!, a.deposit.code as string, factorOf('zhang.san')))
         .digest('base64'),
     );
+    expect(entry!.offlineHash).toBeNull();
+    expect(a.deposit.factor).toEqual({ kind: 'phone' });
     expect(JSON.stringify(full)).not.toContain(a.deposit.code as string);
+    expect(JSON.stringify(full)).not.toContain(`"${factorOf('zhang.san')}"`);
     // The QR form verifies with the public key it was given.
     const token = parseQrToken(a.deposit.qrToken as string)!;
     expect(verify(null, Buffer.from(token.signingInput), createPublicKey(full.qrPublicKey), token.signature)).toBe(true);
     // Neither the code nor its hash is in the database in a form a kiosk's key would open elsewhere.
     const row = (await db.pool.query(`SELECT row_to_json(c)::text AS j FROM access_codes c WHERE id = $1`, [a.deposit.id])).rows[0];
     expect(row.j).not.toContain(a.deposit.code as string);
+    expect(row.j).not.toContain(`"${factorOf('zhang.san')}"`);
+    expect(row.j).not.toContain('13800000001');
+    expect(JSON.parse(row.j as string)).toMatchObject({ factor_kind: 'phone', factor_hash: expect.stringMatching(/^\\x[0-9a-f]{64}$/) });
 
     // Another site's kiosk gets another key and none of this site's codes.
     const park = await kiosk('own-huanancheng');
@@ -255,6 +267,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
         compartmentId,
         parcelId: c.parcel.id as string,
         holder: 'applicant',
+        holderPhone: '13800000001',
         now: new Date(),
         lifetimes: config.codeLifetimesHours,
       }),

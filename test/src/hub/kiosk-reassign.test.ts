@@ -11,7 +11,7 @@ import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog } from '@xinbao/hub/store/parcels';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: another compartment for a jammed deposit (code:reassign)', () => {
@@ -45,7 +45,8 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
     return connect(r.json.deviceId as string, keys.privateKey);
   };
   const ask = (s: Socket, event: string, body: unknown) => s.timeout(5_000).emitWithAck(event, body) as Promise<Json>;
-  const submit = (s: Socket, code: string) => ask(s, 'code:submit', { requestId: randomUUID(), via: 'keypad', code });
+  const submit = (s: Socket, code: string, factor = factorOf('zhang.san')) =>
+    ask(s, 'code:submit', { requestId: randomUUID(), via: 'keypad', code, factor });
   const report = (s: Socket, body: Json) => ask(s, 'kiosk:event', { eventId: randomUUID(), at: new Date().toISOString(), ...body });
   const reassign = (s: Socket, commandId: string, requestId: string = randomUUID()) => ask(s, 'code:reassign', { requestId, commandId });
   const apply = async (matterCode = 'business-licence-change') => {
@@ -212,11 +213,13 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
         compartmentId: c.rows[0]!.id,
         parcelId: a.parcelId,
         holder: 'courier',
+        holderPhone: null,
         now: new Date(),
         lifetimes: config.codeLifetimesHours,
       });
     });
-    const pickup = await submit(kiosk, courier.code);
+    if (courier.factor.kind !== 'pin') throw new Error('a courier code comes with a PIN');
+    const pickup = await submit(kiosk, courier.code, courier.factor.pin);
     expect(pickup).toMatchObject({ status: 'ok', data: { purpose: 'courier_pickup', compartment: a.compartment } });
     await report(kiosk, { type: 'unlock_result', compartment: a.compartment, commandId: pickup.data.commandId, outcome: 'jammed' });
     const before = await kinds(a.parcelId);

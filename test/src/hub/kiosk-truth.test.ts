@@ -11,7 +11,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { custodyLog } from '@xinbao/hub/store/parcels';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 describe('hub: the kiosk tells the truth about its doors', () => {
@@ -46,7 +46,8 @@ describe('hub: the kiosk tells the truth about its doors', () => {
   };
   type Kiosk = Awaited<ReturnType<typeof register>>;
   const ask = (k: Kiosk, event: string, body: unknown) => k.socket.timeout(5_000).emitWithAck(event, body) as Promise<Json>;
-  const submit = (k: Kiosk, code: string) => ask(k, 'code:submit', { requestId: randomUUID(), via: 'keypad', code });
+  const submit = (k: Kiosk, code: string) =>
+    ask(k, 'code:submit', { requestId: randomUUID(), via: 'keypad', code, factor: factorOf('zhang.san') });
   const report = (k: Kiosk, body: Json, eventId: string = randomUUID()) =>
     ask(k, 'kiosk:event', { eventId, at: new Date().toISOString(), ...body });
   const outcome = (k: Kiosk, compartment: number, commandId: string, o: string) =>

@@ -243,6 +243,14 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, ids.application, ids.parcel, T],
     );
   },
+  10: async (db) => {
+    // A code issued with its second factor: the keyed hashes only, and how the holder knows the factor.
+    await db.query(
+      `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, offline_hash, factor_hash, offline_keypad_hash, factor_kind, holder, valid_from, expires_at)
+       VALUES ($1, 'courier_pickup', $2, $3, $4, '\\x0a0b', NULL, '\\x0506', '\\x0708', 'pin', 'courier', $5, $5::timestamptz + interval '1 day')`,
+      [randomUUID(), ids.ownSite, ids.compartment, ids.parcel, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {
@@ -284,9 +292,21 @@ describe('hub migrations, one at a time on a database with rows', () => {
       await db.pool.query(`SELECT external_id, retired_at, position IS NOT NULL AS placed FROM sites WHERE id = $1`, [ids.ownSite])
     ).rows[0];
     expect(hall).toEqual({ external_id: null, retired_at: null, placed: true });
-    const code = (await db.pool.query(`SELECT offline_hash, sync_version, used_offline FROM access_codes WHERE id = $1`, [ids.code]))
-      .rows[0];
-    expect(code).toEqual({ offline_hash: null, sync_version: '0', used_offline: false });
+    const code = (
+      await db.pool.query(
+        `SELECT offline_hash, sync_version, used_offline, factor_hash, offline_keypad_hash, factor_kind FROM access_codes WHERE id = $1`,
+        [ids.code],
+      )
+    ).rows[0];
+    // A code from before the second factor has none: it opens by its QR form only (ADR 0018).
+    expect(code).toEqual({
+      offline_hash: null,
+      sync_version: '0',
+      used_offline: false,
+      factor_hash: null,
+      offline_keypad_hash: null,
+      factor_kind: null,
+    });
     // … and the rows written at the end are searchable by what the last migrations built.
     const near = await db.pool.query(`SELECT id FROM nearby_sites(34.2610, 108.9423, 1000, 0, 10)`);
     expect(near.rows).toEqual([{ id: ids.partnerSite }]);

@@ -18,7 +18,7 @@ import { Cabinet, KerongDriver } from '@xinbao/kiosk-agent/lockboard';
 import { startKerongSimulator, type RunningKerongSimulator } from '@xinbao/simulators/lockboard';
 import type { TestDatabase } from './db.js';
 import { eventually } from './eventually.js';
-import { signIn, type HubApi, type Json } from './http.js';
+import { factorOf, signIn, type HubApi, type Json } from './http.js';
 import { startTestHub } from './hub.js';
 
 export interface KioskRig {
@@ -35,11 +35,11 @@ export interface KioskRig {
   person(compartment: number, action: 'item' | 'close' | 'jam', body?: unknown): Promise<void>;
   /** Every unlock frame the board received, as hex. */
   unlockFrames(): Promise<string[]>;
-  /** A fresh deposit application at this kiosk's site: its code, QR token, compartment and tracking number. */
+  /** A fresh deposit application at this kiosk's site: its code and second factor, QR token, compartment and tracking number. */
   apply(
     username?: string,
     matterCode?: string,
-  ): Promise<{ code: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }>;
+  ): Promise<{ code: string; factor: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +122,7 @@ export async function startKioskRig(): Promise<KioskRig> {
       if (created.status !== 201) throw new Error(`could not apply: ${JSON.stringify(created.json)}`);
       return {
         code: created.json.deposit.code as string,
+        factor: factorOf(username),
         qrToken: created.json.deposit.qrToken as string,
         compartment: created.json.compartment as number,
         trackingNumber: created.json.parcel.trackingNumber as string,

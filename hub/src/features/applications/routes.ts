@@ -109,7 +109,9 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
         deposit: {
           ...created.deposit,
           qrSvg,
-          instructions: `Go to ${created.site.name}, enter ${created.deposit.code} or scan the QR code; compartment ${created.compartment} opens.`,
+          instructions: `Go to ${created.site.name}, enter ${created.deposit.code} and then ${
+            created.deposit.factor.kind === 'phone' ? 'the last 6 digits of your phone number' : `the PIN ${created.deposit.factor.pin}`
+          }, or scan the QR code; compartment ${created.compartment} opens.`,
         },
       });
     }),

@@ -63,7 +63,7 @@ export async function createApplication(
     const site = await findDropOffSite(tx, body.dropOff.siteId);
     if (!site) throw new NotFound('site');
     if (site.network !== 'own') throw new BadRequest('this site is not one of the hall’s own kiosks', undefined, 'wrong_network');
-    await refuseOverLimit(tx, applicant.id, site.id, limits);
+    const { phone } = await refuseOverLimit(tx, applicant.id, site.id, limits);
     // Two applicants reserving at once never get the same compartment and never wait on each other.
     const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), matter.parcelSize);
     if (!compartment)
@@ -95,6 +95,8 @@ export async function createApplication(
       compartmentId: compartment.id,
       parcelId: parcel.id,
       holder: 'applicant',
+      // the code goes to the applicant, whose phone's last 6 digits go with it on the keypad (ADR 0018)
+      holderPhone: phone,
       now,
       lifetimes,
     });
@@ -109,11 +111,12 @@ export async function createApplication(
 }
 
 /** 409 when the applicant already holds as many open reservations as allowed (at the site or overall). */
-async function refuseOverLimit(tx: Tx, applicantId: string, siteId: string, limits: OpenDepositLimits): Promise<void> {
+async function refuseOverLimit(tx: Tx, applicantId: string, siteId: string, limits: OpenDepositLimits): Promise<{ phone: string | null }> {
   // Counted under the applicant's row lock: two applications sent at once cannot both squeeze under the limit.
-  await lockApplicant(tx, applicantId);
+  const applicant = await lockApplicant(tx, applicantId);
   const v = judgeNewDeposit(await countOpenDeposits(tx, applicantId, siteId), limits);
   if (!v.ok) throw new Conflict(v.code, v.message, { limit: v.limit, open: v.open });
+  return applicant;
 }
 
 async function matterFor(tx: Tx, code: string, channel: 'own_kiosk' | 'partner_locker'): Promise<Matter> {

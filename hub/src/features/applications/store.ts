@@ -96,8 +96,10 @@ export async function applicantOf(db: Db | Tx, applicationId: string): Promise<s
 // ---- open reservations per applicant (ADR 0017)
 
 /** Holds the applicant's row until the transaction ends: one applicant's applications are counted one at a time. */
-export async function lockApplicant(tx: Tx, applicantId: string): Promise<void> {
-  await tx.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', [applicantId]);
+/** Locks the applicant's row; returns the phone on file (the deposit code's second factor, ADR 0018). */
+export async function lockApplicant(tx: Tx, applicantId: string): Promise<{ phone: string | null }> {
+  const r = await tx.query<{ phone: string | null }>('SELECT phone FROM users WHERE id = $1 FOR NO KEY UPDATE', [applicantId]);
+  return { phone: r.rows[0]?.phone ?? null };
 }
 
 /** The applicant's inbound parcels still holding a reservation, at the site and overall. */

@@ -31,7 +31,10 @@ export async function codeSync(db: Db, keys: CodeKeys, siteId: string, cursor: n
     }
     codes.push({
       codeId: r.codeId,
-      offlineHash: r.offlineHash ? r.offlineHash.toString('base64') : null,
+      // A code with a second factor goes to the kiosks as the hash of the pair only (ADR 0018): a book
+      // taken from a kiosk holds no hash of a code alone, and no phone digits.
+      offlineHash: r.offlineHash && !r.offlineKeypadHash ? r.offlineHash.toString('base64') : null,
+      keypadHash: r.offlineKeypadHash ? r.offlineKeypadHash.toString('base64') : null,
       compartment: r.compartment,
       purpose: r.purpose,
       trackingNumber: r.trackingNumber,

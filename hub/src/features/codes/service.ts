@@ -1,12 +1,16 @@
 // Issuing and redeeming access codes. Issued codes leave the hub once, in clear, to their holder;
-// the hub keeps the keyed hash, and the offline hash its site's kiosks check it with (ADR 0008). Redeeming locks the code row, judges it, marks it used and grants
+// the hub keeps the keyed hash, and the offline hash its site's kiosks check it with (ADR 0008); a
+// keypad code opens only with its second factor, of which the hub keeps keyed hashes only (ADR 0018). Redeeming locks the code row, judges it, marks it used and grants
 // one open command, all in the caller's transaction; a retried request gets the same grant back.
 import { randomInt, sign, verify, type KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
   formatQrToken,
   KeypadCode,
+  KeypadFactor,
   parseQrToken,
+  phoneFactor,
+  type FactorKind,
   qrSigningInput,
   type CodeGrant,
   type CodePurpose,
@@ -15,16 +19,19 @@ import {
 } from '@xinbao/protocol';
 import {
   expiryFor,
+  factorHash,
   hashCode,
   judgeCode,
+  makeFactorPin,
   makeKeypadCode,
   offlineCodeHash,
+  offlineKeypadHash,
   siteOfflineKey,
   type CodeLifetimes,
 } from '../../domain/access-codes.js';
 import { HubError } from '../../errors.js';
 import type { Tx } from '../../store/db.js';
-import { findCodeUsedByRequest, insertCode, lockCodeByHash, lockCodeById, markCodeUsed, revokeLiveCodes, type CodeRow } from './store.js';
+import { findCodeUsedByRequest, insertCode, lockCodeByKeypad, lockCodeById, markCodeUsed, revokeLiveCodes, type CodeRow } from './store.js';
 
 export interface CodeKeys {
   hashKey: Buffer;
@@ -40,9 +47,17 @@ export interface IssueRequest {
   compartmentId: string;
   parcelId: string;
   holder: 'applicant' | 'courier';
+  /**
+   * The phone number the code is sent to (ADR 0018): its last 6 digits are the code's second factor.
+   * null (a courier company's order, an applicant with no phone on file): a random PIN is, sent with the code.
+   */
+  holderPhone: string | null;
   now: Date;
   lifetimes: CodeLifetimes;
 }
+
+/** How the holder knows the second factor: the last 6 digits of their phone, or the PIN given here with the code. */
+export type IssuedFactor = { kind: Extract<FactorKind, 'phone'> } | { kind: Extract<FactorKind, 'pin'>; pin: string };
 
 export interface IssuedCode {
   id: string;
@@ -50,6 +65,8 @@ export interface IssuedCode {
   code: string;
   qrToken: string;
   expiresAt: Date;
+  /** what the keypad asks after the code (a signed QR needs nothing more) */
+  factor: IssuedFactor;
 }
 
 /** The code keys out of the hub's configuration. */
@@ -68,6 +85,7 @@ export function codeKeysFrom(config: {
 }
 
 const randomUint32 = () => randomInt(0, 0x1_0000_0000 - 1);
+const randomBelow = (n: number) => randomInt(0, n);
 
 export function signQr(keys: CodeKeys, payload: QrPayload): string {
   return formatQrToken(payload, sign(null, Buffer.from(qrSigningInput(payload)), keys.qrPrivateKey));
@@ -78,6 +96,9 @@ export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Prom
   await revokeLiveCodes(tx, req.parcelId, req.purpose, req.now);
   const expiresAt = expiryFor(req.purpose, req.now, req.lifetimes);
   const siteKey = siteOfflineKey(keys.offlineKey, req.siteId);
+  const phoneDigits = phoneFactor(req.holderPhone);
+  const factor: IssuedFactor = phoneDigits === null ? { kind: 'pin', pin: makeFactorPin(randomBelow) } : { kind: 'phone' };
+  const factorDigits = factor.kind === 'pin' ? factor.pin : phoneDigits!;
   for (let attempt = 0; attempt < 8; attempt++) {
     const id = uuidv7();
     const code = makeKeypadCode(randomUint32);
@@ -89,13 +110,16 @@ export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Prom
       parcelId: req.parcelId,
       codeHash: hashCode(keys.hashKey, req.siteId, code),
       offlineHash: offlineCodeHash(siteKey, req.siteId, code),
+      factorHash: factorHash(keys.hashKey, req.siteId, code, factorDigits),
+      offlineKeypadHash: offlineKeypadHash(siteKey, req.siteId, code, factorDigits),
+      factorKind: factor.kind,
       holder: req.holder,
       validFrom: req.now,
       expiresAt,
     });
     if (inserted) {
       const qrToken = signQr(keys, { cid: id, sid: req.siteId, p: req.purpose, exp: Math.floor(expiresAt.getTime() / 1000) });
-      return { id, purpose: req.purpose, code, qrToken, expiresAt };
+      return { id, purpose: req.purpose, code, qrToken, expiresAt, factor };
     }
   }
   throw new HubError(503, 'code_space_exhausted', 'could not issue a unique code for this site; try again');
@@ -116,6 +140,8 @@ export interface RedeemRequest {
   requestId: string;
   via: 'keypad' | 'qr';
   code: string;
+  /** keypad: the code's second factor (ADR 0018) */
+  factor?: string | undefined;
   now: Date;
 }
 
@@ -131,8 +157,16 @@ export interface RedeemedCode {
 async function findCodeForRedeem(tx: Tx, keys: CodeKeys, req: RedeemRequest): Promise<CodeRow | null> {
   if (req.via === 'keypad') {
     if (!KeypadCode.safeParse(req.code).success) throw new CodeRefused('code_invalid', 'an open-code is 8 digits');
-    // Live code first; otherwise the most recent one with that hash, to say "used" or "expired".
-    return lockCodeByHash(tx, req.siteId, hashCode(keys.hashKey, req.siteId, req.code));
+    if (!KeypadFactor.safeParse(req.factor).success)
+      throw new CodeRefused('code_invalid', 'an open-code is typed with the 6 digits that go with it');
+    // Judged as a pair (ADR 0018): a right code with a wrong factor finds nothing, exactly like a
+    // wrong code, so a guess never tells which part was wrong. Live code first; otherwise the most
+    // recent one with that pair, to say "used" or "expired" (only to whoever has both parts).
+    const pair = {
+      codeHash: hashCode(keys.hashKey, req.siteId, req.code),
+      factorHash: factorHash(keys.hashKey, req.siteId, req.code, req.factor!),
+    };
+    return lockCodeByKeypad(tx, req.siteId, pair);
   }
   const parsed = parseQrToken(req.code);
   if (!parsed || !verify(null, Buffer.from(parsed.signingInput), keys.qrPublicKey, parsed.signature)) {

@@ -12,6 +12,11 @@ export interface NewCode {
   parcelId: string;
   codeHash: Buffer;
   offlineHash: Buffer;
+  /** HMAC of code and second factor under the code key (ADR 0018) */
+  factorHash: Buffer;
+  /** HMAC of code and second factor under the site's offline key, for the site's kiosks */
+  offlineKeypadHash: Buffer;
+  factorKind: 'phone' | 'pin';
   holder: 'applicant' | 'courier';
   validFrom: Date;
   expiresAt: Date;
@@ -29,10 +34,25 @@ export async function revokeLiveCodes(tx: Tx, parcelId: string, purpose: CodePur
 /** Inserts the code unless a live code of its site has the same hash; true when inserted. */
 export async function insertCode(tx: Tx, c: NewCode): Promise<boolean> {
   const r = await tx.query(
-    `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, offline_hash, holder, valid_from, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO access_codes (id, purpose, site_id, compartment_id, parcel_id, code_hash, offline_hash, factor_hash, offline_keypad_hash,
+       factor_kind, holder, valid_from, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (site_id, code_hash) WHERE used_at IS NULL AND revoked_at IS NULL DO NOTHING`,
-    [c.id, c.purpose, c.siteId, c.compartmentId, c.parcelId, c.codeHash, c.offlineHash, c.holder, c.validFrom, c.expiresAt],
+    [
+      c.id,
+      c.purpose,
+      c.siteId,
+      c.compartmentId,
+      c.parcelId,
+      c.codeHash,
+      c.offlineHash,
+      c.factorHash,
+      c.offlineKeypadHash,
+      c.factorKind,
+      c.holder,
+      c.validFrom,
+      c.expiresAt,
+    ],
   );
   return r.rowCount === 1;
 }
@@ -69,12 +89,16 @@ export async function findCodeUsedByRequest(tx: Tx, requestId: string): Promise<
   return r.rows[0] ?? null;
 }
 
-/** The site's live code with this hash, or else the most recent one (to say "used" or "expired"); locked. */
-export async function lockCodeByHash(tx: Tx, siteId: string, codeHash: Buffer): Promise<CodeRow | null> {
+/**
+ * The site's live code with this code hash and this code+factor hash, or else the most recent one
+ * (to say "used" or "expired"); locked. A code without a factor hash (issued before ADR 0018) is
+ * never found here: it opens by its QR form only.
+ */
+export async function lockCodeByKeypad(tx: Tx, siteId: string, pair: { codeHash: Buffer; factorHash: Buffer }): Promise<CodeRow | null> {
   const r = await tx.query<CodeRow>(
-    `${CODE_SELECT} WHERE c.site_id = $1 AND c.code_hash = $2
+    `${CODE_SELECT} WHERE c.site_id = $1 AND c.code_hash = $2 AND c.factor_hash = $3
      ORDER BY (c.used_at IS NULL AND c.revoked_at IS NULL) DESC, c.created_at DESC LIMIT 1 FOR UPDATE OF c`,
-    [siteId, codeHash],
+    [siteId, pair.codeHash, pair.factorHash],
   );
   return r.rows[0] ?? null;
 }
@@ -103,6 +127,7 @@ export async function markCodeUsed(
 export interface SyncRow {
   codeId: string;
   offlineHash: Buffer | null;
+  offlineKeypadHash: Buffer | null;
   compartment: number;
   purpose: CodePurpose;
   trackingNumber: string;
@@ -119,7 +144,7 @@ export async function siteCodeVersion(db: Db | Tx, siteId: string): Promise<numb
 /** The site's live codes (since null), or every code changed after the version `since`. */
 export async function codesForSync(db: Db | Tx, siteId: string, now: Date, since: number | null): Promise<SyncRow[]> {
   const rows = await db.query<SyncRow>(
-    `SELECT c.id AS "codeId", c.offline_hash AS "offlineHash", k.number AS compartment, c.purpose,
+    `SELECT c.id AS "codeId", c.offline_hash AS "offlineHash", c.offline_keypad_hash AS "offlineKeypadHash", k.number AS compartment, c.purpose,
        p.tracking_number AS "trackingNumber", c.valid_from AS "validFrom", c.expires_at AS "expiresAt",
        (c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2) AS live
      FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id

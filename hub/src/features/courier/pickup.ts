@@ -61,7 +61,7 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       if (!r?.reservationId || r.compartmentNo === null)
         throw new UnrecoverableError(`parcel ${parcel.id} is in a partner locker with no known reservation`);
       const order = await openPickupOrder(tx, parcel.id, parcel.siteId, null);
-      return { orderId: order, parcel, place: { ...site, number: r.compartmentNo }, code: null, reservationId: r.reservationId };
+      return { orderId: order, parcel, place: { ...site, number: r.compartmentNo }, code: null, pin: null, reservationId: r.reservationId };
     }
     if (!parcel.compartmentId) return null;
     const order = await openPickupOrder(tx, parcel.id, parcel.siteId, parcel.compartmentId);
@@ -72,10 +72,14 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       compartmentId: parcel.compartmentId,
       parcelId: parcel.id,
       holder: 'courier',
+      // The courier company assigns a courier after the order: no phone is known here, so the
+      // second factor is a PIN that travels with the code in the order (ADR 0018).
+      holderPhone: null,
       now: deps.now(),
       lifetimes: deps.lifetimes,
     });
-    return { orderId: order, parcel, place, code: code.code, reservationId: null };
+    const pin = code.factor.kind === 'pin' ? code.factor.pin : null;
+    return { orderId: order, parcel, place, code: code.code, pin, reservationId: null };
   });
   if (!prepared) return 'not_needed';
   const { orderId, parcel, place } = prepared;
@@ -101,6 +105,7 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       kind: 'pickup',
       trackingNumber: parcel.trackingNumber,
       code,
+      ...(prepared.pin ? { pin: prepared.pin } : {}),
       site: { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng },
       compartment: place.number,
       destination: HALL,
