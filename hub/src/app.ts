@@ -7,7 +7,6 @@ import helmet from 'helmet';
 import { Server as IoServer } from 'socket.io';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Queue, Worker } from 'bullmq';
 import type { HubConfig } from './config.js';
 import type { Db } from './store/db.js';
@@ -23,12 +22,13 @@ import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob 
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
 import { requestIds } from './http/request-context.js';
-import { op, openApiDocument } from './http/openapi.js';
+import { openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
 import { kioskApi, kioskRoutes } from './features/kiosk/routes.js';
+import { opsApi, opsMetrics, opsRoutes } from './features/ops/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
 import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
@@ -84,15 +84,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     : null;
   if (!partner) log.info('no partner network configured (PARTNER_API_URL …): partner lockers are off');
 
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const httpRequests = new Counter({
-    name: 'xinbao_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['method', 'status'],
-    registers: [registry],
-  });
-
+  const metrics = opsMetrics();
   const app = express();
   app.disable('x-powered-by');
   // First the request id (every later log line and error answer carries it), then the headers.
@@ -113,32 +105,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
-  app.use((req, res, next) => {
-    res.on('finish', () => httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
-    next();
-  });
-  app.get('/health', (_req, res) => {
-    const timers: NodeJS.Timeout[] = [];
-    const timeout = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, rej) => timers.push(setTimeout(() => rej(new Error('timeout')), 2_000)))]);
-    Promise.allSettled([timeout(db.query('SELECT 1')), timeout(redis.ping())]).then(
-      ([pg, rd]) => {
-        timers.forEach(clearTimeout);
-        const body = { postgres: pg.status === 'fulfilled' ? 'ok' : 'down', redis: rd.status === 'fulfilled' ? 'ok' : 'down' };
-        res.status(body.postgres === 'ok' && body.redis === 'ok' ? 200 : 503).json(body);
-      },
-      () => res.status(503).end(),
-    );
-  });
-  app.get('/metrics', (_req, res) => {
-    registry.metrics().then(
-      (m) => res.type(registry.contentType).send(m),
-      () => res.status(500).end(),
-    );
-  });
+  app.use(metrics.countRequests);
   // Every feature describes its own routes; the document is assembled here, once.
   const api = openApiDocument({
-    '/health': { get: op('200 when PostgreSQL and Redis answer, 503 otherwise', 'anyone') },
+    ...opsApi,
     ...authApi,
     ...applicationsApi,
     ...sitesApi,
@@ -147,7 +117,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...adminApi,
     ...kioskApi,
   });
-  app.get('/openapi.json', (_req, res) => res.json(api));
+  app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
   app.use(
     '/api',

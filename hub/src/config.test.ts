@@ -51,3 +51,27 @@ describe('partner network configuration', () => {
     );
   });
 });
+
+describe('numbers out of range', () => {
+  it.each([
+    ['SWEEP_INTERVAL_MS', String(2 ** 31)],
+    ['PARTNER_RECONCILE_INTERVAL_MS', String(2 ** 31)],
+    ['CODE_FIRST_DELAY_MS', '3600001'],
+    ['CODE_MAX_DELAY_SECONDS', '86401'],
+    ['CODE_FAILURE_WINDOW_SECONDS', String(31 * 86_400)],
+    ['PARTNER_RETRY_MAX_MS', '86400001'],
+    ['SWEEP_INTERVAL_MS', '1.5'],
+  ])('refuses %s=%s (a Node timer past 2^31 - 1 ms fires at once; times past their sense)', (name, value) => {
+    expect(() => loadConfig({ ...base(), ...partner, [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('takes the largest allowed', () => {
+    const c = loadConfig({
+      ...base(),
+      SWEEP_INTERVAL_MS: '86400000',
+      CODE_MAX_DELAY_SECONDS: '86400',
+      CODE_FAILURE_WINDOW_SECONDS: '2592000',
+    });
+    expect(c.sweepIntervalMs).toBe(86_400_000);
+  });
+});

@@ -11,6 +11,9 @@ import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 import type { LoginThrottleLimits } from './domain/login-throttle.js';
 import type { OpenDepositLimits } from './domain/open-deposits.js';
 
+/** The longest delay a Node timer keeps (a longer one fires at once): every interval is at most this. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const hours = (def: number) =>
   z.coerce
     .number()
@@ -52,9 +55,14 @@ export const EnvSchema = z.object({
   // the count is forgotten after the window without a wrong code. Never a lock-out.
   CODE_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   CODE_SITE_FREE_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
-  CODE_FIRST_DELAY_MS: z.coerce.number().int().min(100).default(2_000),
-  CODE_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(600),
-  CODE_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(86_400),
+  CODE_FIRST_DELAY_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
+  CODE_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  CODE_FAILURE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86_400)
+    .default(86_400),
   SESSION_TTL_HOURS: hours(12),
   // Sign-in throttling (ADR 0017): per (account, address), per address, per account.
   /** consecutive wrong passwords from one address at one account before each next one doubles the wait */
@@ -70,7 +78,7 @@ export const EnvSchema = z.object({
   MAX_OPEN_DEPOSITS: z.coerce.number().int().min(1).max(10_000).default(5),
   /** how often each hub process refreshes its kiosk connections' presence; a row unrefreshed for 3 intervals is gone */
   KIOSK_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
   /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
@@ -94,8 +102,9 @@ export const EnvSchema = z.object({
     .number()
     .int()
     .min(1_000)
+    .max(MAX_TIMER_MS)
     .default(15 * 60_000),
-  PARTNER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  PARTNER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(MAX_TIMER_MS).default(60_000),
   /** how long a partner reservation (and its open-code) lasts; the partner allows at most 7 days */
   PARTNER_RESERVATION_MINUTES: z.coerce
     .number()
@@ -105,11 +114,12 @@ export const EnvSchema = z.object({
     .default(72 * 60),
   PARTNER_CODE_DELIVERY: z.enum(['sync', 'callback']).default('sync'),
   PARTNER_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  PARTNER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  PARTNER_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
   PARTNER_RETRY_MAX_MS: z.coerce
     .number()
     .int()
     .min(1)
+    .max(86_400_000)
     .default(15 * 60_000),
   /** load the demo city's people, matters and kiosk sites (never in production unless asked) */
   SEED_DEMO: z.enum(['true', 'false', '1', '0']).optional(),

@@ -67,6 +67,28 @@ describe('KioskConfig buses', () => {
     ).toEqual(expect.arrayContaining(['boardUnreachableAfter', 'buses.0.confirmWindowMs', 'buses.0.pollTimeoutMs']));
   });
 
+  it('numbers out of range: a compartment the hub cannot name, timers past what they mean', () => {
+    expect(
+      issues({
+        ...base,
+        pollIntervalMs: 60_001,
+        leftOpenAfterMs: 2 ** 31,
+        offline: { syncIntervalSeconds: 86_401 },
+        buses: [{ id: 'k', family: 'kerong', path: 'p', replyTimeoutMs: 60_001, baudRate: 10_000_000 }],
+        compartments: [{ compartment: 10_000, bus: 'k', board: 0, lock: 0 }],
+      }).map((i) => i.split(':')[0]),
+    ).toEqual(
+      expect.arrayContaining([
+        'pollIntervalMs',
+        'leftOpenAfterMs',
+        'offline.syncIntervalSeconds',
+        'buses.0.replyTimeoutMs',
+        'buses.0.baudRate',
+        'compartments.0.compartment',
+      ]),
+    );
+  });
+
   it('one kiosk can mix both families on separate buses', () => {
     expect(
       issues({

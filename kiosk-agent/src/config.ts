@@ -5,21 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { hasControlCharacter } from '@xinbao/protocol';
+import { MAX_COMPARTMENT_NUMBER, hasControlCharacter } from '@xinbao/protocol';
 
 const serialCommon = {
   id: z.string().min(1),
   /** Best a stable name (/dev/serial/by-id/…): the agent opens it again by this path when the adapter comes back. */
   path: z.string().min(1),
-  replyTimeoutMs: z.number().int().positive().optional(),
-  quietGapMs: z.number().int().min(0).optional(),
+  replyTimeoutMs: z.number().int().positive().max(60_000).optional(),
+  quietGapMs: z.number().int().min(0).max(10_000).optional(),
   /** How long a status read waits for its reply; shorter than an unlock's, so that an unlock never waits long behind a poll. */
-  pollTimeoutMs: z.number().int().positive().optional(),
+  pollTimeoutMs: z.number().int().positive().max(60_000).optional(),
   /** How long after an unlock the latch may take to show it moved (family default: KR-CU16 1500 ms, 8A 3000 ms). */
   confirmWindowMs: z.number().int().min(100).max(30_000).optional(),
   /** Waits between attempts to open a lost port again: from min, doubling, up to max. */
   reopenBackoffMs: z
-    .object({ min: z.number().int().min(10), max: z.number().int().min(10) })
+    .object({ min: z.number().int().min(10).max(3_600_000), max: z.number().int().min(10).max(3_600_000) })
     .strict()
     .optional(),
 };
@@ -28,7 +28,7 @@ const serialCommon = {
 const KerongBus = z.object({
   ...serialCommon,
   family: z.literal('kerong'),
-  baudRate: z.number().int().positive().default(19200),
+  baudRate: z.number().int().positive().max(4_000_000).default(19200),
   itemSensors: z.boolean().default(true),
 });
 
@@ -36,7 +36,7 @@ const KerongBus = z.object({
 const EightABus = z.object({
   ...serialCommon,
   family: z.literal('8a'),
-  baudRate: z.number().int().positive().default(9600),
+  baudRate: z.number().int().positive().max(4_000_000).default(9600),
   openPolarity: z.enum(['open_is_set', 'open_is_clear']).default('open_is_set'),
   /** Accepted only as false: these boards cannot see an item, so the agent never claims one. */
   itemSensors: z.literal(false, { error: '8a boards have no item sensor: leave itemSensors out' }).optional(),
@@ -60,7 +60,7 @@ const HttpBus = z
     locks: z.number().int().min(1).max(MAX_CONTROLLER_LOCKS),
     /** Whether the compartments have item sensors; false: the agent never claims an item. */
     itemSensors: z.boolean().default(false),
-    replyTimeoutMs: z.number().int().positive().optional(),
+    replyTimeoutMs: z.number().int().positive().max(60_000).optional(),
   })
   .superRefine((b, ctx) => {
     if ((b.token === undefined) === (b.tokenFile === undefined)) {
@@ -93,7 +93,7 @@ const terminalDevice = (what: string) =>
   z
     .object({
       path: z.string().min(1, `${what}.path names the serial device, e.g. /dev/ttyUSB1`),
-      baudRate: z.number().int().positive().default(9600),
+      baudRate: z.number().int().positive().max(4_000_000).default(9600),
     })
     .strict();
 
@@ -106,9 +106,9 @@ export const KioskConfig = z
     dataDir: z.string().min(1),
     localHost: z.string().default('127.0.0.1'),
     localPort: z.number().int().min(0).max(65535).default(8181),
-    pollIntervalMs: z.number().int().min(20).default(250),
-    leftOpenAfterMs: z.number().int().min(1000).default(120_000),
-    openGraceMs: z.number().int().min(0).default(3_000),
+    pollIntervalMs: z.number().int().min(20).max(60_000).default(250),
+    leftOpenAfterMs: z.number().int().min(1000).max(86_400_000).default(120_000),
+    openGraceMs: z.number().int().min(0).max(600_000).default(3_000),
     /** A lock board is reported unreachable after this many failed exchanges in a row (once), and reachable once it answers. */
     boardUnreachableAfter: z.number().int().min(1).max(100).default(3),
     /** The touch screen returns to its start (and to Chinese) after this long without a touch. */
@@ -122,11 +122,16 @@ export const KioskConfig = z
          * firstDelayMs up to maxDelaySeconds; the count is forgotten after failureWindowSeconds without one.
          */
         maxFailures: z.number().int().min(1).max(100).default(5),
-        failureWindowSeconds: z.number().int().min(10).default(86_400),
-        firstDelayMs: z.number().int().min(100).default(2_000),
-        maxDelaySeconds: z.number().int().min(1).default(600),
+        failureWindowSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(30 * 86_400)
+          .default(86_400),
+        firstDelayMs: z.number().int().min(100).max(3_600_000).default(2_000),
+        maxDelaySeconds: z.number().int().min(1).max(86_400).default(600),
         /** pull the site's codes this often, besides when the hub says they changed */
-        syncIntervalSeconds: z.number().int().min(5).default(60),
+        syncIntervalSeconds: z.number().int().min(5).max(86_400).default(60),
         /** PEM file of the hub's QR public key, to pin it instead of taking the one the hub sends */
         qrPublicKeyFile: z.string().min(1).optional(),
       })
@@ -153,7 +158,7 @@ export const KioskConfig = z
     compartments: z
       .array(
         z.object({
-          compartment: z.number().int().positive(),
+          compartment: z.number().int().min(1).max(MAX_COMPARTMENT_NUMBER),
           bus: z.string(),
           // Checked per bus below.
           board: z.number().int().min(0).max(64),

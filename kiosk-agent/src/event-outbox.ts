@@ -80,8 +80,8 @@ export class EventOutbox {
       const reply = await link.ask('kiosk:event', event);
       if (reply.status === 'ok') {
         journal.ack(event.eventId);
-      } else if (reply.error.code === 'bad_request') {
-        // The hub will never take this event; keep it out of the way of the ones behind it.
+      } else if (reply.error.code === 'bad_request' || reply.error.code === 'unknown_field') {
+        // The hub will never take this event (malformed, or with a field it does not know: ADR 0020); keep it out of the way of the ones behind it.
         log.error({ eventId: event.eventId, error: reply.error }, 'hub refused an event; dropping it');
         journal.ack(event.eventId);
       } else {

@@ -53,8 +53,31 @@ describe('kiosk local API: bad requests are 4xx', () => {
     ['a NUL in the code', '/api/code', '{"code":"1234\\u0000"}', {}, 400, 'bad_text'],
     ['a lone surrogate in the code', '/api/code', '{"code":"\\ud800"}', {}, 400, 'bad_text'],
     ['an unknown route', '/api/nothing', '{}', {}, 404, 'not_found'],
+    ['an unknown field beside a good code', '/api/code', '{"code":"12345678","pin":"1"}', {}, 400, 'unknown_field'],
+    [
+      'an unknown field in a reassign',
+      '/api/another',
+      '{"commandId":"0192f0c2-7a1b-7000-8000-000000000000","x":1}',
+      {},
+      400,
+      'unknown_field',
+    ],
+    ['a code of the wrong type', '/api/code', '{"code":12345678}', {}, 400, 'bad_request'],
   ])('%s on %s', async (_what, path, body, headers, status, code) => {
     expect(await post(path, body, { 'content-type': 'application/json', ...headers })).toEqual({ status, code });
+    expect(entered).toEqual([]);
+  });
+
+  it('an unknown field is named in the message', async () => {
+    const r = await fetch(`${url}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"code":"12345678","source":"api","compartment":3}',
+    });
+    expect(r.status).toBe(400);
+    const json = (await r.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('unknown_field');
+    expect(json.error.message).toContain('"compartment"');
     expect(entered).toEqual([]);
   });
 

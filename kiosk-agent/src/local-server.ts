@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
-import { badTextIn, httpRefusalOf } from '@xinbao/protocol';
+import { badTextIn, httpRefusalOf, schemaRefusalOf } from '@xinbao/protocol';
 import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
@@ -14,13 +14,24 @@ import type { KioskJournal } from './journal.js';
 import type { PrinterStatus } from './terminal/printer.js';
 
 // The touch screen says so, so that it does not show its own results twice (it also hears them as events).
+// Strict (ADR 0020): a field these do not know is a 400 `unknown_field` naming it.
 // A keypad code comes with its second factor (ADR 0018): the 6 digits the screen asks after the code.
-const CodeBody = z.object({
+const CodeBody = z.strictObject({
   code: z.string().min(1).max(512),
   factor: z.string().max(16).optional(),
   source: z.enum(['screen', 'api']).default('api'),
 });
-const AnotherBody = z.object({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
+const AnotherBody = z.strictObject({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
+
+/** The body checked against `schema`, or a 400 answered: `unknown_field` naming the field, else `bad_request` with `hint`. */
+function bodyOf<S extends z.ZodType>(schema: S, req: express.Request, res: express.Response, hint: string): z.infer<S> | null {
+  const r = schema.safeParse(req.body);
+  if (r.success) return r.data;
+  const refusal = schemaRefusalOf(r.error.issues);
+  const message = refusal.code === 'unknown_field' ? refusal.message : hint;
+  res.status(400).json({ error: { code: refusal.code, message } });
+  return null;
+}
 
 /** The touch-screen page: plain files, no build step. */
 export const SCREEN_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -64,20 +75,14 @@ export async function startLocalServer(
   app.use(express.static(SCREEN_DIR, { index: 'index.html', cacheControl: false }));
   const answer = (res: express.Response, r: CodeResult) => res.status(r.status === 'refused' ? 422 : 200).json(r);
   app.post('/api/code', (req, res, next) => {
-    const body = CodeBody.safeParse(req.body);
-    if (!body.success) {
-      res.status(400).json({ error: { code: 'bad_request', message: 'send { "code": "12345678", "factor": "123456" }' } });
-      return;
-    }
-    deps.agent.enterCode(body.data.code, body.data.source, body.data.factor).then((r) => answer(res, r), next);
+    const body = bodyOf(CodeBody, req, res, 'send { "code": "12345678", "factor": "123456" }');
+    if (!body) return;
+    deps.agent.enterCode(body.code, body.source, body.factor).then((r) => answer(res, r), next);
   });
   app.post('/api/another', (req, res, next) => {
-    const body = AnotherBody.safeParse(req.body);
-    if (!body.success) {
-      res.status(400).json({ error: { code: 'bad_request', message: 'send { "commandId": "<the jammed command>" }' } });
-      return;
-    }
-    deps.agent.anotherCompartment(body.data.commandId, body.data.source).then((r) => answer(res, r), next);
+    const body = bodyOf(AnotherBody, req, res, 'send { "commandId": "<the jammed command>" }');
+    if (!body) return;
+    deps.agent.anotherCompartment(body.commandId, body.source).then((r) => answer(res, r), next);
   });
   // The screen's first digit (and each after it): polls pause so that the unlock to come finds its bus free.
   app.post('/api/typing', (_req, res) => {

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { KeypadCode, KeypadFactor } from './codes.js';
 
-export const CourierOrderRequest = z.object({
+export const CourierOrderRequest = z.strictObject({
   orderId: z.string().uuid(),
   kind: z.enum(['pickup', 'delivery']),
   trackingNumber: z.string(),
@@ -13,16 +13,16 @@ export const CourierOrderRequest = z.object({
   code: KeypadCode,
   /** the code's second factor (ADR 0018), typed after it on the kiosk's keypad; absent for a partner locker's code */
   pin: KeypadFactor.optional(),
-  site: z.object({
+  site: z.strictObject({
     code: z.string(),
     name: z.string(),
     address: z.string(),
     district: z.string(),
-    lat: z.number(),
-    lng: z.number(),
+    lat: z.number().min(-90).max(90),
+    lng: z.number().min(-180).max(180),
   }),
-  compartment: z.number().int().positive(),
-  destination: z.object({ name: z.string(), address: z.string() }),
+  compartment: z.number().int().min(1).max(2_147_483_647),
+  destination: z.strictObject({ name: z.string(), address: z.string() }),
 });
 export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;
 

@@ -86,3 +86,55 @@ export function badTextIn(value: unknown, where: string, maxNodes = 100_000): st
   }
   return null;
 }
+
+/** A refusal of input that was read but does not fit its schema, with every reason. */
+export interface SchemaRefusal extends HttpRefusal {
+  details: { path: string; message: string }[];
+  /** the unknown fields' paths (`dropOff.note`), when there are any */
+  unknownFields?: string[];
+}
+
+/** The zod issue shape this needs (zod 4's `$ZodIssue`, kept structural so any zod 4 minor fits). */
+interface SchemaIssue {
+  code: string;
+  path: readonly PropertyKey[];
+  message: string;
+  keys?: readonly string[];
+}
+
+const pathOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+/**
+ * The one mapping of a zod failure to the error envelope (ADR 0020), used by the hub's routes and
+ * kiosk socket, the kiosk agent's local API and the simulators. A field the schema does not know
+ * (zod's `unrecognized_keys`, from a `z.strictObject`) is `unknown_field`, naming each such field,
+ * whatever else is wrong: a client that sends a field we would silently drop learns so at once.
+ * Anything else is `bad_request` with every reason.
+ */
+export function schemaRefusalOf(issues: readonly SchemaIssue[], what = 'request body'): SchemaRefusal {
+  const details = issues.map((i) => ({ path: pathOf(i.path), message: i.message }));
+  const unknownFields = issues.flatMap((i) => (i.code === 'unrecognized_keys' ? (i.keys ?? []).map((k) => pathOf([...i.path, k])) : []));
+  if (unknownFields.length > 0) {
+    const named =
+      unknownFields
+        .slice(0, 5)
+        .map((f) => `"${f.slice(0, 100)}"`)
+        .join(', ') + (unknownFields.length > 5 ? ` and ${unknownFields.length - 5} more` : '');
+    return {
+      status: 400,
+      code: 'unknown_field',
+      message: `${what}: unknown field${unknownFields.length > 1 ? 's' : ''} ${named}; leave ${unknownFields.length > 1 ? 'them' : 'it'} out`,
+      details: details.slice(0, 20),
+      unknownFields: unknownFields.slice(0, 20),
+    };
+  }
+  return {
+    status: 400,
+    code: 'bad_request',
+    message: `invalid ${what}: ${details
+      .slice(0, 10)
+      .map((d) => `${d.path || '(root)'}: ${d.message}`)
+      .join('; ')}`,
+    details: details.slice(0, 20),
+  };
+}

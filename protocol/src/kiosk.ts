@@ -17,6 +17,10 @@
 // Every request is typed in KioskRequests/KioskReplies and checked where it arrives against its
 // schema in KIOSK_REQUESTS; its ack is a KioskReply, `{ status: 'ok', data } | { status: 'error',
 // error }`, naming the request's `requestId` where it has one (ADR 0012).
+// What the kiosk sends after the handshake is strict (ADR 0020): a field the hub does not know is
+// refused `unknown_field`, naming it. The handshake itself stays open (a newer agent may add to it
+// and must still be told which version the hub speaks), and so do the hub's answers, which the
+// agent reads leniently: a newer hub adding a field to a reply does not break an older agent.
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
@@ -25,15 +29,20 @@ export const KIOSK_NAMESPACE = '/kiosk';
 export const KIOSK_PROTOCOL_VERSIONS = [1] as const;
 /** How far a handshake's clock may be from the hub's. */
 export const HANDSHAKE_MAX_SKEW_MS = 60_000;
+/** The highest compartment number a kiosk may name (the hub stores them as 32-bit integers). */
+export const MAX_COMPARTMENT_NUMBER = 9_999;
+const Compartment = z.number().int().min(1).max(MAX_COMPARTMENT_NUMBER);
+/** A counter the hub stores (bigint), within what JSON and a JS number carry exactly. */
+const Counter = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const KioskHandshake = z.object({
   deviceId: z.string().uuid(),
   /** milliseconds since the epoch, on the kiosk's clock */
-  ts: z.number().int(),
+  ts: z.number().int().min(0),
   nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
-  versions: z.array(z.number().int().positive()).min(1),
+  versions: z.array(z.number().int().min(1).max(1_000)).min(1).max(32),
   /** base64 Ed25519 signature of handshakeMessage() */
-  signature: z.string().min(1),
+  signature: z.string().min(1).max(512),
 });
 export type KioskHandshake = z.infer<typeof KioskHandshake>;
 
@@ -49,7 +58,7 @@ export const Hello = z.object({
 });
 export type Hello = z.infer<typeof Hello>;
 
-export const CodeSubmit = z.object({
+export const CodeSubmit = z.strictObject({
   requestId: z.string().uuid(),
   via: z.enum(['keypad', 'qr']),
   code: z.string().min(1).max(512),
@@ -93,7 +102,7 @@ export const OfflineCode = z.object({
 export type OfflineCode = z.infer<typeof OfflineCode>;
 
 /** null: send everything; a number: send only what changed after it. */
-export const CodeSyncRequest = z.object({ cursor: z.number().int().min(0).nullable() });
+export const CodeSyncRequest = z.strictObject({ cursor: Counter.nullable() });
 export type CodeSyncRequest = z.infer<typeof CodeSyncRequest>;
 
 export const CodeSyncReply = z.object({
@@ -120,7 +129,15 @@ export type CodeSyncReply = z.infer<typeof CodeSyncReply>;
  * error's `details.retryAfterMs` says how long to wait. `locked_out` is no longer sent (kept so that
  * an older hub's answer still parses).
  */
-export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'keypad_slowed', 'bad_request'] as const;
+export const CODE_REFUSALS = [
+  'code_invalid',
+  'code_expired',
+  'code_used',
+  'locked_out',
+  'keypad_slowed',
+  'bad_request',
+  'unknown_field',
+] as const;
 export type CodeRefusal = (typeof CODE_REFUSALS)[number];
 
 /**
@@ -128,7 +145,7 @@ export type CodeRefusal = (typeof CODE_REFUSALS)[number];
  * CodeGrant (a new command id, executed once) or one of REASSIGN_REFUSALS. Idempotent by requestId,
  * and a jammed command is reassigned at most once.
  */
-export const CodeReassign = z.object({
+export const CodeReassign = z.strictObject({
   requestId: z.string().uuid(),
   /** the command whose unlock jammed */
   commandId: z.string().uuid(),
@@ -140,14 +157,21 @@ export type CodeReassign = z.infer<typeof CodeReassign>;
  * reported jammed, the documents are already behind the jammed door (collection, courier pickup),
  * or no fitting compartment is free at this site.
  */
-export const REASSIGN_REFUSALS = ['unknown_command', 'not_jammed', 'not_reassignable', 'no_free_compartment', 'bad_request'] as const;
+export const REASSIGN_REFUSALS = [
+  'unknown_command',
+  'not_jammed',
+  'not_reassignable',
+  'no_free_compartment',
+  'bad_request',
+  'unknown_field',
+] as const;
 export type ReassignRefusal = (typeof REASSIGN_REFUSALS)[number];
 
 const eventBase = {
   eventId: z.string().uuid(),
   /** ISO time on the kiosk's clock */
   at: z.string().datetime({ offset: true }),
-  compartment: z.number().int().positive(),
+  compartment: Compartment,
 };
 
 /**
@@ -174,15 +198,15 @@ export const FaultKind = z.enum(FAULT_KINDS);
 export type FaultKind = z.infer<typeof FaultKind>;
 
 /** The bus id as the kiosk's configuration names it, and the board's address on it. */
-export const BoardRef = z.object({ bus: z.string().min(1).max(64), board: z.number().int().min(0).max(255) });
+export const BoardRef = z.strictObject({ bus: z.string().min(1).max(64), board: z.number().int().min(0).max(255) });
 export type BoardRef = z.infer<typeof BoardRef>;
 
 const faultBase = { eventId: eventBase.eventId, at: eventBase.at, type: z.literal('fault'), detail: z.string().max(500).optional() };
 
 /** A fault event: a compartment's, or a whole board's (compartment then optional). */
 export const FaultEvent = z.discriminatedUnion('fault', [
-  z.object({ ...faultBase, compartment: eventBase.compartment, fault: z.enum(COMPARTMENT_FAULT_KINDS) }),
-  z.object({ ...faultBase, ...BoardRef.shape, compartment: eventBase.compartment.optional(), fault: z.enum(BOARD_FAULT_KINDS) }),
+  z.strictObject({ ...faultBase, compartment: eventBase.compartment, fault: z.enum(COMPARTMENT_FAULT_KINDS) }),
+  z.strictObject({ ...faultBase, ...BoardRef.shape, compartment: eventBase.compartment.optional(), fault: z.enum(BOARD_FAULT_KINDS) }),
 ]);
 export type FaultEvent = z.infer<typeof FaultEvent>;
 
@@ -191,7 +215,7 @@ export const UNLOCK_ANSWERS = ['opened', 'not_opened'] as const;
 
 export const KioskEvent = z.discriminatedUnion('type', [
   /** The unlock for a command was sent at most once; see UNLOCK_OUTCOMES. Repeats for one command change nothing. */
-  z.object({
+  z.strictObject({
     ...eventBase,
     type: z.literal('unlock_result'),
     commandId: z.string().uuid(),
@@ -199,17 +223,17 @@ export const KioskEvent = z.discriminatedUnion('type', [
     detail: z.string().max(500).optional(),
   }),
   /** The person's answer on the screen to an `unconfirmed` unlock of this command. */
-  z.object({ ...eventBase, type: z.literal('unlock_answered'), commandId: z.string().uuid(), answer: z.enum(UNLOCK_ANSWERS) }),
-  z.object({ ...eventBase, type: z.literal('door_opened') }),
+  z.strictObject({ ...eventBase, type: z.literal('unlock_answered'), commandId: z.string().uuid(), answer: z.enum(UNLOCK_ANSWERS) }),
+  z.strictObject({ ...eventBase, type: z.literal('door_opened') }),
   /** itemPresent is null where the board has no item sensor. */
-  z.object({ ...eventBase, type: z.literal('door_closed'), itemPresent: z.boolean().nullable() }),
-  z.object({ ...eventBase, type: z.literal('item_changed'), itemPresent: z.boolean() }),
+  z.strictObject({ ...eventBase, type: z.literal('door_closed'), itemPresent: z.boolean().nullable() }),
+  z.strictObject({ ...eventBase, type: z.literal('item_changed'), itemPresent: z.boolean() }),
   FaultEvent,
   /**
    * The kiosk, without the hub, accepted a code from its synced set and opened `compartment` under
    * its own command id. Journaled (with the code marked spent) before the unlock frame was sent.
    */
-  z.object({
+  z.strictObject({
     ...eventBase,
     type: z.literal('code_used_offline'),
     codeId: z.string().uuid(),
@@ -233,15 +257,15 @@ export const KioskCommand = z.discriminatedUnion('type', [
 export type KioskCommand = z.infer<typeof KioskCommand>;
 
 /** One lock-board bus's health as the agent sees it; counters run from the agent's start. */
-export const BusHealth = z.object({
+export const BusHealth = z.strictObject({
   bus: z.string().min(1).max(64),
   /** `reopening`: the port went away and the agent is trying to open it again (with backoff). */
   state: z.enum(['up', 'down', 'reopening']),
-  frames: z.number().int().min(0),
-  replies: z.number().int().min(0),
-  timeouts: z.number().int().min(0),
-  badFramesDropped: z.number().int().min(0),
-  reopenings: z.number().int().min(0),
+  frames: Counter,
+  replies: Counter,
+  timeouts: Counter,
+  badFramesDropped: Counter,
+  reopenings: Counter,
   lastError: z.string().max(500).optional(),
 });
 export type BusHealth = z.infer<typeof BusHealth>;
@@ -250,7 +274,7 @@ export type BusHealth = z.infer<typeof BusHealth>;
  * `kiosk:bus`: the agent's buses, sent on connect, on every change of a bus's state and every
  * minute or so. The hub keeps the latest per bus (an older report than the one stored is ignored).
  */
-export const BusReport = z.object({
+export const BusReport = z.strictObject({
   /** ISO time on the kiosk's clock */
   at: z.string().datetime({ offset: true }),
   buses: z.array(BusHealth).max(32),

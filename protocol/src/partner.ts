@@ -207,7 +207,7 @@ export function siteFreeBySize(site: Pick<PartnerSite, 'devices'>): Record<Partn
   return free;
 }
 
-export const ListSitesQuery = z.object({
+export const ListSitesQuery = z.strictObject({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(500).default(100),
   /** only sites whose updatedAt is at or after this instant */
@@ -224,7 +224,7 @@ export const SitePage = z.object({
 });
 export type SitePage = z.infer<typeof SitePage>;
 
-export const NearestSitesQuery = z.object({
+export const NearestSitesQuery = z.strictObject({
   lat: z.coerce.number().min(-90).max(90),
   lng: z.coerce.number().min(-180).max(180),
   /** metres */
@@ -290,7 +290,7 @@ export const Reservation = z.object({
   reference: z.string().nullable(),
   siteId: z.string(),
   deviceId: z.string(),
-  compartmentNo: z.number().int().positive(),
+  compartmentNo: z.number().int().positive().max(2_147_483_647),
   requestedSize: PartnerSize,
   /** the size actually reserved (larger than requestedSize only with allowLarger) */
   size: PartnerSize,
@@ -321,6 +321,9 @@ export type PickupCode = z.infer<typeof PickupCode>;
 export const PARTNER_EVENT_TYPES = ['code_issued', 'deposited', 'collected', 'expired', 'cancelled'] as const;
 export type PartnerEventType = (typeof PARTNER_EVENT_TYPES)[number];
 
+/** A partner compartment number as the hub stores it (a 32-bit integer column). */
+const CompartmentNo = z.number().int().min(0).max(2_147_483_647);
+
 const EventBase = z.object({
   /** stable across webhook retries, duplicates and the pull endpoint: de-duplicate by it */
   eventId: z.string(),
@@ -338,16 +341,16 @@ const EventBase = z.object({
 export const PartnerEvent = z.discriminatedUnion('type', [
   EventBase.extend({
     type: z.literal('code_issued'),
-    data: z.object({ openCode: KeypadCode, compartmentNo: z.number().int(), size: PartnerSize, expiresAt: Instant }),
+    data: z.object({ openCode: KeypadCode, compartmentNo: CompartmentNo, size: PartnerSize, expiresAt: Instant }),
   }),
-  EventBase.extend({ type: z.literal('deposited'), data: z.object({ compartmentNo: z.number().int(), size: PartnerSize }) }),
-  EventBase.extend({ type: z.literal('collected'), data: z.object({ compartmentNo: z.number().int() }) }),
-  EventBase.extend({ type: z.literal('expired'), data: z.object({ compartmentNo: z.number().int() }) }),
-  EventBase.extend({ type: z.literal('cancelled'), data: z.object({ compartmentNo: z.number().int() }) }),
+  EventBase.extend({ type: z.literal('deposited'), data: z.object({ compartmentNo: CompartmentNo, size: PartnerSize }) }),
+  EventBase.extend({ type: z.literal('collected'), data: z.object({ compartmentNo: CompartmentNo }) }),
+  EventBase.extend({ type: z.literal('expired'), data: z.object({ compartmentNo: CompartmentNo }) }),
+  EventBase.extend({ type: z.literal('cancelled'), data: z.object({ compartmentNo: CompartmentNo }) }),
 ]);
 export type PartnerEvent = z.infer<typeof PartnerEvent>;
 
-export const EventsQuery = z.object({
+export const EventsQuery = z.strictObject({
   /** the cursor of the last page read (nextCursor); absent: from the beginning */
   after: z
     .string()

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { httpRefusalOf } from '@xinbao/protocol';
+import { httpRefusalOf, schemaRefusalOf } from '@xinbao/protocol';
 
 export class ControlError extends Error {
   constructor(
@@ -19,15 +19,13 @@ export class ControlError extends Error {
   }
 }
 
-/** `data` checked against `schema`, or a 400 naming `what` and every problem. */
+/** `data` checked against `schema`, or a 400: `unknown_field` naming the fields a strict schema does not know, else `bad_request` naming `what` and every problem (ADR 0020). */
 export function parseControl<S extends z.ZodType>(schema: S, data: unknown, what = 'body'): z.infer<S> {
   const r = schema.safeParse(data);
-  if (!r.success)
-    throw new ControlError(
-      400,
-      'bad_request',
-      `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+  if (!r.success) {
+    const refusal = schemaRefusalOf(r.error.issues, what);
+    throw new ControlError(refusal.status, refusal.code, refusal.message);
+  }
   return r.data;
 }
 

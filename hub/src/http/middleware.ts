@@ -7,22 +7,36 @@
 // bounded per minute (fault-log.ts).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
-import { badTextIn, httpRefusalOf } from '@xinbao/protocol';
+import { z } from 'zod';
+import { badTextIn, httpRefusalOf, schemaRefusalOf } from '@xinbao/protocol';
 import { BadRequest, HubError, NotFound } from '../errors.js';
 import { FaultLog } from './fault-log.js';
 import { requestIdOf, requestLog } from './request-context.js';
 
+/**
+ * `data` checked against `schema`, or a 400 in the envelope: `unknown_field` naming the fields a
+ * strict schema does not know, else `bad_request` with every reason (ADR 0020). Every schema a
+ * route parses a body or a query with is a `z.strictObject` (a test walks /openapi.json for it).
+ */
 export function parse<S extends z.ZodType>(schema: S, data: unknown, what = 'request body'): z.infer<S> {
   const r = schema.safeParse(data);
   if (!r.success) {
-    throw new BadRequest(
-      `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    );
+    const refusal = schemaRefusalOf(r.error.issues, what);
+    throw new BadRequest(refusal.message, refusal.details, refusal.code);
   }
   return r.data;
 }
+
+const NoBody = z.strictObject({}).optional();
+
+/**
+ * For a route that takes no body: a JSON body with any field in it is refused `unknown_field` (an
+ * empty `{}` or no body at all is fine), so a client never believes a field it sent was heard.
+ */
+export const noBody: RequestHandler = (req, _res, next) => {
+  parse(NoBody, req.body);
+  next();
+};
 
 export const handle =
   (fn: (req: Request, res: Response) => Promise<unknown>): RequestHandler =>

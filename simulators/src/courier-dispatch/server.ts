@@ -8,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   httpRefusalOf,
+  schemaRefusalOf,
   verifyRequest,
   type CourierOrderRequest as Order,
 } from '@xinbao/protocol';
@@ -53,9 +54,8 @@ export async function startCourierDispatchSimulator(opts: {
     }
     const parsed = CourierOrderRequest.safeParse(req.body);
     if (!parsed.success) {
-      res
-        .status(400)
-        .json({ error: { code: 'bad_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      const refusal = schemaRefusalOf(parsed.error.issues, 'order');
+      res.status(400).json({ error: { code: refusal.code, message: refusal.message } });
       return;
     }
     const prior = orders.get(parsed.data.orderId);

@@ -40,7 +40,7 @@ export interface ControlledBus {
   readonly pendingReplyCount: number;
 }
 
-const LockParams = z.object({
+const LockParams = z.strictObject({
   board: z.coerce.number().int().min(0).max(255),
   lock: z.coerce.number().int().min(0).max(255),
 });
@@ -88,7 +88,8 @@ export function createControlApp(bus: ControlledBus, log?: Logger, line?: Contro
     try {
       bus.faults.arm(bus.faults.parse(req.body));
     } catch (err) {
-      if (err instanceof FaultSpecError) throw new ControlError(400, 'bad_request', `invalid fault: ${err.message}`);
+      if (err instanceof FaultSpecError)
+        throw new ControlError(400, err.code, err.code === 'unknown_field' ? err.message : `invalid fault: ${err.message}`);
       throw err;
     }
     log?.info({ faults: bus.faults.list() }, 'simulated fault armed');

@@ -7,6 +7,7 @@
 // until cleared when `count` is left out. Several kinds may be armed at once (e.g. garbage and
 // late_reply); arming a kind again replaces it. These are simulated faults and named as such.
 import { z } from 'zod';
+import { schemaRefusalOf } from '@xinbao/protocol';
 
 const count = z.number().int().positive().max(1_000_000).optional();
 const delayMs = z.number().int().min(1).max(600_000);
@@ -78,7 +79,15 @@ export const HttpFault = z.discriminatedUnion('kind', [
 ]);
 export type HttpFault = z.infer<typeof HttpFault>;
 
-export class FaultSpecError extends Error {}
+export class FaultSpecError extends Error {
+  /** `unknown_field` when the spec names a field its kind does not take (ADR 0020), else `bad_request` */
+  constructor(
+    message: string,
+    readonly code: 'bad_request' | 'unknown_field' = 'bad_request',
+  ) {
+    super(message);
+  }
+}
 
 type AnyFault = { kind: string; count?: number | undefined };
 
@@ -94,7 +103,11 @@ export class FaultSwitchboard<S extends AnyFault> {
   /** Validates a fault as sent to the control API or the CLI; throws FaultSpecError with the reasons. */
   parse(raw: unknown): S {
     const r = this.schema.safeParse(raw);
-    if (!r.success) throw new FaultSpecError(r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    if (!r.success) {
+      const refusal = schemaRefusalOf(r.error.issues, 'fault');
+      if (refusal.code === 'unknown_field') throw new FaultSpecError(refusal.message, 'unknown_field');
+      throw new FaultSpecError(r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    }
     return r.data;
   }
 

@@ -30,7 +30,8 @@ import type { SiteSeed } from './dataset.js';
 import { GridIndex } from './geo.js';
 
 /** Errors of the simulator's control API only (not part of the partner contract). */
-export const CONTROL_ERRORS = { WRONG_CODE: { status: 403 } } as const;
+/** The control API's own codes (it is ours, not the partner's): `unknown_field` as every API of ours answers it (ADR 0020). */
+export const CONTROL_ERRORS = { WRONG_CODE: { status: 403 }, unknown_field: { status: 400 } } as const;
 export type ControlErrorCode = keyof typeof CONTROL_ERRORS;
 
 export class PartnerFailure extends Error {
@@ -41,7 +42,8 @@ export class PartnerFailure extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
-    this.status = code === 'WRONG_CODE' ? CONTROL_ERRORS.WRONG_CODE.status : PARTNER_ERRORS[code].status;
+    this.status =
+      code in CONTROL_ERRORS ? CONTROL_ERRORS[code as ControlErrorCode].status : PARTNER_ERRORS[code as PartnerErrorCode].status;
   }
 }
 

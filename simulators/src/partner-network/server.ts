@@ -24,6 +24,7 @@ import {
   PartnerSize,
   ReservationState,
   ReserveRequest,
+  schemaRefusalOf,
   verifyPartnerRequest,
   type PartnerAuthFailure,
   type PartnerError,
@@ -191,18 +192,27 @@ const DeviceBody = z
     free: z.partialRecord(PartnerSize, z.number().int().min(0)).optional(),
   })
   .strict();
-const DeliveriesQuery = z.object({ eventId: z.string().optional(), reservationId: z.string().optional(), appId: z.string().optional() });
-const ReservationsQuery = z.object({ state: ReservationState.optional() });
+const DeliveriesQuery = z.strictObject({
+  eventId: z.string().optional(),
+  reservationId: z.string().optional(),
+  appId: z.string().optional(),
+});
+const ReservationsQuery = z.strictObject({ state: ReservationState.optional() });
 
-function parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> {
+/**
+ * `data` checked against `schema`. The partner's API (/v1) answers as the partner's contract does:
+ * INVALID_REQUEST, naming an unknown field when there is one; the control API is ours, so it
+ * answers `unknown_field` for those, as every API of ours does (ADR 0020).
+ */
+function parse<S extends z.ZodType>(schema: S, data: unknown, what: string, api: 'partner' | 'control' = 'partner'): z.output<S> {
   const r = schema.safeParse(data);
-  if (!r.success)
-    throw new PartnerFailure(
-      'INVALID_REQUEST',
-      `invalid ${what}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+  if (!r.success) {
+    const refusal = schemaRefusalOf(r.error.issues, what);
+    throw new PartnerFailure(refusal.code === 'unknown_field' && api === 'control' ? 'unknown_field' : 'INVALID_REQUEST', refusal.message);
+  }
   return r.data;
 }
+const parseControl = <S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> => parse(schema, data, what, 'control');
 
 function sendError(res: Response, f: PartnerFailure): void {
   if (f.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(f.retryAfterSeconds));
@@ -343,7 +353,7 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     }),
   );
   control.put('/config', (req, res) => {
-    const change = parse(ConfigBody, req.body, 'config');
+    const change = parseControl(ConfigBody, req.body, 'config');
     for (const [k, v] of Object.entries(change)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
     network.durationOverrideMs = config.reservationDurationSeconds === null ? null : config.reservationDurationSeconds * 1000;
     const expired = network.expireDue();
@@ -355,7 +365,7 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   });
   control.get('/faults', (_req, res) => send(res, 200, { apiFaults: faults, webhookFaults: webhooks.faultCounts }));
   control.post('/faults', (req, res) => {
-    const f = parse(ApiFaultBody, req.body, 'fault');
+    const f = parseControl(ApiFaultBody, req.body, 'fault');
     faults.push({
       mode: f.mode,
       remaining: f.count,
@@ -370,7 +380,7 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     send(res, 200, { apiFaults: faults, webhookFaults: webhooks.faultCounts });
   });
   control.post('/webhooks/faults', (req, res) => {
-    const f = parse(WebhookFaultBody, req.body, 'webhook fault');
+    const f = parseControl(WebhookFaultBody, req.body, 'webhook fault');
     webhooks.setFault(f.mode, f.count);
     send(res, 200, { webhookFaults: webhooks.faultCounts });
   });
@@ -379,7 +389,7 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     send(res, 200, { ok: true });
   });
   control.get('/deliveries', (req, res) => {
-    const q = parse(DeliveriesQuery, req.query, 'query');
+    const q = parseControl(DeliveriesQuery, req.query, 'query');
     const deliveries = webhooks.log.filter(
       (d) =>
         (q.eventId === undefined || d.eventId === q.eventId) &&
@@ -389,20 +399,20 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     send(res, 200, { deliveries, pending: webhooks.pending });
   });
   control.get('/reservations', (req, res) =>
-    send(res, 200, { reservations: network.allReservations(parse(ReservationsQuery, req.query, 'query').state) }),
+    send(res, 200, { reservations: network.allReservations(parseControl(ReservationsQuery, req.query, 'query').state) }),
   );
   control.get('/reservations/:id', (req, res) => send(res, 200, network.reservationFull(req.params.id)));
   control.post('/reservations/:id/deposit', (req, res) =>
-    send(res, 200, network.deposit(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)),
+    send(res, 200, network.deposit(req.params.id, parseControl(CodeBody, req.body ?? {}, 'body').code)),
   );
   control.post('/reservations/:id/collect', (req, res) =>
-    send(res, 200, network.collect(req.params.id, parse(CodeBody, req.body ?? {}, 'body').code)),
+    send(res, 200, network.collect(req.params.id, parseControl(CodeBody, req.body ?? {}, 'body').code)),
   );
   control.post('/devices/:deviceId/keypad', (req, res) =>
-    send(res, 200, network.keypad(req.params.deviceId, parse(KeypadBody, req.body, 'body').code)),
+    send(res, 200, network.keypad(req.params.deviceId, parseControl(KeypadBody, req.body, 'body').code)),
   );
   control.put('/devices/:deviceId', (req, res) => {
-    const change = parse(DeviceBody, req.body, 'device change');
+    const change = parseControl(DeviceBody, req.body, 'device change');
     send(
       res,
       200,
@@ -413,7 +423,7 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     );
   });
   control.post('/expire', (req, res) =>
-    send(res, 200, { expired: network.expireNow(parse(ExpireBody, req.body ?? {}, 'body').reservationId) }),
+    send(res, 200, { expired: network.expireNow(parseControl(ExpireBody, req.body ?? {}, 'body').reservationId) }),
   );
   control.use((req, res) => sendError(res, new PartnerFailure('NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use('/control', control);

@@ -1,7 +1,8 @@
 // The keypad attempt limit and idempotent submission at the hub (issue 9, ADR 0015), in-process on a
 // real PostgreSQL and Redis with a clock the test moves: wrong keypad codes slow the keypad (per
 // device and per site) and never lock it; a genuine signed QR is never slowed; a burst raises one
-// alarm; every failure is logged without the code; the same code twice at once opens once, gets
+// alarm (its counts in code_attempt_alarms, and a code_burst alarm in kiosk_alarms that a repeat
+// counts on); every failure is logged without the code; the same code twice at once opens once, gets
 // the same answer and counts nothing. A keypad code is judged with its second factor (ADR 0018): a
 // right code with a wrong factor is refused exactly like a wrong code, and counted like one.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -156,6 +157,17 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
     expect(alarms.rows).toEqual([
       expect.objectContaining({ kind: 'code_burst', device_id: b.deviceId, site_failures: 5, device_failures: 2, wait_ms: 1000 }),
     ]);
+    // … and the same alarm in the one alarm table, on the kiosk that tipped it, where staff see it.
+    const raised = await db.pool.query(
+      `SELECT device_id, kind, subject, count, cleared_at FROM kiosk_alarms WHERE site_id = $1 AND kind = 'code_burst'`,
+      [siteId],
+    );
+    expect(raised.rows).toEqual([{ device_id: b.deviceId, kind: 'code_burst', subject: `site:${siteId}`, count: 1, cleared_at: null }]);
+    const status = await api('GET', `/api/admin/kiosks/${b.deviceId}/status`, await login('hall.staff'));
+    expect(status.json.alarms).toEqual([
+      expect.objectContaining({ kind: 'code_burst', subject: `site:${siteId}`, count: 1, clearedAt: null, detail: expect.any(String) }),
+    ]);
+    for (const code of typed) expect(JSON.stringify(status.json)).not.toContain(code);
 
     // Every failure logged with device, site and counts, and no code (wrong or genuine) in any line.
     const refused = logLines.filter((l) => l.msg === 'keypad code refused');
@@ -197,5 +209,29 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
     clock += 11_000;
     expect((await k.submit(fresh.deposit.code as string)).error).toMatchObject({ code: 'code_used' });
     expect(await testHub.redis.hget(`code-failures:device:${k.deviceId}`, 'n')).toBe('1');
+  });
+
+  it('a second burst at the site, tipped by the same kiosk, counts on its open code_burst alarm', async () => {
+    clock += 3_600_000; // the earlier tests' counts are forgotten
+    const k = await kiosk();
+    const burst = async (from: number) => {
+      for (let i = 0; i < 5; i++) {
+        clock += 8_000; // past any wait the previous guess left
+        expect((await k.submit(wrong(from + i))).error.code).toBe('code_invalid');
+      }
+    };
+    const alarmsOf = async () =>
+      (
+        await db.pool.query(`SELECT subject, count, cleared_at FROM kiosk_alarms WHERE device_id = $1 AND kind = 'code_burst'`, [
+          k.deviceId,
+        ])
+      ).rows;
+    await burst(100);
+    expect(await alarmsOf()).toEqual([{ subject: `site:${siteId}`, count: 1, cleared_at: null }]);
+    clock += 3_600_000;
+    await burst(200);
+    expect(await alarmsOf()).toEqual([{ subject: `site:${siteId}`, count: 2, cleared_at: null }]);
+    const details = await db.pool.query('SELECT site_failures FROM code_attempt_alarms WHERE device_id = $1', [k.deviceId]);
+    expect(details.rows).toEqual([{ site_failures: 5 }, { site_failures: 5 }]);
   });
 });

@@ -2,7 +2,7 @@
 // deactivates one (POST …/deactivate) or gives it a new key (PUT …/key).
 import { Router } from 'express';
 import { z } from 'zod';
-import { handle, parse } from '../../http/middleware.js';
+import { handle, noBody, parse } from '../../http/middleware.js';
 import { body, op, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { requireRole } from '../auth/auth.js';
@@ -10,13 +10,13 @@ import { deactivateKiosk, registerKiosk, rotateKioskKey } from './service.js';
 
 const PublicKey = z.string().min(40).max(4096);
 
-export const RegisterKioskBody = z.object({
+export const RegisterKioskBody = z.strictObject({
   siteId: z.string().uuid(),
   publicKey: PublicKey,
   label: z.string().min(1).max(100),
 });
 
-export const RotateKioskKeyBody = z.object({ publicKey: PublicKey });
+export const RotateKioskKeyBody = z.strictObject({ publicKey: PublicKey });
 
 const DeviceId = z.string().uuid();
 
@@ -44,6 +44,7 @@ export function adminRoutes(deps: { db: Db; now: () => Date }): Router {
   r.post(
     '/admin/kiosks/:id/deactivate',
     requireRole('admin'),
+    noBody,
     handle(async (req, res) => {
       res.json(await deactivateKiosk(deps.db, parse(DeviceId, req.params.id, 'device id'), deps.now()));
     }),

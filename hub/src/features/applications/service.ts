@@ -31,12 +31,12 @@ import {
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
 
-export const CreateApplicationBody = z.object({
+export const CreateApplicationBody = z.strictObject({
   matterCode: z.string().min(1).max(64),
   dropOff: z.discriminatedUnion('channel', [
-    z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+    z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
     /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
-    z.object({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
+    z.strictObject({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
   ]),
 });
 export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;

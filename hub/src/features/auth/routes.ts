@@ -4,14 +4,14 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { NotFound, Unauthorized } from '../../errors.js';
-import { handle, parse } from '../../http/middleware.js';
+import { handle, noBody, parse } from '../../http/middleware.js';
 import { body, op, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { currentUser, requireRole, signIn } from './auth.js';
 import { LoginThrottled, type LoginThrottle } from './login-throttle.js';
 import { deleteSession, deleteSessionsOf, sessionsOf } from './store.js';
 
-export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+export const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 
 const ANY_ROLE = ['applicant', 'staff', 'courier', 'admin'] as const;
 
@@ -70,6 +70,7 @@ export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: num
   r.post(
     '/auth/logout',
     requireRole(...ANY_ROLE),
+    noBody,
     handle(async (req, res) => {
       await deleteSession(db, currentUser(req).id, req.sessionId!);
       res.status(204).end();
@@ -79,6 +80,7 @@ export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: num
   r.post(
     '/auth/logout-everywhere',
     requireRole(...ANY_ROLE),
+    noBody,
     handle(async (req, res) => {
       res.json({ ended: await deleteSessionsOf(db, currentUser(req).id) });
     }),
@@ -96,6 +98,7 @@ export function authRoutes(deps: { db: Db; now: () => Date; sessionTtlHours: num
   r.delete(
     '/auth/sessions/:id',
     requireRole(...ANY_ROLE),
+    noBody,
     handle(async (req, res) => {
       const id = parse(UuidParam, req.params.id, 'session id');
       if (!(await deleteSession(db, currentUser(req).id, id))) throw new NotFound('session');

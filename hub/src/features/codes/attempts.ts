@@ -2,12 +2,19 @@
 // site in Redis, the wait the next keypad attempt owes, and the burst alarm. The rule is
 // @xinbao/protocol's (the kiosk applies the same one offline); this file only keeps its counts.
 // QR codes never come here: a signed code is never counted and never slowed.
+// The burst alarm is a row of its own (code_attempt_alarms: the counts) and, in the same
+// transaction, a `code_burst` alarm in the one alarm table (kiosk_alarms, subject `site:<id>`, on
+// the device that tipped it) through the kiosk slice's door, so the console sees it with the rest.
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { currentCount, waitAfter, waitRemaining, type FailureCount, type KeypadLimit } from '../../domain/attempts.js';
-import type { Db } from '../../store/db.js';
+import { withTransaction, type Db } from '../../store/db.js';
+import { raiseAlarmWithCustody } from '../kiosk/service-alarms.js';
 import { insertCodeBurstAlarm } from './store.js';
+
+/** The subject of a site's keypad-burst alarm in kiosk_alarms. */
+export const siteSubject = (siteId: string) => `site:${siteId}`;
 
 export interface KeypadLimits {
   device: KeypadLimit;
@@ -67,14 +74,30 @@ export class KeypadAttempts {
       'keypad code refused',
     );
     if (site.failures === limits.site.freeFailures) {
-      await insertCodeBurstAlarm(this.deps.db, {
-        id: uuidv7(),
-        siteId: w.siteId,
-        deviceId: w.deviceId,
-        siteFailures: site.failures,
-        deviceFailures: device.failures,
-        waitMs,
-        at: new Date(now),
+      const at = new Date(now);
+      await withTransaction(this.deps.db, async (tx) => {
+        await insertCodeBurstAlarm(tx, {
+          id: uuidv7(),
+          siteId: w.siteId,
+          deviceId: w.deviceId,
+          siteFailures: site.failures,
+          deviceFailures: device.failures,
+          waitMs,
+          at,
+        });
+        // No parcel is concerned: no custody record, only the alarm (a repeat counts on the open one).
+        await raiseAlarmWithCustody(
+          tx,
+          {
+            siteId: w.siteId,
+            deviceId: w.deviceId,
+            kind: 'code_burst',
+            subject: siteSubject(w.siteId),
+            detail: `${site.failures} wrong keypad codes at the site (${device.failures} at this kiosk); keypads slowed, next wait ${waitMs} ms`,
+            at,
+          },
+          null,
+        );
       });
       log.error(
         { deviceId: w.deviceId, siteId: w.siteId, siteFailures: site.failures, waitMs },

@@ -8,7 +8,7 @@ import type { Db } from '../../store/db.js';
 import { currentUser, requireRole } from '../auth/auth.js';
 import { receiveAtHall } from './service.js';
 
-export const ReceiveBody = z.object({ trackingNumber: z.string().trim().toUpperCase() });
+export const ReceiveBody = z.strictObject({ trackingNumber: z.string().trim().toUpperCase().min(1).max(64) });
 
 export const intakeApi: ApiPaths = {
   '/api/intake/receive': {

@@ -6,6 +6,7 @@ import {
   KIOSK_NAMESPACE,
   KIOSK_REQUESTS,
   fail,
+  schemaRefusalOf,
   type KioskClientToServerEvents,
   type KioskInterServerEvents,
   type KioskReply,
@@ -121,7 +122,8 @@ export function mountKioskNamespace(
 
 /**
  * The listener for one request event: checks the request against its schema (a malformed one is
- * answered `bad_request`), calls the handler, answers what it returns with the request's id, and
+ * answered `bad_request`, one with a field the schema does not know `unknown_field` naming it, both
+ * logged at info; ADR 0020), calls the handler, answers what it returns with the request's id, and
  * answers `internal` (logging the cause) when it throws. A request sent without an ack is ignored.
  */
 export function answerer(log: Logger) {
@@ -135,7 +137,13 @@ export function answerer(log: Logger) {
       if (typeof ack !== 'function') return;
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
-        ack(fail('bad_request', malformed));
+        const refusal = schemaRefusalOf(parsed.error.issues, malformed);
+        log.info({ event, code: refusal.code, unknownFields: refusal.unknownFields }, 'kiosk request refused');
+        ack(
+          refusal.code === 'unknown_field'
+            ? fail(refusal.code, refusal.message, { fields: refusal.unknownFields })
+            : fail('bad_request', malformed),
+        );
         return;
       }
       const request = parsed.data;

@@ -35,7 +35,7 @@ import {
   verifyPartnerWebhook,
 } from '@xinbao/protocol';
 import { NotFound } from '../../errors.js';
-import { handle, parse, sendError } from '../../http/middleware.js';
+import { handle, noBody, parse, sendError } from '../../http/middleware.js';
 import { requestLog } from '../../http/request-context.js';
 import { error, op, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
@@ -221,6 +221,7 @@ export function partnerAdminRoutes(deps: { partner: PartnerRuntime | null }): Ro
   r.post(
     '/admin/partner/sites/refresh',
     requireRole('admin'),
+    noBody,
     handle(async (req, res) => {
       const jobId = await runtime().enqueueRefresh('admin', currentUser(req).id);
       res.status(202).json({ jobId, status: `/api/admin/partner/sites/refresh/${jobId}` });

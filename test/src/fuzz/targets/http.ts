@@ -6,8 +6,12 @@
 // / unknown fields, sent with odd headers (charsets, encodings, request ids, tokens), by a signed-in
 // admin or anonymously.
 //
-// What must hold, case after case: no 5xx; every 4xx is { error: { code, message } }; and in the
-// end no row of any business table changed (a checksum of each table before and after; the refusal
+// Some cases are well-formed but for one field the route does not know (at the top or nested, or
+// any field at all on a route that takes no body), sent by a role the route admits: each must be
+// answered 400 `unknown_field` (ADR 0020), whatever else the body holds.
+//
+// What must hold, case after case: no 5xx; every 4xx is { error: { code, message } }; the
+// unknown-field cases are each a 400 unknown_field; and in the end no row of any business table changed (a checksum of each table before and after; the refusal
 // counters and their sample rows are the only tables a refusal may write).
 import { request } from 'node:http';
 import fc from 'fast-check';
@@ -31,6 +35,8 @@ const ENDS_SESSION = /^\/api\/auth\/(logout|logout-everywhere|sessions\/\{[^}]+\
 
 interface JsonSchema {
   type?: string | string[];
+  const?: unknown;
+  oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   enum?: unknown[];
@@ -50,7 +56,14 @@ interface Route {
   body?: JsonSchema;
   /** its query parameters' names */
   query?: string[];
+  /** the roles that may call it, from its description (`Who may call: …`); empty for anyone */
+  roles?: Role[];
 }
+
+export const ROLES = ['applicant', 'staff', 'courier', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+/** A seeded demo user of each role, signed in once per run. */
+export const USER_OF: Record<Role, string> = { applicant: 'zhang.san', staff: 'hall.staff', courier: 'ems.courier', admin: 'ops.admin' };
 
 export interface HttpCase {
   route: Route;
@@ -60,6 +73,10 @@ export interface HttpCase {
   headers: Record<string, string>;
   body: Buffer | null;
   signedIn: boolean;
+  /** signed in as this role rather than the admin */
+  as?: Role;
+  /** the answer this case must get (a well-formed request but for an unknown field) */
+  expect?: { status: number; code: string };
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
@@ -120,8 +137,10 @@ const rawJson = fc.constantFrom(
 // A value of the schema's shape, plausible enough to pass the cheap checks.
 function plausible(schema: JsonSchema | undefined, depth = 0): unknown {
   if (!schema || depth > 4) return 'x';
+  if (schema.const !== undefined) return schema.const;
   if (schema.enum && schema.enum.length > 0) return schema.enum[0];
   if (schema.anyOf?.[0]) return plausible(schema.anyOf[0], depth + 1);
+  if (schema.oneOf?.[0]) return plausible(schema.oneOf[0], depth + 1);
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
     case 'object':
@@ -164,6 +183,31 @@ const shapedBody = (schema: JsonSchema) =>
     if (keys.length === 0) return Buffer.from(bad);
     value[keys[pick % keys.length]!] = marker;
     return Buffer.from(JSON.stringify(value).replace(`"${marker}"`, bad));
+  });
+
+// A field no route knows: plain names, names of Object.prototype, names that look like a route's own.
+const unknownKey = fc.oneof(
+  fc.constantFrom('extra', '__proto__', 'constructor', 'toString', 'role', 'id', 'isAdmin', 'dropOff.siteId', 'Password', 'siteID'),
+  fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_$-]{0,30}$/),
+);
+
+/**
+ * The route's body, plausible in every field, with one field it does not know: at the top, or in a
+ * nested object of the body when it has one; a route without a body gets `{ <field>: … }`.
+ */
+const unknownFieldBody = (schema: JsonSchema | undefined) =>
+  fc.record({ key: unknownKey, value: fc.jsonValue({ maxDepth: 2 }), nested: fc.boolean() }).map(({ key, value: v, nested }) => {
+    const body = (schema ? plausible(schema) : {}) as Record<string, unknown>;
+    const inner = Object.values(body).find((x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x));
+    const target = nested && inner ? inner : body;
+    const known = new Set(Object.keys(target));
+    const name = known.has(key) ? `${key}_unknown` : key;
+    // JSON text by hand, so that `__proto__` is a field of the body and not its prototype.
+    const text = JSON.stringify(target);
+    const field = `${JSON.stringify(name)}:${JSON.stringify(v) ?? 'null'}`;
+    const withField = text === '{}' ? `{${field}}` : `${text.slice(0, -1)},${field}}`;
+    const out = target === body ? withField : JSON.stringify(body).replace(text, withField);
+    return Buffer.from(out);
   });
 
 type FuzzBody = { bytes: Buffer | null; contentType?: string; encoding?: string };
@@ -211,9 +255,27 @@ const extraHeaders = fc.record(
   { requiredKeys: [] },
 );
 
+/** Routes an unknown field is refused on (everything but GET and the lenient partner webhook; sign-out routes are fuzzed signed-out). */
+const takesStrictInput = (route: Route): boolean =>
+  route.method !== 'GET' && route.path !== '/api/partner/webhooks' && !ENDS_SESSION.test(route.path);
+
+/** A well-formed call of the route by a role it admits, with one unknown field: 400 unknown_field. */
+function unknownFieldCase(route: Route): fc.Arbitrary<HttpCase> {
+  return unknownFieldBody(route.body).map((bytes) => ({
+    route,
+    method: route.method,
+    path: route.path.replace(/\{[^}]+\}/g, '0192f0c2-7a1b-7000-8000-000000000000'),
+    headers: { 'content-type': 'application/json' },
+    body: bytes,
+    signedIn: true,
+    as: route.roles?.includes('admin') || !route.roles?.length ? 'admin' : route.roles[0]!,
+    expect: { status: 400, code: 'unknown_field' },
+  }));
+}
+
 export function httpCases(routes: readonly Route[]): fc.Arbitrary<HttpCase> {
-  return fc.constantFrom(...routes).chain((route) =>
-    fc
+  return fc.constantFrom(...routes).chain((route) => {
+    const fuzzed = fc
       .record({
         otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 6 }),
         segment: badSegment,
@@ -238,14 +300,16 @@ export function httpCases(routes: readonly Route[]): fc.Arbitrary<HttpCase> {
         if (b.contentType) h['content-type'] = b.contentType;
         if (b.encoding) h['content-encoding'] = b.encoding;
         return { route, method, path, headers: h, body: method === 'GET' || method === 'HEAD' ? null : b.bytes, signedIn };
-      }),
-  );
+      });
+    return takesStrictInput(route) ? fc.oneof({ arbitrary: fuzzed, weight: 4 }, { arbitrary: unknownFieldCase(route), weight: 1 }) : fuzzed;
+  });
 }
 
 /** Every (method, path) in the hub's OpenAPI document, and the partner webhook. */
 export async function hubRoutes(url: string): Promise<Route[]> {
   const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
   type Op = {
+    description?: string;
     requestBody?: { content?: { 'application/json'?: { schema?: JsonSchema } } };
     parameters?: { name: string; in: string }[];
   };
@@ -253,18 +317,26 @@ export async function hubRoutes(url: string): Promise<Route[]> {
     Object.entries(ops).map(([m, op]): Route => {
       const schema = op.requestBody?.content?.['application/json']?.schema;
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-      return { method: m.toUpperCase(), path, ...(schema && { body: schema }), ...(query.length > 0 && { query }) };
+      const who = /Who may call: ([^.]*)/.exec(op.description ?? '')?.[1] ?? '';
+      const roles = ROLES.filter((r) => new RegExp(`\\b${r}\\b`).test(who));
+      return { method: m.toUpperCase(), path, roles, ...(schema && { body: schema }), ...(query.length > 0 && { query }) };
     }),
   );
   if (!routes.some((r) => r.path === '/api/partner/webhooks')) routes.push({ method: 'POST', path: '/api/partner/webhooks' });
   return routes;
 }
 
-export function send(base: string, c: HttpCase, token: string): Promise<{ status: number; body: string }> {
+/** Sends a case; `token` is the admin's, `tokens` each role's (for cases signed in `as` another role). */
+export function send(
+  base: string,
+  c: HttpCase,
+  token: string,
+  tokens: Partial<Record<Role, string>> = {},
+): Promise<{ status: number; body: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...c.headers };
-    if (c.signedIn && !('authorization' in c.headers)) headers.authorization = `Bearer ${token}`;
+    if (c.signedIn && !('authorization' in c.headers)) headers.authorization = `Bearer ${(c.as && tokens[c.as]) ?? token}`;
     if (c.body) headers['content-length'] = String(c.body.length);
     const req = request({ host: u.hostname, port: u.port, method: c.method, path: c.path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -334,6 +406,8 @@ export async function runHttpFuzz(cases: number, seed: number, options: { concur
     });
     const routes = await hubRoutes(hub.url);
     const token = await signIn(hub.api, 'ops.admin');
+    const tokens: Partial<Record<Role, string>> = { admin: token };
+    for (const role of ROLES) tokens[role] ??= await signIn(hub.api, USER_OF[role]);
     const before = await tableChecksums(hub.db.pool);
     const counts: Record<string, number> = { cases: 0, routes: routes.length, failures: 0 };
     const failures = new FailureLog();
@@ -349,13 +423,20 @@ export async function runHttpFuzz(cases: number, seed: number, options: { concur
           counts.cases!++;
           let r: { status: number; body: string };
           try {
-            r = await send(hub!.url, c, token);
+            r = await send(hub!.url, c, token, tokens);
           } catch (e) {
             failures.add(`${where}: ${(e as Error).message}`);
             continue;
           }
           const key = r.status === -1 ? 'status.closed' : `status.${r.status}`;
           counts[key] = (counts[key] ?? 0) + 1;
+          if (c.expect) {
+            counts['cases.unknown_field'] = (counts['cases.unknown_field'] ?? 0) + 1;
+            const code = envelopeOf(r.body)?.error?.code;
+            if (r.status !== c.expect.status || code !== c.expect.code)
+              failures.add(`${where}: ${r.status} ${String(code)}, not ${c.expect.status} ${c.expect.code}: ${r.body.slice(0, 200)}`);
+            else counts['answered.unknown_field'] = (counts['answered.unknown_field'] ?? 0) + 1;
+          }
           if (r.status >= 500) failures.add(`${where}: ${r.status} ${r.body.slice(0, 200)}`);
           else if (r.status >= 400 && c.method !== 'HEAD') {
             const env = envelopeOf(r.body);

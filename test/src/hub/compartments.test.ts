@@ -2,37 +2,19 @@
 // a typed error and writes nothing, and free compartments locked by one transaction are skipped by
 // another. (A database of its own, cloned from the jest global setup's migrated template.)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { withTransaction } from './db.js';
-import { IllegalCompartmentMove, lockFreeCompartments, setCompartmentState } from './compartments.js';
+import { IllegalCompartmentMove, lockFreeCompartments, setCompartmentState } from '@xinbao/hub/store/compartments';
+import { withTransaction } from '@xinbao/hub/store/db';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
-let pool: pg.Pool;
-let dropDb: () => Promise<void>;
+let db: TestDatabase;
+let pool: TestDatabase['pool'];
 let siteId: string;
 const ids: string[] = [];
 
 beforeAll(async () => {
-  const server = process.env.DATABASE_URL;
-  const template = process.env.XINBAO_TEST_TEMPLATE_DB;
-  if (!server || !template) throw new Error('the jest global setup did not run (DATABASE_URL / XINBAO_TEST_TEMPLATE_DB unset)');
-  const name = `t_${randomUUID().replace(/-/g, '')}`;
-  const admin = new pg.Client(server);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-  await admin.end();
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  pool = new pg.Pool({ connectionString: u.toString(), max: 4 });
-  pool.on('error', () => undefined);
-  dropDb = async () => {
-    await pool.end();
-    const c = new pg.Client(server);
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
+  db = await createTestDatabase();
+  pool = db.pool;
   siteId = uuidv7();
   await pool.query(
     `INSERT INTO sites (id, network, code, name, address, district, lat, lng) VALUES ($1, 'own', 'store-test', 't', 't', 't', 34.37, 109.05)`,
@@ -44,7 +26,7 @@ beforeAll(async () => {
     await pool.query(`INSERT INTO compartments (id, site_id, number, size) VALUES ($1, $2, $3, 'M')`, [id, siteId, n]);
   }
 });
-afterAll(async () => dropDb());
+afterAll(async () => db?.drop());
 
 const stateOf = async (id: string) =>
   (await pool.query<{ state: string }>('SELECT state FROM compartments WHERE id = $1', [id])).rows[0]!.state;
