@@ -7,7 +7,7 @@
 // One append-only JSON-lines file; compacted at start to what still matters.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KioskEvent, UnlockOutcome } from '@xinbao/protocol';
+import type { KioskEvent, UNLOCK_ANSWERS, UnlockOutcome } from '@xinbao/protocol';
 
 /** What became of a command's unlock (ADR 0013), or `interrupted`: the agent stopped before it knew. */
 export type CommandOutcome = UnlockOutcome | 'interrupted';
@@ -18,6 +18,9 @@ type Entry =
   // `report` rides in the command's own line so that a torn write loses both or neither.
   | { t: 'command'; commandId: string; compartment: number; at: string; codeId?: string; report?: KioskEvent }
   | { t: 'command_done'; commandId: string; outcome: CommandOutcome }
+  // A person's answer on the screen to an `unconfirmed` unlock ("did the door open?").
+  // Its `unlock_answered` report rides in the same line, as a code's offline use does in `command`.
+  | { t: 'answered'; commandId: string; answer: UnlockAnswer; report?: KioskEvent }
   | { t: 'refused'; at: string };
 
 export interface CommandRecord {
@@ -27,7 +30,11 @@ export interface CommandRecord {
   outcome: CommandOutcome | null;
   /** the code that opened it, spent from then on */
   codeId?: string;
+  /** a person's answer to an `unconfirmed` unlock: `not_opened` gives the code back here, as `not_sent` does */
+  answer?: UnlockAnswer;
 }
+
+export type UnlockAnswer = (typeof UNLOCK_ANSWERS)[number];
 
 /** Commands remembered after compaction: enough to recognise any retry of a recent command. */
 const KEEP_COMMANDS = 10_000;
@@ -94,6 +101,15 @@ export class KioskJournal {
         if (c?.codeId && e.outcome === 'not_sent') this.spent.delete(c.codeId);
         break;
       }
+      case 'answered': {
+        const c = this.commands.get(e.commandId);
+        if (!c) break;
+        c.answer = e.answer;
+        if (e.report) this.pending.set(e.report.eventId, e.report);
+        // The person says it did not open (ADR 0014): the hub gives the code back, and so does this kiosk.
+        if (c.codeId && e.answer === 'not_opened') this.spent.delete(c.codeId);
+        break;
+      }
       case 'refused':
         this.refusals.push(Date.parse(e.at));
         if (this.refusals.length > 2 * KEEP_REFUSALS) this.refusals = this.refusals.slice(-KEEP_REFUSALS);
@@ -116,6 +132,7 @@ export class KioskJournal {
         ...(c.codeId ? { codeId: c.codeId } : {}),
       });
       if (c.outcome) entries.push({ t: 'command_done', commandId: c.commandId, outcome: c.outcome });
+      if (c.answer) entries.push({ t: 'answered', commandId: c.commandId, answer: c.answer });
     }
     for (const at of this.refusals.slice(-KEEP_REFUSALS)) entries.push({ t: 'refused', at: new Date(at).toISOString() });
     for (const event of this.pending.values()) entries.push({ t: 'event', event });
@@ -188,6 +205,14 @@ export class KioskJournal {
 
   finishCommand(commandId: string, outcome: CommandOutcome): void {
     this.append({ t: 'command_done', commandId, outcome });
+  }
+
+  /**
+   * A person's answer to an `unconfirmed` unlock, with its report for the hub in the same line;
+   * `not_opened` makes the command's code live again here.
+   */
+  answerCommand(commandId: string, answer: UnlockAnswer, report: KioskEvent): void {
+    this.append({ t: 'answered', commandId, answer, report });
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
-import { badTextIn, httpRefusalOf } from '@xinbao/protocol';
+import { badTextIn, httpRefusalOf, UNLOCK_ANSWERS } from '@xinbao/protocol';
 import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
@@ -16,6 +16,13 @@ import type { PrinterStatus } from './terminal/printer.js';
 // The touch screen says so, so that it does not show its own results twice (it also hears them as events).
 const CodeBody = z.object({ code: z.string().min(1).max(512), source: z.enum(['screen', 'api']).default('api') });
 const AnotherBody = z.object({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
+const AnswerBody = z.object({ commandId: z.string().uuid(), answer: z.enum(UNLOCK_ANSWERS) });
+
+const ANSWER_REFUSED = {
+  unknown_command: 'this locker ran no such command',
+  not_unconfirmed: 'that door’s unlock was not unconfirmed: nothing to answer',
+  already_answered: 'that unlock has been answered already',
+} as const;
 
 /** The touch-screen page: plain files, no build step. */
 export const SCREEN_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -73,6 +80,21 @@ export async function startLocalServer(
       return;
     }
     deps.agent.anotherCompartment(body.data.commandId, body.data.source).then((r) => answer(res, r), next);
+  });
+  // "Did the door open?": the person's answer to an unconfirmed unlock, for the hub (unlock_answered).
+  app.post('/api/answer', (req, res) => {
+    const body = AnswerBody.safeParse(req.body);
+    if (!body.success) {
+      res
+        .status(400)
+        .json({
+          error: { code: 'bad_request', message: 'send { "commandId": "<the unconfirmed command>", "answer": "opened" | "not_opened" }' },
+        });
+      return;
+    }
+    const r = deps.agent.answerUnlock(body.data.commandId, body.data.answer);
+    if (r.ok) res.status(204).end();
+    else res.status(r.code === 'unknown_command' ? 404 : 409).json({ error: { code: r.code, message: ANSWER_REFUSED[r.code] } });
   });
   // The screen's first digit (and each after it): polls pause so that the unlock to come finds its bus free.
   app.post('/api/typing', (_req, res) => {

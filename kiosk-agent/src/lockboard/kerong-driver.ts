@@ -15,7 +15,8 @@ import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 type StatusFrame = Extract<KerongFrame, { kind: 'status' }>;
 
 export interface KerongDriverOptions {
-  port: LockBoardPort;
+  /** null: not open at start (the adapter unplugged); the bus starts down and opens it with `reopen`. */
+  port: LockBoardPort | null;
   /** How long to wait for a reply after the request left the port. */
   replyTimeoutMs?: number;
   /** Silence on the bus between the end of one exchange and the next frame (boards stay busy right after an unlock). */
