@@ -158,6 +158,8 @@ export class CodeEntry {
       return await this.check(code);
     } finally {
       release();
+      // The code is in: polls go back to the bus at once (door events), not when the typing hint lapses.
+      this.deps.cabinet.typingDone();
     }
   }
 

@@ -5,7 +5,7 @@
 // (ADR 0008: a code checked offline is spent, and its report journaled, in the same fsync'd line
 // as its command, before the unlock). Wrong keypad codes (online and offline) are counted here for the attempt limit (ADR 0015).
 // One append-only JSON-lines file; compacted at start to what still matters.
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KioskEvent, UNLOCK_ANSWERS, UnlockOutcome } from '@xinbao/protocol';
 
@@ -144,18 +144,31 @@ export class KioskJournal {
     renameSync(tmp, this.file);
   }
 
-  private append(e: Entry): void {
+  private append(e: Entry, sync = true): void {
     writeSync(this.fd, `${JSON.stringify(e)}\n`);
-    fdatasyncSync(this.fd);
+    if (sync) fdatasyncSync(this.fd);
     this.apply(e);
+  }
+
+  /**
+   * Writes a line now (into the kernel: it survives the agent crashing or being killed) and makes
+   * it durable on disk off the event loop; resolves once it is (ADR 0019).
+   */
+  private appendOverlapped(e: Entry): Promise<void> {
+    this.append(e, false);
+    return new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
   }
 
   recordEvent(event: KioskEvent): void {
     this.append({ t: 'event', event });
   }
 
+  /**
+   * Not fsync'd (ADR 0019): an acknowledgement lost to a power cut only sends its event again, and
+   * the hub takes an event once by its id.
+   */
   ack(eventId: string): void {
-    if (this.pending.has(eventId)) this.append({ t: 'acked', eventId });
+    if (this.pending.has(eventId)) this.append({ t: 'acked', eventId }, false);
   }
 
   /** Events not yet acknowledged by the hub, oldest first. */
@@ -173,14 +186,21 @@ export class KioskJournal {
    * the hub, sent in order with the others): one fsync, and a torn line loses all three together.
    */
   beginCommand(commandId: string, compartment: number, at: Date, spends?: { codeId: string; report?: KioskEvent }): void {
-    this.append({
-      t: 'command',
-      commandId,
-      compartment,
-      at: at.toISOString(),
-      ...(spends ? { codeId: spends.codeId } : {}),
-      ...(spends?.report ? { report: spends.report } : {}),
-    });
+    this.append(commandLine(commandId, compartment, at, spends));
+  }
+
+  /**
+   * The same line, written before the unlock but fsync'd alongside it rather than before it (ADR
+   * 0019): the line is in the kernel before the frame leaves, so a crash or kill of the agent never
+   * loses it; the returned promise resolves once it is on disk, which the command's outcome awaits.
+   */
+  beginCommandOverlapped(
+    commandId: string,
+    compartment: number,
+    at: Date,
+    spends?: { codeId: string; report?: KioskEvent },
+  ): Promise<void> {
+    return this.appendOverlapped(commandLine(commandId, compartment, at, spends));
   }
 
   /** true once a command that this code opened was begun here, online or offline, unless its unlock was `not_sent`. */
@@ -218,4 +238,15 @@ export class KioskJournal {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+function commandLine(commandId: string, compartment: number, at: Date, spends?: { codeId: string; report?: KioskEvent }): Entry {
+  return {
+    t: 'command',
+    commandId,
+    compartment,
+    at: at.toISOString(),
+    ...(spends ? { codeId: spends.codeId } : {}),
+    ...(spends?.report ? { report: spends.report } : {}),
+  };
 }

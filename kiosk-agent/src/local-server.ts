@@ -85,11 +85,9 @@ export async function startLocalServer(
   app.post('/api/answer', (req, res) => {
     const body = AnswerBody.safeParse(req.body);
     if (!body.success) {
-      res
-        .status(400)
-        .json({
-          error: { code: 'bad_request', message: 'send { "commandId": "<the unconfirmed command>", "answer": "opened" | "not_opened" }' },
-        });
+      res.status(400).json({
+        error: { code: 'bad_request', message: 'send { "commandId": "<the unconfirmed command>", "answer": "opened" | "not_opened" }' },
+      });
       return;
     }
     const r = deps.agent.answerUnlock(body.data.commandId, body.data.answer);

@@ -1,6 +1,7 @@
 // Open commands: a compartment is opened at most once per command id, whoever asks (a code at the
 // kiosk, the hub's `command`, a retry of either) and however often. The command is journaled before
-// its unlock frame goes out, and its outcome becomes an `unlock_result` event.
+// its unlock frame goes out (written before it, fsync'd alongside it: ADR 0019), and its outcome
+// becomes an `unlock_result` event once both are done.
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { fail, ok, type KioskCommand, type KioskEvent, type Reply, type UnlockOutcome } from '@xinbao/protocol';
@@ -37,7 +38,14 @@ export class OpenCommands {
     if (running) return running;
     const known = journal.command(commandId);
     if (known) return known.outcome ?? 'interrupted';
-    journal.beginCommand(commandId, compartment, this.deps.now(), spends);
+    // In the kernel before the unlock frame, on disk alongside it (ADR 0019); the outcome waits for the disk.
+    const durable = journal.beginCommandOverlapped(commandId, compartment, this.deps.now(), spends).then(
+      () => true,
+      (err: unknown) => {
+        log.error({ err, commandId }, 'journal: the command line could not be synced to disk');
+        return false;
+      },
+    );
     const run = (async (): Promise<CommandOutcome> => {
       let outcome: UnlockOutcome;
       try {
@@ -46,6 +54,7 @@ export class OpenCommands {
         log.error({ err, compartment }, 'open failed');
         outcome = 'failed';
       }
+      await durable;
       // A door that may not have opened, or a frame that never left, is for a person to look at.
       if (outcome === 'opened') log.info({ commandId, compartment }, 'compartment opened');
       else log.warn({ commandId, compartment, outcome }, `unlock ${outcome}`);

@@ -168,10 +168,18 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
    * first digit on).
    */
   typing(ms = 5_000): void {
-    this.typingRelease?.();
+    // The new hold first: releasing the old one first would let a waiting poll onto the bus between two digits.
+    const previous = this.typingRelease;
     this.typingRelease = this.holdPolling(ms);
+    previous?.();
   }
   private typingRelease: (() => void) | undefined;
+
+  /** The code typed has been entered (and answered): polls need not wait for the typing hint to lapse. */
+  typingDone(): void {
+    this.typingRelease?.();
+    this.typingRelease = undefined;
+  }
 
   /** Polls every used board now, then every `pollIntervalMs` (measured start to start, never overlapping). */
   start(): void {
