@@ -1,9 +1,11 @@
 // The kiosk's durable journal: every event is written to disk (fsync'd) before it is sent, and
-// every open command is recorded before its unlock frame goes out. After a crash, a restart or a
-// day offline, the agent replays what the hub has not acknowledged and never runs a command twice.
-// A command that a code opened names the code, which makes the code spent at this kiosk for good
-// (ADR 0008: a code checked offline is spent, and its report journaled, in the same fsync'd line
-// as its command, before the unlock). Wrong keypad codes (online and offline) are counted here for the attempt limit (ADR 0015).
+// every open command is recorded before its unlock frame goes out (written before it, fsync'd
+// alongside it: ADR 0019). After a crash, a restart or a day offline, the agent replays what the
+// hub has not acknowledged and never runs a command twice. Acknowledgements are not fsync'd (one
+// lost to a power cut only sends its event again). A command that a code opened names the code,
+// which makes the code spent at this kiosk for good (ADR 0008: a code checked offline is spent,
+// and its report journaled, in the same line as its command, before the unlock); a person's
+// "it did not open" answer to an unconfirmed unlock gives it back here, as `not_sent` does. Wrong keypad codes (online and offline) are counted here for the attempt limit (ADR 0015).
 // One append-only JSON-lines file; compacted at start to what still matters.
 import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
