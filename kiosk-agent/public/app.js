@@ -83,6 +83,9 @@ function render() {
       $('tracking-number').textContent = groupTracking(c.trackingNumber);
       break;
     }
+    case 'ask':
+      $('ask-heading').textContent = t('door.unconfirmed.title', { door: c.compartment });
+      break;
     case 'error': {
       const e = state.error;
       $('error-heading').textContent = t(e.title, e.vars);
@@ -243,9 +246,33 @@ function showResult(r) {
       if (r.purpose === 'deposit') showError('door.jammed.title', 'door.jammed.offer', ['another'], vars);
       else showError('door.jammed.title', 'door.jammed.inside', [], vars);
       return;
+    case 'unconfirmed':
+      // The unlock went out but nothing showed the door move: the person at the door knows (ADR 0014).
+      show('ask');
+      return;
+    case 'not_sent':
+      showError('door.not_sent.title', 'door.not_sent.body', ['retry'], vars);
+      return;
     default:
       showError('door.failed.title', 'door.failed.body', [], vars);
   }
+}
+
+/** "Did the door open?": the answer goes to the hub; yes → as if it opened, no → the code can be used again. */
+async function answerUnlock(answer) {
+  const asked = state.current;
+  if (!asked || state.screen !== 'ask') return;
+  try {
+    await fetch('/api/answer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ commandId: asked.commandId, answer }),
+    });
+  } catch {
+    // The agent did not answer: the hub still has the unconfirmed outcome and its alarm.
+  }
+  if (answer === 'opened') show('open');
+  else showError('door.answered.not_opened.title', 'door.answered.not_opened.body', ['retry'], { door: asked.compartment });
 }
 
 function doorChanged(d) {
@@ -282,6 +309,8 @@ function wire() {
   $('home').addEventListener('click', home);
   $('retry').addEventListener('click', retry);
   $('another').addEventListener('click', () => void anotherCompartment());
+  $('answer-opened').addEventListener('click', () => void answerUnlock('opened'));
+  $('answer-not-opened').addEventListener('click', () => void answerUnlock('not_opened'));
   // Any touch or key keeps the screen where it is.
   document.addEventListener('pointerdown', restartIdle, { capture: true });
   document.addEventListener('keydown', (e) => {

@@ -52,6 +52,15 @@ export const STRINGS = {
 
     'door.failed.title': '{door}号箱门没有打开',
     'door.failed.body': '您的开箱码已使用，此情况已报告给服务大厅。请拨打 12345 政务服务热线，工作人员会帮您处理。',
+    'door.unconfirmed.title': '{door}号箱门打开了吗？',
+    'door.unconfirmed.body': '柜子没能确认箱门是否打开。请看一下箱门，告诉我们。',
+    'door.answered.not_opened.title': '谢谢，已记录{door}号箱门没有打开',
+    'door.answered.not_opened.body':
+      '您的开箱码仍然可以使用，请再输入一次。此情况已报告给服务大厅；如果还是打不开，请拨打 12345 政务服务热线。',
+    'door.not_sent.title': '{door}号箱门没有打开',
+    'door.not_sent.body': '柜子暂时无法控制箱门。您的开箱码没有被使用，请稍后再试一次。此情况已报告给服务大厅。',
+    'action.opened': '打开了',
+    'action.not_opened': '没有打开',
     'door.jammed.title': '{door}号箱门卡住了，没有打开',
     'door.jammed.offer': '您可以改用另一个空箱格存放材料。',
     'door.jammed.inside': '箱内的材料安全无损。此情况已报告给服务大厅，工作人员会来开门。请拨打 12345 政务服务热线商定取件时间。',
@@ -129,6 +138,16 @@ export const STRINGS = {
     'door.failed.title': 'Door {door} did not open',
     'door.failed.body':
       'Your code has been used, and this has been reported to the service hall. Please call the 12345 service hotline and staff will help you.',
+    'door.unconfirmed.title': 'Did door {door} open?',
+    'door.unconfirmed.body': 'The locker could not tell whether the door opened. Please look at the door and tell us.',
+    'door.answered.not_opened.title': 'Thank you: door {door} did not open',
+    'door.answered.not_opened.body':
+      'Your code can still be used: please enter it again. This has been reported to the service hall; if the door still does not open, call the 12345 service hotline.',
+    'door.not_sent.title': 'Door {door} did not open',
+    'door.not_sent.body':
+      'The locker cannot work its doors right now. Your code has not been used: please try again in a moment. This has been reported to the service hall.',
+    'action.opened': 'Yes, it opened',
+    'action.not_opened': 'No, it did not open',
     'door.jammed.title': 'Door {door} is stuck and did not open',
     'door.jammed.offer': 'You can use another empty compartment for your documents instead.',
     'door.jammed.inside':

@@ -171,3 +171,61 @@ describe('KioskAgent.anotherCompartment', () => {
     expect(await closed).toMatchObject({ compartment: 3, itemPresent: true });
   });
 });
+
+describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
+  const CODE_ID = '0190f1a2-0000-7000-8000-0000000000c1';
+
+  it('tells `unconfirmed` apart, and sends the person’s answer to the hub once; `not_opened` makes the code live here again', async () => {
+    hub.grants.set('12345678', { commandId: A, compartment: 3, purpose: 'deposit', trackingNumber: TN, codeId: CODE_ID });
+    // The board does not answer: the unlock may have gone out, nothing shows the door moved.
+    board.offline.add(0);
+    const r = await agent.enterCode('12345678', 'screen');
+    expect(r).toEqual({ status: 'unconfirmed', compartment: 3, purpose: 'deposit', trackingNumber: TN, commandId: A });
+    expect(journal.isSpent(CODE_ID)).toBe(true);
+    board.offline.delete(0);
+
+    // Not for a command it never ran; once for this one.
+    expect(agent.answerUnlock(B, 'not_opened')).toEqual({ ok: false, code: 'unknown_command' });
+    expect(agent.answerUnlock(A, 'not_opened')).toEqual({ ok: true });
+    expect(agent.answerUnlock(A, 'opened')).toEqual({ ok: false, code: 'already_answered' });
+    await agent.drained();
+    const answered = hub.events.filter((e) => e.type === 'unlock_answered');
+    expect(answered).toEqual([expect.objectContaining({ type: 'unlock_answered', compartment: 3, commandId: A, answer: 'not_opened' })]);
+    // The answer follows the outcome it answers.
+    const types = hub.events.map((e) => (e.type === 'unlock_result' ? `${e.type} ${e.outcome}` : e.type));
+    expect(types.indexOf('unlock_result unconfirmed')).toBeLessThan(types.indexOf('unlock_answered'));
+    expect(journal.isSpent(CODE_ID)).toBe(false);
+
+    // The same code again at once is asked anew (the hub gave it back), not answered from memory.
+    const submits = hub.log.filter((l) => l.startsWith('submit')).length;
+    hub.grants.set('12345678', { commandId: B, compartment: 3, purpose: 'deposit', trackingNumber: TN, codeId: CODE_ID });
+    expect(await agent.enterCode('12345678', 'screen')).toMatchObject({ status: 'opened', commandId: B });
+    expect(hub.log.filter((l) => l.startsWith('submit')).length).toBe(submits + 1);
+
+    // The answer survives a restart of the journal (and its compaction).
+    await agent.stop();
+    journal.close();
+    journal = new KioskJournal(dir);
+    expect(journal.command(A)).toMatchObject({ outcome: 'unconfirmed', answer: 'not_opened' });
+    expect(journal.isSpent(CODE_ID)).toBe(true); // spent again by command B, which opened
+    expect(journal.command(B)).toMatchObject({ outcome: 'opened', codeId: CODE_ID });
+  }, 15_000);
+
+  it('tells `not_sent` apart: nothing opened, nothing to answer, and the same code is asked again', async () => {
+    board.portGone = true;
+    expect(await agent.enterCode('12345678', 'screen')).toEqual({
+      status: 'not_sent',
+      compartment: 3,
+      purpose: 'deposit',
+      trackingNumber: TN,
+      commandId: A,
+    });
+    expect(board.unlocks).toEqual([]);
+    expect(agent.answerUnlock(A, 'not_opened')).toEqual({ ok: false, code: 'not_unconfirmed' });
+    board.portGone = false;
+    hub.grants.set('12345678', { commandId: B, compartment: 3, purpose: 'deposit', trackingNumber: TN });
+    expect(await agent.enterCode('12345678', 'screen')).toMatchObject({ status: 'opened', commandId: B });
+    expect(board.unlocks).toEqual(['unlock 0/2']);
+    expect(results.map(([r]) => r.status)).toEqual(['not_sent', 'opened']);
+  });
+});

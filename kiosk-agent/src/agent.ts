@@ -9,7 +9,7 @@ import { CodeBookSync, type CodeBookSyncOptions } from './code-book-sync.js';
 import { CodeEntry, type AttemptLimit, type CodeResult } from './code-entry.js';
 import { EventOutbox } from './event-outbox.js';
 import type { HubConnection } from './hub-link.js';
-import type { CommandOutcome, KioskJournal } from './journal.js';
+import type { CommandOutcome, KioskJournal, UnlockAnswer } from './journal.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { OfflineCodeBook } from './offline-codes.js';
 import { OpenCommands, type Spends } from './open-commands.js';
@@ -150,6 +150,11 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
     const result = await this.entry.anotherCompartment(commandId);
     this.emit('result', result, source);
     return result;
+  }
+
+  /** A person's answer on the screen to an `unconfirmed` unlock ("did the door open?"), for the hub (ADR 0014). */
+  answerUnlock(commandId: string, answer: UnlockAnswer): ReturnType<OpenCommands['answer']> {
+    return this.commands.answer(commandId, answer);
   }
 
   /** Opens a compartment for a command at most once, whoever asks and however often. */

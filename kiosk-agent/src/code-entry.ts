@@ -29,7 +29,8 @@ import type { OpenCommands } from './open-commands.js';
 export type CodeResult =
   /** offline: the kiosk judged the code itself, the hub being out of reach */
   | {
-      status: 'opened' | 'jammed' | 'failed';
+      /** `unconfirmed`: the frame went out, no evidence either way (ask the person); `not_sent`: it never left, the code is live again */
+      status: DoorStatus;
       compartment: number;
       purpose: CodePurpose;
       trackingNumber: string;
@@ -64,12 +65,19 @@ export function keypadLimit(l: AttemptLimit): KeypadLimit {
 
 /** The same code again within this long after its answer gets that answer again (ADR 0015). */
 export const REPEAT_WINDOW_MS = 10_000;
+/** What a door did for a code (ADR 0013); `failed`: an older outcome or an interrupted command, the code spent. */
+export type DoorStatus = 'opened' | 'jammed' | 'unconfirmed' | 'not_sent' | 'failed';
+const DOOR_STATUSES = new Set<string>(['opened', 'jammed', 'unconfirmed', 'not_sent']);
+
 /**
  * Answers worth repeating: the code was looked at and its door answered. A wait, an unreachable hub
- * or a door that did not open (`failed`: the frame never left, the code is given back) is asked again.
+ * or a door that did not open (`not_sent`: the frame never left, the code is given back; `failed`)
+ * is asked again.
  */
 const REPEATABLE = (r: CodeResult) =>
-  r.status === 'refused' ? ['code_invalid', 'code_expired', 'code_used'].includes(r.code) : r.status !== 'failed';
+  r.status === 'refused'
+    ? ['code_invalid', 'code_expired', 'code_used'].includes(r.code)
+    : r.status !== 'failed' && r.status !== 'not_sent';
 /** Refusals that count as a wrong keypad code. */
 const COUNTED = new Set(['code_invalid', 'code_expired', 'code_used']);
 
@@ -116,8 +124,9 @@ export class CodeEntry {
     const now = this.deps.now().getTime();
     for (const [k, r] of this.recent) if (r.answeredAt !== null && now - r.answeredAt > REPEAT_WINDOW_MS) this.recent.delete(k);
     const seen = this.recent.get(key);
-    if (seen && seen.answeredAt !== null && (await this.doorShutSince(seen.result))) this.recent.delete(key);
-    else if (seen) {
+    if (seen && seen.answeredAt !== null && ((await this.doorShutSince(seen.result)) || (await this.answeredSince(seen.result)))) {
+      this.recent.delete(key);
+    } else if (seen) {
       this.deps.log.info('the same code again while (or just after) it was handled: same answer');
       return seen.result;
     }
@@ -148,6 +157,12 @@ export class CodeEntry {
     }
   }
 
+  /** An `unconfirmed` answer the person has since answered ("did the door open?"): the code is asked anew. */
+  private async answeredSince(answer: Promise<CodeResult>): Promise<boolean> {
+    const r = await answer;
+    return r.status === 'unconfirmed' && this.deps.journal.command(r.commandId)?.answer !== undefined;
+  }
+
   private async enterOnce(code: string, factor: string | undefined): Promise<CodeResult> {
     // While the code is checked, status polls stay off the bus: the unlock goes out the moment it is granted.
     const release = this.deps.cabinet.holdPolling();
@@ -155,6 +170,8 @@ export class CodeEntry {
       return await this.check(code, factor);
     } finally {
       release();
+      // The code is in: polls go back to the bus at once (door events), not when the typing hint lapses.
+      this.deps.cabinet.typingDone();
     }
   }
 
@@ -245,10 +262,10 @@ export class CodeEntry {
   private async openGrant(
     grant: Omit<CodeGrant, 'codeId'>,
     spends?: { codeId: string; report?: KioskEvent },
-  ): Promise<Extract<CodeResult, { status: 'opened' | 'jammed' | 'failed' }>> {
+  ): Promise<Extract<CodeResult, { status: DoorStatus }>> {
     const { commandId, compartment, purpose, trackingNumber } = grant;
     const outcome = await this.deps.commands.execute(commandId, compartment, spends);
-    const status = outcome === 'opened' || outcome === 'jammed' ? outcome : 'failed';
+    const status: DoorStatus = DOOR_STATUSES.has(outcome) ? (outcome as DoorStatus) : 'failed';
     return { status, compartment, purpose, trackingNumber, commandId };
   }
 

@@ -8,8 +8,12 @@ import type { HubLink } from './hub-link.js';
 import type { KioskJournal } from './journal.js';
 import { startLocalServer } from './local-server.js';
 
+const UNCONFIRMED = '0190f1a2-0000-7000-8000-0000000000a1';
+const OPENED = '0190f1a2-0000-7000-8000-0000000000a2';
+
 describe('kiosk local API: bad requests are 4xx', () => {
   const entered: string[] = [];
+  const answers: string[] = [];
   let url = '';
   let server: Server;
 
@@ -18,6 +22,11 @@ describe('kiosk local API: bad requests are 4xx', () => {
       enterCode: (code: string, _source: string, factor?: string) => {
         entered.push(factor === undefined ? code : `${code} + ${factor}`);
         return Promise.resolve({ status: 'refused', reason: 'unknown_code', message: 'no such code' });
+      },
+      answerUnlock: (commandId: string, answer: string) => {
+        answers.push(`${commandId} ${answer}`);
+        if (commandId === UNCONFIRMED) return { ok: true };
+        return { ok: false, code: commandId === OPENED ? 'not_unconfirmed' : 'unknown_command' };
       },
     } as unknown as KioskAgent;
     ({ url, server } = await startLocalServer(
@@ -91,5 +100,24 @@ describe('kiosk local API: bad requests are 4xx', () => {
     expect(await post('/api/code', '{"code":"12345678"}')).toEqual({ status: 422, code: undefined });
     expect(await post('/api/code', '{"code":"12345678","factor":"654321"}')).toEqual({ status: 422, code: undefined });
     expect(entered).toEqual(['12345678', '12345678 + 654321']);
+  });
+
+  it('takes a person\'s answer to "did the door open?" for an unconfirmed unlock, and refuses the rest', async () => {
+    const answer = (body: unknown) => post('/api/answer', JSON.stringify(body));
+    expect(await answer({ commandId: UNCONFIRMED, answer: 'maybe' })).toEqual({ status: 400, code: 'bad_request' });
+    expect(await answer({ commandId: 'x', answer: 'opened' })).toEqual({ status: 400, code: 'bad_request' });
+    expect(answers).toEqual([]);
+    const ok = await fetch(`${url}/api/answer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ commandId: UNCONFIRMED, answer: 'not_opened' }),
+    });
+    expect(ok.status).toBe(204);
+    expect(await answer({ commandId: OPENED, answer: 'opened' })).toEqual({ status: 409, code: 'not_unconfirmed' });
+    expect(await answer({ commandId: '0190f1a2-0000-7000-8000-0000000000ff', answer: 'opened' })).toEqual({
+      status: 404,
+      code: 'unknown_command',
+    });
+    expect(answers).toEqual([`${UNCONFIRMED} not_opened`, `${OPENED} opened`, '0190f1a2-0000-7000-8000-0000000000ff opened']);
   });
 });

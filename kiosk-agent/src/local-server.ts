@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { z } from 'zod';
-import { badTextIn, httpRefusalOf, schemaRefusalOf } from '@xinbao/protocol';
+import { badTextIn, httpRefusalOf, schemaRefusalOf, UNLOCK_ANSWERS } from '@xinbao/protocol';
 import type { CodeResult, CodeSource, KioskAgent } from './agent.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { HubLink } from './hub-link.js';
@@ -22,6 +22,13 @@ const CodeBody = z.strictObject({
   source: z.enum(['screen', 'api']).default('api'),
 });
 const AnotherBody = z.strictObject({ commandId: z.string().uuid(), source: z.enum(['screen', 'api']).default('api') });
+const AnswerBody = z.strictObject({ commandId: z.string().uuid(), answer: z.enum(UNLOCK_ANSWERS) });
+
+const ANSWER_REFUSED = {
+  unknown_command: 'this locker ran no such command',
+  not_unconfirmed: 'that door’s unlock was not unconfirmed: nothing to answer',
+  already_answered: 'that unlock has been answered already',
+} as const;
 
 /** The body checked against `schema`, or a 400 answered: `unknown_field` naming the field, else `bad_request` with `hint`. */
 function bodyOf<S extends z.ZodType>(schema: S, req: express.Request, res: express.Response, hint: string): z.infer<S> | null {
@@ -83,6 +90,14 @@ export async function startLocalServer(
     const body = bodyOf(AnotherBody, req, res, 'send { "commandId": "<the jammed command>" }');
     if (!body) return;
     deps.agent.anotherCompartment(body.commandId, body.source).then((r) => answer(res, r), next);
+  });
+  // "Did the door open?": the person's answer to an unconfirmed unlock, for the hub (unlock_answered).
+  app.post('/api/answer', (req, res) => {
+    const body = bodyOf(AnswerBody, req, res, 'send { "commandId": "<the unconfirmed command>", "answer": "opened" | "not_opened" }');
+    if (!body) return;
+    const r = deps.agent.answerUnlock(body.commandId, body.answer);
+    if (r.ok) res.status(204).end();
+    else res.status(r.code === 'unknown_command' ? 404 : 409).json({ error: { code: r.code, message: ANSWER_REFUSED[r.code] } });
   });
   // The screen's first digit (and each after it): polls pause so that the unlock to come finds its bus free.
   app.post('/api/typing', (_req, res) => {

@@ -35,7 +35,11 @@ async function driverFor(b: BusConfig, log: Logger, onBusState: () => void): Pro
   switch (b.family) {
     case 'kerong':
     case '8a': {
-      const port = await openPort(b.path, b.baudRate);
+      // An adapter unplugged at start does not stop the kiosk: the bus starts down and is opened when it appears.
+      const port = await openPort(b.path, b.baudRate).catch((err: unknown) => {
+        log.warn({ bus: b.id, path: b.path, err: err instanceof Error ? err.message : String(err) }, 'lock-board port not there at start');
+        return null;
+      });
       const timing = {
         ...replyTimeout,
         ...(b.quietGapMs !== undefined && { quietGapMs: b.quietGapMs }),

@@ -239,6 +239,24 @@ describe('Cabinet', () => {
     expect(statuses()).toBe(before + 2);
   });
 
+  it('typing() keeps polls off the bus from each digit until typingDone() (or it lapses), then polls at once', async () => {
+    const statuses = () => bus.calls.filter((c) => c.startsWith('status')).length;
+    const before = statuses();
+    cabinet.typing(5 * POLL);
+    await jest.advanceTimersByTimeAsync(POLL * 2);
+    cabinet.typing(5 * POLL); // the next digit: from the latest call
+    await jest.advanceTimersByTimeAsync(POLL * 4);
+    expect(statuses()).toBe(before);
+    cabinet.typingDone();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(statuses()).toBe(before + 1);
+    cabinet.typing(2 * POLL); // typed but never entered: lapses on its own
+    await jest.advanceTimersByTimeAsync(POLL * 1.5);
+    expect(statuses()).toBe(before + 1);
+    await jest.advanceTimersByTimeAsync(POLL);
+    expect(statuses()).toBe(before + 2);
+  });
+
   it('rejects an unknown compartment with a clear error', async () => {
     await expect(cabinet.open(999)).rejects.toThrow(UnknownCompartmentError);
     await expect(cabinet.open(999)).rejects.toThrow('unknown compartment 999');

@@ -101,6 +101,8 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
   /** holdPolling(): while above zero, no poll starts; the buses whose poll was due wait here. */
   private holds = 0;
   private readonly heldBuses = new Set<string>();
+  /** Buses whose last broadcast status read failed: polled board by board until every board answers. */
+  private readonly singleReads = new Set<string>();
   private readonly now: () => number;
   private readonly unreachableAfter: number;
 
@@ -168,10 +170,18 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
    * first digit on).
    */
   typing(ms = 5_000): void {
-    this.typingRelease?.();
+    // The new hold first: releasing the old one first would let a waiting poll onto the bus between two digits.
+    const previous = this.typingRelease;
     this.typingRelease = this.holdPolling(ms);
+    previous?.();
   }
   private typingRelease: (() => void) | undefined;
+
+  /** The code typed has been entered (and answered): polls need not wait for the typing hint to lapse. */
+  typingDone(): void {
+    this.typingRelease?.();
+    this.typingRelease = undefined;
+  }
 
   /** Polls every used board now, then every `pollIntervalMs` (measured start to start, never overlapping). */
   start(): void {
@@ -305,6 +315,23 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
     const boards = this.byBus.get(bus);
     const driver = this.options.buses.get(bus);
     if (!boards || !driver) return;
+    // Several boards on a bus that can read them all at once (KR-CU16 0x32): one exchange instead of
+    // one per board. When it fails, each board is read on its own, which also tells which one is
+    // out; the broadcast is tried again once a whole round of single reads has answered.
+    if (driver.readBoards && boards.size > 1 && !this.singleReads.has(bus)) {
+      try {
+        const all = await driver.readBoards([...boards.keys()]);
+        for (const [board, states] of all) {
+          this.boardAnswered(bus, board);
+          this.observeBoard(bus, board, states);
+        }
+        return;
+      } catch {
+        this.singleReads.add(bus);
+        if (this.holds > 0) return;
+      }
+    }
+    let allAnswered = true;
     for (const board of boards.keys()) {
       if (this.holds > 0) return;
       try {
@@ -312,9 +339,11 @@ export class Cabinet extends EventEmitter<CabinetEvents> {
         this.boardAnswered(bus, board);
         this.observeBoard(bus, board, states);
       } catch (err) {
+        allAnswered = false;
         this.boardFailed(bus, board, err);
       }
     }
+    if (allAnswered) this.singleReads.delete(bus);
   }
 
   private observeBoard(bus: string, board: number, states: readonly LockState[]): void {

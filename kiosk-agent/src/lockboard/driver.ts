@@ -24,6 +24,12 @@ export interface LockBoardDriver {
    * `map`, `filter` and `every` skip it; `for…of` does not).
    */
   readStatus(board: number, options?: ReadOptions): Promise<LockState[]>;
+  /**
+   * Every listed board's status in one exchange where the family has one (KR-CU16 broadcast
+   * `0x32` → `0x36`), for polling a bus of several boards with less traffic. `boards` are all the
+   * boards on the bus; rejects with `bad_reply` when the answer does not hold one block for each.
+   */
+  readBoards?(boards: readonly number[]): Promise<Map<number, LockState[]>>;
   close(): Promise<void>;
   /**
    * How long after an unlock the latch may take to show it moved: the cabinet reads status across

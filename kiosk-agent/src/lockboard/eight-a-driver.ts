@@ -26,7 +26,8 @@ type ReplyFrame = LockStatusFrame | AllStatusFrame;
 export type EightAOpenPolarity = 'open_is_set' | 'open_is_clear';
 
 export interface EightADriverOptions {
-  port: LockBoardPort;
+  /** null: not open at start (the adapter unplugged); the bus starts down and opens it with `reopen`. */
+  port: LockBoardPort | null;
   /** How long to wait for a reply after the request left the port. The board answers an open only once the latch has moved (~1 s). */
   replyTimeoutMs?: number;
   /** Silence on the bus between the end of one exchange and the next frame. */

@@ -4,18 +4,29 @@
 import {
   KerongCmd,
   KerongFrameReader,
+  encodeKerongReadBusStatus,
   encodeKerongReadStatus,
   encodeKerongUnlock,
   type KerongFrame,
   type KerongReaderStats,
 } from '@xinbao/protocol';
-import type { BusState, DriverHealth, LockBoardDriver, LockBoardPort, LockState, ReadOptions } from './driver.js';
+import {
+  LockBoardError,
+  type BusState,
+  type DriverHealth,
+  type LockBoardDriver,
+  type LockBoardPort,
+  type LockState,
+  type ReadOptions,
+} from './driver.js';
 import { DEFAULT_READ_GAP_MS, SerialBus } from './serial-bus.js';
 
 type StatusFrame = Extract<KerongFrame, { kind: 'status' }>;
+type BusStatusFrame = Extract<KerongFrame, { kind: 'bus-status' }>;
 
 export interface KerongDriverOptions {
-  port: LockBoardPort;
+  /** null: not open at start (the adapter unplugged); the bus starts down and opens it with `reopen`. */
+  port: LockBoardPort | null;
   /** How long to wait for a reply after the request left the port. */
   replyTimeoutMs?: number;
   /** Silence on the bus between the end of one exchange and the next frame (boards stay busy right after an unlock). */
@@ -53,8 +64,9 @@ export class KerongDriver implements LockBoardDriver {
   private readonly pollTimeoutMs: number;
   readonly confirmWindowMs: number;
   private readonly itemSensors: boolean;
-  // A host only asks with 0x30/0x31, so only 0x35 is a reply; everything else is noise to it.
-  private readonly reader = new KerongFrameReader({ commands: [KerongCmd.status] });
+  // A host asks with 0x30/0x31 (answered by 0x35) and, polling several boards, 0x32 (answered by
+  // 0x36); everything else is noise to it.
+  private readonly reader = new KerongFrameReader({ commands: [KerongCmd.status, KerongCmd.busStatus] });
   private readonly bus: SerialBus<KerongFrame>;
 
   constructor(options: KerongDriverOptions) {
@@ -94,6 +106,39 @@ export class KerongDriver implements LockBoardDriver {
       urgent: options.urgent ?? false,
     });
     return reply.latchClosed.map((_, lock) => this.lockState(reply, lock));
+  }
+
+  /**
+   * Every board of the bus in one broadcast exchange (`02 F0 32 03 27` → `02 F0 36 …`, one block
+   * per board in ascending order). The reply names no board, so it is only used when it holds
+   * exactly one block for each board the bus is known to have.
+   */
+  async readBoards(boards: readonly number[]): Promise<Map<number, LockState[]>> {
+    for (const b of boards) checkChannel('board', b);
+    const sorted = [...new Set(boards)].sort((a, b) => a - b);
+    const reply = await this.bus.request(encodeKerongReadBusStatus(), {
+      prepare: () => this.reader.reset(),
+      matches: (f): f is BusStatusFrame => f.kind === 'bus-status',
+      from: 'the bus (broadcast)',
+      gapAfterMs: this.readGapMs,
+      timeoutMs: this.pollTimeoutMs,
+      urgent: false,
+    });
+    if (reply.blocks.length !== sorted.length) {
+      throw new LockBoardError('bad_reply', `broadcast status: ${reply.blocks.length} blocks for ${sorted.length} boards`);
+    }
+    const out = new Map<number, LockState[]>();
+    sorted.forEach((board, i) => {
+      const block = reply.blocks[i]!;
+      out.set(
+        board,
+        block.latchClosed.map((_, lock) => ({
+          latchClosed: block.latchClosed[lock] ?? false,
+          itemPresent: this.itemSensors ? (block.itemPresent[lock] ?? false) : null,
+        })),
+      );
+    });
+    return out;
   }
 
   health(): DriverHealth {

@@ -39,7 +39,7 @@ class HandPort extends Duplex {
 /** Frames are single bytes; the reply to request 0xNN is 0xNN. */
 const byteReader = { push: (chunk: Uint8Array): number[] => [...chunk] };
 
-function busOn(port: HandPort, extra: { reopen?: () => Promise<LockBoardPort>; states?: BusState[] } = {}): SerialBus<number> {
+function busOn(port: HandPort | null, extra: { reopen?: () => Promise<LockBoardPort>; states?: BusState[] } = {}): SerialBus<number> {
   return new SerialBus<number>({
     port,
     reader: byteReader,
@@ -136,6 +136,54 @@ describe('SerialBus when the port goes away', () => {
     expect(second.written).toEqual(['30']);
     expect(bus.health(0)).toMatchObject({ state: 'up', reopenings: 1, frames: 1, replies: 1 });
     await bus.close();
+  });
+
+  it('starts down when its port is not there at start, refuses requests as not sent, and opens the port when it appears', async () => {
+    const port = new HandPort();
+    let there = false;
+    const states: BusState[] = [];
+    let opens = 0;
+    const bus = busOn(null, {
+      states,
+      reopen: async () => {
+        opens++;
+        if (!there) throw new Error('ENOENT: no such file or directory');
+        return port;
+      },
+    });
+    expect(bus.state).toBe('down');
+    expect(states).toEqual(['down']);
+    expect(await failure(ask(bus, 0x31))).toMatchObject({ code: 'port_closed', written: false });
+    expect(bus.health(0)).toMatchObject({ state: 'down', frames: 0, lastError: 'port not open at start' });
+    for (let i = 0; i < 100 && opens < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(opens).toBeGreaterThanOrEqual(2);
+    there = true;
+    for (let i = 0; i < 200 && bus.state !== 'up'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(bus.state).toBe('up');
+    // Reported down once, then each attempt, then up.
+    expect(states.filter((s) => s === 'down').length).toBe(opens);
+    expect(states.at(-1)).toBe('up');
+    const reply = ask(bus, 0x30);
+    await new Promise((r) => setTimeout(r, 5));
+    port.reply('30');
+    await expect(reply).resolves.toBe(0x30);
+    expect(port.written).toEqual(['30']);
+    expect(bus.health(0)).toMatchObject({ state: 'up', reopenings: 1, frames: 1, replies: 1 });
+    await bus.close();
+  });
+
+  it('close() of a bus whose port never appeared completes and ends the attempts', async () => {
+    let opens = 0;
+    const bus = busOn(null, {
+      reopen: async () => {
+        opens++;
+        throw new Error('ENOENT');
+      },
+    });
+    await bus.close();
+    const after = opens;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(opens).toBe(after);
   });
 
   it('close() completes even when the port never calls back, and ends the reopening', async () => {

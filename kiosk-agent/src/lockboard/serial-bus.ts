@@ -19,7 +19,11 @@ export interface FrameReader<F> {
 }
 
 export interface SerialBusOptions<F> {
-  port: LockBoardPort;
+  /**
+   * The open port, or null when it could not be opened at start (the adapter unplugged): the bus
+   * then starts `down` and opens it with `reopen` as it would after losing it.
+   */
+  port: LockBoardPort | null;
   /** Opens the port again by its stable path (e.g. /dev/serial/by-id/…) after it went away; without it a lost port stays lost. */
   reopen?: () => Promise<LockBoardPort>;
   /** First and longest wait between attempts to open the port again (doubling in between). */
@@ -64,7 +68,7 @@ const portIsOpen = (port: LockBoardPort): boolean => port.isOpen !== false && !p
 export class SerialBus<F> {
   private readonly o: SerialBusOptions<F>;
   private readonly queue: ExchangeQueue;
-  private port: LockBoardPort;
+  private port: LockBoardPort | null;
   private waiter: Waiter<F> | null = null;
   /** When the bus may carry the next frame. */
   private quietUntil = Number.NEGATIVE_INFINITY;
@@ -84,7 +88,13 @@ export class SerialBus<F> {
     this.queue = new ExchangeQueue(options.maxQueued, 'bus');
     this.port = options.port;
     this.backoffMs = options.reopenBackoffMs?.min ?? 250;
-    this.attach(options.port);
+    if (options.port) this.attach(options.port);
+    else {
+      // No port at start (the adapter unplugged when the agent started): down until it appears.
+      this.lastError = 'port not open at start';
+      this.setState('down', this.lastError);
+      this.scheduleReopen();
+    }
   }
 
   get state(): BusState {
@@ -113,8 +123,8 @@ export class SerialBus<F> {
     if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
     if (this.queue.closed) throw new LockBoardError('port_closed', 'driver closed', false);
     const port = this.port;
-    if (this.portState === 'up' && !portIsOpen(port)) this.portGone(port, 'port not open');
-    if (this.portState !== 'up') {
+    if (port && this.portState === 'up' && !portIsOpen(port)) this.portGone(port, 'port not open');
+    if (!port || this.portState !== 'up') {
       throw new LockBoardError('port_closed', `bus ${this.portState}: ${this.lastError ?? 'port not open'}; nothing sent`, false);
     }
     // Bytes left over from an earlier exchange can never be part of this reply.
@@ -162,6 +172,7 @@ export class SerialBus<F> {
     clearTimeout(this.reopenTimer);
     this.failWaiter(new LockBoardError('port_closed', 'driver closed', false));
     const port = this.port;
+    if (!port) return;
     this.detach(port);
     await closePort(port);
   }
@@ -187,11 +198,11 @@ export class SerialBus<F> {
   }
 
   /** The port went away: fail the request on it (saying whether its frame left), report once, try to open it again. */
-  private portGone(port: LockBoardPort, reason: string): void {
+  private portGone(port: LockBoardPort | null, reason: string): void {
     if (port !== this.port || this.queue.closed) return;
     const w = this.waiter;
     if (w) this.failWaiter(new LockBoardError(w.written ? 'timeout' : 'port_closed', `port lost (${reason}) before a reply`, w.written));
-    if (this.portState === 'down') return;
+    if (this.portState === 'down' || !port) return;
     this.lastError = reason;
     this.detach(port);
     void closePort(port);

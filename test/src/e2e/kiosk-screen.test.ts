@@ -259,6 +259,84 @@ describe('kiosk touch screen in Chromium', () => {
     await rig.person(a.compartment, 'jam', { jammed: false });
   }, 60_000);
 
+  it('asks "did the door open?" when the unlock cannot be confirmed: "no" gives the code back at the hub, and the same code opens', async () => {
+    const faults = (method: 'POST' | 'DELETE', body?: unknown) =>
+      fetch(`${rig.board.controlUrl}/faults`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const a = await rig.apply();
+    const before = await rig.unlockFrames();
+    // The latch does not give and every reply is lost: the unlock went out, nothing shows what it did.
+    await rig.person(a.compartment, 'jam', { jammed: true });
+    expect((await faults('POST', { kind: 'lost_reply' })).status).toBe(200);
+    await fresh();
+    await typeCode(a.code, a.factor);
+    await visible('ask');
+    expect(await text('#ask-heading')).toBe(`${a.compartment}号箱门打开了吗？`);
+    expect(await page.isVisible('#answer-opened')).toBe(true);
+    await shot('kiosk-unconfirmed-zh-CN');
+    expect((await faults('DELETE')).status).toBeLessThan(300);
+    await rig.person(a.compartment, 'jam', { jammed: false });
+
+    await page.tap('#answer-not-opened');
+    await visible('error');
+    expect(await text('#error-heading')).toBe(`谢谢，已记录${a.compartment}号箱门没有打开`);
+    expect(await page.isVisible('#retry')).toBe(true);
+    // The hub: the unconfirmed outcome, then the person's answer, the code given back in that transaction.
+    await eventually(async () => (await custody(a.parcelId)).some((e) => e.kind === 'unlock_answered_not_opened'), 'the answer at the hub');
+    expect((await custody(a.parcelId)).map((e) => e.kind)).toEqual([
+      'created',
+      'deposit_code_used',
+      'unlock_unconfirmed',
+      'unlock_answered_not_opened',
+    ]);
+    const code = await rig.db.pool.query(`SELECT used_at FROM access_codes WHERE parcel_id = $1 AND purpose = 'deposit'`, [a.parcelId]);
+    expect(code.rows).toEqual([{ used_at: null }]);
+    const alarm = await rig.db.pool.query(
+      `SELECT cleared_at IS NOT NULL AS cleared FROM kiosk_alarms WHERE device_id = $1 AND kind = 'unlock_unconfirmed'`,
+      [rig.deviceId],
+    );
+    expect(alarm.rows).toEqual([{ cleared: true }]);
+    expect((await rig.unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment)]);
+
+    // The same code again: it opens, with one more unlock frame.
+    await page.tap('#retry');
+    await typeCode(a.code, a.factor);
+    await visible('open');
+    expect((await rig.unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment), unlockHex(a.compartment)]);
+    await rig.person(a.compartment, 'item', { present: true });
+    await rig.person(a.compartment, 'close');
+    await visible('done');
+    await eventually(async () => (await custody(a.parcelId)).some((e) => e.kind === 'deposited'), 'the deposit at the hub');
+  });
+
+  it('says a door was not opened because the locker could not work it (not_sent), and that the code was not used', async () => {
+    const a = await rig.apply();
+    const before = await rig.unlockFrames();
+    const bus = async () =>
+      ((await (await fetch(`${screenUrl}/api/status`)).json()) as { buses: Array<{ state: string }> }).buses[0]?.state;
+    await rig.board.unplug();
+    try {
+      await eventually(async () => ((await bus()) === 'up' ? undefined : true), 'the agent to see its bus down');
+      await fresh();
+      await typeCode(a.code, a.factor);
+      await visible('error');
+      expect(await text('#error-heading')).toBe(`${a.compartment}号箱门没有打开`);
+      expect(await text('#error-body')).toContain('您的开箱码没有被使用');
+      expect(await page.isVisible('#retry')).toBe(true);
+      await eventually(
+        async () => (await custody(a.parcelId)).some((e) => e.kind === 'unlock_not_sent'),
+        'the not_sent outcome at the hub',
+      );
+      expect(await rig.unlockFrames()).toEqual(before);
+    } finally {
+      await rig.board.replug();
+      await eventually(async () => ((await bus()) === 'up' ? true : undefined), 'the agent to open its port again', { timeoutMs: 15_000 });
+    }
+  });
+
   it('shows a code scanned at the QR scanner (on a smaller 800×1280 screen)', async () => {
     const a = await rig.apply('li.si', 'customs-declarant-record');
     await page.setViewportSize({ width: 800, height: 1280 });

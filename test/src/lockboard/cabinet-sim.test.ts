@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Cabinet, EightADriver, KerongDriver, type LockBoardDriver } from '@xinbao/kiosk-agent/lockboard';
 import { startEightASimulator, startKerongSimulator } from '@xinbao/simulators/lockboard';
+import { eventually } from '../support/eventually.js';
 import { CabinetRecorder, control, openSerialPort } from './test-rig.js';
 
 interface Running {
@@ -93,5 +94,76 @@ describe.each(cases)('Cabinet on the $name driver, in-process simulator', (c) =>
     expect(events.events).toEqual(expect.arrayContaining(expected));
     expect(events.events).toHaveLength(expected.length);
     expect(sim.simulator.frames.filter((f) => c.isUnlock(f.hex))).toHaveLength(1);
+  });
+});
+
+describe('Cabinet polling a KR-CU16 bus of two boards, in-process simulator', () => {
+  const stops: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  it('polls both boards with one broadcast status read (0x32 → 0x36), falls back to one read per board when it fails, and returns to it', async () => {
+    const sim = await startKerongSimulator({ boards: [0, 1], replyDelayMs: 1 });
+    stops.push(() => sim.stop());
+    const driver = new KerongDriver({ port: await openSerialPort(sim.ptyPath, 19200) });
+    stops.push(() => driver.close());
+    const cabinet = new Cabinet({
+      buses: new Map([['main', driver]]),
+      compartments: [
+        { compartment: 1, bus: 'main', board: 0, lock: 3 },
+        { compartment: 17, bus: 'main', board: 1, lock: 0 },
+      ],
+      pollIntervalMs: 30,
+      leftOpenAfterMs: 60_000,
+      openGraceMs: 1_000,
+    });
+    stops.push(() => cabinet.stop());
+    const events = new CabinetRecorder(cabinet);
+    const polls = () => sim.simulator.frames.map((f) => f.hex.split(' ').slice(0, 3).join(' ')).filter((h) => h !== '02 03 31');
+    cabinet.start();
+    await eventually(() => (cabinet.state(17) && cabinet.state(1) ? true : undefined), 'the first poll of both boards');
+    // (A first exchange on a pty just opened may be lost, and fall back to single reads: steady state from here.)
+    await eventually(() => (polls().slice(-2).join() === '02 F0 32,02 F0 32' ? true : undefined), 'broadcast polls');
+    const steady = polls().length;
+
+    // A door forced on board 1 is seen through the broadcast read, and no board is read alone.
+    await control(sim.controlUrl, 'POST', '/boards/1/locks/0/force-open');
+    await events.waitFor((e) => e.type === 'fault' && e.fault === 'forced_open', 'forced_open on board 1');
+    expect(events.events).toEqual([
+      { type: 'door', compartment: 17, state: 'opened', itemPresent: false, commanded: false },
+      { type: 'fault', compartment: 17, fault: 'forced_open' },
+    ]);
+    // Each poll is one broadcast read; boards are read alone only after a broadcast that failed (on a
+    // loaded machine a 100 ms poll timeout can lapse), never instead of a broadcast that answered.
+    const since = polls().slice(steady);
+    expect(since[0]).toBe('02 F0 32');
+    expect(since.filter((h) => h === '02 F0 32').length).toBeGreaterThanOrEqual(since.filter((h) => h === '02 00 30').length);
+
+    // One broadcast reply lost: that poll reads each board alone, then the broadcast comes back.
+    await eventually(() => (polls().at(-1) === '02 F0 32' ? true : undefined), 'a broadcast poll');
+    const from = polls().length;
+    await control(sim.controlUrl, 'POST', '/faults', { kind: 'lost_reply', count: 1 });
+    const fellBack = (): number => {
+      const after = polls().slice(from);
+      for (let i = 0; i + 2 < after.length; i++) if (after.slice(i, i + 3).join() === '02 F0 32,02 00 30,02 10 30') return i + 3;
+      return -1;
+    };
+    await eventually(() => (fellBack() >= 0 ? true : undefined), 'single reads after the lost broadcast reply');
+    await eventually(
+      () =>
+        polls()
+          .slice(from + fellBack())
+          .includes('02 F0 32')
+          ? true
+          : undefined,
+      'the broadcast again',
+    );
+    // One lost reply is not an outage.
+    expect(events.events.filter((e) => e.type === 'fault' && e.fault === 'board_unreachable')).toEqual([]);
+
+    // An unlock still goes to its own board, once.
+    await expect(cabinet.open(1)).resolves.toBe('opened');
+    expect(sim.simulator.frames.filter((f) => f.hex.split(' ')[2] === '31').map((f) => f.hex)).toEqual(['02 03 31 03 39']);
   });
 });

@@ -72,7 +72,13 @@ export async function startKioskRig(): Promise<KioskRig> {
   const board = await startKerongSimulator({ boards: [0] });
   const port = new SerialPort({ path: board.ptyPath, baudRate: 19200, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  const driver = new KerongDriver({ port, itemSensors: true });
+  const openPort = async (): Promise<SerialPort> => {
+    const p = new SerialPort({ path: board.ptyPath, baudRate: 19200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(err) : resolve())));
+    return p;
+  };
+  // Opened again by its path when the simulator's cable is plugged back (board.replug()).
+  const driver = new KerongDriver({ port, itemSensors: true, reopen: openPort, reopenBackoffMs: { min: 50, max: 200 } });
   const cabinet = new Cabinet({
     buses: new Map([['bus0', driver]]),
     compartments: Array.from({ length: COMPARTMENTS }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
@@ -98,7 +104,7 @@ export async function startKioskRig(): Promise<KioskRig> {
     agent,
     board,
     localServer: async (options = {}) => {
-      const local = await startLocalServer({ agent, link, journal }, '127.0.0.1', 0, options);
+      const local = await startLocalServer({ agent, link, journal, cabinet }, '127.0.0.1', 0, options);
       servers.push(local.server);
       return local.url;
     },
