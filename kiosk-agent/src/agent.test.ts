@@ -179,7 +179,7 @@ describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
     hub.grants.set('12345678', { commandId: A, compartment: 3, purpose: 'deposit', trackingNumber: TN, codeId: CODE_ID });
     // The board does not answer: the unlock may have gone out, nothing shows the door moved.
     board.offline.add(0);
-    const r = await agent.enterCode('12345678', 'screen');
+    const r = await agent.enterCode('12345678', 'screen', '123456');
     expect(r).toEqual({ status: 'unconfirmed', compartment: 3, purpose: 'deposit', trackingNumber: TN, commandId: A });
     expect(journal.isSpent(CODE_ID)).toBe(true);
     board.offline.delete(0);
@@ -199,7 +199,7 @@ describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
     // The same code again at once is asked anew (the hub gave it back), not answered from memory.
     const submits = hub.log.filter((l) => l.startsWith('submit')).length;
     hub.grants.set('12345678', { commandId: B, compartment: 3, purpose: 'deposit', trackingNumber: TN, codeId: CODE_ID });
-    expect(await agent.enterCode('12345678', 'screen')).toMatchObject({ status: 'opened', commandId: B });
+    expect(await agent.enterCode('12345678', 'screen', '123456')).toMatchObject({ status: 'opened', commandId: B });
     expect(hub.log.filter((l) => l.startsWith('submit')).length).toBe(submits + 1);
 
     // The answer survives a restart of the journal (and its compaction).
@@ -213,7 +213,7 @@ describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
 
   it('tells `not_sent` apart: nothing opened, nothing to answer, and the same code is asked again', async () => {
     board.portGone = true;
-    expect(await agent.enterCode('12345678', 'screen')).toEqual({
+    expect(await agent.enterCode('12345678', 'screen', '123456')).toEqual({
       status: 'not_sent',
       compartment: 3,
       purpose: 'deposit',
@@ -224,7 +224,7 @@ describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
     expect(agent.answerUnlock(A, 'not_opened')).toEqual({ ok: false, code: 'not_unconfirmed' });
     board.portGone = false;
     hub.grants.set('12345678', { commandId: B, compartment: 3, purpose: 'deposit', trackingNumber: TN });
-    expect(await agent.enterCode('12345678', 'screen')).toMatchObject({ status: 'opened', commandId: B });
+    expect(await agent.enterCode('12345678', 'screen', '123456')).toMatchObject({ status: 'opened', commandId: B });
     expect(board.unlocks).toEqual(['unlock 0/2']);
     expect(results.map(([r]) => r.status)).toEqual(['not_sent', 'opened']);
   });

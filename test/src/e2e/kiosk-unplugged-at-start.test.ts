@@ -14,7 +14,7 @@ import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
 describe('own kiosk: started with its lock-board adapter unplugged', () => {
   let db: TestDatabase;
@@ -31,12 +31,12 @@ describe('own kiosk: started with its lock-board adapter unplugged', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-unplugged-'));
   const api = hubApi(() => hubUrl);
 
-  const typeAtKiosk = async (code: string) =>
+  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) =>
     (await (
       await fetch(`${kioskUrl}/api/code`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code }),
+        body: JSON.stringify({ code, factor }),
       })
     ).json()) as Json;
   const busState = async () =>
