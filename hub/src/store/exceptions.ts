@@ -46,7 +46,7 @@ export async function openException(tx: Tx, e: OpenException): Promise<OpenedExc
   const { id, closed } = found.rows[0]!;
   await tx.query(
     `UPDATE exceptions SET occurrences = occurrences + 1, last_seen_at = greatest(last_seen_at, $2), detail = detail || $3::jsonb,
-       closed_at = NULL, closed_by = NULL
+       closed_at = NULL, closed_by = NULL, note = NULL
      WHERE id = $1`,
     [id, e.at, detail],
   );
