@@ -93,7 +93,7 @@ describe('hub: the processing queue and accept', () => {
 
   it('filters by matter, and refuses a malformed filter or an unknown query field', async () => {
     const one = await queue('?matter=customs-declarant-record');
-    expect(one.json.items.map((i: Json) => i.applicationId)).toEqual([b.applicationId]);
+    expect((one.json.items as Json[]).map((i) => i.applicationId)).toEqual([b.applicationId]);
     expect((await queue('?matter=no-such-matter')).json.items).toEqual([]);
     const bad = await queue('?matter=%20DROP');
     expect(bad.status).toBe(400);
