@@ -29,6 +29,8 @@ export const exceptionSubject = {
   partnerEvent: (network: string, eventId: string) => `partner-event:${network}:${eventId}`,
   pickup: (parcelId: string) => `pickup:${parcelId}`,
   reservation: (parcelId: string) => `reservation:${parcelId}`,
+  /** a scanned tracking number the hub did not expect (no parcel, or not yet picked up) */
+  tracking: (trackingNumber: string) => `tracking:${trackingNumber}`,
 } as const;
 
 /** What an action does to an exception of a kind, once it is allowed. */

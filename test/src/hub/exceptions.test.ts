@@ -80,7 +80,8 @@ describe('hub: exceptions from the own kiosks, the deposit codes, the courier qu
 
   beforeAll(async () => {
     h = await startTestHub({
-      env: { RUN_WORKERS: 'true', SWEEP_INTERVAL_MS: '3600000' },
+      // The hub's own never-received timer stays out of the way: the timer test runs it with its own clock.
+      env: { RUN_WORKERS: 'true', SWEEP_INTERVAL_MS: '3600000', NEVER_RECEIVED_AFTER_HOURS: '2000' },
       deps: {
         dispatch: {
           createOrder: async (order) => {
@@ -321,6 +322,45 @@ describe('hub: exceptions from the own kiosks, the deposit codes, the courier qu
     expect((await act(randomUUID(), { action: 'contact' })).status).toBe(404);
     expect((await act('nope', { action: 'contact' })).status).toBe(400);
     expect(await rowCount("SELECT count(*) AS n FROM exception_actions WHERE actor_kind <> 'system' AND note = 'x'", [])).toBe(0);
+  });
+});
+
+describe("hub: the hall's never-received timer runs by itself", () => {
+  let h: TestHub;
+  // The hub's clock is five hours ahead: a parcel picked up now is overdue at once.
+  const ahead = () => new Date(Date.now() + 5 * 3_600_000);
+
+  beforeAll(async () => {
+    h = await startTestHub({
+      env: { RUN_WORKERS: 'true', SWEEP_INTERVAL_MS: '300' },
+      deps: { now: ahead, dispatch: { createOrder: () => Promise.reject(new UnrecoverableError('no courier in this test')) } },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('flags a parcel picked up longer ago than NEVER_RECEIVED_AFTER_HOURS (default 4) from its repeatable job', async () => {
+    const token = await signIn(h.api, 'zhang.san');
+    const sites = (await h.api('GET', '/api/sites', token)).json.sites as Json[];
+    const siteId = sites.find((s) => s.code === 'own-hall')!.id as string;
+    const r = await h.api('POST', '/api/applications', token, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'own_kiosk', siteId },
+    });
+    const parcelId = r.json.parcel.id as string;
+    for (const m of ['deposited', 'pickup_ordered', 'picked_up'] as const) {
+      await withTransaction(h.db.pool, async (tx) => {
+        await moveParcel(tx, await lockParcel(tx, parcelId), m, { actor: { kind: 'system', id: null }, at: new Date() });
+      });
+    }
+    const staff = await signIn(h.api, 'hall.staff');
+    const found = await eventually(async () => {
+      const items = (await h.api('GET', '/api/exceptions?kind=never_received', staff)).json.items as Json[];
+      return items.find((e) => e.parcel?.id === parcelId);
+    }, 'the never_received exception');
+    expect(found).toMatchObject({ subject: `parcel:${parcelId}`, detail: { afterHours: 4 }, occurrences: 1 });
   });
 });
 
