@@ -27,6 +27,10 @@ import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
+import { exceptionRoutes, exceptionsApi } from './features/exceptions/routes.js';
+import { courierQueueRetry } from './features/exceptions/retry.js';
+import { startHallTimers, type HallTimers } from './features/exceptions/never-received.js';
+import { queueApi, queueRoutes } from './features/queue/routes.js';
 import { kioskApi, kioskRoutes } from './features/kiosk/routes.js';
 import { opsApi, opsMetrics, opsRoutes } from './features/ops/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
@@ -114,6 +118,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...sitesApi,
     ...partnerApi,
     ...intakeApi,
+    ...queueApi,
+    ...exceptionsApi,
     ...adminApi,
     ...kioskApi,
   });
@@ -127,6 +133,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now }),
+    queueRoutes({ db, now }),
+    exceptionRoutes({ db, now, log, retryPickup: courierQueueRetry(queue) }),
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
     routeNotFound,
@@ -174,6 +182,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   presence.start();
 
   let worker: Worker<CourierJob> | null = null;
+  let hallTimers: HallTimers | null = null;
   if (config.runWorkers) {
     const dispatch =
       deps.dispatch ??
@@ -187,6 +196,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
+    hallTimers = await startHallTimers(
+      { db, now, log, afterHours: config.neverReceivedAfterHours },
+      connection,
+      config.queuePrefix,
+      config.sweepIntervalMs,
+    );
   }
 
   return {
@@ -211,6 +226,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       await io.close();
       await presence.close();
       await worker?.close();
+      await hallTimers?.close();
       await partner?.close();
       await queue.close();
       connection.disconnect();

@@ -75,3 +75,12 @@ describe('numbers out of range', () => {
     expect(c.sweepIntervalMs).toBe(86_400_000);
   });
 });
+
+describe('the hall timers', () => {
+  it('flags a parcel never received after 4 hours by default, or after NEVER_RECEIVED_AFTER_HOURS; refuses nonsense', () => {
+    expect(loadConfig(base()).neverReceivedAfterHours).toBe(4);
+    expect(loadConfig({ ...base(), NEVER_RECEIVED_AFTER_HOURS: '1.5' }).neverReceivedAfterHours).toBe(1.5);
+    expect(() => loadConfig({ ...base(), NEVER_RECEIVED_AFTER_HOURS: '0' })).toThrow(/NEVER_RECEIVED_AFTER_HOURS/);
+    expect(() => loadConfig({ ...base(), NEVER_RECEIVED_AFTER_HOURS: 'soon' })).toThrow(/NEVER_RECEIVED_AFTER_HOURS/);
+  });
+});

@@ -79,6 +79,8 @@ export const EnvSchema = z.object({
   /** how often each hub process refreshes its kiosk connections' presence; a row unrefreshed for 3 intervals is gone */
   KIOSK_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
+  /** a parcel picked up this long ago and not yet received at the hall is flagged never_received (ADR 0022) */
+  NEVER_RECEIVED_AFTER_HOURS: hours(4),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
   /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
@@ -149,6 +151,7 @@ export interface HubConfig {
   openDeposits: OpenDepositLimits;
   kioskPresenceIntervalMs: number;
   sweepIntervalMs: number;
+  neverReceivedAfterHours: number;
   nearbyRadiusM: number;
   gazetteerFile: string | undefined;
   seedDemo: boolean;
@@ -311,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     openDeposits: { perSite: e.MAX_OPEN_DEPOSITS_PER_SITE, overall: e.MAX_OPEN_DEPOSITS },
     kioskPresenceIntervalMs: e.KIOSK_PRESENCE_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    neverReceivedAfterHours: e.NEVER_RECEIVED_AFTER_HOURS,
     nearbyRadiusM: e.NEARBY_RADIUS_M,
     gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',

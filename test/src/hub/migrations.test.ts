@@ -251,6 +251,18 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.ownSite, ids.compartment, ids.parcel, T],
     );
   },
+  12: async (db) => {
+    const exception = randomUUID();
+    await db.query(
+      `INSERT INTO exceptions (id, kind, subject, parcel_id, application_id, site_id, detail, opened_at, last_seen_at, occurrences, closed_at, closed_by, note)
+       VALUES ($1, 'code_expired', $2, $3, $4, $5, '{"compartment":1}', $6, $6, 2, $6, $7, 'applicant called, applied again')`,
+      [exception, `code:${ids.code}`, ids.parcel, ids.application, ids.ownSite, T, ids.user],
+    );
+    await db.query(
+      `INSERT INTO exception_actions (id, exception_id, action, actor_kind, actor_id, note, result, at) VALUES ($1, $2, 'close', 'staff', $3, 'done', '{}', $4)`,
+      [randomUUID(), exception, ids.user, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

@@ -8,6 +8,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { withTransaction, type Db } from '../../store/db.js';
 import { lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
 import { lockParcel, moveParcel, setParcelCompartment } from '../../store/parcels.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { applicantOf, expiredDepositCodes, insertNotice, lockLiveDepositCode, revokeCode } from './store.js';
 
 export const DEPOSIT_EXPIRED_WHAT_NEXT =
@@ -36,6 +38,14 @@ export async function expireDepositCodes(deps: { db: Db; now: () => Date; log: L
       if ((await lockCompartmentState(tx, code.compartmentId)) === 'reserved')
         await setCompartmentState(tx, code.compartmentId, 'release', at);
       await setParcelCompartment(tx, parcel.id, null, at);
+      await openException(tx, {
+        kind: 'code_expired',
+        subject: exceptionSubject.code(due.codeId),
+        parcelId: parcel.id,
+        siteId: code.siteId,
+        detail: { purpose: 'deposit', compartment: code.number, expiredAt: code.expiresAt.toISOString() },
+        at,
+      });
       const applicantId = await applicantOf(tx, parcel.applicationId);
       await insertNotice(tx, {
         id: uuidv7(),

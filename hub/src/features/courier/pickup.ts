@@ -15,6 +15,7 @@ import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/p
 import { issueCode, type CodeKeys } from '../codes/service.js';
 import { findReservation } from '../partner/store.js';
 import { expireDepositCodes } from '../applications/deposit-expiry.js';
+import { courierPickupGaveUp } from '../exceptions/sources.js';
 import { cancelCreatingOrder, depositedBefore, markCodeSent, markDispatched, openPickupOrder, pickupPlace, pickupSite } from './store.js';
 
 export const COURIER_QUEUE = 'courier';
@@ -157,6 +158,16 @@ export function startCourierWorker(
     },
     { connection, prefix, concurrency: 4 },
   );
-  worker.on('failed', (job, err) => deps.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'courier job failed'));
+  worker.on('failed', (job, err) => {
+    deps.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'courier job failed');
+    // Given up (no attempt left, or failed for good): an exception for staff, never a silent end.
+    if (job?.data.kind === 'pickup' && job.finishedOn)
+      courierPickupGaveUp(deps, { parcelId: job.data.parcelId, reason: err.message, attempts: job.attemptsMade }).catch((e: unknown) =>
+        deps.log.error(
+          { err: e, parcelId: job.data.kind === 'pickup' ? job.data.parcelId : null },
+          'could not open the courier failure exception',
+        ),
+      );
+  });
   return worker;
 }

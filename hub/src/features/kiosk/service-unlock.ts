@@ -9,6 +9,8 @@ import { decideUnlock, type AlarmKind, type UnlockState } from '../../domain/unl
 import type { Tx } from '../../store/db.js';
 import { setCompartmentState } from '../../store/compartments.js';
 import { appendCustody, lockParcel } from '../../store/parcels.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { lockCodeByCommand, lockSpentCode, resolveDoorCycle, restoreCode, spendCodeAgain } from '../codes/store.js';
 import { clearAlarm, commandSubject, compartmentSubject, raiseAlarmWithCustody } from './service-alarms.js';
 import { compartmentNumber, lockUnlockCommand, raiseAlarm, saveUnlockCommand } from './store.js';
@@ -86,6 +88,18 @@ export async function applyUnlockReport(tx: Tx, kiosk: { deviceId: string; siteI
   if (decision.raise) await raiseAlarmWithCustody(tx, alarm(decision.raise, subject(decision.raise)), null);
   // A code that should have been given back and could not be: staff must issue its holder a new one.
   if (codeChange === 'not_restored') await raiseAlarm(tx, uuidv7(), alarm('code_not_restored', commandSubject(r.commandId)));
+
+  // A door that did not open, or that nobody saw open, is staff's to look at (ADR 0022).
+  if (r.report === 'jammed' || r.report === 'unconfirmed') {
+    await openException(tx, {
+      kind: r.report === 'jammed' ? 'unlock_jammed' : 'unlock_unconfirmed',
+      subject: exceptionSubject.command(r.commandId),
+      parcelId: code.parcelId,
+      siteId: kiosk.siteId,
+      detail: { commandId: r.commandId, deviceId: kiosk.deviceId, compartment: number, purpose: code.purpose, detail: r.detail },
+      at: r.at,
+    });
+  }
 
   if (decision.custodyKind) {
     const parcel = await lockParcel(tx, code.parcelId);

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { decidePartnerEvent, type PartnerEventContext, type PartnerEventDecision } from '../../domain/partner-locker.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { markPickupDone, pickupCodeSent, pickupOrderId } from '../courier/store.js';
 import type { OpenCodeCipher } from './open-code.js';
 import {
@@ -97,8 +99,18 @@ async function applyToParcel(
     ({ outcome, detail } = await perform(tx, deps, parcel, row, event, decision, effects));
   }
   await decideEvent(tx, deps.network, event.eventId, parcel.id, outcome, detail, deps.now());
-  if (outcome === 'ignored')
+  if (outcome === 'ignored') {
     deps.log.info({ parcelId: parcel.id, eventId: event.eventId, type: event.type, detail }, 'partner event ignored');
+    // A late copy of a code is harmless; anything else the parcel cannot follow is staff's to look at.
+    if (event.type !== 'code_issued')
+      await openException(tx, {
+        kind: 'partner_failed',
+        subject: exceptionSubject.partnerEvent(deps.network, event.eventId),
+        parcelId: parcel.id,
+        detail: { stage: 'event', network: deps.network, eventId: event.eventId, type: event.type, reason: detail },
+        at: deps.now(),
+      });
+  }
   return { outcome, detail };
 }
 

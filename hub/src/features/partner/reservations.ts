@@ -10,6 +10,8 @@ import type { PartnerConfig } from '../../config.js';
 import { RETRYABLE_FAILURE_WORDS, gaveUpReason, refusalReason } from '../../domain/partner-locker.js';
 import { withTransaction, type Db } from '../../store/db.js';
 import { findParcel, lockParcel, moveParcel } from '../../store/parcels.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import type { OpenCodeCipher } from './open-code.js';
 import { partnerDropOff, type PartnerDropOff } from '../../domain/partner-locker.js';
@@ -146,6 +148,13 @@ async function failReservation(
       at: now,
       siteId: parcel.siteId,
       evidence: { failureCode, reason: failureReason, attempts },
+    });
+    await openException(tx, {
+      kind: 'partner_failed',
+      subject: exceptionSubject.reservation(parcelId),
+      parcelId,
+      detail: { stage: 'reservation', failureCode, reason: failureReason, attempts },
+      at: now,
     });
   });
 }
