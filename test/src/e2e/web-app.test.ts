@@ -33,7 +33,7 @@ describe('web app in Chromium', () => {
     shots.push(path);
   };
   /** Runs a page expression (the test's own code has no DOM types). */
-  const js = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+  const js = <T>(expression: string): Promise<T> => page.evaluate<T>(expression);
   const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
   const fresh = async () => {
     await context?.close();
