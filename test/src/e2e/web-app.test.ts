@@ -210,8 +210,10 @@ describe('web app in Chromium', () => {
 
     // An unknown number, with the envelope's condition and a note chosen first: red, two low beeps.
     await page.click('text=破损');
+    expect(await js<string>('document.activeElement?.id')).toBe('scan');
     await page.fill('#note', '信封角破');
-    await scanField.focus();
+    await page.keyboard.press('Enter');
+    expect(await js<string>('document.activeElement?.id')).toBe('scan');
     await page.keyboard.type(unknown);
     await page.keyboard.press('Enter');
     await page.locator('#scans li[data-outcome="unannounced"]').waitFor();

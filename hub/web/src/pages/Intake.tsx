@@ -93,14 +93,33 @@ export function Intake() {
           <legend>{t('condition')}</legend>
           {CONDITIONS.map((c) => (
             <label key={c} className={condition === c ? 'chosen' : undefined}>
-              <input type="radio" name="condition" value={c} checked={condition === c} onChange={() => setCondition(c)} />
+              <input
+                type="radio"
+                name="condition"
+                value={c}
+                checked={condition === c}
+                onChange={() => {
+                  setCondition(c);
+                  // The scanner types into whatever has the focus: hand it back to the scan field.
+                  field.current?.focus();
+                }}
+              />
               {t(`condition.${c}`)}
             </label>
           ))}
         </fieldset>
         <label className="note">
           {t('note')}
-          <input id="note" value={note} maxLength={500} onChange={(e) => setNote(e.target.value)} />
+          <input
+            id="note"
+            value={note}
+            maxLength={500}
+            onChange={(e) => setNote(e.target.value)}
+            onKeyDown={(e) => {
+              // Enter ends the note: back to the scan field for the envelope it belongs to.
+              if (e.key === 'Enter') field.current?.focus();
+            }}
+          />
         </label>
         <label className="sound">
           <input id="sound" type="checkbox" checked={sound} onChange={(e) => setSound(e.target.checked)} />
