@@ -216,6 +216,9 @@ async function main(): Promise<void> {
   say(`
 xinbao demo city is up.
 
+  web app            ${hubUrl}/   (sign in: hall.staff → intake desk ${hubUrl}/#/intake · ems.courier → my tasks · zhang.san, ops.admin → home)${
+    existsSync(join(ROOT, 'hub/web/dist/index.html')) ? '' : '  NOT BUILT: run npm run build -w @xinbao/web'
+  }
   hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
   courier dispatch   ${String(dispatch.url)}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
 ${kiosks
@@ -231,7 +234,8 @@ ${kiosks
   partner lockers    ${String(partner.url)}/control/reservations   (SIMULATED 全城通港 network: ${String(partner.sites)} sites; the person at the locker)
   logs               .data/logs/
 
-  Demo accounts (password xinbao-demo): zhang.san, li.si (applicants) · hall.staff (staff) · ems.courier · ops.admin
+  Demo accounts (password xinbao-demo), for the web app and the API:
+    zhang.san, li.si (applicants) · hall.staff (hall staff: intake desk) · ems.courier (courier) · ops.admin (operator)
 
 Walk a parcel through (copy and paste):
   T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')

@@ -22,6 +22,7 @@ import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob 
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
 import { requestIds } from './http/request-context.js';
+import { webApp, WEB_APP_HELMET } from './http/web-app.js';
 import { openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
@@ -93,7 +94,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.disable('x-powered-by');
   // First the request id (every later log line and error answer carries it), then the headers.
   app.use(requestIds(log));
-  app.use(helmet());
+  app.use(helmet(WEB_APP_HELMET));
   // Before the JSON parser: the webhook's signature covers the raw body bytes.
   app.use(
     partnerWebhookRoutes({
@@ -139,6 +140,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     kioskRoutes({ db, now }),
     routeNotFound,
   );
+  app.use(webApp());
   app.use(routeNotFound);
   app.use(errorMiddleware(log));
 

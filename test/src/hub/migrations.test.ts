@@ -251,6 +251,15 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.ownSite, ids.compartment, ids.parcel, T],
     );
   },
+  11: async (db) => {
+    // The intake desk: a receipt of a known parcel (damaged, with a note) and an unannounced envelope.
+    await db.query(
+      `INSERT INTO intake_scans (id, tracking_number, parcel_id, result, condition, note, staff_id, scanned_at, parcel_state, flagged)
+       VALUES ($1, 'XB240601000001', $2, 'received', 'damaged', 'corner torn', $3, $4, 'picked_up', true),
+              ($5, 'XB000000000000', NULL, 'unannounced', 'ok', NULL, $3, $4, NULL, true)`,
+      [randomUUID(), ids.parcel, ids.user, T, randomUUID()],
+    );
+  },
   12: async (db) => {
     const exception = randomUUID();
     await db.query(

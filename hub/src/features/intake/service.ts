@@ -1,16 +1,137 @@
-// The hall's intake desk: a parcel the courier brought is received by its tracking number into the
-// processing queue, with its custody event, in one transaction.
+// The hall's intake desk: one scanned tracking number in, one answer out. A picked-up parcel is
+// received into the processing queue (its move, custody event and receipt in one transaction); the
+// same envelope scanned again writes nothing and says when and by whom it was received; an envelope
+// the hub did not expect is recorded and flagged; one that cannot be received is refused with why.
+import { decideScan, scanMessage, type EnvelopeCondition, type ScanDecision } from '../../domain/intake-scan.js';
+import { maskName } from '../../domain/people.js';
 import { isValidTrackingNumber } from '../../domain/tracking-number.js';
+import type { ParcelState } from '../../domain/parcel-journey.js';
 import { BadRequest } from '../../errors.js';
-import { withTransaction, type Db } from '../../store/db.js';
-import { lockParcelByTrackingNumber, moveParcel, type Parcel } from '../../store/parcels.js';
+import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { findParcelByTrackingNumber, lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
+import { deskParcelFacts, firstReceipt, insertScan, unannouncedRecord } from './store.js';
 
-export async function receiveAtHall(db: Db, trackingNumber: string, staffId: string, at: Date): Promise<Parcel> {
+export interface Scan {
+  trackingNumber: string;
+  condition: EnvelopeCondition;
+  note?: string | undefined;
+}
+
+export interface DeskParcel {
+  id: string;
+  trackingNumber: string;
+  applicationId: string;
+  matter: { code: string; name: string };
+  /** masked */
+  applicant: string;
+  state: ParcelState;
+}
+
+export interface ScanAnswer {
+  result: ScanDecision['result'];
+  /** why an unannounced parcel was not expected, why a refused one cannot be received */
+  reason?: string;
+  message: string;
+  /** false when the scan wrote nothing (a repeat) */
+  recorded: boolean;
+  parcel?: DeskParcel;
+  receivedAt?: Date;
+  /** masked */
+  receivedBy?: string;
+}
+
+export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date): Promise<ScanAnswer> {
+  const { trackingNumber, condition } = scan;
   if (!isValidTrackingNumber(trackingNumber)) {
     throw new BadRequest(`${trackingNumber} is not a valid tracking number (check the digits)`, undefined, 'bad_tracking_number');
   }
+  const note = scan.note?.trim() ? scan.note.trim() : null;
   return withTransaction(db, async (tx) => {
-    const p = await lockParcelByTrackingNumber(tx, trackingNumber);
-    return moveParcel(tx, p, 'received_at_hall', { actor: { kind: 'staff', id: staffId }, at, evidence: { desk: 'intake' } });
+    const found = await findParcelByTrackingNumber(tx, trackingNumber);
+    // Two desks scanning one envelope queue up here; the second sees the first's receipt.
+    const parcel = found && (await lockParcel(tx, found.id));
+    const decision = decideScan(parcel);
+    switch (decision.result) {
+      case 'received': {
+        const moved = await moveParcel(tx, parcel!, 'received_at_hall', {
+          actor: { kind: 'staff', id: staffId },
+          at,
+          evidence: { desk: 'intake', condition, ...(note && { note }) },
+        });
+        await insertScan(tx, {
+          trackingNumber,
+          parcelId: moved.id,
+          result: 'received',
+          condition,
+          note,
+          staffId,
+          scannedAt: at,
+          parcelState: parcel!.state,
+          flagged: condition !== 'ok',
+        });
+        return {
+          result: 'received',
+          message: scanMessage(decision, trackingNumber),
+          recorded: true,
+          parcel: await deskParcel(tx, moved),
+          receivedAt: at,
+        };
+      }
+      case 'already_received': {
+        const first = await firstReceipt(tx, parcel!.id);
+        const by = first && maskName(first.staffName);
+        return {
+          result: 'already_received',
+          message: scanMessage(decision, trackingNumber, first && by ? { at: first.at, by } : undefined),
+          recorded: false,
+          parcel: await deskParcel(tx, parcel!),
+          ...(first && { receivedAt: first.at, receivedBy: maskName(first.staffName) }),
+        };
+      }
+      case 'unannounced': {
+        const recorded = await insertScan(tx, {
+          trackingNumber,
+          parcelId: parcel?.id ?? null,
+          result: 'unannounced',
+          condition,
+          note,
+          staffId,
+          scannedAt: at,
+          parcelState: parcel?.state ?? null,
+          flagged: true,
+        });
+        const earlier = recorded ? null : await unannouncedRecord(tx, trackingNumber);
+        return {
+          result: 'unannounced',
+          reason: decision.why,
+          message: earlier
+            ? `${scanMessage(decision, trackingNumber)} (already recorded by ${maskName(earlier.staffName)})`
+            : scanMessage(decision, trackingNumber),
+          recorded,
+          ...(parcel && { parcel: await deskParcel(tx, parcel) }),
+          ...(earlier && { receivedAt: earlier.at, receivedBy: maskName(earlier.staffName) }),
+        };
+      }
+      case 'refused':
+        return {
+          result: 'refused',
+          reason: decision.reason,
+          message: scanMessage(decision, trackingNumber),
+          recorded: false,
+          parcel: await deskParcel(tx, parcel!),
+        };
+    }
   });
+}
+
+async function deskParcel(tx: Tx, p: Parcel): Promise<DeskParcel> {
+  const facts = await deskParcelFacts(tx, p.applicationId);
+  return {
+    id: p.id,
+    trackingNumber: p.trackingNumber,
+    applicationId: p.applicationId,
+    matter: { code: facts.matterCode, name: facts.matterName },
+    applicant: maskName(facts.applicantName),
+    state: p.state,
+  };
 }

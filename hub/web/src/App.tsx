@@ -1,0 +1,107 @@
+// The frame of every page: the header (language, large type, sign-out), who is signed in, and which
+// page shows. Each role lands on its own home after signing in; a 401 anywhere returns to sign-in.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, SIGNED_OUT_EVENT, token, type Role, type User } from './api.js';
+import { I18n, rememberLanguage, storedLanguage, translator, type Language, type MessageKey } from './i18n/index.js';
+import { go, usePage, type PageName } from './router.js';
+import { CourierTasks } from './pages/CourierTasks.js';
+import { Home } from './pages/Home.js';
+import { Intake } from './pages/Intake.js';
+import { SignIn } from './pages/SignIn.js';
+
+const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', applicant: 'home', admin: 'home' };
+const LARGE = 'xinbao.largeType';
+
+export function App() {
+  const [lang, setLang] = useState<Language>(storedLanguage);
+  const [large, setLarge] = useState(() => localStorage.getItem(LARGE) === 'true');
+  const [user, setUser] = useState<User | null>(null);
+  const [checking, setChecking] = useState(() => token.get() !== null);
+  const [notice, setNotice] = useState<MessageKey | null>(null);
+  const page = usePage();
+  const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);
+  const { t } = i18n;
+
+  useEffect(() => rememberLanguage(lang), [lang]);
+  useEffect(() => {
+    localStorage.setItem(LARGE, String(large));
+    document.documentElement.classList.toggle('large', large);
+  }, [large]);
+
+  // A token from earlier in this tab: who is it?
+  useEffect(() => {
+    if (!token.get()) return;
+    api.me().then(
+      (u) => {
+        setUser(u);
+        setChecking(false);
+      },
+      () => setChecking(false),
+    );
+  }, []);
+
+  useEffect(() => {
+    const ended = () => {
+      setUser(null);
+      setNotice('sessionEnded');
+      go('sign-in');
+    };
+    window.addEventListener(SIGNED_OUT_EVENT, ended);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, ended);
+  }, []);
+
+  const signedIn = useCallback((u: User) => {
+    setUser(u);
+    setNotice(null);
+    go(HOME_OF[u.role]);
+  }, []);
+
+  const signOut = useCallback(() => {
+    api.signOut().then(
+      () => undefined,
+      () => undefined,
+    );
+    setUser(null);
+    setNotice('signedOut');
+    go('sign-in');
+  }, []);
+
+  let body: React.ReactNode;
+  if (checking) body = null;
+  else if (!user) body = <SignIn onSignedIn={signedIn} notice={notice} />;
+  else {
+    const shown = page === 'sign-in' ? HOME_OF[user.role] : page;
+    // A page of another role shows this role's home instead.
+    const allowed = shown === HOME_OF[user.role] || (shown === 'home' && user.role !== 'staff' && user.role !== 'courier');
+    const target = allowed ? shown : HOME_OF[user.role];
+    body = target === 'intake' ? <Intake /> : target === 'courier' ? <CourierTasks user={user} /> : <Home user={user} />;
+  }
+
+  return (
+    <I18n.Provider value={i18n}>
+      <header className="bar">
+        <span className="brand">{t('appName')}</span>
+        <nav className="tools">
+          <button
+            id="lang"
+            type="button"
+            aria-label={t('languageLabel')}
+            onClick={() => setLang(lang === 'zh-CN' ? 'en' : 'zh-CN')}
+            lang={lang === 'zh-CN' ? 'en' : 'zh-CN'}
+          >
+            {t('language')}
+          </button>
+          <button id="large-type" type="button" aria-pressed={large} onClick={() => setLarge(!large)}>
+            {t('largeType')}
+          </button>
+          {user && (
+            <button id="sign-out" type="button" onClick={signOut}>
+              {t('signOut')}
+            </button>
+          )}
+        </nav>
+      </header>
+      <main>{body}</main>
+    </I18n.Provider>
+  );
+}
