@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decideScan, hhmm, scanMessage, type ScanDecision } from './intake-scan.js';
 import { INBOUND_STATES, OUTBOUND_STATES, type ParcelState } from './parcel-journey.js';
-import { maskName } from './people.js';
+import { maskName } from './masking.js';
 
 const INBOUND: Record<(typeof INBOUND_STATES)[number], ScanDecision> = {
   reserving: { result: 'unannounced', why: 'not_picked_up' },

@@ -22,12 +22,3 @@ export async function checkPassword(password: string, stored: string): Promise<b
   const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length);
   return timingSafeEqual(want, got);
 }
-
-/**
- * A person's name as lists, receipts and messages show it (GLOSSARY, after the postal waybill rule):
- * the first character, then one star: 王五 → 王*, Alice → A*. Any note in brackets goes with the rest.
- */
-export function maskName(name: string): string {
-  const first = [...name.trim()][0];
-  return first === undefined ? '*' : `${first}*`;
-}

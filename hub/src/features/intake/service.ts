@@ -3,7 +3,7 @@
 // same envelope scanned again writes nothing and says when and by whom it was received; an envelope
 // the hub did not expect is recorded and flagged; one that cannot be received is refused with why.
 import { decideScan, scanMessage, type EnvelopeCondition, type ScanDecision } from '../../domain/intake-scan.js';
-import { maskName } from '../../domain/people.js';
+import { maskName } from '../../domain/masking.js';
 import { isValidTrackingNumber } from '../../domain/tracking-number.js';
 import type { ParcelState } from '../../domain/parcel-journey.js';
 import { BadRequest } from '../../errors.js';
