@@ -55,15 +55,3 @@ describe('scanMessage', () => {
   });
 });
 
-describe('maskName', () => {
-  it.each([
-    ['王五 (受理窗口)', '王*'],
-    ['张三', '张*'],
-    ['Alice', 'A*'],
-    ['  李四', '李*'],
-    ['', '*'],
-    ['𠀋先生', '𠀋*'],
-  ])('%s → %s', (name, shown) => {
-    expect(maskName(name)).toBe(shown);
-  });
-});
