@@ -18,6 +18,14 @@ describe('hub: the intake desk scans envelopes in', () => {
   const custody = async (id: string) =>
     (await hub.db.pool.query(`SELECT kind, actor_kind, actor_id, evidence FROM custody_events WHERE parcel_id = $1 ORDER BY seq`, [id]))
       .rows;
+  /** The exceptions list's records for this tracking number (ADR 0022): what staff will see. */
+  const exceptionsFor = async (trackingNumber: string) =>
+    (
+      await hub.db.pool.query(
+        `SELECT kind, occurrences, detail->>'condition' AS condition FROM exceptions WHERE detail->>'trackingNumber' = $1 ORDER BY kind`,
+        [trackingNumber],
+      )
+    ).rows;
   const scans = async (trackingNumber: string) =>
     (
       await hub.db.pool.query(
@@ -110,6 +118,8 @@ describe('hub: the intake desk scans envelopes in', () => {
     const third = await scan({ trackingNumber: tn });
     expect(third).toMatchObject({ status: 200, json: { result: 'unannounced', recorded: false, receivedBy: '王*' } });
     expect(await scans(tn)).toHaveLength(1);
+    // On the exceptions list once, however often it was scanned.
+    expect(await exceptionsFor(tn)).toEqual([{ kind: 'unannounced_parcel', occurrences: 1, condition: 'ok' }]);
   });
 
   it('a parcel the hub has not seen picked up: unannounced, flagged with its state, the parcel not moved', async () => {
@@ -145,6 +155,7 @@ describe('hub: the intake desk scans envelopes in', () => {
     expect(await scans(p.trackingNumber)).toEqual([
       { result: 'received', condition, note, staff_id: staffId, parcel_state: 'picked_up', flagged: true, parcel_id: p.id },
     ]);
+    expect(await exceptionsFor(p.trackingNumber)).toEqual([{ kind: condition, occurrences: 1, condition }]);
   });
 
   it('a parcel that cannot be received (its drop-off expired): 200 refused with why, nothing written', async () => {
@@ -156,6 +167,7 @@ describe('hub: the intake desk scans envelopes in', () => {
     expect(r.json.message).toContain('cannot be received');
     expect(await custody(p.id)).toEqual(before);
     expect(await scans(p.trackingNumber)).toEqual([]);
+    expect(await exceptionsFor(p.trackingNumber)).toEqual([]);
   });
 
   it('refuses a badly formed number (400 bad_tracking_number), a bad body (400), other roles (403) and no token (401)', async () => {

@@ -9,6 +9,8 @@ import type { ParcelState } from '../../domain/parcel-journey.js';
 import { BadRequest } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { findParcelByTrackingNumber, lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { deskParcelFacts, firstReceipt, insertScan, unannouncedRecord } from './store.js';
 
 export interface Scan {
@@ -69,6 +71,16 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
           parcelState: parcel!.state,
           flagged: condition !== 'ok',
         });
+        // A damaged or wrong envelope is received and goes on a list staff work through (ADR 0022).
+        if (condition !== 'ok') {
+          await openException(tx, {
+            kind: condition === 'damaged' ? 'damaged' : 'wrong_envelope',
+            subject: exceptionSubject.parcel(moved.id),
+            parcelId: moved.id,
+            detail: { trackingNumber, condition, ...(note && { note }) },
+            at,
+          });
+        }
         return {
           result: 'received',
           message: scanMessage(decision, trackingNumber),
@@ -100,6 +112,15 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
           parcelState: parcel?.state ?? null,
           flagged: true,
         });
+        if (recorded) {
+          await openException(tx, {
+            kind: 'unannounced_parcel',
+            subject: exceptionSubject.tracking(trackingNumber),
+            parcelId: parcel?.id ?? null,
+            detail: { trackingNumber, parcelState: parcel?.state ?? null, condition, ...(note && { note }) },
+            at,
+          });
+        }
         const earlier = recorded ? null : await unannouncedRecord(tx, trackingNumber);
         return {
           result: 'unannounced',
