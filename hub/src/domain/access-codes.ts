@@ -65,7 +65,8 @@ export interface CodeRecord {
 export type CodeVerdict = 'usable' | 'used' | 'expired' | 'revoked' | 'not_yet_valid';
 
 export function judgeCode(code: CodeRecord, now: Date): CodeVerdict {
-  if (code.revokedAt) return 'revoked';
+  // A code withdrawn because it ran out (the deposit-expiry sweep) is told as expired, not replaced.
+  if (code.revokedAt) return code.revokedAt.getTime() >= code.expiresAt.getTime() ? 'expired' : 'revoked';
   if (code.usedAt) return 'used';
   if (now.getTime() >= code.expiresAt.getTime()) return 'expired';
   if (now.getTime() < code.validFrom.getTime()) return 'not_yet_valid';

@@ -105,6 +105,9 @@ describe('access codes', () => {
     expect(judgeCode(base, new Date(500))).toBe('not_yet_valid');
     expect(judgeCode({ ...base, usedAt: new Date(1500) }, new Date(2000))).toBe('used');
     expect(judgeCode({ ...base, revokedAt: new Date(1500) }, new Date(2000))).toBe('revoked');
+    // withdrawn by the expiry sweep once it ran out: the holder hears "expired", whenever they try
+    expect(judgeCode({ ...base, revokedAt: new Date(5000) }, new Date(6000))).toBe('expired');
+    expect(judgeCode({ ...base, revokedAt: new Date(1500) }, new Date(6000))).toBe('revoked');
   });
 });
 
