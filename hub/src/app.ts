@@ -35,6 +35,9 @@ import { OpenCodeCipher } from './features/partner/open-code.js';
 import { createPartnerRuntime, type PartnerRuntime } from './features/partner/runtime.js';
 import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes, type WebhookRefusalLimits } from './features/partner/routes.js';
 import type { PartnerNetworkClient } from './integrations/partner-network.js';
+import { resultRoutes, resultsApi } from './features/results/routes.js';
+import { resultDoorMoved } from './features/results/service.js';
+import { createResultsQueue, enqueueOrder, startResultsWorker, type ResultJob } from './features/results/jobs.js';
 
 export interface HubDeps {
   config: HubConfig;
@@ -54,6 +57,8 @@ export interface Hub {
   io: KioskServer;
   queue: Queue<CourierJob>;
   worker: Worker<CourierJob> | null;
+  /** the results slice's queue (result orders, the reminder and return timers) */
+  resultsQueue: Queue<ResultJob>;
   /** null when no partner network is configured */
   partner: PartnerRuntime | null;
   listen(): Promise<number>;
@@ -68,6 +73,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const queue = createCourierQueue(connection, config.queuePrefix);
   const openCodes = new OpenCodeCipher(config.codeHashKey);
+  const resultsQueue = createResultsQueue(connection, config.queuePrefix);
+  const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers };
   const partner = config.partner
     ? createPartnerRuntime({
         config: config.partner,
@@ -146,6 +153,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...intakeApi,
     ...adminApi,
     ...kioskApi,
+    ...resultsApi,
   });
   app.get('/openapi.json', (_req, res) => res.json(api));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -159,6 +167,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     intakeRoutes({ db, now }),
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
+    resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     routeNotFound,
   );
   app.use(routeNotFound);
@@ -191,6 +200,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     now,
     keypadLimits: config.keypadLimits,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
+    onResultDoor: async (tx, parcelId, move, at) => {
+      await resultDoorMoved(tx, results, parcelId, move, at);
+    },
   });
   const presence = new KioskPresence({ db, log, now, intervalMs: config.kioskPresenceIntervalMs });
   const kioskNs = mountKioskNamespace(io, kiosk, log, now, presence);
@@ -204,6 +216,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   presence.start();
 
   let worker: Worker<CourierJob> | null = null;
+  let resultsWorker: Worker<ResultJob> | null = null;
   if (config.runWorkers) {
     const dispatch =
       deps.dispatch ??
@@ -216,6 +229,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       config.queuePrefix,
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
+    resultsWorker = startResultsWorker({ ...results, dispatch, now, log }, resultsQueue, connection, config.queuePrefix);
+    await resultsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
   }
 
@@ -224,6 +239,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     io,
     queue,
     worker,
+    resultsQueue,
     partner,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -241,6 +257,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       await io.close();
       await presence.close();
       await worker?.close();
+      await resultsWorker?.close();
+      await resultsQueue.close();
       await partner?.close();
       await queue.close();
       connection.disconnect();

@@ -9,8 +9,11 @@ export const CourierOrderRequest = z.object({
   orderId: z.string().uuid(),
   kind: z.enum(['pickup', 'delivery']),
   trackingNumber: z.string(),
-  /** the code that opens the compartment for the courier */
-  code: KeypadCode,
+  /**
+   * the code that opens the compartment for the courier; absent on a mail order (a delivery whose
+   * destination is the applicant's address: the courier collects the result at the hall's counter)
+   */
+  code: KeypadCode.optional(),
   site: z.object({
     code: z.string(),
     name: z.string(),
@@ -19,7 +22,8 @@ export const CourierOrderRequest = z.object({
     lat: z.number(),
     lng: z.number(),
   }),
-  compartment: z.number().int().positive(),
+  /** absent on a mail order, like the code */
+  compartment: z.number().int().positive().optional(),
   destination: z.object({ name: z.string(), address: z.string() }),
 });
 export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;
