@@ -62,7 +62,11 @@ describe('hub: results back to the applicant', () => {
   // ---- helpers
 
   const apply = async (token: string, body: Json) => {
-    const r = await hub.api('POST', '/api/applications', token, { matterCode: 'business-licence-change', ...body });
+    const r = await hub.api('POST', '/api/applications', token, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'none' },
+      ...body,
+    });
     expect(r.status).toBe(201);
     return r.json.application.id as string;
   };
@@ -202,6 +206,7 @@ describe('hub: results back to the applicant', () => {
   it('refuses a return channel the matter does not offer, and a return to a site that is not an own kiosk', async () => {
     const r = await hub.api('POST', '/api/applications', zhang, {
       matterCode: 'construction-permit',
+      dropOff: { channel: 'none' },
       returnChannel: { channel: 'mail', address: '西安市雁塔区科技路10号' },
     });
     expect(r).toMatchObject({ status: 400, json: { error: { code: 'channel_not_allowed' } } });
@@ -209,6 +214,7 @@ describe('hub: results back to the applicant', () => {
     if (partnerSite) {
       const p = await hub.api('POST', '/api/applications', zhang, {
         matterCode: 'business-licence-change',
+        dropOff: { channel: 'none' },
         returnChannel: { channel: 'own_kiosk', siteId: partnerSite[1] },
       });
       expect(p).toMatchObject({ status: 400, json: { error: { code: 'wrong_network' } } });

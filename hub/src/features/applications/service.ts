@@ -43,14 +43,13 @@ export type ReturnChannelBody = z.infer<typeof ReturnChannelBody>;
 
 export const CreateApplicationBody = z.object({
   matterCode: z.string().min(1).max(64),
-  /** absent for a matter that needs no paper in (the application has only a result) */
-  dropOff: z
-    .discriminatedUnion('channel', [
-      z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
-      /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
-      z.object({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
-    ])
-    .optional(),
+  dropOff: z.discriminatedUnion('channel', [
+    z.object({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+    /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
+    z.object({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
+    /** no paper in: the application has only a result */
+    z.object({ channel: z.literal('none') }),
+  ]),
   returnChannel: ReturnChannelBody.optional(),
 });
 export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
@@ -89,7 +88,7 @@ export interface CreatedResultOnlyApplication {
 export async function createResultOnlyApplication(
   db: Db,
   applicant: User,
-  body: CreateApplicationBody,
+  body: CreateApplicationBody & { dropOff: { channel: 'none' } },
   now: Date,
 ): Promise<CreatedResultOnlyApplication> {
   return withTransaction(db, async (tx) => {
