@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CODE_PURPOSES } from '@xinbao/protocol';
 import { COMPARTMENT_STATES } from './compartments.js';
-import { decideDoorClosed, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
+import { decideDoorClosed, moveOnCodeUse, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
 import { INBOUND_STATES, OUTBOUND_STATES } from './parcel-journey.js';
 
 const deposited: DoorClosedDecision = {
@@ -107,6 +107,17 @@ describe('what a closed door means', () => {
             }
           }
         }
+      }
+    }
+  });
+});
+
+describe('what using a code does before the door closes', () => {
+  it('puts a result out for delivery only for the courier’s deliver code on a result whose delivery was ordered', () => {
+    for (const purpose of CODE_PURPOSES) {
+      for (const state of [...INBOUND_STATES, ...OUTBOUND_STATES]) {
+        const want = purpose === 'courier_deliver' && state === 'delivery_ordered' ? 'out_for_delivery' : null;
+        expect([purpose, state, moveOnCodeUse(purpose, state)]).toEqual([purpose, state, want]);
       }
     }
   });

@@ -102,3 +102,11 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
   }
   return { kind: 'record', custodyKind: 'door_cycle_unmatched', actor: 'kiosk' };
 }
+
+/**
+ * What using a code (online or, replayed, offline) does to its parcel before the door closes: the
+ * courier's deliver code puts a result `out_for_delivery`; every other use is only recorded.
+ */
+export function moveOnCodeUse(purpose: CodePurpose, parcelState: ParcelState): Extract<ParcelMove, 'out_for_delivery'> | null {
+  return purpose === 'courier_deliver' && parcelState === 'delivery_ordered' ? 'out_for_delivery' : null;
+}

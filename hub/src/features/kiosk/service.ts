@@ -26,7 +26,7 @@ import {
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
 import { HubError } from '../../errors.js';
-import { decideDoorClosed } from '../../domain/door-closed.js';
+import { decideDoorClosed, moveOnCodeUse } from '../../domain/door-closed.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import type { UnlockState } from '../../domain/unlock-outcome.js';
 import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
@@ -138,8 +138,8 @@ export class KioskService {
             evidence: { deviceId: kiosk.deviceId, via: req.data.via, commandId: r.grant.commandId },
           };
           // The courier's deliver code used at the kiosk: the result is out for delivery into it.
-          if (r.grant.purpose === 'courier_deliver' && parcel.state === 'delivery_ordered')
-            await moveParcel(tx, parcel, 'out_for_delivery', ctx);
+          const move = moveOnCodeUse(r.grant.purpose, parcel.state);
+          if (move) await moveParcel(tx, parcel, move, ctx);
           else await appendCustody(tx, parcel, `${r.grant.purpose}_code_used`, parcel.state, parcel.state, ctx);
         }
         return r;
