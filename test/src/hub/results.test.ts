@@ -273,6 +273,10 @@ describe('hub: results back to the applicant', () => {
     // The deliver code is spent; another applicant cannot see the collection code.
     expect(await kiosk.submit(r.deliverCode)).toMatchObject({ status: 'error', error: { code: 'code_used' } });
     expect((await notices(li)).some((n) => n.parcelId === r.parcelId)).toBe(false);
+    // The application's own view (its applicant, staff) lists the notice without the sealed code.
+    const view = await hub.api('GET', `/api/applications/${r.applicationId}`, staff);
+    expect((view.json.application.notices as Json[]).map((n) => n.kind)).toContain('result_in_locker');
+    expect(JSON.stringify(view.json)).not.toContain('sealedCode');
     expect(
       (await hub.db.pool.query(`SELECT status FROM courier_orders WHERE parcel_id = $1 AND kind = 'delivery'`, [r.parcelId])).rows[0]
         .status,

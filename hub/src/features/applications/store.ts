@@ -194,7 +194,7 @@ export async function insertNotice(
 
 export async function noticesOfApplication(db: Db, applicationId: string): Promise<NoticeView[]> {
   const r = await db.query<NoticeView>(
-    `SELECT id, kind, parcel_id AS "parcelId", message, details, created_at AS "createdAt", sent_at AS "sentAt"
+    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' AS details, created_at AS "createdAt", sent_at AS "sentAt"
      FROM applicant_notices WHERE application_id = $1 ORDER BY created_at`,
     [applicationId],
   );
