@@ -40,6 +40,9 @@ import { OpenCodeCipher } from './features/partner/open-code.js';
 import { createPartnerRuntime, type PartnerRuntime } from './features/partner/runtime.js';
 import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes, type WebhookRefusalLimits } from './features/partner/routes.js';
 import type { PartnerNetworkClient } from './integrations/partner-network.js';
+import { resultRoutes, resultsApi } from './features/results/routes.js';
+import { resultDoorMoved } from './features/results/service.js';
+import { createResultsQueue, enqueueOrder, startResultsWorker, type ResultJob } from './features/results/jobs.js';
 
 export interface HubDeps {
   config: HubConfig;
@@ -59,6 +62,8 @@ export interface Hub {
   io: KioskServer;
   queue: Queue<CourierJob>;
   worker: Worker<CourierJob> | null;
+  /** the results slice's queue (result orders, the reminder and return timers) */
+  resultsQueue: Queue<ResultJob>;
   /** null when no partner network is configured */
   partner: PartnerRuntime | null;
   listen(): Promise<number>;
@@ -73,6 +78,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const queue = createCourierQueue(connection, config.queuePrefix);
   const openCodes = new OpenCodeCipher(config.codeHashKey);
+  const resultsQueue = createResultsQueue(connection, config.queuePrefix);
+  const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers };
   const partner = config.partner
     ? createPartnerRuntime({
         config: config.partner,
@@ -123,6 +130,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...exceptionsApi,
     ...adminApi,
     ...kioskApi,
+    ...resultsApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -138,6 +146,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     exceptionRoutes({ db, now, log, retryPickup: courierQueueRetry(queue) }),
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
+    resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     routeNotFound,
   );
   app.use(webApp());
@@ -171,6 +180,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     now,
     keypadLimits: config.keypadLimits,
     onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
+    onResultDoor: async (tx, parcelId, move, at) => {
+      await resultDoorMoved(tx, results, parcelId, move, at);
+    },
   });
   const presence = new KioskPresence({ db, log, now, intervalMs: config.kioskPresenceIntervalMs });
   const kioskNs = mountKioskNamespace(io, kiosk, log, now, presence);
@@ -185,6 +197,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   let worker: Worker<CourierJob> | null = null;
   let hallTimers: HallTimers | null = null;
+  let resultsWorker: Worker<ResultJob> | null = null;
   if (config.runWorkers) {
     const dispatch =
       deps.dispatch ??
@@ -197,6 +210,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       config.queuePrefix,
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
+    resultsWorker = startResultsWorker({ ...results, dispatch, now, log }, resultsQueue, connection, config.queuePrefix);
+    await resultsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
     hallTimers = await startHallTimers(
       { db, now, log, afterHours: config.neverReceivedAfterHours },
@@ -211,6 +226,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     io,
     queue,
     worker,
+    resultsQueue,
     partner,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -229,6 +245,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       await presence.close();
       await worker?.close();
       await hallTimers?.close();
+      await resultsWorker?.close();
+      await resultsQueue.close();
       await partner?.close();
       await queue.close();
       connection.disconnect();

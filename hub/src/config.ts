@@ -81,6 +81,11 @@ export const EnvSchema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
   /** a parcel picked up this long ago and not yet received at the hall is flagged never_received (ADR 0022) */
   NEVER_RECEIVED_AFTER_HOURS: hours(4),
+  // Uncollected results (ADR 0024): a reminder this long after the result went into the locker and
+  // this long before its holding period ends; after the holding period a courier takes it back to the hall.
+  RESULT_REMIND_AFTER_HOURS: hours(24),
+  RESULT_REMIND_BEFORE_HOURS: hours(24),
+  RESULT_HOLD_DAYS: z.coerce.number().positive().max(90).default(7),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
   /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
@@ -152,6 +157,8 @@ export interface HubConfig {
   kioskPresenceIntervalMs: number;
   sweepIntervalMs: number;
   neverReceivedAfterHours: number;
+  /** reminders and the holding period of a result in a locker (ADR 0024) */
+  resultTimers: { remindAfterHours: number; remindBeforeHours: number; holdDays: number };
   nearbyRadiusM: number;
   gazetteerFile: string | undefined;
   seedDemo: boolean;
@@ -315,6 +322,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     kioskPresenceIntervalMs: e.KIOSK_PRESENCE_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     neverReceivedAfterHours: e.NEVER_RECEIVED_AFTER_HOURS,
+    resultTimers: {
+      remindAfterHours: e.RESULT_REMIND_AFTER_HOURS,
+      remindBeforeHours: e.RESULT_REMIND_BEFORE_HOURS,
+      holdDays: e.RESULT_HOLD_DAYS,
+    },
     nearbyRadiusM: e.NEARBY_RADIUS_M,
     gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',

@@ -9,8 +9,11 @@ export const CourierOrderRequest = z.strictObject({
   orderId: z.string().uuid(),
   kind: z.enum(['pickup', 'delivery']),
   trackingNumber: z.string(),
-  /** the code that opens the compartment for the courier */
-  code: KeypadCode,
+  /**
+   * the code that opens the compartment for the courier; absent on a mail order (a delivery whose
+   * destination is the applicant's address: the courier collects the result at the hall's counter)
+   */
+  code: KeypadCode.optional(),
   /** the code's second factor (ADR 0018), typed after it on the kiosk's keypad; absent for a partner locker's code */
   pin: KeypadFactor.optional(),
   site: z.strictObject({
@@ -21,7 +24,8 @@ export const CourierOrderRequest = z.strictObject({
     lat: z.number().min(-90).max(90),
     lng: z.number().min(-180).max(180),
   }),
-  compartment: z.number().int().min(1).max(2_147_483_647),
+  /** absent on a mail order, like the code */
+  compartment: z.number().int().min(1).max(2_147_483_647).optional(),
   destination: z.strictObject({ name: z.string(), address: z.string() }),
 });
 export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;

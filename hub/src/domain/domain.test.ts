@@ -38,6 +38,25 @@ describe('parcel journey', () => {
     for (const m of Object.keys(PARCEL_MOVES) as ParcelMove[]) expect(applyMove('reservation_failed', m).ok).toBe(false);
     expect(applyMove('awaiting_deposit', 'reserved').ok).toBe(false);
   });
+  it('walks the result journeys: own kiosk, counter, mail, and back to the hall then out again', () => {
+    const walk = (from: ParcelState, moves: ParcelMove[]) =>
+      moves.reduce<ParcelState>((s, m) => {
+        const r = applyMove(s, m);
+        if (!r.ok) throw new Error(r.reason);
+        return r.to;
+      }, from);
+    expect(walk('result_ready', ['delivery_ordered', 'out_for_delivery', 'in_locker', 'collected'])).toBe('collected');
+    expect(walk('result_ready', ['at_counter', 'collected'])).toBe('collected');
+    expect(walk('result_ready', ['mailed', 'delivered'])).toBe('delivered');
+    expect(walk('result_ready', ['delivery_ordered', 'out_for_delivery', 'in_locker', 'returned_to_hall', 'at_counter', 'collected'])).toBe(
+      'collected',
+    );
+    expect(walk('in_locker', ['returned_to_hall', 'mailed', 'delivered'])).toBe('delivered');
+    // A result still on its way to the locker, or already collected, cannot be sent elsewhere.
+    expect(applyMove('out_for_delivery', 'mailed').ok).toBe(false);
+    expect(applyMove('collected', 'returned_to_hall').ok).toBe(false);
+    expect(applyMove('in_locker', 'at_counter').ok).toBe(false);
+  });
   it('refuses a step out of order with a reason', () => {
     const r = applyMove('awaiting_deposit', 'received_at_hall');
     expect(r).toEqual({ ok: false, reason: expect.stringContaining('awaiting_deposit') });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CODE_PURPOSES } from '@xinbao/protocol';
 import { COMPARTMENT_STATES } from './compartments.js';
-import { decideDoorClosed, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
+import { decideDoorClosed, moveOnCodeUse, type DoorClosed, type DoorClosedDecision } from './door-closed.js';
 import { INBOUND_STATES, OUTBOUND_STATES } from './parcel-journey.js';
 
 const deposited: DoorClosedDecision = {
@@ -11,6 +11,7 @@ const deposited: DoorClosedDecision = {
   compartmentMove: 'fill',
   leavesCompartment: false,
   closesPickupOrder: false,
+  closesDeliveryOrder: false,
 };
 const pickedUp: DoorClosedDecision = {
   kind: 'move',
@@ -19,6 +20,7 @@ const pickedUp: DoorClosedDecision = {
   compartmentMove: 'empty',
   leavesCompartment: true,
   closesPickupOrder: true,
+  closesDeliveryOrder: false,
 };
 const collected: DoorClosedDecision = {
   kind: 'move',
@@ -27,6 +29,25 @@ const collected: DoorClosedDecision = {
   compartmentMove: 'empty',
   leavesCompartment: true,
   closesPickupOrder: false,
+  closesDeliveryOrder: false,
+};
+const inLocker: DoorClosedDecision = {
+  kind: 'move',
+  parcelMove: 'in_locker',
+  actor: 'courier',
+  compartmentMove: 'fill',
+  leavesCompartment: false,
+  closesPickupOrder: false,
+  closesDeliveryOrder: true,
+};
+const returned: DoorClosedDecision = {
+  kind: 'move',
+  parcelMove: 'returned_to_hall',
+  actor: 'courier',
+  compartmentMove: 'empty',
+  leavesCompartment: true,
+  closesPickupOrder: true,
+  closesDeliveryOrder: false,
 };
 const record = (custodyKind: string, actor: string) => ({ kind: 'record', custodyKind, actor });
 
@@ -48,24 +69,36 @@ describe('what a closed door means', () => {
     ['collect', 'in_locker', true, 'occupied', record('door_closed_item_left', 'applicant')],
     ['collect', 'in_locker', false, 'free', { ...collected, compartmentMove: null }],
     ['collect', 'collected', false, 'free', record('door_cycle_unmatched', 'kiosk')],
-    ['courier_deliver', 'out_for_delivery', true, 'reserved', record('door_cycle_unmatched', 'kiosk')],
+    ['courier_deliver', 'out_for_delivery', true, 'reserved', inLocker],
+    ['courier_deliver', 'out_for_delivery', null, 'reserved', inLocker],
+    ['courier_deliver', 'out_for_delivery', false, 'reserved', record('door_closed_empty', 'courier')],
+    ['courier_deliver', 'out_for_delivery', true, 'faulty', { ...inLocker, compartmentMove: null }],
+    ['courier_deliver', 'delivery_ordered', true, 'reserved', record('door_cycle_unmatched', 'kiosk')],
+    ['courier_deliver', 'in_locker', true, 'occupied', record('door_cycle_unmatched', 'kiosk')],
+    ['courier_pickup', 'in_locker', false, 'occupied', returned],
+    ['courier_pickup', 'in_locker', null, 'occupied', returned],
+    ['courier_pickup', 'in_locker', true, 'occupied', record('door_closed_item_left', 'courier')],
+    ['courier_pickup', 'in_locker', false, 'faulty', { ...returned, compartmentMove: null }],
+    ['courier_pickup', 'returned_to_hall', false, 'free', record('door_cycle_unmatched', 'kiosk')],
+    ['collect', 'out_for_delivery', false, 'reserved', record('door_cycle_unmatched', 'kiosk')],
   ];
   it.each(table)('%s code, parcel %s, item %s, compartment %s', (purpose, parcelState, itemPresent, compartmentState, want) => {
     expect(decideDoorClosed({ purpose, parcelState, itemPresent, compartmentState })).toEqual(want);
   });
 
   it('moves a parcel only for its own purpose and state, and the compartment only by a legal move', () => {
-    const moving = new Map([
-      ['deposit', 'awaiting_deposit'],
-      ['courier_pickup', 'pickup_ordered'],
-      ['collect', 'in_locker'],
+    const moving = new Map<string, string[]>([
+      ['deposit', ['awaiting_deposit']],
+      ['courier_pickup', ['pickup_ordered', 'in_locker']],
+      ['collect', ['in_locker']],
+      ['courier_deliver', ['out_for_delivery']],
     ]);
     for (const purpose of CODE_PURPOSES) {
       for (const parcelState of [...INBOUND_STATES, ...OUTBOUND_STATES]) {
         for (const itemPresent of [true, false, null]) {
           for (const compartmentState of COMPARTMENT_STATES) {
             const d = decideDoorClosed({ purpose, parcelState, itemPresent, compartmentState });
-            if (moving.get(purpose) !== parcelState) {
+            if (!moving.get(purpose)?.includes(parcelState)) {
               expect(d).toEqual(record('door_cycle_unmatched', 'kiosk'));
             } else if (d.kind === 'move' && d.compartmentMove !== null) {
               expect([d.compartmentMove, compartmentState]).toEqual(
@@ -74,6 +107,17 @@ describe('what a closed door means', () => {
             }
           }
         }
+      }
+    }
+  });
+});
+
+describe('what using a code does before the door closes', () => {
+  it('puts a result out for delivery only for the courier’s deliver code on a result whose delivery was ordered', () => {
+    for (const purpose of CODE_PURPOSES) {
+      for (const state of [...INBOUND_STATES, ...OUTBOUND_STATES]) {
+        const want = purpose === 'courier_deliver' && state === 'delivery_ordered' ? 'out_for_delivery' : null;
+        expect([purpose, state, moveOnCodeUse(purpose, state)]).toEqual([purpose, state, want]);
       }
     }
   });

@@ -20,14 +20,16 @@ export type DoorCloser = 'applicant' | 'courier' | 'kiosk';
 export type DoorClosedDecision =
   | {
       kind: 'move';
-      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected'>;
+      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected' | 'in_locker' | 'returned_to_hall'>;
       actor: Exclude<DoorCloser, 'kiosk'>;
       /** null when the compartment cannot follow (a faulty door stays out of service) */
       compartmentMove: CompartmentMove | null;
       /** the parcel left the compartment */
       leavesCompartment: boolean;
-      /** the courier's pickup order is done */
+      /** the courier's pickup order is done (also the pickup that returns a result to the hall) */
       closesPickupOrder: boolean;
+      /** the courier's delivery order is done: the result is in the locker */
+      closesDeliveryOrder: boolean;
     }
   | { kind: 'record'; custodyKind: 'door_closed_empty' | 'door_closed_item_left' | 'door_cycle_unmatched'; actor: DoorCloser };
 
@@ -45,6 +47,7 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
       compartmentMove: follow(d.compartmentState, 'fill'),
       leavesCompartment: false,
       closesPickupOrder: false,
+      closesDeliveryOrder: false,
     };
   }
   if (d.purpose === 'courier_pickup' && d.parcelState === 'pickup_ordered') {
@@ -56,6 +59,7 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
       compartmentMove: follow(d.compartmentState, 'empty'),
       leavesCompartment: true,
       closesPickupOrder: true,
+      closesDeliveryOrder: false,
     };
   }
   if (d.purpose === 'collect' && d.parcelState === 'in_locker') {
@@ -67,7 +71,42 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
       compartmentMove: follow(d.compartmentState, 'empty'),
       leavesCompartment: true,
       closesPickupOrder: false,
+      closesDeliveryOrder: false,
+    };
+  }
+  if (d.purpose === 'courier_deliver' && d.parcelState === 'out_for_delivery') {
+    // As for a deposit: only a sensor that saw nothing keeps the result with the courier.
+    if (d.itemPresent === false) return { kind: 'record', custodyKind: 'door_closed_empty', actor: 'courier' };
+    return {
+      kind: 'move',
+      parcelMove: 'in_locker',
+      actor: 'courier',
+      compartmentMove: follow(d.compartmentState, 'fill'),
+      leavesCompartment: false,
+      closesPickupOrder: false,
+      closesDeliveryOrder: true,
+    };
+  }
+  if (d.purpose === 'courier_pickup' && d.parcelState === 'in_locker') {
+    // An uncollected result taken back to the hall (its holding period over, or the applicant switched).
+    if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'courier' };
+    return {
+      kind: 'move',
+      parcelMove: 'returned_to_hall',
+      actor: 'courier',
+      compartmentMove: follow(d.compartmentState, 'empty'),
+      leavesCompartment: true,
+      closesPickupOrder: true,
+      closesDeliveryOrder: false,
     };
   }
   return { kind: 'record', custodyKind: 'door_cycle_unmatched', actor: 'kiosk' };
+}
+
+/**
+ * What using a code (online or, replayed, offline) does to its parcel before the door closes: the
+ * courier's deliver code puts a result `out_for_delivery`; every other use is only recorded.
+ */
+export function moveOnCodeUse(purpose: CodePurpose, parcelState: ParcelState): Extract<ParcelMove, 'out_for_delivery'> | null {
+  return purpose === 'courier_deliver' && parcelState === 'delivery_ordered' ? 'out_for_delivery' : null;
 }

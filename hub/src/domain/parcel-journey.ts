@@ -48,9 +48,11 @@ export const PARCEL_MOVES = {
   out_for_delivery: { from: ['delivery_ordered'], to: 'out_for_delivery' },
   in_locker: { from: ['out_for_delivery'], to: 'in_locker' },
   collected: { from: ['in_locker', 'at_counter'], to: 'collected' },
-  mailed: { from: ['result_ready'], to: 'mailed' },
+  // A result back at the hall (its holding period over, or its applicant switched) goes out again
+  // by the channel the applicant chose: the counter or the mail.
+  mailed: { from: ['result_ready', 'returned_to_hall'], to: 'mailed' },
   delivered: { from: ['mailed'], to: 'delivered' },
-  at_counter: { from: ['result_ready'], to: 'at_counter' },
+  at_counter: { from: ['result_ready', 'returned_to_hall'], to: 'at_counter' },
   returned_to_hall: { from: ['in_locker'], to: 'returned_to_hall' },
 } as const satisfies Record<string, { from: readonly ParcelState[]; to: ParcelState }>;
 export type ParcelMove = keyof typeof PARCEL_MOVES;

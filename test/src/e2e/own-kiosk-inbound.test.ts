@@ -146,7 +146,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
     expect((await parcelState(applicant, tn)).parcel.state).toBe('pickup_ordered');
 
     // The courier opens the compartment with the pickup code, takes the envelope, closes the door.
-    expect(await typeAtKiosk(order.code, order.pin)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_pickup' });
+    expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_pickup' });
     expect(await unlockFrames()).toEqual([unlockHex, unlockHex]);
     await person(lock, 'item', { present: false });
     await person(lock, 'close');

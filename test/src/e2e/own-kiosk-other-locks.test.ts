@@ -160,7 +160,7 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
       expect(await unlocks(lock)).toBe(1);
 
       const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
-      expect(await typeAtKiosk(order.code, order.pin)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });
+      expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'opened', compartment: lock, purpose: 'courier_pickup' });
       expect(await unlocks(lock)).toBe(2);
       if (hw.itemSensors) await control(`${boardLock}/item`, { present: false });
       await control(`${boardLock}/close`, {});

@@ -272,6 +272,30 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), exception, ids.user, T],
     );
   },
+  14: async (db) => {
+    await db.query(
+      `UPDATE applications SET channel_out = 'own_kiosk', return_site_id = $2, decided_at = $3, decided_by = $4, decision_note = 'ok', status = 'approved' WHERE id = $1`,
+      [ids.application, ids.ownSite, T, ids.user],
+    );
+    await db.query(`UPDATE applications SET channel_out = 'mail', return_address = '西安市雁塔区科技路10号3单元502室' WHERE id = $1`, [
+      ids.partnerParcel,
+    ]);
+    await db.query(
+      `INSERT INTO result_holds (parcel_id, site_id, compartment_id, in_locker_at, hold_until, return_reason, return_ordered_at)
+       VALUES ($1, $2, $3, $4, $4::timestamptz + interval '7 days', 'switched', $4)`,
+      [ids.parcel, ids.ownSite, ids.compartment, T],
+    );
+    await db.query(
+      `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, destination) VALUES ($1, $2, 'mail', NULL, NULL, 'creating', '西安市雁塔区科技路10号3单元502室')`,
+      [randomUUID(), ids.partnerParcel],
+    );
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $2, $3, NULL, 'application_rejected', 'not approved', '{"reason":"x"}', $4),
+              ($5, $2, $3, $6, 'result_reminder_collect', 'reminder', '{}', $4)`,
+      [randomUUID(), ids.user, ids.partnerParcel, T, randomUUID(), ids.parcel],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

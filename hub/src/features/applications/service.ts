@@ -31,15 +31,78 @@ import {
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
 import type { User } from '../auth/auth.js';
 
+/** How the result comes back (ADR 0024); the counter when not said. */
+export const ReturnChannelBody = z.discriminatedUnion('channel', [
+  /** one of the hall's own kiosks */
+  z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+  /** free mail (EMS) to this address */
+  z.strictObject({ channel: z.literal('mail'), address: z.string().trim().min(5).max(200) }),
+  z.strictObject({ channel: z.literal('counter') }),
+]);
+export type ReturnChannelBody = z.infer<typeof ReturnChannelBody>;
+
 export const CreateApplicationBody = z.strictObject({
   matterCode: z.string().min(1).max(64),
   dropOff: z.discriminatedUnion('channel', [
     z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
     /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
     z.strictObject({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
+    /** no paper in: the application has only a result */
+    z.strictObject({ channel: z.literal('none') }),
   ]),
+  returnChannel: ReturnChannelBody.optional(),
 });
 export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
+
+interface ReturnChoice {
+  channelOut: ReturnChannelBody['channel'];
+  returnSiteId: string | null;
+  returnAddress: string | null;
+}
+
+/** The return channel, checked against the matter and (for a kiosk) the site. */
+async function returnChoice(tx: Tx, matter: Matter, rc: ReturnChannelBody | undefined): Promise<ReturnChoice> {
+  const chosen = rc ?? { channel: 'counter' as const };
+  if (chosen.channel !== 'counter' && !matter.channels.includes(chosen.channel))
+    throw new BadRequest(
+      `the result of ${matter.name} cannot come back by ${chosen.channel.replace('_', ' ')}`,
+      undefined,
+      'channel_not_allowed',
+    );
+  if (chosen.channel === 'own_kiosk') {
+    const site = await findDropOffSite(tx, chosen.siteId);
+    if (!site || site.retired) throw new NotFound('return site');
+    if (site.network !== 'own') throw new BadRequest('results come back only to the hall’s own kiosks', undefined, 'wrong_network');
+    return { channelOut: 'own_kiosk', returnSiteId: site.id, returnAddress: null };
+  }
+  if (chosen.channel === 'mail') return { channelOut: 'mail', returnSiteId: null, returnAddress: chosen.address };
+  return { channelOut: 'counter', returnSiteId: null, returnAddress: null };
+}
+
+export interface CreatedResultOnlyApplication {
+  application: { id: string; status: string; matterCode: string; matterName: string };
+  returnChannel: ReturnChannelBody['channel'];
+}
+
+/** An application with no paper in: only a result will travel, back by the chosen channel. */
+export async function createResultOnlyApplication(
+  db: Db,
+  applicant: User,
+  body: CreateApplicationBody & { dropOff: { channel: 'none' } },
+  now: Date,
+): Promise<CreatedResultOnlyApplication> {
+  return withTransaction(db, async (tx) => {
+    const matter = await findMatter(tx, body.matterCode);
+    if (!matter) throw new NotFound(`service matter ${body.matterCode}`);
+    const choice = await returnChoice(tx, matter, body.returnChannel);
+    const id = uuidv7();
+    await insertApplication(tx, { id, applicantId: applicant.id, matterId: matter.id, channelIn: 'none', ...choice, at: now });
+    return {
+      application: { id, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
+      returnChannel: choice.channelOut,
+    };
+  });
+}
 
 export interface CreatedApplication {
   application: { id: string; status: string; matterCode: string; matterName: string };
@@ -73,7 +136,9 @@ export async function createApplication(
       );
     await setCompartmentState(tx, compartment.id, 'reserve', now);
 
+    const choice = await returnChoice(tx, matter, body.returnChannel);
     const parcel = await insertInboundApplication(tx, {
+      ...choice,
       applicantId: applicant.id,
       matterId: matter.id,
       channelIn: 'own_kiosk',
@@ -162,7 +227,9 @@ export async function createPartnerApplication(
       );
     await refuseOverLimit(tx, applicant.id, site.id, limits);
 
+    const choice = await returnChoice(tx, matter, body.returnChannel);
     const parcel = await insertInboundApplication(tx, {
+      ...choice,
       applicantId: applicant.id,
       matterId: matter.id,
       channelIn: 'partner_locker',
@@ -206,7 +273,7 @@ export async function getApplication(db: Db, id: string): Promise<ApplicationVie
 /** The application and its inbound parcel (whose custody event the caller writes, in the same transaction). */
 async function insertInboundApplication(
   tx: Tx,
-  a: {
+  a: ReturnChoice & {
     applicantId: string;
     matterId: string;
     channelIn: 'own_kiosk' | 'partner_locker';
@@ -217,7 +284,16 @@ async function insertInboundApplication(
   },
 ): Promise<Parcel> {
   const applicationId = uuidv7();
-  await insertApplication(tx, { id: applicationId, applicantId: a.applicantId, matterId: a.matterId, channelIn: a.channelIn, at: a.now });
+  await insertApplication(tx, {
+    id: applicationId,
+    applicantId: a.applicantId,
+    matterId: a.matterId,
+    channelIn: a.channelIn,
+    channelOut: a.channelOut,
+    returnSiteId: a.returnSiteId,
+    returnAddress: a.returnAddress,
+    at: a.now,
+  });
   const parcel: Parcel = {
     id: uuidv7(),
     applicationId,

@@ -50,12 +50,22 @@ export async function findDropOffSite(tx: Tx, siteId: string): Promise<DropOffSi
 
 export async function insertApplication(
   tx: Tx,
-  a: { id: string; applicantId: string; matterId: string; channelIn: 'own_kiosk' | 'partner_locker'; at: Date },
+  a: {
+    id: string;
+    applicantId: string;
+    matterId: string;
+    /** 'none': a matter with no paper in */
+    channelIn: 'own_kiosk' | 'partner_locker' | 'none';
+    channelOut: 'own_kiosk' | 'mail' | 'counter';
+    returnSiteId: string | null;
+    returnAddress: string | null;
+    at: Date;
+  },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, created_at)
-     VALUES ($1, $2, $3, 'submitted', $4, 'counter', $5)`,
-    [a.id, a.applicantId, a.matterId, a.channelIn, a.at],
+    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, return_site_id, return_address, created_at)
+     VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8)`,
+    [a.id, a.applicantId, a.matterId, a.channelIn, a.channelOut, a.returnSiteId, a.returnAddress, a.at],
   );
 }
 
@@ -64,13 +74,15 @@ export interface ApplicationRow {
   applicantId: string;
   status: string;
   channelIn: string;
+  /** the return channel: own_kiosk, mail or counter */
+  channelOut: string;
   matterCode: string;
   createdAt: Date;
 }
 
 export async function findApplication(db: Db, id: string): Promise<ApplicationRow | null> {
   const r = await db.query<ApplicationRow>(
-    `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", m.code AS "matterCode", a.created_at AS "createdAt"
+    `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", a.channel_out AS "channelOut", m.code AS "matterCode", a.created_at AS "createdAt"
      FROM applications a JOIN service_matters m ON m.id = a.matter_id WHERE a.id = $1`,
     [id],
   );
@@ -184,7 +196,7 @@ export async function insertNotice(
 
 export async function noticesOfApplication(db: Db, applicationId: string): Promise<NoticeView[]> {
   const r = await db.query<NoticeView>(
-    `SELECT id, kind, parcel_id AS "parcelId", message, details, created_at AS "createdAt", sent_at AS "sentAt"
+    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' AS details, created_at AS "createdAt", sent_at AS "sentAt"
      FROM applicant_notices WHERE application_id = $1 ORDER BY created_at`,
     [applicationId],
   );

@@ -6,8 +6,9 @@
 import type { Logger } from 'pino';
 import type { CodeSyncReply, KioskEvent, OfflineCode } from '@xinbao/protocol';
 import { judgeCode, siteOfflineKey } from '../../domain/access-codes.js';
+import { moveOnCodeUse } from '../../domain/door-closed.js';
 import { withSnapshot, type Db, type Tx } from '../../store/db.js';
-import { appendCustody, lockParcel, type Actor } from '../../store/parcels.js';
+import { appendCustody, lockParcel, moveParcel, type Actor } from '../../store/parcels.js';
 import type { CodeKeys } from './service.js';
 import { codesForSync, lockCodeForOfflineUse, markCodeUsedOffline, rebindCommandOffline, siteCodeVersion } from './store.js';
 
@@ -88,11 +89,15 @@ export async function applyOfflineUse(
     await markCodeUsedOffline(tx, code.id, { at, deviceId: kiosk.deviceId, commandId: event.commandId });
     if (verdict !== 'usable')
       log.warn({ codeId: code.id, deviceId: kiosk.deviceId, verdict }, 'a kiosk accepted offline a code the hub would have refused');
-    await appendCustody(tx, parcel, `${code.purpose}_code_used`, parcel.state, parcel.state, {
+    const use = {
       ...ctx,
       actor: { kind: holder, id: null },
       evidence: verdict === 'usable' ? evidence : { ...evidence, conflict: verdict },
-    });
+    };
+    // The courier's deliver code put the result out for delivery, online or not.
+    const move = moveOnCodeUse(code.purpose, parcel.state);
+    if (move) await moveParcel(tx, parcel, move, use);
+    else await appendCustody(tx, parcel, `${code.purpose}_code_used`, parcel.state, parcel.state, use);
     return verdict === 'usable' ? 'used' : 'conflict';
   }
 

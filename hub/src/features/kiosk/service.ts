@@ -26,7 +26,7 @@ import {
 } from '@xinbao/protocol';
 import type { Logger } from 'pino';
 import { HubError } from '../../errors.js';
-import { decideDoorClosed } from '../../domain/door-closed.js';
+import { decideDoorClosed, moveOnCodeUse } from '../../domain/door-closed.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import type { UnlockState } from '../../domain/unlock-outcome.js';
 import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
@@ -59,6 +59,11 @@ export interface KioskServiceDeps {
   alarmCustodyEveryMs?: number;
   /** Called after a deposit is committed: orders the courier pickup. */
   onDeposited: (parcelId: string) => Promise<void>;
+  /**
+   * Called in the door's transaction when a result went into its locker or was taken back to the
+   * hall (the results slice: the collection code, the holding period, what comes next).
+   */
+  onResultDoor?: (tx: Tx, parcelId: string, move: 'in_locker' | 'returned_to_hall', at: Date) => Promise<void>;
 }
 
 export class HandshakeRefused extends Error {
@@ -125,13 +130,17 @@ export class KioskService {
         if (!r.repeated) {
           const parcel = await lockParcel(tx, r.parcelId);
           const holder: Actor['kind'] = r.grant.purpose.startsWith('courier') ? 'courier' : 'applicant';
-          await appendCustody(tx, parcel, `${r.grant.purpose}_code_used`, parcel.state, parcel.state, {
+          const ctx = {
             actor: { kind: holder, id: null },
             at: now,
             siteId: kiosk.siteId,
             compartment: r.grant.compartment,
             evidence: { deviceId: kiosk.deviceId, via: req.data.via, commandId: r.grant.commandId },
-          });
+          };
+          // The courier's deliver code used at the kiosk: the result is out for delivery into it.
+          const move = moveOnCodeUse(r.grant.purpose, parcel.state);
+          if (move) await moveParcel(tx, parcel, move, ctx);
+          else await appendCustody(tx, parcel, `${r.grant.purpose}_code_used`, parcel.state, parcel.state, ctx);
         }
         return r;
       });
@@ -311,6 +320,8 @@ export class KioskService {
     if (decision.leavesCompartment) await setParcelCompartment(tx, parcel.id, null, at);
     if (decision.compartmentMove) await setCompartmentState(tx, compartmentId, decision.compartmentMove, at);
     if (decision.closesPickupOrder) await markPickupDone(tx, parcel.id, at);
+    if (decision.parcelMove === 'in_locker' || decision.parcelMove === 'returned_to_hall')
+      await this.deps.onResultDoor?.(tx, parcel.id, decision.parcelMove, at);
     return decision.parcelMove === 'deposited' ? parcel.id : null;
   }
 }

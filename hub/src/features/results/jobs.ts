@@ -1,0 +1,202 @@
+// The results slice's jobs (a BullMQ queue of its own): sending a result's courier orders — a
+// delivery to an own kiosk with its deliver code, a mail order to the applicant's address, the
+// pickup that takes an uncollected result back to the hall — and the timers' sweep (reminders, the
+// holding period, orders left unsent). Each order is sent as the pickup job sends its own: the code
+// is issued in a transaction, the order sent (idempotent by order id), then the parcel moved.
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
+import type { CourierOrderRequest } from '@xinbao/protocol';
+import { dueForHold } from '../../domain/results.js';
+import { withTransaction } from '../../store/db.js';
+import { lockParcel, moveParcel } from '../../store/parcels.js';
+import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
+import { issueCode } from '../codes/service.js';
+import { HALL } from '../courier/pickup.js';
+import { markCodeSent, markDispatched, pickupPlace } from '../courier/store.js';
+import { orderReturn, type OrderToSend, type ResultDeps } from './service.js';
+import { creatingResultOrders, findResultOrder, holdsToLookAt, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
+
+export const RESULTS_QUEUE = 'results';
+
+/** Where a mail courier collects a result: the hall's counter. */
+export const HALL_SITE = { code: 'hall-counter', name: HALL.name, address: HALL.address, district: '灞桥区', lat: 34.3733, lng: 109.0526 };
+
+export type ResultJob = { kind: 'order'; parcelId: string; order: ResultOrderKind } | { kind: 'sweep' };
+
+export function createResultsQueue(connection: ConnectionOptions, prefix: string): Queue<ResultJob> {
+  return new Queue<ResultJob>(RESULTS_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  });
+}
+
+/** Idempotent while a job for the same order waits or runs. */
+export async function enqueueOrder(queue: Queue<ResultJob>, o: OrderToSend): Promise<void> {
+  await queue.add('order', { kind: 'order', parcelId: o.parcelId, order: o.kind }, { jobId: `${o.kind}-${o.parcelId}` });
+}
+
+export interface ResultJobDeps extends Omit<ResultDeps, 'cipher'> {
+  dispatch: CourierDispatch;
+  now: () => Date;
+  log: Logger;
+}
+
+/** Sends one result order to the courier system and moves the parcel; 'not_needed' when it is no longer standing. */
+export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kind: ResultOrderKind): Promise<'sent' | 'not_needed'> {
+  const prepared = await withTransaction(deps.db, async (tx) => {
+    const parcel = await lockParcel(tx, parcelId);
+    const order = await findResultOrder(tx, parcelId, kind);
+    if (!order || order.status !== 'creating') return null;
+    const expected = kind === 'delivery' ? ['result_ready'] : kind === 'mail' ? ['result_ready', 'returned_to_hall'] : ['in_locker'];
+    if (!expected.includes(parcel.state)) return null;
+    const base = { orderId: order.id, kind: kind === 'pickup' ? 'pickup' : 'delivery', trackingNumber: parcel.trackingNumber } as const;
+    if (kind === 'mail') {
+      const owner = (await ownerOfParcel(tx, parcelId))!;
+      const name = owner.applicantName;
+      const request: CourierOrderRequest = { ...base, site: HALL_SITE, destination: { name, address: order.destination! } };
+      return { parcel, orderId: order.id, request };
+    }
+    // A kiosk's compartment: the courier's code opens it (to put the result in, or to take it back).
+    const place = await pickupPlace(tx, order.compartmentId!);
+    const code = await issueCode(tx, deps.keys, {
+      purpose: kind === 'delivery' ? 'courier_deliver' : 'courier_pickup',
+      siteId: order.siteId!,
+      compartmentId: order.compartmentId!,
+      parcelId,
+      holder: 'courier',
+      holderPhone: null,
+      now: deps.now(),
+      lifetimes: deps.lifetimes,
+    });
+    const site = { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng };
+    const request: CourierOrderRequest = {
+      ...base,
+      code: code.code,
+      ...(code.factor.kind === 'pin' && { pin: code.factor.pin }),
+      site,
+      compartment: place.number,
+      destination: kind === 'delivery' ? { name: place.name, address: place.address } : HALL,
+    };
+    return { parcel, orderId: order.id, request };
+  });
+  if (!prepared) return 'not_needed';
+  if (prepared.request.code) await markCodeSent(deps.db, prepared.orderId);
+  let accepted;
+  try {
+    accepted = await deps.dispatch.createOrder(prepared.request);
+  } catch (e) {
+    if (e instanceof CourierDispatchError && !e.retryable) throw new UnrecoverableError(e.message);
+    throw e;
+  }
+  await withTransaction(deps.db, async (tx) => {
+    const parcel = await lockParcel(tx, parcelId);
+    const at = deps.now();
+    const ctx = {
+      actor: { kind: 'system' as const, id: null },
+      at,
+      siteId: parcel.siteId,
+      compartment: prepared.request.compartment ?? null,
+    };
+    const evidence = { orderId: prepared.orderId, dispatchRef: accepted.dispatchRef };
+    if (kind === 'delivery' && parcel.state === 'result_ready') await moveParcel(tx, parcel, 'delivery_ordered', { ...ctx, evidence });
+    else if (kind === 'mail' && (parcel.state === 'result_ready' || parcel.state === 'returned_to_hall')) {
+      const moved = await moveParcel(tx, parcel, 'mailed', { ...ctx, siteId: null, evidence });
+      const owner = (await ownerOfParcel(tx, parcelId))!;
+      await insertResultNotice(tx, {
+        applicantId: owner.applicantId,
+        applicationId: owner.applicationId,
+        parcelId,
+        kind: 'result_mailed',
+        message: `Your result ${moved.trackingNumber} was handed to EMS for free delivery to your address.`,
+        details: { trackingNumber: moved.trackingNumber, dispatchRef: accepted.dispatchRef },
+        at,
+      });
+    } else if (kind !== 'pickup') return;
+    await markDispatched(tx, prepared.orderId, accepted.dispatchRef);
+  });
+  deps.log.info(
+    { parcelId, kind, orderId: prepared.orderId, dispatchRef: accepted.dispatchRef },
+    'result order sent to the courier system',
+  );
+  return 'sent';
+}
+
+export interface SweepCounts {
+  reminded: number;
+  returning: number;
+  requeued: number;
+}
+
+/**
+ * The timers, by the clock passed in: reminders owed to results held in lockers (each once), the
+ * return of those whose holding period is over, and result orders that were opened but never sent.
+ */
+export async function sweepResults(
+  deps: Pick<ResultJobDeps, 'db' | 'now' | 'log' | 'timers'>,
+  enqueue: (o: OrderToSend) => Promise<void>,
+): Promise<SweepCounts> {
+  const counts: SweepCounts = { reminded: 0, returning: 0, requeued: 0 };
+  for (const hold of await holdsToLookAt(deps.db, deps.now(), deps.timers)) {
+    const toSend = await withTransaction(deps.db, async (tx) => {
+      const at = deps.now();
+      const parcel = await lockParcel(tx, hold.parcelId);
+      if (parcel.state !== 'in_locker') return null;
+      const owner = (await ownerOfParcel(tx, parcel.id))!;
+      for (const step of dueForHold(hold, at, deps.timers)) {
+        if (step === 'return') {
+          counts.returning += 1;
+          return orderReturn(tx, parcel, 'holding_period_over', { kind: 'system', id: null }, at);
+        }
+        const told = await insertResultNotice(tx, {
+          applicantId: owner.applicantId,
+          applicationId: owner.applicationId,
+          parcelId: parcel.id,
+          kind: step === 'remind_collect' ? 'result_reminder_collect' : 'result_reminder_return',
+          message:
+            step === 'remind_collect'
+              ? `Reminder: your result ${parcel.trackingNumber} is waiting in the locker. Collect it with your collection code by ${hold.holdUntil.toISOString()}.`
+              : `Last reminder: your result ${parcel.trackingNumber} goes back to the service hall at ${hold.holdUntil.toISOString()} if it is not collected. You may also choose the counter or the mail.`,
+          details: { trackingNumber: parcel.trackingNumber, holdUntil: hold.holdUntil.toISOString() },
+          at,
+        });
+        if (told) counts.reminded += 1;
+      }
+      return null;
+    });
+    if (toSend) await enqueue(toSend);
+  }
+  for (const o of await creatingResultOrders(deps.db, new Date(deps.now().getTime() - 5_000))) {
+    await enqueue({ parcelId: o.parcelId, kind: o.kind });
+    counts.requeued += 1;
+  }
+  if (counts.reminded + counts.returning > 0) deps.log.info(counts, 'result timers ran');
+  return counts;
+}
+
+export function startResultsWorker(
+  deps: ResultJobDeps,
+  queue: Queue<ResultJob>,
+  connection: ConnectionOptions,
+  prefix: string,
+): Worker<ResultJob> {
+  const worker = new Worker<ResultJob>(
+    RESULTS_QUEUE,
+    async (job) => {
+      switch (job.data.kind) {
+        case 'order':
+          return sendResultOrder(deps, job.data.parcelId, job.data.order);
+        case 'sweep':
+          return sweepResults(deps, (o) => enqueueOrder(queue, o));
+      }
+    },
+    { connection, prefix, concurrency: 4 },
+  );
+  worker.on('failed', (job, err) => deps.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'results job failed'));
+  return worker;
+}

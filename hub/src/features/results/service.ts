@@ -1,0 +1,430 @@
+// Results back to the applicant (ADR 0024). Staff approve or reject an application; approving
+// creates the outbound parcel `result_ready` and starts the applicant's return channel in the same
+// transaction: the counter (`at_counter`, handed over after an identity check), the mail (a mail
+// order, `mailed` once the courier system has it, `delivered` from its callback) or an own kiosk (a
+// compartment reserved and a delivery order; the courier's code, the door and the collection code
+// do the rest, see resultDoorMoved). What must reach the outside (the courier system) is a job
+// after the commit (jobs.ts). Every applicant-facing message goes to the notices outbox, once.
+import { randomInt } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import type { CodeLifetimes } from '../../domain/access-codes.js';
+import { chooseCompartment } from '../../domain/compartments.js';
+import { holdUntil, maskPostalAddress, type ResultTimers, type ReturnChannel } from '../../domain/results.js';
+import { makeTrackingNumber } from '../../domain/tracking-number.js';
+import { BadRequest, Conflict, NotFound } from '../../errors.js';
+import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { lockFreeCompartments, setCompartmentState } from '../../store/compartments.js';
+import { appendCustody, insertParcel, lockParcel, moveParcel, type Actor, type Parcel } from '../../store/parcels.js';
+import type { User } from '../auth/auth.js';
+import { issueCode, type CodeKeys } from '../codes/service.js';
+import { revokeLiveCodes } from '../codes/store.js';
+import type { OpenCodeCipher } from '../partner/open-code.js';
+import {
+  findHold,
+  findReturnSite,
+  insertHold,
+  insertResultNotice,
+  lockApplication,
+  markResultOrderDone,
+  markReturnOrdered,
+  noticesOfApplicant,
+  openResultOrder,
+  ownerOfParcel,
+  parcelOf,
+  recordDecision,
+  setReturnChannel,
+  placeResult,
+  compartmentNumberOf,
+  type ResultOwner,
+  type ApplicantNotice,
+  type ResultOrderKind,
+} from './store.js';
+
+export interface ResultDeps {
+  db: Db;
+  keys: CodeKeys;
+  lifetimes: CodeLifetimes;
+  /** seals the collection code in the notices outbox (only its applicant, and the SMS sender, open it) */
+  cipher: OpenCodeCipher;
+  timers: ResultTimers;
+}
+
+/** A courier order for the jobs to send once the transaction that opened it has committed. */
+export interface OrderToSend {
+  parcelId: string;
+  kind: ResultOrderKind;
+}
+
+export const ApproveBody = z.object({ note: z.string().trim().max(500).optional() }).strict();
+export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const HandoverBody = z.object({ idChecked: z.literal(true), note: z.string().trim().max(500).optional() }).strict();
+export const SwitchBody = z.discriminatedUnion('channel', [
+  z.object({ channel: z.literal('counter') }).strict(),
+  /** the address, when the application has none yet (or to send it elsewhere) */
+  z.object({ channel: z.literal('mail'), address: z.string().trim().min(5).max(200).optional() }).strict(),
+]);
+export type SwitchBody = z.infer<typeof SwitchBody>;
+
+export interface ResultView {
+  id: string;
+  trackingNumber: string;
+  state: Parcel['state'];
+  channel: ReturnChannel;
+}
+
+const staffActor = (u: User): Actor => ({ kind: 'staff', id: u.id });
+
+/** Approve: the result exists (`result_ready`) and sets off by the applicant's return channel. */
+export async function approveApplication(
+  deps: ResultDeps,
+  staff: User,
+  applicationId: string,
+  note: string | null,
+  now: Date,
+): Promise<{ application: { id: string; status: 'approved' }; result: ResultView; toSend: OrderToSend | null }> {
+  return withTransaction(deps.db, async (tx) => {
+    const app = await lockApplication(tx, applicationId);
+    if (!app) throw new NotFound('application');
+    if (app.status !== 'submitted')
+      throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
+    const inbound = await parcelOf(tx, applicationId, 'inbound');
+    // Documents handed in are checked first (the hall's "accept"); a result-only matter has none.
+    if (inbound && inbound.state !== 'accepted')
+      throw new Conflict(
+        'not_accepted',
+        `the documents handed in (parcel ${inbound.trackingNumber}) are ${inbound.state}, not accepted yet`,
+        {
+          state: inbound.state,
+        },
+      );
+    const channel = app.channelOut as ReturnChannel;
+    const result: Parcel = {
+      id: uuidv7(),
+      applicationId,
+      direction: 'outbound',
+      trackingNumber: makeTrackingNumber(() => randomInt(0, 10)),
+      state: 'result_ready',
+      siteId: null,
+      compartmentId: null,
+    };
+    await insertParcel(tx, result);
+    await recordDecision(tx, { applicationId, status: 'approved', by: staff.id, note, at: now });
+    await appendCustody(tx, result, 'created', null, 'result_ready', {
+      actor: staffActor(staff),
+      at: now,
+      evidence: { matter: app.matterCode, channel, ...(note ? { note } : {}) },
+    });
+    let parcel = result;
+    let toSend: OrderToSend | null = null;
+    switch (channel) {
+      case 'counter':
+        parcel = await toCounter(tx, parcel, { applicantId: app.applicantId, matterName: app.matterName }, staffActor(staff), now);
+        break;
+      case 'mail': {
+        if (!app.returnAddress) throw new Conflict('no_return_address', 'the application chose mail but has no address');
+        await openResultOrder(tx, { parcelId: parcel.id, kind: 'mail', siteId: null, compartmentId: null, destination: app.returnAddress });
+        toSend = { parcelId: parcel.id, kind: 'mail' };
+        break;
+      }
+      case 'own_kiosk': {
+        const site = app.returnSiteId ? await findReturnSite(tx, app.returnSiteId) : null;
+        if (!site) throw new Conflict('no_return_site', 'the application chose an own kiosk but names none');
+        const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), app.parcelSize);
+        if (!compartment)
+          throw new Conflict(
+            'no_free_compartment',
+            `no free compartment of size ${app.parcelSize} or larger at ${site.name} for the result; try again later`,
+          );
+        await setCompartmentState(tx, compartment.id, 'reserve', now);
+        await placeResult(tx, parcel.id, site.id, compartment.id);
+        parcel = { ...parcel, siteId: site.id, compartmentId: compartment.id };
+        await openResultOrder(tx, {
+          parcelId: parcel.id,
+          kind: 'delivery',
+          siteId: site.id,
+          compartmentId: compartment.id,
+          destination: null,
+        });
+        toSend = { parcelId: parcel.id, kind: 'delivery' };
+        break;
+      }
+    }
+    return {
+      application: { id: applicationId, status: 'approved' as const },
+      result: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state, channel },
+      toSend,
+    };
+  });
+}
+
+async function toCounter(
+  tx: Tx,
+  parcel: Parcel,
+  app: { applicantId: string; matterName: string },
+  actor: Actor,
+  at: Date,
+): Promise<Parcel> {
+  const moved = await moveParcel(tx, parcel, 'at_counter', { actor, at });
+  await insertResultNotice(tx, {
+    applicantId: app.applicantId,
+    applicationId: parcel.applicationId,
+    parcelId: parcel.id,
+    kind: 'result_at_counter',
+    message: `Your result for ${app.matterName} (${parcel.trackingNumber}) is ready at the service hall's counter. Bring your ID card.`,
+    details: { trackingNumber: parcel.trackingNumber },
+    at,
+  });
+  return moved;
+}
+
+export async function rejectApplication(
+  db: Db,
+  staff: User,
+  applicationId: string,
+  reason: string,
+  now: Date,
+): Promise<{ application: { id: string; status: 'rejected'; reason: string } }> {
+  return withTransaction(db, async (tx) => {
+    const app = await lockApplication(tx, applicationId);
+    if (!app) throw new NotFound('application');
+    if (app.status !== 'submitted')
+      throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
+    await recordDecision(tx, { applicationId, status: 'rejected', by: staff.id, note: reason, at: now });
+    const inbound = await parcelOf(tx, applicationId, 'inbound');
+    if (inbound) {
+      const locked = await lockParcel(tx, inbound.id);
+      await appendCustody(tx, locked, 'application_rejected', locked.state, locked.state, {
+        actor: staffActor(staff),
+        at: now,
+        evidence: { reason },
+      });
+    }
+    await insertResultNotice(tx, {
+      applicantId: app.applicantId,
+      applicationId,
+      parcelId: null,
+      kind: 'application_rejected',
+      message: `Your application for ${app.matterName} was not approved: ${reason}`,
+      details: { reason },
+      at: now,
+    });
+    return { application: { id: applicationId, status: 'rejected' as const, reason } };
+  });
+}
+
+/** Staff hand a result over at the counter, after checking the collector's identity. */
+export async function handOver(db: Db, staff: User, parcelId: string, note: string | null, now: Date): Promise<ResultView> {
+  return withTransaction(db, async (tx) => {
+    const parcel = await lockParcel(tx, parcelId);
+    if (parcel.direction !== 'outbound') throw new NotFound('result');
+    const owner = (await ownerOfParcel(tx, parcelId))!;
+    const moved = await moveParcel(tx, parcel, 'collected', {
+      actor: staffActor(staff),
+      at: now,
+      evidence: { idChecked: true, where: 'counter', ...(note ? { note } : {}) },
+    });
+    return { id: moved.id, trackingNumber: moved.trackingNumber, state: moved.state, channel: owner.channelOut as ReturnChannel };
+  });
+}
+
+/**
+ * The courier system says the mail arrived: `mailed` → `delivered`. Called by the courier
+ * webhook (features/courier) inside its transaction; a repeat for a delivered parcel changes nothing.
+ */
+export async function markMailDelivered(
+  tx: Tx,
+  parcelId: string,
+  e: { at: Date; courierId?: string | null; evidence?: Record<string, unknown> },
+): Promise<'delivered' | 'already_delivered'> {
+  const parcel = await lockParcel(tx, parcelId);
+  if (parcel.state === 'delivered') return 'already_delivered';
+  const moved = await moveParcel(tx, parcel, 'delivered', {
+    actor: { kind: 'courier', id: e.courierId ?? null },
+    at: e.at,
+    evidence: e.evidence ?? {},
+  });
+  await markResultOrderDone(tx, parcelId, 'mail', e.at);
+  const owner = (await ownerOfParcel(tx, parcelId))!;
+  await insertResultNotice(tx, {
+    applicantId: owner.applicantId,
+    applicationId: owner.applicationId,
+    parcelId,
+    kind: 'result_delivered',
+    message: `Your result ${moved.trackingNumber} was delivered by mail.`,
+    details: { trackingNumber: moved.trackingNumber },
+    at: e.at,
+  });
+  return 'delivered';
+}
+
+/**
+ * What follows a result's door closing at a kiosk, in the kiosk's transaction: in the locker, it is
+ * held (for the timers) and its applicant gets a collection code (sealed in the outbox); taken back
+ * to the hall, it goes on by the channel the applicant switched to, if any.
+ */
+export async function resultDoorMoved(
+  tx: Tx,
+  deps: Pick<ResultDeps, 'keys' | 'lifetimes' | 'cipher' | 'timers'>,
+  parcelId: string,
+  move: 'in_locker' | 'returned_to_hall',
+  at: Date,
+): Promise<OrderToSend | null> {
+  const parcel = await lockParcel(tx, parcelId);
+  const owner = (await ownerOfParcel(tx, parcelId))!;
+  if (move === 'in_locker') {
+    if (!parcel.siteId || !parcel.compartmentId) return null;
+    await markResultOrderDone(tx, parcelId, 'delivery', at);
+    const until = holdUntil(at, deps.timers);
+    await insertHold(tx, { parcelId, siteId: parcel.siteId, compartmentId: parcel.compartmentId, inLockerAt: at, holdUntil: until });
+    const code = await issueCode(tx, deps.keys, {
+      purpose: 'collect',
+      siteId: parcel.siteId,
+      compartmentId: parcel.compartmentId,
+      parcelId,
+      holder: 'applicant',
+      holderPhone: owner.applicantPhone,
+      now: at,
+      lifetimes: deps.lifetimes,
+    });
+    const site = (await findReturnSite(tx, parcel.siteId))!;
+    const number = await compartmentNumberOf(tx, parcel.compartmentId);
+    await insertResultNotice(tx, {
+      applicantId: owner.applicantId,
+      applicationId: owner.applicationId,
+      parcelId,
+      kind: 'result_in_locker',
+      message: `Your result ${parcel.trackingNumber} is in compartment ${number} at ${site.name} (${site.address}). Collect it by ${until.toISOString()} with your collection code (shown in the app).`,
+      details: {
+        trackingNumber: parcel.trackingNumber,
+        site: { name: site.name, address: site.address },
+        compartment: number,
+        holdUntil: until.toISOString(),
+        sealedCode: deps.cipher.seal(parcelId, code.code).toString('base64'),
+        // What the keypad asks after the code (ADR 0018): the phone's last 6 digits, or a PIN sealed like the code.
+        factor: code.factor.kind,
+        ...(code.factor.kind === 'pin' && { sealedPin: deps.cipher.seal(parcelId, code.factor.pin).toString('base64') }),
+        codeExpiresAt: code.expiresAt.toISOString(),
+      },
+      at,
+    });
+    return null;
+  }
+  // Back at the hall: by the channel the applicant switched to, or waiting for their choice.
+  const hold = await findHold(tx, parcelId);
+  if (hold?.returnReason === 'switched') return continueFromHall(tx, parcel, owner, at);
+  return null;
+}
+
+async function continueFromHall(
+  tx: Tx,
+  parcel: Parcel,
+  owner: Pick<ResultOwner, 'applicantId' | 'channelOut' | 'returnAddress' | 'matterName'>,
+  at: Date,
+): Promise<OrderToSend | null> {
+  const matterName = owner.matterName;
+  if (owner.channelOut === 'counter') {
+    await toCounter(tx, parcel, { applicantId: owner.applicantId, matterName }, { kind: 'system', id: null }, at);
+    return null;
+  }
+  if (owner.channelOut === 'mail' && owner.returnAddress) {
+    await openResultOrder(tx, { parcelId: parcel.id, kind: 'mail', siteId: null, compartmentId: null, destination: owner.returnAddress });
+    return { parcelId: parcel.id, kind: 'mail' };
+  }
+  return null;
+}
+
+/**
+ * Takes an uncollected result out of its locker: the collection code stops working, a courier
+ * pickup back to the hall is ordered (sent by the job) and the applicant is told why.
+ */
+export async function orderReturn(
+  tx: Tx,
+  parcel: Parcel,
+  reason: 'holding_period_over' | 'switched',
+  actor: Actor,
+  at: Date,
+): Promise<OrderToSend> {
+  await revokeLiveCodes(tx, parcel.id, 'collect', at);
+  await markReturnOrdered(tx, parcel.id, reason, at);
+  await openResultOrder(tx, {
+    parcelId: parcel.id,
+    kind: 'pickup',
+    siteId: parcel.siteId,
+    compartmentId: parcel.compartmentId,
+    destination: null,
+  });
+  await appendCustody(tx, parcel, 'return_ordered', parcel.state, parcel.state, { actor, at, siteId: parcel.siteId, evidence: { reason } });
+  const owner = (await ownerOfParcel(tx, parcel.id))!;
+  const why =
+    reason === 'holding_period_over'
+      ? 'was not collected within its holding period and is being taken back to the service hall; choose the counter or the mail in the app'
+      : 'is being taken back to the service hall as you asked, and will go on from there';
+  await insertResultNotice(tx, {
+    applicantId: owner.applicantId,
+    applicationId: owner.applicationId,
+    parcelId: parcel.id,
+    kind: 'result_returning',
+    message: `Your result ${parcel.trackingNumber} ${why}. Its collection code no longer works.`,
+    details: { trackingNumber: parcel.trackingNumber, reason },
+    at,
+  });
+  return { parcelId: parcel.id, kind: 'pickup' };
+}
+
+/** The applicant chooses the counter or the mail instead of (or after) the locker. */
+export async function switchChannel(
+  db: Db,
+  applicant: User,
+  parcelId: string,
+  body: SwitchBody,
+  now: Date,
+): Promise<{ result: ResultView; toSend: OrderToSend | null }> {
+  return withTransaction(db, async (tx) => {
+    const owner = await ownerOfParcel(tx, parcelId);
+    if (!owner || owner.applicantId !== applicant.id) throw new NotFound('result');
+    const parcel = await lockParcel(tx, parcelId);
+    if (parcel.direction !== 'outbound') throw new NotFound('result');
+    const address = body.channel === 'mail' ? (body.address ?? owner.returnAddress) : null;
+    if (body.channel === 'mail' && !address) throw new BadRequest('give the address to mail the result to', undefined, 'address_required');
+    if (parcel.state !== 'in_locker' && parcel.state !== 'returned_to_hall')
+      throw new Conflict(
+        'cannot_switch',
+        `a result that is ${parcel.state} cannot change its channel (only while it waits in a locker or back at the hall)`,
+        {
+          state: parcel.state,
+        },
+      );
+    await setReturnChannel(tx, parcel.applicationId, body.channel, body.channel === 'mail' ? address : null);
+    const actor: Actor = { kind: 'applicant', id: applicant.id };
+    await appendCustody(tx, parcel, 'channel_switched', parcel.state, parcel.state, {
+      actor,
+      at: now,
+      evidence: { channel: body.channel, ...(address ? { address: maskPostalAddress(address) } : {}) },
+    });
+    const updated = { ...owner, channelOut: body.channel, returnAddress: address ?? owner.returnAddress };
+    let toSend: OrderToSend | null;
+    if (parcel.state === 'in_locker') {
+      toSend = await orderReturn(tx, parcel, 'switched', actor, now);
+    } else {
+      toSend = await continueFromHall(tx, parcel, updated, now);
+    }
+    const current = await lockParcel(tx, parcelId);
+    return { result: { id: current.id, trackingNumber: current.trackingNumber, state: current.state, channel: body.channel }, toSend };
+  });
+}
+
+/** The applicant's notices, newest first; a collection code shown only while its result waits in the locker. */
+export async function noticesFor(db: Db, cipher: OpenCodeCipher, applicantId: string): Promise<ApplicantNotice[]> {
+  const notices = await noticesOfApplicant(db, applicantId);
+  return notices.map((n) => {
+    const { sealedCode, sealedPin, ...details } = n.details as { sealedCode?: string; sealedPin?: string };
+    if (sealedCode === undefined) return { ...n, details };
+    // Shown to its applicant only while the result waits in the locker.
+    const open = (sealed: string | undefined) =>
+      sealed !== undefined && n.parcelState === 'in_locker' && n.parcelId ? cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;
+    const code = open(sealedCode);
+    const pin = open(sealedPin);
+    return { ...n, details: { ...details, ...(code && { code }), ...(pin && { pin }) } };
+  });
+}

@@ -1,0 +1,203 @@
+// Results back to the applicant on real parts, every part its own process: PostgreSQL, Redis, the
+// hub (running its workers), the courier dispatch simulator, a kiosk agent and a KR-CU16 board
+// simulator on a real pseudo-terminal. (c) A result with no inbound parcel goes by mail: approved,
+// the hub's job sends the mail order, mailed, delivered from the courier system's callback. And an
+// own-kiosk result: the courier's deliver code opens exactly its compartment once, the result goes
+// in, the applicant's collection code (from the notices outbox) opens it once, collected.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstBrokenLink } from '@xinbao/hub/domain/custody';
+import { markMailDelivered } from '@xinbao/hub/features/results/service';
+import { withTransaction } from '@xinbao/hub/store/db';
+import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startKiosk } from '../support/kiosk.js';
+import { startProgram, type RunningProgram } from '../support/processes.js';
+import { eventually } from '../support/eventually.js';
+import { removeQueues, startHubProgram } from '../support/hub.js';
+import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+
+const SECRET = 'e2e-courier-dispatch-secret';
+
+describe('results back to the applicant, across processes', () => {
+  let db: TestDatabase;
+  let dispatch: CourierDispatchSimulator;
+  let board: RunningProgram;
+  let hub: RunningProgram;
+  let agent: RunningProgram;
+  let hubUrl = '';
+  let queuePrefix = '';
+  let controlUrl = '';
+  let kioskUrl = '';
+  let siteId = '';
+  const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-results-'));
+
+  const api = hubApi(() => hubUrl);
+  /** a keypad code and its second factor (ADR 0018), as the person types them */
+  const typeAtKiosk = async (code: string, factor: string | undefined) => {
+    const res = await fetch(`${kioskUrl}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, factor }),
+    });
+    return (await res.json()) as Json;
+  };
+  const unlockFrames = async (): Promise<string[]> => {
+    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
+    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
+  };
+  const unlockHex = (compartment: number) => {
+    const lock = compartment - 1;
+    const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;
+    return `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${sum.toString(16).padStart(2, '0')}`;
+  };
+  const person = async (lock: number, action: 'item' | 'close', body?: unknown) => {
+    const res = await fetch(`${controlUrl}/boards/0/locks/${lock}/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+    expect(res.status).toBeLessThan(300);
+  };
+  const tracked = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json;
+  const stateOf = async (token: string, tn: string) => (await tracked(token, tn)).parcel.state as string;
+  const trail = async (token: string, tn: string) => {
+    const { events } = await tracked(token, tn);
+    const chain = (events as Json[]).map((e) => ({ ...e, at: new Date(e.at as string) }));
+    expect(firstBrokenLink(chain as never)).toBe(-1);
+    return (events as Json[]).map((e) => [e.kind, e.toState, e.actorKind]);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dispatch = await startCourierDispatchSimulator({ secret: SECRET });
+    mkdirSync(join(dir, 'pty'));
+    board = await startProgram('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {
+      isReady: (l) => l.event === 'ready',
+    });
+    controlUrl = board.ready.controlUrl as string;
+    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
+      databaseUrl: db.url,
+      dir,
+      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET },
+    }));
+    ({ agent, kioskUrl, siteId } = await startKiosk({
+      api,
+      hubUrl,
+      site: 'own-hall',
+      dir,
+      buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
+      compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
+    }));
+  }, 90_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await hub?.stop();
+    if (queuePrefix) await removeQueues(queuePrefix);
+    await board?.stop();
+    await dispatch?.stop();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('(c) a result only, no inbound parcel, by mail: approved, mailed, delivered', async () => {
+    const zhang = await signIn(api, 'zhang.san');
+    const staff = await signIn(api, 'hall.staff');
+    const address = '西安市雁塔区科技路10号3单元502室';
+    const created = await api('POST', '/api/applications', zhang, {
+      matterCode: 'business-licence-change',
+      dropOff: { channel: 'none' },
+      returnChannel: { channel: 'mail', address },
+    });
+    expect(created).toMatchObject({ status: 201, json: { returnChannel: 'mail' } });
+    const applicationId = created.json.application.id as string;
+
+    const approved = await api('POST', `/api/applications/${applicationId}/approve`, staff, { note: '准予变更' });
+    expect(approved).toMatchObject({ status: 201, json: { result: { state: 'result_ready', channel: 'mail' } } });
+    const tn = approved.json.result.trackingNumber as string;
+    const parcelId = approved.json.result.id as string;
+
+    // The hub's worker sends the mail order; the courier system has it, addressed to the applicant.
+    await eventually(async () => (await stateOf(zhang, tn)) === 'mailed', 'mailed');
+    const orders = [...dispatch.orders.values()].filter((o) => o.trackingNumber === tn);
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ kind: 'delivery', destination: { name: '张三', address } });
+    expect(orders[0]!.code).toBeUndefined();
+
+    // The courier system's delivered callback (the courier webhook calls this at merge).
+    await withTransaction(db.pool, (tx) =>
+      markMailDelivered(tx, parcelId, { at: new Date(), evidence: { dispatchRef: orders[0]!.dispatchRef } }),
+    );
+    expect(await stateOf(zhang, tn)).toBe('delivered');
+
+    const app = (await api('GET', `/api/applications/${applicationId}`, zhang)).json.application as Json;
+    expect((app.parcels as Json[]).map((p) => p.direction)).toEqual(['outbound']);
+    expect(await trail(zhang, tn)).toEqual([
+      ['created', 'result_ready', 'staff'],
+      ['mailed', 'mailed', 'system'],
+      ['delivered', 'delivered', 'courier'],
+    ]);
+    const told = ((await api('GET', '/api/me/notices', zhang)).json.notices as Json[]).filter((n) => n.parcelId === parcelId);
+    expect(told.map((n) => n.kind).sort()).toEqual(['result_delivered', 'result_mailed']);
+  });
+
+  it('delivers a result into an own kiosk and the applicant collects it: each code opens exactly its compartment, once', async () => {
+    const li = await signIn(api, 'li.si');
+    const staff = await signIn(api, 'hall.staff');
+    const created = await api('POST', '/api/applications', li, {
+      matterCode: 'customs-declarant-record',
+      dropOff: { channel: 'none' },
+      returnChannel: { channel: 'own_kiosk', siteId },
+    });
+    expect(created.status).toBe(201);
+    const approved = await api('POST', `/api/applications/${created.json.application.id as string}/approve`, staff, {});
+    expect(approved).toMatchObject({ status: 201, json: { result: { state: 'result_ready', channel: 'own_kiosk' } } });
+    const tn = approved.json.result.trackingNumber as string;
+    const parcelId = approved.json.result.id as string;
+    await eventually(async () => (await stateOf(li, tn)) === 'delivery_ordered', 'delivery_ordered');
+    const order = [...dispatch.orders.values()].find((o) => o.trackingNumber === tn)!;
+    expect(order).toMatchObject({ kind: 'delivery', site: { code: 'own-hall' }, code: expect.stringMatching(/^\d{8}$/) });
+    const compartment = order.compartment!;
+    const before = await unlockFrames();
+
+    // The courier's deliver code opens exactly the reserved compartment, once.
+    expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_deliver' });
+    expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment)]);
+    await person(compartment - 1, 'item', { present: true });
+    await person(compartment - 1, 'close');
+    await eventually(async () => (await stateOf(li, tn)) === 'in_locker', 'in_locker');
+    expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'refused', code: 'code_used' });
+
+    // The applicant's collection code, from the notices outbox, opens it once.
+    const notice = ((await api('GET', '/api/me/notices', li)).json.notices as Json[]).find(
+      (n) => n.parcelId === parcelId && n.kind === 'result_in_locker',
+    )!;
+    expect(notice.details).toMatchObject({ compartment, code: expect.stringMatching(/^\d{8}$/), factor: 'phone' });
+    const collectFactor = factorOf('li.si');
+    expect(await typeAtKiosk(notice.details.code as string, collectFactor)).toMatchObject({
+      status: 'opened',
+      compartment,
+      purpose: 'collect',
+    });
+    expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment), unlockHex(compartment)]);
+    await person(compartment - 1, 'item', { present: false });
+    await person(compartment - 1, 'close');
+    await eventually(async () => (await stateOf(li, tn)) === 'collected', 'collected');
+    expect(await typeAtKiosk(notice.details.code as string, collectFactor)).toMatchObject({ status: 'refused', code: 'code_used' });
+    expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment), unlockHex(compartment)]);
+
+    expect(await trail(li, tn)).toEqual([
+      ['created', 'result_ready', 'staff'],
+      ['delivery_ordered', 'delivery_ordered', 'system'],
+      ['out_for_delivery', 'out_for_delivery', 'courier'],
+      ['in_locker', 'in_locker', 'courier'],
+      ['collect_code_used', 'in_locker', 'applicant'],
+      ['collected', 'collected', 'applicant'],
+    ]);
+    const row = await db.pool.query(`SELECT k.state FROM compartments k WHERE k.site_id = $1 AND k.number = $2`, [siteId, compartment]);
+    expect(row.rows[0].state).toBe('free');
+  });
+});
