@@ -17,7 +17,7 @@ import { openException } from '@xinbao/hub/store/exceptions';
 import { custodyLog, lockParcel, moveParcel } from '@xinbao/hub/store/parcels';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { eventually } from '../support/eventually.js';
-import { signIn, type Json } from '../support/http.js';
+import { factorOf, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
 
@@ -45,7 +45,9 @@ describe('hub: exceptions from the own kiosks, the deposit codes, the courier qu
   let kiosk: Socket;
   let deviceId = '';
   const ask = (event: string, body: unknown) => kiosk.timeout(5_000).emitWithAck(event, body) as Promise<Json>;
-  const submit = (code: string) => ask('code:submit', { requestId: randomUUID(), via: 'keypad', code });
+  /** a deposit code typed with its second factor, the applicant's phone digits (ADR 0018) */
+  const submit = (code: { code: string; factor: string }) =>
+    ask('code:submit', { requestId: randomUUID(), via: 'keypad', code: code.code, factor: code.factor });
   const report = (body: Json) => ask('kiosk:event', { eventId: randomUUID(), at: new Date().toISOString(), ...body });
 
   const apply = async (username = 'zhang.san') => {
@@ -57,7 +59,7 @@ describe('hub: exceptions from the own kiosks, the deposit codes, the courier qu
     return {
       applicationId: r.json.application.id as string,
       parcelId: r.json.parcel.id as string,
-      code: r.json.deposit.code as string,
+      code: { code: r.json.deposit.code as string, factor: factorOf(username) },
       compartment: r.json.compartment as number,
     };
   };

@@ -346,7 +346,8 @@ describe('hub: results back to the applicant', () => {
     expect(new Set(sent.filter((o) => o.parcelId === r.parcelId).map((o) => o.kind))).toEqual(new Set(['pickup']));
     expect(await sweep(169)).toMatchObject({ returning: 0, reminded: 0 });
     expect(await mine()).toEqual(['result_returning', 'result_reminder_return', 'result_reminder_collect', 'result_in_locker']);
-    expect(await kiosk.submit(r.collectCode, r.collectFactor)).toMatchObject({ status: 'error', error: { code: 'code_invalid' } });
+    // withdrawn as its holding period ran out: the holder is told it expired
+    expect(await kiosk.submit(r.collectCode, r.collectFactor)).toMatchObject({ status: 'error', error: { code: 'code_expired' } });
     expect((await resultOf(r.applicationId)).state).toBe('in_locker');
 
     expect(await sendResultOrder(jobs, r.parcelId, 'pickup')).toBe('sent');
