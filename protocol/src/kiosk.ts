@@ -21,6 +21,8 @@
 // refused `unknown_field`, naming it. The handshake itself stays open (a newer agent may add to it
 // and must still be told which version the hub speaks), and so do the hub's answers, which the
 // agent reads leniently: a newer hub adding a field to a reply does not break an older agent.
+// (`unknown_field` is not among the refusals a resident can meet: it is a bug between agent and hub,
+// shown on the screen as the generic refusal.)
 import { z } from 'zod';
 import { CodePurpose } from './codes.js';
 import type { Reply } from './reply.js';
@@ -129,15 +131,7 @@ export type CodeSyncReply = z.infer<typeof CodeSyncReply>;
  * error's `details.retryAfterMs` says how long to wait. `locked_out` is no longer sent (kept so that
  * an older hub's answer still parses).
  */
-export const CODE_REFUSALS = [
-  'code_invalid',
-  'code_expired',
-  'code_used',
-  'locked_out',
-  'keypad_slowed',
-  'bad_request',
-  'unknown_field',
-] as const;
+export const CODE_REFUSALS = ['code_invalid', 'code_expired', 'code_used', 'locked_out', 'keypad_slowed', 'bad_request'] as const;
 export type CodeRefusal = (typeof CODE_REFUSALS)[number];
 
 /**
@@ -157,14 +151,7 @@ export type CodeReassign = z.infer<typeof CodeReassign>;
  * reported jammed, the documents are already behind the jammed door (collection, courier pickup),
  * or no fitting compartment is free at this site.
  */
-export const REASSIGN_REFUSALS = [
-  'unknown_command',
-  'not_jammed',
-  'not_reassignable',
-  'no_free_compartment',
-  'bad_request',
-  'unknown_field',
-] as const;
+export const REASSIGN_REFUSALS = ['unknown_command', 'not_jammed', 'not_reassignable', 'no_free_compartment', 'bad_request'] as const;
 export type ReassignRefusal = (typeof REASSIGN_REFUSALS)[number];
 
 const eventBase = {

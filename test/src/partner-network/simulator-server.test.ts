@@ -491,7 +491,12 @@ describe('at the locker', () => {
     expect((await api(sim, 'POST', '/v1/reservations', reserveBody('f-2', { deviceId: 'PORT-1', size: 'S' }))).body.code).toBe(
       'DEVICE_OFFLINE',
     );
-    expect((await control(sim, 'PUT', '/devices/PORT-1', { free: { XXL: 1 } })).body.code).toBe('INVALID_REQUEST');
+    // A size the partner does not have is a field the control API does not know (ADR 0020).
+    const refused = await control(sim, 'PUT', '/devices/PORT-1', { free: { XXL: 1 } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('unknown_field');
+    expect(refused.body.message).toContain('"free.XXL"');
+    expect((await control(sim, 'PUT', '/devices/PORT-1', { free: { S: 'many' } })).body.code).toBe('INVALID_REQUEST');
   });
 });
 

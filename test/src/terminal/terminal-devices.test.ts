@@ -159,7 +159,12 @@ describe('terminal simulator programs ↔ the agent’s scanner and printer driv
       status: 400,
       json: { error: { code: 'bad_code' } },
     });
+    // A misspelled field is named as unknown (ADR 0020); a field of the wrong type is a bad request.
     expect(await control(scanUrl(), 'POST', '/scan', { kode: '1' })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'unknown_field', message: expect.stringContaining('"kode"') } },
+    });
+    expect(await control(scanUrl(), 'POST', '/scan', { code: 1 })).toMatchObject({
       status: 400,
       json: { error: { code: 'bad_request' } },
     });

@@ -461,7 +461,7 @@ export async function runHttpFuzz(cases: number, seed: number, options: { concur
 const target: FuzzTarget = {
   name: 'http',
   description:
-    'bad paths, headers and bodies on every /openapi.json route and the partner webhook: no 5xx, 4xx in the envelope, no business row changed',
+    'bad paths, headers and bodies on every /openapi.json route and the partner webhook: no 5xx, 4xx in the envelope, unknown fields a 400 unknown_field, no business row changed',
   defaultCases: 100_000,
   run: runHttpFuzz,
 };
