@@ -137,7 +137,7 @@ describe('Cabinet polling a KR-CU16 bus of two boards, in-process simulator', ()
     // Each poll is one broadcast read; boards are read alone only after a broadcast that failed (on a
     // loaded machine a 100 ms poll timeout can lapse), never instead of a broadcast that answered.
     const since = polls().slice(steady);
-    expect(since[0]).toBe('02 F0 32');
+    expect(since).toContain('02 F0 32');
     expect(since.filter((h) => h === '02 F0 32').length).toBeGreaterThanOrEqual(since.filter((h) => h === '02 00 30').length);
 
     // One broadcast reply lost: that poll reads each board alone, then the broadcast comes back.
