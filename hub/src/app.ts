@@ -19,7 +19,7 @@ import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
 import { KioskPresence } from './features/kiosk/presence.js';
 import { LoginThrottle } from './features/auth/login-throttle.js';
-import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
+import { createCourierQueue, enqueuePickup, startCourierWorker, VISIT_CODE_KEY_INFO, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
 import { requestIds } from './http/request-context.js';
@@ -29,6 +29,7 @@ import { applicationRoutes, applicationsApi } from './features/applications/rout
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
 import { kioskApi, kioskRoutes } from './features/kiosk/routes.js';
+import { courierApi, courierRoutes, courierWebhookRoutes } from './features/courier/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
 import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
@@ -68,6 +69,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const queue = createCourierQueue(connection, config.queuePrefix);
   const openCodes = new OpenCodeCipher(config.codeHashKey);
+  const visitCodes = new OpenCodeCipher(config.codeHashKey, VISIT_CODE_KEY_INFO);
   const partner = config.partner
     ? createPartnerRuntime({
         config: config.partner,
@@ -110,6 +112,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
     }),
   );
+  const courier = { db, keys, visitCodes, now, log };
+  app.use(courierWebhookRoutes({ ...courier, secret: config.courierDispatchSecret }));
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
@@ -146,6 +150,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...intakeApi,
     ...adminApi,
     ...kioskApi,
+    ...courierApi,
   });
   app.get('/openapi.json', (_req, res) => res.json(api));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -159,6 +164,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     intakeRoutes({ db, now }),
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
+    courierRoutes(courier),
     routeNotFound,
   );
   app.use(routeNotFound);
@@ -210,7 +216,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
     if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
     worker = startCourierWorker(
-      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client },
+      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client, visitCodes },
       queue,
       connection,
       config.queuePrefix,

@@ -50,9 +50,20 @@ class HubDouble extends EventEmitter<HubLinkEvents> implements HubConnection {
       this.reassigned.set(req.commandId, this.reassignTo);
       return ok(this.reassignTo);
     },
+    'code:next': async (req) => {
+      this.log.push('next');
+      // Like the hub: the next door only once the close of the door before it was received.
+      const before = this.nextAfter.get(req.commandId);
+      if (before === undefined) return fail('unknown_command', 'no visit door under that command');
+      const closed = this.events.some((e) => e.type === 'door_closed' && e.compartment === before.compartment);
+      if (!closed) return fail('door_open', 'close the door first');
+      return ok({ grant: before.grant });
+    },
     'codes:sync': async () => fail('bad_request', 'this kiosk keeps no code book'),
     'kiosk:bus': async () => ok({ stored: true }),
   };
+  /** For a visit: after the door of command X (at compartment c) closes, this grant (null: the visit is over). */
+  nextAfter = new Map<string, { compartment: number; grant: CodeGrant | null }>();
 
   connect(): void {}
   close(): void {}
