@@ -53,10 +53,12 @@ export class VisitDoors {
   }
 
   private goOn(door: Opened): void {
-    const run = this.next(door).catch((err: unknown) => this.deps.log.error({ err }, 'next visit door failed'));
-    this.running = run.finally(() => {
-      if (this.running === run) this.running = null;
-    });
+    const run: Promise<void> = this.next(door)
+      .catch((err: unknown) => this.deps.log.error({ err }, 'next visit door failed'))
+      .finally(() => {
+        if (this.running === run) this.running = null;
+      });
+    this.running = run;
   }
 
   private async next(door: Opened): Promise<void> {
