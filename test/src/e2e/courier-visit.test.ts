@@ -209,6 +209,21 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
     expect(visit).toEqual({ status: 'done', code_enc: null });
     expect((await api('GET', '/api/courier/tasks', emsCourier)).json.visits).toEqual([]);
 
+    // On the PDA the courier confirms a's pickup: recorded once (custody too), asked again nothing new;
+    // a failure needs a reason; a parcel not in the visit is not theirs to report.
+    const step = (body: unknown) => api('POST', `/api/courier/visits/${order.orderId}/steps`, emsCourier, body);
+    expect(await step({ trackingNumber: a.tn, step: 'picked_up' })).toMatchObject({
+      status: 200,
+      json: { recorded: true, parcelState: 'picked_up', step: 'picked_up' },
+    });
+    expect(await step({ trackingNumber: a.tn, step: 'picked_up' })).toMatchObject({ status: 200, json: { recorded: false } });
+    expect((await step({ trackingNumber: b.tn, step: 'failed' })).status).toBe(400);
+    expect((await step({ trackingNumber: 'XB000000000000', step: 'picked_up' })).status).toBe(404);
+    expect(((await parcelView(applicant, a.tn)).events as Json[]).at(-1)).toMatchObject({
+      kind: 'courier_step_picked_up',
+      actorKind: 'courier',
+    });
+
     // The dispatch system told the hub assigned → picked_up → delivered, each event stored once.
     await eventually(
       async () => dispatch.pendingWebhooks === 0 && dispatch.webhookLog.filter((w) => w.outcome === 'delivered').length === 3,
