@@ -81,10 +81,12 @@ async function main(): Promise<void> {
     databaseUrl ??= local.databaseUrl as string;
     redisUrl ??= local.redisUrl as string;
   }
+  const port = process.env.PORT ?? String(await freePortPreferring(8080));
   const dispatch = await run(
     'simulators/dist/courier-dispatch/main.js',
     [],
-    { COURIER_DISPATCH_SECRET: SECRET },
+    // Its webhooks (assigned, picked up, …) wait and retry until the hub below answers.
+    { COURIER_DISPATCH_SECRET: SECRET, HUB_WEBHOOK_URL: `http://127.0.0.1:${port}/api/courier/webhooks` },
     (j) => j.event === 'ready',
     'courier-dispatch',
   );
@@ -96,7 +98,6 @@ async function main(): Promise<void> {
     (j) => j.event === 'ready',
     'partner-network',
   );
-  const port = process.env.PORT ?? String(await freePortPreferring(8080));
   const hubReady = await run(
     'hub/dist/main.js',
     [],

@@ -18,7 +18,7 @@ import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
 import { KioskPresence } from './features/kiosk/presence.js';
 import { LoginThrottle } from './features/auth/login-throttle.js';
-import { createCourierQueue, enqueuePickup, startCourierWorker, type CourierJob } from './features/courier/pickup.js';
+import { createCourierQueue, enqueuePickup, startCourierWorker, VISIT_CODE_KEY_INFO, type CourierJob } from './features/courier/pickup.js';
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
 import { requestIds } from './http/request-context.js';
@@ -34,6 +34,7 @@ import { startHallTimers, type HallTimers } from './features/exceptions/never-re
 import { queueApi, queueRoutes } from './features/queue/routes.js';
 import { kioskApi, kioskRoutes } from './features/kiosk/routes.js';
 import { opsApi, opsMetrics, opsRoutes } from './features/ops/routes.js';
+import { courierApi, courierRoutes, courierWebhookRoutes } from './features/courier/routes.js';
 import { loadGazetteer } from './features/sites/gazetteer-file.js';
 import { siteRoutes, sitesApi } from './features/sites/routes.js';
 import { OpenCodeCipher } from './features/partner/open-code.js';
@@ -80,6 +81,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const openCodes = new OpenCodeCipher(config.codeHashKey);
   const resultsQueue = createResultsQueue(connection, config.queuePrefix);
   const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers };
+  const visitCodes = new OpenCodeCipher(config.codeHashKey, VISIT_CODE_KEY_INFO);
   const partner = config.partner
     ? createPartnerRuntime({
         config: config.partner,
@@ -114,6 +116,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
     }),
   );
+  const courier = { db, keys, visitCodes, now, log };
+  app.use(courierWebhookRoutes({ ...courier, secret: config.courierDispatchSecret }));
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
@@ -131,6 +135,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...adminApi,
     ...kioskApi,
     ...resultsApi,
+    ...courierApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -147,6 +152,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
     resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
+    courierRoutes(courier),
     routeNotFound,
   );
   app.use(webApp());
@@ -204,7 +210,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
     if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
     worker = startCourierWorker(
-      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client },
+      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client, visitCodes },
       queue,
       connection,
       config.queuePrefix,

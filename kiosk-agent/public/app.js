@@ -73,7 +73,7 @@ function render() {
     case 'open':
       $('open-badge').textContent = t('open.badge', { door: c.compartment });
       $('open-heading').textContent = t('open.heading', { door: c.compartment });
-      $('open-body').textContent = t(`open.${c.purpose}`);
+      $('open-body').textContent = t(`open.${c.purpose}`) + visitNote(c);
       break;
     case 'done': {
       const empty = c.purpose === 'deposit' && state.itemPresent === false;
@@ -103,6 +103,13 @@ function render() {
       $('submit').textContent = t(state.step === 'code' ? 'start.next' : 'start.open');
       break;
   }
+}
+
+/** A courier visit opens its doors one at a time (ADR 0023): "next: door 7", or that this is the last. */
+function visitNote(c) {
+  if (!c.visit) return '';
+  const next = c.visit.doors[c.visit.position];
+  return ' ' + (next === undefined ? t('open.visit.last') : t('open.visit.next', { next }));
 }
 
 /** XB12345678901 2 → "XB 1234 5678 9012": easier to read out and to copy down. */

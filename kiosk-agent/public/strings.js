@@ -35,6 +35,8 @@ export const STRINGS = {
     'open.courier_pickup': '请取出信封，然后关好箱门。',
     'open.courier_deliver': '请把信封放进去，然后关好箱门。',
     'open.note': '关门后，屏幕会自动进入下一步。',
+    'open.visit.next': '下一个：{next}号箱门。',
+    'open.visit.last': '这是最后一个箱门。',
 
     'done.heading': '谢谢！{door}号箱门已关好',
     'done.deposit': '您的材料已经交件。',
@@ -119,6 +121,8 @@ export const STRINGS = {
     'open.courier_pickup': 'Take the envelope out, then close the door.',
     'open.courier_deliver': 'Put the envelope in, then close the door.',
     'open.note': 'When the door is closed, this screen moves on by itself.',
+    'open.visit.next': 'Next: door {next}.',
+    'open.visit.last': 'This is the last door.',
 
     'done.heading': 'Thank you! Door {door} is closed',
     'done.deposit': 'Your documents have been handed in.',

@@ -50,9 +50,20 @@ class HubDouble extends EventEmitter<HubLinkEvents> implements HubConnection {
       this.reassigned.set(req.commandId, this.reassignTo);
       return ok(this.reassignTo);
     },
+    'code:next': async (req) => {
+      this.log.push('next');
+      // Like the hub: the next door only once the close of the door before it was received.
+      const before = this.nextAfter.get(req.commandId);
+      if (before === undefined) return fail('unknown_command', 'no visit door under that command');
+      const closed = this.events.some((e) => e.type === 'door_closed' && e.compartment === before.compartment);
+      if (!closed) return fail('door_open', 'close the door first');
+      return ok({ grant: before.grant });
+    },
     'codes:sync': async () => fail('bad_request', 'this kiosk keeps no code book'),
     'kiosk:bus': async () => ok({ stored: true }),
   };
+  /** For a visit: after the door of command X (at compartment c) closes, this grant (null: the visit is over). */
+  nextAfter = new Map<string, { compartment: number; grant: CodeGrant | null }>();
 
   connect(): void {}
   close(): void {}
@@ -229,3 +240,62 @@ describe('KioskAgent: doors that may not have opened (ADR 0013/0014)', () => {
     expect(results.map(([r]) => r.status)).toEqual(['not_sent', 'opened']);
   });
 });
+describe('a courier visit: one code, its doors one at a time (ADR 0023)', () => {
+  const C = '0190f1a2-0000-7000-8000-00000000000c';
+  const VISIT = '0190f1a2-0000-7000-8000-0000000000ff';
+  const visit = (position: number) => ({ visitId: VISIT, position, doors: [3, 7, 9] });
+
+  it('opens the next door only after the hub has the close of the one before, one unlock each, then stops', async () => {
+    hub.grants.set('87654321', { commandId: A, compartment: 3, purpose: 'courier_pickup', trackingNumber: TN, visit: visit(1) });
+    hub.nextAfter.set(A, {
+      compartment: 3,
+      grant: { commandId: B, compartment: 7, purpose: 'courier_pickup', trackingNumber: 'XB2', visit: visit(2) },
+    });
+    hub.nextAfter.set(B, {
+      compartment: 7,
+      grant: { commandId: C, compartment: 9, purpose: 'courier_pickup', trackingNumber: 'XB3', visit: visit(3) },
+    });
+    hub.nextAfter.set(C, { compartment: 9, grant: null });
+
+    expect(await agent.enterCode('87654321', 'screen')).toMatchObject({ status: 'opened', compartment: 3, visit: visit(1) });
+    // Nothing more opens while door 3 stands open.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(board.unlocks).toEqual(['unlock 0/2']);
+    expect(hub.log).not.toContain('next');
+
+    // The courier shuts door 3 (the hub is slow to take the close: the agent waits for it).
+    hub.acking = false;
+    Object.assign(board.lock(0, 2), { latchClosed: true, itemPresent: false });
+    setTimeout(() => {
+      hub.acking = true;
+    }, 80);
+    await waitFor(() => board.unlocks.length === 2);
+    await agent.visitSettled();
+    expect(board.unlocks).toEqual(['unlock 0/2', 'unlock 0/6']);
+    const closedAt = hub.log.indexOf('event door_closed');
+    expect(closedAt).toBeGreaterThan(-1);
+    expect(closedAt).toBeLessThan(hub.log.indexOf('next'));
+
+    Object.assign(board.lock(0, 6), { latchClosed: true, itemPresent: false });
+    await waitFor(() => board.unlocks.length === 3);
+    Object.assign(board.lock(0, 8), { latchClosed: true, itemPresent: false });
+    await waitFor(() => hub.log.filter((l) => l === 'next').length === 3);
+    await agent.visitSettled();
+    // The hub said no door is left: nothing else opens.
+    expect(board.unlocks).toEqual(['unlock 0/2', 'unlock 0/6', 'unlock 0/8']);
+    // Each next door was told to the screen like a code's result.
+    expect(results.map(([r, s]) => [r.status, r.status === 'refused' ? null : r.compartment, s])).toEqual([
+      ['opened', 3, 'screen'],
+      ['opened', 7, 'api'],
+      ['opened', 9, 'api'],
+    ]);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -13,6 +13,7 @@ import type { CommandOutcome, KioskJournal, UnlockAnswer } from './journal.js';
 import type { Cabinet, DoorEvent } from './lockboard/index.js';
 import type { OfflineCodeBook } from './offline-codes.js';
 import { OpenCommands, type Spends } from './open-commands.js';
+import { VisitDoors } from './visit-doors.js';
 
 export type { CodeResult } from './code-entry.js';
 
@@ -48,6 +49,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   private readonly commands: OpenCommands;
   private readonly entry: CodeEntry;
   private readonly sync: CodeBookSync | null;
+  private readonly visits: VisitDoors;
 
   constructor(private readonly deps: KioskAgentDeps) {
     super();
@@ -81,6 +83,14 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       limit: offline,
     });
     this.sync = codes ? new CodeBookSync({ book: codes, link, log, now }, offline) : null;
+    this.visits = new VisitDoors({
+      link,
+      outbox: this.outbox,
+      commands: this.commands,
+      log,
+      onResult: (r) => this.emit('result', r, 'api'),
+      ...(deps.retryDelayMs !== undefined && { retryDelayMs: deps.retryDelayMs }),
+    });
   }
 
   start(): void {
@@ -93,6 +103,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
           : { type: 'door_closed', compartment: d.compartment, itemPresent: d.itemPresent },
       );
       this.emit('door', d);
+      if (d.state === 'closed') this.visits.doorClosed(d.compartment);
     });
     cabinet.on('item', (i) => outbox.record({ type: 'item_changed', compartment: i.compartment, itemPresent: i.itemPresent }));
     cabinet.on('fault', (f) => outbox.record({ type: 'fault', ...f }));
@@ -139,6 +150,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   async enterCode(input: string, source: CodeSource = 'api', factor?: string): Promise<CodeResult> {
     const result = await this.entry.enter(input, factor);
     this.emit('result', result, source);
+    this.visits.follow(result);
     return result;
   }
 
@@ -165,6 +177,11 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
   /** Sends unacknowledged events in order (see EventOutbox). */
   flush(): void {
     this.outbox.flush();
+  }
+
+  /** Resolves once no courier visit's next door is being asked for or opened (for tests). */
+  visitSettled(): Promise<void> {
+    return this.visits.settled();
   }
 
   /** Resolves once every journaled event has been acknowledged (for tests and orderly shutdown). */

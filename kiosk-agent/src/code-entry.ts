@@ -36,6 +36,8 @@ export type CodeResult =
       trackingNumber: string;
       commandId: string;
       offline?: boolean;
+      /** a courier visit's door (ADR 0023): which of the visit's doors this is */
+      visit?: NonNullable<CodeGrant['visit']>;
     }
   | { status: 'refused'; code: string; message: string; retryAfterMs?: number };
 
@@ -266,7 +268,7 @@ export class CodeEntry {
     const { commandId, compartment, purpose, trackingNumber } = grant;
     const outcome = await this.deps.commands.execute(commandId, compartment, spends);
     const status: DoorStatus = DOOR_STATUSES.has(outcome) ? (outcome as DoorStatus) : 'failed';
-    return { status, compartment, purpose, trackingNumber, commandId };
+    return { status, compartment, purpose, trackingNumber, commandId, ...(grant.visit && { visit: grant.visit }) };
   }
 
   private hasCompartment(compartment: number): boolean {

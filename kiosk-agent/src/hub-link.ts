@@ -84,6 +84,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> implements HubConnectio
     this.senders = {
       'code:submit': (request) => timed().emitWithAck('code:submit', request),
       'code:reassign': (request) => timed().emitWithAck('code:reassign', request),
+      'code:next': (request) => timed().emitWithAck('code:next', request),
       'codes:sync': (request) => timed().emitWithAck('codes:sync', request),
       'kiosk:event': (request) => timed().emitWithAck('kiosk:event', request),
       'kiosk:bus': (request) => timed().emitWithAck('kiosk:bus', request),

@@ -212,6 +212,7 @@ class StandInLink extends EventEmitter<HubLinkEvents> implements HubConnection {
       return this.connected && this.book ? ok(this.book) : fail('hub_unreachable', 'not connected');
     },
     'code:reassign': async () => fail('unknown_command', 'no reassigning here'),
+    'code:next': async () => fail('unknown_command', 'no visits here'),
     'kiosk:bus': async () => ok({ stored: true }),
   };
   /** A new link for a restarted agent (a new process), with the same hub behind it. */

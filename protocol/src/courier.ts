@@ -27,6 +27,18 @@ export const CourierOrderRequest = z.strictObject({
   /** absent on a mail order, like the code */
   compartment: z.number().int().min(1).max(2_147_483_647).optional(),
   destination: z.strictObject({ name: z.string(), address: z.string() }),
+  /**
+   * A pickup visit (ADR 0023): every parcel the one code opens at the site, door by door in this
+   * order (the first is `trackingNumber`/`compartment` above). Absent on a single-parcel order. The
+   * same order id sent again with more parcels updates the order; the code stays the same.
+   */
+  parcels: z
+    .array(z.object({ trackingNumber: z.string(), compartment: z.number().int().min(1).max(2_147_483_647) }))
+    .min(1)
+    .max(64)
+    .optional(),
+  /** The QR form of `code` (a signed token the kiosk's scanner reads), when the hub issued the code. */
+  qr: z.string().max(512).optional(),
 });
 export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;
 
@@ -46,4 +58,48 @@ export function verifyRequest(secret: string, timestampMs: number, body: string,
   const want = Buffer.from(signRequest(secret, timestampMs, body), 'hex');
   const got = Buffer.from(signature, 'hex');
   return want.length === got.length && timingSafeEqual(want, got);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Courier dispatch system → hub: signed webhooks (`POST /api/courier/webhooks`), each event with its
+// own id, signed like the hub's requests (signRequest over `timestamp.body`, the same shared secret)
+// and retried with backoff until the hub answers 2xx. The hub stores each event once by its id.
+
+export const COURIER_EVENT_ID_HEADER = 'x-xinbao-event-id';
+export const COURIER_EVENT_TYPES = ['assigned', 'picked_up', 'delivered', 'failed'] as const;
+/** Why an order (or one parcel of it) failed, as the courier reports it. */
+export const COURIER_FAILURE_REASONS = [
+  'cannot_open',
+  'parcel_not_found',
+  'locker_full',
+  'recipient_absent',
+  'address_wrong',
+  'other',
+] as const;
+
+export const CourierEvent = z.object({
+  eventId: z.string().min(1).max(100),
+  orderId: z.string().uuid(),
+  type: z.enum(COURIER_EVENT_TYPES),
+  /** ISO time on the dispatch system's clock */
+  at: z.string().datetime({ offset: true }),
+  /** the dispatch system's courier (set from `assigned` on) */
+  courierId: z.string().min(1).max(64).optional(),
+  courierName: z.string().max(100).optional(),
+  /** for an event about one parcel of a multi-parcel order */
+  trackingNumber: z.string().max(64).optional(),
+  /** `failed`: why */
+  reason: z.enum(COURIER_FAILURE_REASONS).optional(),
+  note: z.string().max(500).optional(),
+});
+export type CourierEvent = z.infer<typeof CourierEvent>;
+
+/** The headers of a signed courier webhook. */
+export function courierWebhookHeaders(secret: string, eventId: string, body: string, nowMs: number): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    [COURIER_EVENT_ID_HEADER]: eventId,
+    [TIMESTAMP_HEADER]: String(nowMs),
+    [SIGNATURE_HEADER]: signRequest(secret, nowMs, body),
+  };
 }

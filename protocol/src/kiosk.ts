@@ -81,8 +81,31 @@ export const CodeGrant = z.object({
   trackingNumber: z.string().min(1),
   /** the code it used: the agent remembers it as spent, so it never opens with it offline */
   codeId: z.string().uuid().optional(),
+  /**
+   * A courier's visit code (ADR 0023): it opens several doors, one at a time. This grant is door
+   * `position` of `doors`; once its door is closed the kiosk asks for the next with `code:next`.
+   */
+  visit: z
+    .object({
+      visitId: z.string().uuid(),
+      position: z.number().int().positive(),
+      doors: z.array(z.number().int().positive()).min(1),
+    })
+    .optional(),
 });
 export type CodeGrant = z.infer<typeof CodeGrant>;
+
+/** After a visit door closed (or did not open): the next door of the visit, if any. Idempotent by requestId. */
+export const CodeNext = z.object({
+  requestId: z.string().uuid(),
+  /** the command of the door just handled */
+  commandId: z.string().uuid(),
+});
+export type CodeNext = z.infer<typeof CodeNext>;
+/** The next door's grant, or null when the visit has no door left. */
+export interface CodeNextReply {
+  grant: CodeGrant | null;
+}
 
 /** A live code of the kiosk's site, as the kiosk keeps it for checking codes without the hub. */
 export const OfflineCode = z.object({
@@ -278,6 +301,7 @@ export interface EventAck {
 export interface KioskRequests {
   'code:submit': CodeSubmit;
   'code:reassign': CodeReassign;
+  'code:next': CodeNext;
   'codes:sync': CodeSyncRequest;
   'kiosk:event': KioskEvent;
   'kiosk:bus': BusReport;
@@ -288,6 +312,7 @@ export type KioskRequestName = keyof KioskRequests;
 export interface KioskReplies {
   'code:submit': CodeGrant;
   'code:reassign': CodeGrant;
+  'code:next': CodeNextReply;
   'codes:sync': CodeSyncReply;
   'kiosk:event': EventAck;
   /** stored: false when a newer report was already stored */
@@ -304,6 +329,7 @@ export type KioskReply<E extends KioskRequestName> = Reply<KioskReplies[E]> & { 
 export const KIOSK_REQUESTS: { [E in KioskRequestName]: { schema: z.ZodType<KioskRequests[E]>; malformed: string } } = {
   'code:submit': { schema: CodeSubmit, malformed: 'malformed code submission' },
   'code:reassign': { schema: CodeReassign, malformed: 'malformed reassign request' },
+  'code:next': { schema: CodeNext, malformed: 'malformed next-door request' },
   'codes:sync': { schema: CodeSyncRequest, malformed: 'malformed code sync request' },
   'kiosk:event': { schema: KioskEvent, malformed: 'malformed kiosk event' },
   'kiosk:bus': { schema: BusReport, malformed: 'malformed bus report' },

@@ -86,6 +86,38 @@ describe('what a closed door means', () => {
     expect(decideDoorClosed({ purpose, parcelState, itemPresent, compartmentState })).toEqual(want);
   });
 
+  // A courier visit's door (ADR 0023): the item sensor before the door was granted, and after it closed.
+  const missing: DoorClosedDecision = { ...pickedUp, parcelMove: 'missing_at_pickup' };
+  const visitTable: Array<[boolean | null, boolean | null, DoorClosed['parcelState'], unknown]> = [
+    [true, false, 'pickup_ordered', pickedUp],
+    [null, false, 'pickup_ordered', pickedUp],
+    [true, null, 'pickup_ordered', pickedUp],
+    [false, null, 'pickup_ordered', pickedUp],
+    [false, false, 'pickup_ordered', missing],
+    [true, true, 'pickup_ordered', record('door_closed_item_left', 'courier')],
+    [false, true, 'pickup_ordered', record('door_closed_item_left', 'courier')],
+    [false, false, 'deposited', record('door_cycle_unmatched', 'kiosk')],
+  ];
+  it.each(visitTable)('visit door: item %s at the grant, %s at the close, parcel %s', (itemAtGrant, itemPresent, parcelState, want) => {
+    expect(decideDoorClosed({ purpose: 'courier_pickup', parcelState, itemPresent, compartmentState: 'occupied', itemAtGrant })).toEqual(
+      want,
+    );
+  });
+  it('never calls a parcel missing without a visit door that saw no item before it opened', () => {
+    for (const itemPresent of [true, false, null]) {
+      for (const itemAtGrant of [true, null, undefined]) {
+        const d = decideDoorClosed({
+          purpose: 'courier_pickup',
+          parcelState: 'pickup_ordered',
+          itemPresent,
+          compartmentState: 'occupied',
+          ...(itemAtGrant !== undefined && { itemAtGrant }),
+        });
+        expect(d.kind === 'move' && d.parcelMove === 'missing_at_pickup').toBe(false);
+      }
+    }
+  });
+
   it('moves a parcel only for its own purpose and state, and the compartment only by a legal move', () => {
     const moving = new Map<string, string[]>([
       ['deposit', ['awaiting_deposit']],

@@ -13,6 +13,11 @@ export interface DoorClosed {
   /** the item sensor after the close; null when the compartment has none */
   itemPresent: boolean | null;
   compartmentState: CompartmentState;
+  /**
+   * A courier visit's door (ADR 0023): the item sensor's last word when the door was granted (null:
+   * no sensor or never heard). Absent for other door cycles.
+   */
+  itemAtGrant?: boolean | null;
 }
 
 export type DoorCloser = 'applicant' | 'courier' | 'kiosk';
@@ -20,7 +25,7 @@ export type DoorCloser = 'applicant' | 'courier' | 'kiosk';
 export type DoorClosedDecision =
   | {
       kind: 'move';
-      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected' | 'in_locker' | 'returned_to_hall'>;
+      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected' | 'in_locker' | 'returned_to_hall' | 'missing_at_pickup'>;
       actor: Exclude<DoorCloser, 'kiosk'>;
       /** null when the compartment cannot follow (a faulty door stays out of service) */
       compartmentMove: CompartmentMove | null;
@@ -52,6 +57,19 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
   }
   if (d.purpose === 'courier_pickup' && d.parcelState === 'pickup_ordered') {
     if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'courier' };
+    // The sensor saw no item before the door opened and none after it closed: nothing was taken,
+    // the parcel was not there (a visit's other doors go on).
+    if (d.itemPresent === false && d.itemAtGrant === false) {
+      return {
+        kind: 'move',
+        parcelMove: 'missing_at_pickup',
+        actor: 'courier',
+        compartmentMove: follow(d.compartmentState, 'empty'),
+        leavesCompartment: true,
+        closesPickupOrder: true,
+        closesDeliveryOrder: false,
+      };
+    }
     return {
       kind: 'move',
       parcelMove: 'picked_up',

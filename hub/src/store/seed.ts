@@ -6,6 +6,8 @@ import { hashPassword, type Role } from '../domain/people.js';
 import type { Db } from './db.js';
 
 export const DEMO_PASSWORD = 'xinbao-demo';
+/** The courier dispatch simulator's courier that the demo courier user `ems.courier` is. */
+export const DEMO_DISPATCH_COURIER = 'EMS-XA-001';
 
 export const DEMO_USERS: Array<{ username: string; role: Role; displayName: string; phone: string }> = [
   { username: 'zhang.san', role: 'applicant', displayName: '张三', phone: '13800000001' },
@@ -122,6 +124,12 @@ export async function seedDemo(db: Db, sites: DemoSite[] = DEMO_SITES): Promise<
       [uuidv7(), u.username, await hashPassword(DEMO_PASSWORD), u.role, u.displayName, u.phone],
     );
   }
+  // The demo courier is the courier dispatch simulator's first courier (ADR 0023): their PDA lists its visits.
+  await db.query(
+    `UPDATE users SET dispatch_courier_id = $2 WHERE username = $1 AND dispatch_courier_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM users WHERE dispatch_courier_id = $2)`,
+    ['ems.courier', DEMO_DISPATCH_COURIER],
+  );
   for (const m of DEMO_MATTERS) {
     await db.query(
       `INSERT INTO service_matters (id, code, name, materials, channels, parcel_size) VALUES ($1, $2, $3, $4, $5, $6)

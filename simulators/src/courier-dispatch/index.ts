@@ -1,2 +1,3 @@
-// The courier dispatch (EMS 揽派) simulator, for tests (the program is main.ts).
+// The courier dispatch (EMS 揽派) simulator and its simulated couriers, for tests (the program is main.ts).
 export * from './server.js';
+export * from './couriers.js';

@@ -272,6 +272,33 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), exception, ids.user, T],
     );
   },
+  13: async (db) => {
+    // One visit, one code (ADR 0023): a visit with its door, its code row and order linked to it, a
+    // courier linked to the dispatch system, one webhook event and one PDA step.
+    const visit = randomUUID();
+    await db.query(
+      `INSERT INTO courier_visits (id, kind, site_id, status, code_id, code_enc, dispatch_ref, courier_id, started_at, created_at, updated_at)
+       VALUES ($1, 'pickup', $2, 'at_kiosk', $3, '\\x0102', 'EMS00000001', 'EMS-XA-001', $4, $4, $4)`,
+      [visit, ids.ownSite, ids.code, T],
+    );
+    await db.query(
+      `INSERT INTO courier_visit_doors (visit_id, position, parcel_id, compartment_id, state, command_id, request_id, item_at_grant, granted_at)
+       VALUES ($1, 1, $2, $3, 'open', $4, $5, true, $6)`,
+      [visit, ids.parcel, ids.compartment, randomUUID(), randomUUID(), T],
+    );
+    await db.query(`UPDATE access_codes SET visit_id = $2 WHERE id = $1`, [ids.code, visit]);
+    await db.query(`UPDATE courier_orders SET visit_id = $1 WHERE parcel_id = $2`, [visit, ids.partnerParcel]);
+    await db.query(`UPDATE users SET dispatch_courier_id = 'EMS-XA-001' WHERE id = $1`, [ids.user]);
+    await db.query(
+      `INSERT INTO courier_events (event_id, order_id, type, courier_id, at, payload, outcome, received_at)
+       VALUES ('ce_1', $1, 'assigned', 'EMS-XA-001', $2, '{"type":"assigned"}', 'applied', $2)`,
+      [visit, T],
+    );
+    await db.query(
+      `INSERT INTO courier_visit_steps (visit_id, parcel_id, step, reason, user_id, at) VALUES ($1, $2, 'failed', 'locker_full', $3, $4)`,
+      [visit, ids.parcel, ids.user, T],
+    );
+  },
   14: async (db) => {
     await db.query(
       `UPDATE applications SET channel_out = 'own_kiosk', return_site_id = $2, decided_at = $3, decided_by = $4, decision_note = 'ok', status = 'approved' WHERE id = $1`,

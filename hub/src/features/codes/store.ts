@@ -141,14 +141,14 @@ export async function siteCodeVersion(db: Db | Tx, siteId: string): Promise<numb
   return Number(v.rows[0]?.version ?? 0);
 }
 
-/** The site's live codes (since null), or every code changed after the version `since`. */
+/** The site's live codes (since null), or every code changed after the version `since`; never a courier visit's code (ADR 0023: a visit needs the hub). */
 export async function codesForSync(db: Db | Tx, siteId: string, now: Date, since: number | null): Promise<SyncRow[]> {
   const rows = await db.query<SyncRow>(
     `SELECT c.id AS "codeId", c.offline_hash AS "offlineHash", c.offline_keypad_hash AS "offlineKeypadHash", k.number AS compartment, c.purpose,
        p.tracking_number AS "trackingNumber", c.valid_from AS "validFrom", c.expires_at AS "expiresAt",
        (c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2) AS live
      FROM access_codes c JOIN compartments k ON k.id = c.compartment_id JOIN parcels p ON p.id = c.parcel_id
-     WHERE c.site_id = $1 AND ${since === null ? 'c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2' : 'c.sync_version > $3'}
+     WHERE c.site_id = $1 AND c.visit_id IS NULL AND ${since === null ? 'c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2' : 'c.sync_version > $3'}
      ORDER BY c.sync_version`,
     since === null ? [siteId, now] : [siteId, now, since],
   );
@@ -209,9 +209,9 @@ export async function lockCodeByCommand(tx: Tx, commandId: string): Promise<{ id
 export async function lockOpenDoorCycle(
   tx: Tx,
   compartmentId: string,
-): Promise<{ id: string; purpose: CodePurpose; parcelId: string; number: number } | null> {
-  const r = await tx.query<{ id: string; purpose: CodePurpose; parcelId: string; number: number }>(
-    `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
+): Promise<{ id: string; purpose: CodePurpose; parcelId: string; number: number; commandId: string | null } | null> {
+  const r = await tx.query<{ id: string; purpose: CodePurpose; parcelId: string; number: number; commandId: string | null }>(
+    `SELECT c.id, c.purpose, c.parcel_id AS "parcelId", k.number, c.command_id AS "commandId" FROM access_codes c JOIN compartments k ON k.id = c.compartment_id
      WHERE c.compartment_id = $1 AND c.used_at IS NOT NULL AND c.resolved_at IS NULL
      ORDER BY c.used_at DESC LIMIT 1 FOR UPDATE OF c`,
     [compartmentId],
@@ -301,4 +301,40 @@ export async function insertCodeBurstAlarm(db: Db | Tx, a: CodeBurstAlarm): Prom
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [a.id, a.siteId, a.deviceId, a.siteFailures, a.deviceFailures, a.waitMs, a.at],
   );
+}
+
+// ---- courier visit codes (ADR 0023): one code row per visit, moved from door to door
+
+export async function setCodeVisit(tx: Tx, codeId: string, visitId: string): Promise<void> {
+  await tx.query('UPDATE access_codes SET visit_id = $2 WHERE id = $1', [codeId, visitId]);
+}
+
+export async function codeVisit(tx: Tx, codeId: string): Promise<string | null> {
+  const r = await tx.query<{ visitId: string | null }>('SELECT visit_id AS "visitId" FROM access_codes WHERE id = $1', [codeId]);
+  return r.rows[0]?.visitId ?? null;
+}
+
+/**
+ * The visit's code opens its next door: the row now names that door's compartment and parcel and the
+ * new command (spent by this kiosk now; its door cycle open again).
+ */
+export async function moveCodeToDoor(
+  tx: Tx,
+  codeId: string,
+  d: { compartmentId: string; parcelId: string; commandId: string; deviceId: string; at: Date },
+): Promise<void> {
+  await tx.query(
+    `UPDATE access_codes SET compartment_id = $2, parcel_id = $3, command_id = $4, used_by_device = $5, used_at = coalesce(used_at, $6),
+       resolved_at = NULL WHERE id = $1`,
+    [codeId, d.compartmentId, d.parcelId, d.commandId, d.deviceId, d.at],
+  );
+}
+
+/** What a code's QR token signs (its id, site, purpose and expiry); never the code. */
+export async function codeForQr(db: Db | Tx, codeId: string): Promise<{ siteId: string; purpose: CodePurpose; expiresAt: Date } | null> {
+  const r = await db.query<{ siteId: string; purpose: CodePurpose; expiresAt: Date }>(
+    'SELECT site_id AS "siteId", purpose, expires_at AS "expiresAt" FROM access_codes WHERE id = $1',
+    [codeId],
+  );
+  return r.rows[0] ?? null;
 }

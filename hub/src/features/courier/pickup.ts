@@ -1,7 +1,9 @@
 // Ordering the courier pickup after a deposit (a BullMQ job). Three steps, so no code is lost and
-// no parcel strands: (1) in one transaction, open the courier order and issue a fresh pickup code
-// (replacing any code of an earlier attempt); (2) send order and code to the courier dispatch system,
-// idempotent by order id; (3) in one transaction, move the parcel to pickup_ordered. A failure at
+// no parcel strands: (1) in one transaction, open the courier order and put the parcel into its
+// site's pickup visit still open for more parcels, or a new visit with a fresh courier code (one
+// visit, one code: ADR 0023); (2) send the visit (all its parcels, the one code) to the courier
+// dispatch system, idempotent by the visit's id, so a visit that grew is the same order updated;
+// (3) in one transaction, move the parcel to pickup_ordered. A failure at
 // (2) retries the whole job with backoff; a sweep re-enqueues any deposited parcel left behind.
 // At a partner locker the code is not ours to issue: step (1) opens the order, then the partner is
 // asked for its collection code for the reservation (the same code on every ask, never stored here).
@@ -13,12 +15,34 @@ import { lockParcel, moveParcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { PartnerApiError, type PartnerNetworkClient } from '../../integrations/partner-network.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
+import { setCodeVisit } from '../codes/store.js';
+import type { OpenCodeCipher } from '../partner/open-code.js';
+import { openVisitCode, sealVisitCode, visitQr } from './visits.js';
 import { findReservation } from '../partner/store.js';
 import { expireDepositCodes } from '../applications/deposit-expiry.js';
 import { courierPickupGaveUp } from '../exceptions/sources.js';
-import { cancelCreatingOrder, depositedBefore, markCodeSent, markDispatched, openPickupOrder, pickupPlace, pickupSite } from './store.js';
+import {
+  addVisitDoor,
+  cancelCreatingOrder,
+  depositedBefore,
+  dropWaitingDoor,
+  lockOpenVisit,
+  lockVisit,
+  markCodeSent,
+  markDispatched,
+  markVisitDispatched,
+  openPickupOrder,
+  pickupPlace,
+  pickupSite,
+  setOrderVisit,
+  setVisitCode,
+  visitDoorOfParcel,
+  visitDoors,
+} from './store.js';
 
 export const COURIER_QUEUE = 'courier';
+/** The key that seals visit codes at rest is derived under this name (apart from the partner's open-codes). */
+export const VISIT_CODE_KEY_INFO = 'xinbao courier visit code v1';
 export const HALL = { name: '国际港务区政务服务中心 (service hall)', address: '西安国际港务区港务大道 1 号' };
 
 export type CourierJob = { kind: 'pickup'; parcelId: string } | { kind: 'sweep' };
@@ -48,6 +72,8 @@ export interface PickupDeps {
   dispatch: CourierDispatch;
   now: () => Date;
   log: Logger;
+  /** seals a visit's code at rest so that the courier's PDA can show it again (ADR 0023) */
+  visitCodes: OpenCodeCipher;
   /** the partner network, for parcels in its lockers; undefined when none is configured */
   partner?: Pick<PartnerNetworkClient, 'pickupCode'> | undefined;
 }
@@ -66,21 +92,59 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
     }
     if (!parcel.compartmentId) return null;
     const order = await openPickupOrder(tx, parcel.id, parcel.siteId, parcel.compartmentId);
-    const place = await pickupPlace(tx, parcel.compartmentId);
-    const code = await issueCode(tx, deps.keys, {
-      purpose: 'courier_pickup',
-      siteId: parcel.siteId,
-      compartmentId: parcel.compartmentId,
-      parcelId: parcel.id,
-      holder: 'courier',
-      // The courier company assigns a courier after the order: no phone is known here, so the
-      // second factor is a PIN that travels with the code in the order (ADR 0018).
-      holderPhone: null,
-      now: deps.now(),
-      lifetimes: deps.lifetimes,
-    });
-    const pin = code.factor.kind === 'pin' ? code.factor.pin : null;
-    return { orderId: order, parcel, place, code: code.code, pin, reservationId: null };
+    // One visit, one code (ADR 0023): the parcel joins its site's visit still open for more (or its
+    // own visit again, on a retry of this job); a new visit gets the one code it is opened with.
+    const known = await visitDoorOfParcel(tx, parcel.id);
+    let visit = known && (await lockVisit(tx, known.visitId));
+    if (visit && known && ['done', 'failed', 'cancelled'].includes(visit.status) && known.state === 'waiting') {
+      // Its visit ended before the parcel's order was confirmed: it waits for the next one.
+      await dropWaitingDoor(tx, parcel.id);
+      visit = null;
+    }
+    if (!visit) {
+      const open = await lockOpenVisit(tx, parcel.siteId, deps.now());
+      visit = open.visit;
+      if (open.created) {
+        const code = await issueCode(tx, deps.keys, {
+          purpose: 'courier_pickup',
+          siteId: parcel.siteId,
+          compartmentId: parcel.compartmentId,
+          parcelId: parcel.id,
+          holder: 'courier',
+          // The courier company assigns a courier after the order: no phone is known here, so the
+          // second factor is a PIN that travels with the code in the order (ADR 0018).
+          holderPhone: null,
+          now: deps.now(),
+          lifetimes: deps.lifetimes,
+        });
+        await setCodeVisit(tx, code.id, visit.id);
+        const sealed = sealVisitCode(deps.visitCodes, visit.id, code.code, code.factor.kind === 'pin' ? code.factor.pin : null);
+        await setVisitCode(tx, visit.id, code.id, sealed, deps.now());
+        visit = { ...visit, codeId: code.id, codeEnc: sealed };
+      }
+      await addVisitDoor(tx, visit.id, parcel.id, parcel.compartmentId);
+    }
+    await setOrderVisit(tx, order, visit.id);
+    const opened = visit.codeEnc && openVisitCode(deps.visitCodes, visit.id, visit.codeEnc);
+    if (!opened || !visit.codeId) throw new UnrecoverableError(`visit ${visit.id} has no code to send (it is over)`);
+    const { code, pin } = opened;
+    const doors = await visitDoors(tx, visit.id);
+    const place = await pickupPlace(tx, doors[0]!.compartmentId);
+    const qr = await visitQr(tx, deps.keys, visit.codeId);
+    return {
+      orderId: order,
+      parcel,
+      place,
+      code,
+      pin,
+      reservationId: null,
+      visit: {
+        id: visit.id,
+        qr,
+        first: doors[0]!,
+        parcels: doors.map((d) => ({ trackingNumber: d.trackingNumber, compartment: d.compartment })),
+      },
+    };
   });
   if (!prepared) return 'not_needed';
   const { orderId, parcel, place } = prepared;
@@ -99,17 +163,20 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
     }
   }
   await markCodeSent(deps.db, orderId);
+  const visit = 'visit' in prepared ? prepared.visit : null;
   let accepted;
   try {
     accepted = await deps.dispatch.createOrder({
-      orderId,
+      // A visit is one order at the courier dispatch system, sent again (the same id) as it grows.
+      orderId: visit?.id ?? orderId,
       kind: 'pickup',
-      trackingNumber: parcel.trackingNumber,
+      trackingNumber: visit?.first.trackingNumber ?? parcel.trackingNumber,
       code,
       ...(prepared.pin ? { pin: prepared.pin } : {}),
       site: { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng },
       compartment: place.number,
       destination: HALL,
+      ...(visit && { parcels: visit.parcels, qr: visit.qr }),
     });
   } catch (e) {
     if (e instanceof CourierDispatchError && !e.retryable) throw new UnrecoverableError(e.message);
@@ -123,9 +190,15 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       at: deps.now(),
       siteId: parcel.siteId,
       compartment: place.number,
-      evidence: { orderId, dispatchRef: accepted.dispatchRef, courierCodeFrom: prepared.reservationId === null ? 'hub' : 'partner' },
+      evidence: {
+        orderId,
+        dispatchRef: accepted.dispatchRef,
+        courierCodeFrom: prepared.reservationId === null ? 'hub' : 'partner',
+        ...(visit && { visitId: visit.id }),
+      },
     });
     await markDispatched(tx, orderId, accepted.dispatchRef);
+    if (visit) await markVisitDispatched(tx, visit.id, accepted.dispatchRef, deps.now());
   });
   deps.log.info({ parcelId, orderId, dispatchRef: accepted.dispatchRef }, 'courier pickup ordered');
   return 'ordered';

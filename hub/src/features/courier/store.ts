@@ -81,3 +81,304 @@ export async function depositedBefore(db: Db, before: Date, limit = 500): Promis
   const r = await db.query<{ id: string }>(`SELECT id FROM parcels WHERE state = 'deposited' AND updated_at < $1 LIMIT ${limit}`, [before]);
   return r.rows.map((p) => p.id);
 }
+
+/** Links a parcel's courier order to the visit that collects it. */
+export async function setOrderVisit(tx: Tx, orderId: string, visitId: string): Promise<void> {
+  await tx.query('UPDATE courier_orders SET visit_id = $2 WHERE id = $1', [orderId, visitId]);
+}
+
+// ---- visits: one visit, one code (ADR 0023)
+
+export type VisitStatus = 'creating' | 'dispatched' | 'at_kiosk' | 'done' | 'failed' | 'cancelled';
+export type DoorState = 'waiting' | 'open' | 'picked_up' | 'missing' | 'item_left' | 'not_opened';
+
+export interface VisitRow {
+  id: string;
+  siteId: string;
+  status: VisitStatus;
+  codeId: string | null;
+  codeEnc: Buffer | null;
+  dispatchRef: string | null;
+  courierId: string | null;
+  startedAt: Date | null;
+}
+
+const VISIT_COLUMNS = `id, site_id AS "siteId", status, code_id AS "codeId", code_enc AS "codeEnc", dispatch_ref AS "dispatchRef",
+  courier_id AS "courierId", started_at AS "startedAt"`;
+
+/** The site's pickup visit still open for more parcels, created now if there is none; locked. */
+export async function lockOpenVisit(tx: Tx, siteId: string, at: Date): Promise<{ visit: VisitRow; created: boolean }> {
+  const inserted = await tx.query<VisitRow>(
+    `INSERT INTO courier_visits (id, kind, site_id, status, created_at, updated_at) VALUES ($1, 'pickup', $2, 'creating', $3, $3)
+     ON CONFLICT (site_id, kind) WHERE started_at IS NULL AND status IN ('creating', 'dispatched') DO NOTHING
+     RETURNING ${VISIT_COLUMNS}`,
+    [uuidv7(), siteId, at],
+  );
+  if (inserted.rows[0]) return { visit: inserted.rows[0], created: true };
+  const r = await tx.query<VisitRow>(
+    `SELECT ${VISIT_COLUMNS} FROM courier_visits
+     WHERE site_id = $1 AND kind = 'pickup' AND started_at IS NULL AND status IN ('creating', 'dispatched') FOR UPDATE`,
+    [siteId],
+  );
+  return { visit: r.rows[0]!, created: false };
+}
+
+export async function lockVisit(tx: Tx, visitId: string): Promise<VisitRow | null> {
+  const r = await tx.query<VisitRow>(`SELECT ${VISIT_COLUMNS} FROM courier_visits WHERE id = $1 FOR UPDATE`, [visitId]);
+  return r.rows[0] ?? null;
+}
+
+export async function findVisit(db: Db | Tx, visitId: string): Promise<VisitRow | null> {
+  const r = await db.query<VisitRow>(`SELECT ${VISIT_COLUMNS} FROM courier_visits WHERE id = $1`, [visitId]);
+  return r.rows[0] ?? null;
+}
+
+export async function setVisitCode(tx: Tx, visitId: string, codeId: string, codeEnc: Buffer, at: Date): Promise<void> {
+  await tx.query('UPDATE courier_visits SET code_id = $2, code_enc = $3, updated_at = $4 WHERE id = $1', [visitId, codeId, codeEnc, at]);
+}
+
+export async function markVisitDispatched(tx: Tx, visitId: string, dispatchRef: string, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE courier_visits SET dispatch_ref = $2, updated_at = $3, status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END
+     WHERE id = $1`,
+    [visitId, dispatchRef, at],
+  );
+}
+
+export async function markVisitStarted(tx: Tx, visitId: string, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE courier_visits SET status = 'at_kiosk', started_at = coalesce(started_at, $2), updated_at = $2 WHERE id = $1 AND status IN ('creating', 'dispatched', 'at_kiosk')`,
+    [visitId, at],
+  );
+}
+
+/** The visit is over: its code is no longer shown (nor kept in any form but its hash). */
+export async function finishVisit(
+  tx: Tx,
+  visitId: string,
+  status: 'done' | 'failed' | 'cancelled',
+  at: Date,
+  reason?: string,
+): Promise<void> {
+  await tx.query(
+    `UPDATE courier_visits SET status = $2, finished_at = $3, updated_at = $3, code_enc = NULL, failure_reason = coalesce($4, failure_reason)
+     WHERE id = $1 AND status NOT IN ('done', 'failed', 'cancelled')`,
+    [visitId, status, at, reason ?? null],
+  );
+}
+
+export async function setVisitCourier(tx: Tx, visitId: string, courierId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE courier_visits SET courier_id = $2, updated_at = $3 WHERE id = $1', [visitId, courierId, at]);
+}
+
+/** Adds the parcel as the visit's next door (once: a parcel is in one visit). */
+export async function addVisitDoor(tx: Tx, visitId: string, parcelId: string, compartmentId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO courier_visit_doors (visit_id, position, parcel_id, compartment_id, state)
+     SELECT $1, coalesce(max(position), 0) + 1, $2, $3, 'waiting' FROM courier_visit_doors WHERE visit_id = $1
+     ON CONFLICT (parcel_id) DO NOTHING`,
+    [visitId, parcelId, compartmentId],
+  );
+}
+
+export interface VisitDoor {
+  visitId: string;
+  position: number;
+  parcelId: string;
+  compartmentId: string;
+  compartment: number;
+  trackingNumber: string;
+  parcelState: string;
+  state: DoorState;
+  commandId: string | null;
+  itemAtGrant: boolean | null;
+}
+
+const DOOR_SELECT = `SELECT d.visit_id AS "visitId", d.position, d.parcel_id AS "parcelId", d.compartment_id AS "compartmentId",
+  k.number AS compartment, p.tracking_number AS "trackingNumber", p.state AS "parcelState", d.state, d.command_id AS "commandId",
+  d.item_at_grant AS "itemAtGrant"
+  FROM courier_visit_doors d JOIN compartments k ON k.id = d.compartment_id JOIN parcels p ON p.id = d.parcel_id`;
+
+export async function visitDoors(db: Db | Tx, visitId: string): Promise<VisitDoor[]> {
+  const r = await db.query<VisitDoor>(`${DOOR_SELECT} WHERE d.visit_id = $1 ORDER BY d.position`, [visitId]);
+  return r.rows;
+}
+
+export async function visitDoorOfParcel(db: Db | Tx, parcelId: string): Promise<VisitDoor | null> {
+  const r = await db.query<VisitDoor>(`${DOOR_SELECT} WHERE d.parcel_id = $1`, [parcelId]);
+  return r.rows[0] ?? null;
+}
+
+export async function visitDoorByCommand(tx: Tx, commandId: string): Promise<VisitDoor | null> {
+  const r = await tx.query<VisitDoor>(`${DOOR_SELECT} WHERE d.command_id = $1`, [commandId]);
+  return r.rows[0] ?? null;
+}
+
+export async function visitDoorByRequest(tx: Tx, requestId: string): Promise<VisitDoor | null> {
+  const r = await tx.query<VisitDoor>(`${DOOR_SELECT} WHERE d.request_id = $1`, [requestId]);
+  return r.rows[0] ?? null;
+}
+
+export async function openVisitDoor(
+  tx: Tx,
+  d: { visitId: string; position: number; commandId: string; requestId: string; itemAtGrant: boolean | null; at: Date },
+): Promise<void> {
+  await tx.query(
+    `UPDATE courier_visit_doors SET state = 'open', command_id = $3, request_id = $4, item_at_grant = $5, granted_at = $6
+     WHERE visit_id = $1 AND position = $2`,
+    [d.visitId, d.position, d.commandId, d.requestId, d.itemAtGrant, d.at],
+  );
+}
+
+export async function settleVisitDoor(
+  tx: Tx,
+  visitId: string,
+  position: number,
+  state: Exclude<DoorState, 'waiting' | 'open'>,
+  at: Date,
+): Promise<void> {
+  await tx.query(`UPDATE courier_visit_doors SET state = $3, resolved_at = $4 WHERE visit_id = $1 AND position = $2 AND state = 'open'`, [
+    visitId,
+    position,
+    state,
+    at,
+  ]);
+}
+
+/** The item sensor's last word on a compartment of this kiosk: true, false, or null (no sensor, never heard). */
+export async function lastItemReading(tx: Tx, deviceId: string, compartment: number): Promise<boolean | null> {
+  const r = await tx.query<{ item: boolean | null }>(
+    `SELECT (payload->>'itemPresent')::boolean AS item FROM kiosk_events
+     WHERE device_id = $1 AND compartment = $2 AND type IN ('item_changed', 'door_closed')
+     ORDER BY at DESC, received_at DESC LIMIT 1`,
+    [deviceId, compartment],
+  );
+  return r.rows[0]?.item ?? null;
+}
+
+/** The unlock outcome a kiosk reported for a command, if any. */
+export async function unlockOutcomeOf(tx: Tx, commandId: string): Promise<string | null> {
+  const r = await tx.query<{ outcome: string }>('SELECT outcome FROM unlock_outcomes WHERE command_id = $1', [commandId]);
+  return r.rows[0]?.outcome ?? null;
+}
+
+/** Takes a parcel whose door never opened out of a visit that ended (it joins the next visit). */
+export async function dropWaitingDoor(tx: Tx, parcelId: string): Promise<void> {
+  await tx.query(`DELETE FROM courier_visit_doors WHERE parcel_id = $1 AND state = 'waiting'`, [parcelId]);
+}
+
+// ---- courier dispatch events (webhooks), the courier's link, tasks and steps
+
+export type CourierEventOutcome = 'applied' | 'recorded' | 'unknown_order';
+
+/** Stores the event once by its id; false when it was stored before (a retry or a replay). */
+export async function insertCourierEvent(
+  tx: Tx,
+  e: {
+    eventId: string;
+    orderId: string;
+    type: string;
+    courierId: string | null;
+    trackingNumber: string | null;
+    reason: string | null;
+    at: Date;
+    payload: unknown;
+    receivedAt: Date;
+  },
+): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO courier_events (event_id, order_id, type, courier_id, tracking_number, reason, at, payload, outcome, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'recorded', $9) ON CONFLICT (event_id) DO NOTHING`,
+    [e.eventId, e.orderId, e.type, e.courierId, e.trackingNumber, e.reason, e.at, JSON.stringify(e.payload), e.receivedAt],
+  );
+  return r.rowCount === 1;
+}
+
+export async function decideCourierEvent(tx: Tx, eventId: string, outcome: CourierEventOutcome, detail: string | null): Promise<void> {
+  await tx.query('UPDATE courier_events SET outcome = $2, detail = $3 WHERE event_id = $1', [eventId, outcome, detail]);
+}
+
+export async function courierEventOf(
+  db: Db | Tx,
+  eventId: string,
+): Promise<{ outcome: CourierEventOutcome; detail: string | null } | null> {
+  const r = await db.query<{ outcome: CourierEventOutcome; detail: string | null }>(
+    'SELECT outcome, detail FROM courier_events WHERE event_id = $1',
+    [eventId],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** A delivery order (or a single-parcel order) by its id, locked. */
+export async function lockCourierOrder(
+  tx: Tx,
+  orderId: string,
+): Promise<{ id: string; parcelId: string; kind: string; status: string } | null> {
+  const r = await tx.query<{ id: string; parcelId: string; kind: string; status: string }>(
+    'SELECT id, parcel_id AS "parcelId", kind, status FROM courier_orders WHERE id = $1 FOR UPDATE',
+    [orderId],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** 'linked', 'no_user' (no courier user with that id) or 'taken' (another user has that courier id). */
+export async function setDispatchCourier(
+  db: Db,
+  userId: string,
+  dispatchCourierId: string | null,
+): Promise<'linked' | 'no_user' | 'taken'> {
+  const r = await db.query(
+    `UPDATE users SET dispatch_courier_id = $2 WHERE id = $1 AND role = 'courier'
+       AND NOT EXISTS (SELECT 1 FROM users o WHERE o.dispatch_courier_id = $2 AND o.id <> $1)`,
+    [userId, dispatchCourierId],
+  );
+  if (r.rowCount === 1) return 'linked';
+  const exists = await db.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'courier'`, [userId]);
+  return exists.rowCount === 1 ? 'taken' : 'no_user';
+}
+
+export async function dispatchCourierOf(db: Db | Tx, userId: string): Promise<string | null> {
+  const r = await db.query<{ id: string | null }>('SELECT dispatch_courier_id AS id FROM users WHERE id = $1', [userId]);
+  return r.rows[0]?.id ?? null;
+}
+
+export interface TaskVisitRow extends VisitRow {
+  siteCode: string;
+  siteName: string;
+  siteAddress: string;
+  lat: number;
+  lng: number;
+  contactName: string | null;
+  contactPhone: string | null;
+}
+
+/** A courier's visits still to do or under way, oldest first. */
+export async function courierVisits(db: Db | Tx, courierId: string): Promise<TaskVisitRow[]> {
+  const r = await db.query<TaskVisitRow>(
+    `SELECT v.id, v.site_id AS "siteId", v.status, v.code_id AS "codeId", v.code_enc AS "codeEnc", v.dispatch_ref AS "dispatchRef",
+       v.courier_id AS "courierId", v.started_at AS "startedAt", s.code AS "siteCode", s.name AS "siteName", s.address AS "siteAddress",
+       s.lat, s.lng, u.display_name AS "contactName", u.phone AS "contactPhone"
+     FROM courier_visits v JOIN sites s ON s.id = v.site_id
+     LEFT JOIN LATERAL (
+       SELECT us.display_name, us.phone FROM courier_visit_doors d JOIN parcels p ON p.id = d.parcel_id
+       JOIN applications a ON a.id = p.application_id JOIN users us ON us.id = a.applicant_id
+       WHERE d.visit_id = v.id ORDER BY d.position LIMIT 1) u ON true
+     WHERE v.courier_id = $1 AND v.status IN ('dispatched', 'at_kiosk')
+     ORDER BY v.created_at`,
+    [courierId],
+  );
+  return r.rows;
+}
+
+/** Records a courier's step once; false when it was recorded before. */
+export async function insertVisitStep(
+  tx: Tx,
+  s: { visitId: string; parcelId: string; step: string; reason: string | null; userId: string; at: Date },
+): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO courier_visit_steps (visit_id, parcel_id, step, reason, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT DO NOTHING`,
+    [s.visitId, s.parcelId, s.step, s.reason, s.userId, s.at],
+  );
+  return r.rowCount === 1;
+}

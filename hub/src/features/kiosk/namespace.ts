@@ -96,6 +96,10 @@ export function mountKioskNamespace(
       answer('code:reassign', 'the hub could not find another compartment; try again', (req) => service.reassign(kiosk, req)),
     );
     socket.on(
+      'code:next',
+      answer('code:next', 'the hub could not open the next door; try again', (req) => service.nextDoor(kiosk, req)),
+    );
+    socket.on(
       'codes:sync',
       answer('codes:sync', 'the hub could not list the codes; it will be asked again', (req) => service.syncCodes(kiosk, req)),
     );

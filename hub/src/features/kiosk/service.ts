@@ -7,6 +7,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  CodeNext,
   CodeReassign,
   CodeSubmit,
   CodeSyncRequest,
@@ -21,6 +22,7 @@ import {
   fail,
   ok,
   type CodeGrant,
+  type CodeNextReply,
   type CodeSyncReply,
   type Reply,
 } from '@xinbao/protocol';
@@ -35,6 +37,7 @@ import { KeypadAttempts, type KeypadLimits } from '../codes/attempts.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
 import { lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
 import { markPickupDone } from '../courier/store.js';
+import { grantFirstVisitDoor, grantNextVisitDoor, openVisitDoorOf, settleClosedVisitDoor, visitOfCode } from '../courier/visits.js';
 import { findDevice, insertKioskEvent } from './store.js';
 import { boardSubject, clearAlarm, compartmentSubject, raiseAlarmWithCustody, recordBusReport } from './service-alarms.js';
 import { applyUnlockReport } from './service-unlock.js';
@@ -127,6 +130,19 @@ export class KioskService {
     try {
       const redeemed = await withTransaction(this.deps.db, async (tx) => {
         const r = await redeemCode(tx, this.deps.keys, { ...req.data, siteId: kiosk.siteId, deviceId: kiosk.deviceId, now });
+        // A courier visit's code opens its doors one at a time (ADR 0023): this is its first door.
+        const visitId = await visitOfCode(tx, r.codeId);
+        if (visitId) {
+          const grant = await grantFirstVisitDoor(tx, kiosk, {
+            ...r,
+            visitId,
+            commandId: r.grant.commandId,
+            requestId: req.data.requestId,
+            via: req.data.via,
+            now,
+          });
+          return { ...r, grant };
+        }
         if (!r.repeated) {
           const parcel = await lockParcel(tx, r.parcelId);
           const holder: Actor['kind'] = r.grant.purpose.startsWith('courier') ? 'courier' : 'applicant';
@@ -158,6 +174,15 @@ export class KioskService {
     } finally {
       await turn?.done();
     }
+  }
+
+  /** A courier visit's next door, after the one before it closed or did not open (ADR 0023). */
+  async nextDoor(kiosk: KioskIdentity, input: unknown): Promise<Reply<CodeNextReply>> {
+    const req = CodeNext.safeParse(input);
+    if (!req.success) return fail('bad_request', 'malformed next-door request');
+    const reply = await withTransaction(this.deps.db, (tx) => grantNextVisitDoor(tx, kiosk, req.data, this.deps.now()));
+    if (reply.status === 'error') this.deps.log.info({ deviceId: kiosk.deviceId, refusal: reply.error.code }, 'next visit door refused');
+    return reply;
   }
 
   /** Another compartment for a deposit whose door jammed (see reassign.ts). */
@@ -310,7 +335,15 @@ export class KioskService {
       evidence: { deviceId: kiosk.deviceId, eventId, itemSensor: itemPresent === null ? 'none' : itemPresent ? 'present' : 'absent' },
     };
     const compartmentState = await lockCompartmentState(tx, compartmentId);
-    const decision = decideDoorClosed({ purpose: code.purpose, parcelState: parcel.state, itemPresent, compartmentState });
+    const visitDoor = code.purpose === 'courier_pickup' ? await openVisitDoorOf(tx, code.commandId) : null;
+    const decision = decideDoorClosed({
+      purpose: code.purpose,
+      parcelState: parcel.state,
+      itemPresent,
+      compartmentState,
+      ...(visitDoor && { itemAtGrant: visitDoor.itemAtGrant }),
+    });
+    if (visitDoor) await settleClosedVisitDoor(tx, visitDoor, decision, at);
     if (decision.kind === 'record') {
       const actor: Actor = { kind: decision.actor, id: decision.actor === 'kiosk' ? kiosk.deviceId : null };
       await appendCustody(tx, parcel, decision.custodyKind, parcel.state, parcel.state, { ...ctx, actor });

@@ -12,8 +12,9 @@ const INFO = 'xinbao partner open-code v1';
 export class OpenCodeCipher {
   private readonly key: Buffer;
 
-  constructor(codeHashKey: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', codeHashKey, Buffer.alloc(0), INFO, 32));
+  /** `info` names what the key seals (a courier visit's code has its own key: ADR 0023). */
+  constructor(codeHashKey: Buffer, info = INFO) {
+    this.key = Buffer.from(hkdfSync('sha256', codeHashKey, Buffer.alloc(0), info, 32));
   }
 
   seal(parcelId: string, code: string): Buffer {

@@ -1,0 +1,162 @@
+// The courier slice's HTTP edge. POST /api/courier/webhooks: the courier dispatch system's signed
+// events (courierWebhookRoutes, mounted before the JSON parser: the signature covers the raw body).
+// GET /api/courier/tasks and POST /api/courier/visits/{visitId}/steps: the courier's PDA, their own
+// visits only. PUT /api/admin/couriers/{userId}/dispatch-courier: an admin links a courier user to
+// the dispatch system's courier id.
+//
+// A webhook whose signature or timestamp (5 minutes either way) does not hold is a 401; a signed
+// body that is not an event a 400; anything else is stored once by its event id and answered 200
+// (a duplicate too), so the dispatch system stops retrying.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  COURIER_EVENT_ID_HEADER,
+  COURIER_FAILURE_REASONS,
+  CourierEvent,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  badTextIn,
+  httpRefusalOf,
+  verifyRequest,
+} from '@xinbao/protocol';
+import { Conflict, NotFound } from '../../errors.js';
+import { handle, parse, sendError } from '../../http/middleware.js';
+import { requestLog } from '../../http/request-context.js';
+import { body, error, op, type ApiPaths } from '../../http/openapi.js';
+import { currentUser, requireRole } from '../auth/auth.js';
+import { courierTasks, receiveCourierEvent, recordStep, type CourierServiceDeps } from './service.js';
+import { setDispatchCourier } from './store.js';
+
+export const COURIER_WEBHOOK_PATH = '/api/courier/webhooks';
+
+export const StepBody = z
+  .object({
+    trackingNumber: z.string().trim().toUpperCase().min(1).max(64),
+    step: z.enum(['picked_up', 'delivered', 'failed']),
+    reason: z.enum(COURIER_FAILURE_REASONS).optional(),
+  })
+  .strict()
+  .refine((s) => s.step !== 'failed' || s.reason !== undefined, { message: 'a failed step needs a reason', path: ['reason'] });
+
+export const DispatchCourierBody = z
+  .object({
+    dispatchCourierId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .nullable(),
+  })
+  .strict();
+
+const VisitId = z.string().uuid('a visit id');
+const UserId = z.string().uuid('a user id');
+
+export const courierApi: ApiPaths = {
+  [COURIER_WEBHOOK_PATH]: {
+    post: {
+      summary: "The courier dispatch system's signed events (assigned, picked_up, delivered, failed); idempotent by event id",
+      description:
+        'Who may call: the courier dispatch system, proven by x-xinbao-signature = HMAC-SHA256(shared secret, `${x-xinbao-timestamp}.${raw body}`) with the timestamp within 5 minutes. A bad or stale signature is a 401.',
+      security: [],
+      responses: { '200': { description: 'stored (or a duplicate)' }, '400': error, '401': error, '413': error, '415': error },
+    },
+  },
+  '/api/courier/tasks': {
+    get: op("The caller's own courier visits: site, map link, masked contact, the visit's code as digits and QR, its parcels", 'courier'),
+  },
+  '/api/courier/visits/{visitId}/steps': {
+    post: op('Confirm a step (picked_up, delivered) or report a failure with its reason, for one parcel of your own visit', 'courier', {
+      requestBody: body(StepBody),
+    }),
+  },
+  '/api/admin/couriers/{userId}/dispatch-courier': {
+    put: op("Link a courier user to the courier dispatch system's courier id (null unlinks)", 'admin', {
+      requestBody: body(DispatchCourierBody),
+    }),
+  },
+};
+
+export function courierWebhookRoutes(deps: CourierServiceDeps & { secret: string; log: Logger }): Router {
+  const r = Router();
+  r.post(
+    COURIER_WEBHOOK_PATH,
+    express.raw({ type: () => true, limit: '64kb' }),
+    handle(async (req: Request, res: Response) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      const refuse = (status: number, code: string, message: string) => {
+        requestLog(res, deps.log).info({ code, status, remote: req.socket.remoteAddress }, 'courier webhook refused');
+        sendError(res, status, { code, message });
+      };
+      const ts = Number(req.header(TIMESTAMP_HEADER));
+      if (!verifyRequest(deps.secret, ts, raw, req.header(SIGNATURE_HEADER) ?? '', deps.now().getTime())) {
+        return refuse(401, 'bad_signature', 'the signature or its timestamp does not hold');
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return refuse(400, 'invalid_event', 'the body is not JSON');
+      }
+      const badText = badTextIn(parsed, 'body');
+      if (badText !== null) return refuse(400, 'invalid_event', `${badText} holds a NUL or a lone surrogate`);
+      const event = CourierEvent.safeParse(parsed);
+      if (!event.success) {
+        return refuse(
+          400,
+          'invalid_event',
+          `the body is not a courier event: ${event.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ')}`,
+        );
+      }
+      const claimed = req.header(COURIER_EVENT_ID_HEADER);
+      if (claimed !== undefined && claimed !== event.data.eventId) {
+        return refuse(400, 'invalid_event', `${COURIER_EVENT_ID_HEADER} does not match the body's eventId`);
+      }
+      res.json(await receiveCourierEvent(deps, event.data));
+    }),
+  );
+  // A body that cannot be read is the sender's fault: a 4xx (a 5xx would be retried forever).
+  r.use(COURIER_WEBHOOK_PATH, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const refusal = httpRefusalOf(err);
+    if (!refusal || res.headersSent) return next(err);
+    sendError(res, refusal.status, { code: refusal.code, message: refusal.message });
+  });
+  return r;
+}
+
+export function courierRoutes(deps: CourierServiceDeps): Router {
+  const r = Router();
+  r.get(
+    '/courier/tasks',
+    requireRole('courier'),
+    handle(async (req, res) => {
+      res.json({ visits: await courierTasks(deps, currentUser(req).id) });
+    }),
+  );
+  r.post(
+    '/courier/visits/:visitId/steps',
+    requireRole('courier'),
+    handle(async (req, res) => {
+      const visitId = parse(VisitId, req.params.visitId, 'visit id');
+      const step = parse(StepBody, req.body);
+      res.json(await recordStep(deps, currentUser(req).id, visitId, step));
+    }),
+  );
+  r.put(
+    '/admin/couriers/:userId/dispatch-courier',
+    requireRole('admin'),
+    handle(async (req, res) => {
+      const userId = parse(UserId, req.params.userId, 'user id');
+      const { dispatchCourierId } = parse(DispatchCourierBody, req.body);
+      const linked = await setDispatchCourier(deps.db, userId, dispatchCourierId);
+      if (linked === 'no_user') throw new NotFound(`courier user ${userId}`);
+      if (linked === 'taken')
+        throw new Conflict('dispatch_courier_taken', `dispatch courier ${dispatchCourierId} is linked to another user`);
+      res.json({ userId, dispatchCourierId });
+    }),
+  );
+  return r;
+}

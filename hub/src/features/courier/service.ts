@@ -1,0 +1,217 @@
+// What the hub does with the courier dispatch system's events and for the courier's PDA. Each
+// webhook event is stored once by its id in the same transaction as what it causes: `assigned`
+// names the visit's courier (whose PDA then lists it), `failed` records why (a visit not yet at the
+// kiosk is over: its parcels wait for staff), `picked_up` / `delivered` are recorded (the kiosk's
+// doors and the hall's intake scan are what move an own-kiosk parcel; the lead wires a delivery
+// order's events to the results slice at merge). The PDA sees only its courier's own visits, with
+// the visit's one code as digits and as the signed QR token the kiosk's scanner reads.
+import type { CourierEvent } from '@xinbao/protocol';
+import type { Logger } from 'pino';
+import { Forbidden, NotFound } from '../../errors.js';
+import { withTransaction, type Db, type Tx } from '../../store/db.js';
+import { appendCustody, lockParcel, lockParcelByTrackingNumber } from '../../store/parcels.js';
+import type { CodeKeys } from '../codes/service.js';
+import type { OpenCodeCipher } from '../partner/open-code.js';
+import {
+  courierEventOf,
+  courierVisits,
+  decideCourierEvent,
+  dispatchCourierOf,
+  finishVisit,
+  insertCourierEvent,
+  insertVisitStep,
+  lockCourierOrder,
+  lockVisit,
+  setVisitCourier,
+  visitDoors,
+  type CourierEventOutcome,
+} from './store.js';
+import { openVisitCode, visitQr } from './visits.js';
+import { maskName, maskPhone } from '../../domain/masking.js';
+
+export interface CourierServiceDeps {
+  db: Db;
+  keys: CodeKeys;
+  visitCodes: OpenCodeCipher;
+  now: () => Date;
+  log: Logger;
+}
+
+export interface ReceivedCourierEvent {
+  eventId: string;
+  duplicate: boolean;
+  outcome: CourierEventOutcome;
+  detail: string | null;
+}
+
+/** One courier dispatch event, once by its id, with what it does, in one transaction. */
+export async function receiveCourierEvent(deps: CourierServiceDeps, event: CourierEvent): Promise<ReceivedCourierEvent> {
+  return withTransaction(deps.db, async (tx) => {
+    const fresh = await insertCourierEvent(tx, {
+      eventId: event.eventId,
+      orderId: event.orderId,
+      type: event.type,
+      courierId: event.courierId ?? null,
+      trackingNumber: event.trackingNumber ?? null,
+      reason: event.reason ?? null,
+      at: new Date(event.at),
+      payload: event,
+      receivedAt: deps.now(),
+    });
+    if (!fresh) {
+      const earlier = await courierEventOf(tx, event.eventId);
+      return { eventId: event.eventId, duplicate: true, outcome: earlier?.outcome ?? 'recorded', detail: earlier?.detail ?? null };
+    }
+    const { outcome, detail } = await applyCourierEvent(tx, deps, event);
+    await decideCourierEvent(tx, event.eventId, outcome, detail);
+    if (outcome !== 'applied') deps.log.info({ eventId: event.eventId, type: event.type, outcome, detail }, 'courier event');
+    return { eventId: event.eventId, duplicate: false, outcome, detail };
+  });
+}
+
+async function applyCourierEvent(
+  tx: Tx,
+  deps: CourierServiceDeps,
+  event: CourierEvent,
+): Promise<{ outcome: CourierEventOutcome; detail: string | null }> {
+  const at = new Date(event.at);
+  const visit = await lockVisit(tx, event.orderId);
+  if (!visit) {
+    const order = await lockCourierOrder(tx, event.orderId);
+    if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
+    // A delivery order (the results slice's): recorded here, its parcel's moves are wired at merge.
+    const parcel = await lockParcel(tx, order.parcelId);
+    await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
+      actor: { kind: 'courier', id: event.courierId ?? null },
+      at,
+      evidence: { eventId: event.eventId, orderId: order.id, reason: event.reason ?? null, note: event.note ?? null },
+    });
+    return { outcome: 'recorded', detail: `${order.kind} order ${event.type}` };
+  }
+  switch (event.type) {
+    case 'assigned':
+      if (!event.courierId) return { outcome: 'recorded', detail: 'assigned without a courier id' };
+      await setVisitCourier(tx, visit.id, event.courierId, deps.now());
+      return { outcome: 'applied', detail: null };
+    case 'failed': {
+      // Each parcel still waiting keeps the reason in its custody; staff take it from there (exceptions).
+      const doors = (await visitDoors(tx, visit.id)).filter((d) => d.state === 'waiting' || d.state === 'open');
+      const named = event.trackingNumber ? doors.filter((d) => d.trackingNumber === event.trackingNumber) : doors;
+      for (const d of named) {
+        const parcel = await lockParcel(tx, d.parcelId);
+        await appendCustody(tx, parcel, 'courier_failed', parcel.state, parcel.state, {
+          actor: { kind: 'courier', id: event.courierId ?? visit.courierId },
+          at,
+          compartment: d.compartment,
+          evidence: { eventId: event.eventId, visitId: visit.id, reason: event.reason ?? 'other', note: event.note ?? null },
+        });
+      }
+      // A visit that never reached the kiosk is over; one under way goes on door by door.
+      if (!event.trackingNumber && visit.startedAt === null) await finishVisit(tx, visit.id, 'failed', deps.now(), event.reason ?? 'other');
+      return { outcome: 'applied', detail: `${named.length} parcel(s): ${event.reason ?? 'other'}` };
+    }
+    case 'picked_up':
+    case 'delivered':
+      // The kiosk's doors (picked_up) and the hall's intake scan (received_at_hall) move the parcels.
+      return { outcome: 'recorded', detail: `the courier reports the visit ${event.type.replace('_', ' ')}` };
+  }
+}
+
+// ---- the PDA
+
+/** 张三 → 张*; a phone keeps only its last four digits. */
+
+export interface CourierTask {
+  visitId: string;
+  kind: 'pickup';
+  site: { code: string; name: string; address: string; mapUrl: string };
+  contact: string | null;
+  code: string;
+  /** the code's second factor (ADR 0018), typed after it on the keypad */
+  pin: string | null;
+  qr: string;
+  parcels: Array<{ trackingNumber: string; compartment: number; state: string }>;
+  status: string;
+}
+
+const DOOR_STATE_FOR_PDA: Record<string, string> = {
+  waiting: 'to_collect',
+  open: 'door_open',
+  picked_up: 'picked_up',
+  missing: 'missing_at_pickup',
+  item_left: 'left_in_locker',
+  not_opened: 'door_not_opened',
+};
+
+/** The caller's own visits: a courier user sees the visits of the dispatch courier they are linked to. */
+export async function courierTasks(deps: CourierServiceDeps, userId: string): Promise<CourierTask[]> {
+  const courierId = await dispatchCourierOf(deps.db, userId);
+  if (!courierId) return [];
+  const tasks: CourierTask[] = [];
+  for (const v of await courierVisits(deps.db, courierId)) {
+    const sealed = v.codeEnc && openVisitCode(deps.visitCodes, v.id, v.codeEnc);
+    if (!sealed || !v.codeId) continue;
+    const { code, pin } = sealed;
+    const doors = await visitDoors(deps.db, v.id);
+    const contact = v.contactName ? `${maskName(v.contactName)}${v.contactPhone ? ` ${maskPhone(v.contactPhone)}` : ''}` : null;
+    tasks.push({
+      visitId: v.id,
+      kind: 'pickup',
+      site: {
+        code: v.siteCode,
+        name: v.siteName,
+        address: v.siteAddress,
+        mapUrl: `https://uri.amap.com/marker?position=${v.lng},${v.lat}&name=${encodeURIComponent(v.siteName)}`,
+      },
+      contact,
+      code,
+      // typed after the code on the kiosk's keypad (ADR 0018); the QR needs nothing more
+      pin,
+      qr: await visitQr(deps.db, deps.keys, v.codeId),
+      parcels: doors
+        .filter((d) => d.parcelState !== 'deposited')
+        .map((d) => ({ trackingNumber: d.trackingNumber, compartment: d.compartment, state: DOOR_STATE_FOR_PDA[d.state] ?? d.state })),
+      status: v.status,
+    });
+  }
+  return tasks;
+}
+
+export interface StepRequest {
+  trackingNumber: string;
+  step: 'picked_up' | 'delivered' | 'failed';
+  reason?: string | undefined;
+}
+
+/**
+ * A step the courier confirms (or a failure reported) on the PDA for one parcel of their own visit:
+ * recorded once, with a custody record of the parcel; the parcel itself moves by the kiosk's doors.
+ */
+export async function recordStep(
+  deps: CourierServiceDeps,
+  userId: string,
+  visitId: string,
+  s: StepRequest,
+): Promise<{ visitId: string; trackingNumber: string; step: string; recorded: boolean; parcelState: string }> {
+  const courierId = await dispatchCourierOf(deps.db, userId);
+  return withTransaction(deps.db, async (tx) => {
+    const visit = await lockVisit(tx, visitId);
+    if (!visit) throw new NotFound(`visit ${visitId}`);
+    if (!courierId || visit.courierId !== courierId) throw new Forbidden('this visit is not yours');
+    const door = (await visitDoors(tx, visitId)).find((d) => d.trackingNumber === s.trackingNumber);
+    if (!door) throw new NotFound(`parcel ${s.trackingNumber} in this visit`);
+    const parcel = await lockParcelByTrackingNumber(tx, s.trackingNumber);
+    const at = deps.now();
+    const recorded = await insertVisitStep(tx, { visitId, parcelId: parcel.id, step: s.step, reason: s.reason ?? null, userId, at });
+    if (recorded) {
+      await appendCustody(tx, parcel, `courier_step_${s.step}`, parcel.state, parcel.state, {
+        actor: { kind: 'courier', id: userId },
+        at,
+        siteId: visit.siteId,
+        compartment: door.compartment,
+        evidence: { visitId, reason: s.reason ?? null, via: 'pda' },
+      });
+    }
+    return { visitId, trackingNumber: s.trackingNumber, step: s.step, recorded, parcelState: parcel.state };
+  });
+}

@@ -1,0 +1,194 @@
+// SIMULATED couriers doing their rounds: each reads its own orders from the courier dispatch
+// simulator (as its PDA would), travels to the site (a configurable delay), uses the order's code as
+// a person would — typed at an own kiosk's keypad through the kiosk agent's local API, door by door
+// for a visit (takes the envelope if it is there, closes the door, waits for the next door to open),
+// or typed at a partner locker's keypad — reports each parcel not found and the pickup to the
+// dispatch system (which tells the hub by webhook), travels to the hall and reports the delivery.
+import { randomUUID } from 'node:crypto';
+import type { DispatchedOrder } from './server.js';
+
+/** An own kiosk: its agent's local API, and the "person at the locker" control of its lock boards. */
+export interface OwnKioskPlace {
+  kind: 'own';
+  kioskUrl: string;
+  controlUrl: string;
+  /** where a compartment's lock is on the boards */
+  lockOf: (compartment: number) => { board: number; lock: number };
+  /** scan the order's QR token instead of typing the digits */
+  useQr?: boolean;
+}
+
+/** A partner locker: its keypad (the partner network simulator's control API). */
+export interface PartnerPlace {
+  kind: 'partner';
+  keypad: (code: string) => Promise<unknown>;
+}
+
+export interface DoorVisit {
+  compartment: number;
+  trackingNumber: string | null;
+  /** the envelope was there and the courier took it */
+  took: boolean;
+}
+
+export interface CourierRound {
+  orderId: string;
+  siteCode: string;
+  doors: DoorVisit[];
+  outcome: 'picked_up' | 'failed';
+  reason?: string;
+}
+
+export interface CourierRoundsOptions {
+  dispatchUrl: string;
+  courierId: string;
+  /** travel time to a site and from the last site to the hall */
+  travelMs: number;
+  /** how long the courier takes at an open door */
+  handleMs: number;
+  places: Record<string, OwnKioskPlace | PartnerPlace>;
+  /** how long to wait for a visit's next door to open */
+  nextDoorTimeoutMs?: number;
+  fetchFn?: typeof fetch;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SimulatedCourier {
+  readonly rounds: CourierRound[] = [];
+  private readonly f: typeof fetch;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly opts: CourierRoundsOptions) {
+    this.f = opts.fetchFn ?? fetch;
+  }
+
+  /** Does the rounds over and over (every `everyMs` when there is nothing to do) until stopped. */
+  start(everyMs = 1_000): void {
+    this.loop ??= (async () => {
+      while (!this.stopped) {
+        const done = await this.roundOnce().catch(() => []);
+        if (done.length === 0) await sleep(everyMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** One round: every order assigned to this courier now, site by site, then to the hall. */
+  async roundOnce(): Promise<CourierRound[]> {
+    const orders = (
+      (await this.json('GET', `/api/couriers/${encodeURIComponent(this.opts.courierId)}/orders`)) as { orders: DispatchedOrder[] }
+    ).orders;
+    const done: CourierRound[] = [];
+    for (const order of orders.filter((o) => o.kind === 'pickup')) {
+      const place = this.opts.places[order.site.code];
+      if (!place) continue;
+      await sleep(this.opts.travelMs);
+      const round = place.kind === 'own' ? await this.atOwnKiosk(order, place) : await this.atPartnerLocker(order, place);
+      for (const d of round.doors) {
+        if (!d.took && d.trackingNumber)
+          await this.report(order.orderId, { type: 'failed', trackingNumber: d.trackingNumber, reason: 'parcel_not_found' });
+      }
+      if (round.outcome === 'picked_up') await this.report(order.orderId, { type: 'picked_up' });
+      else await this.report(order.orderId, { type: 'failed', reason: round.reason ?? 'cannot_open' });
+      done.push(round);
+      this.rounds.push(round);
+    }
+    if (done.some((r) => r.outcome === 'picked_up')) {
+      await sleep(this.opts.travelMs);
+      for (const r of done) if (r.outcome === 'picked_up') await this.report(r.orderId, { type: 'delivered' });
+    }
+    return done;
+  }
+
+  private async atOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {
+    const round: CourierRound = { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
+    // The QR needs nothing more; the keypad code is typed with its PIN (ADR 0018).
+    const useQr = place.useQr && order.qr;
+    const res = await this.f(`${place.kioskUrl}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(useQr ? { code: order.qr } : { code: order.code, factor: order.pin }),
+    });
+    const first = (await res.json()) as {
+      status: string;
+      code?: string;
+      compartment?: number;
+      visit?: { doors: number[]; position: number };
+    };
+    if (first.status !== 'opened' || first.compartment === undefined) {
+      return { ...round, outcome: 'failed', reason: first.status === 'refused' ? 'cannot_open' : 'cannot_open' };
+    }
+    const tracking = (c: number) =>
+      (order.parcels ?? [{ trackingNumber: order.trackingNumber, compartment: order.compartment }]).find((p) => p.compartment === c)
+        ?.trackingNumber ?? null;
+    const doors = first.visit?.doors ?? [first.compartment];
+    for (let i = (first.visit?.position ?? 1) - 1; i < doors.length; i++) {
+      const compartment = doors[i]!;
+      const { board, lock } = place.lockOf(compartment);
+      const lockUrl = `${place.controlUrl}/boards/${board}/locks/${lock}`;
+      // The door the screen names: wait until it stands open (the kiosk opens each next door itself).
+      if (
+        !(await this.until(
+          async () => ((await this.json('GET', lockUrl, undefined, true)) as { latchClosed: boolean }).latchClosed === false,
+        ))
+      ) {
+        return { ...round, outcome: round.doors.some((d) => d.took) ? 'picked_up' : 'failed', reason: 'cannot_open' };
+      }
+      const view = (await this.json('GET', lockUrl, undefined, true)) as { itemPresent: boolean | null };
+      const took = view.itemPresent === true;
+      if (took) await this.json('POST', `${lockUrl}/item`, { present: false }, true);
+      await sleep(this.opts.handleMs);
+      await this.json('POST', `${lockUrl}/close`, {}, true);
+      round.doors.push({ compartment, trackingNumber: tracking(compartment), took: took || view.itemPresent === null });
+    }
+    if (!round.doors.some((d) => d.took)) return { ...round, outcome: 'failed', reason: 'parcel_not_found' };
+    return round;
+  }
+
+  private async atPartnerLocker(order: DispatchedOrder, place: PartnerPlace): Promise<CourierRound> {
+    try {
+      if (!order.code || order.compartment === undefined) throw new Error('a pickup order without a code or compartment');
+      await place.keypad(order.code);
+      return {
+        orderId: order.orderId,
+        siteCode: order.site.code,
+        doors: [{ compartment: order.compartment, trackingNumber: order.trackingNumber, took: true }],
+        outcome: 'picked_up',
+      };
+    } catch {
+      return { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'failed', reason: 'cannot_open' };
+    }
+  }
+
+  private async until(check: () => Promise<boolean>): Promise<boolean> {
+    const deadline = Date.now() + (this.opts.nextDoorTimeoutMs ?? 15_000);
+    while (Date.now() < deadline) {
+      if (await check()) return true;
+      await sleep(100);
+    }
+    return false;
+  }
+
+  private async report(
+    orderId: string,
+    r: { type: 'picked_up' | 'delivered' | 'failed'; trackingNumber?: string; reason?: string },
+  ): Promise<void> {
+    await this.json('POST', `/api/orders/${orderId}/events`, { requestId: randomUUID(), courierId: this.opts.courierId, ...r });
+  }
+
+  private async json(method: string, path: string, body?: unknown, absolute = false): Promise<unknown> {
+    const res = await this.f(absolute ? path : `${this.opts.dispatchUrl}${path}`, {
+      method,
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+    return text ? (JSON.parse(text) as unknown) : null;
+  }
+}
