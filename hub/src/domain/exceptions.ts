@@ -31,6 +31,8 @@ export const exceptionSubject = {
   reservation: (parcelId: string) => `reservation:${parcelId}`,
   /** a scanned tracking number the hub did not expect (no parcel, or not yet picked up) */
   tracking: (trackingNumber: string) => `tracking:${trackingNumber}`,
+  /** a courier's reported failure, for one parcel of its order or visit */
+  courierEvent: (eventId: string, parcelId: string) => `courier-event:${eventId}:${parcelId}`,
 } as const;
 
 /** What an action does to an exception of a kind, once it is allowed. */

@@ -288,6 +288,9 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
       ['courier_pickup_code_used', 'pickup_ordered', 'courier'],
       ['missing_at_pickup', 'missing_at_pickup', 'courier'],
     ]);
+    // On the hall's exceptions list, once, in the move's transaction (ADR 0022).
+    const listed = await db.pool.query(`SELECT kind FROM exceptions WHERE parcel_id = $1 AND kind = 'missing_at_pickup'`, [b.parcelId]);
+    expect(listed.rows).toEqual([{ kind: 'missing_at_pickup' }]);
     const doors = await db.pool.query(`SELECT position, state FROM courier_visit_doors WHERE visit_id = $1 ORDER BY position`, [
       order.orderId,
     ]);

@@ -27,6 +27,9 @@ import {
   type CourierEventOutcome,
 } from './store.js';
 import { openVisitCode, visitQr } from './visits.js';
+import { markMailDelivered } from '../results/service.js';
+import { openException } from '../../store/exceptions.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
 import { maskName, maskPhone } from '../../domain/masking.js';
 
 export interface CourierServiceDeps {
@@ -79,13 +82,23 @@ async function applyCourierEvent(
   if (!visit) {
     const order = await lockCourierOrder(tx, event.orderId);
     if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
-    // A delivery order (the results slice's): recorded here, its parcel's moves are wired at merge.
+    // A result's order (the results slice's): recorded in custody; a mail order's delivery moves the
+    // result to `delivered`; a failure goes on the exceptions list.
     const parcel = await lockParcel(tx, order.parcelId);
     await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
       actor: { kind: 'courier', id: event.courierId ?? null },
       at,
       evidence: { eventId: event.eventId, orderId: order.id, reason: event.reason ?? null, note: event.note ?? null },
     });
+    if (order.kind === 'mail' && event.type === 'delivered') {
+      const done = await markMailDelivered(tx, order.parcelId, {
+        at,
+        courierId: event.courierId ?? null,
+        evidence: { eventId: event.eventId },
+      });
+      return { outcome: 'applied', detail: `mail order ${done.replace('_', ' ')}` };
+    }
+    if (event.type === 'failed') await courierFailed(tx, parcel, event, at);
     return { outcome: 'recorded', detail: `${order.kind} order ${event.type}` };
   }
   switch (event.type) {
@@ -105,6 +118,7 @@ async function applyCourierEvent(
           compartment: d.compartment,
           evidence: { eventId: event.eventId, visitId: visit.id, reason: event.reason ?? 'other', note: event.note ?? null },
         });
+        await courierFailed(tx, parcel, event, at);
       }
       // A visit that never reached the kiosk is over; one under way goes on door by door.
       if (!event.trackingNumber && visit.startedAt === null) await finishVisit(tx, visit.id, 'failed', deps.now(), event.reason ?? 'other');
@@ -115,6 +129,17 @@ async function applyCourierEvent(
       // The kiosk's doors (picked_up) and the hall's intake scan (received_at_hall) move the parcels.
       return { outcome: 'recorded', detail: `the courier reports the visit ${event.type.replace('_', ' ')}` };
   }
+}
+
+/** A courier's reported failure, on the hall's exceptions list (ADR 0022): one per parcel and event. */
+async function courierFailed(tx: Tx, parcel: { id: string; trackingNumber: string }, event: CourierEvent, at: Date): Promise<void> {
+  await openException(tx, {
+    kind: 'courier_failed',
+    subject: exceptionSubject.courierEvent(event.eventId, parcel.id),
+    parcelId: parcel.id,
+    detail: { trackingNumber: parcel.trackingNumber, orderId: event.orderId, reason: event.reason ?? 'other', note: event.note ?? null },
+    at,
+  });
 }
 
 // ---- the PDA

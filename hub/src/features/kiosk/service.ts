@@ -29,6 +29,8 @@ import {
 import type { Logger } from 'pino';
 import { HubError } from '../../errors.js';
 import { decideDoorClosed, moveOnCodeUse } from '../../domain/door-closed.js';
+import { exceptionSubject } from '../../domain/exceptions.js';
+import { openException } from '../../store/exceptions.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import type { UnlockState } from '../../domain/unlock-outcome.js';
 import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } from '../../store/compartments.js';
@@ -353,6 +355,16 @@ export class KioskService {
     if (decision.leavesCompartment) await setParcelCompartment(tx, parcel.id, null, at);
     if (decision.compartmentMove) await setCompartmentState(tx, compartmentId, decision.compartmentMove, at);
     if (decision.closesPickupOrder) await markPickupDone(tx, parcel.id, at);
+    // Not there when the courier came: on the hall's exceptions list (ADR 0022), the visit goes on.
+    if (decision.parcelMove === 'missing_at_pickup') {
+      await openException(tx, {
+        kind: 'missing_at_pickup',
+        subject: exceptionSubject.parcel(parcel.id),
+        parcelId: parcel.id,
+        detail: { trackingNumber: parcel.trackingNumber, compartment: compartmentId, deviceId: kiosk.deviceId },
+        at,
+      });
+    }
     if (decision.parcelMove === 'in_locker' || decision.parcelMove === 'returned_to_hall')
       await this.deps.onResultDoor?.(tx, parcel.id, decision.parcelMove, at);
     return decision.parcelMove === 'deposited' ? parcel.id : null;
