@@ -54,4 +54,3 @@ describe('scanMessage', () => {
     expect(hhmm(new Date(iso))).toBe(want);
   });
 });
-
