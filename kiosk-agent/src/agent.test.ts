@@ -257,7 +257,7 @@ describe('a courier visit: one code, its doors one at a time (ADR 0023)', () => 
     });
     hub.nextAfter.set(C, { compartment: 9, grant: null });
 
-    expect(await agent.enterCode('87654321', 'screen')).toMatchObject({ status: 'opened', compartment: 3, visit: visit(1) });
+    expect(await agent.enterCode('87654321', 'screen', '123456')).toMatchObject({ status: 'opened', compartment: 3, visit: visit(1) });
     // Nothing more opens while door 3 stands open.
     await new Promise((r) => setTimeout(r, 100));
     expect(board.unlocks).toEqual(['unlock 0/2']);

@@ -3,7 +3,7 @@
 // POST /api/applications/{id}/accept: the inbound parcel `received_at_hall` → `accepted`.
 import { Router } from 'express';
 import { z } from 'zod';
-import { handle, parse } from '../../http/middleware.js';
+import { handle, parse, noBody } from '../../http/middleware.js';
 import { op, query, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { currentUser, requireRole } from '../auth/auth.js';
@@ -52,6 +52,7 @@ export function queueRoutes(deps: { db: Db; now: () => Date }): Router {
   r.post(
     '/applications/:id/accept',
     requireRole('staff'),
+    noBody,
     handle(async (req, res) => {
       const id = parse(ApplicationId, req.params.id, 'application id');
       res.json(await acceptApplication(deps.db, id, currentUser(req), deps.now()));
