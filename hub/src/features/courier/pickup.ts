@@ -7,7 +7,8 @@
 // (2) retries the whole job with backoff; a sweep re-enqueues any deposited parcel left behind.
 // At a partner locker the code is not ours to issue: step (1) opens the order, then the partner is
 // asked for its collection code for the reservation (the same code on every ask, never stored here).
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
+import { retriedQueue } from '../../queues.js';
 import type { Logger } from 'pino';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import { withTransaction, type Db } from '../../store/db.js';
@@ -48,16 +49,7 @@ export const HALL = { name: '国际港务区政务服务中心 (service hall)', 
 export type CourierJob = { kind: 'pickup'; parcelId: string } | { kind: 'sweep' };
 
 export function createCourierQueue(connection: ConnectionOptions, prefix: string): Queue<CourierJob> {
-  return new Queue<CourierJob>(COURIER_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: {
-      attempts: 12,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { age: 86_400 },
-      removeOnFail: { age: 7 * 86_400 },
-    },
-  });
+  return retriedQueue<CourierJob>(COURIER_QUEUE, connection, prefix);
 }
 
 /** Idempotent: one job per parcel, whoever asks and however often. */

@@ -3,7 +3,8 @@
 // pickup that takes an uncollected result back to the hall — and the timers' sweep (reminders, the
 // holding period, orders left unsent). Each order is sent as the pickup job sends its own: the code
 // is issued in a transaction, the order sent (idempotent by order id), then the parcel moved.
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
+import { retriedQueue } from '../../queues.js';
 import type { Logger } from 'pino';
 import type { CourierOrderRequest } from '@xinbao/protocol';
 import { dueForHold } from '../../domain/results.js';
@@ -24,16 +25,7 @@ export const HALL_SITE = { code: 'hall-counter', name: HALL.name, address: HALL.
 export type ResultJob = { kind: 'order'; parcelId: string; order: ResultOrderKind } | { kind: 'sweep' };
 
 export function createResultsQueue(connection: ConnectionOptions, prefix: string): Queue<ResultJob> {
-  return new Queue<ResultJob>(RESULTS_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: {
-      attempts: 12,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { age: 86_400 },
-      removeOnFail: { age: 7 * 86_400 },
-    },
-  });
+  return retriedQueue<ResultJob>(RESULTS_QUEUE, connection, prefix);
 }
 
 /** Idempotent while a job for the same order waits or runs. */
