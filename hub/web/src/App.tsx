@@ -56,14 +56,15 @@ export function App() {
     go(HOME_OF[u.role]);
   }, []);
 
+  // Signed out once the hub has ended the session (or could not be reached): the token is gone by
+  // then either way, so the sign-in page never shows over a session that still works.
   const signOut = useCallback(() => {
-    api.signOut().then(
-      () => undefined,
-      () => undefined,
-    );
-    setUser(null);
-    setNotice('signedOut');
-    go('sign-in');
+    const done = () => {
+      setUser(null);
+      setNotice('signedOut');
+      go('sign-in');
+    };
+    api.signOut().then(done, done);
   }, []);
 
   let body: React.ReactNode;
