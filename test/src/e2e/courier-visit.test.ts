@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
+import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
@@ -35,18 +36,9 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
   const api = hubApi(() => hubUrl);
   const login = (username: string) => signIn(api, username);
   /** a keypad code with its second factor (ADR 0018), as a person types them */
-  const typeAtKiosk = async (code: string, factor: string | null | undefined) => {
-    const res = await fetch(`${kioskUrl}/api/code`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, factor: factor ?? undefined }),
-    });
-    return (await res.json()) as Json;
-  };
-  const unlockFrames = async (): Promise<string[]> => {
-    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
-    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
-  };
+  const typeAtKiosk = (code: string, factor: string | null | undefined) => typeCode(kioskUrl, code, factor);
+
+  const unlockFrames = () => kerongUnlockFrames(controlUrl);
   const unlockHex = (compartment: number) => {
     const lock = compartment - 1;
     const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;

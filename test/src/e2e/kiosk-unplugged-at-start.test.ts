@@ -13,8 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
+import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
-import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, hubApi, signIn } from '../support/http.js';
 
 describe('own kiosk: started with its lock-board adapter unplugged', () => {
   let db: TestDatabase;
@@ -31,20 +32,10 @@ describe('own kiosk: started with its lock-board adapter unplugged', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-unplugged-'));
   const api = hubApi(() => hubUrl);
 
-  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) =>
-    (await (
-      await fetch(`${kioskUrl}/api/code`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code, factor }),
-      })
-    ).json()) as Json;
+  const typeAtKiosk = (code: string, factor = factorOf('zhang.san')) => typeCode(kioskUrl, code, factor);
   const busState = async () =>
     ((await (await fetch(`${kioskUrl}/api/status`)).json()) as { buses: Array<{ state: string; frames: number }> }).buses[0];
-  const unlockFrames = async (): Promise<string[]> => {
-    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
-    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
-  };
+  const unlockFrames = () => kerongUnlockFrames(controlUrl);
   const line = async (action: 'unplug' | 'replug') => {
     const res = await fetch(`${controlUrl}/line/${action}`, { method: 'POST' });
     expect(res.status).toBe(204);

@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
+import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
@@ -32,18 +33,9 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
   const api = hubApi(() => hubUrl);
   const login = (username: string) => signIn(api, username);
-  const typeAtKiosk = async (code: string, factor = factorOf('zhang.san')) => {
-    const res = await fetch(`${kioskUrl}/api/code`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, factor }),
-    });
-    return (await res.json()) as Json;
-  };
-  const unlockFrames = async (): Promise<string[]> => {
-    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
-    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
-  };
+  const typeAtKiosk = (code: string, factor = factorOf('zhang.san')) => typeCode(kioskUrl, code, factor);
+
+  const unlockFrames = () => kerongUnlockFrames(controlUrl);
   const person = async (lock: number, action: 'item' | 'close', body?: unknown) => {
     const res = await fetch(`${controlUrl}/boards/0/locks/${lock}/${action}`, {
       method: 'POST',

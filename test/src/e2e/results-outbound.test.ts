@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
+import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
@@ -36,18 +37,9 @@ describe('results back to the applicant, across processes', () => {
 
   const api = hubApi(() => hubUrl);
   /** a keypad code and its second factor (ADR 0018), as the person types them */
-  const typeAtKiosk = async (code: string, factor: string | undefined) => {
-    const res = await fetch(`${kioskUrl}/api/code`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, factor }),
-    });
-    return (await res.json()) as Json;
-  };
-  const unlockFrames = async (): Promise<string[]> => {
-    const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
-    return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
-  };
+  const typeAtKiosk = (code: string, factor: string | undefined) => typeCode(kioskUrl, code, factor);
+
+  const unlockFrames = () => kerongUnlockFrames(controlUrl);
   const unlockHex = (compartment: number) => {
     const lock = compartment - 1;
     const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;
