@@ -42,6 +42,8 @@ export interface KioskAgentDeps {
   /** The synced codes; without it the kiosk opens nothing while the hub is out of reach. */
   codes?: OfflineCodeBook;
   offline?: Partial<OfflineOptions>;
+  /** Judge a code the book holds at the kiosk even with the hub there (ADR 0030; default on). */
+  bookFirst?: boolean;
 }
 
 export class KioskAgent extends EventEmitter<KioskAgentEvents> {
@@ -80,6 +82,7 @@ export class KioskAgent extends EventEmitter<KioskAgentEvents> {
       log,
       now,
       ...(codes && { codes }),
+      bookFirst: deps.bookFirst ?? true,
       limit: offline,
     });
     this.sync = codes ? new CodeBookSync({ book: codes, link, log, now }, offline) : null;

@@ -18,6 +18,7 @@ import {
   type CodePurpose,
   type KeypadLimit,
   type KioskEvent,
+  type OfflineCode,
 } from '@xinbao/protocol';
 import type { EventOutbox } from './event-outbox.js';
 import type { HubConnection } from './hub-link.js';
@@ -100,6 +101,11 @@ export interface CodeEntryDeps {
   now: () => Date;
   /** The synced codes; without it the kiosk opens nothing while the hub is out of reach. */
   codes?: OfflineCodeBook;
+  /**
+   * Book first (ADR 0030): a code the book holds is judged here and opened at once, hub or no hub;
+   * the hub hears of the use from the command's journal line. Off: the hub judges whenever it answers.
+   */
+  bookFirst?: boolean;
   limit: AttemptLimit;
 }
 
@@ -216,10 +222,18 @@ export class CodeEntry {
       return { status: 'refused', code: 'code_invalid', message: 'an open-code is typed with the 6 digits that go with it' };
     }
     // A code spent here (online or off) is refused here, even before the hub has heard of it.
-    const named = codes?.check(via, code, this.deps.now(), factor).code;
+    const judged = codes?.check(via, code, this.deps.now(), factor);
+    const named = judged?.code;
     if (named && journal.isSpent(named.codeId)) {
       if (via === 'keypad') this.countFailure('code_used', this.deps.now(), false);
       return { status: 'refused', code: 'code_used', message: 'this code has already been used' };
+    }
+    // Book first (ADR 0030): a live code of this kiosk's own compartments opens without waiting for
+    // the hub; anything else (not in the book yet, a keypad wait owed here, a visit's code) is the hub's.
+    if (codes && judged?.ok && this.deps.bookFirst !== false && link.connected) {
+      const fromBook = judged.code;
+      const waitOwed = via === 'keypad' && this.keypadWait(this.deps.now()) > 0;
+      if (!waitOwed && this.hasCompartment(fromBook.compartment)) return this.openFromBook(via, fromBook, this.deps.now(), true);
     }
     const reply = await link.ask('code:submit', { requestId: randomUUID(), via, code, ...(via === 'keypad' ? { factor } : {}) });
     if (reply.status === 'error') {
@@ -250,14 +264,31 @@ export class CodeEntry {
       return { status: 'refused', code, message };
     };
     if (!check.ok) return refuse(check.refusal, check.message);
-    const { codeId, compartment, purpose, trackingNumber } = check.code;
-    if (journal.isSpent(codeId)) return refuse('code_used', 'this code has already been used');
-    if (!this.hasCompartment(compartment)) return refuse('code_invalid', 'no such code at this locker');
+    if (journal.isSpent(check.code.codeId)) return refuse('code_used', 'this code has already been used');
+    if (!this.hasCompartment(check.code.compartment)) return refuse('code_invalid', 'no such code at this locker');
+    return this.openFromBook(via, check.code, now, false);
+  }
+
+  /**
+   * Spends a code from the book in the command's journal line, with the event that tells the hub of
+   * its use, and opens its compartment. `bookFirst`: the hub was there but was not asked (ADR 0030).
+   */
+  private async openFromBook(via: 'keypad' | 'qr', code: OfflineCode, now: Date, bookFirst: boolean): Promise<CodeResult> {
+    const { codeId, compartment, purpose, trackingNumber } = code;
     const commandId = uuidv7();
-    const report: KioskEvent = { type: 'code_used_offline', eventId: uuidv7(), at: now.toISOString(), compartment, codeId, commandId, via };
-    log.info({ compartment, commandId, via }, 'code accepted offline');
+    const report: KioskEvent = {
+      type: 'code_used_offline',
+      eventId: uuidv7(),
+      at: now.toISOString(),
+      compartment,
+      codeId,
+      commandId,
+      via,
+      ...(bookFirst && { bookFirst: true as const }),
+    };
+    this.deps.log.info({ compartment, commandId, via }, bookFirst ? 'code accepted from the book' : 'code accepted offline');
     const result = await this.openGrant({ commandId, compartment, purpose, trackingNumber }, { codeId, report });
-    return { ...result, offline: true };
+    return bookFirst ? result : { ...result, offline: true };
   }
 
   /** Opens what a grant names, once; with `spends`, the code is spent in the command's journal line. */

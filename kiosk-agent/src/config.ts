@@ -132,6 +132,11 @@ export const KioskConfig = z
         maxDelaySeconds: z.number().int().min(1).max(86_400).default(600),
         /** pull the site's codes this often, besides when the hub says they changed */
         syncIntervalSeconds: z.number().int().min(5).max(86_400).default(60),
+        /**
+         * Book first (ADR 0030): a code the synced book holds is judged and opened at the kiosk even
+         * while the hub is there (the hub hears of its use at once); false: the hub judges whenever it answers.
+         */
+        bookFirst: z.boolean().default(true),
         /** PEM file of the hub's QR public key, to pin it instead of taking the one the hub sends */
         qrPublicKeyFile: z.string().min(1).optional(),
       })

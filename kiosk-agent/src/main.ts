@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       maxDelayMs: offline.maxDelaySeconds * 1000,
       syncIntervalMs: offline.syncIntervalSeconds * 1000,
     },
+    bookFirst: offline.bookFirst,
   });
   agent.start();
   const busReporter = new BusReporter({ health: () => cabinet.busHealth(), link, log });

@@ -237,7 +237,7 @@ describe('kiosk agent with the hub out of reach', () => {
   let link: StandInLink;
   let running: Array<{ agent: KioskAgent; journal: KioskJournal; book: OfflineCodeBook }>;
 
-  const start = (maxFailures = 5, limit: { firstDelayMs?: number; maxDelayMs?: number } = {}) => {
+  const start = (maxFailures = 5, limit: { firstDelayMs?: number; maxDelayMs?: number } = {}, bookFirst = true) => {
     const journal = new KioskJournal(dir);
     const book = new OfflineCodeBook(dir);
     const cabinet = new Cabinet({
@@ -255,6 +255,7 @@ describe('kiosk agent with the hub out of reach', () => {
       now: () => new Date(clock),
       codes: book,
       offline: { maxFailures, failureWindowMs: HOUR, syncIntervalMs: HOUR, ...limit },
+      bookFirst,
     });
     agent.start();
     running.push({ agent, journal, book });
@@ -426,7 +427,7 @@ describe('kiosk agent with the hub out of reach', () => {
     const codes = Array.from({ length: 9 }, (_, i) => issue({ compartment: (i % 3) + 1 }));
     link.book = reply(codes.map((c) => c.entry));
     link.connected = true;
-    const { agent, journal } = start();
+    const { agent, journal } = start(5, {}, false); // the hub judges (book first off)
     agent.syncCodes();
     await agent.codesSynced();
     link.answer = (req) => {
@@ -468,7 +469,7 @@ describe('kiosk agent with the hub out of reach', () => {
     const a = issue({ compartment: 1 });
     link.book = reply([a.entry]);
     link.connected = true;
-    const { agent } = start();
+    const { agent } = start(5, {}, false); // the hub judges (book first off)
     agent.syncCodes();
     await agent.codesSynced();
     link.answer = () =>
@@ -491,7 +492,7 @@ describe('kiosk agent with the hub out of reach', () => {
     const a = issue({ compartment: 1 });
     const elsewhere = issue({ compartment: 9 });
     link.connected = true;
-    const { agent } = start();
+    const { agent } = start(5, {}, false); // the hub judges (book first off)
     // No book yet: nothing to judge against.
     expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'hub_unreachable' });
     link.book = reply([a.entry, elsewhere.entry]);
@@ -510,6 +511,57 @@ describe('kiosk agent with the hub out of reach', () => {
     const unknown = issue();
     expect(await agent.enterCode(unknown.code, 'api', unknown.factor)).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(unlocks).toHaveLength(1);
+  });
+
+  it('book first: a code the book holds opens at once without asking the hub, which hears of it; the rest is for the hub', async () => {
+    const [a, late] = [issue({ compartment: 1 }), issue({ compartment: 2 })];
+    link.book = reply([a.entry]);
+    link.connected = true;
+    const { agent, journal } = start(2);
+    agent.syncCodes();
+    await agent.codesSynced();
+    link.answer = (req) =>
+      req.code === late.code
+        ? ok({ commandId: uuidv7(), compartment: 2, purpose: 'deposit', trackingNumber: 'XB0000000000002', codeId: late.entry.codeId })
+        : fail('code_invalid', 'no such code');
+    const opened = await agent.enterCode(a.code, 'api', a.factor);
+    // Not `offline`: the screen says nothing of the hub being away, because it is not.
+    expect(opened).toEqual({
+      status: 'opened',
+      compartment: 1,
+      purpose: 'deposit',
+      trackingNumber: 'XB0000000000001',
+      commandId: expect.any(String),
+    });
+    expect(link.submits).toEqual([]);
+    expect(unlocks.map((u) => u.lock)).toEqual([0]);
+    // The use went to the hub at once, marked as judged from the book while the hub was there.
+    await agent.drained();
+    expect(link.sent.find((e) => e.type === 'code_used_offline')).toMatchObject({
+      codeId: a.entry.codeId,
+      commandId: (opened as { commandId: string }).commandId,
+      via: 'keypad',
+      bookFirst: true,
+    });
+    clock += 11_000;
+    expect(await agent.enterCode(a.code, 'api', a.factor)).toMatchObject({ status: 'refused', code: 'code_used' });
+    // A code the book does not hold yet (issued a moment ago) is the hub's to judge.
+    expect(await agent.enterCode(late.code, 'api', late.factor)).toMatchObject({ status: 'opened', compartment: 2 });
+    expect(link.submits.map((r) => r.code)).toEqual([late.code]);
+    // Wrong codes until a keypad wait is owed here: then even a code the book holds goes to the hub,
+    // which applies the same limit (so the book is no way around it).
+    const b = issue({ compartment: 3 });
+    link.book = reply([a.entry, b.entry], { cursor: 2 });
+    agent.syncCodes();
+    await agent.codesSynced();
+    for (let i = 0; i < 3; i++) await agent.enterCode(issue().code, 'api', a.factor);
+    expect(agent.keypadWait()).toBeGreaterThan(0);
+    const submitsBefore = link.submits.length;
+    link.answer = () => fail('keypad_slowed', 'please wait', { retryAfterMs: 2_000 });
+    expect(await agent.enterCode(b.code, 'api', b.factor)).toMatchObject({ status: 'refused', code: 'keypad_slowed' });
+    expect(link.submits).toHaveLength(submitsBefore + 1);
+    expect(journal.refusalTimes().length).toBeGreaterThanOrEqual(3);
+    expect(unlocks.map((u) => u.lock)).toEqual([0, 1]);
   });
 
   it('pulls the book when the hub says it changed, as deltas after its cursor', async () => {

@@ -249,6 +249,8 @@ export const KioskEvent = z.discriminatedUnion('type', [
     codeId: z.string().uuid(),
     commandId: z.string().uuid(),
     via: z.enum(['keypad', 'qr']),
+    /** The hub was connected but not asked: the kiosk judged a code its book holds (ADR 0030). */
+    bookFirst: z.literal(true).optional(),
   }),
 ]);
 export type KioskEvent = z.infer<typeof KioskEvent>;

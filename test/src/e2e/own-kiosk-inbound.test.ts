@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startKiosk } from '../support/kiosk.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
-import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
+import { bookCaughtUp, kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 
@@ -189,6 +189,13 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
     // Time passes for a's code: it expired a minute ago.
     await db.pool.query(`UPDATE access_codes SET expires_at = now() - interval '1 minute' WHERE parcel_id = $1`, [a.json.parcel.id]);
+    // The kiosk judges codes its book holds itself (ADR 0030): the change reaches it as a sync.
+    await bookCaughtUp(kioskUrl, async () => {
+      const v = await db.pool.query(
+        `SELECT v.version FROM site_code_versions v JOIN sites s ON s.id = v.site_id WHERE s.code = 'own-hall'`,
+      );
+      return Number(v.rows[0].version);
+    });
     expect(await typeAtKiosk(a.json.deposit.code as string, factorOf('li.si'))).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(await typeAtKiosk(a.json.deposit.qrToken as string)).toMatchObject({ status: 'refused', code: 'code_expired' });
     expect(await unlockFrames()).toEqual(before);

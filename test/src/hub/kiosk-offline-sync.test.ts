@@ -218,6 +218,30 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
     expect((await db.pool.query('SELECT state FROM parcels WHERE id = $1', [a.parcel.id])).rows[0].state).toBe('deposited');
   });
 
+  it('records a use judged from the book while the hub was there (book first) as not offline, once', async () => {
+    const hall = await kiosk('own-hall');
+    const a = await apply();
+    const event = { ...offlineUse(a.deposit.id as string, a.compartment as number), bookFirst: true } as KioskEvent;
+    expect(await hall.send(event)).toEqual({ status: 'ok', data: { eventId: event.eventId, duplicate: false } });
+    expect(await hall.send(event)).toEqual({ status: 'ok', data: { eventId: event.eventId, duplicate: true } });
+    expect(await custody(a.parcel.id as string)).toEqual([
+      { kind: 'created', actorKind: 'applicant', evidence: expect.anything() },
+      {
+        kind: 'deposit_code_used',
+        actorKind: 'applicant',
+        evidence: {
+          deviceId: hall.deviceId,
+          via: 'keypad',
+          commandId: (event as Json).commandId,
+          eventId: event.eventId,
+          offline: false,
+          bookFirst: true,
+        },
+      },
+    ]);
+    expect(await hall.submit(a.deposit.code as string)).toMatchObject({ status: 'error', error: { code: 'code_used' } });
+  });
+
   it('records a clash with what the hub knew as custody evidence, and drops nothing', async () => {
     const hall = await kiosk('own-hall');
     const second = await kiosk('own-hall');

@@ -82,7 +82,15 @@ export async function applyOfflineUse(
   const parcel = await lockParcel(tx, code.parcelId);
   const holder: Actor['kind'] = code.purpose.startsWith('courier') ? 'courier' : 'applicant';
   const ctx = { at, siteId: kiosk.siteId, compartment: event.compartment };
-  const evidence = { deviceId: kiosk.deviceId, via: event.via, commandId: event.commandId, eventId: event.eventId, offline: true };
+  // judged by the kiosk from its book: with the hub out of reach (offline) or, book first, with it there (ADR 0030)
+  const evidence = {
+    deviceId: kiosk.deviceId,
+    via: event.via,
+    commandId: event.commandId,
+    eventId: event.eventId,
+    offline: event.bookFirst !== true,
+    ...(event.bookFirst && { bookFirst: true }),
+  };
 
   if (code.usedAt === null) {
     const verdict = judgeCode(code, at);
