@@ -5,6 +5,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
 import { Server as IoServer } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Queue, Worker } from 'bullmq';
@@ -14,6 +15,8 @@ import { authenticate } from './features/auth/auth.js';
 import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
 import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
+import { mountPeopleNamespace } from './features/tracking/namespace.js';
+import { startTrackingFeed } from './features/tracking/service.js';
 import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
 import { KioskPresence } from './features/kiosk/presence.js';
@@ -178,6 +181,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     );
   });
   const io: KioskServer = new IoServer(server, { serveClient: false });
+  // Rooms span every hub process: an emit to a room reaches the sockets other processes hold.
+  const adapterPub = redis.duplicate();
+  const adapterSub = redis.duplicate();
+  io.adapter(createAdapter(adapterPub, adapterSub, { key: `${config.queuePrefix}:socket.io` }));
+  const people = mountPeopleNamespace(io, { db, now, log, recheckMs: config.peopleSocketRecheckMs });
+  const tracking = startTrackingFeed(db, people.sink, log);
   const kiosk = new KioskService({
     db,
     redis,
@@ -246,8 +255,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         });
       }),
     close: async () => {
+      await tracking.stop();
       await notifications.close();
       await io.close();
+      // After the adapter's own unsubscribes (quit waits for the replies of what was sent before it).
+      await Promise.allSettled([adapterSub.quit(), adapterPub.quit()]);
       await presence.close();
       await worker?.close();
       await hallTimers?.close();

@@ -78,6 +78,8 @@ export const EnvSchema = z.object({
   MAX_OPEN_DEPOSITS: z.coerce.number().int().min(1).max(10_000).default(5),
   /** how often each hub process refreshes its kiosk connections' presence; a row unrefreshed for 3 intervals is gone */
   KIOSK_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** how often a people's live socket (`/people`) checks that its session still stands */
+  PEOPLE_SOCKET_RECHECK_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
   /** a parcel picked up this long ago and not yet received at the hall is flagged never_received (ADR 0022) */
   NEVER_RECEIVED_AFTER_HOURS: hours(4),
@@ -155,6 +157,7 @@ export interface HubConfig {
   login: LoginThrottleLimits;
   openDeposits: OpenDepositLimits;
   kioskPresenceIntervalMs: number;
+  peopleSocketRecheckMs: number;
   sweepIntervalMs: number;
   neverReceivedAfterHours: number;
   /** reminders and the holding period of a result in a locker (ADR 0024) */
@@ -320,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     },
     openDeposits: { perSite: e.MAX_OPEN_DEPOSITS_PER_SITE, overall: e.MAX_OPEN_DEPOSITS },
     kioskPresenceIntervalMs: e.KIOSK_PRESENCE_INTERVAL_MS,
+    peopleSocketRecheckMs: e.PEOPLE_SOCKET_RECHECK_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     neverReceivedAfterHours: e.NEVER_RECEIVED_AFTER_HOURS,
     resultTimers: {

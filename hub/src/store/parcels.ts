@@ -5,11 +5,31 @@ import { v7 as uuidv7 } from 'uuid';
 import { applyMove, type ParcelMove, type ParcelState } from '../domain/parcel-journey.js';
 import { CUSTODY_COLUMNS, CUSTODY_FIELDS, custodyHash, type CustodyFields } from '../domain/custody.js';
 import { Conflict, NotFound } from '../errors.js';
-import type { Db, Tx } from './db.js';
+import { commitFeed, publishOnCommit, type Db, type Tx } from './db.js';
 
 export interface Actor {
   kind: 'applicant' | 'courier' | 'staff' | 'admin' | 'kiosk' | 'system' | 'partner';
   id: string | null;
+}
+
+/** A custody event once its transaction has committed (what the live tracking feed tells). */
+export interface CustodyCommitted {
+  id: string;
+  parcelId: string;
+  kind: string;
+  fromState: ParcelState | null;
+  toState: ParcelState;
+  actorKind: Actor['kind'];
+  siteId: string | null;
+  at: Date;
+}
+const CUSTODY_COMMITTED = 'custody';
+
+/** Calls `listener` with every custody event written through this pool, after its commit; returns the unsubscribe. */
+export function onCustodyCommitted(db: Db, listener: (e: CustodyCommitted) => void): () => void {
+  const feed = commitFeed(db);
+  feed.on(CUSTODY_COMMITTED, listener);
+  return () => feed.off(CUSTODY_COMMITTED, listener);
 }
 
 export interface Parcel {
@@ -102,6 +122,16 @@ export async function appendCustody(
      VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
     values,
   );
+  publishOnCommit(tx, CUSTODY_COMMITTED, {
+    id: fields.id,
+    parcelId: parcel.id,
+    kind,
+    fromState,
+    toState,
+    actorKind: ctx.actor.kind,
+    siteId: fields.siteId,
+    at: fields.at,
+  } satisfies CustodyCommitted);
 }
 
 /** Moves a locked parcel along its journey and records the custody event, or refuses and writes nothing. */

@@ -26,12 +26,15 @@ export type KioskNamespace = Namespace<KioskClientToServerEvents, KioskServerToC
 
 export const siteRoom = (siteId: string): string => `site:${siteId}`;
 
-/** Tells one site's kiosks (or, with null, every kiosk on this hub process) to pull their codes. */
+/**
+ * Tells one site's kiosks held by this hub process (or, with null, every kiosk it holds) to pull
+ * their codes. Local: every hub process hears the change itself (NOTIFY), so none broadcasts it.
+ */
 export function announceCodeChange(ns: KioskNamespace, siteId: string | null): void {
   if (siteId === null) {
     for (const socket of ns.sockets.values()) socket.emit('codes:changed', { siteId: socket.data.siteId });
   } else {
-    ns.to(siteRoom(siteId)).emit('codes:changed', { siteId });
+    ns.local.to(siteRoom(siteId)).emit('codes:changed', { siteId });
   }
 }
 
@@ -44,7 +47,7 @@ export async function cutDevice(ns: KioskNamespace, db: Db, deviceId: string | n
   for (const id of ids) {
     const room = `device:${id}`;
     if ((ns.adapter.rooms.get(room)?.size ?? 0) > 0) log.info({ deviceId: id }, 'kiosk device cut off');
-    ns.in(room).disconnectSockets(true);
+    ns.local.in(room).disconnectSockets(true);
   }
 }
 
