@@ -16,6 +16,7 @@ import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
 import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
 import { mountPeopleNamespace } from './features/tracking/namespace.js';
+import { ratingRoutes, ratingsApi } from './features/ratings/routes.js';
 import { startTrackingFeed } from './features/tracking/service.js';
 import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
@@ -139,6 +140,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...kioskApi,
     ...resultsApi,
     ...courierApi,
+    ...ratingsApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
@@ -156,6 +158,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     kioskRoutes({ db, now }),
     resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     courierRoutes(courier),
+    ratingRoutes({ db, now, policy: config.ratingFollowUp }),
     routeNotFound,
   );
   app.use(webApp());

@@ -88,6 +88,13 @@ export const EnvSchema = z.object({
   RESULT_REMIND_AFTER_HOURS: hours(24),
   RESULT_REMIND_BEFORE_HOURS: hours(24),
   RESULT_HOLD_DAYS: z.coerce.number().positive().max(90).default(7),
+  /** working days the hall has to reply to a bad rating (好差评 差评整改, ADR 0032) */
+  RATING_FOLLOW_UP_WORKING_DAYS: z.coerce.number().int().min(1).max(60).default(5),
+  /** hall calendar days that are not working days, comma-separated YYYY-MM-DD (e.g. public holidays) */
+  HALL_HOLIDAYS: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*)?$/, 'comma-separated days, YYYY-MM-DD')
+    .default(''),
   /** metres around the applicant (or the searched address) that the nearby search covers by default */
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
   /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
@@ -158,6 +165,7 @@ export interface HubConfig {
   openDeposits: OpenDepositLimits;
   kioskPresenceIntervalMs: number;
   peopleSocketRecheckMs: number;
+  ratingFollowUp: { workingDays: number; holidays: ReadonlySet<string> };
   sweepIntervalMs: number;
   neverReceivedAfterHours: number;
   /** reminders and the holding period of a result in a locker (ADR 0024) */
@@ -324,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     openDeposits: { perSite: e.MAX_OPEN_DEPOSITS_PER_SITE, overall: e.MAX_OPEN_DEPOSITS },
     kioskPresenceIntervalMs: e.KIOSK_PRESENCE_INTERVAL_MS,
     peopleSocketRecheckMs: e.PEOPLE_SOCKET_RECHECK_MS,
+    ratingFollowUp: { workingDays: e.RATING_FOLLOW_UP_WORKING_DAYS, holidays: new Set(e.HALL_HOLIDAYS.split(',').filter(Boolean)) },
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     neverReceivedAfterHours: e.NEVER_RECEIVED_AFTER_HOURS,
     resultTimers: {

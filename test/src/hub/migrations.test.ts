@@ -323,6 +323,17 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, ids.partnerParcel, T, randomUUID(), ids.parcel],
     );
   },
+  15: async (db) => {
+    const rating = randomUUID();
+    await db.query(
+      `INSERT INTO ratings (id, application_id, applicant_id, grade, comment, rated_at) VALUES ($1, $2, $3, 2, '等太久', $4)`,
+      [rating, ids.application, ids.user, T],
+    );
+    await db.query(
+      `INSERT INTO rating_follow_ups (id, rating_id, opened_at, due_at, replied_at, replied_by, reply) VALUES ($1, $2, $3, $3::timestamptz + interval '7 days', $3, $4, '已整改')`,
+      [randomUUID(), rating, T, ids.user],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {
