@@ -323,7 +323,7 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, ids.partnerParcel, T, randomUUID(), ids.parcel],
     );
   },
-  15: async (db) => {
+  20: async (db) => {
     const rating = randomUUID();
     await db.query(
       `INSERT INTO ratings (id, application_id, applicant_id, grade, comment, rated_at) VALUES ($1, $2, $3, 2, '等太久', $4)`,
