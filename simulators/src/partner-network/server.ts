@@ -419,7 +419,8 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
     const q = parseControl(DoorsQuery, req.query, 'query');
     send(res, 200, {
       openings: network.doorOpenings.filter(
-        (o) => (q.deviceId === undefined || o.deviceId === q.deviceId) && (q.reservationId === undefined || o.reservationId === q.reservationId),
+        (o) =>
+          (q.deviceId === undefined || o.deviceId === q.deviceId) && (q.reservationId === undefined || o.reservationId === q.reservationId),
       ),
     });
   });

@@ -95,7 +95,11 @@ async function deliverCodeOf(deps: PartnerDeliveryDeps, parcelId: string): Promi
     }
     const code = e.code ?? `HTTP_${e.status ?? 0}`;
     deps.log.info({ parcelId, errorCode: code }, 'partner refused the delivery reservation');
-    await failDelivery(deps, parcelId, { stage: 'delivery_reservation', failureCode: code, reason: refusalReason(e.code, row.requestedSize) });
+    await failDelivery(deps, parcelId, {
+      stage: 'delivery_reservation',
+      failureCode: code,
+      reason: refusalReason(e.code, row.requestedSize),
+    });
     return null;
   }
   if (reservation.state !== 'reserved' || reservation.openCode === undefined) {
@@ -276,13 +280,17 @@ export async function performDelivery(
     }
     case 'hold_over': {
       const hold = await findHold(tx, parcel.id);
-      if (hold?.returnReason) return { outcome: 'already_applied', detail: `its return is already ordered (${hold.returnReason})`, order: null };
+      if (hold?.returnReason)
+        return { outcome: 'already_applied', detail: `its return is already ordered (${hold.returnReason})`, order: null };
       const order = await orderReturn(tx, parcel, 'holding_period_over', partner, at);
       return { outcome: 'applied', detail: "the partner's holding period is over: the result goes back to the hall", order };
     }
     case 'failed': {
       if (event.type === 'expired' || event.type === 'cancelled')
-        await setReservationStatus(tx, parcel.id, event.type, now, { failureCode: d.stage.toUpperCase(), failureReason: d.stage.replace('_', ' ') });
+        await setReservationStatus(tx, parcel.id, event.type, now, {
+          failureCode: d.stage.toUpperCase(),
+          failureReason: d.stage.replace('_', ' '),
+        });
       const reason = event.type === 'deposit_refused' ? event.data.reason : `the partner's delivery reservation ${event.type}`;
       await appendCustody(tx, parcel, 'partner_failed', parcel.state, parcel.state, {
         actor: partner,

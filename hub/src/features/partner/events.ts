@@ -105,7 +105,14 @@ async function applyToParcel(
     // A result on its way into (or out of) the partner's locker: the results' own decisions.
     if (!deps.results) throw new Error('a partner event for a result, and the partner runtime has no results settings');
     const d = decideForDelivery(parcel, event);
-    const r = await performDelivery(tx, { ...deps.results, network: deps.network, cipher: deps.cipher, now: deps.now }, parcel, row, event, d);
+    const r = await performDelivery(
+      tx,
+      { ...deps.results, network: deps.network, cipher: deps.cipher, now: deps.now },
+      parcel,
+      row,
+      event,
+      d,
+    );
     ({ outcome, detail } = r);
     if (r.order) effects.push({ kind: 'result_order', parcelId: parcel.id, order: r.order });
   } else {
