@@ -91,6 +91,9 @@ describe('a result delivered into a partner locker', () => {
       async () => (await rig.control('GET', `/deliveries?reservationId=${r.sim.reservationId as string}`)).body.pending === 0,
       'the duplicate delivered',
     );
+    // The reconciliation pulls the same events again: all duplicates, nothing written twice.
+    const pulled = await rig.hub.partner!.reconcile();
+    expect(pulled.fresh).toBe(0);
     const collectionCode = (await rig.simReservation(r.parcelId))!.collectionCode as string;
     const notices = await noticesOf(r.token, r.parcelId);
     expect(notices.map((n) => n.kind)).toEqual(['result_in_locker']);
