@@ -84,7 +84,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const queue = createCourierQueue(connection, config.queuePrefix);
   const openCodes = new OpenCodeCipher(config.codeHashKey);
   const resultsQueue = createResultsQueue(connection, config.queuePrefix);
-  const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers };
+  const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers, partnerNetwork: config.partner?.network ?? null };
   const visitCodes = new OpenCodeCipher(config.codeHashKey, VISIT_CODE_KEY_INFO);
   const partner = config.partner
     ? createPartnerRuntime({
@@ -98,6 +98,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         sweepIntervalMs: config.sweepIntervalMs,
         onDeposited: (parcelId) => enqueuePickup(queue, parcelId),
         ...(deps.partnerClient && { client: deps.partnerClient }),
+        results: { keys, lifetimes, timers: config.resultTimers, onOrder: (o) => enqueueOrder(resultsQueue, o) },
       })
     : null;
   if (!partner) log.info('no partner network configured (PARTNER_API_URL …): partner lockers are off');
@@ -228,7 +229,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       config.queuePrefix,
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
-    resultsWorker = startResultsWorker({ ...results, dispatch, now, log }, resultsQueue, connection, config.queuePrefix);
+    resultsWorker = startResultsWorker(
+      { ...results, dispatch, now, log, partner: partner?.resultCodes },
+      resultsQueue,
+      connection,
+      config.queuePrefix,
+    );
     await resultsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
     hallTimers = await startHallTimers(

@@ -266,6 +266,20 @@ export const ReserveRequest = z
     callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** the caller's own reference (e.g. a tracking number), echoed in every event */
     reference: CallerId.optional(),
+    /**
+     * 'drop_off' (default): someone deposits with the open-code, a courier collects with the pickup
+     * code. 'delivery': a courier deposits with the open-code (the deliver code), and the partner
+     * then issues the recipient's collection code (in the `deposited` event) and holds the parcel
+     * for holdMinutes; a courier takes it back with the pickup code (the return code).
+     */
+    purpose: z.enum(['drop_off', 'delivery']).default('drop_off'),
+    /** delivery: how long the partner holds a deposited parcel for its recipient (default 7 days) */
+    holdMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 60)
+      .optional(),
   })
   .strict()
   .refine((r) => (r.deviceId === undefined) !== (r.siteId === undefined), {
@@ -275,6 +289,10 @@ export const ReserveRequest = z
   .refine((r) => r.codeDelivery === 'sync' || r.callbackUrl !== undefined, {
     message: "codeDelivery 'callback' needs a callbackUrl",
     path: ['callbackUrl'],
+  })
+  .refine((r) => r.purpose === 'delivery' || r.holdMinutes === undefined, {
+    message: 'holdMinutes is for a delivery reservation',
+    path: ['holdMinutes'],
   });
 export type ReserveRequest = z.input<typeof ReserveRequest>;
 export type ReserveRequestParsed = z.output<typeof ReserveRequest>;
@@ -303,6 +321,12 @@ export const Reservation = z.object({
   openCode: KeypadCode.optional(),
   /** the collection code (the courier's pickup code): only to the owner, only while `deposited` and once issued */
   pickupCode: KeypadCode.optional(),
+  /** 'delivery': a courier deposits, the recipient collects (absent: 'drop_off') */
+  purpose: z.enum(['drop_off', 'delivery']).optional(),
+  /** delivery: the recipient's collection code, only to the owner, while deposited and it still works */
+  collectionCode: KeypadCode.optional(),
+  /** delivery, once deposited: until when the partner holds it for the recipient */
+  holdUntil: Instant.nullable().optional(),
   createdAt: Instant,
   expiresAt: Instant,
   depositedAt: Instant.nullable(),
@@ -318,7 +342,15 @@ export type PickupCode = z.infer<typeof PickupCode>;
 // ---------------------------------------------------------------------------------------------
 // Events (webhooks and the pull endpoint carry the same objects)
 
-export const PARTNER_EVENT_TYPES = ['code_issued', 'deposited', 'collected', 'expired', 'cancelled'] as const;
+export const PARTNER_EVENT_TYPES = [
+  'code_issued',
+  'deposited',
+  'collected',
+  'expired',
+  'cancelled',
+  'deposit_refused',
+  'hold_expired',
+] as const;
 export type PartnerEventType = (typeof PARTNER_EVENT_TYPES)[number];
 
 /** A partner compartment number as the hub stores it (a 32-bit integer column). */
@@ -343,10 +375,27 @@ export const PartnerEvent = z.discriminatedUnion('type', [
     type: z.literal('code_issued'),
     data: z.object({ openCode: KeypadCode, compartmentNo: CompartmentNo, size: PartnerSize, expiresAt: Instant }),
   }),
-  EventBase.extend({ type: z.literal('deposited'), data: z.object({ compartmentNo: CompartmentNo, size: PartnerSize }) }),
-  EventBase.extend({ type: z.literal('collected'), data: z.object({ compartmentNo: CompartmentNo }) }),
+  EventBase.extend({
+    type: z.literal('deposited'),
+    data: z.object({
+      compartmentNo: CompartmentNo,
+      size: PartnerSize,
+      /** a delivery reservation: the recipient's collection code, issued as the courier deposited */
+      collectionCode: KeypadCode.optional(),
+      holdUntil: Instant.optional(),
+    }),
+  }),
+  EventBase.extend({
+    type: z.literal('collected'),
+    /** by: the recipient (with the collection code) or a courier (with the pickup code); absent on older events */
+    data: z.object({ compartmentNo: CompartmentNo, by: z.enum(['recipient', 'courier']).optional() }),
+  }),
   EventBase.extend({ type: z.literal('expired'), data: z.object({ compartmentNo: CompartmentNo }) }),
   EventBase.extend({ type: z.literal('cancelled'), data: z.object({ compartmentNo: CompartmentNo }) }),
+  /** a delivery: the locker refused the courier's deposit (the door would not open, the parcel did not fit …) */
+  EventBase.extend({ type: z.literal('deposit_refused'), data: z.object({ compartmentNo: CompartmentNo, reason: z.string().max(200) }) }),
+  /** a delivery: the recipient did not collect within the holding period; the collection code no longer works */
+  EventBase.extend({ type: z.literal('hold_expired'), data: z.object({ compartmentNo: CompartmentNo }) }),
 ]);
 export type PartnerEvent = z.infer<typeof PartnerEvent>;
 

@@ -4,7 +4,9 @@ import { PARTNER_EVENT_TYPES } from '@xinbao/protocol';
 import { INBOUND_STATES, OUTBOUND_STATES, applyMove, type ParcelMove, type ParcelState } from './parcel-journey.js';
 import {
   PARTNER_RESERVATION_STATUSES,
+  decideDeliveryEvent,
   decidePartnerEvent,
+  type DeliveryEventDecision,
   partnerDropOff,
   partnerRetryDelayMs,
   refusalReason,
@@ -91,6 +93,79 @@ describe('partner events against the parcel journey', () => {
 
   it('leaves outbound parcels alone', () => {
     for (const s of OUTBOUND_STATES) for (const t of PARTNER_EVENT_TYPES) expect(decidePartnerEvent(s, t).act).toBe('ignore');
+  });
+});
+
+describe('partner events against a result delivered into a partner locker (ADR 0025)', () => {
+  const BY = [undefined, 'recipient', 'courier'] as const;
+
+  it('decides each event for each state of the result', () => {
+    expect(decideDeliveryEvent('delivery_ordered', 'deposited', undefined)).toEqual({ act: 'delivered', viaOrdered: false });
+    expect(decideDeliveryEvent('out_for_delivery', 'deposited', undefined)).toEqual({ act: 'delivered', viaOrdered: false });
+    // the deliver code only leaves in the order: a deposit while result_ready means the dispatch answer was lost
+    expect(decideDeliveryEvent('result_ready', 'deposited', undefined)).toEqual({ act: 'delivered', viaOrdered: true });
+    expect(decideDeliveryEvent('in_locker', 'deposited', undefined).act).toBe('already');
+    expect(decideDeliveryEvent('in_locker', 'collected', 'recipient')).toEqual({ act: 'collected' });
+    expect(decideDeliveryEvent('in_locker', 'collected', 'courier')).toEqual({ act: 'returned' });
+    expect(decideDeliveryEvent('delivery_ordered', 'collected', 'recipient').act).toBe('defer');
+    expect(decideDeliveryEvent('collected', 'collected', 'recipient').act).toBe('already');
+    expect(decideDeliveryEvent('in_locker', 'hold_expired', undefined)).toEqual({ act: 'hold_over' });
+    expect(decideDeliveryEvent('returned_to_hall', 'hold_expired', undefined).act).toBe('already');
+    expect(decideDeliveryEvent('delivery_ordered', 'expired', undefined)).toEqual({ act: 'failed', stage: 'reservation_expired' });
+    expect(decideDeliveryEvent('result_ready', 'cancelled', undefined)).toEqual({ act: 'failed', stage: 'reservation_cancelled' });
+    expect(decideDeliveryEvent('out_for_delivery', 'deposit_refused', undefined)).toEqual({ act: 'failed', stage: 'deposit_refused' });
+    expect(decideDeliveryEvent('in_locker', 'expired', undefined).act).toBe('ignore');
+    expect(decideDeliveryEvent('in_locker', 'deposit_refused', undefined).act).toBe('ignore');
+    for (const s of INBOUND_STATES) for (const t of PARTNER_EVENT_TYPES) expect(decideDeliveryEvent(s, t, undefined).act).toBe('ignore');
+  });
+
+  const movesOf = (state: ParcelState, d: DeliveryEventDecision): ParcelMove[] => {
+    switch (d.act) {
+      case 'delivered':
+        return [
+          ...(d.viaOrdered ? (['delivery_ordered'] as const) : []),
+          ...(d.viaOrdered || state === 'delivery_ordered' ? (['out_for_delivery'] as const) : []),
+          'in_locker',
+        ];
+      case 'collected':
+        return ['collected'];
+      case 'returned':
+        return ['returned_to_hall'];
+      case 'hold_over':
+      case 'failed':
+      case 'defer':
+      case 'already':
+      case 'ignore':
+        return [];
+    }
+  };
+
+  it('never decides a move the journey would refuse', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ALL_STATES), fc.constantFrom(...PARTNER_EVENT_TYPES), fc.constantFrom(...BY), (state, type, by) => {
+        let s = state;
+        for (const m of movesOf(state, decideDeliveryEvent(state, type, by))) {
+          const r = applyMove(s, m);
+          expect(r.ok).toBe(true);
+          if (r.ok) s = r.to;
+        }
+      }),
+    );
+  });
+
+  it('applies an event at most once: after its moves, the same event is no longer a move', () => {
+    for (const state of ALL_STATES)
+      for (const type of PARTNER_EVENT_TYPES)
+        for (const by of BY) {
+          const moves = movesOf(state, decideDeliveryEvent(state, type, by));
+          if (moves.length === 0) continue;
+          let s = state;
+          for (const m of moves) {
+            const r = applyMove(s, m);
+            if (r.ok) s = r.to;
+          }
+          expect(['already', 'ignore']).toContain(decideDeliveryEvent(s, type, by).act);
+        }
   });
 });
 

@@ -102,6 +102,71 @@ export function decidePartnerEvent(
       if (phase === 'failed') return { act: 'ended', move: false };
       if (phase === 'expired') return { act: 'already', why: 'the parcel is already deposit_expired' };
       return { act: 'ignore', why: `the parcel is ${state}: a reservation with a deposit does not end unused` };
+    case 'deposit_refused':
+    case 'hold_expired':
+      return { act: 'ignore', why: `${type} is an event of a delivery into a partner locker, not of a drop-off` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A result delivered into a partner locker (the return channel partner_locker)
+
+export type DeliveryEventDecision =
+  /**
+   * the courier deposited the result: (result_ready → delivery_ordered, when the dispatch system's
+   * answer was lost but the order had gone out with the deliver code) → out_for_delivery → in_locker;
+   * the applicant gets the partner's collection code
+   */
+  | { act: 'delivered'; viaOrdered: boolean }
+  /** the applicant collected it with the partner's collection code: in_locker → collected */
+  | { act: 'collected' }
+  /** a courier took it back with the partner's return code: in_locker → returned_to_hall */
+  | { act: 'returned' }
+  /** the partner's holding period ran out: the result goes back to the hall (a return order) */
+  | { act: 'hold_over' }
+  /** the delivery failed at the partner (the reservation ran out or was cancelled, the locker refused the deposit): staff look */
+  | { act: 'failed'; stage: 'reservation_expired' | 'reservation_cancelled' | 'deposit_refused' }
+  | { act: 'defer'; why: string }
+  | { act: 'already'; why: string }
+  | { act: 'ignore'; why: string };
+
+const BEFORE_LOCKER: readonly ParcelState[] = ['result_ready', 'delivery_ordered', 'out_for_delivery'];
+const AFTER_LOCKER: readonly ParcelState[] = ['collected', 'returned_to_hall', 'at_counter', 'mailed', 'delivered'];
+
+/** What a partner event does to a result on its way into (or out of) a partner locker. */
+export function decideDeliveryEvent(
+  state: ParcelState,
+  type: PartnerEventType,
+  by: 'recipient' | 'courier' | undefined,
+): DeliveryEventDecision {
+  const before = BEFORE_LOCKER.includes(state);
+  const after = AFTER_LOCKER.includes(state);
+  if (!before && !after && state !== 'in_locker') return { act: 'ignore', why: `the parcel is ${state}, not a result` };
+  switch (type) {
+    case 'code_issued':
+      return { act: 'already', why: "a delivery's deliver code comes with the reservation's answer" };
+    case 'deposited':
+      if (state === 'delivery_ordered' || state === 'out_for_delivery') return { act: 'delivered', viaOrdered: false };
+      // The deliver code leaves the hub only in the delivery order: a deposit means the order went
+      // out and the dispatch system's answer was lost or is late. Never deferred: the stored event
+      // has no collection code to replay.
+      if (state === 'result_ready') return { act: 'delivered', viaOrdered: true };
+      return { act: 'already', why: `the result is already ${state}` };
+    case 'collected':
+      if (before) return { act: 'defer', why: `the result is ${state}: waiting for the deposit before the collection` };
+      if (state === 'in_locker') return by === 'courier' ? { act: 'returned' } : { act: 'collected' };
+      return { act: 'already', why: `the result is already ${state}` };
+    case 'hold_expired':
+      if (state === 'in_locker') return { act: 'hold_over' };
+      if (before) return { act: 'defer', why: `the result is ${state}: waiting for the deposit` };
+      return { act: 'already', why: `the result is already ${state}` };
+    case 'expired':
+    case 'cancelled':
+      if (before) return { act: 'failed', stage: type === 'expired' ? 'reservation_expired' : 'reservation_cancelled' };
+      return { act: 'ignore', why: `the result is ${state}: a reservation with a deposit does not end unused` };
+    case 'deposit_refused':
+      if (before) return { act: 'failed', stage: 'deposit_refused' };
+      return { act: 'ignore', why: `the result is ${state}: the deposit was made after all` };
   }
 }
 

@@ -2,7 +2,7 @@
 // held in a locker is owed a reminder or goes back to the hall, and how a postal address is shown.
 // The clock comes in; the results slice carries the decisions out (ADR 0024).
 
-export const RETURN_CHANNELS = ['own_kiosk', 'mail', 'counter'] as const;
+export const RETURN_CHANNELS = ['own_kiosk', 'partner_locker', 'mail', 'counter'] as const;
 export type ReturnChannel = (typeof RETURN_CHANNELS)[number];
 
 export interface ResultTimers {

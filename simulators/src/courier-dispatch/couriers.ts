@@ -4,6 +4,8 @@
 // for a visit (takes the envelope if it is there, closes the door, waits for the next door to open),
 // or typed at a partner locker's keypad — reports each parcel not found and the pickup to the
 // dispatch system (which tells the hub by webhook), travels to the hall and reports the delivery.
+// A delivery order into a partner locker (a result going back to its applicant) is taken at the
+// hall, carried to the locker and put in with the partner's deliver code typed at its keypad.
 import { randomUUID } from 'node:crypto';
 import type { DispatchedOrder } from './server.js';
 
@@ -103,7 +105,30 @@ export class SimulatedCourier {
       await sleep(this.opts.travelMs);
       for (const r of done) if (r.outcome === 'picked_up') await this.report(r.orderId, { type: 'delivered' });
     }
+    for (const order of orders.filter((o) => o.kind === 'delivery' && o.code !== undefined)) {
+      const place = this.opts.places[order.site.code];
+      if (place?.kind !== 'partner') continue;
+      done.push(await this.deliverToPartnerLocker(order, place));
+    }
     return done;
+  }
+
+  /** Takes the result at the hall, carries it to the partner locker and puts it in with the deliver code. */
+  private async deliverToPartnerLocker(order: DispatchedOrder, place: PartnerPlace): Promise<CourierRound> {
+    await this.report(order.orderId, { type: 'picked_up' });
+    await sleep(this.opts.travelMs);
+    const round: CourierRound = { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
+    try {
+      await place.keypad(order.code!);
+      round.doors.push({ compartment: order.compartment ?? 0, trackingNumber: order.trackingNumber, took: false });
+      await this.report(order.orderId, { type: 'delivered' });
+    } catch {
+      round.outcome = 'failed';
+      round.reason = 'cannot_open';
+      await this.report(order.orderId, { type: 'failed', reason: 'cannot_open' });
+    }
+    this.rounds.push(round);
+    return round;
   }
 
   private async atOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {

@@ -7,6 +7,13 @@
 // Reservation lifecycle: reserved → deposited → collected, or reserved → expired | cancelled.
 // Every transition appends one event (code_issued, deposited, collected, expired, cancelled) with
 // a global, strictly increasing seq; listeners (the webhook dispatcher) hear each one once.
+// A reservation 'for delivery' runs the other way: a courier deposits with its open-code (the
+// deliver code); the deposit issues the recipient's collection code (in the `deposited` event) and
+// starts the holding period; the recipient collects with it (`collected` by the recipient), or,
+// once the hold has run out (`hold_expired`, the collection code stops working) or the owner asked
+// for the pickup code (the return code, which also ends the collection code), a courier takes it
+// back (`collected` by a courier). A locker may refuse a courier's deposit (`deposit_refused`).
+// Every door that opens is recorded (`doorOpenings`): which code opened which compartment.
 import { randomBytes, randomInt } from 'node:crypto';
 import {
   PARTNER_ERRORS,
@@ -61,7 +68,7 @@ interface DeviceState {
   site: SiteState;
   status: 'online' | 'offline' | 'fault';
   sizes: Record<PartnerSize, SizeState>;
-  /** live open-codes and pickup codes on this device → reservation id */
+  /** live open-codes, collection codes and pickup codes on this device → reservation id */
   codes: Map<string, string>;
 }
 
@@ -92,8 +99,17 @@ export interface ReservationRecord {
   codeDelivery: 'sync' | 'callback';
   callbackUrl: string | null;
   state: ReservationState;
+  purpose: 'drop_off' | 'delivery';
+  holdMinutes: number;
   openCode: string;
   codeIssuedAtMs: number | null;
+  /** delivery: the recipient's code, from the deposit until it is used, the hold runs out or a return code is issued */
+  collectionCode: string | null;
+  collectionCodeLive: boolean;
+  holdUntilMs: number | null;
+  holdExpiredAtMs: number | null;
+  /** delivery: why the locker will refuse the next deposit (control API), once */
+  refuseNextDeposit: string | null;
   pickupCode: string | null;
   pickupCodeIssuedAtMs: number | null;
   createdAtMs: number;
@@ -105,6 +121,21 @@ export interface ReservationRecord {
 }
 
 export type EventListener = (event: PartnerEvent, reservation: ReservationRecord) => void;
+
+/** Which code a door was opened with. */
+export type DoorCode = 'open' | 'deliver' | 'collection' | 'pickup' | 'return';
+
+/** One door of a device that opened, and the code (kind and digits) that opened it. */
+export interface DoorOpening {
+  at: string;
+  deviceId: string;
+  compartmentNo: number;
+  reservationId: string;
+  code: string;
+  codeKind: DoorCode;
+}
+
+export const DEFAULT_HOLD_MINUTES = 7 * 24 * 60;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
@@ -122,6 +153,8 @@ export class PartnerNetwork {
   private readonly listeners: EventListener[] = [];
   private seq = 0;
   private eventCount = 0;
+  /** every door opened by a code, in order (control API) */
+  readonly doorOpenings: DoorOpening[] = [];
   /** when set, every new reservation lasts this long instead of its durationMinutes (control API) */
   durationOverrideMs: number | null = null;
 
@@ -241,6 +274,8 @@ export class PartnerNetwork {
       req.codeDelivery,
       req.callbackUrl ?? null,
       req.reference ?? null,
+      req.purpose,
+      req.holdMinutes ?? null,
     ]);
     const key = `${appId}\u0000${req.requestId}`;
     const prior = this.byRequest.get(key);
@@ -301,8 +336,15 @@ export class PartnerNetwork {
       codeDelivery: req.codeDelivery,
       callbackUrl: req.callbackUrl ?? null,
       state: 'reserved',
+      purpose: req.purpose,
+      holdMinutes: req.holdMinutes ?? DEFAULT_HOLD_MINUTES,
       openCode: this.newCode(device),
       codeIssuedAtMs: null,
+      collectionCode: null,
+      collectionCodeLive: false,
+      holdUntilMs: null,
+      holdExpiredAtMs: null,
+      refuseNextDeposit: null,
       pickupCode: null,
       pickupCodeIssuedAtMs: null,
       createdAtMs: t,
@@ -365,55 +407,149 @@ export class PartnerNetwork {
       r.pickupCode = this.newCode(r.device);
       r.pickupCodeIssuedAtMs = this.now();
       r.device.codes.set(r.pickupCode, r.reservationId);
+      // A delivery taken back: from now on only the courier's return code opens the door.
+      this.endCollectionCode(r);
     }
     return { reservationId, pickupCode: r.pickupCode, issuedAt: iso(r.pickupCodeIssuedAtMs!) };
   }
 
   // ---- what happens at the locker (control API) ------------------------------------------
 
-  /** Someone deposits a parcel. With a code, it must be the reservation's open-code. */
+  /**
+   * Someone deposits a parcel. With a code, it must be the reservation's open-code. A delivery's
+   * deposit may be refused by the locker (a faulty device, or the control API's refuse-deposit):
+   * the door stays shut, the reservation stays reserved, and the event deposit_refused says why.
+   */
   deposit(reservationId: string, code?: string): Reservation {
     const r = this.any(reservationId);
     if (r.state !== 'reserved') throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is ${r.state}, not reserved`);
     if (code !== undefined && code !== r.openCode) throw new PartnerFailure('WRONG_CODE', 'that is not this reservation’s open-code');
+    if (r.purpose === 'delivery') {
+      const refusal = r.device.status !== 'online' ? `the device is ${r.device.status}` : r.refuseNextDeposit;
+      if (refusal !== null) {
+        r.refuseNextDeposit = null;
+        this.emit(r, 'deposit_refused', { compartmentNo: r.compartmentNo, reason: refusal });
+        throw new PartnerFailure('INVALID_STATE', `the locker refused the deposit: ${refusal}`);
+      }
+    }
+    const t = this.now();
     r.state = 'deposited';
-    r.depositedAtMs = this.now();
+    r.depositedAtMs = t;
     r.device.codes.delete(r.openCode);
     this.pending.delete(r);
     this.touch(r.device);
-    this.emit(r, 'deposited', { compartmentNo: r.compartmentNo, size: r.size });
+    if (code !== undefined) this.opened(r, code, r.purpose === 'delivery' ? 'deliver' : 'open');
+    if (r.purpose === 'delivery') {
+      r.collectionCode = this.newCode(r.device);
+      r.collectionCodeLive = true;
+      r.device.codes.set(r.collectionCode, r.reservationId);
+      r.holdUntilMs = t + r.holdMinutes * 60_000;
+      this.emit(r, 'deposited', {
+        compartmentNo: r.compartmentNo,
+        size: r.size,
+        collectionCode: r.collectionCode,
+        holdUntil: iso(r.holdUntilMs),
+      });
+    } else {
+      this.emit(r, 'deposited', { compartmentNo: r.compartmentNo, size: r.size });
+    }
     return this.view(r);
   }
 
-  /** Someone collects the parcel. With a code, it must be the reservation's pickup code. */
+  /** Control API: the locker will refuse the next courier deposit of this delivery, for `reason`. */
+  refuseNextDeposit(reservationId: string, reason: string): Reservation {
+    const r = this.any(reservationId);
+    if (r.purpose !== 'delivery' || r.state !== 'reserved')
+      throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is not a delivery awaiting its deposit`);
+    r.refuseNextDeposit = reason;
+    return this.view(r);
+  }
+
+  /**
+   * Someone collects the parcel. With a code, it must be the reservation's pickup code (a courier)
+   * or, for a delivery, its live collection code (the recipient).
+   */
   collect(reservationId: string, code?: string): Reservation {
     const r = this.any(reservationId);
     if (r.state !== 'deposited') throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is ${r.state}, not deposited`);
-    if (code !== undefined && code !== r.pickupCode) throw new PartnerFailure('WRONG_CODE', 'that is not this reservation’s pickup code');
+    const byRecipient = code !== undefined && r.collectionCodeLive && code === r.collectionCode;
+    if (code !== undefined && !byRecipient && code !== r.pickupCode)
+      throw new PartnerFailure('WRONG_CODE', 'that is not this reservation’s pickup code');
     r.state = 'collected';
     r.collectedAtMs = this.now();
+    if (code !== undefined) this.opened(r, code, byRecipient ? 'collection' : r.purpose === 'delivery' ? 'return' : 'pickup');
     if (r.pickupCode !== null) r.device.codes.delete(r.pickupCode);
+    this.endCollectionCode(r);
     this.release(r);
-    this.emit(r, 'collected', { compartmentNo: r.compartmentNo });
+    if (r.purpose === 'delivery') this.emit(r, 'collected', { compartmentNo: r.compartmentNo, by: byRecipient ? 'recipient' : 'courier' });
+    else this.emit(r, 'collected', { compartmentNo: r.compartmentNo });
     return this.view(r);
   }
 
-  /** A code typed at a device's keypad: an issued open-code deposits, a pickup code collects. */
+  /**
+   * A code typed at a device's keypad: an issued open-code deposits (a delivery's: the courier's
+   * deliver code), a pickup code or a live collection code collects. Each opens its own door, once.
+   */
   keypad(deviceId: string, code: string): Reservation {
     const d = this.deviceById.get(deviceId);
     if (!d) throw new PartnerFailure('NOT_FOUND', `no device ${deviceId}`);
+    this.expireDue();
     const r = this.reservations.get(d.codes.get(code) ?? '');
-    if (r && r.state === 'reserved' && r.codeIssuedAtMs !== null && r.openCode === code) return this.deposit(r.reservationId);
-    if (r && r.state === 'deposited' && r.pickupCode === code) return this.collect(r.reservationId);
+    if (r && r.state === 'reserved' && r.codeIssuedAtMs !== null && r.openCode === code) return this.deposit(r.reservationId, code);
+    if (r && r.state === 'deposited' && (r.pickupCode === code || (r.collectionCodeLive && r.collectionCode === code)))
+      return this.collect(r.reservationId, code);
     throw new PartnerFailure('WRONG_CODE', `code not valid at device ${deviceId}`);
   }
 
-  /** Expires every reserved reservation whose time is up. Returns their ids. */
+  /**
+   * Expires every reserved reservation whose time is up, and ends the holding period of every
+   * delivery whose recipient did not come in time (its collection code stops working). Returns the
+   * reservations that expired.
+   */
   expireDue(): string[] {
     const t = this.now();
     const due = [...this.pending].filter((r) => r.expiresAtMs <= t);
     for (const r of due) this.end(r, 'expired');
+    for (const r of this.holding) if (r.holdUntilMs !== null && r.holdUntilMs <= t) this.endHold(r);
     return due.map((r) => r.reservationId);
+  }
+
+  /** Control API: ends a deposited delivery's holding period now, whatever its time. */
+  expireHoldNow(reservationId: string): Reservation {
+    const r = this.any(reservationId);
+    if (r.purpose !== 'delivery' || r.state !== 'deposited' || r.holdExpiredAtMs !== null)
+      throw new PartnerFailure('INVALID_STATE', `reservation ${reservationId} is not a delivery held for its recipient`);
+    this.endHold(r);
+    return this.view(r);
+  }
+
+  /** Deposited deliveries whose recipient's code still works. */
+  private get holding(): ReservationRecord[] {
+    return [...this.reservations.values()].filter(
+      (r) => r.purpose === 'delivery' && r.state === 'deposited' && r.holdExpiredAtMs === null && r.collectionCodeLive,
+    );
+  }
+
+  private endHold(r: ReservationRecord): void {
+    r.holdExpiredAtMs = this.now();
+    this.endCollectionCode(r);
+    this.emit(r, 'hold_expired', { compartmentNo: r.compartmentNo });
+  }
+
+  private endCollectionCode(r: ReservationRecord): void {
+    if (r.collectionCode !== null && r.collectionCodeLive) r.device.codes.delete(r.collectionCode);
+    r.collectionCodeLive = false;
+  }
+
+  private opened(r: ReservationRecord, code: string, codeKind: DoorCode): void {
+    this.doorOpenings.push({
+      at: iso(this.now()),
+      deviceId: r.device.deviceId,
+      compartmentNo: r.compartmentNo,
+      reservationId: r.reservationId,
+      code,
+      codeKind,
+    });
   }
 
   /** Expires reserved reservations now, whatever their time (one, or all). */
@@ -565,6 +701,11 @@ export class PartnerNetwork {
       state: r.state,
       ...(r.state === 'reserved' && r.codeIssuedAtMs !== null && { openCode: r.openCode }),
       ...(r.state === 'deposited' && r.pickupCode !== null && { pickupCode: r.pickupCode }),
+      ...(r.purpose === 'delivery' && {
+        purpose: r.purpose,
+        holdUntil: isoOrNull(r.holdUntilMs),
+        ...(r.state === 'deposited' && r.collectionCodeLive && r.collectionCode !== null && { collectionCode: r.collectionCode }),
+      }),
       createdAt: iso(r.createdAtMs),
       expiresAt: iso(r.expiresAtMs),
       depositedAt: isoOrNull(r.depositedAtMs),
@@ -579,6 +720,7 @@ export class PartnerNetwork {
       ...this.view(r),
       openCode: r.openCode,
       ...(r.pickupCode !== null && { pickupCode: r.pickupCode }),
+      ...(r.collectionCode !== null && { collectionCode: r.collectionCode }),
       appId: r.appId,
       openCodeIssued: r.codeIssuedAtMs !== null,
     };

@@ -5,7 +5,8 @@
 //              per day), sites and nearest search, reservations idempotent by requestId, pickup
 //              codes, the event pull; events go out as signed webhooks with retries.
 //   /control/… the simulator's own hands, for tests and the demo (no auth, loopback only): what a
-//              person does at a locker (deposit, collect, type a code), expiry now, the clock,
+//              person does at a locker (deposit, collect, type a code), expiry now (a reservation,
+//              a delivery's holding period), a refused deposit, the doors opened so far, the clock,
 //              API faults (500, hang, lost response, 429) and webhook faults (drop, twice,
 //              out of order), and the delivery log.
 // Two clocks: request signatures, rate limits and webhook signatures use the wall clock (`now`);
@@ -186,6 +187,8 @@ const CodeBody = z
   .strict();
 const KeypadBody = z.object({ code: z.string().regex(/^\d{8}$/) }).strict();
 const ExpireBody = z.object({ reservationId: z.string().min(1).optional() }).strict();
+const RefuseDepositBody = z.object({ reason: z.string().min(1).max(200) }).strict();
+const DoorsQuery = z.strictObject({ deviceId: z.string().optional(), reservationId: z.string().optional() });
 const DeviceBody = z
   .object({
     status: z.enum(['online', 'offline', 'fault']).optional(),
@@ -408,6 +411,19 @@ export async function startPartnerNetworkSimulator(opts: PartnerSimulatorOptions
   control.post('/reservations/:id/collect', (req, res) =>
     send(res, 200, network.collect(req.params.id, parseControl(CodeBody, req.body ?? {}, 'body').code)),
   );
+  control.post('/reservations/:id/refuse-deposit', (req, res) =>
+    send(res, 200, network.refuseNextDeposit(req.params.id, parseControl(RefuseDepositBody, req.body, 'body').reason)),
+  );
+  control.post('/reservations/:id/expire-hold', (req, res) => send(res, 200, network.expireHoldNow(req.params.id)));
+  control.get('/doors', (req, res) => {
+    const q = parseControl(DoorsQuery, req.query, 'query');
+    send(res, 200, {
+      openings: network.doorOpenings.filter(
+        (o) =>
+          (q.deviceId === undefined || o.deviceId === q.deviceId) && (q.reservationId === undefined || o.reservationId === q.reservationId),
+      ),
+    });
+  });
   control.post('/devices/:deviceId/keypad', (req, res) =>
     send(res, 200, network.keypad(req.params.deviceId, parseControl(KeypadBody, req.body, 'body').code)),
   );

@@ -323,6 +323,15 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, ids.partnerParcel, T, randomUUID(), ids.parcel],
     );
   },
+  15: async (db) => {
+    // A result delivered into a partner locker: a delivery reservation, and its hold by the partner's compartment number.
+    await db.query(`UPDATE partner_reservations SET purpose = 'delivery' WHERE parcel_id = $1`, [ids.partnerParcel]);
+    await db.query(
+      `INSERT INTO result_holds (parcel_id, site_id, compartment_id, partner_compartment_no, in_locker_at, hold_until)
+       VALUES ($1, $2, NULL, 7, $3, $3::timestamptz + interval '7 days')`,
+      [ids.partnerParcel, ids.partnerSite, T],
+    );
+  },
   20: async (db) => {
     const rating = randomUUID();
     await db.query(

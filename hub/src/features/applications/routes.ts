@@ -46,7 +46,7 @@ export const applicationsApi: ApiPaths = {
   '/api/matters': { get: op('Service matters and their materials', 'anyone') },
   '/api/applications': {
     post: op(
-      'Apply. returnChannel (own_kiosk at a site, mail to an address, counter; default counter) is how the result comes back. dropOff none (a matter with no paper in): only the application is created. own_kiosk: reserves a compartment and returns the deposit code once (it expires after DEPOSIT_CODE_TTL_HOURS: the parcel becomes deposit_expired and the application shows a notice). 409 open_deposits_at_site / open_deposits when the applicant already holds the most open reservations allowed. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
+      'Apply. returnChannel (own_kiosk at a site, partner_locker at a partner site, mail to an address, counter; default counter) is how the result comes back (partner_locker: 409 partner_not_configured when this hub has no partner network). dropOff none (a matter with no paper in): only the application is created. own_kiosk: reserves a compartment and returns the deposit code once (it expires after DEPOSIT_CODE_TTL_HOURS: the parcel becomes deposit_expired and the application shows a notice). 409 open_deposits_at_site / open_deposits when the applicant already holds the most open reservations allowed. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
       'applicant',
       { requestBody: body(CreateApplicationBody) },
     ),
@@ -76,6 +76,7 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
     requireRole('applicant'),
     handle(async (req, res) => {
       const b = parse(CreateApplicationBody, req.body);
+      if (b.returnChannel?.channel === 'partner_locker' && !deps.partner) throw new PartnerNotConfigured('results in partner lockers');
       if (b.dropOff.channel === 'none') {
         res.status(201).json(await createResultOnlyApplication(db, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now()));
         return;

@@ -35,6 +35,8 @@ import type { User } from '../auth/auth.js';
 export const ReturnChannelBody = z.discriminatedUnion('channel', [
   /** one of the hall's own kiosks */
   z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+  /** a partner locker site of the registry (e.g. from GET /api/sites/nearby): the result is delivered there (ADR 0025) */
+  z.strictObject({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
   /** free mail (EMS) to this address */
   z.strictObject({ channel: z.literal('mail'), address: z.string().trim().min(5).max(200) }),
   z.strictObject({ channel: z.literal('counter') }),
@@ -74,6 +76,13 @@ async function returnChoice(tx: Tx, matter: Matter, rc: ReturnChannelBody | unde
     if (!site || site.retired) throw new NotFound('return site');
     if (site.network !== 'own') throw new BadRequest('results come back only to the hall’s own kiosks', undefined, 'wrong_network');
     return { channelOut: 'own_kiosk', returnSiteId: site.id, returnAddress: null };
+  }
+  if (chosen.channel === 'partner_locker') {
+    const site = await findDropOffSite(tx, chosen.siteId);
+    if (!site || site.retired) throw new NotFound('return site');
+    if (site.network === 'own')
+      throw new BadRequest('this site is one of the hall’s own kiosks: choose the return channel own_kiosk', undefined, 'wrong_network');
+    return { channelOut: 'partner_locker', returnSiteId: site.id, returnAddress: null };
   }
   if (chosen.channel === 'mail') return { channelOut: 'mail', returnSiteId: null, returnAddress: chosen.address };
   return { channelOut: 'counter', returnSiteId: null, returnAddress: null };

@@ -56,7 +56,7 @@ export async function insertApplication(
     matterId: string;
     /** 'none': a matter with no paper in */
     channelIn: 'own_kiosk' | 'partner_locker' | 'none';
-    channelOut: 'own_kiosk' | 'mail' | 'counter';
+    channelOut: 'own_kiosk' | 'partner_locker' | 'mail' | 'counter';
     returnSiteId: string | null;
     returnAddress: string | null;
     at: Date;

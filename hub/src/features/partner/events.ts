@@ -13,6 +13,8 @@ import { exceptionSubject } from '../../domain/exceptions.js';
 import { openException } from '../../store/exceptions.js';
 import { markPickupDone, pickupCodeSent, pickupOrderId } from '../courier/store.js';
 import type { OpenCodeCipher } from './open-code.js';
+import { decideForDelivery, performDelivery, type DeliveryEventDeps } from './deliveries.js';
+import type { OrderToSend } from '../results/service.js';
 import {
   advanceCursor,
   decideEvent,
@@ -37,9 +39,14 @@ export interface PartnerEventDeps {
   onDeposited(parcelId: string): Promise<void>;
   /** after the commit: the hub no longer wants this parcel's reservation, cancel it at the partner */
   onUnwanted(parcelId: string): Promise<void>;
+  /** results delivered into the partner's lockers (ADR 0025): their settings, and their courier orders to queue after the commit */
+  results?: Omit<DeliveryEventDeps, 'network' | 'cipher' | 'now'> & { onOrder(o: OrderToSend): Promise<void> };
 }
 
-export type Effect = { kind: 'deposited'; parcelId: string } | { kind: 'unwanted'; parcelId: string };
+export type Effect =
+  | { kind: 'deposited'; parcelId: string }
+  | { kind: 'unwanted'; parcelId: string }
+  | { kind: 'result_order'; parcelId: string; order: OrderToSend };
 
 export interface ReceivedEvent {
   eventId: string;
@@ -94,6 +101,20 @@ async function applyToParcel(
     outcome = 'ignored';
     detail = `the parcel's reservation is ${row.reservationId}, not ${event.reservationId}`;
     deps.log.warn({ parcelId: parcel.id, eventId: event.eventId }, 'partner event for another reservation of the same request id');
+  } else if (row.purpose === 'delivery') {
+    // A result on its way into (or out of) the partner's locker: the results' own decisions.
+    if (!deps.results) throw new Error('a partner event for a result, and the partner runtime has no results settings');
+    const d = decideForDelivery(parcel, event);
+    const r = await performDelivery(
+      tx,
+      { ...deps.results, network: deps.network, cipher: deps.cipher, now: deps.now },
+      parcel,
+      row,
+      event,
+      d,
+    );
+    ({ outcome, detail } = r);
+    if (r.order) effects.push({ kind: 'result_order', parcelId: parcel.id, order: r.order });
   } else {
     const decision = decidePartnerEvent(parcel.state, event.type, await contextOf(tx, parcel.id));
     ({ outcome, detail } = await perform(tx, deps, parcel, row, event, decision, effects));
@@ -249,7 +270,12 @@ async function replayDeferred(tx: Tx, deps: PartnerEventDeps, parcelId: string, 
       const event = PartnerEvent.safeParse(row.payload);
       if (!event.success) continue;
       const parcel = await lockParcel(tx, parcelId);
-      if (decidePartnerEvent(parcel.state, event.data.type, await contextOf(tx, parcelId)).act === 'defer') continue;
+      const reservation = await findReservation(tx, parcelId);
+      const act =
+        reservation?.purpose === 'delivery'
+          ? decideForDelivery(parcel, event.data).act
+          : decidePartnerEvent(parcel.state, event.data.type, await contextOf(tx, parcelId)).act;
+      if (act === 'defer') continue;
       const r = await applyToParcel(tx, deps, parcel, event.data, effects);
       if (r.outcome === 'applied') {
         applied++;
@@ -279,6 +305,7 @@ async function runEffects(deps: PartnerEventDeps, effects: readonly Effect[]): P
   for (const e of effects) {
     try {
       if (e.kind === 'deposited') await deps.onDeposited(e.parcelId);
+      else if (e.kind === 'result_order') await deps.results?.onOrder(e.order);
       else await deps.onUnwanted(e.parcelId);
     } catch (err) {
       // Committed already; the sweeps pick the parcel up again (deposited parcels, due reservations).

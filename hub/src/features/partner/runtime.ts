@@ -26,6 +26,8 @@ import {
 import type { OpenCodeCipher } from './open-code.js';
 import { cancelAtPartner, reserveAtPartner, sweepReservations, type ReservationDeps, type SweepReport } from './reservations.js';
 import { refreshPartnerSites } from './site-refresh.js';
+import { partnerResultCodes } from './deliveries.js';
+import type { PartnerResultCodes } from '../results/jobs.js';
 
 export const PARTNER_QUEUE = 'partner';
 
@@ -60,6 +62,8 @@ export interface PartnerRuntimeDeps {
   /** a parcel was deposited at the partner: order the courier */
   onDeposited(parcelId: string): Promise<void>;
   client?: PartnerNetworkClient;
+  /** results delivered into the partner's lockers (ADR 0025); without it, their events cannot be applied */
+  results?: PartnerEventDeps['results'];
 }
 
 export interface PartnerRuntime {
@@ -73,6 +77,8 @@ export interface PartnerRuntime {
   enqueueReserve(parcelId: string): Promise<void>;
   enqueueCancel(parcelId: string): Promise<void>;
   enqueueRefresh(trigger: 'schedule' | 'admin', requestedBy?: string): Promise<string>;
+  /** the partner's codes for results delivered into its lockers (the results job asks) */
+  resultCodes: PartnerResultCodes;
   /** a verified event from the webhook */
   receive(event: PartnerEvent): Promise<ReceivedEvent>;
   /** the jobs' work, run here and now (tests, operators) */
@@ -131,6 +137,7 @@ export function createPartnerRuntime(deps: PartnerRuntimeDeps): PartnerRuntime {
     log,
     onDeposited: (id) => deps.onDeposited(id),
     onUnwanted: enqueueCancel,
+    ...(deps.results && { results: deps.results }),
   };
   const reservationDeps: ReservationDeps = { db, client, config, cipher, now, log, callbackUrl };
   const reconcile = () => reconcilePartnerEvents({ ...eventDeps, events: (q) => client.events(q) });
@@ -172,6 +179,16 @@ export function createPartnerRuntime(deps: PartnerRuntimeDeps): PartnerRuntime {
     enqueueReserve,
     enqueueCancel,
     enqueueRefresh,
+    resultCodes: partnerResultCodes({
+      db,
+      client,
+      config,
+      cipher,
+      now,
+      log,
+      callbackUrl,
+      timers: deps.results?.timers ?? { remindAfterHours: 24, remindBeforeHours: 24, holdDays: 7 },
+    }),
     receive: (event) => receivePartnerEvent(eventDeps, event, 'webhook'),
     reconcile,
     sweep,

@@ -15,22 +15,24 @@ export interface PartnerReservationRow extends PartnerReservationFacts {
   deviceId: string | null;
   openCodeEnc: Buffer | null;
   failureCode: string | null;
+  /** drop_off: the applicant deposits, a courier collects; delivery: a courier deposits a result, the applicant collects */
+  purpose: 'drop_off' | 'delivery';
   updatedAt: Date;
 }
 
 const COLUMNS = `parcel_id AS "parcelId", network, site_id AS "siteId", request_id AS "requestId",
   requested_size AS "requestedSize", status, reservation_id AS "reservationId", device_id AS "deviceId",
   compartment_no AS "compartmentNo", size, expires_at AS "expiresAt", open_code_enc AS "openCodeEnc", attempts,
-  last_error AS "lastError", failure_code AS "failureCode", failure_reason AS "failureReason", updated_at AS "updatedAt"`;
+  last_error AS "lastError", failure_code AS "failureCode", failure_reason AS "failureReason", purpose, updated_at AS "updatedAt"`;
 
 export async function insertReservation(
   tx: Tx,
-  r: { parcelId: string; network: string; siteId: string; requestedSize: string; at: Date },
+  r: { parcelId: string; network: string; siteId: string; requestedSize: string; at: Date; purpose?: 'drop_off' | 'delivery' },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO partner_reservations (parcel_id, network, site_id, request_id, requested_size, status, created_at, updated_at)
-     VALUES ($1::uuid, $2, $3, $1::text, $4, 'reserving', $5, $5)`,
-    [r.parcelId, r.network, r.siteId, r.requestedSize, r.at],
+    `INSERT INTO partner_reservations (parcel_id, network, site_id, request_id, requested_size, status, created_at, updated_at, purpose)
+     VALUES ($1::uuid, $2, $3, $1::text, $4, 'reserving', $5, $5, $6)`,
+    [r.parcelId, r.network, r.siteId, r.requestedSize, r.at, r.purpose ?? 'drop_off'],
   );
 }
 
@@ -100,8 +102,12 @@ export async function recordRetryableFailure(db: Db, parcelId: string, words: st
 
 export type EventOutcome = 'applied' | 'already_applied' | 'deferred' | 'ignored' | 'unknown_reservation';
 
-/** The event as stored: everything but a code. */
+/** The event as stored: everything but a code (a drop-off's open-code, a delivery's collection code). */
 export function storablePayload(event: PartnerEvent): Record<string, unknown> {
+  if (event.type === 'deposited') {
+    const { collectionCode: _code, ...data } = event.data;
+    return { ...event, data };
+  }
   if (event.type !== 'code_issued') return event;
   const { openCode: _code, ...data } = event.data;
   return { ...event, data };

@@ -2,7 +2,9 @@
 // delivery to an own kiosk with its deliver code, a mail order to the applicant's address, the
 // pickup that takes an uncollected result back to the hall — and the timers' sweep (reminders, the
 // holding period, orders left unsent). Each order is sent as the pickup job sends its own: the code
-// is issued in a transaction, the order sent (idempotent by order id), then the parcel moved.
+// is issued in a transaction, the order sent (idempotent by order id), then the parcel moved. At a
+// partner locker the code is the partner's: its deliver code (the delivery reservation made first)
+// or its return code, asked for after the first transaction (ADR 0025).
 import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import { retriedQueue } from '../../queues.js';
 import type { Logger } from 'pino';
@@ -13,7 +15,7 @@ import { lockParcel, moveParcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { issueCode } from '../codes/service.js';
 import { HALL } from '../courier/pickup.js';
-import { markCodeSent, markDispatched, pickupPlace } from '../courier/store.js';
+import { cancelCreatingOrder, markCodeSent, markDispatched, pickupPlace, pickupSite } from '../courier/store.js';
 import { orderReturn, type OrderToSend, type ResultDeps } from './service.js';
 import { creatingResultOrders, findResultOrder, holdsToLookAt, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
 
@@ -33,10 +35,23 @@ export async function enqueueOrder(queue: Queue<ResultJob>, o: OrderToSend): Pro
   await queue.add('order', { kind: 'order', parcelId: o.parcelId, order: o.kind }, { jobId: `${o.kind}-${o.parcelId}` });
 }
 
+/** The partner's codes for a result in (or bound for) one of its lockers (features/partner/deliveries.ts). */
+export interface PartnerResultCodes {
+  /**
+   * The deliver code of the result's delivery reservation, reserving it at the partner first when
+   * need be; null when the partner refused (recorded, on the exceptions list). Throws to be retried.
+   */
+  deliverCode(parcelId: string): Promise<{ code: string; compartmentNo: number } | null>;
+  /** The partner's return code (its pickup code) for a result in its locker; the applicant's code stops working. */
+  returnCode(parcelId: string): Promise<{ code: string; compartmentNo: number }>;
+}
+
 export interface ResultJobDeps extends Omit<ResultDeps, 'cipher'> {
   dispatch: CourierDispatch;
   now: () => Date;
   log: Logger;
+  /** the partner network, for results delivered into its lockers; undefined when none is configured */
+  partner?: PartnerResultCodes | undefined;
 }
 
 /** Sends one result order to the courier system and moves the parcel; 'not_needed' when it is no longer standing. */
@@ -54,12 +69,23 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
       const request: CourierOrderRequest = { ...base, site: HALL_SITE, destination: { name, address: order.destination! } };
       return { parcel, orderId: order.id, request };
     }
+    if (order.compartmentId === null) {
+      // A partner locker: the code and the compartment are the partner's, asked for after this transaction.
+      const place = await pickupSite(tx, order.siteId!);
+      const site = { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng };
+      const request: CourierOrderRequest = {
+        ...base,
+        site,
+        destination: kind === 'delivery' ? { name: place.name, address: place.address } : HALL,
+      };
+      return { parcel, orderId: order.id, request, partner: true };
+    }
     // A kiosk's compartment: the courier's code opens it (to put the result in, or to take it back).
-    const place = await pickupPlace(tx, order.compartmentId!);
+    const place = await pickupPlace(tx, order.compartmentId);
     const code = await issueCode(tx, deps.keys, {
       purpose: kind === 'delivery' ? 'courier_deliver' : 'courier_pickup',
       siteId: order.siteId!,
-      compartmentId: order.compartmentId!,
+      compartmentId: order.compartmentId,
       parcelId,
       holder: 'courier',
       holderPhone: null,
@@ -78,6 +104,15 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
     return { parcel, orderId: order.id, request };
   });
   if (!prepared) return 'not_needed';
+  if ('partner' in prepared) {
+    if (!deps.partner) throw new UnrecoverableError('a result for a partner locker, and this hub has no partner network configured');
+    const got = kind === 'delivery' ? await deps.partner.deliverCode(parcelId) : await deps.partner.returnCode(parcelId);
+    if (got === null) {
+      await cancelCreatingOrder(deps.db, prepared.orderId);
+      return 'not_needed';
+    }
+    prepared.request = { ...prepared.request, code: got.code, compartment: got.compartmentNo };
+  }
   if (prepared.request.code) await markCodeSent(deps.db, prepared.orderId);
   let accepted;
   try {

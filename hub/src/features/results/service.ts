@@ -3,8 +3,11 @@
 // transaction: the counter (`at_counter`, handed over after an identity check), the mail (a mail
 // order, `mailed` once the courier system has it, `delivered` from its callback) or an own kiosk (a
 // compartment reserved and a delivery order; the courier's code, the door and the collection code
-// do the rest, see resultDoorMoved). What must reach the outside (the courier system) is a job
-// after the commit (jobs.ts). Every applicant-facing message goes to the notices outbox, once.
+// do the rest, see resultDoorMoved) or a partner locker (a delivery reservation at the partner and
+// a delivery order with the partner's deliver code, both made by the job; the partner's events do
+// the rest, see features/partner/deliveries.ts and ADR 0025). What must reach the outside (the
+// courier system, the partner) is a job after the commit (jobs.ts). Every applicant-facing message
+// goes to the notices outbox, once.
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -20,6 +23,7 @@ import type { User } from '../auth/auth.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
 import { revokeLiveCodes } from '../codes/store.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
+import { insertReservation } from '../partner/store.js';
 import {
   findHold,
   findReturnSite,
@@ -48,6 +52,8 @@ export interface ResultDeps {
   /** seals the collection code in the notices outbox (only its applicant, and the SMS sender, open it) */
   cipher: OpenCodeCipher;
   timers: ResultTimers;
+  /** the partner network's name (PARTNER_NETWORK); null when this hub has none (no partner lockers) */
+  partnerNetwork?: string | null;
 }
 
 /** A courier order for the jobs to send once the transaction that opened it has committed. */
@@ -146,6 +152,30 @@ export async function approveApplication(
           compartmentId: compartment.id,
           destination: null,
         });
+        toSend = { parcelId: parcel.id, kind: 'delivery' };
+        break;
+      }
+      case 'partner_locker': {
+        // The compartment is the partner's to give: the job reserves it for delivery (the partner's
+        // deliver code) and sends the order; a refusal is an exception for staff (ADR 0025).
+        const site = app.returnSiteId ? await findReturnSite(tx, app.returnSiteId) : null;
+        if (!site || site.network === 'own') throw new Conflict('no_return_site', 'the application chose a partner locker but names none');
+        if (!deps.partnerNetwork || site.network !== deps.partnerNetwork)
+          throw new Conflict(
+            'partner_not_configured',
+            'partner lockers are not available on this hub: the result cannot go to the partner locker the applicant chose',
+          );
+        await insertReservation(tx, {
+          parcelId: parcel.id,
+          network: site.network,
+          siteId: site.id,
+          requestedSize: app.parcelSize,
+          at: now,
+          purpose: 'delivery',
+        });
+        await placeResult(tx, parcel.id, site.id, null);
+        parcel = { ...parcel, siteId: site.id };
+        await openResultOrder(tx, { parcelId: parcel.id, kind: 'delivery', siteId: site.id, compartmentId: null, destination: null });
         toSend = { parcelId: parcel.id, kind: 'delivery' };
         break;
       }
@@ -332,6 +362,50 @@ async function continueFromHall(
     return { parcelId: parcel.id, kind: 'mail' };
   }
   return null;
+}
+
+/**
+ * A courier put the result into a partner locker (the partner's `deposited` event, in its
+ * transaction): the delivery order is done, the result is held (for the timers) and its applicant
+ * gets the partner's collection code, sealed in the notices outbox like the hub's own (it needs no
+ * second factor: the partner checks it).
+ */
+export async function resultInPartnerLocker(
+  tx: Tx,
+  deps: Pick<ResultDeps, 'cipher' | 'timers'>,
+  parcel: Parcel,
+  p: { compartmentNo: number; collectionCode: string | null; at: Date },
+): Promise<void> {
+  if (!parcel.siteId) throw new Error(`result ${parcel.id} in a partner locker has no site`);
+  const owner = (await ownerOfParcel(tx, parcel.id))!;
+  await markResultOrderDone(tx, parcel.id, 'delivery', p.at);
+  const until = holdUntil(p.at, deps.timers);
+  await insertHold(tx, {
+    parcelId: parcel.id,
+    siteId: parcel.siteId,
+    compartmentId: null,
+    partnerCompartmentNo: p.compartmentNo,
+    inLockerAt: p.at,
+    holdUntil: until,
+  });
+  const site = (await findReturnSite(tx, parcel.siteId))!;
+  await insertResultNotice(tx, {
+    applicantId: owner.applicantId,
+    applicationId: owner.applicationId,
+    parcelId: parcel.id,
+    kind: 'result_in_locker',
+    message: `Your result ${parcel.trackingNumber} is in compartment ${p.compartmentNo} of the partner locker at ${site.name} (${site.address}). Collect it by ${until.toISOString()} with the locker's collection code (shown in the app).`,
+    details: {
+      trackingNumber: parcel.trackingNumber,
+      site: { name: site.name, address: site.address },
+      compartment: p.compartmentNo,
+      holdUntil: until.toISOString(),
+      partner: true,
+      ...(p.collectionCode !== null && { sealedCode: deps.cipher.seal(parcel.id, p.collectionCode).toString('base64') }),
+      factor: 'none',
+    },
+    at: p.at,
+  });
 }
 
 /**

@@ -141,7 +141,9 @@ export async function creatingResultOrders(db: Db, before: Date, limit = 200): P
 export interface ResultHold {
   parcelId: string;
   siteId: string;
-  compartmentId: string;
+  /** null in a partner locker (partnerCompartmentNo says which) */
+  compartmentId: string | null;
+  partnerCompartmentNo?: number | null;
   inLockerAt: Date;
   holdUntil: Date;
   returnReason: 'holding_period_over' | 'switched' | null;
@@ -152,9 +154,9 @@ const HOLD_COLUMNS = `parcel_id AS "parcelId", site_id AS "siteId", compartment_
 
 export async function insertHold(tx: Tx, h: Omit<ResultHold, 'returnReason'>): Promise<void> {
   await tx.query(
-    `INSERT INTO result_holds (parcel_id, site_id, compartment_id, in_locker_at, hold_until) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (parcel_id) DO NOTHING`,
-    [h.parcelId, h.siteId, h.compartmentId, h.inLockerAt, h.holdUntil],
+    `INSERT INTO result_holds (parcel_id, site_id, compartment_id, partner_compartment_no, in_locker_at, hold_until)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (parcel_id) DO NOTHING`,
+    [h.parcelId, h.siteId, h.compartmentId, h.partnerCompartmentNo ?? null, h.inLockerAt, h.holdUntil],
   );
 }
 
@@ -274,7 +276,7 @@ export async function ownerOfParcel(db: Db | Tx, parcelId: string): Promise<Resu
 }
 
 /** The parcel's place at a site (a result reserved a compartment there). */
-export async function placeResult(tx: Tx, parcelId: string, siteId: string, compartmentId: string): Promise<void> {
+export async function placeResult(tx: Tx, parcelId: string, siteId: string, compartmentId: string | null): Promise<void> {
   await tx.query('UPDATE parcels SET site_id = $2, compartment_id = $3 WHERE id = $1', [parcelId, siteId, compartmentId]);
 }
 
