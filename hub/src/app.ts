@@ -216,7 +216,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       config.queuePrefix,
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
-    resultsWorker = startResultsWorker({ ...results, dispatch, now, log }, resultsQueue, connection, config.queuePrefix);
+    resultsWorker = startResultsWorker(
+      { ...results, dispatch, now, log, orderCodes: visitCodes },
+      resultsQueue,
+      connection,
+      config.queuePrefix,
+    );
     await resultsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
     hallTimers = await startHallTimers(
