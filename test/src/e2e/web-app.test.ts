@@ -142,7 +142,7 @@ describe('web app in Chromium', () => {
   it.each([
     ['zhang.san', 'home', '#hello', '您好，张*', '当前身份：申请人'],
     ['ops.admin', 'home', '#hello', '您好，运*', '当前身份：运维人员'],
-    ['ems.courier', 'courier', '#pda-coming', '快递员 PDA 页面即将上线：您的揽收和投递任务将在这里列出。', null],
+    ['ems.courier', 'courier', '#no-tasks', '今天没有您的任务。', null],
     ['hall.staff', 'intake', 'h1', '签收入库', null],
   ])(
     '%s signs in and lands on their home (#/%s), then signs out',

@@ -26,6 +26,7 @@ import {
   lockOrderTask,
   lockVisit,
   setOrderCourier,
+  taskSteps,
   setVisitCourier,
   visitDoors,
   type CourierEventOutcome,
@@ -160,8 +161,15 @@ export interface CourierTask {
   /** the code's second factor (ADR 0018), typed after it on the keypad */
   pin: string | null;
   qr: string;
-  parcels: Array<{ trackingNumber: string; compartment: number; state: string }>;
+  /** `confirmed`: the last step the courier confirmed or reported on the PDA for it */
+  parcels: Array<{ trackingNumber: string; compartment: number; state: string; confirmed: { step: string; reason: string | null } | null }>;
   status: string;
+}
+
+/** Each parcel's last step on the PDA, by tracking number. */
+async function confirmedOf(db: Db, taskId: string): Promise<(tn: string) => { step: string; reason: string | null } | null> {
+  const last = new Map((await taskSteps(db, taskId)).map((s) => [s.trackingNumber, { step: s.step, reason: s.reason }]));
+  return (tn) => last.get(tn) ?? null;
 }
 
 const DOOR_STATE_FOR_PDA: Record<string, string> = {
@@ -191,6 +199,7 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
     if (!sealed || !v.codeId) continue;
     const { code, pin } = sealed;
     const doors = await visitDoors(deps.db, v.id);
+    const confirmed = await confirmedOf(deps.db, v.id);
     tasks.push({
       visitId: v.id,
       kind: 'pickup',
@@ -202,7 +211,12 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
       qr: await visitQr(deps.db, deps.keys, v.codeId),
       parcels: doors
         .filter((d) => d.parcelState !== 'deposited')
-        .map((d) => ({ trackingNumber: d.trackingNumber, compartment: d.compartment, state: DOOR_STATE_FOR_PDA[d.state] ?? d.state })),
+        .map((d) => ({
+          trackingNumber: d.trackingNumber,
+          compartment: d.compartment,
+          state: DOOR_STATE_FOR_PDA[d.state] ?? d.state,
+          confirmed: confirmed(d.trackingNumber),
+        })),
       status: v.status,
     });
   }
@@ -210,6 +224,7 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
   for (const o of await courierOrderTasks(deps.db, courierId)) {
     const sealed = o.codeEnc && openVisitCode(deps.visitCodes, o.id, o.codeEnc);
     if (!sealed || !o.codeId || o.compartment === null) continue;
+    const confirmed = await confirmedOf(deps.db, o.id);
     tasks.push({
       visitId: o.id,
       kind: o.kind,
@@ -219,7 +234,12 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
       pin: sealed.pin,
       qr: await visitQr(deps.db, deps.keys, o.codeId),
       parcels: [
-        { trackingNumber: o.trackingNumber, compartment: o.compartment, state: o.kind === 'delivery' ? 'to_deliver' : 'to_collect' },
+        {
+          trackingNumber: o.trackingNumber,
+          compartment: o.compartment,
+          state: o.kind === 'delivery' ? 'to_deliver' : 'to_collect',
+          confirmed: confirmed(o.trackingNumber),
+        },
       ],
       status: o.status,
     });

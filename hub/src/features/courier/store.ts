@@ -463,3 +463,18 @@ export async function insertOrderStep(
   );
   return r.rowCount === 1;
 }
+
+/** What the courier confirmed or reported on the PDA for each parcel of a visit or a result order, in order. */
+export async function taskSteps(
+  db: Db | Tx,
+  taskId: string,
+): Promise<Array<{ trackingNumber: string; step: string; reason: string | null }>> {
+  const r = await db.query<{ trackingNumber: string; step: string; reason: string | null }>(
+    `SELECT p.tracking_number AS "trackingNumber", s.step, s.reason
+     FROM (SELECT parcel_id, step, reason, at FROM courier_visit_steps WHERE visit_id = $1
+           UNION ALL SELECT parcel_id, step, reason, at FROM courier_order_steps WHERE order_id = $1) s
+     JOIN parcels p ON p.id = s.parcel_id ORDER BY s.at`,
+    [taskId],
+  );
+  return r.rows;
+}
