@@ -222,6 +222,18 @@ describe("the hall's queue and exceptions pages in Chromium", () => {
       { action: 'contact', note: '已电话联系申请人' },
       { action: 'close', note: '申请人确认材料完好，继续办理' },
     ]);
+    // The read route for one exception: closed now, with its trail (people masked), for staff and operators only.
+    const one = await hub.api('GET', `/api/exceptions/${id}`, staff);
+    expect(one.status).toBe(200);
+    expect(one.json.exception).toMatchObject({ id, kind: 'damaged', open: false, note: '申请人确认材料完好，继续办理', closedBy: '王*' });
+    expect((one.json.exception.custody as Json[]).at(-1)).toMatchObject({
+      kind: 'received_at_hall',
+      actor: { kind: 'staff', name: '王*' },
+    });
+    expect((await hub.api('GET', `/api/exceptions/${id}`, await signIn(hub.api, 'ops.admin'))).status).toBe(200);
+    expect((await hub.api('GET', `/api/exceptions/${id}`, await signIn(hub.api, 'ems.courier'))).status).toBe(403);
+    expect((await hub.api('GET', `/api/exceptions/${id.replace(/.$/, (d) => (d === '0' ? '1' : '0'))}`, staff)).status).toBe(404);
+    expect((await hub.api('GET', '/api/exceptions/not-an-id', staff)).status).toBe(400);
     const actionsPath = `/api/exceptions/${id}/actions`;
     expect(desk.problems).toEqual([`400 POST ${actionsPath}`, `409 POST ${actionsPath}`]);
 
