@@ -3,8 +3,9 @@
 // names the visit's courier (whose PDA then lists it), `failed` records why (a visit not yet at the
 // kiosk is over: its parcels wait for staff), `picked_up` / `delivered` are recorded (the kiosk's
 // doors and the hall's intake scan are what move an own-kiosk parcel; the lead wires a delivery
-// order's events to the results slice at merge). The PDA sees only its courier's own visits, with
-// the visit's one code as digits and as the signed QR token the kiosk's scanner reads.
+// order's events to the results slice at merge). The PDA sees only its courier's own visits and
+// result orders (delivery, return pickup: ADR 0029), each with its one code as digits and as the
+// signed QR token the kiosk's scanner reads; a failure reported there opens an exception.
 import type { CourierEvent } from '@xinbao/protocol';
 import type { Logger } from 'pino';
 import { Conflict, Forbidden, NotFound } from '../../errors.js';
