@@ -163,13 +163,17 @@ describe("the courier's PDA page: a day at two sites", () => {
 
     // Assigned by the dispatch system to the demo courier: the hub lists three tasks for them.
     const courierToken = await signIn(api, 'ems.courier');
-    const tasks = await eventually(async () => {
-      const list = await tasksOf(courierToken);
-      const hallVisit = list.find((t) => t.kind === 'pickup' && t.site.code === HALL);
-      const secondVisit = list.find((t) => t.kind === 'pickup' && t.site.code === SECOND);
-      const delivery = list.find((t) => t.kind === 'delivery');
-      return hallVisit?.parcels.length === 2 && secondVisit && delivery ? { hallVisit, secondVisit, delivery } : undefined;
-    }, 'the three tasks on the PDA');
+    const tasks = await eventually(
+      async () => {
+        const list = await tasksOf(courierToken);
+        const hallVisit = list.find((t) => t.kind === 'pickup' && t.site.code === HALL);
+        const secondVisit = list.find((t) => t.kind === 'pickup' && t.site.code === SECOND);
+        const delivery = list.find((t) => t.kind === 'delivery');
+        return hallVisit?.parcels.length === 2 && secondVisit && delivery ? { hallVisit, secondVisit, delivery } : undefined;
+      },
+      'the three tasks on the PDA',
+      60_000,
+    );
     const { hallVisit, secondVisit, delivery } = tasks;
     expect(delivery).toMatchObject({ site: { code: HALL }, parcels: [{ trackingNumber: r.tn, state: 'to_deliver', confirmed: null }] });
     expect(delivery.code).toMatch(/^\d{8}$/);
@@ -210,7 +214,7 @@ describe("the courier's PDA page: a day at two sites", () => {
     expect(qr).toBe(hallVisit.qr);
     const before = await unlockFrames();
     await scan(qr!);
-    await eventually(async () => (await unlockFrames()).length > before.length, 'the first door to open');
+    await eventually(async () => (await unlockFrames()).length > before.length, 'the first door to open', 30_000);
     expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment)]);
 
     // The PDA, refreshed, shows door a open; the courier takes the envelope and confirms it, then closes the door.
@@ -222,7 +226,7 @@ describe("the courier's PDA page: a day at two sites", () => {
     await person(a.compartment, 'item', { present: false });
     await person(a.compartment, 'close');
     // The same code goes on to door b.
-    await eventually(async () => (await unlockFrames()).length === before.length + 2, 'the second door to open');
+    await eventually(async () => (await unlockFrames()).length === before.length + 2, 'the second door to open', 30_000);
     expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(a.compartment), unlockHex(b.compartment)]);
     await page.click('#refresh');
     await page.locator(`li.parcel[data-tn="${b.tn}"][data-state="door_open"]`).waitFor();
@@ -248,14 +252,14 @@ describe("the courier's PDA page: a day at two sites", () => {
     expect(deliveryQr).toBe(delivery.qr);
     const beforeDelivery = await unlockFrames();
     await scan(deliveryQr!);
-    await eventually(async () => (await unlockFrames()).length > beforeDelivery.length, 'the delivery door to open');
+    await eventually(async () => (await unlockFrames()).length > beforeDelivery.length, 'the delivery door to open', 30_000);
     expect((await unlockFrames()).slice(beforeDelivery.length)).toEqual([unlockHex(deliveryCompartment)]);
     const deliveryCard = page.locator(`article[data-visit="${delivery.visitId as string}"]`);
     await deliveryCard.locator('button.confirm').click();
     await page.locator('#pda-message', { hasText: `${r.tn}：已确认投递` }).waitFor();
     await person(deliveryCompartment, 'item', { present: true });
     await person(deliveryCompartment, 'close');
-    await eventually(async () => (await stateOf(r.id)) === 'in_locker', 'the result in the locker');
+    await eventually(async () => (await stateOf(r.id)) === 'in_locker', 'the result in the locker', 30_000);
     await page.click('#refresh');
     await deliveryCard.waitFor({ state: 'detached' });
     expect((await db.pool.query(`SELECT code_enc FROM courier_orders WHERE id = $1`, [delivery.visitId])).rows[0].code_enc).toBeNull();
@@ -279,6 +283,24 @@ describe("the courier's PDA page: a day at two sites", () => {
     await pda.shot('pda-after-the-day-en');
     await page.click('#lang');
     expect(pda.problems).toEqual([]);
+
+    // Only the courier's own, and only the steps of its kind: a delivery is not picked up.
+    const stepOn = (id: string, body: Json) => api('POST', `/api/courier/visits/${id}/steps`, courierToken, body);
+    expect(await stepOn(delivery.visitId as string, { trackingNumber: r.tn, step: 'picked_up' })).toMatchObject({
+      status: 409,
+      json: { error: { code: 'step_not_applicable' } },
+    });
+    expect((await stepOn(delivery.visitId as string, { trackingNumber: r.tn, step: 'delivered' })).json).toMatchObject({ recorded: false });
+    const admin = await signIn(api, 'ops.admin');
+    const courierUserId = (await api('GET', '/api/me', courierToken)).json.user.id as string;
+    const relink = async (dispatchCourierId: string) =>
+      expect((await api('PUT', `/api/admin/couriers/${courierUserId}/dispatch-courier`, admin, { dispatchCourierId })).status).toBe(200);
+    await relink('EMS-XA-002');
+    expect(await tasksOf(courierToken)).toEqual([]);
+    expect((await stepOn(secondVisit.visitId as string, { trackingNumber: c.tn, step: 'picked_up' })).status).toBe(403);
+    expect((await stepOn(delivery.visitId as string, { trackingNumber: r.tn, step: 'delivered' })).status).toBe(403);
+    await relink('EMS-XA-001');
+    expect((await tasksOf(courierToken)).map((t) => t.visitId)).toEqual([secondVisit.visitId]);
 
     // The hall sees the failure on its exceptions page, with the parcel, the site and the reason.
     const desk = await WebSession.open(browser, hubUrl, 'desk');
