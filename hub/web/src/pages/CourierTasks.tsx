@@ -8,23 +8,13 @@ import { api, ApiError, FAILURE_REASONS, type CourierStep, type CourierTask, typ
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { maskName } from '../mask.js';
 import { hallTime } from '../intake-session.js';
+import { bySite } from '../work-lists.js';
 
 const REFRESH_MS = 30_000;
 
 interface Said {
   tone: 'accepted' | 'refused';
   text: string;
-}
-
-/** The tasks grouped by site, in the order their first task comes. */
-export function bySite(tasks: CourierTask[]): Array<{ site: CourierTask['site']; tasks: CourierTask[] }> {
-  const groups = new Map<string, { site: CourierTask['site']; tasks: CourierTask[] }>();
-  for (const task of tasks) {
-    const group = groups.get(task.site.code) ?? { site: task.site, tasks: [] };
-    group.tasks.push(task);
-    groups.set(task.site.code, group);
-  }
-  return [...groups.values()];
 }
 
 /** A hub refusal in the courier's words. */

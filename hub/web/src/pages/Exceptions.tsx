@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type ExceptionAction, type ExceptionItem } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
-import { hallTime } from '../intake-session.js';
+import { detailText, hallDateTime } from '../work-lists.js';
 
 const REFRESH_MS = 30_000;
 const ACTIONS: ExceptionAction[] = ['retry', 'reassign', 'contact', 'close'];
@@ -28,20 +28,6 @@ interface Said {
 }
 
 const kindText = (kind: string, t: Translate) => (KINDS.has(kind) ? t(`exceptionKind.${kind}` as MessageKey) : kind);
-
-/** "2026-12-01 10:42" in the hall's time (UTC+8). */
-function hallDateTime(iso: string): string {
-  const d = new Date(new Date(iso).getTime() + 8 * 3_600_000);
-  return `${d.toISOString().slice(0, 10)} ${hallTime(new Date(iso))}`;
-}
-
-/** What the cause said that staff act on (a reason, a note, a compartment …), as "key: value". */
-function detailText(detail: Record<string, unknown>): string {
-  return Object.entries(detail)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}: ${String(v)}`)
-    .join(' · ');
-}
 
 function refusalText(err: unknown, t: Translate): string {
   if (!(err instanceof ApiError) || err.code === 'network') return t('networkError');

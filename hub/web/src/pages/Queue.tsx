@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type QueueItem } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { hallTime } from '../intake-session.js';
+import { waited } from '../work-lists.js';
 
 const REFRESH_MS = 30_000;
 /** The refusals the queue's actions can meet, each in words of its own. */
@@ -29,12 +30,6 @@ function refusalText(err: unknown, t: Translate): string {
   if (!(err instanceof ApiError) || err.code === 'network') return t('networkError');
   if (REFUSALS.has(err.code)) return `${t(`refusal.${err.code}` as MessageKey)} (${err.message})`;
   return t('step.refused', { message: err.message });
-}
-
-/** Minutes waited, in hours and minutes once over an hour. */
-export function waited(minutes: number, t: Translate): string {
-  if (minutes < 60) return t('waitedMinutes', { m: minutes });
-  return t('waitedHours', { h: Math.floor(minutes / 60), m: minutes % 60 });
 }
 
 function QueueRow({
