@@ -230,7 +230,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     );
     await queue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     resultsWorker = startResultsWorker(
-      { ...results, dispatch, now, log, partner: partner?.resultCodes },
+      { ...results, dispatch, now, log, partner: partner?.resultCodes, orderCodes: visitCodes },
       resultsQueue,
       connection,
       config.queuePrefix,

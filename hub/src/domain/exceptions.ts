@@ -33,6 +33,8 @@ export const exceptionSubject = {
   tracking: (trackingNumber: string) => `tracking:${trackingNumber}`,
   /** a courier's reported failure, for one parcel of its order or visit */
   courierEvent: (eventId: string, parcelId: string) => `courier-event:${eventId}:${parcelId}`,
+  /** a failure the courier reported on the PDA, for one parcel of a visit or a result's order */
+  courierStep: (taskId: string, parcelId: string) => `courier-step:${taskId}:${parcelId}`,
 } as const;
 
 /** What an action does to an exception of a kind, once it is allowed. */

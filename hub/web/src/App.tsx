@@ -5,11 +5,20 @@ import { api, SIGNED_OUT_EVENT, token, type Role, type User } from './api.js';
 import { I18n, rememberLanguage, storedLanguage, translator, type Language, type MessageKey } from './i18n/index.js';
 import { go, usePage, type PageName } from './router.js';
 import { CourierTasks } from './pages/CourierTasks.js';
+import { Exceptions } from './pages/Exceptions.js';
 import { Home } from './pages/Home.js';
 import { Intake } from './pages/Intake.js';
+import { Queue } from './pages/Queue.js';
 import { SignIn } from './pages/SignIn.js';
 
 const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', applicant: 'home', admin: 'home' };
+/** The pages each role may open, its home first; the navigation shows them when there are several. */
+const PAGES_OF: Record<Role, PageName[]> = {
+  staff: ['intake', 'queue', 'exceptions'],
+  courier: ['courier'],
+  applicant: ['home'],
+  admin: ['home', 'exceptions'],
+};
 const LARGE = 'xinbao.largeType';
 
 export function App() {
@@ -73,9 +82,34 @@ export function App() {
   else {
     const shown = page === 'sign-in' ? HOME_OF[user.role] : page;
     // A page of another role shows this role's home instead.
-    const allowed = shown === HOME_OF[user.role] || (shown === 'home' && user.role !== 'staff' && user.role !== 'courier');
-    const target = allowed ? shown : HOME_OF[user.role];
-    body = target === 'intake' ? <Intake /> : target === 'courier' ? <CourierTasks user={user} /> : <Home user={user} />;
+    const pages = PAGES_OF[user.role];
+    const target = pages.includes(shown) ? shown : HOME_OF[user.role];
+    const view =
+      target === 'intake' ? (
+        <Intake />
+      ) : target === 'queue' ? (
+        <Queue />
+      ) : target === 'exceptions' ? (
+        <Exceptions />
+      ) : target === 'courier' ? (
+        <CourierTasks user={user} />
+      ) : (
+        <Home user={user} />
+      );
+    body = (
+      <>
+        {pages.length > 1 && (
+          <nav className="pages" aria-label={t('pagesLabel')}>
+            {pages.map((p) => (
+              <a key={p} id={`nav-${p}`} href={`#/${p}`} aria-current={p === target ? 'page' : undefined}>
+                {t(`page.${p}` as MessageKey)}
+              </a>
+            ))}
+          </nav>
+        )}
+        {view}
+      </>
+    );
   }
 
   return (

@@ -30,6 +30,60 @@ export interface ScanAnswer {
   receivedBy?: string;
 }
 
+/** A courier's task on the PDA (GET /api/courier/tasks): a pickup visit, or a result's delivery into a kiosk. */
+export interface CourierTask {
+  visitId: string;
+  kind: 'pickup' | 'delivery';
+  site: { code: string; name: string; address: string; mapUrl: string };
+  contact: string | null;
+  code: string;
+  pin: string | null;
+  qr: string;
+  parcels: Array<{ trackingNumber: string; compartment: number; state: string; confirmed: { step: string; reason: string | null } | null }>;
+  status: string;
+}
+
+export type CourierStep = 'picked_up' | 'delivered' | 'failed';
+export const FAILURE_REASONS = ['cannot_open', 'parcel_not_found', 'locker_full', 'other'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** One application in the processing queue (GET /api/intake/queue). */
+export interface QueueItem {
+  applicationId: string;
+  trackingNumber: string;
+  matter: { code: string; name: string };
+  applicant: string;
+  receivedAt: string;
+  waitedMinutes: number;
+  state: string;
+}
+
+export type ExceptionAction = 'retry' | 'reassign' | 'contact' | 'close';
+
+/** One exception (GET /api/exceptions) with its parcel's custody trail, people masked. */
+export interface ExceptionItem {
+  id: string;
+  kind: string;
+  open: boolean;
+  parcel: { id: string; trackingNumber: string | null; state: string | null } | null;
+  site: { id: string; code: string | null; name: string | null } | null;
+  detail: Record<string, unknown>;
+  openedAt: string;
+  lastSeenAt: string;
+  occurrences: number;
+  note: string | null;
+  actions: Array<{ action: string; by: { kind: string; name: string | null }; note: string | null; at: string }>;
+  custody: Array<{
+    kind: string;
+    fromState: string | null;
+    toState: string;
+    actor: { kind: string; name: string | null };
+    site: string | null;
+    compartment: number | null;
+    at: string;
+  }>;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -97,4 +151,16 @@ export const api = {
   me: async (): Promise<User> => (await call<{ user: User }>('GET', '/me')).user,
   scan: (trackingNumber: string, condition: EnvelopeCondition, note: string): Promise<ScanAnswer> =>
     call('POST', '/intake/scans', { trackingNumber, condition, ...(note.trim() ? { note: note.trim() } : {}) }),
+  tasks: async (): Promise<CourierTask[]> => (await call<{ visits: CourierTask[] }>('GET', '/courier/tasks')).visits,
+  step: (visitId: string, trackingNumber: string, step: CourierStep, reason?: FailureReason): Promise<{ recorded: boolean }> =>
+    call('POST', `/courier/visits/${encodeURIComponent(visitId)}/steps`, { trackingNumber, step, ...(reason && { reason }) }),
+  queue: async (matter: string): Promise<QueueItem[]> =>
+    (await call<{ items: QueueItem[] }>('GET', `/intake/queue${matter ? `?matter=${encodeURIComponent(matter)}` : ''}`)).items,
+  accept: (applicationId: string): Promise<unknown> => call('POST', `/applications/${encodeURIComponent(applicationId)}/accept`),
+  approve: (applicationId: string): Promise<unknown> => call('POST', `/applications/${encodeURIComponent(applicationId)}/approve`, {}),
+  reject: (applicationId: string, reason: string): Promise<unknown> =>
+    call('POST', `/applications/${encodeURIComponent(applicationId)}/reject`, { reason }),
+  exceptions: async (): Promise<ExceptionItem[]> => (await call<{ items: ExceptionItem[] }>('GET', '/exceptions?open=true')).items,
+  act: (id: string, action: ExceptionAction, note: string): Promise<{ open: boolean; result: Record<string, unknown> }> =>
+    call('POST', `/exceptions/${encodeURIComponent(id)}/actions`, { action, ...(note.trim() && { note: note.trim() }) }),
 };

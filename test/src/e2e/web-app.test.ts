@@ -5,50 +5,37 @@
 // (received), the same again (already received, by whom and when), an unknown number. Screenshots
 // go to test/artifacts/web/ for a person to look at; their paths are printed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { makeTrackingNumber } from '@xinbao/hub/domain/tracking-number';
-import { REPO_ROOT } from '../support/processes.js';
+import { launchChromium, WEB_ARTIFACTS, WebSession } from '../support/browser.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { DEMO_PASSWORD } from '../support/http.js';
 import { parcelIn } from '../support/parcels.js';
 
-const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts', 'web');
-const PHONE = { width: 390, height: 844 };
-const WEB_INDEX = join(REPO_ROOT, 'hub', 'web', 'dist', 'index.html');
-
 describe('web app in Chromium', () => {
   let hub: TestHub;
   let browser: Browser;
-  let context: BrowserContext;
+  let session: WebSession | undefined;
   let page: Page;
   /** console errors and CSP refusals: the app must cause none */
   let problems: string[] = [];
   const shots: string[] = [];
 
   const shot = async (name: string) => {
-    const path = join(ARTIFACTS, `${name}.png`);
+    const path = join(WEB_ARTIFACTS, `${name}.png`);
     await page.screenshot({ path, fullPage: true });
     shots.push(path);
   };
   /** Runs a page expression (the test's own code has no DOM types). */
   const js = <T>(expression: string): Promise<T> => page.evaluate<T>(expression);
   const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
+  /** A new phone at the sign-in page; what goes wrong on it is collected in `problems`. */
   const fresh = async () => {
-    await context?.close();
-    context = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true, locale: 'zh-CN' });
-    page = await context.newPage();
-    // Failed loads are listed by their address below, not by the console's line for them.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(hub.url);
-    await page.locator('#username').waitFor();
+    await session?.close();
+    session = await WebSession.open(browser, hub.url, 'phone');
+    page = session.page;
+    problems = session.problems;
   };
   const toLanguage = async (lang: 'zh-CN' | 'en') => {
     if ((await page.getAttribute('html', 'lang')) !== lang) await page.click('#lang');
@@ -61,26 +48,12 @@ describe('web app in Chromium', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(WEB_INDEX)) throw new Error(`the web app is not built (${WEB_INDEX}): run npm run build -w @xinbao/web`);
-    mkdirSync(ARTIFACTS, { recursive: true });
     hub = await startTestHub();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await session?.close();
     await browser?.close();
     await hub?.stop();
     if (shots.length > 0) console.log(`web app screenshots:\n${shots.join('\n')}`);
@@ -142,7 +115,7 @@ describe('web app in Chromium', () => {
   it.each([
     ['zhang.san', 'home', '#hello', '您好，张*', '当前身份：申请人'],
     ['ops.admin', 'home', '#hello', '您好，运*', '当前身份：运维人员'],
-    ['ems.courier', 'courier', '#pda-coming', '快递员 PDA 页面即将上线：您的揽收和投递任务将在这里列出。', null],
+    ['ems.courier', 'courier', '#no-tasks', '今天没有您的任务。', null],
     ['hall.staff', 'intake', 'h1', '签收入库', null],
   ])(
     '%s signs in and lands on their home (#/%s), then signs out',

@@ -332,6 +332,19 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [ids.partnerParcel, ids.partnerSite, T],
     );
   },
+  19: async (db) => {
+    // A result's kiosk order on the PDA (ADR 0029): its assigned courier, its sealed code, one step.
+    const order = randomUUID();
+    await db.query(
+      `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, courier_id, code_id, code_enc)
+       VALUES ($1, $2, 'delivery', $3, $4, 'dispatched', 'EMS-XA-001', $5, '\\x0102')`,
+      [order, ids.parcel, ids.ownSite, ids.compartment, ids.code],
+    );
+    await db.query(
+      `INSERT INTO courier_order_steps (order_id, parcel_id, step, reason, user_id, at) VALUES ($1, $2, 'failed', 'locker_full', $3, $4)`,
+      [order, ids.parcel, ids.user, T],
+    );
+  },
   20: async (db) => {
     const rating = randomUUID();
     await db.query(

@@ -25,6 +25,8 @@ export async function startKiosk(options: {
   dir: string;
   buses: object[];
   compartments: Array<{ compartment: number; bus: string; board: number; lock: number }>;
+  /** the QR scanner's pseudo-terminal (the terminal simulator's), when the kiosk has one */
+  scannerPath?: string;
 }): Promise<RunningKiosk> {
   const { api, dir } = options;
   const admin = await signIn(api, 'ops.admin');
@@ -49,6 +51,7 @@ export async function startKiosk(options: {
       pollIntervalMs: 100,
       buses: options.buses,
       compartments: options.compartments,
+      ...(options.scannerPath && { scanner: { path: options.scannerPath } }),
     }),
   );
   const agent = await startProgram('kiosk-agent/dist/main.js', [join(dir, 'kiosk.json')], { isReady: (l) => l.event === 'ready' });

@@ -1,7 +1,7 @@
 // The courier slice's HTTP edge. POST /api/courier/webhooks: the courier dispatch system's signed
 // events (courierWebhookRoutes, mounted before the JSON parser: the signature covers the raw body).
 // GET /api/courier/tasks and POST /api/courier/visits/{visitId}/steps: the courier's PDA, their own
-// visits only. PUT /api/admin/couriers/{userId}/dispatch-courier: an admin links a courier user to
+// visits and result orders only (ADR 0029). PUT /api/admin/couriers/{userId}/dispatch-courier: an admin links a courier user to
 // the dispatch system's courier id.
 //
 // A webhook whose signature or timestamp (5 minutes either way) does not hold is a 401; a signed
@@ -63,12 +63,19 @@ export const courierApi: ApiPaths = {
     },
   },
   '/api/courier/tasks': {
-    get: op("The caller's own courier visits: site, map link, masked contact, the visit's code as digits and QR, its parcels", 'courier'),
+    get: op(
+      "The caller's own tasks: pickup visits and a result's kiosk orders (delivery, return pickup) the dispatch system assigned them; site, map link, masked contact, the code as digits and QR, its parcels with the last step confirmed",
+      'courier',
+    ),
   },
   '/api/courier/visits/{visitId}/steps': {
-    post: op('Confirm a step (picked_up, delivered) or report a failure with its reason, for one parcel of your own visit', 'courier', {
-      requestBody: body(StepBody),
-    }),
+    post: op(
+      'Confirm a step (a pickup: picked_up; a delivery: delivered) or report a failure with its reason (it opens an exception), for one parcel of your own visit or result order',
+      'courier',
+      {
+        requestBody: body(StepBody),
+      },
+    ),
   },
   '/api/admin/couriers/{userId}/dispatch-courier': {
     put: op("Link a courier user to the courier dispatch system's courier id (null unlinks)", 'admin', {

@@ -3,11 +3,12 @@
 // names the visit's courier (whose PDA then lists it), `failed` records why (a visit not yet at the
 // kiosk is over: its parcels wait for staff), `picked_up` / `delivered` are recorded (the kiosk's
 // doors and the hall's intake scan are what move an own-kiosk parcel; the lead wires a delivery
-// order's events to the results slice at merge). The PDA sees only its courier's own visits, with
-// the visit's one code as digits and as the signed QR token the kiosk's scanner reads.
+// order's events to the results slice at merge). The PDA sees only its courier's own visits and
+// result orders (delivery, return pickup: ADR 0029), each with its one code as digits and as the
+// signed QR token the kiosk's scanner reads; a failure reported there opens an exception.
 import type { CourierEvent } from '@xinbao/protocol';
 import type { Logger } from 'pino';
-import { Forbidden, NotFound } from '../../errors.js';
+import { Conflict, Forbidden, NotFound } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { appendCustody, lockParcel, lockParcelByTrackingNumber } from '../../store/parcels.js';
 import type { CodeKeys } from '../codes/service.js';
@@ -20,8 +21,13 @@ import {
   finishVisit,
   insertCourierEvent,
   insertVisitStep,
+  courierOrderTasks,
+  insertOrderStep,
   lockCourierOrder,
+  lockOrderTask,
   lockVisit,
+  setOrderCourier,
+  taskSteps,
   setVisitCourier,
   visitDoors,
   type CourierEventOutcome,
@@ -85,6 +91,8 @@ async function applyCourierEvent(
     // A result's order (the results slice's): recorded in custody; a mail order's delivery moves the
     // result to `delivered`; a failure goes on the exceptions list.
     const parcel = await lockParcel(tx, order.parcelId);
+    // The courier it was given to sees it on their PDA (a kiosk order: delivery or return pickup).
+    if (event.type === 'assigned' && event.courierId) await setOrderCourier(tx, order.id, event.courierId, deps.now());
     await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
       actor: { kind: 'courier', id: event.courierId ?? null },
       at,
@@ -144,19 +152,25 @@ async function courierFailed(tx: Tx, parcel: { id: string; trackingNumber: strin
 
 // ---- the PDA
 
-/** 张三 → 张*; a phone keeps only its last four digits. */
-
 export interface CourierTask {
+  /** the visit's id (an inbound pickup) or the result order's id (a delivery, a return pickup) */
   visitId: string;
-  kind: 'pickup';
+  kind: 'pickup' | 'delivery';
   site: { code: string; name: string; address: string; mapUrl: string };
   contact: string | null;
   code: string;
   /** the code's second factor (ADR 0018), typed after it on the keypad */
   pin: string | null;
   qr: string;
-  parcels: Array<{ trackingNumber: string; compartment: number; state: string }>;
+  /** `confirmed`: the last step the courier confirmed or reported on the PDA for it */
+  parcels: Array<{ trackingNumber: string; compartment: number; state: string; confirmed: { step: string; reason: string | null } | null }>;
   status: string;
+}
+
+/** Each parcel's last step on the PDA, by tracking number. */
+async function confirmedOf(db: Db, taskId: string): Promise<(tn: string) => { step: string; reason: string | null } | null> {
+  const last = new Map((await taskSteps(db, taskId)).map((s) => [s.trackingNumber, { step: s.step, reason: s.reason }]));
+  return (tn) => last.get(tn) ?? null;
 }
 
 const DOOR_STATE_FOR_PDA: Record<string, string> = {
@@ -168,7 +182,15 @@ const DOOR_STATE_FOR_PDA: Record<string, string> = {
   not_opened: 'door_not_opened',
 };
 
-/** The caller's own visits: a courier user sees the visits of the dispatch courier they are linked to. */
+const mapUrlOf = (s: { lat: number; lng: number; siteName: string }) =>
+  `https://uri.amap.com/marker?position=${s.lng},${s.lat}&name=${encodeURIComponent(s.siteName)}`;
+/** 张三 → 张*; a phone keeps only its last four digits. */
+const contactOf = (name: string | null, phone: string | null) => (name ? `${maskName(name)}${phone ? ` ${maskPhone(phone)}` : ''}` : null);
+
+/**
+ * The caller's own tasks: a courier user sees the visits and the result orders of the dispatch
+ * courier they are linked to, each with its code as digits and as the QR the kiosk's scanner reads.
+ */
 export async function courierTasks(deps: CourierServiceDeps, userId: string): Promise<CourierTask[]> {
   const courierId = await dispatchCourierOf(deps.db, userId);
   if (!courierId) return [];
@@ -178,25 +200,49 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
     if (!sealed || !v.codeId) continue;
     const { code, pin } = sealed;
     const doors = await visitDoors(deps.db, v.id);
-    const contact = v.contactName ? `${maskName(v.contactName)}${v.contactPhone ? ` ${maskPhone(v.contactPhone)}` : ''}` : null;
+    const confirmed = await confirmedOf(deps.db, v.id);
     tasks.push({
       visitId: v.id,
       kind: 'pickup',
-      site: {
-        code: v.siteCode,
-        name: v.siteName,
-        address: v.siteAddress,
-        mapUrl: `https://uri.amap.com/marker?position=${v.lng},${v.lat}&name=${encodeURIComponent(v.siteName)}`,
-      },
-      contact,
+      site: { code: v.siteCode, name: v.siteName, address: v.siteAddress, mapUrl: mapUrlOf(v) },
+      contact: contactOf(v.contactName, v.contactPhone),
       code,
       // typed after the code on the kiosk's keypad (ADR 0018); the QR needs nothing more
       pin,
       qr: await visitQr(deps.db, deps.keys, v.codeId),
       parcels: doors
         .filter((d) => d.parcelState !== 'deposited')
-        .map((d) => ({ trackingNumber: d.trackingNumber, compartment: d.compartment, state: DOOR_STATE_FOR_PDA[d.state] ?? d.state })),
+        .map((d) => ({
+          trackingNumber: d.trackingNumber,
+          compartment: d.compartment,
+          state: DOOR_STATE_FOR_PDA[d.state] ?? d.state,
+          confirmed: confirmed(d.trackingNumber),
+        })),
       status: v.status,
+    });
+  }
+  // A result's order into (or back out of) an own kiosk: one parcel, one compartment, one code.
+  for (const o of await courierOrderTasks(deps.db, courierId)) {
+    const sealed = o.codeEnc && openVisitCode(deps.visitCodes, o.id, o.codeEnc);
+    if (!sealed || !o.codeId || o.compartment === null) continue;
+    const confirmed = await confirmedOf(deps.db, o.id);
+    tasks.push({
+      visitId: o.id,
+      kind: o.kind,
+      site: { code: o.siteCode, name: o.siteName, address: o.siteAddress, mapUrl: mapUrlOf(o) },
+      contact: contactOf(o.contactName, o.contactPhone),
+      code: sealed.code,
+      pin: sealed.pin,
+      qr: await visitQr(deps.db, deps.keys, o.codeId),
+      parcels: [
+        {
+          trackingNumber: o.trackingNumber,
+          compartment: o.compartment,
+          state: o.kind === 'delivery' ? 'to_deliver' : 'to_collect',
+          confirmed: confirmed(o.trackingNumber),
+        },
+      ],
+      status: o.status,
     });
   }
   return tasks;
@@ -208,35 +254,86 @@ export interface StepRequest {
   reason?: string | undefined;
 }
 
+/** What the PDA may confirm on a task of each kind (a failure on either). */
+const STEPS_OF: Record<CourierTask['kind'], ReadonlySet<StepRequest['step']>> = {
+  pickup: new Set(['picked_up', 'failed']),
+  delivery: new Set(['delivered', 'failed']),
+};
+
 /**
- * A step the courier confirms (or a failure reported) on the PDA for one parcel of their own visit:
- * recorded once, with a custody record of the parcel; the parcel itself moves by the kiosk's doors.
+ * A step the courier confirms (or a failure reported) on the PDA for one parcel of their own visit
+ * or result order: recorded once, with a custody record of the parcel; the parcel itself moves by
+ * the kiosk's doors. A failure also goes on the hall's exceptions list (ADR 0022), once per parcel.
  */
 export async function recordStep(
   deps: CourierServiceDeps,
   userId: string,
-  visitId: string,
+  taskId: string,
   s: StepRequest,
 ): Promise<{ visitId: string; trackingNumber: string; step: string; recorded: boolean; parcelState: string }> {
   const courierId = await dispatchCourierOf(deps.db, userId);
   return withTransaction(deps.db, async (tx) => {
-    const visit = await lockVisit(tx, visitId);
-    if (!visit) throw new NotFound(`visit ${visitId}`);
-    if (!courierId || visit.courierId !== courierId) throw new Forbidden('this visit is not yours');
-    const door = (await visitDoors(tx, visitId)).find((d) => d.trackingNumber === s.trackingNumber);
+    const task = await lockTask(tx, taskId);
+    if (!task) throw new NotFound(`visit ${taskId}`);
+    if (!courierId || task.courierId !== courierId) throw new Forbidden('this visit is not yours');
+    if (!STEPS_OF[task.kind].has(s.step))
+      throw new Conflict(
+        'step_not_applicable',
+        `a ${task.kind} is not ${s.step.replace('_', ' ')}: confirm ${[...STEPS_OF[task.kind]].join(' or ')}`,
+      );
+    const door = task.doors.find((d) => d.trackingNumber === s.trackingNumber);
     if (!door) throw new NotFound(`parcel ${s.trackingNumber} in this visit`);
     const parcel = await lockParcelByTrackingNumber(tx, s.trackingNumber);
     const at = deps.now();
-    const recorded = await insertVisitStep(tx, { visitId, parcelId: parcel.id, step: s.step, reason: s.reason ?? null, userId, at });
+    const step = { parcelId: parcel.id, step: s.step, reason: s.reason ?? null, userId, at };
+    const recorded =
+      task.kind === 'pickup' && task.isVisit
+        ? await insertVisitStep(tx, { visitId: taskId, ...step })
+        : await insertOrderStep(tx, { orderId: taskId, ...step });
     if (recorded) {
       await appendCustody(tx, parcel, `courier_step_${s.step}`, parcel.state, parcel.state, {
         actor: { kind: 'courier', id: userId },
         at,
-        siteId: visit.siteId,
+        siteId: task.siteId,
         compartment: door.compartment,
-        evidence: { visitId, reason: s.reason ?? null, via: 'pda' },
+        evidence: { visitId: taskId, reason: s.reason ?? null, via: 'pda' },
       });
+      if (s.step === 'failed') {
+        await openException(tx, {
+          kind: 'courier_failed',
+          subject: exceptionSubject.courierStep(taskId, parcel.id),
+          parcelId: parcel.id,
+          siteId: task.siteId,
+          detail: { trackingNumber: parcel.trackingNumber, orderId: taskId, task: task.kind, reason: s.reason ?? 'other', via: 'pda' },
+          at,
+        });
+      }
     }
-    return { visitId, trackingNumber: s.trackingNumber, step: s.step, recorded, parcelState: parcel.state };
+    return { visitId: taskId, trackingNumber: s.trackingNumber, step: s.step, recorded, parcelState: parcel.state };
   });
+}
+
+/** A visit or a result order, locked, with whose it is and its parcels' doors. */
+async function lockTask(
+  tx: Tx,
+  taskId: string,
+): Promise<{
+  kind: CourierTask['kind'];
+  isVisit: boolean;
+  courierId: string | null;
+  siteId: string;
+  doors: Array<{ trackingNumber: string; compartment: number }>;
+} | null> {
+  const visit = await lockVisit(tx, taskId);
+  if (visit)
+    return { kind: 'pickup', isVisit: true, courierId: visit.courierId, siteId: visit.siteId, doors: await visitDoors(tx, taskId) };
+  const order = await lockOrderTask(tx, taskId);
+  if (!order || order.compartment === null) return null;
+  return {
+    kind: order.kind,
+    isVisit: false,
+    courierId: order.courierId,
+    siteId: order.siteId,
+    doors: [{ trackingNumber: order.trackingNumber, compartment: order.compartment }],
+  };
 }

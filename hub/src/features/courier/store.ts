@@ -382,3 +382,99 @@ export async function insertVisitStep(
   );
   return r.rowCount === 1;
 }
+
+// ---- a result's courier orders on the PDA (ADR 0029): a delivery into an own kiosk, a return pickup
+
+/** The order's code, sealed like a visit's (the order id as associated data), so the PDA can show it again. */
+export async function setOrderCode(tx: Tx, orderId: string, codeId: string, codeEnc: Buffer): Promise<void> {
+  await tx.query('UPDATE courier_orders SET code_id = $2, code_enc = $3 WHERE id = $1', [orderId, codeId, codeEnc]);
+}
+
+/** The dispatch system assigned a result's order to this courier: their PDA lists it. */
+export async function setOrderCourier(tx: Tx, orderId: string, courierId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE courier_orders SET courier_id = $2, updated_at = $3 WHERE id = $1', [orderId, courierId, at]);
+}
+
+export interface TaskOrderRow {
+  id: string;
+  kind: 'delivery' | 'pickup';
+  status: string;
+  courierId: string | null;
+  codeId: string | null;
+  codeEnc: Buffer | null;
+  parcelId: string;
+  trackingNumber: string;
+  parcelState: string;
+  siteId: string;
+  compartment: number | null;
+  siteCode: string;
+  siteName: string;
+  siteAddress: string;
+  lat: number;
+  lng: number;
+  contactName: string | null;
+  contactPhone: string | null;
+}
+
+const ORDER_TASK_SELECT = `SELECT o.id, o.kind, o.status, o.courier_id AS "courierId", o.code_id AS "codeId", o.code_enc AS "codeEnc",
+    o.parcel_id AS "parcelId", p.tracking_number AS "trackingNumber", p.state AS "parcelState", o.site_id AS "siteId",
+    k.number AS compartment, s.code AS "siteCode", s.name AS "siteName", s.address AS "siteAddress", s.lat, s.lng,
+    u.display_name AS "contactName", u.phone AS "contactPhone"
+  FROM courier_orders o JOIN parcels p ON p.id = o.parcel_id JOIN sites s ON s.id = o.site_id
+  LEFT JOIN compartments k ON k.id = o.compartment_id
+  JOIN applications a ON a.id = p.application_id JOIN users u ON u.id = a.applicant_id`;
+
+/**
+ * A courier's result orders still to do at own kiosks, oldest first: a delivery whose result is on
+ * its way (delivery_ordered), a return pickup whose result still waits in the locker (in_locker).
+ * Orders of a visit (inbound pickups) are listed as the visit; a partner's orders carry no code of ours.
+ */
+export async function courierOrderTasks(db: Db | Tx, courierId: string): Promise<TaskOrderRow[]> {
+  const r = await db.query<TaskOrderRow>(
+    `${ORDER_TASK_SELECT}
+     WHERE o.courier_id = $1 AND o.visit_id IS NULL AND o.status = 'dispatched' AND o.code_enc IS NOT NULL AND s.network = 'own'
+       AND ((o.kind = 'delivery' AND p.state = 'delivery_ordered') OR (o.kind = 'pickup' AND p.state = 'in_locker'))
+     ORDER BY o.created_at, o.id`,
+    [courierId],
+  );
+  return r.rows;
+}
+
+/** One result order as the PDA sees it, locked (a step on it); null when it is no such order. */
+export async function lockOrderTask(tx: Tx, orderId: string): Promise<TaskOrderRow | null> {
+  const locked = await tx.query(
+    `SELECT 1 FROM courier_orders WHERE id = $1 AND kind IN ('delivery', 'pickup') AND visit_id IS NULL FOR UPDATE`,
+    [orderId],
+  );
+  if (locked.rowCount !== 1) return null;
+  const r = await tx.query<TaskOrderRow>(`${ORDER_TASK_SELECT} WHERE o.id = $1`, [orderId]);
+  return r.rows[0] ?? null;
+}
+
+/** Records a courier's step on a result order once; false when it was recorded before. */
+export async function insertOrderStep(
+  tx: Tx,
+  s: { orderId: string; parcelId: string; step: string; reason: string | null; userId: string; at: Date },
+): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO courier_order_steps (order_id, parcel_id, step, reason, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT DO NOTHING`,
+    [s.orderId, s.parcelId, s.step, s.reason, s.userId, s.at],
+  );
+  return r.rowCount === 1;
+}
+
+/** What the courier confirmed or reported on the PDA for each parcel of a visit or a result order, in order. */
+export async function taskSteps(
+  db: Db | Tx,
+  taskId: string,
+): Promise<Array<{ trackingNumber: string; step: string; reason: string | null }>> {
+  const r = await db.query<{ trackingNumber: string; step: string; reason: string | null }>(
+    `SELECT p.tracking_number AS "trackingNumber", s.step, s.reason
+     FROM (SELECT parcel_id, step, reason, at FROM courier_visit_steps WHERE visit_id = $1
+           UNION ALL SELECT parcel_id, step, reason, at FROM courier_order_steps WHERE order_id = $1) s
+     JOIN parcels p ON p.id = s.parcel_id ORDER BY s.at`,
+    [taskId],
+  );
+  return r.rows;
+}

@@ -1,6 +1,7 @@
 // The exceptions slice's HTTP edge (staff, admin). GET /api/exceptions: exceptions, oldest first,
 // each with its parcel's custody trail (people masked) and the actions taken on it; `open=true`
-// only the open ones, `kind=` one kind. POST /api/exceptions/{id}/actions: retry, reassign, contact
+// only the open ones, `kind=` one kind. GET /api/exceptions/{id}: one, the same way (the exceptions
+// page's detail). POST /api/exceptions/{id}/actions: retry, reassign, contact
 // or close (with a note), recorded with who and when; one that does not apply is a 409 `not_applicable`.
 import { Router } from 'express';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import { EXCEPTION_ACTIONS } from '../../domain/exceptions.js';
 import { handle, parse } from '../../http/middleware.js';
 import { body, op, query, type ApiPaths } from '../../http/openapi.js';
 import { currentUser, requireRole } from '../auth/auth.js';
-import { actOnException, exceptionList, type ExceptionDeps } from './service.js';
+import { actOnException, exceptionList, exceptionOf, type ExceptionDeps } from './service.js';
 
 export const ExceptionListParams = z.strictObject({
   open: z.enum(['true', 'false']).optional().describe('true: only open exceptions; false: only closed ones; absent: all'),
@@ -39,6 +40,11 @@ export const exceptionsApi: ApiPaths = {
       parameters: query(ExceptionListParams),
     }),
   },
+  '/api/exceptions/{id}': {
+    get: op("One exception, open or closed, with its parcel's custody trail (people masked) and the actions taken", 'staff, admin', {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    }),
+  },
   '/api/exceptions/{id}/actions': {
     post: op(
       'Act on an exception: retry (a failed courier pickup), reassign (a jammed deposit door), contact, close (needs a note); recorded with who and when',
@@ -61,6 +67,14 @@ export function exceptionRoutes(deps: ExceptionDeps): Router {
       res.json(
         await exceptionList(deps.db, { open: q.open === undefined ? undefined : q.open === 'true', kind: q.kind, limit: q.limit ?? 200 }),
       );
+    }),
+  );
+  r.get(
+    '/exceptions/:id',
+    requireRole('staff', 'admin'),
+    handle(async (req, res) => {
+      const id = parse(ExceptionId, req.params.id, 'exception id');
+      res.json({ exception: await exceptionOf(deps.db, id) });
     }),
   );
   r.post(

@@ -36,7 +36,14 @@ function actorView(t: Pick<TrailRow, 'actorKind' | 'actorId' | 'actorName'>): { 
   return { kind: t.actorKind, name: t.actorId };
 }
 
-export async function exceptionList(db: Db, f: { open: boolean | undefined; kind: string | undefined; limit: number }) {
+/** One exception, open or closed, as the list shows it (with its parcel's custody trail). */
+export async function exceptionOf(db: Db, id: string) {
+  const [item] = (await exceptionList(db, { open: undefined, kind: undefined, limit: 1, id })).items;
+  if (!item) throw new NotFound(`exception ${id}`);
+  return item;
+}
+
+export async function exceptionList(db: Db, f: { open: boolean | undefined; kind: string | undefined; limit: number; id?: string }) {
   const rows = await listExceptions(db, f);
   const actions = await actionsOf(
     db,

@@ -26,7 +26,7 @@ export interface ExceptionRow {
 
 export async function listExceptions(
   db: Db,
-  f: { open: boolean | undefined; kind: string | undefined; limit: number },
+  f: { open: boolean | undefined; kind: string | undefined; limit: number; id?: string | undefined },
 ): Promise<ExceptionRow[]> {
   const r = await db.query<ExceptionRow>(
     `SELECT e.id, e.kind, e.subject, e.parcel_id AS "parcelId", p.tracking_number AS "trackingNumber", p.state AS "parcelState",
@@ -37,10 +37,10 @@ export async function listExceptions(
      LEFT JOIN parcels p ON p.id = e.parcel_id
      LEFT JOIN sites s ON s.id = e.site_id
      LEFT JOIN users u ON u.id = e.closed_by
-     WHERE ($1::boolean IS NULL OR (e.closed_at IS NULL) = $1) AND ($2::text IS NULL OR e.kind = $2)
+     WHERE ($1::boolean IS NULL OR (e.closed_at IS NULL) = $1) AND ($2::text IS NULL OR e.kind = $2) AND ($4::uuid IS NULL OR e.id = $4)
      ORDER BY e.opened_at, e.id
      LIMIT $3`,
-    [f.open ?? null, f.kind ?? null, f.limit],
+    [f.open ?? null, f.kind ?? null, f.limit, f.id ?? null],
   );
   return r.rows;
 }

@@ -15,7 +15,9 @@ import { lockParcel, moveParcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { issueCode } from '../codes/service.js';
 import { HALL } from '../courier/pickup.js';
-import { cancelCreatingOrder, markCodeSent, markDispatched, pickupPlace, pickupSite } from '../courier/store.js';
+import { cancelCreatingOrder, markCodeSent, markDispatched, pickupPlace, pickupSite, setOrderCode } from '../courier/store.js';
+import { sealVisitCode } from '../courier/visits.js';
+import type { OpenCodeCipher } from '../partner/open-code.js';
 import { orderReturn, type OrderToSend, type ResultDeps } from './service.js';
 import { creatingResultOrders, findResultOrder, holdsToLookAt, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
 
@@ -48,6 +50,8 @@ export interface PartnerResultCodes {
 
 export interface ResultJobDeps extends Omit<ResultDeps, 'cipher'> {
   dispatch: CourierDispatch;
+  /** seals a kiosk order's code at rest so that the courier's PDA can show it (ADR 0029); as a visit's code */
+  orderCodes?: OpenCodeCipher;
   now: () => Date;
   log: Logger;
   /** the partner network, for results delivered into its lockers; undefined when none is configured */
@@ -92,6 +96,13 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
       now: deps.now(),
       lifetimes: deps.lifetimes,
     });
+    if (deps.orderCodes)
+      await setOrderCode(
+        tx,
+        order.id,
+        code.id,
+        sealVisitCode(deps.orderCodes, order.id, code.code, code.factor.kind === 'pin' ? code.factor.pin : null),
+      );
     const site = { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng };
     const request: CourierOrderRequest = {
       ...base,

@@ -123,7 +123,11 @@ export async function findResultOrder(db: Db | Tx, parcelId: string, kind: Resul
 }
 
 export async function markResultOrderDone(tx: Tx, parcelId: string, kind: ResultOrderKind, at: Date): Promise<void> {
-  await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $3 WHERE parcel_id = $1 AND kind = $2`, [parcelId, kind, at]);
+  await tx.query(`UPDATE courier_orders SET status = 'done', updated_at = $3, code_enc = NULL WHERE parcel_id = $1 AND kind = $2`, [
+    parcelId,
+    kind,
+    at,
+  ]);
 }
 
 /** Result orders opened but not yet with the courier system (a crash between commit and enqueue): the sweep queues them again. */
