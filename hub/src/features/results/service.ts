@@ -73,6 +73,9 @@ export interface ResultView {
   channel: ReturnChannel;
 }
 
+/** An application not yet decided: submitted, or accepted (受理) at the hall with its documents (features/queue). */
+const UNDECIDED: readonly string[] = ['submitted', 'accepted'];
+
 const staffActor = (u: User): Actor => ({ kind: 'staff', id: u.id });
 
 /** Approve: the result exists (`result_ready`) and sets off by the applicant's return channel. */
@@ -86,7 +89,7 @@ export async function approveApplication(
   return withTransaction(deps.db, async (tx) => {
     const app = await lockApplication(tx, applicationId);
     if (!app) throw new NotFound('application');
-    if (app.status !== 'submitted')
+    if (!UNDECIDED.includes(app.status))
       throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
     const inbound = await parcelOf(tx, applicationId, 'inbound');
     // Documents handed in are checked first (the hall's "accept"); a result-only matter has none.
@@ -188,7 +191,7 @@ export async function rejectApplication(
   return withTransaction(db, async (tx) => {
     const app = await lockApplication(tx, applicationId);
     if (!app) throw new NotFound('application');
-    if (app.status !== 'submitted')
+    if (!UNDECIDED.includes(app.status))
       throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
     await recordDecision(tx, { applicationId, status: 'rejected', by: staff.id, note: reason, at: now });
     const inbound = await parcelOf(tx, applicationId, 'inbound');
