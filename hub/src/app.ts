@@ -146,7 +146,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
-    intakeRoutes({ db, now }),
+    intakeRoutes({ db, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     queueRoutes({ db, now }),
     exceptionRoutes({ db, now, log, retryPickup: courierQueueRetry(queue) }),
     adminRoutes({ db, now }),

@@ -60,6 +60,7 @@ function phaseOf(state: ParcelState): Phase {
     case 'mailed':
     case 'delivered':
     case 'at_counter':
+    case 'returning':
     case 'returned_to_hall':
       return 'not_inbound';
   }
