@@ -17,3 +17,10 @@ export async function kerongUnlockFrames(controlUrl: string): Promise<string[]> 
   const r = (await (await fetch(`${controlUrl}/frames`)).json()) as { frames: Array<{ hex: string }> };
   return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
 }
+
+/** The KR-CU16 unlock frame for a compartment on board 0 (lock = compartment − 1). */
+export function unlockHex(compartment: number): string {
+  const lock = compartment - 1;
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `02 ${hex(lock)} 31 03 ${hex((0x02 + lock + 0x31 + 0x03) & 0xff)}`;
+}
