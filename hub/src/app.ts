@@ -117,7 +117,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }),
   );
   const courier = { db, keys, visitCodes, now, log };
-  app.use(courierWebhookRoutes({ ...courier, secret: config.courierDispatchSecret }));
+  app.use(
+    courierWebhookRoutes({
+      ...courier,
+      secret: config.courierDispatchSecret,
+      redis,
+      keyPrefix: `${config.queuePrefix}:courier-webhook-refusals`,
+      ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
+    }),
+  );
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
