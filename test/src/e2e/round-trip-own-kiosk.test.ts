@@ -18,7 +18,7 @@ describe('round trip (a): own kiosk in → one visit → intake → approve → 
   let rig: CourierRig;
 
   beforeAll(async () => {
-    rig = await startCourierRig({ name: 'round-trip', secret: SECRET, webhooks: true, retryDelaysMs: [100, 200, 500] });
+    rig = await startCourierRig({ name: 'round-trip', secret: SECRET, webhooks: true, retryDelaysMs: [100, 200, 500], autopilot: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -221,5 +221,81 @@ describe('round trip (a): own kiosk in → one visit → intake → approve → 
       delivery.orderId,
     ]);
     expect(events.rows.map((r) => r.type)).toEqual(['assigned', 'picked_up', 'delivered']);
-  });
+  }, 120_000);
+
+  it('the simulated couriers, switched on through the dispatch simulator’s control API, do the rounds by themselves', async () => {
+    const zhang = await signIn(rig.api, 'zhang.san');
+    const staff = await signIn(rig.api, 'hall.staff');
+    const control = async (body?: unknown) => {
+      const res = await fetch(`${rig.dispatch.url}/control/couriers`, {
+        method: body === undefined ? 'GET' : 'PUT',
+        ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      return { status: res.status, json: (await res.json()) as Json };
+    };
+    // Off by default: a person plays the courier on the PDA.
+    expect((await control()).json).toMatchObject({ on: false, couriers: ['EMS-XA-001', 'EMS-XA-002'] });
+    expect((await control({ on: 'yes' })).status).toBe(400);
+
+    const a = await apply(zhang);
+    expect(await rig.typeAtKiosk(a.code, factorOf('zhang.san'))).toMatchObject({ status: 'opened', compartment: a.compartment });
+    await rig.person(a.compartment, 'item', { present: true });
+    await rig.person(a.compartment, 'close');
+    await eventually(async () => (await stateOf(zhang, a.tn)) === 'pickup_ordered', 'pickup_ordered');
+    const frames0 = (await rig.unlockFrames()).length;
+
+    const place = { kind: 'own', kioskUrl: rig.kioskUrl, controlUrl: rig.controlUrl, board: 0, firstLock: 0 };
+    expect(await control({ on: true, places: { 'own-hall': place } })).toMatchObject({
+      status: 200,
+      json: { on: true, places: ['own-hall'] },
+    });
+    await eventually(async () => (await stateOf(zhang, a.tn)) === 'picked_up', 'picked up by a simulated courier', {
+      timeoutMs: 30_000,
+    }).catch(async (e: unknown) => {
+      console.log(
+        JSON.stringify((await control()).json),
+        JSON.stringify([...rig.dispatch.orders.values()].map((o) => [o.kind, o.status, o.courierId, o.site.code])),
+      );
+      throw e;
+    });
+    expect(await rig.api('POST', '/api/intake/scans', staff, { trackingNumber: a.tn })).toMatchObject({ status: 201 });
+    expect((await rig.api('POST', `/api/applications/${a.applicationId}/accept`, staff)).status).toBe(200);
+    const approved = await rig.api('POST', `/api/applications/${a.applicationId}/approve`, staff, {});
+    expect(approved.status).toBe(201);
+    const result = approved.json.result.trackingNumber as string;
+    await eventually(async () => (await stateOf(zhang, result)) === 'in_locker', 'delivered by a simulated courier', { timeoutMs: 30_000 });
+
+    const notice = ((await rig.api('GET', '/api/me/notices', zhang)).json.notices as Json[]).find(
+      (n) => n.parcelId === approved.json.result.id && n.kind === 'result_in_locker',
+    )!;
+    const target = notice.details.compartment as number;
+    expect(await rig.typeAtKiosk(notice.details.code as string, factorOf('zhang.san'))).toMatchObject({
+      status: 'opened',
+      compartment: target,
+    });
+    await rig.person(target, 'item', { present: false });
+    await rig.person(target, 'close');
+    await eventually(async () => (await stateOf(zhang, result)) === 'collected', 'collected');
+
+    // The couriers' rounds: the visit collected at the kiosk, the result put in; one unlock each, then the applicant's.
+    const { json: state } = await control({ on: false });
+    expect(state.on).toBe(false);
+    const rounds = state.rounds as Json[];
+    expect(rounds.filter((r) => r.kind === 'pickup').map((r) => [r.outcome, r.doors])).toEqual([
+      ['picked_up', [{ compartment: a.compartment, trackingNumber: a.tn, took: true }]],
+    ]);
+    expect(rounds.filter((r) => r.kind === 'delivery').map((r) => [r.outcome, r.doors])).toEqual([
+      ['delivered', [{ compartment: target, trackingNumber: result, took: false, left: true }]],
+    ]);
+    expect((await rig.unlockFrames()).slice(frames0)).toEqual([unlockHex(a.compartment), unlockHex(target), unlockHex(target)]);
+    expect(await trail(zhang, result)).toEqual([
+      ['created', 'result_ready', 'staff'],
+      ['delivery_ordered', 'delivery_ordered', 'system'],
+      ['courier_picked_up', 'delivery_ordered', 'courier'],
+      ['out_for_delivery', 'out_for_delivery', 'courier'],
+      ['in_locker', 'in_locker', 'courier'],
+      ['collect_code_used', 'in_locker', 'applicant'],
+      ['collected', 'collected', 'applicant'],
+    ]);
+  }, 120_000);
 });

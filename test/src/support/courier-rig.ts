@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DEFAULT_COURIERS,
   SimulatedCourier,
+  courierAutopilot,
   startCourierDispatchSimulator,
   type CourierDispatchSimulator,
   type CourierRoundsOptions,
@@ -52,6 +54,8 @@ export async function startCourierRig(options: {
   /** send the dispatch simulator's webhooks to the hub (default: kept in the simulator) */
   webhooks?: boolean;
   retryDelaysMs?: number[];
+  /** the simulator's autopilot control (`PUT /control/couriers`, off until switched on), with quick couriers */
+  autopilot?: boolean;
 }): Promise<CourierRig> {
   const dir = mkdtempSync(join(tmpdir(), `xinbao-e2e-${options.name}-`));
   const started: Array<() => Promise<unknown>> = [];
@@ -64,11 +68,19 @@ export async function startCourierRig(options: {
   try {
     const db = await createTestDatabase();
     started.push(() => db.drop());
+    const autopilot = options.autopilot
+      ? courierAutopilot({ couriers: DEFAULT_COURIERS, travelMs: 50, handleMs: 300, everyMs: 200 })
+      : null;
     const dispatch = await startCourierDispatchSimulator({
       secret: options.secret,
       ...(options.retryDelaysMs && { retryDelaysMs: options.retryDelaysMs }),
+      ...(autopilot && { routes: (app) => autopilot.routes(app) }),
     });
     started.push(() => dispatch.stop());
+    if (autopilot) {
+      autopilot.bind(dispatch.url);
+      started.push(() => autopilot.stop());
+    }
     mkdirSync(join(dir, 'pty'));
     const board: RunningProgram = await startProgram(
       'simulators/dist/lockboard/main.js',
