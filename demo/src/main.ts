@@ -7,6 +7,9 @@
 // whose sites the hub imports into its registry. Then prints where to look and how to walk a parcel
 // through. Everything simulated says so. It imports none of the workspaces' code: it only starts
 // their programs and reads their JSON ready lines, so it sees them as an operator would.
+// `npm start -- --courier` switches the dispatch simulator's SIMULATED couriers on: they do the
+// rounds by themselves (collect at the kiosks, deliver results into them). Off by default, so that a
+// person plays the courier on the PDA page; switched at any time through the simulator's control API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +33,9 @@ const KIOSKS: DemoKiosk[] = [
 ];
 /** Board address and lock numbering of the 16 demo compartments per family (see LOCKBOARD.md). */
 const WIRING = { kerong: { board: 0, firstLock: 0 }, '8a': { board: 1, firstLock: 1 } } as const;
+
+/** `--courier`: the simulated couriers do the rounds by themselves from the start. */
+const AUTO_COURIERS = process.argv.includes('--courier') || process.argv.includes('--couriers');
 
 const children: ChildProcess[] = [];
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? String(await freePortPreferring(8080));
   const dispatch = await run(
     'simulators/dist/courier-dispatch/main.js',
-    [],
+    AUTO_COURIERS ? ['--couriers'] : [],
     // Its webhooks (assigned, picked up, …) wait and retry until the hub below answers.
     { COURIER_DISPATCH_SECRET: SECRET, HUB_WEBHOOK_URL: `http://127.0.0.1:${port}/api/courier/webhooks` },
     (j) => j.event === 'ready',
@@ -146,6 +152,8 @@ async function main(): Promise<void> {
     scanner?: string;
     printer?: string;
   }> = [];
+  /** where the simulated couriers find each kiosk (its agent and its lock boards), by site code */
+  const places: Record<string, { kind: 'own'; kioskUrl: string; controlUrl: string; board: number; firstLock: number }> = {};
   for (const { site: code, family, terminal } of KIOSKS) {
     const site = sites.find((s) => s.code === code);
     if (!site) continue;
@@ -211,7 +219,21 @@ async function main(): Promise<void> {
       ptyPath: board.ptyPath as string,
       ...(scanner && printer && { scanner: scanner.controlUrl as string, printer: printer.controlUrl as string }),
     });
+    places[code] = {
+      kind: 'own',
+      kioskUrl: agent.localUrl as string,
+      controlUrl: board.controlUrl as string,
+      board: boardAddress,
+      firstLock,
+    };
   }
+  const couriers = (await (
+    await fetch(`${String(dispatch.url)}/control/couriers`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ places }),
+    })
+  ).json()) as { on: boolean; couriers: string[] };
 
   const k = kiosks[0]!;
   say(`
@@ -220,6 +242,13 @@ xinbao demo city is up.
   web app            ${hubUrl}/   (sign in: hall.staff → intake desk ${hubUrl}/#/intake · ems.courier → my tasks · zhang.san, ops.admin → home)${
     existsSync(join(ROOT, 'hub/web/dist/index.html')) ? '' : '  NOT BUILT: run npm run build -w @xinbao/web'
   }
+    courier PDA      ${hubUrl}/#/courier      ems.courier (the dispatch courier EMS-XA-001: today's visits, codes as digits and QR)
+    intake desk      ${hubUrl}/#/intake       hall.staff (scan or type a tracking number)
+    processing queue ${hubUrl}/#/queue        hall.staff (accept, approve, reject)   API: ${hubUrl}/api/intake/queue
+    exceptions       ${hubUrl}/#/exceptions   hall.staff (every failure, with its custody trail)   API: ${hubUrl}/api/exceptions
+  simulated couriers ${couriers.on ? 'ON: they do the rounds by themselves' : 'OFF: play the courier on the PDA'} (${couriers.couriers.join(', ')})
+                     switch: curl -s -XPUT ${String(dispatch.url)}/control/couriers -H 'content-type: application/json' -d '{"on":${couriers.on ? 'false' : 'true'}}'
+                     (or start with npm start -- --courier) · their rounds: curl -s ${String(dispatch.url)}/control/couriers
   hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
   courier dispatch   ${String(dispatch.url)}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
 ${kiosks
@@ -250,6 +279,21 @@ Walk a parcel through (copy and paste):
   curl -s ${k.printer ?? '(no printer)'}/receipts              # the receipt the kiosk printed (tracking number, QR)
   curl -s ${String(dispatch.url)}/api/orders          # the courier's pickup code and its 6-digit pin appear here; type both at the kiosk the same way
   curl -s ${hubUrl}/api/parcels/<tracking number> -H "authorization: Bearer $T"   # the tracking log
+
+Walk a whole round trip (documents in, the result back into a compartment):
+  1. apply with the result coming back to the kiosk, and hand the documents in as above:
+     curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
+       -d '{"matterCode":"business-licence-change","dropOff":{"channel":"own_kiosk","siteId":"${k.site}"},"returnChannel":{"channel":"own_kiosk","siteId":"${k.site}"}}'
+  2. the courier collects: on the PDA (${hubUrl}/#/courier, ems.courier) the visit's one code, typed at the kiosk with its PIN
+     (or scanned as its QR), opens each door in turn — or switch the simulated couriers on (above) and watch
+  3. the hall: scan the tracking number at ${hubUrl}/#/intake (hall.staff), then accept and approve it in the queue, or:
+     S=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"hall.staff","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
+     curl -s -XPOST ${hubUrl}/api/applications/<application id>/accept -H "authorization: Bearer $S"
+     curl -s -XPOST ${hubUrl}/api/applications/<application id>/approve -H "authorization: Bearer $S" -H 'content-type: application/json' -d '{}'
+  4. the courier delivers the result: the delivery order's code (PDA, or ${String(dispatch.url)}/api/orders) at the kiosk, envelope in, door shut
+     (or the simulated couriers do it)
+  5. the applicant collects: the collection code is in the notices (curl -s ${hubUrl}/api/me/notices -H "authorization: Bearer $T");
+     type it at the kiosk with 000001, take the envelope, close the door; GET /api/parcels/<result tracking number> tells it all
 
 Or through a partner locker near an address (全城通港):
   curl -s -G ${hubUrl}/api/sites/nearby -H "authorization: Bearer $T" --data-urlencode 'address=小寨东路'

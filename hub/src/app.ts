@@ -122,7 +122,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }),
   );
   const courier = { db, keys, visitCodes, now, log };
-  app.use(courierWebhookRoutes({ ...courier, secret: config.courierDispatchSecret }));
+  app.use(
+    courierWebhookRoutes({
+      ...courier,
+      secret: config.courierDispatchSecret,
+      redis,
+      keyPrefix: `${config.queuePrefix}:courier-webhook-refusals`,
+      ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
+    }),
+  );
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
@@ -152,7 +160,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
-    intakeRoutes({ db, now }),
+    intakeRoutes({ db, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     queueRoutes({ db, now }),
     exceptionRoutes({ db, now, log, retryPickup: courierQueueRetry(queue) }),
     adminRoutes({ db, now }),

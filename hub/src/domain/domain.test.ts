@@ -48,10 +48,22 @@ describe('parcel journey', () => {
     expect(walk('result_ready', ['delivery_ordered', 'out_for_delivery', 'in_locker', 'collected'])).toBe('collected');
     expect(walk('result_ready', ['at_counter', 'collected'])).toBe('collected');
     expect(walk('result_ready', ['mailed', 'delivered'])).toBe('delivered');
-    expect(walk('result_ready', ['delivery_ordered', 'out_for_delivery', 'in_locker', 'returned_to_hall', 'at_counter', 'collected'])).toBe(
-      'collected',
-    );
-    expect(walk('in_locker', ['returned_to_hall', 'mailed', 'delivered'])).toBe('delivered');
+    expect(
+      walk('result_ready', [
+        'delivery_ordered',
+        'out_for_delivery',
+        'in_locker',
+        'returning',
+        'returned_to_hall',
+        'at_counter',
+        'collected',
+      ]),
+    ).toBe('collected');
+    expect(walk('in_locker', ['returning', 'returned_to_hall', 'mailed', 'delivered'])).toBe('delivered');
+    // Taken out of the locker is not yet back: only the hall's scan makes it returned_to_hall.
+    expect(applyMove('in_locker', 'returned_to_hall').ok).toBe(false);
+    expect(applyMove('returning', 'at_counter').ok).toBe(false);
+    expect(applyMove('returning', 'mailed').ok).toBe(false);
     // A result still on its way to the locker, or already collected, cannot be sent elsewhere.
     expect(applyMove('out_for_delivery', 'mailed').ok).toBe(false);
     expect(applyMove('collected', 'returned_to_hall').ok).toBe(false);

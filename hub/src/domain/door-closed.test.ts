@@ -42,7 +42,7 @@ const inLocker: DoorClosedDecision = {
 };
 const returned: DoorClosedDecision = {
   kind: 'move',
-  parcelMove: 'returned_to_hall',
+  parcelMove: 'returning',
   actor: 'courier',
   compartmentMove: 'empty',
   leavesCompartment: true,
@@ -79,6 +79,7 @@ describe('what a closed door means', () => {
     ['courier_pickup', 'in_locker', null, 'occupied', returned],
     ['courier_pickup', 'in_locker', true, 'occupied', record('door_closed_item_left', 'courier')],
     ['courier_pickup', 'in_locker', false, 'faulty', { ...returned, compartmentMove: null }],
+    ['courier_pickup', 'returning', false, 'free', record('door_cycle_unmatched', 'kiosk')],
     ['courier_pickup', 'returned_to_hall', false, 'free', record('door_cycle_unmatched', 'kiosk')],
     ['collect', 'out_for_delivery', false, 'reserved', record('door_cycle_unmatched', 'kiosk')],
   ];

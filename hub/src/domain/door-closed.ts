@@ -25,7 +25,7 @@ export type DoorCloser = 'applicant' | 'courier' | 'kiosk';
 export type DoorClosedDecision =
   | {
       kind: 'move';
-      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected' | 'in_locker' | 'returned_to_hall' | 'missing_at_pickup'>;
+      parcelMove: Extract<ParcelMove, 'deposited' | 'picked_up' | 'collected' | 'in_locker' | 'returning' | 'missing_at_pickup'>;
       actor: Exclude<DoorCloser, 'kiosk'>;
       /** null when the compartment cannot follow (a faulty door stays out of service) */
       compartmentMove: CompartmentMove | null;
@@ -106,11 +106,12 @@ export function decideDoorClosed(d: DoorClosed): DoorClosedDecision {
     };
   }
   if (d.purpose === 'courier_pickup' && d.parcelState === 'in_locker') {
-    // An uncollected result taken back to the hall (its holding period over, or the applicant switched).
+    // An uncollected result taken back to the hall (its holding period over, or the applicant
+    // switched): the courier has it now; only the hall's intake scan makes it returned_to_hall.
     if (d.itemPresent === true) return { kind: 'record', custodyKind: 'door_closed_item_left', actor: 'courier' };
     return {
       kind: 'move',
-      parcelMove: 'returned_to_hall',
+      parcelMove: 'returning',
       actor: 'courier',
       compartmentMove: follow(d.compartmentState, 'empty'),
       leavesCompartment: true,

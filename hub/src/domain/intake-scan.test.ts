@@ -24,8 +24,20 @@ describe('decideScan', () => {
     expect(decideScan({ direction: 'inbound', state: state as ParcelState })).toEqual(want);
   });
 
-  it.each(OUTBOUND_STATES.map((s) => [s]))('an outbound parcel that is %s is refused', (state) => {
+  const OUTBOUND_BACK: Partial<Record<(typeof OUTBOUND_STATES)[number], ScanDecision>> = {
+    returning: { result: 'received' },
+    returned_to_hall: { result: 'already_received' },
+  };
+  it.each(OUTBOUND_STATES.filter((s) => !(s in OUTBOUND_BACK)).map((s) => [s]))('an outbound parcel that is %s is refused', (state) => {
     expect(decideScan({ direction: 'outbound', state })).toEqual({ result: 'refused', reason: 'outbound' });
+  });
+
+  it.each(Object.entries(OUTBOUND_BACK))('a result on its way back from a locker that is %s', (state, want) => {
+    expect(decideScan({ direction: 'outbound', state: state as ParcelState })).toEqual(want);
+  });
+
+  it('only a result the courier took back out of its locker is received of the outbound ones', () => {
+    expect(OUTBOUND_STATES.filter((state) => decideScan({ direction: 'outbound', state }).result === 'received')).toEqual(['returning']);
   });
 
   it('an unknown tracking number is unannounced', () => {

@@ -6,7 +6,10 @@ export const ENVELOPE_CONDITIONS = ['ok', 'damaged', 'wrong_envelope'] as const;
 export type EnvelopeCondition = (typeof ENVELOPE_CONDITIONS)[number];
 
 export type ScanDecision =
-  /** picked up by the courier and now on the desk: received into the processing queue */
+  /**
+   * picked up by the courier and now on the desk: received into the processing queue; or an
+   * uncollected result the courier brought back from its locker: returned_to_hall
+   */
   | { result: 'received' }
   /** received before (and maybe accepted or rejected since): nothing is written */
   | { result: 'already_received' }
@@ -22,7 +25,12 @@ export interface ScannedParcel {
 
 export function decideScan(parcel: ScannedParcel | null): ScanDecision {
   if (!parcel) return { result: 'unannounced', why: 'unknown' };
-  if (parcel.direction === 'outbound') return { result: 'refused', reason: 'outbound' };
+  if (parcel.direction === 'outbound') {
+    // A result comes to the desk only on its way back from a locker; every other one is going out.
+    if (parcel.state === 'returning') return { result: 'received' };
+    if (parcel.state === 'returned_to_hall') return { result: 'already_received' };
+    return { result: 'refused', reason: 'outbound' };
+  }
   switch (parcel.state) {
     case 'picked_up':
       return { result: 'received' };
@@ -51,6 +59,7 @@ export function decideScan(parcel: ScannedParcel | null): ScanDecision {
     case 'mailed':
     case 'delivered':
     case 'at_counter':
+    case 'returning':
     case 'returned_to_hall':
       return { result: 'refused', reason: 'outbound' };
   }

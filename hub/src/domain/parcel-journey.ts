@@ -27,6 +27,9 @@ export const OUTBOUND_STATES = [
   'mailed',
   'delivered',
   'at_counter',
+  // An uncollected result the courier took out of its locker: on its way back, in the courier's
+  // hands, until the hall's intake scan proves it arrived (returned_to_hall).
+  'returning',
   'returned_to_hall',
 ] as const;
 export type ParcelState = (typeof INBOUND_STATES)[number] | (typeof OUTBOUND_STATES)[number];
@@ -53,7 +56,8 @@ export const PARCEL_MOVES = {
   mailed: { from: ['result_ready', 'returned_to_hall'], to: 'mailed' },
   delivered: { from: ['mailed'], to: 'delivered' },
   at_counter: { from: ['result_ready', 'returned_to_hall'], to: 'at_counter' },
-  returned_to_hall: { from: ['in_locker'], to: 'returned_to_hall' },
+  returning: { from: ['in_locker'], to: 'returning' },
+  returned_to_hall: { from: ['returning'], to: 'returned_to_hall' },
 } as const satisfies Record<string, { from: readonly ParcelState[]; to: ParcelState }>;
 export type ParcelMove = keyof typeof PARCEL_MOVES;
 

@@ -111,6 +111,7 @@ describe('partner events against a result delivered into a partner locker (ADR 0
     expect(decideDeliveryEvent('collected', 'collected', 'recipient').act).toBe('already');
     expect(decideDeliveryEvent('in_locker', 'hold_expired', undefined)).toEqual({ act: 'hold_over' });
     expect(decideDeliveryEvent('returned_to_hall', 'hold_expired', undefined).act).toBe('already');
+    expect(decideDeliveryEvent('returning', 'collected', 'courier').act).toBe('already');
     expect(decideDeliveryEvent('delivery_ordered', 'expired', undefined)).toEqual({ act: 'failed', stage: 'reservation_expired' });
     expect(decideDeliveryEvent('result_ready', 'cancelled', undefined)).toEqual({ act: 'failed', stage: 'reservation_cancelled' });
     expect(decideDeliveryEvent('out_for_delivery', 'deposit_refused', undefined)).toEqual({ act: 'failed', stage: 'deposit_refused' });
@@ -130,7 +131,7 @@ describe('partner events against a result delivered into a partner locker (ADR 0
       case 'collected':
         return ['collected'];
       case 'returned':
-        return ['returned_to_hall'];
+        return ['returning'];
       case 'hold_over':
       case 'failed':
       case 'defer':

@@ -60,6 +60,7 @@ function phaseOf(state: ParcelState): Phase {
     case 'mailed':
     case 'delivered':
     case 'at_counter':
+    case 'returning':
     case 'returned_to_hall':
       return 'not_inbound';
   }
@@ -120,7 +121,7 @@ export type DeliveryEventDecision =
   | { act: 'delivered'; viaOrdered: boolean }
   /** the applicant collected it with the partner's collection code: in_locker → collected */
   | { act: 'collected' }
-  /** a courier took it back with the partner's return code: in_locker → returned_to_hall */
+  /** a courier took it back with the partner's return code: in_locker → returning (the hall's scan makes it returned_to_hall) */
   | { act: 'returned' }
   /** the partner's holding period ran out: the result goes back to the hall (a return order) */
   | { act: 'hold_over' }
@@ -131,7 +132,7 @@ export type DeliveryEventDecision =
   | { act: 'ignore'; why: string };
 
 const BEFORE_LOCKER: readonly ParcelState[] = ['result_ready', 'delivery_ordered', 'out_for_delivery'];
-const AFTER_LOCKER: readonly ParcelState[] = ['collected', 'returned_to_hall', 'at_counter', 'mailed', 'delivered'];
+const AFTER_LOCKER: readonly ParcelState[] = ['collected', 'returning', 'returned_to_hall', 'at_counter', 'mailed', 'delivered'];
 
 /** What a partner event does to a result on its way into (or out of) a partner locker. */
 export function decideDeliveryEvent(

@@ -4,6 +4,9 @@
 // for a visit (takes the envelope if it is there, closes the door, waits for the next door to open),
 // or typed at a partner locker's keypad — reports each parcel not found and the pickup to the
 // dispatch system (which tells the hub by webhook), travels to the hall and reports the delivery.
+// Results go the other way first: the courier takes each delivery order's result at the hall
+// (reports it picked up), travels to its own kiosk, types the deliver code, puts the envelope in,
+// closes the door and reports it delivered.
 // A delivery order into a partner locker (a result going back to its applicant) is taken at the
 // hall, carried to the locker and put in with the partner's deliver code typed at its keypad.
 import { randomUUID } from 'node:crypto';
@@ -31,13 +34,16 @@ export interface DoorVisit {
   trackingNumber: string | null;
   /** the envelope was there and the courier took it */
   took: boolean;
+  /** a delivery: the courier put the envelope in */
+  left?: boolean;
 }
 
 export interface CourierRound {
+  kind: 'pickup' | 'delivery';
   orderId: string;
   siteCode: string;
   doors: DoorVisit[];
-  outcome: 'picked_up' | 'failed';
+  outcome: 'picked_up' | 'delivered' | 'failed';
   reason?: string;
 }
 
@@ -51,6 +57,11 @@ export interface CourierRoundsOptions {
   places: Record<string, OwnKioskPlace | PartnerPlace>;
   /** how long to wait for a visit's next door to open */
   nextDoorTimeoutMs?: number;
+  /**
+   * after each report, wait until the dispatch system has delivered its webhooks (its PDA shows
+   * "synced"), so the hub hears of each step before the courier's next one: a test's custody order
+   */
+  awaitWebhooks?: boolean;
   fetchFn?: typeof fetch;
 }
 
@@ -87,6 +98,17 @@ export class SimulatedCourier {
       (await this.json('GET', `/api/couriers/${encodeURIComponent(this.opts.courierId)}/orders`)) as { orders: DispatchedOrder[] }
     ).orders;
     const done: CourierRound[] = [];
+    // Results first: taken at the hall, then into their kiosks' compartments.
+    const deliveries = orders.filter((o) => o.kind === 'delivery' && o.code && this.opts.places[o.site.code]?.kind === 'own');
+    for (const order of deliveries) await this.report(order.orderId, { type: 'picked_up' });
+    for (const order of deliveries) {
+      await sleep(this.opts.travelMs);
+      const round = await this.deliverAtOwnKiosk(order, this.opts.places[order.site.code] as OwnKioskPlace);
+      if (round.outcome === 'delivered') await this.report(order.orderId, { type: 'delivered' });
+      else await this.report(order.orderId, { type: 'failed', reason: round.reason ?? 'cannot_open' });
+      done.push(round);
+      this.rounds.push(round);
+    }
     for (const order of orders.filter((o) => o.kind === 'pickup')) {
       const place = this.opts.places[order.site.code];
       if (!place) continue;
@@ -101,9 +123,9 @@ export class SimulatedCourier {
       done.push(round);
       this.rounds.push(round);
     }
-    if (done.some((r) => r.outcome === 'picked_up')) {
+    if (done.some((r) => r.kind === 'pickup' && r.outcome === 'picked_up')) {
       await sleep(this.opts.travelMs);
-      for (const r of done) if (r.outcome === 'picked_up') await this.report(r.orderId, { type: 'delivered' });
+      for (const r of done) if (r.kind === 'pickup' && r.outcome === 'picked_up') await this.report(r.orderId, { type: 'delivered' });
     }
     for (const order of orders.filter((o) => o.kind === 'delivery' && o.code !== undefined)) {
       const place = this.opts.places[order.site.code];
@@ -117,7 +139,7 @@ export class SimulatedCourier {
   private async deliverToPartnerLocker(order: DispatchedOrder, place: PartnerPlace): Promise<CourierRound> {
     await this.report(order.orderId, { type: 'picked_up' });
     await sleep(this.opts.travelMs);
-    const round: CourierRound = { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
+    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'delivered' };
     try {
       await place.keypad(order.code!);
       round.doors.push({ compartment: order.compartment ?? 0, trackingNumber: order.trackingNumber, took: false });
@@ -131,8 +153,33 @@ export class SimulatedCourier {
     return round;
   }
 
+  /** A result into its compartment: the deliver code (and its PIN) opens the door, the envelope goes in, the door shuts. */
+  private async deliverAtOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {
+    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'delivered' };
+    const res = await this.f(`${place.kioskUrl}/api/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: order.code, factor: order.pin }),
+    });
+    const opened = (await res.json()) as { status: string; compartment?: number };
+    if (opened.status !== 'opened' || opened.compartment === undefined) return { ...round, outcome: 'failed', reason: 'cannot_open' };
+    const { board, lock } = place.lockOf(opened.compartment);
+    const lockUrl = `${place.controlUrl}/boards/${board}/locks/${lock}`;
+    if (
+      !(await this.until(
+        async () => ((await this.json('GET', lockUrl, undefined, true)) as { latchClosed: boolean }).latchClosed === false,
+      ))
+    )
+      return { ...round, outcome: 'failed', reason: 'cannot_open' };
+    await this.json('POST', `${lockUrl}/item`, { present: true }, true);
+    await sleep(this.opts.handleMs);
+    await this.json('POST', `${lockUrl}/close`, {}, true);
+    round.doors.push({ compartment: opened.compartment, trackingNumber: order.trackingNumber, took: false, left: true });
+    return round;
+  }
+
   private async atOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {
-    const round: CourierRound = { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
+    const round: CourierRound = { kind: 'pickup', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
     // The QR needs nothing more; the keypad code is typed with its PIN (ADR 0018).
     const useQr = place.useQr && order.qr;
     const res = await this.f(`${place.kioskUrl}/api/code`, {
@@ -181,13 +228,14 @@ export class SimulatedCourier {
       if (!order.code || order.compartment === undefined) throw new Error('a pickup order without a code or compartment');
       await place.keypad(order.code);
       return {
+        kind: 'pickup',
         orderId: order.orderId,
         siteCode: order.site.code,
         doors: [{ compartment: order.compartment, trackingNumber: order.trackingNumber, took: true }],
         outcome: 'picked_up',
       };
     } catch {
-      return { orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'failed', reason: 'cannot_open' };
+      return { kind: 'pickup', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'failed', reason: 'cannot_open' };
     }
   }
 
@@ -205,6 +253,8 @@ export class SimulatedCourier {
     r: { type: 'picked_up' | 'delivered' | 'failed'; trackingNumber?: string; reason?: string },
   ): Promise<void> {
     await this.json('POST', `/api/orders/${orderId}/events`, { requestId: randomUUID(), courierId: this.opts.courierId, ...r });
+    if (this.opts.awaitWebhooks)
+      await this.until(async () => ((await this.json('GET', '/api/webhooks')) as { pending: number }).pending === 0);
   }
 
   private async json(method: string, path: string, body?: unknown, absolute = false): Promise<unknown> {

@@ -96,6 +96,8 @@ export async function startCourierDispatchSimulator(opts: {
   /** waits between webhook attempts; the last one repeats until the hub answers 2xx */
   retryDelaysMs?: number[];
   now?: () => number;
+  /** more routes on the simulator's app (the couriers' autopilot control, autopilot.ts) */
+  routes?: (app: express.Express) => void;
 }): Promise<CourierDispatchSimulator> {
   const now = opts.now ?? Date.now;
   const couriers = opts.couriers ?? DEFAULT_COURIERS;
@@ -266,6 +268,7 @@ export async function startCourierDispatchSimulator(opts: {
     res.status(done.duplicate ? 200 : 201).json(done);
   });
   app.get('/api/webhooks', (_req, res) => res.json({ attempts: log, pending: inFlight + timers.size + waiting.length }));
+  opts.routes?.(app);
 
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.path}` } });

@@ -5,68 +5,32 @@
 // at one site go into one visit with one code; the code opens exactly those doors, one at a time,
 // one unlock frame each; a parcel that is not there is missing_at_pickup and the others proceed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { SimulatedCourier, startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startKiosk } from '../support/kiosk.js';
-import { startProgram, type RunningProgram } from '../support/processes.js';
+import { startCourierRig, unlockHex, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
-import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
-import { removeQueues, startHubProgram } from '../support/hub.js';
-import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-visit-secret';
 
 describe('one visit, one code: the courier collects every parcel waiting at a kiosk', () => {
-  let db: TestDatabase;
-  let dispatch: CourierDispatchSimulator;
-  let board: RunningProgram;
-  let hub: RunningProgram;
-  let agent: RunningProgram;
-  let hubUrl = '';
-  let queuePrefix = '';
-  let controlUrl = '';
-  let kioskUrl = '';
-  let siteId = '';
-  const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-visit-'));
+  let rig: CourierRig;
+  let db: CourierRig['db'];
+  let dispatch: CourierRig['dispatch'];
 
-  const api = hubApi(() => hubUrl);
+  const api: CourierRig['api'] = (...args) => rig.api(...args);
   const login = (username: string) => signIn(api, username);
   /** a keypad code with its second factor (ADR 0018), as a person types them */
-  const typeAtKiosk = (code: string, factor: string | null | undefined) => typeCode(kioskUrl, code, factor);
-
-  const unlockFrames = () => kerongUnlockFrames(controlUrl);
-  const unlockHex = (compartment: number) => {
-    const lock = compartment - 1;
-    const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;
-    return `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${sum.toString(16).padStart(2, '0')}`;
-  };
-  const person = async (compartment: number, action: 'item' | 'close', body?: unknown) => {
-    const res = await fetch(`${controlUrl}/boards/0/locks/${compartment - 1}/${action}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body ?? {}),
-    });
-    expect(res.status).toBeLessThan(300);
-  };
+  const typeAtKiosk = (code: string, factor: string | null | undefined) => rig.typeAtKiosk(code, factor);
+  const unlockFrames = () => rig.unlockFrames();
+  const person = (compartment: number, action: 'item' | 'close', body?: unknown) => rig.person(compartment, action, body);
   const parcelView = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json;
-  const courier = () =>
-    new SimulatedCourier({
-      dispatchUrl: dispatch.url,
-      courierId: 'EMS-XA-001',
-      travelMs: 50,
-      handleMs: 300,
-      places: { 'own-hall': { kind: 'own', kioskUrl, controlUrl, lockOf: (c) => ({ board: 0, lock: c - 1 }) } },
-    });
+  const courier = () => rig.courier({ courierId: 'EMS-XA-001', travelMs: 50, handleMs: 300 });
 
   /** An applicant hands in one parcel at the kiosk: code typed, envelope in, door closed. */
   async function deposit(applicant: string, username: string): Promise<{ tn: string; compartment: number; parcelId: string }> {
     const created = await api('POST', '/api/applications', applicant, {
       matterCode: 'business-licence-change',
-      dropOff: { channel: 'own_kiosk', siteId },
+      dropOff: { channel: 'own_kiosk', siteId: rig.siteId },
     });
     expect(created.status).toBe(201);
     const compartment = created.json.compartment as number;
@@ -77,37 +41,12 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dispatch = await startCourierDispatchSimulator({ secret: SECRET, retryDelaysMs: [100, 200, 500] });
-    mkdirSync(join(dir, 'pty'));
-    board = await startProgram('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {
-      isReady: (l) => l.event === 'ready',
-    });
-    controlUrl = board.ready.controlUrl as string;
-    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
-      databaseUrl: db.url,
-      dir,
-      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET },
-    }));
-    dispatch.setWebhookUrl(`${hubUrl}/api/courier/webhooks`);
-    ({ agent, kioskUrl, siteId } = await startKiosk({
-      api,
-      hubUrl,
-      site: 'own-hall',
-      dir,
-      buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
-      compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
-    }));
+    rig = await startCourierRig({ name: 'visit', secret: SECRET, webhooks: true, retryDelaysMs: [100, 200, 500] });
+    ({ db, dispatch } = rig);
   }, 90_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await hub?.stop();
-    if (queuePrefix) await removeQueues(queuePrefix);
-    await board?.stop();
-    await dispatch?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('puts two parcels into one visit with one code, which opens both doors one at a time, once each', async () => {
@@ -164,6 +103,7 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
     const rounds = await sim.roundOnce();
     expect(rounds).toEqual([
       {
+        kind: 'pickup',
         orderId: order.orderId,
         siteCode: 'own-hall',
         outcome: 'picked_up',

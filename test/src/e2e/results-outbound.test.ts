@@ -1,58 +1,30 @@
 // Results back to the applicant on real parts, every part its own process: PostgreSQL, Redis, the
 // hub (running its workers), the courier dispatch simulator, a kiosk agent and a KR-CU16 board
 // simulator on a real pseudo-terminal. (c) A result with no inbound parcel goes by mail: approved,
-// the hub's job sends the mail order, mailed, delivered from the courier system's callback. And an
+// the hub's job sends the mail order, mailed, picked up and delivered by the courier system's signed
+// webhooks, every custody event in order. And an
 // own-kiosk result: the courier's deliver code opens exactly its compartment once, the result goes
 // in, the applicant's collection code (from the notices outbox) opens it once, collected.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { markMailDelivered } from '@xinbao/hub/features/results/service';
-import { withTransaction } from '@xinbao/hub/store/db';
-import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startKiosk } from '../support/kiosk.js';
-import { startProgram, type RunningProgram } from '../support/processes.js';
+import { startCourierRig, unlockHex, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
-import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
-import { removeQueues, startHubProgram } from '../support/hub.js';
-import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { factorOf, signIn, type Json } from '../support/http.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
 describe('results back to the applicant, across processes', () => {
-  let db: TestDatabase;
-  let dispatch: CourierDispatchSimulator;
-  let board: RunningProgram;
-  let hub: RunningProgram;
-  let agent: RunningProgram;
-  let hubUrl = '';
-  let queuePrefix = '';
-  let controlUrl = '';
-  let kioskUrl = '';
+  let rig: CourierRig;
+  let db: CourierRig['db'];
+  let dispatch: CourierRig['dispatch'];
   let siteId = '';
-  const dir = mkdtempSync(join(tmpdir(), 'xinbao-e2e-results-'));
 
-  const api = hubApi(() => hubUrl);
+  const api: CourierRig['api'] = (...args) => rig.api(...args);
   /** a keypad code and its second factor (ADR 0018), as the person types them */
-  const typeAtKiosk = (code: string, factor: string | undefined) => typeCode(kioskUrl, code, factor);
-
-  const unlockFrames = () => kerongUnlockFrames(controlUrl);
-  const unlockHex = (compartment: number) => {
-    const lock = compartment - 1;
-    const sum = (0x02 + lock + 0x31 + 0x03) & 0xff;
-    return `02 ${lock.toString(16).padStart(2, '0')} 31 03 ${sum.toString(16).padStart(2, '0')}`;
-  };
-  const person = async (lock: number, action: 'item' | 'close', body?: unknown) => {
-    const res = await fetch(`${controlUrl}/boards/0/locks/${lock}/${action}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body ?? {}),
-    });
-    expect(res.status).toBeLessThan(300);
-  };
+  const typeAtKiosk = (code: string, factor: string | undefined) => rig.typeAtKiosk(code, factor);
+  const unlockFrames = () => rig.unlockFrames();
+  const person = (compartment: number, action: 'item' | 'close', body?: unknown) => rig.person(compartment, action, body);
   const tracked = async (token: string, tn: string) => (await api('GET', `/api/parcels/${tn}`, token)).json;
   const stateOf = async (token: string, tn: string) => (await tracked(token, tn)).parcel.state as string;
   const trail = async (token: string, tn: string) => {
@@ -63,36 +35,13 @@ describe('results back to the applicant, across processes', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dispatch = await startCourierDispatchSimulator({ secret: SECRET });
-    mkdirSync(join(dir, 'pty'));
-    board = await startProgram('simulators/dist/lockboard/main.js', ['--family', 'kerong', '--boards', '0', '--dir', join(dir, 'pty')], {
-      isReady: (l) => l.event === 'ready',
-    });
-    controlUrl = board.ready.controlUrl as string;
-    ({ hub, hubUrl, queuePrefix } = await startHubProgram({
-      databaseUrl: db.url,
-      dir,
-      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: SECRET },
-    }));
-    ({ agent, kioskUrl, siteId } = await startKiosk({
-      api,
-      hubUrl,
-      site: 'own-hall',
-      dir,
-      buses: [{ id: 'bus0', family: 'kerong', path: board.ready.ptyPath }],
-      compartments: Array.from({ length: 16 }, (_, i) => ({ compartment: i + 1, bus: 'bus0', board: 0, lock: i })),
-    }));
+    // The dispatch simulator's signed webhooks reach the hub: the mail's delivery comes back that way.
+    rig = await startCourierRig({ name: 'results', secret: SECRET, webhooks: true });
+    ({ db, dispatch, siteId } = rig);
   }, 90_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await hub?.stop();
-    if (queuePrefix) await removeQueues(queuePrefix);
-    await board?.stop();
-    await dispatch?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   it('(c) a result only, no inbound parcel, by mail: approved, mailed, delivered', async () => {
@@ -119,17 +68,20 @@ describe('results back to the applicant, across processes', () => {
     expect(orders[0]).toMatchObject({ kind: 'delivery', destination: { name: '张三', address } });
     expect(orders[0]!.code).toBeUndefined();
 
-    // The courier system's delivered callback (the courier webhook calls this at merge).
-    await withTransaction(db.pool, (tx) =>
-      markMailDelivered(tx, parcelId, { at: new Date(), evidence: { dispatchRef: orders[0]!.dispatchRef } }),
-    );
-    expect(await stateOf(zhang, tn)).toBe('delivered');
+    // The courier takes it at the hall, then delivers it: the courier system tells the hub by signed webhooks.
+    const report = (type: 'picked_up' | 'delivered') =>
+      dispatch.report(orders[0]!.orderId, { requestId: randomUUID(), type, courierId: orders[0]!.courierId! });
+    report('picked_up');
+    await eventually(async () => (await trail(zhang, tn)).length === 3, 'the picked_up webhook in custody');
+    report('delivered');
+    await eventually(async () => (await stateOf(zhang, tn)) === 'delivered', 'delivered');
 
     const app = (await api('GET', `/api/applications/${applicationId}`, zhang)).json.application as Json;
     expect((app.parcels as Json[]).map((p) => p.direction)).toEqual(['outbound']);
     expect(await trail(zhang, tn)).toEqual([
       ['created', 'result_ready', 'staff'],
       ['mailed', 'mailed', 'system'],
+      ['courier_picked_up', 'mailed', 'courier'],
       ['delivered', 'delivered', 'courier'],
     ]);
     const told = ((await api('GET', '/api/me/notices', zhang)).json.notices as Json[]).filter((n) => n.parcelId === parcelId);
@@ -158,8 +110,8 @@ describe('results back to the applicant, across processes', () => {
     // The courier's deliver code opens exactly the reserved compartment, once.
     expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'opened', compartment, purpose: 'courier_deliver' });
     expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment)]);
-    await person(compartment - 1, 'item', { present: true });
-    await person(compartment - 1, 'close');
+    await person(compartment, 'item', { present: true });
+    await person(compartment, 'close');
     await eventually(async () => (await stateOf(li, tn)) === 'in_locker', 'in_locker');
     expect(await typeAtKiosk(order.code!, order.pin)).toMatchObject({ status: 'refused', code: 'code_used' });
 
@@ -175,8 +127,8 @@ describe('results back to the applicant, across processes', () => {
       purpose: 'collect',
     });
     expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment), unlockHex(compartment)]);
-    await person(compartment - 1, 'item', { present: false });
-    await person(compartment - 1, 'close');
+    await person(compartment, 'item', { present: false });
+    await person(compartment, 'close');
     await eventually(async () => (await stateOf(li, tn)) === 'collected', 'collected');
     expect(await typeAtKiosk(notice.details.code as string, collectFactor)).toMatchObject({ status: 'refused', code: 'code_used' });
     expect((await unlockFrames()).slice(before.length)).toEqual([unlockHex(compartment), unlockHex(compartment)]);

@@ -239,7 +239,7 @@ describe('round trip (b): a partner locker both ways, across processes', () => {
     // The courier takes it at the hall and puts it in the partner's locker with that code.
     await eventually(webhooksSettled, 'the courier system’s webhooks (assigned)');
     await eventually(async () => (await courier.roundOnce()).length === 1, 'the courier’s delivery round', 30_000);
-    expect(courier.rounds.at(-1)).toMatchObject({ orderId: order.orderId, outcome: 'picked_up' });
+    expect(courier.rounds.at(-1)).toMatchObject({ kind: 'delivery', orderId: order.orderId, outcome: 'delivered' });
     await eventually(async () => (await stateOf(zhang, outTn)) === 'in_locker', 'in_locker');
     await eventually(webhooksSettled, 'the courier system’s webhooks');
 

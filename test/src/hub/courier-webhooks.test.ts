@@ -208,3 +208,60 @@ describe('the PDA sees only its own visits', () => {
     );
   });
 });
+
+describe('refused courier webhooks are counted, sampled and slowed down, as the partner’s are (ADR 0016)', () => {
+  it('counts each refusal by reason and address, keeps a sample, answers 429 past the limit; a signed event is never counted', async () => {
+    const h = await startTestHub({ env: { COURIER_DISPATCH_SECRET: SECRET } });
+    const counters = async () =>
+      (
+        await h.db.pool.query<{ reason: string; refusals: number }>(
+          `SELECT reason, sum(refusals)::int AS refusals FROM partner_webhook_refusal_counts WHERE network = 'courier-dispatch'
+           GROUP BY reason ORDER BY reason`,
+        )
+      ).rows;
+    const samples = async () =>
+      Number((await h.db.pool.query(`SELECT count(*) AS n FROM partner_webhook_rejections WHERE network = 'courier-dispatch'`)).rows[0].n);
+    const send = (body: string, headers: Record<string, string>) =>
+      fetch(`${h.url}/api/courier/webhooks`, { method: 'POST', headers, body });
+    try {
+      // One of each reason: a signed body that is not an event, and a bad signature.
+      const notEvent = JSON.stringify({ hello: 'world' });
+      expect((await send(notEvent, courierWebhookHeaders(SECRET, 'ce_x', notEvent, Date.now()))).status).toBe(400);
+      expect((await send('{}', { 'content-type': 'application/json' })).status).toBe(401);
+      expect(await counters()).toEqual([
+        { reason: 'bad_signature', refusals: 1 },
+        { reason: 'invalid_event', refusals: 1 },
+      ]);
+      expect(await samples()).toBe(2);
+
+      // A flood of unsigned requests: about 30 refused with 401 in the minute, the rest 429 with Retry-After, unread.
+      const statuses: Record<number, number> = {};
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < 200) {
+            next++;
+            const r = await send('{"eventId":"ce_x"}', { 'content-type': 'application/json' });
+            statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+            if (r.status === 429) expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+            await r.arrayBuffer();
+          }
+        }),
+      );
+      expect(statuses[401]! + statuses[429]!).toBe(200);
+      expect(statuses[401]).toBeLessThanOrEqual(30 + 8);
+      const counted = await counters();
+      expect(counted.reduce((n, c) => n + c.refusals, 0)).toBe(2 + statuses[401]!);
+      // A sample, not a row per refusal: the first ten of each counter (two if the minute turned).
+      expect(await samples()).toBeLessThanOrEqual(2 + 20);
+
+      // A correctly signed event from the same address waits its turn too, and nothing of it is counted.
+      const e = event();
+      const raw = JSON.stringify(e);
+      expect((await send(raw, courierWebhookHeaders(SECRET, e.eventId, raw, Date.now()))).status).toBe(429);
+      expect(await counters()).toEqual(counted);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -208,13 +208,19 @@ describe('the holding period', () => {
     return { ...r, collectionCode };
   }
 
-  /** The courier takes it back with the partner's return code: returned_to_hall; the applicant's code opened nothing. */
+  /**
+   * The courier takes it back with the partner's return code (returning: in the courier's hands),
+   * the hall scans it in (returned_to_hall, ADR 0028) and it goes on to `then`; the applicant's code opened nothing.
+   */
   async function takenBack(r: Awaited<ReturnType<typeof inLocker>>, then = 'returned_to_hall') {
     const order = await eventually(async () => orderOf(r.trackingNumber, 'pickup'), 'the return order');
     const sim = (await rig.simReservation(r.parcelId))!;
     expect(order).toMatchObject({ code: sim.pickupCode, compartment: r.sim.compartmentNo, site: { code: 'postal:BIG' } });
     expect((await keypad('BIG-1', r.collectionCode)).status).toBe(403);
     expect((await keypad('BIG-1', order.code!)).body.state).toBe('collected');
+    await rig.waitForParcel(r.parcelId, 'returning');
+    const scanned = await rig.api('POST', '/api/intake/scans', await rig.token('hall.staff'), { trackingNumber: r.trackingNumber });
+    expect(scanned.json).toMatchObject({ result: 'received', parcel: { state: then } });
     await rig.waitForParcel(r.parcelId, then);
     const doors = ((await rig.control('GET', `/doors?reservationId=${r.sim.reservationId as string}`)).body.openings as Json[]).map(
       (o) => o.codeKind,
@@ -233,6 +239,7 @@ describe('the holding period', () => {
       'out_for_delivery',
       'in_locker',
       'return_ordered',
+      'returning',
       'returned_to_hall',
     ]);
     expect((await noticesOf(r.token, r.parcelId)).map((n) => n.kind).sort()).toEqual(['result_in_locker', 'result_returning']);
@@ -261,9 +268,10 @@ describe('the holding period', () => {
     expect(switched.status).toBe(200);
     // Back at the hall, it goes on to the counter in the same transaction.
     await takenBack(r, 'at_counter');
-    expect((await kinds(r.parcelId)).slice(-4)).toEqual([
+    expect((await kinds(r.parcelId)).slice(-5)).toEqual([
       ['channel_switched', 'in_locker'],
       ['return_ordered', 'in_locker'],
+      ['returning', 'returning'],
       ['returned_to_hall', 'returned_to_hall'],
       ['at_counter', 'at_counter'],
     ]);

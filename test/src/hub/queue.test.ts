@@ -105,7 +105,7 @@ describe('hub: the processing queue and accept', () => {
     clock = minutes(40);
     const r = await h.api('POST', `/api/applications/${a.applicationId}/accept`, tokens['hall.staff']);
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ applicationId: a.applicationId, parcel: { id: a.parcelId, state: 'accepted' } });
+    expect(r.json).toMatchObject({ applicationId: a.applicationId, status: 'accepted', parcel: { id: a.parcelId, state: 'accepted' } });
     const log = await custodyLog(h.db.pool, a.parcelId);
     expect(log.at(-1)).toMatchObject({ kind: 'accepted', fromState: 'received_at_hall', toState: 'accepted', actorKind: 'staff' });
     expect(log.at(-1)!.at.toISOString()).toBe(minutes(40).toISOString());
@@ -128,6 +128,32 @@ describe('hub: the processing queue and accept', () => {
       [b.applicationId, 'received_at_hall'],
       [c.applicationId, 'received_at_hall'],
     ]);
+  });
+
+  it("moves the application's own status with its parcel: accepted, then approved; a rejected one is not accepted any more", async () => {
+    const statusOf = async (applicationId: string, applicant: string) =>
+      (await h.api('GET', `/api/applications/${applicationId}`, tokens[applicant])).json.application.status as string;
+    // a was accepted above: the application says so, and approval goes on from there.
+    expect(await statusOf(a.applicationId, 'zhang.san')).toBe('accepted');
+    expect(await statusOf(c.applicationId, 'zhang.san')).toBe('submitted');
+    clock = minutes(42);
+    const approved = await h.api('POST', `/api/applications/${a.applicationId}/approve`, tokens['hall.staff'], {});
+    expect(approved).toMatchObject({ status: 201, json: { application: { id: a.applicationId, status: 'approved' } } });
+    expect(await statusOf(a.applicationId, 'zhang.san')).toBe('approved');
+    expect(
+      (await h.api('POST', `/api/applications/${a.applicationId}/reject`, tokens['hall.staff'], { reason: 'x' })).json.error.code,
+    ).toBe('already_decided');
+
+    // c is rejected before anyone accepted its documents: accepting it afterwards is refused and writes nothing.
+    const rejected = await h.api('POST', `/api/applications/${c.applicationId}/reject`, tokens['hall.staff'], { reason: '材料不齐' });
+    expect(rejected).toMatchObject({ status: 200, json: { application: { status: 'rejected' } } });
+    const before = await custodyLog(h.db.pool, c.parcelId);
+    const late = await h.api('POST', `/api/applications/${c.applicationId}/accept`, tokens['hall.staff']);
+    expect(late).toMatchObject({ status: 409, json: { error: { code: 'already_decided', details: { status: 'rejected' } } } });
+    expect(await custodyLog(h.db.pool, c.parcelId)).toEqual(before);
+    expect(await statusOf(c.applicationId, 'zhang.san')).toBe('rejected');
+    // Both decided: neither waits in the queue any more.
+    expect(((await queue()).json.items as Json[]).map((i) => i.applicationId)).toEqual([b.applicationId]);
   });
 
   it('refuses a parcel not received yet, an unknown application and a malformed id, writing nothing', async () => {

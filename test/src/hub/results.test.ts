@@ -13,6 +13,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { codeKeysFrom } from '@xinbao/hub/features/codes/service';
 import { markMailDelivered, type OrderToSend } from '@xinbao/hub/features/results/service';
 import { sendResultOrder, sweepResults, type ResultJobDeps } from '@xinbao/hub/features/results/jobs';
+import { flagNeverReceived } from '@xinbao/hub/features/exceptions/never-received';
 import { HttpCourierDispatch } from '@xinbao/hub/integrations/courier-dispatch';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog } from '@xinbao/hub/store/parcels';
@@ -358,8 +359,25 @@ describe('hub: results back to the applicant', () => {
       data: { compartment: r.compartment, purpose: 'courier_pickup' },
     });
     expect(await kiosk.doorClosed(r.compartment, false)).toMatchObject({ status: 'ok' });
-    expect(await resultOf(r.applicationId)).toMatchObject({ state: 'returned_to_hall' });
+    // The courier has it, on the way back: not at the hall until the hall scans it in.
+    expect(await resultOf(r.applicationId)).toMatchObject({ state: 'returning' });
     expect(await compartmentState(kiosk.siteId, r.compartment)).toBe('free');
+    // Picked up and never scanned back in: flagged like an inbound parcel that never arrived.
+    const neverReceived = (hours: number) =>
+      flagNeverReceived({ db: hub.db.pool, now: () => new Date(Date.now() + hours * HOUR), log: pino({ level: 'silent' }), afterHours: 4 });
+    expect(await neverReceived(3.9)).toBe(0);
+    expect(await neverReceived(4.1)).toBe(1);
+    const flagged = await hub.db.pool.query(`SELECT kind, occurrences FROM exceptions WHERE parcel_id = $1`, [r.parcelId]);
+    expect(flagged.rows).toEqual([{ kind: 'never_received', occurrences: 1 }]);
+    // The hall's intake desk scans it: returned_to_hall; a second scan writes nothing.
+    const scan = () => hub.api('POST', '/api/intake/scans', staff, { trackingNumber: r.trackingNumber });
+    expect(await scan()).toMatchObject({
+      status: 201,
+      json: { result: 'received', recorded: true, parcel: { state: 'returned_to_hall' } },
+    });
+    expect(await scan()).toMatchObject({ status: 200, json: { result: 'already_received', recorded: false } });
+    expect(await resultOf(r.applicationId)).toMatchObject({ state: 'returned_to_hall' });
+    expect(await neverReceived(8)).toBe(0);
 
     // Back at the hall, the applicant chooses the counter.
     const sw = await hub.api('POST', `/api/results/${r.parcelId}/switch`, li, { channel: 'counter' });
@@ -371,6 +389,7 @@ describe('hub: results back to the applicant', () => {
       'in_locker:in_locker',
       'return_ordered:in_locker',
       'courier_pickup_code_used:in_locker',
+      'returning:returning',
       'returned_to_hall:returned_to_hall',
       'channel_switched:returned_to_hall',
       'at_counter:at_counter',
@@ -394,6 +413,11 @@ describe('hub: results back to the applicant', () => {
     const [back] = orderFor(r.trackingNumber, 'pickup');
     expect(await kiosk.submit(back!.code!, back!.pin)).toMatchObject({ status: 'ok', data: { purpose: 'courier_pickup' } });
     expect(await kiosk.doorClosed(r.compartment, false)).toMatchObject({ status: 'ok' });
+    expect((await resultOf(r.applicationId)).state).toBe('returning');
+    // Not mailed from the courier's hands: only once the hall has scanned it in.
+    expect(await sendResultOrder(jobs, r.parcelId, 'mail')).toBe('not_needed');
+    const scanned = await hub.api('POST', '/api/intake/scans', staff, { trackingNumber: r.trackingNumber });
+    expect(scanned).toMatchObject({ status: 201, json: { result: 'received', parcel: { state: 'returned_to_hall' } } });
     expect((await resultOf(r.applicationId)).state).toBe('returned_to_hall');
     expect(await sendResultOrder(jobs, r.parcelId, 'mail')).toBe('sent');
     expect((await resultOf(r.applicationId)).state).toBe('mailed');

@@ -31,3 +31,10 @@ export async function bookCaughtUp(kioskUrl: string, siteVersion: () => Promise<
     return Number(status.offlineCodes?.cursor ?? -1) >= target;
   }, `the kiosk's code book at version ${target}`);
 }
+
+/** The KR-CU16 unlock frame for a compartment on board 0 (lock = compartment − 1). */
+export function unlockHex(compartment: number): string {
+  const lock = compartment - 1;
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `02 ${hex(lock)} 31 03 ${hex((0x02 + lock + 0x31 + 0x03) & 0xff)}`;
+}

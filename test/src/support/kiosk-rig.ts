@@ -45,12 +45,7 @@ export interface KioskRig {
 
 export const COMPARTMENTS = 16;
 
-/** The KR-CU16 unlock frame for a compartment on board 0 (lock = compartment − 1). */
-export function unlockHex(compartment: number): string {
-  const lock = compartment - 1;
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  return `02 ${hex(lock)} 31 03 ${hex((0x02 + lock + 0x31 + 0x03) & 0xff)}`;
-}
+export { unlockHex } from './kiosk-local.js';
 
 export async function startKioskRig(): Promise<KioskRig> {
   const dir = mkdtempSync(join(tmpdir(), 'xinbao-rig-'));

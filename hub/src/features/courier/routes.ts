@@ -6,9 +6,16 @@
 //
 // A webhook whose signature or timestamp (5 minutes either way) does not hold is a 401; a signed
 // body that is not an event a 400; anything else is stored once by its event id and answered 200
-// (a duplicate too), so the dispatch system stops retrying.
+// (a duplicate too), so the dispatch system stops retrying. Refusals are bounded as the partner's
+// are (ADR 0016): counted per (reason, source address, minute) under the network `courier-dispatch`,
+// a sample kept as rows, and an address refused too often in a minute answered 429 before its body
+// is read.
+import { createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   COURIER_EVENT_ID_HEADER,
@@ -25,10 +32,14 @@ import { handle, parse, sendError } from '../../http/middleware.js';
 import { requestLog } from '../../http/request-context.js';
 import { body, error, op, type ApiPaths } from '../../http/openapi.js';
 import { currentUser, requireRole } from '../auth/auth.js';
+import { WEBHOOK_REFUSAL_LIMITS, sampledRefusal, type WebhookRefusalLimits } from '../partner/routes.js';
+import { countWebhookRefusal, insertWebhookRejection } from '../partner/store.js';
 import { courierTasks, receiveCourierEvent, recordStep, type CourierServiceDeps } from './service.js';
 import { setDispatchCourier } from './store.js';
 
 export const COURIER_WEBHOOK_PATH = '/api/courier/webhooks';
+/** The refusal counters' network name for the courier dispatch system's webhooks. */
+export const COURIER_REFUSALS_NETWORK = 'courier-dispatch';
 
 export const StepBody = z
   .object({
@@ -59,7 +70,14 @@ export const courierApi: ApiPaths = {
       description:
         'Who may call: the courier dispatch system, proven by x-xinbao-signature = HMAC-SHA256(shared secret, `${x-xinbao-timestamp}.${raw body}`) with the timestamp within 5 minutes. A bad or stale signature is a 401.',
       security: [],
-      responses: { '200': { description: 'stored (or a duplicate)' }, '400': error, '401': error, '413': error, '415': error },
+      responses: {
+        '200': { description: 'stored (or a duplicate)' },
+        '400': error,
+        '401': error,
+        '413': error,
+        '415': error,
+        '429': error,
+      },
     },
   },
   '/api/courier/tasks': {
@@ -84,15 +102,63 @@ export const courierApi: ApiPaths = {
   },
 };
 
-export function courierWebhookRoutes(deps: CourierServiceDeps & { secret: string; log: Logger }): Router {
+export function courierWebhookRoutes(
+  deps: CourierServiceDeps & {
+    secret: string;
+    log: Logger;
+    redis: Redis;
+    /** Redis key prefix of the per-address refusal counts */
+    keyPrefix: string;
+    limits?: Partial<WebhookRefusalLimits>;
+  },
+): Router {
+  const limits = { ...WEBHOOK_REFUSAL_LIMITS, ...deps.limits };
+  const limiter = new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: deps.keyPrefix, points: limits.perMinute, duration: 60 });
+  const sourceOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
   const r = Router();
   r.post(
     COURIER_WEBHOOK_PATH,
+    (req, res, next) => {
+      // Before the body is read: an address over its share costs one Redis read, nothing more.
+      limiter.get(sourceOf(req)).then((seen) => {
+        if (!seen || seen.consumedPoints < limits.perMinute) return next();
+        const retryAfter = Math.max(1, Math.ceil(seen.msBeforeNext / 1000));
+        res.setHeader('retry-after', String(retryAfter));
+        sendError(res, 429, {
+          code: 'too_many_refusals',
+          message: `this address sent ${seen.consumedPoints} refused webhooks within a minute; try again in ${retryAfter} s`,
+        });
+      }, next);
+    },
     express.raw({ type: () => true, limit: '64kb' }),
     handle(async (req: Request, res: Response) => {
-      const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      const refuse = (status: number, code: string, message: string) => {
-        requestLog(res, deps.log).info({ code, status, remote: req.socket.remoteAddress }, 'courier webhook refused');
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const raw = body.toString('utf8');
+      const refuse = async (status: number, code: 'bad_signature' | 'invalid_event', message: string) => {
+        const source = sourceOf(req);
+        const receivedAt = deps.now();
+        await limiter.penalty(source);
+        const count = await countWebhookRefusal(deps.db, {
+          network: COURIER_REFUSALS_NETWORK,
+          reason: code,
+          remoteAddress: source,
+          at: receivedAt,
+        });
+        if (sampledRefusal(count, limits)) {
+          await insertWebhookRejection(deps.db, {
+            id: uuidv7(),
+            network: COURIER_REFUSALS_NETWORK,
+            reason: code,
+            status,
+            appId: null,
+            eventId: req.header(COURIER_EVENT_ID_HEADER)?.slice(0, 100) ?? null,
+            remoteAddress: source,
+            bodySha256: createHash('sha256').update(body).digest('hex'),
+            bodyBytes: body.length,
+            receivedAt,
+          });
+          requestLog(res, deps.log).info({ code, status, refusals: count, remote: source }, 'courier webhook refused');
+        }
         sendError(res, status, { code, message });
       };
       const ts = Number(req.header(TIMESTAMP_HEADER));

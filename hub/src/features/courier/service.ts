@@ -88,16 +88,22 @@ async function applyCourierEvent(
   if (!visit) {
     const order = await lockCourierOrder(tx, event.orderId);
     if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
-    // A result's order (the results slice's): recorded in custody; a mail order's delivery moves the
-    // result to `delivered`; a failure goes on the exceptions list.
+    // A result's order (the results slice's). Custody records who holds the result, so only what
+    // changes hands and nothing else says is written there: the courier took it at the hall (a
+    // delivery or mail order picked up) or failed with it. `assigned` names nobody who holds it; a
+    // kiosk order's `delivered` and a return's `picked_up` are the doors' to record (in_locker,
+    // returning), and the webhook racing the kiosk's report would tell the story in a random order.
+    // A mail order's delivery moves the result to `delivered`; a failure goes on the exceptions list.
     const parcel = await lockParcel(tx, order.parcelId);
     // The courier it was given to sees it on their PDA (a kiosk order: delivery or return pickup).
     if (event.type === 'assigned' && event.courierId) await setOrderCourier(tx, order.id, event.courierId, deps.now());
-    await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
-      actor: { kind: 'courier', id: event.courierId ?? null },
-      at,
-      evidence: { eventId: event.eventId, orderId: order.id, reason: event.reason ?? null, note: event.note ?? null },
-    });
+    const handsOver = event.type === 'failed' || (event.type === 'picked_up' && order.kind !== 'pickup');
+    if (handsOver)
+      await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
+        actor: { kind: 'courier', id: event.courierId ?? null },
+        at,
+        evidence: { eventId: event.eventId, orderId: order.id, reason: event.reason ?? null, note: event.note ?? null },
+      });
     if (order.kind === 'mail' && event.type === 'delivered') {
       const done = await markMailDelivered(tx, order.parcelId, {
         at,

@@ -1,5 +1,6 @@
 // "Picked up but never received": a parcel the courier took out of a locker that the hall has not
-// scanned in within NEVER_RECEIVED_AFTER_HOURS (default 4) is flagged as a `never_received`
+// scanned in within NEVER_RECEIVED_AFTER_HOURS (default 4) — documents handed in (`picked_up`) or an
+// uncollected result on its way back (`returning`) — is flagged as a `never_received`
 // exception, once (its natural key is the parcel). Run by the hall's own repeatable BullMQ job; the
 // clock is passed in, so tests run it at any hour without waiting.
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
@@ -25,7 +26,8 @@ export async function flagNeverReceived(deps: NeverReceivedDeps): Promise<number
     const opened = await withTransaction(deps.db, async (tx) => {
       const parcel = await lockParcel(tx, due.parcelId);
       // Received meanwhile (the scan committed after the search): nothing to flag.
-      if (parcel.state !== 'picked_up' || !neverReceived(due.pickedUpAt, now, deps.afterHours)) return false;
+      if ((parcel.state !== 'picked_up' && parcel.state !== 'returning') || !neverReceived(due.pickedUpAt, now, deps.afterHours))
+        return false;
       const e = await openException(tx, {
         kind: 'never_received',
         subject: exceptionSubject.parcel(parcel.id),

@@ -118,16 +118,16 @@ export async function closeException(tx: Tx, id: string, userId: string, note: s
 }
 
 /**
- * Parcels `picked_up` since before `before` (when their `picked_up` custody event says) with no
+ * Parcels `picked_up` (or results `returning`) since before `before` (when the custody event of that move says) with no
  * never_received exception yet: the timer's work, oldest first.
  */
 export async function pickedUpBefore(db: Db, before: Date, limit = 500): Promise<Array<{ parcelId: string; pickedUpAt: Date }>> {
   const r = await db.query<{ parcelId: string; pickedUpAt: Date }>(
     `SELECT p.id AS "parcelId", c.at AS "pickedUpAt"
      FROM parcels p
-     JOIN LATERAL (SELECT at FROM custody_events WHERE parcel_id = p.id AND to_state = 'picked_up' AND from_state IS DISTINCT FROM 'picked_up'
+     JOIN LATERAL (SELECT at FROM custody_events WHERE parcel_id = p.id AND to_state = p.state AND from_state IS DISTINCT FROM p.state
                    ORDER BY seq DESC LIMIT 1) c ON true
-     WHERE p.state = 'picked_up' AND c.at <= $1
+     WHERE p.state IN ('picked_up', 'returning') AND c.at <= $1
        AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.kind = 'never_received' AND e.subject = 'parcel:' || p.id::text)
      ORDER BY c.at LIMIT ${limit}`,
     [before],

@@ -9,6 +9,7 @@ import { handle, parse } from '../../http/middleware.js';
 import { body, op, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { currentUser, requireRole } from '../auth/auth.js';
+import type { OrderToSend } from '../results/service.js';
 import { scanAtIntake } from './service.js';
 
 const TrackingNumber = z.string().trim().toUpperCase().min(1).max(64);
@@ -38,14 +39,20 @@ export const intakeApi: ApiPaths = {
   },
 };
 
-export function intakeRoutes(deps: { db: Db; now: () => Date }): Router {
+export function intakeRoutes(deps: {
+  db: Db;
+  now: () => Date;
+  /** sends a result's courier order once the scan that opened it has committed (a result back from a locker, to be mailed) */
+  send: (o: OrderToSend) => Promise<void>;
+}): Router {
   const r = Router();
   r.post(
     '/intake/scans',
     requireRole('staff'),
     handle(async (req, res) => {
       const scan = parse(ScanBody, req.body);
-      const answer = await scanAtIntake(deps.db, scan, currentUser(req).id, deps.now());
+      const { toSend, ...answer } = await scanAtIntake(deps.db, scan, currentUser(req).id, deps.now());
+      if (toSend) await deps.send(toSend);
       res.status(answer.recorded && (answer.result === 'received' || answer.result === 'unannounced') ? 201 : 200).json(answer);
     }),
   );
@@ -54,7 +61,8 @@ export function intakeRoutes(deps: { db: Db; now: () => Date }): Router {
     requireRole('staff'),
     handle(async (req, res) => {
       const { trackingNumber } = parse(ReceiveBody, req.body);
-      const answer = await scanAtIntake(deps.db, { trackingNumber, condition: 'ok' }, currentUser(req).id, deps.now());
+      const { toSend, ...answer } = await scanAtIntake(deps.db, { trackingNumber, condition: 'ok' }, currentUser(req).id, deps.now());
+      if (toSend) await deps.send(toSend);
       if (answer.result === 'received') return void res.json({ parcel: answer.parcel, queue: 'processing' });
       if (!answer.parcel) throw new NotFound(`parcel ${trackingNumber}`);
       throw new Conflict('illegal_transition', answer.message, { state: answer.parcel.state, result: answer.result });

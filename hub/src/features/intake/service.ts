@@ -1,5 +1,7 @@
 // The hall's intake desk: one scanned tracking number in, one answer out. A picked-up parcel is
-// received into the processing queue (its move, custody event and receipt in one transaction); the
+// received into the processing queue (its move, custody event and receipt in one transaction); a
+// result the courier brought back from its locker is returned_to_hall and goes on by the channel its
+// applicant chose (the results slice, same transaction; a mail order is sent after the commit); the
 // same envelope scanned again writes nothing and says when and by whom it was received; an envelope
 // the hub did not expect is recorded and flagged; one that cannot be received is refused with why.
 import { decideScan, scanMessage, type EnvelopeCondition, type ScanDecision } from '../../domain/intake-scan.js';
@@ -11,6 +13,7 @@ import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { findParcelByTrackingNumber, lockParcel, moveParcel, type Parcel } from '../../store/parcels.js';
 import { exceptionSubject } from '../../domain/exceptions.js';
 import { openException } from '../../store/exceptions.js';
+import { resultBackAtHall, type OrderToSend } from '../results/service.js';
 import { deskParcelFacts, firstReceipt, insertScan, unannouncedRecord } from './store.js';
 
 export interface Scan {
@@ -42,7 +45,7 @@ export interface ScanAnswer {
   receivedBy?: string;
 }
 
-export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date): Promise<ScanAnswer> {
+export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date): Promise<ScanAnswer & { toSend?: OrderToSend | null }> {
   const { trackingNumber, condition } = scan;
   if (!isValidTrackingNumber(trackingNumber)) {
     throw new BadRequest(`${trackingNumber} is not a valid tracking number (check the digits)`, undefined, 'bad_tracking_number');
@@ -55,11 +58,10 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
     const decision = decideScan(parcel);
     switch (decision.result) {
       case 'received': {
-        const moved = await moveParcel(tx, parcel!, 'received_at_hall', {
-          actor: { kind: 'staff', id: staffId },
-          at,
-          evidence: { desk: 'intake', condition, ...(note && { note }) },
-        });
+        const ctx = { actor: { kind: 'staff' as const, id: staffId }, at, evidence: { desk: 'intake', condition, ...(note && { note }) } };
+        // A result back from its locker (the courier's pickup made it `returning`), or documents handed in.
+        const back = parcel!.direction === 'outbound' ? await resultBackAtHall(tx, parcel!, ctx) : null;
+        const moved = back ? back.parcel : await moveParcel(tx, parcel!, 'received_at_hall', ctx);
         await insertScan(tx, {
           trackingNumber,
           parcelId: moved.id,
@@ -83,10 +85,11 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
         }
         return {
           result: 'received',
-          message: scanMessage(decision, trackingNumber),
+          message: back ? `${trackingNumber}: the result is back at the hall (${moved.state})` : scanMessage(decision, trackingNumber),
           recorded: true,
           parcel: await deskParcel(tx, moved),
           receivedAt: at,
+          toSend: back?.toSend ?? null,
         };
       }
       case 'already_received': {

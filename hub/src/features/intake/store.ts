@@ -32,12 +32,12 @@ export interface FirstScan {
   staffName: string;
 }
 
-/** When and by whom the parcel was received at the hall (its custody event, whichever route wrote it). */
+/** When and by whom the parcel was received at the hall (its custody event, whichever route wrote it; a result: back from its locker). */
 export async function firstReceipt(db: Db | Tx, parcelId: string): Promise<FirstScan | null> {
   const r = await db.query<FirstScan>(
     `SELECT c.at, coalesce(u.display_name, '') AS "staffName"
      FROM custody_events c LEFT JOIN users u ON u.id::text = c.actor_id
-     WHERE c.parcel_id = $1 AND c.kind = 'received_at_hall' ORDER BY c.seq LIMIT 1`,
+     WHERE c.parcel_id = $1 AND c.kind IN ('received_at_hall', 'returned_to_hall') ORDER BY c.seq LIMIT 1`,
     [parcelId],
   );
   return r.rows[0] ?? null;

@@ -68,7 +68,7 @@ export interface KioskServiceDeps {
    * Called in the door's transaction when a result went into its locker or was taken back to the
    * hall (the results slice: the collection code, the holding period, what comes next).
    */
-  onResultDoor?: (tx: Tx, parcelId: string, move: 'in_locker' | 'returned_to_hall', at: Date) => Promise<void>;
+  onResultDoor?: (tx: Tx, parcelId: string, move: 'in_locker' | 'returning', at: Date) => Promise<void>;
 }
 
 export class HandshakeRefused extends Error {
@@ -365,7 +365,7 @@ export class KioskService {
         at,
       });
     }
-    if (decision.parcelMove === 'in_locker' || decision.parcelMove === 'returned_to_hall')
+    if (decision.parcelMove === 'in_locker' || decision.parcelMove === 'returning')
       await this.deps.onResultDoor?.(tx, parcel.id, decision.parcelMove, at);
     return decision.parcelMove === 'deposited' ? parcel.id : null;
   }

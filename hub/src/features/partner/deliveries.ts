@@ -272,10 +272,11 @@ export async function performDelivery(
     }
     case 'returned': {
       await setReservationStatus(tx, parcel.id, 'collected', now);
-      await moveParcel(tx, parcel, 'returned_to_hall', { actor: { kind: 'courier', id: null }, at, ...where, evidence });
+      // In the courier's hands now; the hall's intake scan makes it returned_to_hall and sends it on
+      // by the channel the applicant switched to (ADR 0028), as from an own kiosk.
+      await moveParcel(tx, parcel, 'returning', { actor: { kind: 'courier', id: null }, at, ...where, evidence });
       await markResultOrderDone(tx, parcel.id, 'pickup', at);
-      // Back at the hall: on by the channel the applicant switched to, if any (as at an own kiosk).
-      const order = await resultDoorMoved(tx, deps, parcel.id, 'returned_to_hall', at);
+      const order = await resultDoorMoved(tx, deps, parcel.id, 'returning', at);
       return { outcome: 'applied', detail: null, order };
     }
     case 'hold_over': {

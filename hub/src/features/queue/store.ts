@@ -25,6 +25,7 @@ export async function processingQueue(db: Db, f: { matter: string | undefined; l
      JOIN LATERAL (SELECT at FROM custody_events WHERE parcel_id = p.id AND kind = 'received_at_hall' ORDER BY seq DESC LIMIT 1) rc ON true
      WHERE p.direction = 'inbound' AND p.state IN ('received_at_hall', 'accepted') AND a.status = 'submitted'
        AND NOT EXISTS (SELECT 1 FROM parcels o WHERE o.application_id = a.id AND o.direction = 'outbound')
+       AND a.status NOT IN ('approved', 'rejected')
        AND ($1::text IS NULL OR m.code = $1)
      ORDER BY rc.at, p.tracking_number
      LIMIT $2`,
@@ -33,9 +34,15 @@ export async function processingQueue(db: Db, f: { matter: string | undefined; l
   return r.rows;
 }
 
-export async function applicationExists(tx: Tx, applicationId: string): Promise<boolean> {
-  const r = await tx.query('SELECT 1 FROM applications WHERE id = $1', [applicationId]);
-  return r.rowCount === 1;
+/** The application's status, its row locked (the decision's order: the application, then its parcel); null when there is none. */
+export async function lockApplicationStatus(tx: Tx, applicationId: string): Promise<string | null> {
+  const r = await tx.query<{ status: string }>('SELECT status FROM applications WHERE id = $1 FOR UPDATE', [applicationId]);
+  return r.rows[0]?.status ?? null;
+}
+
+/** Accepted (受理): the application's own status follows its inbound parcel, in the same transaction. */
+export async function markApplicationAccepted(tx: Tx, applicationId: string): Promise<void> {
+  await tx.query(`UPDATE applications SET status = 'accepted' WHERE id = $1`, [applicationId]);
 }
 
 export async function inboundParcelId(tx: Tx, applicationId: string): Promise<string | null> {

@@ -46,7 +46,7 @@ export const resultsApi: ApiPaths = {
   },
   '/api/results/{parcelId}/switch': {
     post: op(
-      'An uncollected result (in_locker or returned_to_hall) goes to the counter or by mail instead; from a locker a courier first takes it back to the hall',
+      'An uncollected result (in_locker, returning or returned_to_hall) goes to the counter or by mail instead; from a locker a courier first takes it back to the hall, and it goes on once the hall has scanned it in',
       'its applicant',
       { requestBody: body(SwitchBody) },
     ),

@@ -25,7 +25,6 @@ import { revokeLiveCodes } from '../codes/store.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
 import { insertReservation } from '../partner/store.js';
 import {
-  findHold,
   findReturnSite,
   insertHold,
   insertResultNotice,
@@ -79,6 +78,9 @@ export interface ResultView {
   channel: ReturnChannel;
 }
 
+/** An application not yet decided: submitted, or accepted (受理) at the hall with its documents (features/queue). */
+const UNDECIDED: readonly string[] = ['submitted', 'accepted'];
+
 const staffActor = (u: User): Actor => ({ kind: 'staff', id: u.id });
 
 /** Approve: the result exists (`result_ready`) and sets off by the applicant's return channel. */
@@ -92,7 +94,7 @@ export async function approveApplication(
   return withTransaction(deps.db, async (tx) => {
     const app = await lockApplication(tx, applicationId);
     if (!app) throw new NotFound('application');
-    if (app.status !== 'submitted')
+    if (!UNDECIDED.includes(app.status))
       throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
     const inbound = await parcelOf(tx, applicationId, 'inbound');
     // Documents handed in are checked first (the hall's "accept"); a result-only matter has none.
@@ -218,7 +220,7 @@ export async function rejectApplication(
   return withTransaction(db, async (tx) => {
     const app = await lockApplication(tx, applicationId);
     if (!app) throw new NotFound('application');
-    if (app.status !== 'submitted')
+    if (!UNDECIDED.includes(app.status))
       throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
     await recordDecision(tx, { applicationId, status: 'rejected', by: staff.id, note: reason, at: now });
     const inbound = await parcelOf(tx, applicationId, 'inbound');
@@ -290,14 +292,15 @@ export async function markMailDelivered(
 
 /**
  * What follows a result's door closing at a kiosk, in the kiosk's transaction: in the locker, it is
- * held (for the timers) and its applicant gets a collection code (sealed in the outbox); taken back
- * to the hall, it goes on by the channel the applicant switched to, if any.
+ * held (for the timers) and its applicant gets a collection code (sealed in the outbox); taken out
+ * by the courier (`returning`), nothing yet: the hall's intake scan of its tracking number is what
+ * says it arrived (resultBackAtHall).
  */
 export async function resultDoorMoved(
   tx: Tx,
   deps: Pick<ResultDeps, 'keys' | 'lifetimes' | 'cipher' | 'timers'>,
   parcelId: string,
-  move: 'in_locker' | 'returned_to_hall',
+  move: 'in_locker' | 'returning',
   at: Date,
 ): Promise<OrderToSend | null> {
   const parcel = await lockParcel(tx, parcelId);
@@ -340,10 +343,24 @@ export async function resultDoorMoved(
     });
     return null;
   }
-  // Back at the hall: by the channel the applicant switched to, or waiting for their choice.
-  const hold = await findHold(tx, parcelId);
-  if (hold?.returnReason === 'switched') return continueFromHall(tx, parcel, owner, at);
+  // In the courier's hands on the way back: the never-received timer watches it until the hall scans it.
   return null;
+}
+
+/**
+ * The hall's intake desk scanned a result the courier brought back from its locker (in the desk's
+ * transaction, the parcel locked): `returning` → `returned_to_hall`, then on by the channel the
+ * applicant switched to (the counter now, or a mail order to send), or waiting for their choice.
+ */
+export async function resultBackAtHall(
+  tx: Tx,
+  parcel: Parcel,
+  ctx: { actor: Actor; at: Date; evidence: Record<string, unknown> },
+): Promise<{ parcel: Parcel; toSend: OrderToSend | null }> {
+  const back = await moveParcel(tx, parcel, 'returned_to_hall', ctx);
+  const owner = (await ownerOfParcel(tx, parcel.id))!;
+  const toSend = await continueFromHall(tx, back, owner, ctx.at);
+  return { parcel: await lockParcel(tx, parcel.id), toSend };
 }
 
 async function continueFromHall(
@@ -461,10 +478,10 @@ export async function switchChannel(
     if (parcel.direction !== 'outbound') throw new NotFound('result');
     const address = body.channel === 'mail' ? (body.address ?? owner.returnAddress) : null;
     if (body.channel === 'mail' && !address) throw new BadRequest('give the address to mail the result to', undefined, 'address_required');
-    if (parcel.state !== 'in_locker' && parcel.state !== 'returned_to_hall')
+    if (parcel.state !== 'in_locker' && parcel.state !== 'returning' && parcel.state !== 'returned_to_hall')
       throw new Conflict(
         'cannot_switch',
-        `a result that is ${parcel.state} cannot change its channel (only while it waits in a locker or back at the hall)`,
+        `a result that is ${parcel.state} cannot change its channel (only while it waits in a locker, is on its way back or is back at the hall)`,
         {
           state: parcel.state,
         },
@@ -480,6 +497,9 @@ export async function switchChannel(
     let toSend: OrderToSend | null;
     if (parcel.state === 'in_locker') {
       toSend = await orderReturn(tx, parcel, 'switched', actor, now);
+    } else if (parcel.state === 'returning') {
+      // On its way back: it goes on once the hall has scanned it in (resultBackAtHall).
+      toSend = null;
     } else {
       toSend = await continueFromHall(tx, parcel, updated, now);
     }
