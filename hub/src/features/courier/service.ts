@@ -88,7 +88,7 @@ async function applyCourierEvent(
   if (!visit) {
     const order = await lockCourierOrder(tx, event.orderId);
     if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
-    // A result's order (the results slice's). Custody records who holds the result, so only what
+    // A single order: a result's (the results slice's) or an inbound partner pickup. For a result, custody records who holds it, so only what
     // changes hands and nothing else says is written there: the courier took it at the hall (a
     // delivery or mail order picked up) or failed with it. `assigned` names nobody who holds it; a
     // kiosk order's `delivered` and a return's `picked_up` are the doors' to record (in_locker,
@@ -97,7 +97,9 @@ async function applyCourierEvent(
     const parcel = await lockParcel(tx, order.parcelId);
     // The courier it was given to sees it on their PDA (a kiosk order: delivery or return pickup).
     if (event.type === 'assigned' && event.courierId) await setOrderCourier(tx, order.id, event.courierId, deps.now());
-    const handsOver = event.type === 'failed' || (event.type === 'picked_up' && order.kind !== 'pickup');
+    // An inbound parcel's single order (a partner locker's pickup) keeps every courier event in its
+    // trail, as before ADR 0028: the partner's own events are what move it.
+    const handsOver = parcel.direction === 'inbound' || event.type === 'failed' || (event.type === 'picked_up' && order.kind !== 'pickup');
     if (handsOver)
       await appendCustody(tx, parcel, `courier_${event.type}`, parcel.state, parcel.state, {
         actor: { kind: 'courier', id: event.courierId ?? null },

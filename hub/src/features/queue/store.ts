@@ -23,9 +23,9 @@ export async function processingQueue(db: Db, f: { matter: string | undefined; l
      JOIN service_matters m ON m.id = a.matter_id
      JOIN users u ON u.id = a.applicant_id
      JOIN LATERAL (SELECT at FROM custody_events WHERE parcel_id = p.id AND kind = 'received_at_hall' ORDER BY seq DESC LIMIT 1) rc ON true
-     WHERE p.direction = 'inbound' AND p.state IN ('received_at_hall', 'accepted') AND a.status = 'submitted'
+     WHERE p.direction = 'inbound' AND p.state IN ('received_at_hall', 'accepted')
+       AND a.status IN ('submitted', 'accepted')
        AND NOT EXISTS (SELECT 1 FROM parcels o WHERE o.application_id = a.id AND o.direction = 'outbound')
-       AND a.status NOT IN ('approved', 'rejected')
        AND ($1::text IS NULL OR m.code = $1)
      ORDER BY rc.at, p.tracking_number
      LIMIT $2`,
