@@ -15,6 +15,7 @@ export const EXCEPTION_KINDS = [
   'unlock_unconfirmed',
   'code_expired',
   'partner_failed',
+  'notice_undeliverable',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -33,6 +34,8 @@ export const exceptionSubject = {
   tracking: (trackingNumber: string) => `tracking:${trackingNumber}`,
   /** a courier's reported failure, for one parcel of its order or visit */
   courierEvent: (eventId: string, parcelId: string) => `courier-event:${eventId}:${parcelId}`,
+  /** an applicant notice that could not be sent, or whose SMS was not delivered */
+  notice: (noticeId: string) => `notice:${noticeId}`,
 } as const;
 
 /** What an action does to an exception of a kind, once it is allowed. */

@@ -12,6 +12,7 @@ import { findParcelByTrackingNumber, lockParcel, moveParcel, type Parcel } from 
 import { exceptionSubject } from '../../domain/exceptions.js';
 import { openException } from '../../store/exceptions.js';
 import { deskParcelFacts, firstReceipt, insertScan, unannouncedRecord } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface Scan {
   trackingNumber: string;
@@ -60,6 +61,7 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
           at,
           evidence: { desk: 'intake', condition, ...(note && { note }) },
         });
+        await recordNotice(tx, { parcelId: moved.id, kind: 'received_at_hall', at });
         await insertScan(tx, {
           trackingNumber,
           parcelId: moved.id,

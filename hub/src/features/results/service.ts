@@ -40,6 +40,7 @@ import {
   type ApplicantNotice,
   type ResultOrderKind,
 } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface ResultDeps {
   db: Db;
@@ -117,6 +118,12 @@ export async function approveApplication(
     });
     let parcel = result;
     let toSend: OrderToSend | null = null;
+    await recordNotice(tx, {
+      parcelId: result.id,
+      kind: 'application_approved',
+      details: { matterName: app.matterName, channel },
+      at: now,
+    });
     switch (channel) {
       case 'counter':
         parcel = await toCounter(tx, parcel, { applicantId: app.applicantId, matterName: app.matterName }, staffActor(staff), now);
