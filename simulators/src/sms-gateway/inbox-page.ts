@@ -1,6 +1,14 @@
 // The SMS gateway simulator's inbox as a plain HTML page (newest first), for the demo: what the
 // hub "sent" to each phone. Everything shown is escaped.
-import type { InboxMessage } from './server.js';
+export interface InboxMessage {
+  messageId: string;
+  to: string;
+  text: string;
+  idempotencyKey: string;
+  receivedAt: string;
+  /** what its receipt said (null: none sent yet, or dropped) */
+  receipt: 'delivered' | 'failed' | null;
+}
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

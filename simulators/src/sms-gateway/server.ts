@@ -19,17 +19,9 @@ import {
   type SmsSendAccepted,
 } from '@xinbao/protocol';
 import { ControlError, finishControlApp, listenControl, parseControl } from '../control-api.js';
-import { inboxPage } from './inbox-page.js';
+import { inboxPage, type InboxMessage } from './inbox-page.js';
 
-export interface InboxMessage {
-  messageId: string;
-  to: string;
-  text: string;
-  idempotencyKey: string;
-  receivedAt: string;
-  /** what its receipt said (null: none sent yet, or dropped) */
-  receipt: 'delivered' | 'failed' | null;
-}
+export type { InboxMessage } from './inbox-page.js';
 
 /** One attempt to deliver a receipt to the callback. */
 export interface ReceiptAttempt {
