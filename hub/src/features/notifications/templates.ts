@@ -55,8 +55,8 @@ export function localTime(iso: unknown, lang: Language): string {
   }).formatToParts(d);
   const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
   return lang === 'en'
-    ? `${p('day')} ${p('month')} ${p('hour')}:${p('minute')}`
-    : `${p('month')}月${p('day')}日 ${p('hour')}:${p('minute')}`;
+    ? `${Number(p('day'))} ${p('month')} ${p('hour')}:${p('minute')}`
+    : `${Number(p('month'))}月${Number(p('day'))}日 ${p('hour')}:${p('minute')}`;
 }
 
 const CHANNEL: Record<Language, Record<string, string>> = {
