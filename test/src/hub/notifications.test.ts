@@ -226,6 +226,7 @@ describe('hub: notifications by SMS', () => {
       expect((await noticeRow(n.id as string)).messageId).toBe(sent[0]!.messageId);
     }
     expect(messagesFor(written[1]!.id as string)[0]!.text).toContain(a.parcel.trackingNumber as string);
+    expect(messagesFor(written[0]!.id as string)[0]!.text).toMatch(/请于 \d{1,2}月\d{1,2}日 \d\d:\d\d 前到 .+ 投递/);
 
     // The collection code is in the in-locker SMS, in clear, and opens the result's compartment.
     const inLocker = messagesFor(written[4]!.id as string)[0]!;

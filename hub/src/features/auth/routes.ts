@@ -36,7 +36,7 @@ export const authApi: ApiPaths = {
   },
   '/api/auth/sms-code': {
     post: op(
-      'Send a one-time sign-in code by SMS to a mainland mobile number (202). One code per phone per interval, so many per address an hour: 429 too_many_codes with Retry-After. No code is ever sent to a phone of staff, couriers or admins (the answer is the same)',
+      'Send a one-time sign-in code by SMS to a mainland mobile number (202). One code per phone per interval, so many per address an hour: 429 too_many_codes with Retry-After. No code is ever sent to a phone of another role than applicant (the answer is the same); 409 sms_unavailable where no SMS gateway is configured, 503 while it fails',
       'anyone',
       { requestBody: body(SmsCodeBody) },
     ),
@@ -44,7 +44,7 @@ export const authApi: ApiPaths = {
   '/api/auth/sms-login': {
     post: op(
       "Sign an applicant in with the phone's latest SMS code and their consent (terms required, locker delivery optional, recorded with the terms' version); returns the same bearer token as a password sign-in, and creates the applicant's account for a new phone. A used, expired, spent or wrong code is a 401 (invalid_code, code_used, code_expired, code_spent, wrong_code); too many wrong codes from an address a 429",
-      'anyone (applicants only: staff, couriers and admins are refused)',
+      'anyone; it signs in (or creates) an applicant only, every other role is refused',
       { requestBody: body(SmsLoginBody) },
     ),
   },

@@ -7,7 +7,7 @@
 import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { formatSignInCode, judgeSignInCode, type SignInCodeVerdict, type SmsSignInLimits } from '../../domain/sms-sign-in.js';
-import { BadRequest, Forbidden, HubError } from '../../errors.js';
+import { BadRequest, Conflict, Forbidden, HubError } from '../../errors.js';
 import { withTransaction, type Db } from '../../store/db.js';
 import type { SmsGateway } from '../notifications/gateway.js';
 import { openSession, type SignInClient, type User } from './auth.js';
@@ -70,7 +70,8 @@ export async function requestSmsCode(
     expiresInSeconds: deps.limits.codeTtlMinutes * 60,
     resendAfterSeconds: deps.limits.phoneIntervalSeconds,
   };
-  if (!deps.gateway) throw new HubError(503, 'sms_unavailable', 'sign-in by SMS is not available: no SMS gateway is configured');
+  // Not offered by this hub (a configuration, not a passing fault: waiting does not help).
+  if (!deps.gateway) throw new Conflict('sms_unavailable', 'sign-in by SMS is not offered here: no SMS gateway is configured');
   await deps.throttle.admitCode(phone, client.address);
   // A phone of staff, couriers or admins: nothing is sent, and the answer says nothing different.
   if ((await rolesWithPhone(deps.db, phone)).some((r) => r !== 'applicant')) return answer;

@@ -62,6 +62,7 @@ describe('notice templates', () => {
   it('formats a time, and nothing for a missing one', () => {
     expect(localTime('2026-01-31T17:05:00Z', 'zh-CN')).toBe('2月1日 01:05');
     expect(localTime('2026-01-31T17:05:00Z', 'en')).toBe('1 Feb 01:05');
+    expect(localTime(new Date('2026-01-31T17:05:00Z'), 'en')).toBe('1 Feb 01:05');
     expect(localTime(undefined, 'en')).toBe('');
     expect(localTime('not a time', 'zh-CN')).toBe('');
   });

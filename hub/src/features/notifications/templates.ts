@@ -43,7 +43,7 @@ const str = (v: unknown, fallback = ''): string => (typeof v === 'string' || typ
 
 /** A time as people in Xi'an read it: 12月8日 14:00, or 8 Dec 14:00. */
 export function localTime(iso: unknown, lang: Language): string {
-  const d = typeof iso === 'string' ? new Date(iso) : null;
+  const d = iso instanceof Date ? iso : typeof iso === 'string' ? new Date(iso) : null;
   if (!d || Number.isNaN(d.getTime())) return '';
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone: 'Asia/Shanghai',

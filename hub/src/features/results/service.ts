@@ -118,10 +118,12 @@ export async function approveApplication(
     });
     let parcel = result;
     let toSend: OrderToSend | null = null;
+    // About the application (one per application), naming the result parcel that comes back.
     await recordNotice(tx, {
-      parcelId: result.id,
+      parcelId: null,
+      applicationId,
       kind: 'application_approved',
-      details: { matterName: app.matterName, channel },
+      details: { matterName: app.matterName, channel, trackingNumber: result.trackingNumber, resultParcelId: result.id },
       at: now,
     });
     switch (channel) {

@@ -260,7 +260,7 @@ const takesStrictInput = (route: Route): boolean =>
   route.method !== 'GET' && !SIGNED_WEBHOOKS.has(route.path) && !ENDS_SESSION.test(route.path);
 
 /** Signed by a peer: the signature is checked before anything is read, and a peer may add fields (ADR 0020). */
-const SIGNED_WEBHOOKS = new Set(['/api/partner/webhooks', '/api/courier/webhooks']);
+const SIGNED_WEBHOOKS = new Set(['/api/partner/webhooks', '/api/courier/webhooks', '/api/notifications/sms-receipts']);
 
 /** A well-formed call of the route by a role it admits, with one unknown field: 400 unknown_field. */
 function unknownFieldCase(route: Route): fc.Arbitrary<HttpCase> {
