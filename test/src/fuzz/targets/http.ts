@@ -206,7 +206,8 @@ const unknownFieldBody = (schema: JsonSchema | undefined) =>
     const text = JSON.stringify(target);
     const field = `${JSON.stringify(name)}:${JSON.stringify(v) ?? 'null'}`;
     const withField = text === '{}' ? `{${field}}` : `${text.slice(0, -1)},${field}}`;
-    const out = target === body ? withField : JSON.stringify(body).replace(text, withField);
+    // A function, not a string: a key such as `a$'` must not be read as a replacement pattern.
+    const out = target === body ? withField : JSON.stringify(body).replace(text, () => withField);
     return Buffer.from(out);
   });
 
