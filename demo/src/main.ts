@@ -96,6 +96,14 @@ async function main(): Promise<void> {
     (j) => j.event === 'ready',
     'courier-dispatch',
   );
+  // SIMULATED SMS gateway: the hub's SMS (notices, sign-in codes) land in its inbox page; receipts come back signed.
+  const sms = await run(
+    'simulators/dist/sms-gateway/main.js',
+    [],
+    { SMS_GATEWAY_SECRET: SECRET, HUB_RECEIPT_URL: `http://127.0.0.1:${port}/api/notifications/sms-receipts` },
+    (j) => j.event === 'ready',
+    'sms-gateway',
+  );
   say("  starting the SIMULATED partner locker network (1,354 Xi'an sites) …");
   const partner = await run(
     'simulators/dist/partner-network/main.js',
@@ -120,6 +128,8 @@ async function main(): Promise<void> {
       PARTNER_APP_SECRET: PARTNER_APP.appSecret,
       PARTNER_WEBHOOK_SECRET: PARTNER_APP.webhookSecret,
       PARTNER_RECONCILE_INTERVAL_MS: '10000',
+      SMS_GATEWAY_URL: sms.url as string,
+      SMS_GATEWAY_SECRET: SECRET,
     },
     (j) => j.msg === 'listening',
     'hub',
@@ -251,6 +261,7 @@ xinbao demo city is up.
                      (or start with npm start -- --courier) · their rounds: curl -s ${String(dispatch.url)}/control/couriers
   hub API            ${hubUrl}/api          (OpenAPI: ${hubUrl}/openapi.json, health: ${hubUrl}/health)
   courier dispatch   ${String(dispatch.url)}/api/orders   (SIMULATED EMS 揽派: what a courier's PDA shows)
+  SMS inbox          ${String(sms.inboxUrl)}   (SIMULATED SMS gateway: every SMS the hub sent; JSON at ${String(sms.url)}/api/messages)
 ${kiosks
   .map((x) =>
     [

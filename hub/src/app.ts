@@ -48,6 +48,11 @@ import type { PartnerNetworkClient } from './integrations/partner-network.js';
 import { resultRoutes, resultsApi } from './features/results/routes.js';
 import { resultDoorMoved } from './features/results/service.js';
 import { createResultsQueue, enqueueOrder, startResultsWorker, type ResultJob } from './features/results/jobs.js';
+import { notificationsApi, smsReceiptRoutes } from './features/notifications/routes.js';
+import { createNotificationsQueue, startNotificationsWorker, type NotificationJob } from './features/notifications/jobs.js';
+import { HttpSmsGateway } from './features/notifications/http-gateway.js';
+import type { SmsGateway } from './features/notifications/gateway.js';
+import { SmsSignInThrottle } from './features/auth/sms-throttle.js';
 
 export interface HubDeps {
   config: HubConfig;
@@ -60,6 +65,8 @@ export interface HubDeps {
   partnerClient?: PartnerNetworkClient;
   /** how refused partner webhooks are sampled and slowed down (defaults in features/partner/routes.ts) */
   webhookRefusals?: Partial<WebhookRefusalLimits>;
+  /** instead of the HTTP client of config.sms (tests) */
+  smsGateway?: SmsGateway;
 }
 
 export interface Hub {
@@ -69,6 +76,8 @@ export interface Hub {
   worker: Worker<CourierJob> | null;
   /** the results slice's queue (result orders, the reminder and return timers) */
   resultsQueue: Queue<ResultJob>;
+  /** the notifications slice's queue (sending the notices outbox by SMS) */
+  notificationsQueue: Queue<NotificationJob>;
   /** null when no partner network is configured */
   partner: PartnerRuntime | null;
   listen(): Promise<number>;
@@ -86,6 +95,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const resultsQueue = createResultsQueue(connection, config.queuePrefix);
   const results = { db, keys, lifetimes, cipher: openCodes, timers: config.resultTimers, partnerNetwork: config.partner?.network ?? null };
   const visitCodes = new OpenCodeCipher(config.codeHashKey, VISIT_CODE_KEY_INFO);
+  const smsGateway =
+    deps.smsGateway ?? (config.sms.gatewayUrl ? new HttpSmsGateway(config.sms.gatewayUrl, config.sms.gatewaySecret) : null);
+  if (!smsGateway) log.info('no SMS gateway configured (SMS_GATEWAY_URL): notices wait in the outbox, SMS sign-in is off');
+  const notificationsQueue = createNotificationsQueue(connection, config.queuePrefix);
   const partner = config.partner
     ? createPartnerRuntime({
         config: config.partner,
@@ -131,6 +144,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       ...(deps.webhookRefusals && { limits: deps.webhookRefusals }),
     }),
   );
+  app.use(smsReceiptRoutes({ db, now, log, secret: config.sms.gatewaySecret }));
   // Every JSON route's body: 64 KB at most (413), UTF-8 only (415), no NUL or lone surrogate (400).
   app.use(express.json({ limit: '64kb' }));
   app.use(refuseUnreadableInput);
@@ -150,13 +164,28 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...resultsApi,
     ...courierApi,
     ...ratingsApi,
+    ...notificationsApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
   app.use(
     '/api',
     authenticate(db, now),
-    authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours, throttle: new LoginThrottle(redis, config.queuePrefix, config.login) }),
+    authRoutes({
+      db,
+      now,
+      sessionTtlHours: config.sessionTtlHours,
+      throttle: new LoginThrottle(redis, config.queuePrefix, config.login),
+      sms: {
+        db,
+        now,
+        gateway: smsGateway,
+        throttle: new SmsSignInThrottle(redis, config.queuePrefix, config.smsSignIn),
+        limits: config.smsSignIn,
+        codeHashKey: config.codeHashKey,
+        sessionTtlHours: config.sessionTtlHours,
+      },
+    }),
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
@@ -225,6 +254,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   let worker: Worker<CourierJob> | null = null;
   let hallTimers: HallTimers | null = null;
   let resultsWorker: Worker<ResultJob> | null = null;
+  let notificationsWorker: Worker<NotificationJob> | null = null;
   if (config.runWorkers) {
     const dispatch =
       deps.dispatch ??
@@ -245,6 +275,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     );
     await resultsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
     await partner?.startWorker();
+    if (smsGateway) {
+      notificationsWorker = startNotificationsWorker(
+        { db, gateway: smsGateway, cipher: openCodes, now, log, retry: config.sms.retry },
+        notificationsQueue,
+        connection,
+        config.queuePrefix,
+      );
+      await notificationsQueue.upsertJobScheduler('sweep', { every: config.sweepIntervalMs }, { name: 'sweep', data: { kind: 'sweep' } });
+    }
     hallTimers = await startHallTimers(
       { db, now, log, afterHours: config.neverReceivedAfterHours },
       connection,
@@ -259,6 +298,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     queue,
     worker,
     resultsQueue,
+    notificationsQueue,
     partner,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -282,6 +322,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       await hallTimers?.close();
       await resultsWorker?.close();
       await resultsQueue.close();
+      await notificationsWorker?.close();
+      await notificationsQueue.close();
       await partner?.close();
       await queue.close();
       connection.disconnect();

@@ -10,6 +10,7 @@ import type { KeypadLimit } from './domain/attempts.js';
 import { NEARBY_MAX_RADIUS_M } from './domain/nearby.js';
 import type { LoginThrottleLimits } from './domain/login-throttle.js';
 import type { OpenDepositLimits } from './domain/open-deposits.js';
+import type { SmsSignInLimits } from './domain/sms-sign-in.js';
 
 /** The longest delay a Node timer keeps (a longer one fires at once): every interval is at most this. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -137,6 +138,24 @@ export const EnvSchema = z.object({
     .min(1)
     .max(86_400_000)
     .default(15 * 60_000),
+  // Notifications by SMS (ADR 0026): the SMS gateway (its simulator in development and tests) and how
+  // a notice's send is retried. Without SMS_GATEWAY_URL no SMS is sent: notices wait in the outbox.
+  SMS_GATEWAY_URL: z.string().url().optional(),
+  SMS_GATEWAY_SECRET: z.string().min(16).default('dev-sms-gateway-secret'),
+  SMS_SEND_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  SMS_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
+  // SMS sign-in for applicants (ADR 0026): a one-time code's life and tries, and the send limits.
+  SMS_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+  /** wrong tries one code takes before it is spent (a new code is then needed) */
+  SMS_CODE_MAX_FAILURES: z.coerce.number().int().min(1).max(20).default(5),
+  /** one code per phone per this many seconds, whoever asks (the longest a stranger can hold the holder back) */
+  SMS_CODE_PHONE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** codes one address may ask for in an hour, over all phones */
+  SMS_CODE_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** wrong codes one address may send in an hour, over all phones; then it is refused for the hour */
+  SMS_LOGIN_ADDRESS_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /** the version of the terms an applicant consents to when signing in by SMS */
+  TERMS_VERSION: z.string().min(1).max(40).default('2026-12-01'),
   /** load the demo city's people, matters and kiosk sites (never in production unless asked) */
   SEED_DEMO: z.enum(['true', 'false', '1', '0']).optional(),
 });
@@ -175,6 +194,9 @@ export interface HubConfig {
   seedDemo: boolean;
   /** null: no partner network configured, partner lockers are off */
   partner: PartnerConfig | null;
+  /** the SMS gateway (url undefined: no SMS is sent) and the retry of a notice's send */
+  sms: { gatewayUrl: string | undefined; gatewaySecret: string; retry: { attempts: number; baseDelayMs: number } };
+  smsSignIn: SmsSignInLimits;
 }
 
 export interface PartnerConfig {
@@ -344,5 +366,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',
     partner: partnerConfig(e, production),
+    sms: {
+      gatewayUrl: e.SMS_GATEWAY_URL,
+      gatewaySecret: e.SMS_GATEWAY_SECRET,
+      retry: { attempts: e.SMS_SEND_ATTEMPTS, baseDelayMs: e.SMS_RETRY_BASE_MS },
+    },
+    smsSignIn: {
+      codeTtlMinutes: e.SMS_CODE_TTL_MINUTES,
+      codeMaxFailures: e.SMS_CODE_MAX_FAILURES,
+      phoneIntervalSeconds: e.SMS_CODE_PHONE_INTERVAL_SECONDS,
+      addressCodesPerHour: e.SMS_CODE_ADDRESS_PER_HOUR,
+      addressFailuresPerHour: e.SMS_LOGIN_ADDRESS_FAILURES_PER_HOUR,
+      termsVersion: e.TERMS_VERSION,
+    },
   };
 }

@@ -10,3 +10,4 @@ export * from './sizes.js';
 export * from './geo.js';
 export * from './attempts.js';
 export * from './http-refusal.js';
+export * from './sms.js';

@@ -15,6 +15,7 @@ export const EXCEPTION_KINDS = [
   'unlock_unconfirmed',
   'code_expired',
   'partner_failed',
+  'notice_undeliverable',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -35,6 +36,8 @@ export const exceptionSubject = {
   courierEvent: (eventId: string, parcelId: string) => `courier-event:${eventId}:${parcelId}`,
   /** a failure the courier reported on the PDA, for one parcel of a visit or a result's order */
   courierStep: (taskId: string, parcelId: string) => `courier-step:${taskId}:${parcelId}`,
+  /** an applicant notice that could not be sent, or whose SMS was not delivered */
+  notice: (noticeId: string) => `notice:${noticeId}`,
 } as const;
 
 /** What an action does to an exception of a kind, once it is allowed. */

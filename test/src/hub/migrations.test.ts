@@ -332,6 +332,27 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [ids.partnerParcel, ids.partnerSite, T],
     );
   },
+  16: async (db) => {
+    const notice = (await db.query(`SELECT id FROM applicant_notices ORDER BY created_at, id LIMIT 1`)).rows[0].id as string;
+    await db.query(`UPDATE applicant_notices SET sent_at = $2, gateway_message_id = 'SM00000001' WHERE id = $1`, [notice, T]);
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $2, $3, $4, 'deposit_code_issued', 'code issued', '{}', $5)`,
+      [randomUUID(), ids.user, ids.application, ids.parcel, T],
+    );
+    await db.query(
+      `INSERT INTO sms_receipts (event_id, message_id, notice_id, status, at, received_at) VALUES ('sr_1', 'SM00000001', $1, 'delivered', $2, $2)`,
+      [notice, T],
+    );
+    await db.query(
+      `INSERT INTO sms_sign_in_codes (id, phone_hash, code_hash, created_at, expires_at) VALUES ($1, 'ph', 'ch', $2, $2::timestamptz + interval '5 minutes')`,
+      [randomUUID(), T],
+    );
+    await db.query(
+      `INSERT INTO applicant_consents (id, user_id, terms, locker_delivery, terms_version, via, at) VALUES ($1, $2, true, false, 'v1', 'sms_sign_in', $3)`,
+      [randomUUID(), ids.user, T],
+    );
+  },
   19: async (db) => {
     // A result's kiosk order on the PDA (ADR 0029): its assigned courier, its sealed code, one step.
     const order = randomUUID();

@@ -29,6 +29,7 @@ import {
   type NoticeView,
 } from './store.js';
 import { issueCode, type CodeKeys, type IssuedCode } from '../codes/service.js';
+import { recordNotice } from '../notifications/store.js';
 import type { User } from '../auth/auth.js';
 
 /** How the result comes back (ADR 0024); the counter when not said. */
@@ -174,6 +175,7 @@ export async function createApplication(
       now,
       lifetimes,
     });
+    await recordNotice(tx, { parcelId: parcel.id, kind: 'deposit_code_issued', details: { expiresAt: deposit.expiresAt }, at: now });
     return {
       application: { id: parcel.applicationId, status: 'submitted', matterCode: body.matterCode, matterName: matter.name },
       parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },

@@ -43,18 +43,28 @@ export async function signIn(
   );
   if (!row || !ok) return { failed: true, retryAfterSeconds: await throttle.failed(username, client.address) };
   await throttle.succeeded(username, client.address);
+  return openSession(db, { id: row.id, username: row.username, role: row.role, displayName: row.displayName }, client, now(), ttlHours);
+}
+
+/** A new bearer session for a user who proved who they are (a password, or an SMS code). */
+export async function openSession(
+  db: Db,
+  user: User,
+  client: SignInClient,
+  at: Date,
+  ttlHours: number,
+): Promise<{ token: string; user: User; expiresAt: Date; sessionId: string }> {
   const token = randomBytes(32).toString('base64url');
-  const at = now();
   const expiresAt = new Date(at.getTime() + ttlHours * 3_600_000);
   const sessionId = await insertSession(db, {
     tokenHash: tokenHash(token),
-    userId: row.id,
+    userId: user.id,
     expiresAt,
     at,
     addressMasked: maskAddress(client.address),
     userAgent: trimUserAgent(client.userAgent),
   });
-  return { token, user: { id: row.id, username: row.username, role: row.role, displayName: row.displayName }, expiresAt, sessionId };
+  return { token, user, expiresAt, sessionId };
 }
 
 export async function userForToken(db: Db, token: string, now: Date): Promise<(User & { sessionId: string }) | null> {

@@ -1,7 +1,7 @@
 // The auth slice's SQL: users by username and bearer sessions by their token's hash (opened, looked
 // up and touched on every request, listed for their owner, ended one by one or all together).
 import type { Role } from '../../domain/people.js';
-import type { Db } from '../../store/db.js';
+import type { Db, Tx } from '../../store/db.js';
 
 export interface User {
   id: string;
@@ -76,4 +76,101 @@ export async function deleteSession(db: Db, userId: string, sessionId: string): 
 export async function deleteSessionsOf(db: Db, userId: string): Promise<number> {
   const r = await db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
   return r.rowCount ?? 0;
+}
+
+// ---- SMS sign-in (ADR 0026): one-time codes by the phone's keyed hash, accounts by phone, consent
+
+export interface SignInCodeRow {
+  id: string;
+  codeHash: string;
+  expiresAt: Date;
+  failures: number;
+  usedAt: Date | null;
+  spentAt: Date | null;
+}
+
+/** A new code for the phone; every earlier code of the phone not yet used is spent (only the latest works). */
+export async function insertSignInCode(
+  tx: Tx,
+  c: { id: string; phoneHash: string; codeHash: string; at: Date; expiresAt: Date },
+): Promise<void> {
+  await tx.query('UPDATE sms_sign_in_codes SET spent_at = $2 WHERE phone_hash = $1 AND used_at IS NULL AND spent_at IS NULL', [
+    c.phoneHash,
+    c.at,
+  ]);
+  await tx.query('INSERT INTO sms_sign_in_codes (id, phone_hash, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+    c.id,
+    c.phoneHash,
+    c.codeHash,
+    c.at,
+    c.expiresAt,
+  ]);
+}
+
+export async function spendSignInCode(db: Db | Tx, id: string, at: Date): Promise<void> {
+  await db.query('UPDATE sms_sign_in_codes SET spent_at = $2 WHERE id = $1 AND spent_at IS NULL', [id, at]);
+}
+
+/** The phone's latest code, locked (two sign-ins with one code take turns). */
+export async function lockLatestSignInCode(tx: Tx, phoneHash: string): Promise<SignInCodeRow | null> {
+  const r = await tx.query<SignInCodeRow>(
+    `SELECT id, code_hash AS "codeHash", expires_at AS "expiresAt", failures, used_at AS "usedAt", spent_at AS "spentAt"
+     FROM sms_sign_in_codes WHERE phone_hash = $1 ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
+    [phoneHash],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function countSignInFailure(tx: Tx, id: string, spends: boolean, at: Date): Promise<void> {
+  await tx.query(
+    'UPDATE sms_sign_in_codes SET failures = failures + 1, spent_at = CASE WHEN $2 THEN $3::timestamptz ELSE spent_at END WHERE id = $1',
+    [id, spends, at],
+  );
+}
+
+export async function markSignInCodeUsed(tx: Tx, id: string, at: Date): Promise<void> {
+  await tx.query('UPDATE sms_sign_in_codes SET used_at = $2 WHERE id = $1', [id, at]);
+}
+
+/** The roles of the users with this phone number (a phone of staff, couriers or admins never signs in by SMS). */
+export async function rolesWithPhone(db: Db | Tx, phone: string): Promise<Role[]> {
+  const r = await db.query<{ role: Role }>('SELECT DISTINCT role FROM users WHERE phone = $1', [phone]);
+  return r.rows.map((x) => x.role);
+}
+
+/** The (oldest) applicant with this phone number. */
+export async function applicantByPhone(tx: Tx, phone: string): Promise<User | null> {
+  const r = await tx.query<User>(
+    `SELECT id, username, role, display_name AS "displayName" FROM users WHERE phone = $1 AND role = 'applicant'
+     ORDER BY created_at, id LIMIT 1`,
+    [phone],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** An applicant account for a phone that signed in by SMS for the first time: no password (it never signs in by one). */
+export async function insertSmsApplicant(
+  tx: Tx,
+  u: { id: string; username: string; phone: string; language: string; at: Date },
+): Promise<User> {
+  await tx.query(
+    `INSERT INTO users (id, username, password_hash, role, display_name, phone, language, created_at)
+     VALUES ($1, $2, 'none', 'applicant', '', $3, $4, $5)`,
+    [u.id, u.username, u.phone, u.language, u.at],
+  );
+  return { id: u.id, username: u.username, role: 'applicant', displayName: '' };
+}
+
+export async function setLanguage(tx: Tx, userId: string, language: string): Promise<void> {
+  await tx.query('UPDATE users SET language = $2 WHERE id = $1', [userId, language]);
+}
+
+export async function insertConsent(
+  tx: Tx,
+  c: { id: string; userId: string; terms: boolean; lockerDelivery: boolean; termsVersion: string; at: Date },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO applicant_consents (id, user_id, terms, locker_delivery, terms_version, via, at) VALUES ($1, $2, $3, $4, $5, 'sms_sign_in', $6)`,
+    [c.id, c.userId, c.terms, c.lockerDelivery, c.termsVersion, c.at],
+  );
 }

@@ -15,6 +15,7 @@ import { exceptionSubject } from '../../domain/exceptions.js';
 import { openException } from '../../store/exceptions.js';
 import { resultBackAtHall, type OrderToSend } from '../results/service.js';
 import { deskParcelFacts, firstReceipt, insertScan, unannouncedRecord } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface Scan {
   trackingNumber: string;
@@ -62,6 +63,8 @@ export async function scanAtIntake(db: Db, scan: Scan, staffId: string, at: Date
         // A result back from its locker (the courier's pickup made it `returning`), or documents handed in.
         const back = parcel!.direction === 'outbound' ? await resultBackAtHall(tx, parcel!, ctx) : null;
         const moved = back ? back.parcel : await moveParcel(tx, parcel!, 'received_at_hall', ctx);
+        // Documents handed in: the applicant is told they reached the hall (a result back is told by its channel).
+        if (!back) await recordNotice(tx, { parcelId: moved.id, kind: 'received_at_hall', at });
         await insertScan(tx, {
           trackingNumber,
           parcelId: moved.id,

@@ -45,6 +45,7 @@ import { boardSubject, clearAlarm, compartmentSubject, raiseAlarmWithCustody, re
 import { applyUnlockReport } from './service-unlock.js';
 import { reassignCompartment } from './reassign.js';
 import { applyOfflineUse, codeSync } from '../codes/offline.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface KioskIdentity {
   deviceId: string;
@@ -355,6 +356,7 @@ export class KioskService {
     if (decision.leavesCompartment) await setParcelCompartment(tx, parcel.id, null, at);
     if (decision.compartmentMove) await setCompartmentState(tx, compartmentId, decision.compartmentMove, at);
     if (decision.closesPickupOrder) await markPickupDone(tx, parcel.id, at);
+    if (decision.parcelMove === 'deposited') await recordNotice(tx, { parcelId: parcel.id, kind: 'deposit_received', at });
     // Not there when the courier came: on the hall's exceptions list (ADR 0022), the visit goes on.
     if (decision.parcelMove === 'missing_at_pickup') {
       await openException(tx, {

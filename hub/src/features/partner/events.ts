@@ -28,6 +28,7 @@ import {
   type EventOutcome,
   type PartnerReservationRow,
 } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface PartnerEventDeps {
   db: Db;
@@ -170,6 +171,7 @@ async function perform(
         ...where,
         evidence: { ...evidence, size, expiresAt, codeDelivery: 'callback' },
       });
+      await recordNotice(tx, { parcelId: parcel.id, kind: 'deposit_code_issued', details: { expiresAt }, at });
       return { outcome: 'applied', detail: null };
     }
     case 'deposited': {
@@ -196,6 +198,7 @@ async function perform(
         ...where,
         evidence: { ...evidence, reportedBy: deps.network },
       });
+      await recordNotice(tx, { parcelId: parcel.id, kind: 'deposit_received', at });
       effects.push({ kind: 'deposited', parcelId: parcel.id });
       return { outcome: 'applied', detail: d.viaReserved ? 'deposited before the open-code reached the hub' : null };
     }

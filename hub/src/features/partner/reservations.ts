@@ -27,6 +27,7 @@ import {
   siteExternalId,
   siteSummary,
 } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface ReservationDeps {
   db: Db;
@@ -127,6 +128,7 @@ export async function reserveAtPartner(
         codeDelivery: 'sync',
       },
     });
+    await recordNotice(tx, { parcelId, kind: 'deposit_code_issued', details: { expiresAt: reservation.expiresAt }, at: now });
     return 'ready';
   });
 }

@@ -43,6 +43,7 @@ import {
   type ApplicantNotice,
   type ResultOrderKind,
 } from './store.js';
+import { recordNotice } from '../notifications/store.js';
 
 export interface ResultDeps {
   db: Db;
@@ -125,6 +126,14 @@ export async function approveApplication(
     });
     let parcel = result;
     let toSend: OrderToSend | null = null;
+    // About the application (one per application), naming the result parcel that comes back.
+    await recordNotice(tx, {
+      parcelId: null,
+      applicationId,
+      kind: 'application_approved',
+      details: { matterName: app.matterName, channel, trackingNumber: result.trackingNumber, resultParcelId: result.id },
+      at: now,
+    });
     switch (channel) {
       case 'counter':
         parcel = await toCounter(tx, parcel, { applicantId: app.applicantId, matterName: app.matterName }, staffActor(staff), now);

@@ -1,0 +1,69 @@
+// Every notice kind renders in both languages, masked (a name keeps only its first character; no
+// phone number), and only a result in the locker carries a code, and only the one given to it.
+import { describe, expect, it } from '@jest/globals';
+import { NOTICE_KINDS, localTime, renderNotice, type Language } from './templates.js';
+
+const DETAILS = {
+  trackingNumber: 'XB2612010000017',
+  site: { name: '港务区政务服务中心', address: '港务大道1号' },
+  compartment: 7,
+  holdUntil: '2026-12-08T06:00:00.000Z',
+  expiresAt: '2026-12-04T06:00:00.000Z',
+  reason: '材料不全',
+  matterName: '营业执照变更',
+  channel: 'own_kiosk',
+  sealedCode: 'c2VhbGVk',
+};
+
+describe('notice templates', () => {
+  for (const language of ['zh-CN', 'en'] as Language[]) {
+    it(`renders every kind in ${language}, signed, masked, with no code but the collection code`, () => {
+      for (const kind of NOTICE_KINDS) {
+        const text = renderNotice({ kind, details: DETAILS }, { displayName: '张三丰', language, code: '48213377' });
+        expect(text.startsWith(language === 'en' ? '[Gov Services] ' : '【政务服务】')).toBe(true);
+        expect(text).toContain('张*');
+        expect(text).not.toContain('三丰');
+        expect(text).not.toMatch(/1[3-9]\d{9}/);
+        expect(text).not.toContain('c2VhbGVk');
+        if (kind === 'result_in_locker') expect(text).toContain('48213377');
+        else expect(text).not.toContain('48213377');
+        if (kind !== 'application_rejected' && kind !== 'application_approved') expect(text).toContain(DETAILS.trackingNumber);
+        expect(text.length).toBeLessThanOrEqual(500);
+      }
+    });
+  }
+
+  it('says where and until when a result waits, in Xi’an time', () => {
+    const zh = renderNotice({ kind: 'result_in_locker', details: DETAILS }, { displayName: '李四', language: 'zh-CN', code: '12345678' });
+    expect(zh).toContain('港务区政务服务中心（港务大道1号） 7 号格口');
+    expect(zh).toContain('取件码 12345678');
+    expect(zh).toContain('12月8日 14:00');
+    const en = renderNotice({ kind: 'result_in_locker', details: DETAILS }, { displayName: '李四', language: 'en', code: null });
+    expect(en).toContain('compartment 7 at 港务区政务服务中心');
+    expect(en).toContain('Collection code in the app');
+    expect(en).toContain('8 Dec 14:00');
+  });
+
+  it('tells a switch from an overdue return, and greets an account with no name yet', () => {
+    const switched = renderNotice(
+      { kind: 'result_returning', details: { ...DETAILS, reason: 'switched' } },
+      { displayName: '', language: 'en' },
+    );
+    const overdue = renderNotice(
+      { kind: 'result_returning', details: { ...DETAILS, reason: 'holding_period_over' } },
+      { displayName: '', language: 'en' },
+    );
+    expect(switched).toContain('as you asked');
+    expect(overdue).toContain('not collected in time');
+    expect(switched).toContain('Hello, ');
+    expect(renderNotice({ kind: 'received_at_hall', details: DETAILS }, { displayName: '', language: 'zh-CN' })).toContain('】您好，');
+  });
+
+  it('formats a time, and nothing for a missing one', () => {
+    expect(localTime('2026-01-31T17:05:00Z', 'zh-CN')).toBe('2月1日 01:05');
+    expect(localTime('2026-01-31T17:05:00Z', 'en')).toBe('1 Feb 01:05');
+    expect(localTime(new Date('2026-01-31T17:05:00Z'), 'en')).toBe('1 Feb 01:05');
+    expect(localTime(undefined, 'en')).toBe('');
+    expect(localTime('not a time', 'zh-CN')).toBe('');
+  });
+});

@@ -1,0 +1,141 @@
+// What an applicant's SMS says, per notice kind, in zh-CN (the default) and English. Pure: the
+// sender renders a notice when it sends it, from the notice's details. Personal data is masked (the
+// name keeps its first character only); the one thing in clear is a result's collection code, and
+// only in the message to its own holder.
+import { maskName } from '../../domain/masking.js';
+
+export const NOTICE_KINDS = [
+  'deposit_code_issued',
+  'deposit_received',
+  'received_at_hall',
+  'application_approved',
+  'application_rejected',
+  'deposit_code_expired',
+  'result_at_counter',
+  'result_mailed',
+  'result_delivered',
+  'result_in_locker',
+  'result_reminder_collect',
+  'result_reminder_return',
+  'result_returning',
+  'result_collected',
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+export const LANGUAGES = ['zh-CN', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export interface NoticeToRender {
+  kind: NoticeKind;
+  details: Record<string, unknown>;
+}
+
+export interface Recipient {
+  displayName: string;
+  language: Language;
+  /** the collection code, opened from its seal, for `result_in_locker` only */
+  code?: string | null;
+}
+
+const SIGNATURE: Record<Language, string> = { 'zh-CN': '【政务服务】', en: '[Gov Services] ' };
+
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : fallback);
+
+/** A time as people in Xi'an read it: 12月8日 14:00, or 8 Dec 14:00. */
+export function localTime(iso: unknown, lang: Language): string {
+  const d = iso instanceof Date ? iso : typeof iso === 'string' ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Asia/Shanghai',
+    month: lang === 'en' ? 'short' : 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(d);
+  const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
+  return lang === 'en'
+    ? `${Number(p('day'))} ${p('month')} ${p('hour')}:${p('minute')}`
+    : `${Number(p('month'))}月${Number(p('day'))}日 ${p('hour')}:${p('minute')}`;
+}
+
+const CHANNEL: Record<Language, Record<string, string>> = {
+  'zh-CN': { counter: '请到大厅窗口领取', mail: '将免费邮寄给您', own_kiosk: '将送到您选择的柜机', partner_locker: '将送到您选择的柜机' },
+  en: {
+    counter: 'is ready to collect at the hall counter',
+    mail: 'will be mailed to you free of charge',
+    own_kiosk: 'will be delivered to the locker you chose',
+    partner_locker: 'will be delivered to the locker you chose',
+  },
+};
+
+/** The text of one notice's SMS, for its applicant. */
+export function renderNotice(n: NoticeToRender, r: Recipient): string {
+  const lang = r.language;
+  const zh = lang === 'zh-CN';
+  const name = maskName(r.displayName);
+  const d = n.details;
+  const no = str(d.trackingNumber);
+  const site = d.site && typeof d.site === 'object' ? (d.site as Record<string, unknown>) : {};
+  const siteName = str(site.name, str(d.siteName));
+  const hello = zh ? `${name}您好，` : name ? `Dear ${name}, ` : 'Hello, ';
+  const body = (): string => {
+    switch (n.kind) {
+      case 'deposit_code_issued':
+        return zh
+          ? `您的材料件 ${no} 的投递码已生成（在 App 中查看），请于 ${localTime(d.expiresAt, lang)} 前到 ${siteName} 投递。`
+          : `the drop-off code for your documents ${no} is ready (see the app). Please drop them off at ${siteName} by ${localTime(d.expiresAt, lang)}.`;
+      case 'deposit_received':
+        return zh
+          ? `您的材料件 ${no} 已投入 ${siteName}，我们将安排送往政务服务大厅。`
+          : `your documents ${no} were dropped off at ${siteName}; we will take them to the service hall.`;
+      case 'received_at_hall':
+        return zh
+          ? `您的材料件 ${no} 已送达政务服务大厅，等待受理。`
+          : `your documents ${no} have arrived at the service hall and wait to be processed.`;
+      case 'application_approved': {
+        const how = CHANNEL[lang][str(d.channel)] ?? CHANNEL[lang].counter!;
+        return zh
+          ? `您的申请「${str(d.matterName)}」已审批通过，结果件 ${no} ${how}。`
+          : `your application "${str(d.matterName)}" was approved; the result ${no} ${how}.`;
+      }
+      case 'application_rejected':
+        return zh ? `您的申请未通过审批，原因：${str(d.reason)}。` : `your application was not approved: ${str(d.reason)}.`;
+      case 'deposit_code_expired':
+        return zh
+          ? `您的材料件 ${no} 的投递码已过期，格口已释放。如仍需办理，请重新申请。`
+          : `the drop-off code for ${no} expired unused and its compartment was released. Apply again if you still need it.`;
+      case 'result_at_counter':
+        return zh
+          ? `您的结果件 ${no} 已在大厅窗口，请携带身份证领取。`
+          : `your result ${no} is at the service hall counter. Bring your ID card.`;
+      case 'result_mailed':
+        return zh ? `您的结果件 ${no} 已交 EMS 免费寄出。` : `your result ${no} was handed to EMS for free delivery.`;
+      case 'result_delivered':
+        return zh ? `您的结果件 ${no} 已投递。` : `your result ${no} was delivered by mail.`;
+      case 'result_in_locker':
+        return zh
+          ? `您的结果件 ${no} 已存入 ${siteName}${str(site.address) && `（${str(site.address)}）`} ${str(d.compartment)} 号格口，取件码 ${r.code ?? '见 App'}，输入后再输入手机号后 6 位。请于 ${localTime(d.holdUntil, lang)} 前取件。`
+          : `your result ${no} is in compartment ${str(d.compartment)} at ${siteName}${str(site.address) && ` (${str(site.address)})`}. Collection code ${r.code ?? 'in the app'}, then the last 6 digits of your phone. Collect it by ${localTime(d.holdUntil, lang)}.`;
+      case 'result_reminder_collect':
+        return zh
+          ? `提醒：您的结果件 ${no} 仍在柜机中，请于 ${localTime(d.holdUntil, lang)} 前凭取件码领取。`
+          : `reminder: your result ${no} is waiting in the locker. Collect it with your code by ${localTime(d.holdUntil, lang)}.`;
+      case 'result_reminder_return':
+        return zh
+          ? `最后提醒：您的结果件 ${no} 若在 ${localTime(d.holdUntil, lang)} 前未领取，将退回政务服务大厅；您也可在 App 中改为窗口领取或邮寄。`
+          : `last reminder: your result ${no} goes back to the service hall at ${localTime(d.holdUntil, lang)} if not collected. You may switch to the counter or mail in the app.`;
+      case 'result_returning':
+        return d.reason === 'switched'
+          ? zh
+            ? `您的结果件 ${no} 正按您的选择退回大厅，原取件码已失效。`
+            : `your result ${no} is going back to the service hall as you asked; its collection code no longer works.`
+          : zh
+            ? `您的结果件 ${no} 超期未取，正退回政务服务大厅，原取件码已失效。请在 App 中选择窗口领取或邮寄。`
+            : `your result ${no} was not collected in time and is going back to the service hall; its code no longer works. Choose the counter or mail in the app.`;
+      case 'result_collected':
+        return zh ? `您的结果件 ${no} 已领取，感谢使用。` : `your result ${no} was collected. Thank you.`;
+    }
+  };
+  return `${SIGNATURE[lang]}${hello}${body()}`;
+}

@@ -1,0 +1,2 @@
+// The SMS gateway simulator, for tests (the program is main.ts).
+export * from './server.js';
