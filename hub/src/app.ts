@@ -26,6 +26,7 @@ import { webApp, WEB_APP_HELMET } from './http/web-app.js';
 import { openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
+import { prereviewApi, prereviewRoutes } from './features/prereview/routes.js';
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
 import { exceptionRoutes, exceptionsApi } from './features/exceptions/routes.js';
@@ -127,6 +128,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...opsApi,
     ...authApi,
     ...applicationsApi,
+    ...prereviewApi,
     ...sitesApi,
     ...partnerApi,
     ...intakeApi,
@@ -144,6 +146,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     authenticate(db, now),
     authRoutes({ db, now, sessionTtlHours: config.sessionTtlHours, throttle: new LoginThrottle(redis, config.queuePrefix, config.login) }),
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
+    prereviewRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now }),

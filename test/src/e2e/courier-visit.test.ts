@@ -17,6 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-visit-secret';
 
@@ -64,7 +65,7 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
 
   /** An applicant hands in one parcel at the kiosk: code typed, envelope in, door closed. */
   async function deposit(applicant: string, username: string): Promise<{ tn: string; compartment: number; parcelId: string }> {
-    const created = await api('POST', '/api/applications', applicant, {
+    const created = await applyPassed(api, applicant, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });
