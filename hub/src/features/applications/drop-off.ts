@@ -195,13 +195,13 @@ export async function startDropOff(
       reserveAtPartner: true,
     };
   }
-  // Counter, a courier pickup from an address, or no paper: nothing to deposit; the applicant is told what comes next.
+  // No paper in: nothing for the applicant to do; the pass shows on the application, and the decision is what they are told next.
+  if (app.channelIn === 'none') return none;
+  // Counter, or a courier pickup from an address: nothing to deposit; the applicant is told what comes next.
   const next =
     app.channelIn === 'counter'
       ? 'Bring the original materials to the hall’s counter; quote your application number.'
-      : app.channelIn === 'courier_pickup'
-        ? 'The hall’s staff arrange a free courier pickup at the address you gave and tell you its time.'
-        : 'No paper goes in: the hall goes on with what you sent online.';
+      : 'The hall’s staff arrange a free courier pickup at the address you gave and tell you its time.';
   await insertPrereviewNotice(tx, {
     applicantId: app.applicantId,
     applicationId: app.id,
