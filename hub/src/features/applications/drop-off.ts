@@ -17,6 +17,7 @@ import { lockFreeCompartments, setCompartmentState } from '../../store/compartme
 import { appendCustody, insertParcel, type Parcel } from '../../store/parcels.js';
 import { insertReservation } from '../partner/store.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
+import { PartnerNotConfigured } from '../partner/runtime.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
 import { countOpenDeposits, findDropOffSite, lockApplicant, type DropOffSite, type Matter } from './store.js';
 import { insertPrereviewNotice } from '../prereview/store.js';
@@ -157,7 +158,7 @@ export async function startDropOff(
     };
   }
   if (app.channelIn === 'partner_locker') {
-    if (!deps.partnerNetwork) throw new Conflict('partner_not_configured', 'this hub has no partner network configured');
+    if (!deps.partnerNetwork) throw new PartnerNotConfigured();
     const site = await dropOffSiteFor(tx, app.dropSiteId!, 'partner_locker', deps.partnerNetwork);
     await refuseOverLimit(tx, app.applicantId, site.id, deps.openDeposits);
     const parcel = await insertInboundParcel(tx, app.id, 'reserving', site.id, null);

@@ -11,6 +11,7 @@ import { BadRequest, Conflict, NotFound } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { custodyLog, type Parcel } from '../../store/parcels.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
+import { PartnerNotConfigured } from '../partner/runtime.js';
 import {
   findApplication,
   findDropOffSite,
@@ -113,8 +114,7 @@ export async function submitApplication(
     }
     let site: { id: string; name: string; address: string } | undefined;
     if (drop.channel === 'own_kiosk' || drop.channel === 'partner_locker') {
-      if (drop.channel === 'partner_locker' && !deps.partnerNetwork)
-        throw new Conflict('partner_not_configured', 'partner lockers are not available: this hub has no partner network configured');
+      if (drop.channel === 'partner_locker' && !deps.partnerNetwork) throw new PartnerNotConfigured();
       const s = await dropOffSiteFor(tx, drop.siteId, drop.channel, deps.partnerNetwork);
       // Refused now rather than at the pass: an applicant over the limit is told while applying.
       await refuseOverLimit(tx, applicant.id, s.id, deps.openDeposits);
@@ -181,6 +181,8 @@ export interface ApplicationView extends ApplicationRow {
   parcels: Array<Parcel & { events: Awaited<ReturnType<typeof custodyLog>> }>;
   /** what the applicant was told (e.g. that a deposit code expired, and how to get a new one) */
   notices: NoticeView[];
+  /** what the pre-review told the applicant: passed (where and how to hand in), each one-time notice, a 容缺 reminder */
+  prereviewNotices: NoticeView[];
   /** every pre-review step, with each one-time notice kept as it was issued */
   prereviewSteps: PrereviewStep[];
   /** 容缺受理: the materials to follow, the commitment and its due date */
@@ -195,6 +197,7 @@ export async function getApplication(db: Db, id: string): Promise<ApplicationVie
     ...a,
     parcels: await Promise.all(parcels.map(async (p) => ({ ...p, events: await custodyLog(db, p.id) }))),
     notices: await noticesOfApplication(db, id),
+    prereviewNotices: await noticesOfApplication(db, id, true),
     prereviewSteps: await stepsOf(db, id),
     commitment: await commitmentOf(db, id),
   };

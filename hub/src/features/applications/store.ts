@@ -223,11 +223,15 @@ export async function insertNotice(
   );
 }
 
-export async function noticesOfApplication(db: Db, applicationId: string): Promise<NoticeView[]> {
+/** The pre-review's notices (ADR 0027), shown apart from the parcels' on an application. */
+export const PREREVIEW_NOTICE_KINDS = ['prereview_passed', 'prereview_returned', 'materials_due'];
+
+/** The application's notices: its parcels' and results' (`prereview` false), or its pre-review's (true); sealed codes left out. */
+export async function noticesOfApplication(db: Db, applicationId: string, prereview = false): Promise<NoticeView[]> {
   const r = await db.query<NoticeView>(
     `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' - 'sealedPin' - 'sealedQr' AS details, created_at AS "createdAt", sent_at AS "sentAt"
-     FROM applicant_notices WHERE application_id = $1 ORDER BY created_at`,
-    [applicationId],
+     FROM applicant_notices WHERE application_id = $1 AND (kind = ANY($2::text[])) = $3 ORDER BY created_at, id`,
+    [applicationId, PREREVIEW_NOTICE_KINDS, prereview],
   );
   return r.rows;
 }
