@@ -242,7 +242,9 @@ Walk a parcel through (copy and paste):
   T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
        -d '{"matterCode":"business-licence-change","materials":[{"code":"application-form"},{"code":"shareholder-resolution"},{"code":"licence-original"}],"dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
-  # pre-review (资料预审) as hall.staff: S=<hall.staff token>; curl -s ${hubUrl}/api/prereview -H "authorization: Bearer $S"
+  # pre-review (资料预审) as hall.staff: the queue, then pass it (or return it with a one-time notice)
+  S=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"hall.staff","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
+  curl -s ${hubUrl}/api/prereview -H "authorization: Bearer $S"
   curl -s -XPOST ${hubUrl}/api/prereview/<application id>/pass -H "authorization: Bearer $S" -H 'content-type: application/json' -d '{}'
   curl -s ${hubUrl}/api/applications/<application id> -H "authorization: Bearer $T"   # deposit: the code, once pre-review passed
   # type the 8-digit deposit code on the kiosk's touch screen and then its second factor, the last 6 digits

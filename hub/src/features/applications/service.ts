@@ -233,7 +233,7 @@ export async function depositCodeOf(db: Db, cipher: OpenCodeCipher, applicationI
     expiresAt: d.codeExpiresAt,
     factor: d.factor === 'pin' && pin ? { kind: 'pin', pin } : { kind: 'phone' },
     site: d.site,
-    compartment: d.compartment,
+    compartment: n.compartment ?? d.compartment,
   };
 }
 

@@ -200,14 +200,16 @@ export async function dueCommitments(db: Db, now: Date, limit = 200): Promise<st
 export interface PassedNotice {
   parcelId: string | null;
   parcelState: string | null;
+  /** the parcel’s compartment now (a jammed door may have moved it: code:reassign) */
+  compartment: number | null;
   details: Record<string, unknown>;
 }
 
 /** The application's pass notice (with the sealed deposit code, for an own kiosk), if any. */
 export async function passedNoticeOf(db: Db | Tx, applicationId: string): Promise<PassedNotice | null> {
   const r = await db.query<PassedNotice>(
-    `SELECT n.parcel_id AS "parcelId", p.state AS "parcelState", n.details
-     FROM applicant_notices n LEFT JOIN parcels p ON p.id = n.parcel_id
+    `SELECT n.parcel_id AS "parcelId", p.state AS "parcelState", k.number AS compartment, n.details
+     FROM applicant_notices n LEFT JOIN parcels p ON p.id = n.parcel_id LEFT JOIN compartments k ON k.id = p.compartment_id
      WHERE n.application_id = $1 AND n.kind = 'prereview_passed' ORDER BY n.created_at DESC LIMIT 1`,
     [applicationId],
   );
