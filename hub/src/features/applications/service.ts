@@ -7,7 +7,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { judgeMaterials, passesByRules, type ChannelIn } from '../../domain/prereview.js';
-import { BadRequest, Conflict, NotFound } from '../../errors.js';
+import { BadRequest, NotFound } from '../../errors.js';
 import { withTransaction, type Db, type Tx } from '../../store/db.js';
 import { custodyLog, type Parcel } from '../../store/parcels.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
