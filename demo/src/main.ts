@@ -281,7 +281,12 @@ ${kiosks
 Walk a parcel through (copy and paste):
   T=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"zhang.san","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \\
-       -d '{"matterCode":"business-licence-change","dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
+       -d '{"matterCode":"business-licence-change","materials":[{"code":"application-form"},{"code":"shareholder-resolution"},{"code":"licence-original"}],"dropOff":{"channel":"own_kiosk","siteId":"${k.site}"}}'
+  # pre-review (资料预审) as hall.staff: the queue, then pass it (or return it with a one-time notice)
+  S=$(curl -s ${hubUrl}/api/auth/login -H 'content-type: application/json' -d '{"username":"hall.staff","password":"xinbao-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
+  curl -s ${hubUrl}/api/prereview -H "authorization: Bearer $S"
+  curl -s -XPOST ${hubUrl}/api/prereview/<application id>/pass -H "authorization: Bearer $S" -H 'content-type: application/json' -d '{}'
+  curl -s ${hubUrl}/api/applications/<application id> -H "authorization: Bearer $T"   # deposit: the code, once pre-review passed
   # type the 8-digit deposit code on the kiosk's touch screen and then its second factor, the last 6 digits
   # of the applicant's phone (zhang.san: 13800000001 → 000001), or here (N = the compartment it answered, lock = N-1):
   curl -s ${k.localUrl}/api/code -H 'content-type: application/json' -d '{"code":"<code>","factor":"000001"}'
@@ -310,6 +315,7 @@ Or through a partner locker near an address (全城通港):
   curl -s -G ${hubUrl}/api/sites/nearby -H "authorization: Bearer $T" --data-urlencode 'address=小寨东路'
   curl -s ${hubUrl}/api/applications -H "authorization: Bearer $T" -H 'content-type: application/json' \
        -d '{"matterCode":"business-licence-change","dropOff":{"channel":"partner_locker","siteId":"<a partner site id>"}}'
+  curl -s -XPOST ${hubUrl}/api/prereview/<application id>/pass -H "authorization: Bearer $S" -H 'content-type: application/json' -d '{}'
   curl -s ${hubUrl}/api/applications/<application id> -H "authorization: Bearer $T"   # dropOff: reserving → ready, with the code
   curl -s -XPOST ${String(partner.url)}/control/devices/<deviceId>/keypad -H 'content-type: application/json' -d '{"code":"<code>"}'
 

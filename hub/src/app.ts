@@ -30,6 +30,7 @@ import { webApp, WEB_APP_HELMET } from './http/web-app.js';
 import { openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
+import { prereviewApi, prereviewRoutes } from './features/prereview/routes.js';
 import { authApi, authRoutes } from './features/auth/routes.js';
 import { intakeApi, intakeRoutes } from './features/intake/routes.js';
 import { exceptionRoutes, exceptionsApi } from './features/exceptions/routes.js';
@@ -154,6 +155,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...opsApi,
     ...authApi,
     ...applicationsApi,
+    ...prereviewApi,
     ...sitesApi,
     ...partnerApi,
     ...intakeApi,
@@ -187,6 +189,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       },
     }),
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
+    prereviewRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now, send: (o) => enqueueOrder(resultsQueue, o) }),

@@ -9,6 +9,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierRig, unlockHex, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
 import { factorOf, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-visit-secret';
 
@@ -28,7 +29,7 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
 
   /** An applicant hands in one parcel at the kiosk: code typed, envelope in, door closed. */
   async function deposit(applicant: string, username: string): Promise<{ tn: string; compartment: number; parcelId: string }> {
-    const created = await api('POST', '/api/applications', applicant, {
+    const created = await applyPassed(api, applicant, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId: rig.siteId },
     });

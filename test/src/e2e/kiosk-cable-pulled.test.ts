@@ -15,6 +15,7 @@ import { eventually } from '../support/eventually.js';
 import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('own kiosk: the cable pulled between "code accepted" and "unlock"', () => {
   let db: TestDatabase;
@@ -66,7 +67,7 @@ describe('own kiosk: the cable pulled between "code accepted" and "unlock"', () 
   });
 
   it('not_sent: nothing opened, the code given back, an alarm; the port returns and the same code opens once', async () => {
-    const created = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), {
+    const created = await applyPassed(api, await signIn(api, 'zhang.san'), {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

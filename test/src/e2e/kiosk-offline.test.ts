@@ -29,6 +29,7 @@ import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { freshQueuePrefix, removeQueues } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -193,13 +194,13 @@ describe('own kiosk offline: the hub stopped, two deposits and one collection, t
   it('deposits and collects with the hub stopped; afterwards the hub holds exactly what the journal held, once', async () => {
     // Two residents apply: two deposit codes.
     const d1 = (
-      await api('POST', '/api/applications', await login('zhang.san'), {
+      await applyPassed(api, await login('zhang.san'), {
         matterCode: 'business-licence-change',
         dropOff: { channel: 'own_kiosk', siteId },
       })
     ).json;
     const d2 = (
-      await api('POST', '/api/applications', await login('li.si'), {
+      await applyPassed(api, await login('li.si'), {
         matterCode: 'customs-declarant-record',
         dropOff: { channel: 'own_kiosk', siteId },
       })

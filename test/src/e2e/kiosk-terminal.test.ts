@@ -13,6 +13,7 @@ import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SITE_NAME = '港务区政务服务中心';
 
@@ -53,7 +54,7 @@ describe('own kiosk with a QR scanner and a receipt printer', () => {
   };
   const apply = async (): Promise<{ code: string; qrToken: string; compartment: number; trackingNumber: string; parcelId: string }> => {
     const applicant = await signIn(api, 'zhang.san');
-    const created = await api('POST', '/api/applications', applicant, {
+    const created = await applyPassed(api, applicant, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

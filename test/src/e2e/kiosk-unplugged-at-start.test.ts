@@ -16,6 +16,7 @@ import { eventually } from '../support/eventually.js';
 import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('own kiosk: started with its lock-board adapter unplugged', () => {
   let db: TestDatabase;
@@ -85,7 +86,7 @@ describe('own kiosk: started with its lock-board adapter unplugged', () => {
     expect(status.status).toBe(200);
     expect(JSON.stringify(status.json)).toMatch(/"state":"(down|reopening)"/);
 
-    const created = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), {
+    const created = await applyPassed(api, await signIn(api, 'zhang.san'), {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

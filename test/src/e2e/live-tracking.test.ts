@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { freshQueuePrefix, removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 import type { RunningProgram } from '../support/processes.js';
 
 describe('live tracking over /people, across two hub processes', () => {
@@ -40,7 +41,7 @@ describe('live tracking over /people, across two hub processes', () => {
   const apply = async (api: typeof apiA, token: string): Promise<{ applicationId: string; trackingNumber: string }> => {
     const sites = (await api('GET', '/api/sites', token)).json.sites as Json[];
     const siteId = sites.find((s) => s.code === 'own-hall')?.id as string;
-    const r = await api('POST', '/api/applications', token, {
+    const r = await applyPassed(api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

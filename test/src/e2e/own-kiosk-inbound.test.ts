@@ -15,6 +15,7 @@ import { eventually } from '../support/eventually.js';
 import { bookCaughtUp, kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -87,7 +88,7 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
   it('takes the documents from the resident to the hall, every step in custody', async () => {
     const applicant = await login('zhang.san');
-    const created = await api('POST', '/api/applications', applicant, {
+    const created = await applyPassed(api, applicant, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });
@@ -175,11 +176,11 @@ describe('own kiosk, inbound: deposit → courier pickup → received at hall', 
 
   it('opens nothing for an expired code, and opens with a signed QR code', async () => {
     const applicant = await login('li.si');
-    const a = await api('POST', '/api/applications', applicant, {
+    const a = await applyPassed(api, applicant, {
       matterCode: 'customs-declarant-record',
       dropOff: { channel: 'own_kiosk', siteId },
     });
-    const b = await api('POST', '/api/applications', applicant, {
+    const b = await applyPassed(api, applicant, {
       matterCode: 'customs-declarant-record',
       dropOff: { channel: 'own_kiosk', siteId },
     });

@@ -18,6 +18,7 @@ import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -132,7 +133,7 @@ describe('own kiosks on 8A boards and on a network lock controller: deposit → 
 
     it('takes the documents from the resident to the courier, one open per code, custody as the sensors saw it', async () => {
       const applicant = await signIn(api, 'zhang.san');
-      const created = await api('POST', '/api/applications', applicant, {
+      const created = await applyPassed(api, applicant, {
         matterCode: 'customs-declarant-record',
         dropOff: { channel: 'own_kiosk', siteId },
       });

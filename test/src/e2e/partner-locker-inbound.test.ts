@@ -15,6 +15,7 @@ import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const APP = { id: 'xinbao-hub', secret: 'e2e-partner-app-secret', webhookSecret: 'e2e-partner-webhook-secret' };
 const COURIER_SECRET = 'e2e-courier-dispatch-secret';
@@ -114,7 +115,7 @@ describe('partner locker, inbound: apply → partner code → deposit (callback 
     expect(site).toBeDefined();
     expect(site.distanceM).toBeLessThanOrEqual(5000);
     const externalId = (await db.pool.query(`SELECT external_id FROM sites WHERE id = $1`, [site.id])).rows[0].external_id as string;
-    const created = await api('POST', '/api/applications', applicant, {
+    const created = await applyPassed(api, applicant, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'partner_locker', siteId: site.id },
     });

@@ -11,6 +11,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierRig, unlockHex, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
 import { factorOf, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-courier-dispatch-secret';
 
@@ -48,7 +49,7 @@ describe('results back to the applicant, across processes', () => {
     const zhang = await signIn(api, 'zhang.san');
     const staff = await signIn(api, 'hall.staff');
     const address = '西安市雁塔区科技路10号3单元502室';
-    const created = await api('POST', '/api/applications', zhang, {
+    const created = await applyPassed(api, zhang, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'none' },
       returnChannel: { channel: 'mail', address },
@@ -91,7 +92,7 @@ describe('results back to the applicant, across processes', () => {
   it('delivers a result into an own kiosk and the applicant collects it: each code opens exactly its compartment, once', async () => {
     const li = await signIn(api, 'li.si');
     const staff = await signIn(api, 'hall.staff');
-    const created = await api('POST', '/api/applications', li, {
+    const created = await applyPassed(api, li, {
       matterCode: 'customs-declarant-record',
       dropOff: { channel: 'none' },
       returnChannel: { channel: 'own_kiosk', siteId },

@@ -11,6 +11,7 @@ import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { startCourierRig, unlockHex, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
 import { factorOf, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SECRET = 'e2e-round-trip-secret';
 
@@ -27,7 +28,7 @@ describe('round trip (a): own kiosk in → one visit → intake → approve → 
 
   /** The one place this file applies: documents in at the own-hall kiosk, the result back into one of its compartments. */
   const apply = async (token: string) => {
-    const created = await rig.api('POST', '/api/applications', token, {
+    const created = await applyPassed(rig.api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId: rig.siteId },
       returnChannel: { channel: 'own_kiosk', siteId: rig.siteId },

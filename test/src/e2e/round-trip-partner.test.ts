@@ -21,6 +21,7 @@ import { startProgram, type RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const APP = { id: 'xinbao-hub', secret: 'e2e-trip-partner-app-secret', webhookSecret: 'e2e-trip-partner-webhook-secret' };
 const COURIER_SECRET = 'e2e-trip-courier-dispatch-secret';
@@ -187,7 +188,7 @@ describe('round trip (b): a partner locker both ways, across processes', () => {
     });
 
     // Apply: documents in at the first partner locker, the result back to the second.
-    const created = await api('POST', '/api/applications', zhang, {
+    const created = await applyPassed(api, zhang, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'partner_locker', siteId: inSite!.id },
       returnChannel: { channel: 'partner_locker', siteId: outSite!.id },

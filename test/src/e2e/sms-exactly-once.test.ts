@@ -15,6 +15,7 @@ import type { RunningProgram } from '../support/processes.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 const SMS_SECRET = 'e2e-sms-gateway-secret';
 const DISPATCH_SECRET = 'e2e-courier-dispatch-secret';
@@ -70,7 +71,7 @@ describe('SMS exactly once, across a killed hub process', () => {
     sms.setFaults({ slowMs: 5_000 });
     const token = await signIn(api, 'li.si');
     const sites = (await api('GET', '/api/sites', token)).json.sites as Array<{ id: string; code: string }>;
-    const applied = await api('POST', '/api/applications', token, {
+    const applied = await applyPassed(api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId: sites.find((s) => s.code === 'own-hall')!.id },
     });

@@ -12,6 +12,7 @@ import { lockParcel, moveParcel, type Parcel } from '@xinbao/hub/store/parcels';
 import { attributesOf, launchChromium, WebSession } from '../support/browser.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 type Move = Parameters<typeof moveParcel>[2];
 const TO_PICKED_UP: Move[] = ['deposited', 'pickup_ordered', 'picked_up'];
@@ -33,7 +34,7 @@ describe("the hall's queue and exceptions pages in Chromium", () => {
   async function applied(matterCode: string, moves: Move[]): Promise<{ applicationId: string; parcelId: string; tn: string }> {
     const token = await signIn(hub.api, 'zhang.san');
     const sites = (await hub.api('GET', '/api/sites', token)).json.sites as Json[];
-    const created = await hub.api('POST', '/api/applications', token, {
+    const created = await applyPassed(hub.api, token, {
       matterCode,
       dropOff: { channel: 'own_kiosk', siteId: sites.find((s) => s.code === 'own-hall')!.id },
     });

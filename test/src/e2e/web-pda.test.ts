@@ -20,6 +20,7 @@ import { attributesOf, launchChromium, WebSession } from '../support/browser.js'
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 import { startKiosk } from '../support/kiosk.js';
 import { kerongUnlockFrames, typeCode } from '../support/kiosk-local.js';
 import { startProgram, type RunningProgram } from '../support/processes.js';
@@ -74,7 +75,7 @@ describe("the courier's PDA page: a day at two sites", () => {
 
   /** The one way this file applies (the lead may switch how an application is made at merge). */
   async function apply(username: string, body: Json): Promise<Json> {
-    const created = await api('POST', '/api/applications', await signIn(api, username), { matterCode: 'business-licence-change', ...body });
+    const created = await applyPassed(api, await signIn(api, username), { matterCode: 'business-licence-change', ...body });
     expect(created.status).toBe(201);
     return created.json;
   }

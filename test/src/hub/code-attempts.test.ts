@@ -14,6 +14,7 @@ import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: keypad attempts are slowed, never locked; the same code twice is one answer', () => {
   let testHub: TestHub;
@@ -62,7 +63,7 @@ describe('hub: keypad attempts are slowed, never locked; the same code twice is 
 
   const apply = async (at = siteId) =>
     (
-      await api('POST', '/api/applications', await login('zhang.san'), {
+      await applyPassed(api, await login('zhang.san'), {
         matterCode: 'business-licence-change',
         dropOff: { channel: 'own_kiosk', siteId: at },
       })

@@ -20,6 +20,7 @@ import { eventually } from '../support/eventually.js';
 import { factorOf, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
+import { applyPassed } from '../support/apply.js';
 
 const log = pino({ level: 'silent' });
 
@@ -51,7 +52,7 @@ describe('hub: exceptions from the own kiosks, the deposit codes, the courier qu
   const report = (body: Json) => ask('kiosk:event', { eventId: randomUUID(), at: new Date().toISOString(), ...body });
 
   const apply = async (username = 'zhang.san') => {
-    const r = await h.api('POST', '/api/applications', tokens[username], {
+    const r = await applyPassed(h.api, tokens[username], {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });
@@ -347,7 +348,7 @@ describe("hub: the hall's never-received timer runs by itself", () => {
     const token = await signIn(h.api, 'zhang.san');
     const sites = (await h.api('GET', '/api/sites', token)).json.sites as Json[];
     const siteId = sites.find((s) => s.code === 'own-hall')!.id as string;
-    const r = await h.api('POST', '/api/applications', token, {
+    const r = await applyPassed(h.api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

@@ -9,6 +9,7 @@ import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { redisUrl, type TestDatabase } from '../support/db.js';
 import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   let testHub: TestHub;
@@ -97,7 +98,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   });
 
   it('lets an applicant see only their own applications', async () => {
-    const mine = await api('POST', '/api/applications', await login('zhang.san'), {
+    const mine = await applyPassed(api, await login('zhang.san'), {
       matterCode: 'customs-declarant-record',
       dropOff: { channel: 'own_kiosk', siteId },
     });
@@ -123,7 +124,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
   });
 
   it('slows a kiosk keypad after too many wrong codes (never locks it), and answers a retried request with the same grant', async () => {
-    const created = await api('POST', '/api/applications', await login('zhang.san'), {
+    const created = await applyPassed(api, await login('zhang.san'), {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });
@@ -143,7 +144,7 @@ describe('hub: roles, input, kiosk handshake and code attempt limits', () => {
     expect(used.rows[0].n).toBe(1);
 
     for (let i = 0; i < 3; i++) expect((await submit('00000000')).error.code).toMatch(/code_invalid|code_used/);
-    const second = await api('POST', '/api/applications', await login('zhang.san'), {
+    const second = await applyPassed(api, await login('zhang.san'), {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

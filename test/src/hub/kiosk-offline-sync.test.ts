@@ -15,6 +15,7 @@ import type { TestDatabase } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { factorOf, hubApi, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: code book for offline kiosks, and replayed offline uses', () => {
   let testHub: TestHub;
@@ -78,7 +79,7 @@ describe('hub: code book for offline kiosks, and replayed offline uses', () => {
   };
 
   const apply = async (siteCode = 'own-hall') => {
-    const created = await api('POST', '/api/applications', await login('zhang.san'), {
+    const created = await applyPassed(api, await login('zhang.san'), {
       matterCode: 'customs-declarant-record',
       dropOff: { channel: 'own_kiosk', siteId: sites[siteCode] },
     });

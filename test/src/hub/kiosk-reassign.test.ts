@@ -13,6 +13,7 @@ import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
 import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: another compartment for a jammed deposit (code:reassign)', () => {
   let testHub: TestHub;
@@ -50,7 +51,7 @@ describe('hub: another compartment for a jammed deposit (code:reassign)', () => 
   const report = (s: Socket, body: Json) => ask(s, 'kiosk:event', { eventId: randomUUID(), at: new Date().toISOString(), ...body });
   const reassign = (s: Socket, commandId: string, requestId: string = randomUUID()) => ask(s, 'code:reassign', { requestId, commandId });
   const apply = async (matterCode = 'business-licence-change') => {
-    const r = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), {
+    const r = await applyPassed(api, await signIn(api, 'zhang.san'), {
       matterCode,
       dropOff: { channel: 'own_kiosk', siteId },
     });

@@ -13,6 +13,7 @@ import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import type { TestDatabase } from '../support/db.js';
 import { factorOf, hubApi, type Json, signIn } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: the kiosk tells the truth about its doors', () => {
   let testHub: TestHub;
@@ -53,7 +54,7 @@ describe('hub: the kiosk tells the truth about its doors', () => {
   const outcome = (k: Kiosk, compartment: number, commandId: string, o: string) =>
     report(k, { type: 'unlock_result', compartment, commandId, outcome: o });
   const apply = async (siteId: string) => {
-    const r = await api('POST', '/api/applications', await signIn(api, 'zhang.san'), {
+    const r = await applyPassed(api, await signIn(api, 'zhang.san'), {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId },
     });

@@ -353,6 +353,31 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, T],
     );
   },
+  17: async (db) => {
+    // Pre-review (ADR 0027): an application returned with a one-time notice, resubmitted, then
+    // accepted with a material to follow under a commitment; its notices (two returns may be kept).
+    await db.query(
+      `UPDATE applications SET prereview = 'accepted_pending', materials = '[{"code":"application-form"}]', drop_site_id = $2, submitted_at = $3 WHERE id = $1`,
+      [ids.application, ids.ownSite, T],
+    );
+    await db.query(
+      `INSERT INTO prereview_steps (id, application_id, step, by_rules, actor_id, materials, notice, note, at)
+       VALUES ($1, $4, 'submitted', false, $5, '[{"code":"application-form"}]', NULL, NULL, $6),
+              ($2, $4, 'returned', false, $5, NULL, '{"number":1,"items":[{"material":"resolution","problem":"missing","whatToDo":"add it"}]}', NULL, $6),
+              ($3, $4, 'accepted_pending', false, $5, NULL, NULL, 'copy follows', $6)`,
+      [randomUUID(), randomUUID(), randomUUID(), ids.application, ids.user, T],
+    );
+    await db.query(
+      `INSERT INTO material_commitments (application_id, materials, commitment, due_at, accepted_by, accepted_at)
+       VALUES ($1, '["licence-copy"]', '本人承诺五个工作日内补交', $2::timestamptz + interval '5 days', $3, $2)`,
+      [ids.application, T, ids.user],
+    );
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $3, $4, NULL, 'prereview_returned', 'notice 1', '{}', $5), ($2, $3, $4, NULL, 'prereview_returned', 'notice 2', '{}', $5)`,
+      [randomUUID(), randomUUID(), ids.user, ids.application, T],
+    );
+  },
   19: async (db) => {
     // A result's kiosk order on the PDA (ADR 0029): its assigned courier, its sealed code, one step.
     const order = randomUUID();

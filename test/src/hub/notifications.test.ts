@@ -26,6 +26,7 @@ import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@x
 import { startSmsGatewaySimulator, type SmsGatewaySimulator } from '@xinbao/simulators/sms-gateway';
 import { DEMO_USERS } from '@xinbao/hub/store/seed';
 import { factorOf, signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { redisUrl } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
@@ -114,7 +115,7 @@ describe('hub: notifications by SMS', () => {
   /** The one way this file applies (the lead may switch it when applications change). */
   const apply = async (username: string, body: Json) => {
     const token = await signIn(hub.api, username);
-    const r = await hub.api('POST', '/api/applications', token, { matterCode: 'business-licence-change', ...body });
+    const r = await applyPassed(hub.api, token, { matterCode: 'business-licence-change', ...body });
     expect(r.status).toBe(201);
     return r.json;
   };

@@ -9,6 +9,7 @@ import { startCourierDispatchSimulator } from '@xinbao/simulators/courier-dispat
 import { eventually } from '../support/eventually.js';
 import { signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('hub: open deposits per applicant, and deposit codes that expire', () => {
   let hub: TestHub;
@@ -16,7 +17,7 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
   const log = pino({ level: 'silent' });
 
   const apply = (token: string, site: string) =>
-    hub.api('POST', '/api/applications', token, {
+    applyPassed(hub.api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'own_kiosk', siteId: sites.get(site) },
     });
@@ -171,7 +172,7 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
     });
     try {
       const li = await signIn(worker.api, 'li.si');
-      const created = await worker.api('POST', '/api/applications', li, {
+      const created = await applyPassed(worker.api, li, {
         matterCode: 'business-licence-change',
         dropOff: { channel: 'own_kiosk', siteId: sites.get('own-bonded') },
       });

@@ -12,6 +12,7 @@ import { enqueueOrder, sweepResults } from '@xinbao/hub/features/results/jobs';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
 import { eventually } from '../support/eventually.js';
 import type { Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 let rig: PartnerRig;
 
@@ -26,7 +27,7 @@ afterAll(async () => {
 /** An application with no paper in whose result comes back to the partner locker `externalId`, approved by staff. */
 async function approvedForPartnerLocker(externalId: string, username = 'zhang.san') {
   const applicant = await rig.token(username);
-  const created = await rig.api('POST', '/api/applications', applicant, {
+  const created = await applyPassed(rig.api, applicant, {
     matterCode: 'business-licence-change',
     dropOff: { channel: 'none' },
     returnChannel: { channel: 'partner_locker', siteId: await rig.siteId(externalId) },
@@ -126,13 +127,13 @@ describe('a result delivered into a partner locker', () => {
   it('is refused up front when the site is one of the hall’s own kiosks, and checked against the matter’s channels', async () => {
     const t = await rig.token('zhang.san');
     const own = (await rig.db.pool.query(`SELECT id FROM sites WHERE network = 'own' LIMIT 1`)).rows[0].id as string;
-    const wrong = await rig.api('POST', '/api/applications', t, {
+    const wrong = await applyPassed(rig.api, t, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'none' },
       returnChannel: { channel: 'partner_locker', siteId: own },
     });
     expect(wrong).toMatchObject({ status: 400, json: { error: { code: 'wrong_network' } } });
-    const notAllowed = await rig.api('POST', '/api/applications', t, {
+    const notAllowed = await applyPassed(rig.api, t, {
       matterCode: 'construction-permit',
       dropOff: { channel: 'none' },
       returnChannel: { channel: 'partner_locker', siteId: await rig.siteId('BIG') },

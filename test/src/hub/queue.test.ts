@@ -9,6 +9,7 @@ import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog, lockParcel, moveParcel } from '@xinbao/hub/store/parcels';
 import { signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 const T0 = new Date('2026-12-01T08:00:00Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
@@ -21,7 +22,7 @@ describe('hub: the processing queue and accept', () => {
 
   /** An own-kiosk application of `username` for `matterCode`; its inbound parcel. */
   const apply = async (username: string, matterCode: string) => {
-    const r = await h.api('POST', '/api/applications', tokens[username], { matterCode, dropOff: { channel: 'own_kiosk', siteId } });
+    const r = await applyPassed(h.api, tokens[username], { matterCode, dropOff: { channel: 'own_kiosk', siteId } });
     expect(r.status).toBe(201);
     return {
       applicationId: r.json.application.id as string,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { signIn, type Json } from '../support/http.js';
+import { applyPassed } from '../support/apply.js';
 
 describe('ratings (好差评) and their follow-ups', () => {
   let hub: TestHub;
@@ -27,7 +28,7 @@ describe('ratings (好差评) and their follow-ups', () => {
 
   /** The one place this file applies: a result-only application for the counter. */
   const apply = async (token: string): Promise<string> => {
-    const r = await hub.api('POST', '/api/applications', token, { matterCode: 'business-licence-change', dropOff: { channel: 'none' } });
+    const r = await applyPassed(hub.api, token, { matterCode: 'business-licence-change', dropOff: { channel: 'none' } });
     expect(r.status).toBe(201);
     return r.json.application.id as string;
   };

@@ -21,6 +21,7 @@ import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
 import { factorOf, signIn, type Json } from '../support/http.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { applyPassed } from '../support/apply.js';
 
 const HOUR = 3_600_000;
 
@@ -63,7 +64,7 @@ describe('hub: results back to the applicant', () => {
   // ---- helpers
 
   const apply = async (token: string, body: Json) => {
-    const r = await hub.api('POST', '/api/applications', token, {
+    const r = await applyPassed(hub.api, token, {
       matterCode: 'business-licence-change',
       dropOff: { channel: 'none' },
       ...body,

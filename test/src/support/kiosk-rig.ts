@@ -20,6 +20,7 @@ import type { TestDatabase } from './db.js';
 import { eventually } from './eventually.js';
 import { factorOf, signIn, type HubApi, type Json } from './http.js';
 import { startTestHub } from './hub.js';
+import { applyPassed } from './apply.js';
 
 export interface KioskRig {
   db: TestDatabase;
@@ -116,7 +117,7 @@ export async function startKioskRig(): Promise<KioskRig> {
       return r.frames.map((f) => f.hex.toLowerCase()).filter((h) => h.split(' ')[2] === '31');
     },
     apply: async (username = 'zhang.san', matterCode = 'business-licence-change') => {
-      const created = await api('POST', '/api/applications', await signIn(api, username), {
+      const created = await applyPassed(api, await signIn(api, username), {
         matterCode,
         dropOff: { channel: 'own_kiosk', siteId },
       });

@@ -5,6 +5,7 @@ import { withTransaction } from '@xinbao/hub/store/db';
 import { lockParcel, moveParcel, type Parcel } from '@xinbao/hub/store/parcels';
 import { signIn, type Json } from './http.js';
 import type { TestHub } from './hub.js';
+import { applyPassed } from './apply.js';
 
 type ParcelMove = Parameters<typeof moveParcel>[2];
 
@@ -31,7 +32,7 @@ export async function parcelIn(hub: TestHub, state: keyof typeof WALK, applicant
   const token = await signIn(hub.api, applicant);
   const sites = (await hub.api('GET', '/api/sites', token)).json.sites as Json[];
   const siteId = sites.find((s) => s.code === site)?.id as string;
-  const created = await hub.api('POST', '/api/applications', token, {
+  const created = await applyPassed(hub.api, token, {
     matterCode: 'business-licence-change',
     dropOff: { channel: 'own_kiosk', siteId },
   });

@@ -19,6 +19,7 @@ import type { TestDatabase } from './db.js';
 import { eventually } from './eventually.js';
 import { signIn, type HubApi, type Json } from './http.js';
 import { startTestHub } from './hub.js';
+import { applyPassed } from './apply.js';
 
 export const PARTNER_APP: PartnerApp = {
   appId: 'xinbao-hub',
@@ -181,7 +182,7 @@ export async function startPartnerRig(opts: PartnerRigOptions = {}): Promise<Par
     siteId,
     apply: async (externalId, o = {}) => {
       const t = await token(o.username ?? 'zhang.san');
-      const r = await api('POST', '/api/applications', t, {
+      const r = await applyPassed(api, t, {
         matterCode: o.matterCode ?? 'business-licence-change',
         dropOff: { channel: 'partner_locker', siteId: await siteId(externalId) },
       });

@@ -1,11 +1,12 @@
 // The applications slice's HTTP edge: the service matters (GET /api/matters), applying
-// (POST /api/applications, at an own kiosk or a partner locker), following an application
+// (POST /api/applications, with the materials and the channels in and out), following an application
 // (GET /api/applications/:id) and tracking a parcel by its number (GET /api/parcels/:trackingNumber).
 // An applicant learns nothing about other people's applications or parcels, not even that they exist.
 import { Router } from 'express';
 import QRCode from 'qrcode';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { PartnerNotConfigured } from '../partner/runtime.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import type { OpenDepositLimits } from '../../domain/open-deposits.js';
 import { NotFound } from '../../errors.js';
@@ -17,14 +18,9 @@ import { currentUser, requireRole } from '../auth/auth.js';
 import type { CodeKeys } from '../codes/service.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
 import { partnerDropOffOf } from '../partner/reservations.js';
-import { PartnerNotConfigured, type PartnerRuntime } from '../partner/runtime.js';
-import {
-  CreateApplicationBody,
-  createApplication,
-  createResultOnlyApplication,
-  createPartnerApplication,
-  getApplication,
-} from './service.js';
+import type { PartnerRuntime } from '../partner/runtime.js';
+import { CreateApplicationBody, depositCodeOf, getApplication, submitApplication } from './service.js';
+import type { DropOffDeps } from './drop-off.js';
 import { applicantOf, listMatters } from './store.js';
 
 export interface ApplicationRouteDeps {
@@ -43,17 +39,22 @@ export interface ApplicationRouteDeps {
 const UuidParam = z.string().uuid();
 
 export const applicationsApi: ApiPaths = {
-  '/api/matters': { get: op('Service matters and their materials', 'anyone') },
+  '/api/matters': {
+    get: op(
+      'The catalogue of service matters: materials (core or not), channelsIn, channelsOut, paperIn, prereview (staff or rules)',
+      'anyone',
+    ),
+  },
   '/api/applications': {
     post: op(
-      'Apply. returnChannel (own_kiosk at a site, partner_locker at a partner site, mail to an address, counter; default counter) is how the result comes back (partner_locker: 409 partner_not_configured when this hub has no partner network). dropOff none (a matter with no paper in): only the application is created. own_kiosk: reserves a compartment and returns the deposit code once (it expires after DEPOSIT_CODE_TTL_HOURS: the parcel becomes deposit_expired and the application shows a notice). 409 open_deposits_at_site / open_deposits when the applicant already holds the most open reservations allowed. partner_locker: the parcel starts reserving and the hub reserves at the partner in the background; follow dropOff on GET /api/applications/{id}. 409 partner_not_configured when this hub has no partner network',
+      'Apply with the materials being sent (codes from GET /api/matters), how the paper goes in (dropOff: own_kiosk or partner_locker at a site, courier_pickup from an address, counter, or none) and how the result comes back (returnChannel: own_kiosk at a site, partner_locker at a partner site, mail to an address, counter; default counter), each checked against the matter (400 unknown_material, duplicate_material, channel_not_allowed). The application waits for pre-review (prereview pending; GET /api/prereview) unless the matter passes by rules and every core material is declared (prereview passed, recorded as by the rules). No compartment is reserved and no deposit code exists before the pass: the pass reserves and issues it, the code goes to the notices outbox sealed and shows on GET /api/applications/{id} (deposit) to the applicant while it is valid (it expires after DEPOSIT_CODE_TTL_HOURS: the parcel becomes deposit_expired). 409 open_deposits_at_site / open_deposits when the applicant already holds the most open reservations allowed; 409 partner_not_configured when this hub has no partner network',
       'applicant',
       { requestBody: body(CreateApplicationBody) },
     ),
   },
   '/api/applications/{id}': {
     get: op(
-      'An application with its parcels, custody events and notices (e.g. deposit_code_expired with whatNext); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
+      'An application with its parcels, custody events, notices (e.g. deposit_code_expired with whatNext), its pre-review (prereview, prereviewSteps with every one-time notice as issued, commitment for 容缺受理) and, to its applicant while it opens the compartment, the deposit code (deposit: code, qrToken, factor, expiresAt); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
       'its applicant, staff, admin',
     ),
   },
@@ -77,54 +78,9 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
     handle(async (req, res) => {
       const b = parse(CreateApplicationBody, req.body);
       if (b.returnChannel?.channel === 'partner_locker' && !deps.partner) throw new PartnerNotConfigured('results in partner lockers');
-      if (b.dropOff.channel === 'none') {
-        res.status(201).json(await createResultOnlyApplication(db, currentUser(req), { ...b, dropOff: b.dropOff }, deps.now()));
-        return;
-      }
-      if (b.dropOff.channel === 'partner_locker') {
-        const partner = deps.partner;
-        if (!partner) throw new PartnerNotConfigured();
-        const created = await createPartnerApplication(
-          db,
-          partner.config.network,
-          currentUser(req),
-          { ...b, dropOff: b.dropOff },
-          deps.now(),
-          deps.openDeposits,
-        );
-        // Queued after the commit; if Redis is away now, the partner sweep queues it later.
-        await partner
-          .enqueueReserve(created.parcel.id)
-          .catch((err: unknown) =>
-            deps.log.warn(
-              { parcelId: created.parcel.id, err: err instanceof Error ? err.message : String(err) },
-              'reservation job not queued yet',
-            ),
-          );
-        const dropOff = await partnerDropOffOf(db, deps.openCodes, created.parcel, { now: deps.now(), showCode: true });
-        res.status(201).json({ ...created, dropOff });
-        return;
-      }
-      const created = await createApplication(
-        db,
-        deps.keys,
-        deps.lifetimes,
-        currentUser(req),
-        { ...b, dropOff: b.dropOff },
-        deps.now(),
-        deps.openDeposits,
-      );
-      const qrSvg = await QRCode.toString(created.deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-      res.status(201).json({
-        ...created,
-        deposit: {
-          ...created.deposit,
-          qrSvg,
-          instructions: `Go to ${created.site.name}, enter ${created.deposit.code} and then ${
-            created.deposit.factor.kind === 'phone' ? 'the last 6 digits of your phone number' : `the PIN ${created.deposit.factor.pin}`
-          }, or scan the QR code; compartment ${created.compartment} opens.`,
-        },
-      });
+      const created = await submitApplication(db, dropOffDeps(deps), currentUser(req), b, deps.now());
+      if (created.passed?.reserveAtPartner && created.passed.parcel) await queueReservation(deps, created.passed.parcel.id);
+      res.status(201).json(created);
     }),
   );
 
@@ -137,7 +93,12 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       const user = currentUser(req);
       if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
       if (app.channelIn !== 'partner_locker') {
-        res.json({ application: app });
+        // The deposit code, to its applicant only, while it opens the compartment (ADR 0027).
+        const deposit = user.id === app.applicantId ? await depositCodeOf(db, deps.openCodes, app.id, deps.now()) : null;
+        const qrSvg = deposit?.qrToken
+          ? await QRCode.toString(deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 })
+          : undefined;
+        res.json({ application: { ...app, deposit: deposit && { ...deposit, ...(qrSvg && { qrSvg }) } } });
         return;
       }
       // The partner's open-code goes to its applicant only, and only while it opens the compartment.
@@ -163,4 +124,24 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
   );
 
   return r;
+}
+
+/** What the drop-off needs from the route's dependencies. */
+export function dropOffDeps(deps: ApplicationRouteDeps): DropOffDeps {
+  return {
+    keys: deps.keys,
+    lifetimes: deps.lifetimes,
+    cipher: deps.openCodes,
+    openDeposits: deps.openDeposits,
+    partnerNetwork: deps.partner?.config.network ?? null,
+  };
+}
+
+/** Queues a partner reservation after the commit; if Redis is away now, the partner sweep queues it later. */
+export async function queueReservation(deps: Pick<ApplicationRouteDeps, 'partner' | 'log'>, parcelId: string): Promise<void> {
+  await deps.partner
+    ?.enqueueReserve(parcelId)
+    .catch((err: unknown) =>
+      deps.log.warn({ parcelId, err: err instanceof Error ? err.message : String(err) }, 'reservation job not queued yet'),
+    );
 }

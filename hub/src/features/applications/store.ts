@@ -5,32 +5,39 @@ import type { CompartmentSize } from '../../domain/compartments.js';
 import { OPEN_DEPOSIT_STATES } from '../../domain/open-deposits.js';
 import type { Db, Tx } from '../../store/db.js';
 import type { Parcel } from '../../store/parcels.js';
+import type { ChannelIn, ChannelOut, DeclaredMaterial, MaterialSpec, PrereviewMode, PrereviewState } from '../../domain/prereview.js';
 
 export interface Matter {
   id: string;
+  code: string;
   name: string;
-  channels: string[];
+  nameEn: string | null;
+  materials: MaterialSpec[];
+  channelsIn: ChannelIn[];
+  channelsOut: ChannelOut[];
+  paperIn: boolean;
+  prereview: PrereviewMode;
   parcelSize: CompartmentSize;
 }
 
-export async function findMatter(tx: Tx, code: string): Promise<Matter | null> {
-  const r = await tx.query<Matter>(`SELECT id, name, channels, parcel_size AS "parcelSize" FROM service_matters WHERE code = $1`, [code]);
+const MATTER_COLUMNS = `id, code, name, name_en AS "nameEn", materials, channels_in AS "channelsIn", channels_out AS "channelsOut",
+  paper_in AS "paperIn", prereview, parcel_size AS "parcelSize"`;
+
+export async function findMatter(tx: Db | Tx, code: string): Promise<Matter | null> {
+  const r = await tx.query<Matter>(`SELECT ${MATTER_COLUMNS} FROM service_matters WHERE code = $1`, [code]);
   return r.rows[0] ?? null;
 }
 
-export interface MatterView {
-  code: string;
-  name: string;
-  materials: Array<{ name: string; core: boolean }>;
-  channels: string[];
-  parcelSize: CompartmentSize;
+export async function matterById(tx: Db | Tx, id: string): Promise<Matter> {
+  const r = await tx.query<Matter>(`SELECT ${MATTER_COLUMNS} FROM service_matters WHERE id = $1`, [id]);
+  return r.rows[0]!;
 }
 
+export type MatterView = Omit<Matter, 'id'>;
+
 export async function listMatters(db: Db): Promise<MatterView[]> {
-  const m = await db.query<MatterView>(
-    `SELECT code, name, materials, channels, parcel_size AS "parcelSize" FROM service_matters ORDER BY code`,
-  );
-  return m.rows;
+  const m = await db.query<Matter>(`SELECT ${MATTER_COLUMNS} FROM service_matters ORDER BY code`);
+  return m.rows.map(({ id: _id, ...view }) => view);
 }
 
 export interface DropOffSite {
@@ -54,18 +61,35 @@ export async function insertApplication(
     id: string;
     applicantId: string;
     matterId: string;
-    /** 'none': a matter with no paper in */
-    channelIn: 'own_kiosk' | 'partner_locker' | 'none';
+    /** 'none': no paper in (a matter without paper, or materials sent electronically only) */
+    channelIn: ChannelIn | 'none';
     channelOut: 'own_kiosk' | 'partner_locker' | 'mail' | 'counter';
     returnSiteId: string | null;
     returnAddress: string | null;
+    materials: DeclaredMaterial[];
+    /** where the paper goes in once pre-review passes: a kiosk or locker site, or the address a courier calls at */
+    dropSiteId: string | null;
+    pickupAddress: string | null;
     at: Date;
   },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, return_site_id, return_address, created_at)
-     VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8)`,
-    [a.id, a.applicantId, a.matterId, a.channelIn, a.channelOut, a.returnSiteId, a.returnAddress, a.at],
+    `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, return_site_id, return_address,
+       prereview, materials, drop_site_id, pickup_address, submitted_at, created_at)
+     VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $11)`,
+    [
+      a.id,
+      a.applicantId,
+      a.matterId,
+      a.channelIn,
+      a.channelOut,
+      a.returnSiteId,
+      a.returnAddress,
+      JSON.stringify(a.materials),
+      a.dropSiteId,
+      a.pickupAddress,
+      a.at,
+    ],
   );
 }
 
@@ -77,12 +101,17 @@ export interface ApplicationRow {
   /** the return channel: own_kiosk, mail or counter */
   channelOut: string;
   matterCode: string;
+  /** 资料预审: pending, returned, passed or accepted_pending (容缺受理) */
+  prereview: PrereviewState;
+  /** the materials the applicant declared sending */
+  materials: DeclaredMaterial[];
   createdAt: Date;
 }
 
 export async function findApplication(db: Db, id: string): Promise<ApplicationRow | null> {
   const r = await db.query<ApplicationRow>(
-    `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", a.channel_out AS "channelOut", m.code AS "matterCode", a.created_at AS "createdAt"
+    `SELECT a.id, a.applicant_id AS "applicantId", a.status, a.channel_in AS "channelIn", a.channel_out AS "channelOut", m.code AS "matterCode",
+       a.prereview, a.materials, a.created_at AS "createdAt"
      FROM applications a JOIN service_matters m ON m.id = a.matter_id WHERE a.id = $1`,
     [id],
   );
@@ -194,11 +223,15 @@ export async function insertNotice(
   );
 }
 
-export async function noticesOfApplication(db: Db, applicationId: string): Promise<NoticeView[]> {
+/** The pre-review's notices (ADR 0027), shown apart from the parcels' on an application. */
+export const PREREVIEW_NOTICE_KINDS = ['prereview_passed', 'prereview_returned', 'materials_due'];
+
+/** The application's notices: its parcels' and results' (`prereview` false), or its pre-review's (true); sealed codes left out. */
+export async function noticesOfApplication(db: Db, applicationId: string, prereview = false): Promise<NoticeView[]> {
   const r = await db.query<NoticeView>(
-    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' AS details, created_at AS "createdAt", sent_at AS "sentAt"
-     FROM applicant_notices WHERE application_id = $1 ORDER BY created_at`,
-    [applicationId],
+    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' - 'sealedPin' - 'sealedQr' AS details, created_at AS "createdAt", sent_at AS "sentAt"
+     FROM applicant_notices WHERE application_id = $1 AND (kind = ANY($2::text[])) = $3 ORDER BY created_at, id`,
+    [applicationId, PREREVIEW_NOTICE_KINDS, prereview],
   );
   return r.rows;
 }

@@ -21,6 +21,7 @@ import type { OpenCodeCipher } from '../partner/open-code.js';
 import { openVisitCode, sealVisitCode, visitQr } from './visits.js';
 import { findReservation } from '../partner/store.js';
 import { expireDepositCodes } from '../applications/deposit-expiry.js';
+import { remindCommitments } from '../prereview/service.js';
 import { courierPickupGaveUp } from '../exceptions/sources.js';
 import {
   addVisitDoor,
@@ -218,6 +219,8 @@ export function startCourierWorker(
         case 'sweep':
           // Also the deposit codes that ran out unused (their compartments released, their applicants told).
           await expireDepositCodes(deps);
+          // … and the 容缺 commitments come due (their applicants reminded, once).
+          await remindCommitments(deps);
           return sweepDeposited(deps, queue);
       }
     },

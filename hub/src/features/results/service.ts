@@ -97,6 +97,10 @@ export async function approveApplication(
     if (!app) throw new NotFound('application');
     if (!UNDECIDED.includes(app.status))
       throw new Conflict('already_decided', `this application was already ${app.status}`, { status: app.status });
+    if (app.prereview !== 'passed' && app.prereview !== 'accepted_pending')
+      throw new Conflict('prereview_not_passed', `this application has not passed pre-review (it is ${app.prereview})`, {
+        prereview: app.prereview,
+      });
     const inbound = await parcelOf(tx, applicationId, 'inbound');
     // Documents handed in are checked first (the hall's "accept"); a result-only matter has none.
     if (inbound && inbound.state !== 'accepted')
@@ -521,11 +525,17 @@ export async function switchChannel(
 export async function noticesFor(db: Db, cipher: OpenCodeCipher, applicantId: string): Promise<ApplicantNotice[]> {
   const notices = await noticesOfApplicant(db, applicantId);
   return notices.map((n) => {
-    const { sealedCode, sealedPin, ...details } = n.details as { sealedCode?: string; sealedPin?: string };
+    const {
+      sealedCode,
+      sealedPin,
+      sealedQr: _qr,
+      ...details
+    } = n.details as { sealedCode?: string; sealedPin?: string; sealedQr?: string };
     if (sealedCode === undefined) return { ...n, details };
-    // Shown to its applicant only while the result waits in the locker.
+    // Shown to its applicant only while it opens: a result waiting in the locker, a deposit code (ADR 0027) still awaiting its deposit.
+    const opens = n.kind === 'prereview_passed' ? n.parcelState === 'awaiting_deposit' : n.parcelState === 'in_locker';
     const open = (sealed: string | undefined) =>
-      sealed !== undefined && n.parcelState === 'in_locker' && n.parcelId ? cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;
+      sealed !== undefined && opens && n.parcelId ? cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;
     const code = open(sealedCode);
     const pin = open(sealedPin);
     return { ...n, details: { ...details, ...(code && { code }), ...(pin && { pin }) } };

@@ -13,6 +13,8 @@ export interface DecidedApplication {
   applicantName: string;
   applicantPhone: string | null;
   status: string;
+  /** 资料预审 (ADR 0027): a decision waits for a pass */
+  prereview: string;
   channelOut: string;
   returnSiteId: string | null;
   returnAddress: string | null;
@@ -24,7 +26,7 @@ export interface DecidedApplication {
 /** The application, locked: one decision at a time. */
 export async function lockApplication(tx: Tx, id: string): Promise<DecidedApplication | null> {
   const r = await tx.query<DecidedApplication>(
-    `SELECT a.id, a.applicant_id AS "applicantId", u.display_name AS "applicantName", u.phone AS "applicantPhone", a.status,
+    `SELECT a.id, a.applicant_id AS "applicantId", u.display_name AS "applicantName", u.phone AS "applicantPhone", a.status, a.prereview,
        a.channel_out AS "channelOut", a.return_site_id AS "returnSiteId", a.return_address AS "returnAddress",
        m.code AS "matterCode", m.name AS "matterName", m.parcel_size AS "parcelSize"
      FROM applications a JOIN service_matters m ON m.id = a.matter_id JOIN users u ON u.id = a.applicant_id
