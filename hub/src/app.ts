@@ -16,6 +16,7 @@ import { codeKeysFrom } from './features/codes/service.js';
 import { KioskService } from './features/kiosk/service.js';
 import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } from './features/kiosk/namespace.js';
 import { mountPeopleNamespace } from './features/tracking/namespace.js';
+import { remindCommitments } from './features/prereview/service.js';
 import { ratingRoutes, ratingsApi } from './features/ratings/routes.js';
 import { startTrackingFeed } from './features/tracking/service.js';
 import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
@@ -264,7 +265,17 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       (config.courierDispatchUrl ? new HttpCourierDispatch(config.courierDispatchUrl, config.courierDispatchSecret) : undefined);
     if (!dispatch) throw new Error('COURIER_DISPATCH_URL is required when this hub runs the workers (RUN_WORKERS=true)');
     worker = startCourierWorker(
-      { db, keys, lifetimes, dispatch, now, log, partner: partner?.client, visitCodes },
+      {
+        db,
+        keys,
+        lifetimes,
+        dispatch,
+        now,
+        log,
+        partner: partner?.client,
+        visitCodes,
+        alsoOnSweep: [() => remindCommitments({ db, now, log })],
+      },
       queue,
       connection,
       config.queuePrefix,

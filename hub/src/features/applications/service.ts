@@ -33,7 +33,6 @@ import {
   type Commitment,
   type PrereviewStep,
 } from '../prereview/store.js';
-import { recordNotice } from '../notifications/store.js';
 import type { User } from '../auth/auth.js';
 
 /** How the result comes back (ADR 0024); the counter when not said. */

@@ -21,7 +21,6 @@ import type { OpenCodeCipher } from '../partner/open-code.js';
 import { openVisitCode, sealVisitCode, visitQr } from './visits.js';
 import { findReservation } from '../partner/store.js';
 import { expireDepositCodes } from '../applications/deposit-expiry.js';
-import { remindCommitments } from '../prereview/service.js';
 import { courierPickupGaveUp } from '../exceptions/sources.js';
 import {
   addVisitDoor,
@@ -69,6 +68,8 @@ export interface PickupDeps {
   visitCodes: OpenCodeCipher;
   /** the partner network, for parcels in its lockers; undefined when none is configured */
   partner?: Pick<PartnerNetworkClient, 'pickupCode'> | undefined;
+  /** other slices' timers that ride on this queue's sweep (pre-review's 容缺 reminders); given by app.ts */
+  alsoOnSweep?: Array<() => Promise<unknown>>;
 }
 
 export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'ordered' | 'not_needed'> {
@@ -220,7 +221,7 @@ export function startCourierWorker(
           // Also the deposit codes that ran out unused (their compartments released, their applicants told).
           await expireDepositCodes(deps);
           // … and the 容缺 commitments come due (their applicants reminded, once).
-          await remindCommitments(deps);
+          for (const more of deps.alsoOnSweep ?? []) await more();
           return sweepDeposited(deps, queue);
       }
     },
