@@ -57,12 +57,13 @@ CREATE TABLE material_commitments (
 );
 CREATE INDEX material_commitments_due ON material_commitments (due_at) WHERE reminded_at IS NULL AND received_at IS NULL;
 
--- The notices outbox: the pre-review's kinds. A returned notice may come more than once per
+-- The notices outbox: the pre-review's kinds (with the SMS work's of 016). A returned notice may come more than once per
 -- application (each return is its own one-time notice), so it is left out of the one-per-kind index.
 ALTER TABLE applicant_notices DROP CONSTRAINT applicant_notices_kind_check;
 ALTER TABLE applicant_notices ADD CONSTRAINT applicant_notices_kind_check CHECK (
   kind IN ('deposit_code_expired', 'application_rejected', 'result_at_counter', 'result_mailed', 'result_delivered',
            'result_in_locker', 'result_reminder_collect', 'result_reminder_return', 'result_returning', 'result_collected',
+           'deposit_code_issued', 'deposit_received', 'received_at_hall', 'application_approved',
            'prereview_passed', 'prereview_returned', 'materials_due'));
 DROP INDEX applicant_notices_application_kind;
 CREATE UNIQUE INDEX applicant_notices_application_kind ON applicant_notices (application_id, kind)

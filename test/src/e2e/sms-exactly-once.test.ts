@@ -77,7 +77,7 @@ describe('SMS exactly once, across a killed hub process', () => {
     });
     expect(applied.status).toBe(201);
     const notice = (
-      await db.pool.query(`SELECT id FROM applicant_notices WHERE application_id = $1 AND kind = 'deposit_code_issued'`, [
+      await db.pool.query(`SELECT id FROM applicant_notices WHERE application_id = $1 AND kind = 'prereview_passed'`, [
         applied.json.application.id,
       ])
     ).rows[0] as { id: string };

@@ -170,7 +170,7 @@ describe('hub: notifications by SMS', () => {
     });
     const applicationId = a.application.id as string;
     const parcelId = a.parcel.id as string;
-    expect((await noticesOf(applicationId)).map((n) => n.kind)).toEqual(['deposit_code_issued']);
+    expect((await noticesOf(applicationId)).map((n) => n.kind)).toEqual(['prereview_passed']);
 
     // Deposited at the kiosk: the door closes on an item.
     expect(await kiosk.submit(a.deposit.code as string, factorOf('zhang.san'))).toMatchObject({ status: 'ok' });
@@ -203,7 +203,7 @@ describe('hub: notifications by SMS', () => {
 
     const written = await noticesOf(applicationId);
     expect(written.map((n) => n.kind)).toEqual([
-      'deposit_code_issued',
+      'prereview_passed',
       'deposit_received',
       'received_at_hall',
       'application_approved',

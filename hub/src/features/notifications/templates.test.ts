@@ -15,6 +15,15 @@ const DETAILS = {
   sealedCode: 'c2VhbGVk',
 };
 
+/** Notices about the application, not one of its parcels: no tracking number to show. */
+const APPLICATION_LEVEL: string[] = [
+  'application_rejected',
+  'application_approved',
+  'prereview_passed',
+  'prereview_returned',
+  'materials_due',
+];
+
 describe('notice templates', () => {
   for (const language of ['zh-CN', 'en'] as Language[]) {
     it(`renders every kind in ${language}, signed, masked, with no code but the collection code`, () => {
@@ -27,7 +36,7 @@ describe('notice templates', () => {
         expect(text).not.toContain('c2VhbGVk');
         if (kind === 'result_in_locker') expect(text).toContain('48213377');
         else expect(text).not.toContain('48213377');
-        if (kind !== 'application_rejected' && kind !== 'application_approved') expect(text).toContain(DETAILS.trackingNumber);
+        if (!APPLICATION_LEVEL.includes(kind)) expect(text).toContain(DETAILS.trackingNumber);
         expect(text.length).toBeLessThanOrEqual(500);
       }
     });

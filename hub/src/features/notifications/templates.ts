@@ -19,6 +19,9 @@ export const NOTICE_KINDS = [
   'result_reminder_return',
   'result_returning',
   'result_collected',
+  'prereview_passed',
+  'prereview_returned',
+  'materials_due',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -135,6 +138,19 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
             : `your result ${no} was not collected in time and is going back to the service hall; its code no longer works. Choose the counter or mail in the app.`;
       case 'result_collected':
         return zh ? `您的结果件 ${no} 已领取，感谢使用。` : `your result ${no} was collected. Thank you.`;
+      // Pre-review (ADR 0027): the deposit code itself is shown in the app, never sent by SMS.
+      case 'prereview_passed':
+        return zh
+          ? `您的申请已通过资料预审，投递方式请在 App 中查看。`
+          : `your application passed pre-review; see the app for how to hand in your documents.`;
+      case 'prereview_returned':
+        return zh
+          ? `您的申请需补正材料，一次性告知书已发至 App，请按告知补正后重新提交。`
+          : `your application needs corrections: the one-time notice listing them is in the app; please correct and resubmit.`;
+      case 'materials_due':
+        return zh
+          ? `您承诺补交的材料请于 ${localTime(d.dueAt, lang)} 前提交。`
+          : `please send the materials you promised by ${localTime(d.dueAt, lang)}.`;
     }
   };
   return `${SIGNATURE[lang]}${hello}${body()}`;
