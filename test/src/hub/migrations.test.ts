@@ -378,7 +378,7 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), randomUUID(), ids.user, ids.application, T],
     );
   },
-  19: async (db) => {
+  18: async (db) => {
     // A result's kiosk order on the PDA (ADR 0029): its assigned courier, its sealed code, one step.
     const order = randomUUID();
     await db.query(
@@ -391,7 +391,7 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [order, ids.parcel, ids.user, T],
     );
   },
-  20: async (db) => {
+  19: async (db) => {
     const rating = randomUUID();
     await db.query(
       `INSERT INTO ratings (id, application_id, applicant_id, grade, comment, rated_at) VALUES ($1, $2, $3, 2, '等太久', $4)`,

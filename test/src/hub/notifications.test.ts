@@ -122,14 +122,15 @@ describe('hub: notifications by SMS', () => {
   /** A notice owed to li.si, written as the results slice writes a rejection's (no parcel). */
   const freshNotice = async () => {
     const a = await apply('li.si', { dropOff: { channel: 'none' } });
+    const id = randomUUID();
     await withTransaction(hub.db.pool, (tx) =>
       tx.query(
         `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
          SELECT $1, applicant_id, id, NULL, 'application_rejected', 'not approved', '{"reason":"材料不全"}', now() FROM applications WHERE id = $2`,
-        [randomUUID(), a.application.id],
+        [id, a.application.id],
       ),
     );
-    return (await noticesOf(a.application.id as string))[0]!.id as string;
+    return id;
   };
 
   const connectKiosk = async (siteCode: string) => {
@@ -227,7 +228,7 @@ describe('hub: notifications by SMS', () => {
       expect((await noticeRow(n.id as string)).messageId).toBe(sent[0]!.messageId);
     }
     expect(messagesFor(written[1]!.id as string)[0]!.text).toContain(a.parcel.trackingNumber as string);
-    expect(messagesFor(written[0]!.id as string)[0]!.text).toMatch(/请于 \d{1,2}月\d{1,2}日 \d\d:\d\d 前到 .+ 投递/);
+    expect(messagesFor(written[0]!.id as string)[0]!.text).toMatch(/已通过资料预审/);
 
     // The collection code is in the in-locker SMS, in clear, and opens the result's compartment.
     const inLocker = messagesFor(written[4]!.id as string)[0]!;

@@ -123,9 +123,9 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
     // The applicant sees it on the application, with how to get a new code, and in the custody log.
     const view = await hub.api('GET', `/api/applications/${first.applicationId}`, zhang);
     expect(view.status).toBe(200);
-    // Told when the code was issued (ADR 0026), then that it expired.
-    expect((view.json.application.notices as Json[]).map((n) => n.kind)).toEqual(['prereview_passed', 'deposit_code_expired']);
-    expect((view.json.application.notices as Json[]).slice(1)).toEqual([
+    // Told that it expired (the code's issue was told by the pre-review pass, a notice of its own: ADR 0027).
+    expect((view.json.application.notices as Json[]).map((n) => n.kind)).toEqual(['deposit_code_expired']);
+    expect(view.json.application.notices as Json[]).toEqual([
       {
         id: expect.any(String),
         kind: 'deposit_code_expired',
@@ -182,7 +182,7 @@ describe('hub: open deposits per applicant, and deposit codes that expire', () =
         const v = (await worker.api('GET', `/api/applications/${appId}`, li)).json.application;
         return v.parcels[0].state === 'deposit_expired' && v;
       }, 'the sweep job to expire the deposit code');
-      expect((view.notices as Json[]).map((n) => n.kind)).toEqual(['prereview_passed', 'deposit_code_expired']);
+      expect((view.notices as Json[]).map((n) => n.kind)).toEqual(['deposit_code_expired']);
       expect(await reserved('own-bonded')).toBe(0);
     } finally {
       await worker.stop();

@@ -1,4 +1,4 @@
-// Ratings (好差评) and their follow-ups: the rows of migration 020 (ratings).
+// Ratings (好差评) and their follow-ups: the rows of migration 019 (ratings).
 import type { Db, Tx } from '../../store/db.js';
 
 export interface RatedApplication {
