@@ -17,19 +17,11 @@ import type { Logger } from 'pino';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import {
-  COURIER_EVENT_ID_HEADER,
-  COURIER_FAILURE_REASONS,
-  CourierEvent,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  badTextIn,
-  httpRefusalOf,
-  verifyRequest,
-} from '@xinbao/protocol';
+import { COURIER_EVENT_ID_HEADER, COURIER_FAILURE_REASONS, CourierEvent, httpRefusalOf } from '@xinbao/protocol';
 import { Conflict, NotFound } from '../../errors.js';
 import { handle, parse, sendError } from '../../http/middleware.js';
 import { requestLog } from '../../http/request-context.js';
+import { readSignedEvent } from '../../http/signed-event.js';
 import { body, error, op, type ApiPaths } from '../../http/openapi.js';
 import { currentUser, requireRole } from '../auth/auth.js';
 import { WEBHOOK_REFUSAL_LIMITS, sampledRefusal, type WebhookRefusalLimits } from '../partner/routes.js';
@@ -161,34 +153,14 @@ export function courierWebhookRoutes(
         }
         sendError(res, status, { code, message });
       };
-      const ts = Number(req.header(TIMESTAMP_HEADER));
-      if (!verifyRequest(deps.secret, ts, raw, req.header(SIGNATURE_HEADER) ?? '', deps.now().getTime())) {
-        return refuse(401, 'bad_signature', 'the signature or its timestamp does not hold');
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        return refuse(400, 'invalid_event', 'the body is not JSON');
-      }
-      const badText = badTextIn(parsed, 'body');
-      if (badText !== null) return refuse(400, 'invalid_event', `${badText} holds a NUL or a lone surrogate`);
-      const event = CourierEvent.safeParse(parsed);
-      if (!event.success) {
-        return refuse(
-          400,
-          'invalid_event',
-          `the body is not a courier event: ${event.error.issues
-            .slice(0, 3)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
-        );
-      }
-      const claimed = req.header(COURIER_EVENT_ID_HEADER);
-      if (claimed !== undefined && claimed !== event.data.eventId) {
-        return refuse(400, 'invalid_event', `${COURIER_EVENT_ID_HEADER} does not match the body's eventId`);
-      }
-      res.json(await receiveCourierEvent(deps, event.data));
+      const event = await readSignedEvent(
+        req,
+        raw,
+        CourierEvent,
+        { secret: deps.secret, nowMs: deps.now().getTime(), what: 'a courier event' },
+        refuse,
+      );
+      if (event) res.json(await receiveCourierEvent(deps, event));
     }),
   );
   // A body that cannot be read is the sender's fault: a 4xx (a 5xx would be retried forever).

@@ -5,9 +5,10 @@
 // gateway stops retrying.
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { COURIER_EVENT_ID_HEADER, SIGNATURE_HEADER, SmsReceipt, TIMESTAMP_HEADER, badTextIn, verifyRequest } from '@xinbao/protocol';
+import { SmsReceipt } from '@xinbao/protocol';
 import { handle, sendError } from '../../http/middleware.js';
 import { requestLog } from '../../http/request-context.js';
+import { readSignedEvent } from '../../http/signed-event.js';
 import { error, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { receiveReceipt } from './service.js';
@@ -37,35 +38,14 @@ export function smsReceiptRoutes(deps: { db: Db; now: () => Date; log: Logger; s
         requestLog(res, deps.log).info({ code, status, remote: req.socket.remoteAddress }, 'SMS receipt refused');
         sendError(res, status, { code, message });
       };
-      if (
-        !verifyRequest(deps.secret, Number(req.header(TIMESTAMP_HEADER)), raw, req.header(SIGNATURE_HEADER) ?? '', deps.now().getTime())
-      ) {
-        return refuse(401, 'bad_signature', 'the signature or its timestamp does not hold');
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        return refuse(400, 'invalid_event', 'the body is not JSON');
-      }
-      const badText = badTextIn(parsed, 'body');
-      if (badText !== null) return refuse(400, 'invalid_event', `${badText} holds a NUL or a lone surrogate`);
-      const receipt = SmsReceipt.safeParse(parsed);
-      if (!receipt.success) {
-        return refuse(
-          400,
-          'invalid_event',
-          `the body is not a delivery receipt: ${receipt.error.issues
-            .slice(0, 3)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
-        );
-      }
-      const claimed = req.header(COURIER_EVENT_ID_HEADER);
-      if (claimed !== undefined && claimed !== receipt.data.eventId) {
-        return refuse(400, 'invalid_event', `${COURIER_EVENT_ID_HEADER} does not match the body's eventId`);
-      }
-      res.json(await receiveReceipt(deps, receipt.data));
+      const receipt = await readSignedEvent(
+        req,
+        raw,
+        SmsReceipt,
+        { secret: deps.secret, nowMs: deps.now().getTime(), what: 'a delivery receipt' },
+        refuse,
+      );
+      if (receipt) res.json(await receiveReceipt(deps, receipt));
     }),
   );
   return r;
