@@ -22,6 +22,11 @@ export interface ReceivedFrame {
   hex: string;
   /** ISO time of receipt. */
   at: string;
+  /**
+   * When the frame's last byte was read, in ms of the machine's monotonic clock (process.hrtime:
+   * CLOCK_MONOTONIC, the same in every process on one machine), so another process can time it.
+   */
+  mono: number;
   /** Simulated faults applied to this frame's reply, when any. */
   faults?: WireFault['kind'][];
 }
@@ -119,6 +124,7 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
     const entry: ReceivedFrame = {
       hex: toHex(frame.raw),
       at: new Date().toISOString(),
+      mono: Number(process.hrtime.bigint()) / 1e6,
       ...(faults.length > 0 && { faults: faults.map((f) => f.kind) }),
     };
     this.received.push(entry);

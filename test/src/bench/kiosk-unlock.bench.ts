@@ -5,10 +5,11 @@
 // journal), each over 1,000 openings, as p50/p99 and as a multiple of the
 // frame's wire time at the bus's baud rate. The hub is the hub program in its own process (as at a
 // real site, where it is not on the kiosk's machine) on an embedded PostgreSQL and a private Redis;
-// in this process, on one clock: a real KioskAgent (journal on disk, Socket.IO link, Cabinet polling
-// a KerongDriver) on a real serialport over a socat pty pair, and the KR-CU16 board simulator on the
-// other end. The end of each opening is when the board end of the pty read the
-// frame's last byte: a pty has no line speed, so that is the moment the frame would start its wire
+// in this process: a real KioskAgent (journal on disk, Socket.IO link, Cabinet polling a
+// KerongDriver) on a real serialport over a socat pty pair; on its other end the KR-CU16 board
+// simulator program, in its own process as the real board is its own hardware, stamping each frame it
+// receives on the machine's monotonic clock (the one this process reads). The end of each opening is
+// when the board end of the pty read the frame's last byte: a pty has no line speed, so that is the moment the frame would start its wire
 // time; the agent's write callback only says the bytes reached the kernel. The parts are measured
 // on the way (hub round trip or local check, journal fsync, wait for the bus, pty) and the hub's
 // redeem transaction alone, so the report can say what bounds each path.
@@ -20,15 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  KERONG_REQUEST_CMDS,
-  KerongCmd,
-  KerongFrameReader,
-  KerongParser,
-  type KioskReply,
-  type KioskRequestName,
-  type KioskRequests,
-} from '@xinbao/protocol';
+import { KerongCmd, toHex, type KioskReply, type KioskRequestName, type KioskRequests } from '@xinbao/protocol';
 import { loadConfig } from '@xinbao/hub/config';
 import { codeKeysFrom, issueCode, redeemCode } from '@xinbao/hub/features/codes/service';
 import { ensureDatabase, startLocalPostgres, startLocalRedis } from '@xinbao/hub/infra/local-services';
@@ -42,7 +35,6 @@ import { HubLink } from '@xinbao/kiosk-agent/hub-link';
 import { KioskJournal } from '@xinbao/kiosk-agent/journal';
 import { Cabinet, DEFAULT_READ_GAP_MS, KerongDriver } from '@xinbao/kiosk-agent/lockboard';
 import { OfflineCodeBook } from '@xinbao/kiosk-agent/offline-codes';
-import { BoardSimulator, KerongBusModel, createPtyPair } from '@xinbao/simulators/lockboard';
 import { eventually } from '../support/eventually.js';
 import { startProgram } from '../support/processes.js';
 import type { Bench, BenchContext } from './bench.js';
@@ -71,6 +63,8 @@ const POLL_TIMEOUT_MS = 100;
  */
 const TYPING_LEAD_MS = POLL_TIMEOUT_MS + 20;
 const LOSSY_OPENINGS = Math.ceil(OPENINGS / 2);
+/** The command byte of an unlock request as the board's frame log writes it. */
+const KERONG_UNLOCK_HEX = toHex(Buffer.from([KerongCmd.unlock]));
 
 /** Time stamps of one opening, in nowMs(). */
 interface Marks {
@@ -218,36 +212,55 @@ async function run(ctx: BenchContext) {
       device.publicKey.export({ type: 'spki', format: 'pem' }),
     ]);
 
-    // The board end: the simulator, and beside it a reader that time-stamps each unlock frame's last byte.
-    const pty = await createPtyPair();
-    stops.push(() => pty.close());
-    const boardPort = new SerialPort({ path: pty.boardPath, baudRate: BAUD, autoOpen: false });
-    await new Promise<void>((resolve, reject) => boardPort.open((e) => (e ? reject(e) : resolve())));
-    stops.push(() => new Promise<void>((resolve) => (boardPort.isOpen ? boardPort.close(() => resolve()) : resolve())));
+    // The board end: the KR-CU16 simulator program in its own process, as the real board is its own
+    // hardware (in this process its reads would wait for the agent's event loop). It stamps each
+    // frame's receipt on the machine's monotonic clock, the one nowMs() reads here.
+    mkdirSync(join(dir, 'pty'));
+    const board = await startProgram(
+      'simulators/dist/lockboard/main.js',
+      [
+        '--family',
+        'kerong',
+        '--boards',
+        '0',
+        '--dir',
+        join(dir, 'pty'),
+        '--preset',
+        '16 locks, all closed',
+        '--reply-delay-ms',
+        String(REPLY_DELAY_MS),
+      ],
+      { env: { LOG_LEVEL: 'warn' }, isReady: (l) => l.event === 'ready' },
+    );
+    stops.push(() => board.stop());
+    const control = String(board.ready.controlUrl);
+    const boardCall = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+      const res = await fetch(`${control}${path}`, {
+        method,
+        ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      if (!res.ok) throw new Error(`board control ${method} ${path}: ${res.status} ${await res.text()}`);
+      return res.status === 204 ? null : res.json();
+    };
+    let lostReplies = 0;
+    /** The frames the board received since the last call (then forgotten), counting lost replies. */
+    const takeFrames = async () => {
+      const { frames } = (await boardCall('GET', '/frames')) as { frames: Array<{ hex: string; mono: number; faults?: string[] }> };
+      await boardCall('DELETE', '/frames');
+      lostReplies += frames.filter((f) => f.faults?.includes('lost_reply')).length;
+      return frames;
+    };
     let marks: Marks | null = null;
-    let unlockSeen: (() => void) | null = null;
-    const watch = new KerongFrameReader({ commands: KERONG_REQUEST_CMDS });
-    boardPort.on('data', (chunk: Buffer) => {
-      const t = nowMs();
-      for (const f of watch.push(chunk)) {
-        if (f.kind === 'request' && f.cmd === KerongCmd.unlock && marks) {
-          marks.board = t;
-          unlockSeen?.();
-        }
-      }
-    });
-    const model = KerongBusModel.preset('16 locks, all closed', [0]);
-    const simulator = new BoardSimulator({
-      port: boardPort,
-      model,
-      parser: new KerongParser({ commands: KERONG_REQUEST_CMDS }),
-      countBad: (s) => s.badChecksum + s.badLength + s.unknownCommand,
-      replyDelayMs: REPLY_DELAY_MS,
-    });
-    stops.push(async () => simulator.stop());
 
     // The kiosk end, with time stamps taken on the way.
-    const agentPort = new SerialPort({ path: pty.agentPath, baudRate: BAUD, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+    const agentPort = new SerialPort({
+      path: String(board.ready.ptyPath),
+      baudRate: BAUD,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      autoOpen: false,
+    });
     await new Promise<void>((resolve, reject) => agentPort.open((e) => (e ? reject(e) : resolve())));
     const write = agentPort.write.bind(agentPort);
     agentPort.write = ((chunk: Buffer, cb?: (err?: Error | null) => void) => {
@@ -329,14 +342,16 @@ async function run(ctx: BenchContext) {
         // The person types: polls pause from the first digit (the hint lapses soon after the code is in).
         cabinet.typing(TYPING_LEAD_MS + 300);
         await sleep(TYPING_LEAD_MS);
+        await takeFrames();
         const m: Marks = { start: 0 };
-        const seen = new Promise<void>((resolve) => (unlockSeen = resolve));
         marks = m;
         m.start = nowMs();
         const result = await agent.enterCode(c.code, 'api', c.factor);
-        await seen;
         marks = null;
-        unlockSeen = null;
+        // The board received the unlock before it answered it: its receipt is in the board's log.
+        const unlocks = (await takeFrames()).filter((f) => f.hex.split(' ')[2] === KERONG_UNLOCK_HEX);
+        if (unlocks.length !== 1) throw new Error(`opening ${i}: the board received ${unlocks.length} unlock frames, expected 1`);
+        m.board = unlocks[0]!.mono;
         // With replies lost, an unlock whose reply and confirming reads were lost is honestly not 'opened'; the frame still went out once.
         const opened = result.status === 'opened' || (lossy && result.status !== 'refused');
         if (!opened || result.compartment !== c.compartment || (result.offline === true) !== expectOffline) {
@@ -345,18 +360,18 @@ async function run(ctx: BenchContext) {
           );
         }
         // The person shuts the door again.
-        model.closeDoor(0, c.compartment - 1);
+        await boardCall('POST', `/boards/0/locks/${c.compartment - 1}/close`);
         if (i < WARMUP) continue;
         const checked = m.journalStart!;
         samples.push({
-          total: m.board! - m.start,
+          total: m.board - m.start,
           check: checked - m.start,
           hub: m.hubSent !== undefined && !expectOffline ? m.hubAnswered! - m.hubSent : null,
           askedHub: m.hubSent !== undefined,
           fsync: m.journalEnd! - m.journalStart!,
-          syncAfterFrame: m.synced! - m.board!,
+          syncAfterFrame: m.synced! - m.board,
           busWait: m.write! - m.journalEnd!,
-          pty: m.board! - m.write!,
+          pty: m.board - m.write!,
           writeCallback: m.written! - m.write!,
         });
       }
@@ -396,10 +411,11 @@ async function run(ctx: BenchContext) {
     const offlineSamples = await openAll(offline, true);
 
     ctx.log(`offline with 1 reply in 10 lost: ${LOSSY_OPENINGS} openings`);
-    simulator.faults.arm({ kind: 'lost_reply', ratio: 0.1, seed: 7 });
+    await takeFrames();
+    lostReplies = 0;
+    await boardCall('POST', '/faults', { kind: 'lost_reply', ratio: 0.1, seed: 7 });
     const lossySamples = await openAll(lossyCodes, true, true);
-    simulator.faults.clear();
-    const lostReplies = simulator.frames.filter((f) => f.faults?.includes('lost_reply')).length;
+    await boardCall('DELETE', '/faults');
 
     ctx.log('replaying the journal');
     // Let the last door closes be polled and journaled before the link returns.
