@@ -42,7 +42,9 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
 
   beforeAll(async () => {
     dispatch = await startCourierDispatchSimulator({ secret });
-    hub = await startTestHub({ env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: secret, ...JOURNEY_LIMITS, CODE_MAX_FAILURES: '20' } });
+    hub = await startTestHub({
+      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: secret, ...JOURNEY_LIMITS, CODE_MAX_FAILURES: '20' },
+    });
     const admin = await signIn(hub.api, 'ops.admin');
     for (const s of (await hub.api('GET', '/api/sites', admin)).json.sites as Json[]) sites.set(s.code as string, s.id as string);
     staff = await signIn(hub.api, 'hall.staff');
@@ -264,7 +266,10 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
     const zhaoCode = codeIn(toZhao!.text)!;
     // The delegate's code goes with the delegate's phone, not the applicant's.
     expect(await kiosk.submit(zhaoCode, r.collectFactor)).toMatchObject({ status: 'error', error: { code: 'code_invalid' } });
-    expect(await kiosk.submit(zhaoCode, '001111')).toMatchObject({ status: 'ok', data: { compartment: r.compartment, purpose: 'collect' } });
+    expect(await kiosk.submit(zhaoCode, '001111')).toMatchObject({
+      status: 'ok',
+      data: { compartment: r.compartment, purpose: 'collect' },
+    });
     expect(await kiosk.doorClosed(r.compartment, false)).toMatchObject({ status: 'ok' });
     expect((await resultOf(r.applicationId)).state).toBe('collected');
     expect(await kiosk.submit(r.collectCode, r.collectFactor)).toMatchObject({ status: 'error', error: { code: 'code_invalid' } });
@@ -361,7 +366,8 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
     const sent: OrderToSend[] = [];
     const sweep = (h: number) => sweepResults({ ...jobs, now: () => new Date(T0.getTime() + h * HOUR) }, async (o) => void sent.push(o));
     const returning = async () =>
-      (await hub.db.pool.query(`SELECT return_reason AS r FROM result_holds WHERE parcel_id = $1`, [r.parcelId])).rows[0].r as string | null;
+      (await hub.db.pool.query(`SELECT return_reason AS r FROM result_holds WHERE parcel_id = $1`, [r.parcelId])).rows[0].r as
+        string | null;
     await sweep(168.5);
     await sweep(239.9);
     expect(await returning()).toBeNull();

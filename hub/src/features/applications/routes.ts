@@ -97,8 +97,7 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
       // The result's actions (ADR 0033): until when it waits, what is left of the extensions and resends, the delegate (masked).
       const outbound = app.parcels.find((p) => p.direction === 'outbound');
-      const result: ResultActions | null =
-        outbound && deps.collect ? await resultActionsOf(db, deps.collect, outbound, deps.now()) : null;
+      const result: ResultActions | null = outbound && deps.collect ? await resultActionsOf(db, deps.collect, outbound, deps.now()) : null;
       if (app.channelIn !== 'partner_locker') {
         // The deposit code, to its applicant only, while it opens the compartment (ADR 0027).
         const deposit = user.id === app.applicantId ? await depositCodeOf(db, deps.openCodes, app.id, deps.now()) : null;

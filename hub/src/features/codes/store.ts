@@ -33,7 +33,10 @@ export async function revokeLiveCodes(tx: Tx, parcelId: string, purpose: CodePur
 
 /** Revokes one code if it is still live (the sync trigger tells the site's kiosks); whether it did. */
 export async function revokeCode(tx: Tx, codeId: string, at: Date): Promise<boolean> {
-  const r = await tx.query('UPDATE access_codes SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL', [codeId, at]);
+  const r = await tx.query('UPDATE access_codes SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL', [
+    codeId,
+    at,
+  ]);
   return (r.rowCount ?? 0) > 0;
 }
 

@@ -275,7 +275,13 @@ export async function listDelegates(db: Db, applicant: User, parcelId: string): 
 }
 
 /** Revokes the delegate's code at once (the sync trigger tells the site's kiosks, ADR 0008); again changes nothing. */
-export async function revokeDelegate(deps: Pick<CollectDeps, 'db'>, applicant: User, parcelId: string, delegateId: string, now: Date): Promise<void> {
+export async function revokeDelegate(
+  deps: Pick<CollectDeps, 'db'>,
+  applicant: User,
+  parcelId: string,
+  delegateId: string,
+  now: Date,
+): Promise<void> {
   await withTransaction(deps.db, async (tx) => {
     const parcel = await lockOwnResult(tx, applicant, parcelId);
     const d = await lockDelegate(tx, parcelId, delegateId);
@@ -341,7 +347,12 @@ export interface ResultActions {
   delegateSupported: boolean;
 }
 
-export async function resultActionsOf(db: Db, policy: CollectPolicy, parcel: Pick<Parcel, 'id' | 'state' | 'siteId' | 'compartmentId'>, now: Date): Promise<ResultActions> {
+export async function resultActionsOf(
+  db: Db,
+  policy: CollectPolicy,
+  parcel: Pick<Parcel, 'id' | 'state' | 'siteId' | 'compartmentId'>,
+  now: Date,
+): Promise<ResultActions> {
   return withTransaction(db, async (tx) => {
     const hold = await holdOf(tx, parcel.id);
     const waiting = parcel.state === 'in_locker' && hold !== null && hold.returnOrderedAt === null;
@@ -355,7 +366,7 @@ export async function resultActionsOf(db: Db, policy: CollectPolicy, parcel: Pic
       holdUntil: waiting ? hold.holdUntil.toISOString() : null,
       extensionsLeft: waiting ? Math.max(0, policy.extensionsAllowed - hold.extensions) : 0,
       resendsLeft: own ? Math.max(0, policy.resendsAllowed - (await resendsOf(tx, parcel.id, own.id))) : 0,
-      delegate: live ? delegateView(live) : (delegates.at(-1) && delegateView(delegates.at(-1)!)) ?? null,
+      delegate: live ? delegateView(live) : ((delegates.at(-1) && delegateView(delegates.at(-1)!)) ?? null),
       delegateSupported: site?.network === 'own' && parcel.compartmentId !== null,
     };
   });

@@ -39,7 +39,8 @@ export async function sendNotice(deps: NotificationDeps, noticeId: string): Prom
   }
   // The code, in clear only here, only for its own holder's phone: the applicant's (in the locker, or
   // sent again, ADR 0033), or the delegate's own code to the delegate's phone (to_phone).
-  const sealedKey = n.kind === 'delegate_code' ? 'sealedDelegateCode' : n.kind === 'result_in_locker' || n.kind === 'code_resent' ? 'sealedCode' : null;
+  const sealedKey =
+    n.kind === 'delegate_code' ? 'sealedDelegateCode' : n.kind === 'result_in_locker' || n.kind === 'code_resent' ? 'sealedCode' : null;
   const sealedValue = sealedKey ? n.details[sealedKey] : undefined;
   const sealed = typeof sealedValue === 'string' ? sealedValue : null;
   const code = sealed && n.parcelId ? deps.cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;

@@ -85,7 +85,8 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
   const site = d.site && typeof d.site === 'object' ? (d.site as Record<string, unknown>) : {};
   const siteName = str(site.name, str(d.siteName));
   // The delegate's SMS goes to the delegate: addressed to them (masked), naming the applicant (masked).
-  const delegate = n.kind === 'delegate_code' && d.delegate && typeof d.delegate === 'object' ? (d.delegate as Record<string, unknown>) : null;
+  const delegate =
+    n.kind === 'delegate_code' && d.delegate && typeof d.delegate === 'object' ? (d.delegate as Record<string, unknown>) : null;
   const to = delegate ? str(delegate.name) : name;
   const hello = zh ? `${to}您好，` : to ? `Dear ${to}, ` : 'Hello, ';
   const body = (): string => {
@@ -161,7 +162,13 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
       case 'code_resent': {
         const deposit = d.purpose === 'deposit';
         const then =
-          d.factor === 'pin' ? (zh ? '再输入 App 中的 6 位密码' : 'then the 6-digit PIN shown in the app') : zh ? '再输入手机号后 6 位' : 'then the last 6 digits of your phone';
+          d.factor === 'pin'
+            ? zh
+              ? '再输入 App 中的 6 位密码'
+              : 'then the 6-digit PIN shown in the app'
+            : zh
+              ? '再输入手机号后 6 位'
+              : 'then the last 6 digits of your phone';
         return deposit
           ? zh
             ? `您的材料件 ${no} 的投递码 ${r.code ?? '见 App'}，${then}，请于 ${localTime(d.codeExpiresAt, lang)} 前到 ${siteName} ${str(d.compartment)} 号格口投递。`

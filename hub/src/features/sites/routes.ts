@@ -73,7 +73,12 @@ export interface NearbyCenter {
 }
 
 export const sitesApi: ApiPaths = {
-  '/api/sites': { get: op('Locker sites with free compartments per size, and accessibleFree (free accessible, low, compartments; null at a partner site)', 'any signed-in role') },
+  '/api/sites': {
+    get: op(
+      'Locker sites with free compartments per size, and accessibleFree (free accessible, low, compartments; null at a partner site)',
+      'any signed-in role',
+    ),
+  },
   '/api/sites/nearby': {
     get: op(
       'Own and partner sites within radiusM of lat/lng or of an address (looked up in the city gazetteer), nearest first, with free compartments per size and, at own kiosks, accessibleFree (free accessible, low, compartments; null at a partner site); 404 address_not_found says what was tried',
