@@ -103,6 +103,7 @@ export function collectRoutes(deps: CollectRouteDeps): Router {
   r.delete(
     '/results/:parcelId/delegates/:delegateId',
     requireRole('applicant'),
+    noBody,
     handle(async (req, res) => {
       const id = parse(UuidParam, req.params.parcelId, 'result id');
       const delegateId = parse(UuidParam, req.params.delegateId, 'delegate id');
