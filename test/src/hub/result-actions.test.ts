@@ -14,9 +14,10 @@ import { codeKeysFrom } from '@xinbao/hub/features/codes/service';
 import { sendNotice } from '@xinbao/hub/features/notifications/service';
 import { OpenCodeCipher } from '@xinbao/hub/features/partner/open-code';
 import { sendResultOrder, sweepResults, type ResultJobDeps } from '@xinbao/hub/features/results/jobs';
-import type { OrderToSend } from '@xinbao/hub/features/results/service';
+import { resultInPartnerLocker, type OrderToSend } from '@xinbao/hub/features/results/service';
+import { withTransaction } from '@xinbao/hub/store/db';
 import { HttpCourierDispatch } from '@xinbao/hub/integrations/courier-dispatch';
-import { custodyLog } from '@xinbao/hub/store/parcels';
+import { custodyLog, lockParcel } from '@xinbao/hub/store/parcels';
 import { DEMO_USERS, KIOSK16_LOW } from '@xinbao/hub/store/seed';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
 import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
@@ -294,7 +295,7 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
     expect(await hub.api('POST', path, zhang, wang)).toMatchObject({ status: 409, json: { error: { code: 'cannot_delegate' } } });
   });
 
-  it('refuses a delegate for a result in a partner locker or not in a locker at all; extends one in a partner locker', async () => {
+  it('refuses a delegate for a result in a partner locker or not in a locker at all; resends the partner’s code and extends there', async () => {
     const counter = (await approve((await apply(zhang, {})).json.application.id as string)).json.result.id as string;
     expect(await hub.api('POST', `/api/results/${counter}/delegates`, zhang, { name: '王五', phone: '13912345678' })).toMatchObject({
       status: 409,
@@ -315,11 +316,15 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
     const parcelId = (await approve(app)).json.result.id as string;
     const T0 = new Date();
     await hub.db.pool.query(`UPDATE parcels SET state = 'in_locker', site_id = $2 WHERE id = $1`, [parcelId, partnerSite]);
-    await hub.db.pool.query(
-      `INSERT INTO result_holds (parcel_id, site_id, compartment_id, partner_compartment_no, in_locker_at, hold_until)
-       VALUES ($1, $2, NULL, 7, $3, $4)`,
-      [parcelId, partnerSite, T0, new Date(T0.getTime() + 168 * HOUR)],
+    const deps = { cipher: new OpenCodeCipher(hub.config.codeHashKey), timers: hub.config.resultTimers };
+    await withTransaction(hub.db.pool, async (tx) =>
+      resultInPartnerLocker(tx, deps, await lockParcel(tx, parcelId), { compartmentNo: 7, collectionCode: '55667788', at: T0 }),
     );
+    // The partner's code is sent again as it is (it has no second factor).
+    expect(await hub.api('POST', `/api/results/${parcelId}/code/resend`, zhang)).toMatchObject({ status: 200, json: { remaining: 2 } });
+    const [again] = await smsOf(parcelId, 'code_resent');
+    expect(codeIn(again!.text)).toBe('55667788');
+    expect(again!.text).not.toContain('6 位');
     expect(await hub.api('POST', `/api/results/${parcelId}/delegates`, zhang, { name: '王五', phone: '13912345678' })).toMatchObject({
       status: 409,
       json: { error: { code: 'delegate_not_supported' } },
@@ -330,6 +335,7 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
     });
     expect((await hub.api('GET', `/api/applications/${app}`, zhang)).json.application.result).toMatchObject({
       extensionsLeft: 0,
+      resendsLeft: 2,
       delegateSupported: false,
     });
   });

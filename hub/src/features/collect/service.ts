@@ -110,8 +110,21 @@ export async function resendResultCode(deps: CollectDeps, applicant: User, parce
   return withTransaction(deps.db, async (tx) => {
     const parcel = await lockOwnResult(tx, applicant, parcelId);
     if (parcel.state !== 'in_locker') throw new Conflict('no_live_code', `there is no collection code while the result is ${parcel.state}`);
+    const site = parcel.siteId ? await findReturnSite(tx, parcel.siteId) : null;
+    if (site && site.network !== 'own') return resendPartnerCode(tx, deps, applicant, parcel, now);
     return resend(tx, deps, applicant, parcel, 'collect', now);
   });
+}
+
+/**
+ * A partner locker's collection code is the partner's (ADR 0025): the hub has it only sealed in the
+ * result's notice, live while the result waits there and no return is ordered; counted by that notice.
+ */
+async function resendPartnerCode(tx: Tx, deps: CollectDeps, applicant: User, parcel: Parcel, now: Date): Promise<Resent> {
+  const hold = await holdOf(tx, parcel.id);
+  const source = hold && !hold.returnOrderedAt ? await sealedCodeNotice(tx, parcel.id, 'collect') : null;
+  if (!hold || !source) throw new Conflict('no_live_code', 'there is no live code to send again');
+  return sendAgain(tx, deps, applicant, parcel, { purpose: 'collect', codeId: `partner:${source.id}`, expiresAt: null, source, hold }, now);
 }
 
 /**
@@ -131,23 +144,41 @@ async function resend(
   // A notice naming another code is about a code no longer live (the code is never re-sealed elsewhere).
   if (!code || !source || (typeof source.details.codeId === 'string' && source.details.codeId !== code.id))
     throw new Conflict('no_live_code', 'there is no live code to send again');
-  const allowed = deps.policy.resendsAllowed;
-  const sent = await resendsOf(tx, parcel.id, code.id);
-  if (sent >= allowed) throw new ResendLimit(allowed, sent);
-  const d = source.details;
   const hold = purpose === 'collect' ? await holdOf(tx, parcel.id) : null;
+  return sendAgain(tx, deps, applicant, parcel, { purpose, codeId: code.id, expiresAt: code.expiresAt, source, hold }, now);
+}
+
+/** The resend itself: counted per code, a `code_resent` notice with the original's seal, custody `code_resent`. */
+async function sendAgain(
+  tx: Tx,
+  deps: CollectDeps,
+  applicant: User,
+  parcel: Parcel,
+  c: {
+    purpose: 'deposit' | 'collect';
+    codeId: string;
+    expiresAt: Date | null;
+    source: { details: Record<string, unknown> };
+    hold: { holdUntil: Date } | null;
+  },
+  now: Date,
+): Promise<Resent> {
+  const allowed = deps.policy.resendsAllowed;
+  const sent = await resendsOf(tx, parcel.id, c.codeId);
+  if (sent >= allowed) throw new ResendLimit(allowed, sent);
+  const d = c.source.details;
   await recordNotice(tx, {
     parcelId: parcel.id,
     kind: 'code_resent',
     details: {
-      purpose,
-      codeId: code.id,
+      purpose: c.purpose,
+      codeId: c.codeId,
       sealedCode: d.sealedCode,
       factor: d.factor ?? 'phone',
       ...(d.sealedPin !== undefined && { sealedPin: d.sealedPin }),
       compartment: d.compartment,
-      codeExpiresAt: code.expiresAt.toISOString(),
-      ...(hold && { holdUntil: hold.holdUntil.toISOString() }),
+      ...(c.expiresAt && { codeExpiresAt: c.expiresAt.toISOString() }),
+      ...(c.hold && { holdUntil: c.hold.holdUntil.toISOString() }),
       count: sent + 1,
     },
     at: now,
@@ -156,7 +187,7 @@ async function resend(
     actor: applicantActor(applicant),
     at: now,
     siteId: parcel.siteId,
-    evidence: { purpose, codeId: code.id, count: sent + 1 },
+    evidence: { purpose: c.purpose, codeId: c.codeId, count: sent + 1 },
   });
   return { resent: true, remaining: allowed - sent - 1 };
 }
@@ -356,16 +387,20 @@ export async function resultActionsOf(
   return withTransaction(db, async (tx) => {
     const hold = await holdOf(tx, parcel.id);
     const waiting = parcel.state === 'in_locker' && hold !== null && hold.returnOrderedAt === null;
-    const own = waiting ? await applicantLiveCode(tx, parcel.id, 'collect', now) : null;
+    const site = parcel.siteId ? await findReturnSite(tx, parcel.siteId) : null;
+    const partner = site !== null && site.network !== 'own';
+    // The code a resend would send: the applicant's own, or (a partner locker) the partner's sealed in its notice.
+    const partnerSource = waiting && partner ? await sealedCodeNotice(tx, parcel.id, 'collect') : null;
+    const own = waiting && !partner ? await applicantLiveCode(tx, parcel.id, 'collect', now) : null;
+    const codeKey = own ? own.id : partnerSource ? `partner:${partnerSource.id}` : null;
     const delegates = await delegatesOf(tx, parcel.id);
     const live = delegates.find((d) => isLive(d, now)) ?? null;
-    const site = parcel.siteId ? await findReturnSite(tx, parcel.siteId) : null;
     return {
       parcelId: parcel.id,
       state: parcel.state,
       holdUntil: waiting ? hold.holdUntil.toISOString() : null,
       extensionsLeft: waiting ? Math.max(0, policy.extensionsAllowed - hold.extensions) : 0,
-      resendsLeft: own ? Math.max(0, policy.resendsAllowed - (await resendsOf(tx, parcel.id, own.id))) : 0,
+      resendsLeft: codeKey ? Math.max(0, policy.resendsAllowed - (await resendsOf(tx, parcel.id, codeKey))) : 0,
       delegate: live ? delegateView(live) : ((delegates.at(-1) && delegateView(delegates.at(-1)!)) ?? null),
       delegateSupported: site?.network === 'own' && parcel.compartmentId !== null,
     };

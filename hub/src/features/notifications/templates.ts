@@ -161,14 +161,19 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
       // ADR 0033: the same code again (never a new one), a delegate's own code, more time to collect.
       case 'code_resent': {
         const deposit = d.purpose === 'deposit';
+        // A partner locker's code has no second factor (factor 'none').
         const then =
-          d.factor === 'pin'
+          d.factor === 'none'
             ? zh
-              ? '再输入 App 中的 6 位密码'
-              : 'then the 6-digit PIN shown in the app'
-            : zh
-              ? '再输入手机号后 6 位'
-              : 'then the last 6 digits of your phone';
+              ? '直接输入'
+              : 'nothing else to type'
+            : d.factor === 'pin'
+              ? zh
+                ? '再输入 App 中的 6 位密码'
+                : 'then the 6-digit PIN shown in the app'
+              : zh
+                ? '再输入手机号后 6 位'
+                : 'then the last 6 digits of your phone';
         return deposit
           ? zh
             ? `您的材料件 ${no} 的投递码 ${r.code ?? '见 App'}，${then}，请于 ${localTime(d.codeExpiresAt, lang)} 前到 ${siteName} ${str(d.compartment)} 号格口投递。`
