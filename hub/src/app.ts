@@ -48,6 +48,7 @@ import { createPartnerRuntime, type PartnerRuntime } from './features/partner/ru
 import { partnerAdminRoutes, partnerApi, partnerWebhookRoutes, type WebhookRefusalLimits } from './features/partner/routes.js';
 import type { PartnerNetworkClient } from './integrations/partner-network.js';
 import { resultRoutes, resultsApi } from './features/results/routes.js';
+import { collectApi, collectRoutes } from './features/collect/routes.js';
 import { resultDoorMoved } from './features/results/service.js';
 import { createResultsQueue, enqueueOrder, startResultsWorker, type ResultJob } from './features/results/jobs.js';
 import { notificationsApi, smsReceiptRoutes } from './features/notifications/routes.js';
@@ -165,6 +166,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...adminApi,
     ...kioskApi,
     ...resultsApi,
+    ...collectApi,
     ...courierApi,
     ...ratingsApi,
     ...notificationsApi,
@@ -189,7 +191,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         sessionTtlHours: config.sessionTtlHours,
       },
     }),
-    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
+    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits, collect: config.collect }),
     prereviewRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
     partnerAdminRoutes({ partner }),
@@ -199,6 +201,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     adminRoutes({ db, now }),
     kioskRoutes({ db, now }),
     resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
+    collectRoutes({ db, keys, lifetimes, cipher: openCodes, policy: config.collect, now }),
     courierRoutes(courier),
     ratingRoutes({ db, now, policy: config.ratingFollowUp }),
     routeNotFound,

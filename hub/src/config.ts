@@ -89,6 +89,11 @@ export const EnvSchema = z.object({
   RESULT_REMIND_AFTER_HOURS: hours(24),
   RESULT_REMIND_BEFORE_HOURS: hours(24),
   RESULT_HOLD_DAYS: z.coerce.number().positive().max(90).default(7),
+  // What the applicant may ask for (ADR 0033): the same code sent again, this many times per code;
+  // more time to collect, this many times, this many hours each.
+  CODE_RESENDS_ALLOWED: z.coerce.number().int().min(0).max(20).default(3),
+  RESULT_EXTENSIONS_ALLOWED: z.coerce.number().int().min(0).max(10).default(1),
+  RESULT_EXTEND_HOURS: hours(72),
   /** working days the hall has to reply to a bad rating (好差评 差评整改, ADR 0032) */
   RATING_FOLLOW_UP_WORKING_DAYS: z.coerce.number().int().min(1).max(60).default(5),
   /** hall calendar days that are not working days, comma-separated YYYY-MM-DD (e.g. public holidays) */
@@ -189,6 +194,8 @@ export interface HubConfig {
   neverReceivedAfterHours: number;
   /** reminders and the holding period of a result in a locker (ADR 0024) */
   resultTimers: { remindAfterHours: number; remindBeforeHours: number; holdDays: number };
+  /** resends per code, and more time to collect (ADR 0033) */
+  collect: { resendsAllowed: number; extensionsAllowed: number; extendHours: number };
   nearbyRadiusM: number;
   gazetteerFile: string | undefined;
   seedDemo: boolean;
@@ -362,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       remindBeforeHours: e.RESULT_REMIND_BEFORE_HOURS,
       holdDays: e.RESULT_HOLD_DAYS,
     },
+    collect: { resendsAllowed: e.CODE_RESENDS_ALLOWED, extensionsAllowed: e.RESULT_EXTENSIONS_ALLOWED, extendHours: e.RESULT_EXTEND_HOURS },
     nearbyRadiusM: e.NEARBY_RADIUS_M,
     gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',

@@ -43,6 +43,8 @@ export interface FreeCompartment {
   id: string;
   number: number;
   size: CompartmentSize;
+  /** a low compartment a wheelchair user can reach (ADR 0033); false when not said */
+  accessible?: boolean;
 }
 
 export function chooseCompartment<C extends FreeCompartment>(free: readonly C[], need: CompartmentSize): C | null {
@@ -50,6 +52,34 @@ export function chooseCompartment<C extends FreeCompartment>(free: readonly C[],
   const fits = free.filter((c) => rank(c.size) >= rank(need));
   fits.sort((a, b) => rank(a.size) - rank(b.size) || a.number - b.number);
   return fits[0] ?? null;
+}
+
+/**
+ * The compartment for someone who asked for an accessible (low) one: the best fitting accessible one
+ * if any is free, else the usual choice (ADR 0033). `accessible` says which it was.
+ */
+export function chooseAccessibleFirst<C extends FreeCompartment>(
+  free: readonly C[],
+  need: CompartmentSize,
+): { compartment: C; accessible: boolean } | null {
+  const low = chooseCompartment(
+    free.filter((c) => c.accessible === true),
+    need,
+  );
+  if (low) return { compartment: low, accessible: true };
+  const any = chooseCompartment(free, need);
+  return any && { compartment: any, accessible: any.accessible === true };
+}
+
+/** The usual choice, or the accessible-first one when asked for; `accessible` only when asked. */
+export function chooseFor<C extends FreeCompartment>(
+  free: readonly C[],
+  need: CompartmentSize,
+  wantsAccessible: boolean,
+): { compartment: C; accessible?: boolean } | null {
+  if (wantsAccessible) return chooseAccessibleFirst(free, need);
+  const c = chooseCompartment(free, need);
+  return c && { compartment: c };
 }
 
 /**

@@ -10,6 +10,7 @@ export interface FreeCompartmentRow {
   id: string;
   number: number;
   size: CompartmentSize;
+  accessible: boolean;
 }
 
 /** A compartment move that COMPARTMENT_MOVES does not allow from the compartment's state. */
@@ -29,7 +30,7 @@ export class IllegalCompartmentMove extends Conflict {
  */
 export async function lockFreeCompartments(tx: Tx, siteId: string): Promise<FreeCompartmentRow[]> {
   const r = await tx.query<FreeCompartmentRow>(
-    `SELECT id, number, size FROM compartments WHERE site_id = $1 AND state = 'free' FOR UPDATE SKIP LOCKED`,
+    `SELECT id, number, size, accessible FROM compartments WHERE site_id = $1 AND state = 'free' FOR UPDATE SKIP LOCKED`,
     [siteId],
   );
   return r.rows;

@@ -195,6 +195,8 @@ export interface DemoSite {
   lat: number;
   lng: number;
   compartments: CompartmentSize[];
+  /** the numbers of its accessible (low) compartments (ADR 0033); KIOSK16_LOW when not said */
+  accessible?: number[];
 }
 
 /** The five places of the original programme, each with a 16-compartment kiosk (one KR-CU16 board). */
@@ -245,6 +247,13 @@ export const DEMO_SITES: DemoSite[] = [
     compartments: kiosk16(),
   },
 ];
+
+/**
+ * The low compartments of a 16-compartment kiosk (ADR 0033): each size's column is numbered top to
+ * bottom, so the last numbers of each size are the bottom row a wheelchair user can reach —
+ * S 5 and 6, M 12 and 13, L 16.
+ */
+export const KIOSK16_LOW: readonly number[] = [5, 6, 12, 13, 16];
 
 function kiosk16(): CompartmentSize[] {
   return [...Array<CompartmentSize>(6).fill('S'), ...Array<CompartmentSize>(7).fill('M'), ...Array<CompartmentSize>(3).fill('L')];
@@ -302,5 +311,9 @@ export async function seedDemo(db: Db, sites: DemoSite[] = DEMO_SITES): Promise<
         [uuidv7(), siteId, i + 1, size],
       );
     }
+    await db.query('UPDATE compartments SET accessible = true WHERE site_id = $1 AND number = ANY($2::int[]) AND NOT accessible', [
+      siteId,
+      s.accessible ?? KIOSK16_LOW,
+    ]);
   }
 }

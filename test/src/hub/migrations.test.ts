@@ -402,6 +402,20 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), rating, T, ids.user],
     );
   },
+  20: async (db) => {
+    // 委托代领 (ADR 0033): a delegate with a code of their own; a compartment marked accessible; two resends of one parcel.
+    await db.query(
+      `INSERT INTO result_delegates (id, parcel_id, code_id, name, phone, created_by, created_at) VALUES ($1, $2, $3, '王五', '13911112222', $4, $5)`,
+      [randomUUID(), ids.parcel, ids.code, ids.user, T],
+    );
+    await db.query(`UPDATE compartments SET accessible = true WHERE id = $1`, [ids.spare]);
+    for (let i = 0; i < 2; i++)
+      await db.query(
+        `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+         VALUES ($1, $2, $3, $4, 'code_resent', 'resent', '{}', $5)`,
+        [randomUUID(), ids.user, ids.application, ids.parcel, T],
+      );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

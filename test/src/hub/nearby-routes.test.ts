@@ -101,7 +101,11 @@ describe('GET /api/sites/nearby', () => {
     expect(sites[0]).toMatchObject({ network: 'own', distanceM: 0, free: { S: 6, M: 7, L: 3, XL: 0 } });
     expect(sites[1]).toMatchObject({ network: 'sudiyi', address: 'H-50 号', online: true, free: { S: 0, M: 0, L: 0, XL: 0 } });
     expect(sites[1]!.distanceM).toBeCloseTo(50, 3);
+    // An own kiosk says how many accessible (low) compartments are free (ADR 0033); a partner's cannot.
+    expect(sites[0]).toMatchObject({ accessibleFree: 5 });
+    expect(sites[1]).toMatchObject({ accessibleFree: null });
     expect(Object.keys(sites[0]!).sort()).toEqual([
+      'accessibleFree',
       'address',
       'distanceM',
       'district',

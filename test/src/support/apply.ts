@@ -50,5 +50,14 @@ export async function applyPassed(api: HubApi, token: string | undefined, body: 
   Object.assign(answer, { parcel: started?.parcel, site: started?.site });
   if (channel === 'partner_locker') return { status: 201, json: { ...answer, dropOff: mine.dropOff } };
   if (!mine.deposit) throw new Error(`application ${id} passed but shows no deposit code: ${JSON.stringify(mine)}`);
-  return { status: 201, json: { ...answer, compartment: started?.compartment, deposit: mine.deposit } };
+  return {
+    status: 201,
+    json: {
+      ...answer,
+      compartment: started?.compartment,
+      deposit: mine.deposit,
+      // asked for an accessible compartment: whether the one reserved is (ADR 0033)
+      ...(started?.accessible !== undefined && { accessible: started.accessible }),
+    },
+  };
 }

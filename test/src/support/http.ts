@@ -14,7 +14,9 @@ export function hubApi(baseUrl: () => string): HubApi {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(rawBody !== undefined ? { body: rawBody } : body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as Json };
+    // 204 No Content (a DELETE) has no body to read.
+    const text = await res.text();
+    return { status: res.status, json: (text === '' ? {} : JSON.parse(text)) as Json };
   };
 }
 

@@ -7,7 +7,7 @@
 // exists before the pass, so nothing can be dropped off for an application that has not passed.
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { chooseCompartment } from '../../domain/compartments.js';
+import { chooseFor } from '../../domain/compartments.js';
 import { judgeNewDeposit, type OpenDepositLimits } from '../../domain/open-deposits.js';
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
@@ -19,7 +19,7 @@ import { insertReservation } from '../partner/store.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
 import { PartnerNotConfigured } from '../partner/runtime.js';
 import { issueCode, type CodeKeys } from '../codes/service.js';
-import { countOpenDeposits, findDropOffSite, lockApplicant, type DropOffSite, type Matter } from './store.js';
+import { countOpenDeposits, findDropOffSite, lockApplicant, wantsAccessibleDrop, type DropOffSite, type Matter } from './store.js';
 import { insertPrereviewNotice } from '../prereview/store.js';
 
 export interface DropOffDeps {
@@ -49,6 +49,8 @@ export interface StartedDropOff {
   codeExpiresAt: Date | null;
   /** a partner reservation to queue after the commit */
   reserveAtPartner: boolean;
+  /** when an accessible compartment was asked for: whether the one reserved is (false: none was free, ADR 0033) */
+  accessible?: boolean;
 }
 
 /** A site the applicant may hand paper in at by this channel, or the refusal. */
@@ -102,7 +104,8 @@ export async function startDropOff(
     const site = await dropOffSiteFor(tx, app.dropSiteId!, 'own_kiosk', deps.partnerNetwork);
     const { phone } = await refuseOverLimit(tx, app.applicantId, site.id, deps.openDeposits);
     // Two passes at once never get the same compartment and never wait on each other.
-    const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), app.matter.parcelSize);
+    const chosen = chooseFor(await lockFreeCompartments(tx, site.id), app.matter.parcelSize, await wantsAccessibleDrop(tx, app.id));
+    const compartment = chosen?.compartment;
     if (!compartment)
       throw new Conflict(
         'no_free_compartment',
@@ -146,6 +149,7 @@ export async function startDropOff(
         factor: deposit.factor.kind,
         ...(deposit.factor.kind === 'pin' && { sealedPin: seal(deposit.factor.pin) }),
         codeExpiresAt: deposit.expiresAt.toISOString(),
+        ...(chosen.accessible !== undefined && { accessible: chosen.accessible }),
       },
       at: now,
     });
@@ -155,6 +159,7 @@ export async function startDropOff(
       compartment: compartment.number,
       codeExpiresAt: deposit.expiresAt,
       reserveAtPartner: false,
+      ...(chosen.accessible !== undefined && { accessible: chosen.accessible }),
     };
   }
   if (app.channelIn === 'partner_locker') {

@@ -20,6 +20,7 @@ import type { OpenCodeCipher } from '../partner/open-code.js';
 import { partnerDropOffOf } from '../partner/reservations.js';
 import type { PartnerRuntime } from '../partner/runtime.js';
 import { CreateApplicationBody, depositCodeOf, getApplication, submitApplication } from './service.js';
+import { depositResendsLeft, resultActionsOf, type CollectPolicy, type ResultActions } from '../collect/service.js';
 import type { DropOffDeps } from './drop-off.js';
 import { applicantOf, listMatters } from './store.js';
 
@@ -34,6 +35,8 @@ export interface ApplicationRouteDeps {
   log: Logger;
   /** how many reservations one applicant may hold open, per site and overall */
   openDeposits: OpenDepositLimits;
+  /** resends and more time to collect (ADR 0033): the application's view says what is left */
+  collect?: CollectPolicy;
 }
 
 const UuidParam = z.string().uuid();
@@ -54,7 +57,7 @@ export const applicationsApi: ApiPaths = {
   },
   '/api/applications/{id}': {
     get: op(
-      'An application with its parcels, custody events, notices (e.g. deposit_code_expired with whatNext), its pre-review (prereview, prereviewSteps with every one-time notice as issued, commitment for 容缺受理) and, to its applicant while it opens the compartment, the deposit code (deposit: code, qrToken, factor, expiresAt); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected',
+      'An application with its parcels, custody events, notices (e.g. deposit_code_expired with whatNext), its pre-review (prereview, prereviewSteps with every one-time notice as issued, commitment for 容缺受理) and, to its applicant while it opens the compartment, the deposit code (deposit: code, qrToken, factor, expiresAt); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected; result (ADR 0033, null before there is one): parcelId, state, holdUntil, extensionsLeft, resendsLeft, delegate (masked, or null), delegateSupported; deposit.resendsLeft',
       'its applicant, staff, admin',
     ),
   },
@@ -92,13 +95,18 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       const app = await getApplication(db, id);
       const user = currentUser(req);
       if (!app || (user.role === 'applicant' && app.applicantId !== user.id)) throw new NotFound('application');
+      // The result's actions (ADR 0033): until when it waits, what is left of the extensions and resends, the delegate (masked).
+      const outbound = app.parcels.find((p) => p.direction === 'outbound');
+      const result: ResultActions | null = outbound && deps.collect ? await resultActionsOf(db, deps.collect, outbound, deps.now()) : null;
       if (app.channelIn !== 'partner_locker') {
         // The deposit code, to its applicant only, while it opens the compartment (ADR 0027).
         const deposit = user.id === app.applicantId ? await depositCodeOf(db, deps.openCodes, app.id, deps.now()) : null;
         const qrSvg = deposit?.qrToken
           ? await QRCode.toString(deposit.qrToken, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 })
           : undefined;
-        res.json({ application: { ...app, deposit: deposit && { ...deposit, ...(qrSvg && { qrSvg }) } } });
+        const inbound = app.parcels.find((p) => p.direction === 'inbound');
+        const resendsLeft = deposit && inbound && deps.collect ? await depositResendsLeft(db, deps.collect, inbound.id, deps.now()) : 0;
+        res.json({ application: { ...app, deposit: deposit && { ...deposit, resendsLeft, ...(qrSvg && { qrSvg }) }, result } });
         return;
       }
       // The partner's open-code goes to its applicant only, and only while it opens the compartment.
@@ -106,7 +114,7 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       const dropOff = inbound
         ? await partnerDropOffOf(db, deps.openCodes, inbound, { now: deps.now(), showCode: user.id === app.applicantId })
         : null;
-      res.json({ application: { ...app, dropOff } });
+      res.json({ application: { ...app, dropOff, result } });
     }),
   );
 

@@ -37,8 +37,8 @@ import type { User } from '../auth/auth.js';
 
 /** How the result comes back (ADR 0024); the counter when not said. */
 export const ReturnChannelBody = z.discriminatedUnion('channel', [
-  /** one of the hall's own kiosks */
-  z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+  /** one of the hall's own kiosks; accessible: an accessible (low) compartment if one is free (ADR 0033) */
+  z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid(), accessible: z.boolean().optional() }),
   /** a partner locker site of the registry (e.g. from GET /api/sites/nearby): the result is delivered there (ADR 0025) */
   z.strictObject({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
   /** free mail (EMS) to this address */
@@ -57,7 +57,8 @@ export const CreateApplicationBody = z.strictObject({
   /** what is being sent (GET /api/matters lists each matter's materials); none declared is pre-reviewed like any other list */
   materials: DeclaredMaterials.optional(),
   dropOff: z.discriminatedUnion('channel', [
-    z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid() }),
+    /** accessible: an accessible (low) compartment if one is free (ADR 0033) */
+    z.strictObject({ channel: z.literal('own_kiosk'), siteId: z.string().uuid(), accessible: z.boolean().optional() }),
     /** a partner locker site of the registry (e.g. from GET /api/sites/nearby) */
     z.strictObject({ channel: z.literal('partner_locker'), siteId: z.string().uuid() }),
     /** a free courier pickup from this address */
@@ -133,6 +134,8 @@ export async function submitApplication(
       materials,
       dropSiteId: site?.id ?? null,
       pickupAddress: drop.channel === 'courier_pickup' ? drop.address : null,
+      accessibleDrop: drop.channel === 'own_kiosk' && drop.accessible === true,
+      accessibleReturn: body.returnChannel?.channel === 'own_kiosk' && body.returnChannel.accessible === true,
       at: now,
     });
     await insertStep(tx, { applicationId: id, step: 'submitted', actorId: applicant.id, materials, at: now });

@@ -48,6 +48,12 @@ export interface DropOffSite {
   retired: boolean;
 }
 
+/** Whether the applicant asked for an accessible (low) compartment to drop off in (ADR 0033). */
+export async function wantsAccessibleDrop(tx: Tx, applicationId: string): Promise<boolean> {
+  const r = await tx.query<{ a: boolean }>('SELECT accessible_drop AS a FROM applications WHERE id = $1', [applicationId]);
+  return r.rows[0]?.a === true;
+}
+
 export async function findDropOffSite(tx: Tx, siteId: string): Promise<DropOffSite | null> {
   const r = await tx.query<DropOffSite>('SELECT id, name, address, network, retired_at IS NOT NULL AS retired FROM sites WHERE id = $1', [
     siteId,
@@ -70,13 +76,16 @@ export async function insertApplication(
     /** where the paper goes in once pre-review passes: a kiosk or locker site, or the address a courier calls at */
     dropSiteId: string | null;
     pickupAddress: string | null;
+    /** an accessible (low) compartment asked for, to drop off and for the result (ADR 0033) */
+    accessibleDrop?: boolean;
+    accessibleReturn?: boolean;
     at: Date;
   },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO applications (id, applicant_id, matter_id, status, channel_in, channel_out, return_site_id, return_address,
-       prereview, materials, drop_site_id, pickup_address, submitted_at, created_at)
-     VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $11)`,
+       prereview, materials, drop_site_id, pickup_address, submitted_at, created_at, accessible_drop, accessible_return)
+     VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $11, $12, $13)`,
     [
       a.id,
       a.applicantId,
@@ -89,6 +98,8 @@ export async function insertApplication(
       a.dropSiteId,
       a.pickupAddress,
       a.at,
+      a.accessibleDrop ?? false,
+      a.accessibleReturn ?? false,
     ],
   );
 }
@@ -218,7 +229,8 @@ export async function insertNotice(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (parcel_id, kind) DO NOTHING`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (parcel_id, kind) WHERE kind NOT IN ('code_resent', 'delegate_code', 'hold_extended') DO NOTHING`,
     [n.id, n.applicantId, n.applicationId, n.parcelId, n.kind, n.message, JSON.stringify(n.details), n.at],
   );
 }
@@ -229,7 +241,7 @@ export const PREREVIEW_NOTICE_KINDS = ['prereview_passed', 'prereview_returned',
 /** The application's notices: its parcels' and results' (`prereview` false), or its pre-review's (true); sealed codes left out. */
 export async function noticesOfApplication(db: Db, applicationId: string, prereview = false): Promise<NoticeView[]> {
   const r = await db.query<NoticeView>(
-    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' - 'sealedPin' - 'sealedQr' AS details, created_at AS "createdAt", sent_at AS "sentAt"
+    `SELECT id, kind, parcel_id AS "parcelId", message, details - 'sealedCode' - 'sealedPin' - 'sealedQr' - 'sealedDelegateCode' AS details, created_at AS "createdAt", sent_at AS "sentAt"
      FROM applicant_notices WHERE application_id = $1 AND (kind = ANY($2::text[])) = $3 ORDER BY created_at, id`,
     [applicationId, PREREVIEW_NOTICE_KINDS, prereview],
   );

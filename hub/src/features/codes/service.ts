@@ -54,6 +54,13 @@ export interface IssueRequest {
   holderPhone: string | null;
   now: Date;
   lifetimes: CodeLifetimes;
+  /**
+   * Issued beside the parcel's live codes of this purpose, which stay live (a delegate's collection
+   * code next to the applicant's, ADR 0033); by default a fresh code replaces them.
+   */
+  alongside?: boolean;
+  /** when it expires, if not after the purpose's lifetime */
+  expiresAt?: Date;
 }
 
 /** How the holder knows the second factor: the last 6 digits of their phone, or the PIN given here with the code. */
@@ -93,8 +100,8 @@ export function signQr(keys: CodeKeys, payload: QrPayload): string {
 
 /** Issues a fresh code for a parcel, revoking any earlier live code of the same purpose. */
 export async function issueCode(tx: Tx, keys: CodeKeys, req: IssueRequest): Promise<IssuedCode> {
-  await revokeLiveCodes(tx, req.parcelId, req.purpose, req.now);
-  const expiresAt = expiryFor(req.purpose, req.now, req.lifetimes);
+  if (!req.alongside) await revokeLiveCodes(tx, req.parcelId, req.purpose, req.now);
+  const expiresAt = req.expiresAt ?? expiryFor(req.purpose, req.now, req.lifetimes);
   const siteKey = siteOfflineKey(keys.offlineKey, req.siteId);
   const phoneDigits = phoneFactor(req.holderPhone);
   const factor: IssuedFactor = phoneDigits === null ? { kind: 'pin', pin: makeFactorPin(randomBelow) } : { kind: 'phone' };

@@ -31,6 +31,48 @@ export async function revokeLiveCodes(tx: Tx, parcelId: string, purpose: CodePur
   );
 }
 
+/** Revokes one code if it is still live (the sync trigger tells the site's kiosks); whether it did. */
+export async function revokeCode(tx: Tx, codeId: string, at: Date): Promise<boolean> {
+  const r = await tx.query('UPDATE access_codes SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL', [
+    codeId,
+    at,
+  ]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Revokes the parcel's live codes of this purpose except one (the one just used); how many. */
+export async function revokeOtherLiveCodes(tx: Tx, parcelId: string, purpose: CodePurpose, keepId: string, at: Date): Promise<number> {
+  const r = await tx.query(
+    `UPDATE access_codes SET revoked_at = $4
+     WHERE parcel_id = $1 AND purpose = $2 AND id <> $3 AND used_at IS NULL AND revoked_at IS NULL`,
+    [parcelId, purpose, keepId, at],
+  );
+  return r.rowCount ?? 0;
+}
+
+export interface LiveCode {
+  id: string;
+  siteId: string;
+  compartmentId: string;
+  expiresAt: Date;
+}
+
+/** The parcel's live (unused, unrevoked, unexpired) codes of this purpose, oldest first, locked. */
+export async function lockLiveCodes(tx: Tx, parcelId: string, purpose: CodePurpose, now: Date): Promise<LiveCode[]> {
+  const r = await tx.query<LiveCode>(
+    `SELECT id, site_id AS "siteId", compartment_id AS "compartmentId", expires_at AS "expiresAt" FROM access_codes
+     WHERE parcel_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+     ORDER BY created_at, id FOR UPDATE`,
+    [parcelId, purpose, now],
+  );
+  return r.rows;
+}
+
+/** Moves a code's expiry (the sync trigger tells the site's kiosks the new one). */
+export async function setCodeExpiry(tx: Tx, codeId: string, expiresAt: Date): Promise<void> {
+  await tx.query('UPDATE access_codes SET expires_at = $2 WHERE id = $1', [codeId, expiresAt]);
+}
+
 /** Inserts the code unless a live code of its site has the same hash; true when inserted. */
 export async function insertCode(tx: Tx, c: NewCode): Promise<boolean> {
   const r = await tx.query(

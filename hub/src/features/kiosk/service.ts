@@ -37,7 +37,9 @@ import { findCompartmentByNumber, lockCompartmentState, setCompartmentState } fr
 import { appendCustody, lockParcel, moveParcel, setParcelCompartment, type Actor } from '../../store/parcels.js';
 import { KeypadAttempts, type KeypadLimits } from '../codes/attempts.js';
 import { CodeRefused, redeemCode, type CodeKeys } from '../codes/service.js';
-import { lockOpenDoorCycle, resolveDoorCycle } from '../codes/store.js';
+import { lockOpenDoorCycle, resolveDoorCycle, revokeOtherLiveCodes } from '../codes/store.js';
+import { delegateOfCode } from '../collect/store.js';
+import { maskName } from '../../domain/masking.js';
 import { markPickupDone } from '../courier/store.js';
 import { grantFirstVisitDoor, grantNextVisitDoor, openVisitDoorOf, settleClosedVisitDoor, visitOfCode } from '../courier/visits.js';
 import { findDevice, insertKioskEvent } from './store.js';
@@ -352,7 +354,12 @@ export class KioskService {
       await appendCustody(tx, parcel, decision.custodyKind, parcel.state, parcel.state, { ...ctx, actor });
       return null;
     }
-    await moveParcel(tx, parcel, decision.parcelMove, { ...ctx, actor: { kind: decision.actor, id: null } });
+    // Collected with a delegate's code (委托代领, ADR 0033): the evidence says so, with the name masked.
+    const delegate = decision.parcelMove === 'collected' ? await delegateOfCode(tx, code.id) : null;
+    const evidence = delegate ? { ...ctx.evidence, by: 'delegate', name: maskName(delegate.name) } : ctx.evidence;
+    await moveParcel(tx, parcel, decision.parcelMove, { ...ctx, evidence, actor: { kind: decision.actor, id: null } });
+    // Either code collects the result; the other one (the applicant's or the delegate's) dies with it.
+    if (decision.parcelMove === 'collected') await revokeOtherLiveCodes(tx, parcel.id, 'collect', code.id, at);
     if (decision.leavesCompartment) await setParcelCompartment(tx, parcel.id, null, at);
     if (decision.compartmentMove) await setCompartmentState(tx, compartmentId, decision.compartmentMove, at);
     if (decision.closesPickupOrder) await markPickupDone(tx, parcel.id, at);

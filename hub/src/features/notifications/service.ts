@@ -37,8 +37,12 @@ export async function sendNotice(deps: NotificationDeps, noticeId: string): Prom
     await withTransaction(deps.db, (tx) => markNoticeFailed(tx, n.id, 'no phone number on file', deps.now()));
     return 'no_phone';
   }
-  const sealed = n.kind === 'result_in_locker' && typeof n.details.sealedCode === 'string' ? n.details.sealedCode : null;
-  // The collection code, in clear only here, only for its own holder's phone.
+  // The code, in clear only here, only for its own holder's phone: the applicant's (in the locker, or
+  // sent again, ADR 0033), or the delegate's own code to the delegate's phone (to_phone).
+  const sealedKey =
+    n.kind === 'delegate_code' ? 'sealedDelegateCode' : n.kind === 'result_in_locker' || n.kind === 'code_resent' ? 'sealedCode' : null;
+  const sealedValue = sealedKey ? n.details[sealedKey] : undefined;
+  const sealed = typeof sealedValue === 'string' ? sealedValue : null;
   const code = sealed && n.parcelId ? deps.cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;
   const text = renderNotice({ kind: n.kind, details: n.details }, { displayName: n.displayName, language: n.language, code });
   const accepted = await deps.gateway.send({ to: n.phone, text, idempotencyKey: n.id });

@@ -13,7 +13,15 @@ import { renderNotice, type Language, type NoticeKind } from './templates.js';
  */
 export async function recordNotice(
   tx: Tx,
-  n: { parcelId: string | null; applicationId?: string; kind: NoticeKind; details?: Record<string, unknown>; at: Date },
+  n: {
+    parcelId: string | null;
+    applicationId?: string;
+    kind: NoticeKind;
+    details?: Record<string, unknown>;
+    at: Date;
+    /** the phone the SMS goes to when it is not the applicant's (a delegate's code, ADR 0033) */
+    toPhone?: string;
+  },
 ): Promise<boolean> {
   const owner = await tx.query<{
     applicationId: string;
@@ -42,9 +50,9 @@ export async function recordNotice(
   };
   const message = renderNotice({ kind: n.kind, details }, { displayName: o.displayName, language: 'en' });
   const r = await tx.query(
-    `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-    [uuidv7(), o.applicantId, o.applicationId, n.parcelId, n.kind, message, JSON.stringify(details), n.at],
+    `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at, to_phone)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+    [uuidv7(), o.applicantId, o.applicationId, n.parcelId, n.kind, message, JSON.stringify(details), n.at, n.toPhone ?? null],
   );
   return (r.rowCount ?? 0) > 0;
 }
@@ -68,7 +76,7 @@ export async function outboxNotice(db: Db | Tx, id: string): Promise<OutboxNotic
   const r = await db.query<OutboxNotice>(
     `SELECT n.id, n.kind, n.parcel_id AS "parcelId", n.application_id AS "applicationId", n.details, n.created_at AS "createdAt",
        n.sent_at AS "sentAt", n.send_failed_at AS "sendFailedAt", n.gateway_message_id AS "gatewayMessageId",
-       u.phone, u.language, u.display_name AS "displayName"
+       coalesce(n.to_phone, u.phone) AS phone, u.language, u.display_name AS "displayName"
      FROM applicant_notices n JOIN users u ON u.id = n.applicant_id WHERE n.id = $1`,
     [id],
   );

@@ -24,6 +24,9 @@ const APPLICATION_LEVEL: string[] = [
   'materials_due',
 ];
 
+/** The kinds whose SMS carries a code in clear, to its own holder (ADR 0024, ADR 0033). */
+const CODE_KINDS: string[] = ['result_in_locker', 'code_resent', 'delegate_code'];
+
 describe('notice templates', () => {
   for (const language of ['zh-CN', 'en'] as Language[]) {
     it(`renders every kind in ${language}, signed, masked, with no code but the collection code`, () => {
@@ -34,7 +37,7 @@ describe('notice templates', () => {
         expect(text).not.toContain('三丰');
         expect(text).not.toMatch(/1[3-9]\d{9}/);
         expect(text).not.toContain('c2VhbGVk');
-        if (kind === 'result_in_locker') expect(text).toContain('48213377');
+        if (CODE_KINDS.includes(kind)) expect(text).toContain('48213377');
         else expect(text).not.toContain('48213377');
         if (!APPLICATION_LEVEL.includes(kind)) expect(text).toContain(DETAILS.trackingNumber);
         expect(text.length).toBeLessThanOrEqual(500);
@@ -66,6 +69,23 @@ describe('notice templates', () => {
     expect(overdue).toContain('not collected in time');
     expect(switched).toContain('Hello, ');
     expect(renderNotice({ kind: 'received_at_hall', details: DETAILS }, { displayName: '', language: 'zh-CN' })).toContain('】您好，');
+  });
+
+  it('addresses a delegate’s code to the delegate, naming the applicant masked (委托代领, ADR 0033)', () => {
+    const details = { ...DETAILS, delegate: { name: '王*', phone: '尾号5678' }, expiresAt: '2026-12-08T06:00:00.000Z' };
+    const zh = renderNotice({ kind: 'delegate_code', details }, { displayName: '张三丰', language: 'zh-CN', code: '12345678' });
+    expect(zh).toBe(
+      '【政务服务】王*您好，张*委托您代领结果件 XB2612010000017，存于 港务区政务服务中心（港务大道1号） 7 号格口，取件码 12345678，输入后再输入您手机号后 6 位。请于 12月8日 14:00 前取件。',
+    );
+    const en = renderNotice({ kind: 'delegate_code', details }, { displayName: '张三丰', language: 'en', code: '12345678' });
+    expect(en).toContain('Dear 王*, 张* asked you to collect');
+    // The same code again, for a deposit: where to drop it off and by when; a PIN factor is not sent.
+    const again = renderNotice(
+      { kind: 'code_resent', details: { ...DETAILS, purpose: 'deposit', factor: 'pin', codeExpiresAt: DETAILS.expiresAt } },
+      { displayName: '李四', language: 'zh-CN', code: '87654321' },
+    );
+    expect(again).toContain('投递码 87654321，再输入 App 中的 6 位密码');
+    expect(again).toContain('12月4日 14:00');
   });
 
   it('formats a time, and nothing for a missing one', () => {

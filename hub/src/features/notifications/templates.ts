@@ -22,6 +22,9 @@ export const NOTICE_KINDS = [
   'prereview_passed',
   'prereview_returned',
   'materials_due',
+  'code_resent',
+  'delegate_code',
+  'hold_extended',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -36,7 +39,7 @@ export interface NoticeToRender {
 export interface Recipient {
   displayName: string;
   language: Language;
-  /** the collection code, opened from its seal, for `result_in_locker` only */
+  /** the code, opened from its seal, for `result_in_locker`, `code_resent` and `delegate_code` only */
   code?: string | null;
 }
 
@@ -81,7 +84,11 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
   const no = str(d.trackingNumber);
   const site = d.site && typeof d.site === 'object' ? (d.site as Record<string, unknown>) : {};
   const siteName = str(site.name, str(d.siteName));
-  const hello = zh ? `${name}您好，` : name ? `Dear ${name}, ` : 'Hello, ';
+  // The delegate's SMS goes to the delegate: addressed to them (masked), naming the applicant (masked).
+  const delegate =
+    n.kind === 'delegate_code' && d.delegate && typeof d.delegate === 'object' ? (d.delegate as Record<string, unknown>) : null;
+  const to = delegate ? str(delegate.name) : name;
+  const hello = zh ? `${to}您好，` : to ? `Dear ${to}, ` : 'Hello, ';
   const body = (): string => {
     switch (n.kind) {
       case 'deposit_code_issued':
@@ -151,6 +158,38 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
         return zh
           ? `您承诺补交的材料请于 ${localTime(d.dueAt, lang)} 前提交。`
           : `please send the materials you promised by ${localTime(d.dueAt, lang)}.`;
+      // ADR 0033: the same code again (never a new one), a delegate's own code, more time to collect.
+      case 'code_resent': {
+        const deposit = d.purpose === 'deposit';
+        // A partner locker's code has no second factor (factor 'none').
+        const then =
+          d.factor === 'none'
+            ? zh
+              ? '直接输入'
+              : 'nothing else to type'
+            : d.factor === 'pin'
+              ? zh
+                ? '再输入 App 中的 6 位密码'
+                : 'then the 6-digit PIN shown in the app'
+              : zh
+                ? '再输入手机号后 6 位'
+                : 'then the last 6 digits of your phone';
+        return deposit
+          ? zh
+            ? `您的材料件 ${no} 的投递码 ${r.code ?? '见 App'}，${then}，请于 ${localTime(d.codeExpiresAt, lang)} 前到 ${siteName} ${str(d.compartment)} 号格口投递。`
+            : `the drop-off code for your documents ${no} is ${r.code ?? 'in the app'}, ${then}. Drop them off at ${siteName}, compartment ${str(d.compartment)}, by ${localTime(d.codeExpiresAt, lang)}.`
+          : zh
+            ? `您的结果件 ${no} 的取件码 ${r.code ?? '见 App'}，${then}，在 ${siteName} ${str(d.compartment)} 号格口取件，请于 ${localTime(d.holdUntil, lang)} 前领取。`
+            : `the collection code for your result ${no} is ${r.code ?? 'in the app'}, ${then}. It is in compartment ${str(d.compartment)} at ${siteName}; collect it by ${localTime(d.holdUntil, lang)}.`;
+      }
+      case 'delegate_code':
+        return zh
+          ? `${name}委托您代领结果件 ${no}，存于 ${siteName}${str(site.address) && `（${str(site.address)}）`} ${str(d.compartment)} 号格口，取件码 ${r.code ?? '（请联系委托人）'}，输入后再输入您手机号后 6 位。请于 ${localTime(d.expiresAt, lang)} 前取件。`
+          : `${name || 'an applicant'} asked you to collect their result ${no} from compartment ${str(d.compartment)} at ${siteName}${str(site.address) && ` (${str(site.address)})`}. Collection code ${r.code ?? '(ask the applicant)'}, then the last 6 digits of your phone. Collect it by ${localTime(d.expiresAt, lang)}.`;
+      case 'hold_extended':
+        return zh
+          ? `您的结果件 ${no} 的领取期限已延长至 ${localTime(d.holdUntil, lang)}，取件码不变。`
+          : `your result ${no} will wait for you until ${localTime(d.holdUntil, lang)}; your collection code stays the same.`;
     }
   };
   return `${SIGNATURE[lang]}${hello}${body()}`;

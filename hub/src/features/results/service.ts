@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
-import { chooseCompartment } from '../../domain/compartments.js';
+import { chooseFor } from '../../domain/compartments.js';
 import { holdUntil, maskPostalAddress, type ResultTimers, type ReturnChannel } from '../../domain/results.js';
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
 import { BadRequest, Conflict, NotFound } from '../../errors.js';
@@ -77,6 +77,8 @@ export interface ResultView {
   trackingNumber: string;
   state: Parcel['state'];
   channel: ReturnChannel;
+  /** when an accessible compartment was asked for: whether the one reserved is (ADR 0033) */
+  accessible?: boolean;
 }
 
 /** An application not yet decided: submitted, or accepted (受理) at the hall with its documents (features/queue). */
@@ -130,6 +132,7 @@ export async function approveApplication(
     });
     let parcel = result;
     let toSend: OrderToSend | null = null;
+    let accessible: boolean | undefined;
     // About the application (one per application), naming the result parcel that comes back.
     await recordNotice(tx, {
       parcelId: null,
@@ -151,7 +154,9 @@ export async function approveApplication(
       case 'own_kiosk': {
         const site = app.returnSiteId ? await findReturnSite(tx, app.returnSiteId) : null;
         if (!site) throw new Conflict('no_return_site', 'the application chose an own kiosk but names none');
-        const compartment = chooseCompartment(await lockFreeCompartments(tx, site.id), app.parcelSize);
+        const chosen = chooseFor(await lockFreeCompartments(tx, site.id), app.parcelSize, app.accessibleReturn);
+        const compartment = chosen?.compartment;
+        accessible = chosen?.accessible;
         if (!compartment)
           throw new Conflict(
             'no_free_compartment',
@@ -197,7 +202,13 @@ export async function approveApplication(
     }
     return {
       application: { id: applicationId, status: 'approved' as const },
-      result: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state, channel },
+      result: {
+        id: parcel.id,
+        trackingNumber: parcel.trackingNumber,
+        state: parcel.state,
+        channel,
+        ...(accessible !== undefined && { accessible }),
+      },
       toSend,
     };
   });
@@ -346,6 +357,7 @@ export async function resultDoorMoved(
         site: { name: site.name, address: site.address },
         compartment: number,
         holdUntil: until.toISOString(),
+        codeId: code.id,
         sealedCode: deps.cipher.seal(parcelId, code.code).toString('base64'),
         // What the keypad asks after the code (ADR 0018): the phone's last 6 digits, or a PIN sealed like the code.
         factor: code.factor.kind,
@@ -529,11 +541,14 @@ export async function noticesFor(db: Db, cipher: OpenCodeCipher, applicantId: st
       sealedCode,
       sealedPin,
       sealedQr: _qr,
+      // a delegate's code is the delegate's: never shown to the applicant (ADR 0033)
+      sealedDelegateCode: _delegate,
       ...details
-    } = n.details as { sealedCode?: string; sealedPin?: string; sealedQr?: string };
+    } = n.details as { sealedCode?: string; sealedPin?: string; sealedQr?: string; sealedDelegateCode?: string };
     if (sealedCode === undefined) return { ...n, details };
     // Shown to its applicant only while it opens: a result waiting in the locker, a deposit code (ADR 0027) still awaiting its deposit.
-    const opens = n.kind === 'prereview_passed' ? n.parcelState === 'awaiting_deposit' : n.parcelState === 'in_locker';
+    const deposit = n.kind === 'prereview_passed' || (n.kind === 'code_resent' && n.details.purpose === 'deposit');
+    const opens = deposit ? n.parcelState === 'awaiting_deposit' : n.parcelState === 'in_locker';
     const open = (sealed: string | undefined) =>
       sealed !== undefined && opens && n.parcelId ? cipher.open(n.parcelId, Buffer.from(sealed, 'base64')) : null;
     const code = open(sealedCode);

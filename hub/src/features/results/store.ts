@@ -21,6 +21,8 @@ export interface DecidedApplication {
   matterCode: string;
   matterName: string;
   parcelSize: CompartmentSize;
+  /** an accessible (low) compartment asked for the result (ADR 0033) */
+  accessibleReturn: boolean;
 }
 
 /** The application, locked: one decision at a time. */
@@ -28,7 +30,8 @@ export async function lockApplication(tx: Tx, id: string): Promise<DecidedApplic
   const r = await tx.query<DecidedApplication>(
     `SELECT a.id, a.applicant_id AS "applicantId", u.display_name AS "applicantName", u.phone AS "applicantPhone", a.status, a.prereview,
        a.channel_out AS "channelOut", a.return_site_id AS "returnSiteId", a.return_address AS "returnAddress",
-       m.code AS "matterCode", m.name AS "matterName", m.parcel_size AS "parcelSize"
+       m.code AS "matterCode", m.name AS "matterName", m.parcel_size AS "parcelSize",
+       a.accessible_return AS "accessibleReturn"
      FROM applications a JOIN service_matters m ON m.id = a.matter_id JOIN users u ON u.id = a.applicant_id
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],

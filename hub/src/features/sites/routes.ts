@@ -10,7 +10,7 @@ import type { Db } from '../../store/db.js';
 import { requireRole } from '../auth/auth.js';
 import { handle, parse } from '../../http/middleware.js';
 import { op, query, type ApiPaths } from '../../http/openapi.js';
-import { findNearbySites, listSites } from './store.js';
+import { accessibleFreeOf, findNearbySites, listSites } from './store.js';
 
 export interface SiteRouteDeps {
   db: Db;
@@ -73,10 +73,15 @@ export interface NearbyCenter {
 }
 
 export const sitesApi: ApiPaths = {
-  '/api/sites': { get: op('Locker sites with free compartments per size', 'any signed-in role') },
+  '/api/sites': {
+    get: op(
+      'Locker sites with free compartments per size, and accessibleFree (free accessible, low, compartments; null at a partner site)',
+      'any signed-in role',
+    ),
+  },
   '/api/sites/nearby': {
     get: op(
-      'Own and partner sites within radiusM of lat/lng or of an address (looked up in the city gazetteer), nearest first, with free compartments per size; 404 address_not_found says what was tried',
+      'Own and partner sites within radiusM of lat/lng or of an address (looked up in the city gazetteer), nearest first, with free compartments per size and, at own kiosks, accessibleFree (free accessible, low, compartments; null at a partner site); 404 address_not_found says what was tried',
       'any signed-in role',
       { parameters: query(NearbyParams) },
     ),
@@ -121,7 +126,11 @@ export function siteRoutes(deps: SiteRouteDeps): Router {
         center = { lat: p.lat!, lng: p.lng!, from: 'coordinate' };
       }
       const radiusM = p.radiusM ?? deps.nearbyRadiusM;
-      const sites = await findNearbySites(deps.db, { center, radiusM, size: p.size, limit: p.limit ?? NEARBY_DEFAULT_LIMIT });
+      const found = await findNearbySites(deps.db, { center, radiusM, size: p.size, limit: p.limit ?? NEARBY_DEFAULT_LIMIT });
+      // Own kiosks say how many accessible (low) compartments are free (ADR 0033); a partner's cannot.
+      const own = found.filter((s) => s.network === 'own').map((s) => s.id);
+      const low = own.length > 0 ? await accessibleFreeOf(deps.db, own) : new Map<string, number>();
+      const sites = found.map((s) => ({ ...s, accessibleFree: s.network === 'own' ? (low.get(s.id) ?? 0) : null }));
       res.json({ center, radiusM, sites });
     }),
   );

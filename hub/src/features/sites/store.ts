@@ -23,6 +23,8 @@ export interface SiteView {
   lng: number;
   online: boolean;
   freeBySize: Record<'S' | 'M' | 'L', number>;
+  /** free accessible (low) compartments (ADR 0033); null at a partner site */
+  accessibleFree: number | null;
 }
 
 export async function listSites(db: Db): Promise<SiteView[]> {
@@ -31,7 +33,8 @@ export async function listSites(db: Db): Promise<SiteView[]> {
        jsonb_build_object(
          'S', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'S'),
          'M', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'M'),
-         'L', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'L')) AS "freeBySize"
+         'L', count(*) FILTER (WHERE k.state = 'free' AND k.size = 'L')) AS "freeBySize",
+       CASE WHEN s.network = 'own' THEN count(*) FILTER (WHERE k.state = 'free' AND k.accessible)::int END AS "accessibleFree"
      FROM sites s LEFT JOIN compartments k ON k.site_id = s.id WHERE s.retired_at IS NULL GROUP BY s.id ORDER BY s.code`,
   );
   return s.rows;
@@ -68,6 +71,16 @@ export async function findNearbySites(db: Pick<Db, 'query'>, q: NearbyQuery): Pr
     values: [q.center.lat, q.center.lng, q.radiusM, q.size ? sizeRank(q.size) : 0, q.limit],
   });
   return r.rows;
+}
+
+/** Free accessible (low) compartments of these own sites (ADR 0033), by site id. */
+export async function accessibleFreeOf(db: Pick<Db, 'query'>, siteIds: readonly string[]): Promise<Map<string, number>> {
+  const r = await db.query<{ siteId: string; n: number }>(
+    `SELECT site_id AS "siteId", count(*)::int AS n FROM compartments
+     WHERE site_id = ANY($1::uuid[]) AND state = 'free' AND accessible GROUP BY site_id`,
+    [siteIds],
+  );
+  return new Map(r.rows.map((x) => [x.siteId, x.n]));
 }
 
 // ---- the partner site registry
