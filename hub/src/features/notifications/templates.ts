@@ -22,6 +22,7 @@ export const NOTICE_KINDS = [
   'prereview_passed',
   'prereview_returned',
   'materials_due',
+  'rating_replied',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -151,6 +152,12 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
         return zh
           ? `您承诺补交的材料请于 ${localTime(d.dueAt, lang)} 前提交。`
           : `please send the materials you promised by ${localTime(d.dueAt, lang)}.`;
+      // The reply itself stays in the app (ADR 0034): it may run to 1,000 characters and speak of
+      // the applicant's own case, so the SMS only says that there is one and for which matter.
+      case 'rating_replied':
+        return zh
+          ? `大厅已回复您对「${str(d.matterName)}」的评价，请在 App 中查看。`
+          : `the service hall replied to your rating of "${str(d.matterName)}"; read it in the app.`;
     }
   };
   return `${SIGNATURE[lang]}${hello}${body()}`;
