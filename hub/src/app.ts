@@ -18,6 +18,7 @@ import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } 
 import { mountPeopleNamespace } from './features/tracking/namespace.js';
 import { remindCommitments } from './features/prereview/service.js';
 import { ratingRoutes, ratingsApi } from './features/ratings/routes.js';
+import { searchApi, searchRoutes } from './features/search/routes.js';
 import { startTrackingFeed } from './features/tracking/service.js';
 import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
@@ -167,6 +168,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...resultsApi,
     ...courierApi,
     ...ratingsApi,
+    ...searchApi,
     ...notificationsApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
@@ -201,6 +203,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     resultRoutes({ ...results, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     courierRoutes(courier),
     ratingRoutes({ db, now, policy: config.ratingFollowUp }),
+    searchRoutes({ db, log }),
     routeNotFound,
   );
   app.use(webApp());
