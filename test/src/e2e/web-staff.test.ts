@@ -6,7 +6,7 @@
 // one passed (its applicant now has a deposit code), one 容缺-accepted. Search: by tracking number
 // and by the last 4 digits of the phone (masked in the list), an application opened read-only and
 // its materials to follow marked received. Follow-ups: a bad rating replied to; it shows closed with
-// its reply and the applicant's SMS arrives. Screenshots go to test/artifacts/web/.
+// its reply and the applicant's SMS arrives; an overdue one is flagged and listed first. Screenshots go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -40,6 +40,8 @@ describe('the staff console in Chromium', () => {
   let hallSite = '';
   /** queues every unsent notice, as a hub process with workers does on its sweep */
   let sweep: () => Promise<number> = () => Promise.resolve(0);
+  /** the hub's clock runs this far ahead of the test's (negative: behind) */
+  let ahead = 0;
   /** the three applications pre-reviewed below, for the search */
   const decided: { returned?: string; passed?: string; pending?: string } = {};
 
@@ -57,7 +59,10 @@ describe('the staff console in Chromium', () => {
 
   beforeAll(async () => {
     sms = await startSmsGatewaySimulator({ secret: SMS_SECRET, receiptDelayMs: 5 });
-    hub = await startTestHub({ env: { SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_SECRET: SMS_SECRET } });
+    hub = await startTestHub({
+      env: { SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_SECRET: SMS_SECRET },
+      deps: { now: () => new Date(Date.now() + ahead) },
+    });
     connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
     const deps = {
       db: hub.db.pool,
@@ -246,16 +251,23 @@ describe('the staff console in Chromium', () => {
   }, 60_000);
 
   it('follow-ups: a bad rating replied to shows closed with its reply, and the applicant’s SMS arrives', async () => {
-    // li.si's application for the counter, approved, handed over and rated badly (through the API).
+    // li.si's applications for the counter, approved, handed over and rated badly (through the API):
+    // one rated three weeks ago and not answered since (overdue), one today.
     const staff = await signIn(hub.api, 'hall.staff');
     const li = await signIn(hub.api, 'li.si');
-    const applied = await applyPassed(hub.api, li, { matterCode: 'business-licence-change', dropOff: { channel: 'none' } });
-    const id = applied.json.application.id as string;
-    const approved = await hub.api('POST', `/api/applications/${id}/approve`, staff, {});
-    await hub.api('POST', `/api/results/${approved.json.result.id as string}/handover`, staff, { idChecked: true });
-    const rated = await hub.api('POST', `/api/applications/${id}/rating`, li, { grade: 2, comment: '柜门打不开，等了很久' });
-    expect(rated.status).toBe(201);
-    const followUpId = rated.json.rating.followUp.id as string;
+    const ratedBadly = async (comment: string, daysAgo: number): Promise<{ id: string; followUpId: string }> => {
+      const applied = await applyPassed(hub.api, li, { matterCode: 'business-licence-change', dropOff: { channel: 'none' } });
+      const id = applied.json.application.id as string;
+      const approved = await hub.api('POST', `/api/applications/${id}/approve`, staff, {});
+      await hub.api('POST', `/api/results/${approved.json.result.id as string}/handover`, staff, { idChecked: true });
+      ahead = -daysAgo * 86_400_000;
+      const rated = await hub.api('POST', `/api/applications/${id}/rating`, li, { grade: 2, comment });
+      ahead = 0;
+      expect(rated.status).toBe(201);
+      return { id, followUpId: rated.json.rating.followUp.id as string };
+    };
+    const late = await ratedBadly('三周前打过电话，没人回', 21);
+    const { id, followUpId } = await ratedBadly('柜门打不开，等了很久', 0);
 
     const page = desk.page;
     desk.problems.length = 0;
@@ -263,6 +275,12 @@ describe('the staff console in Chromium', () => {
     await page.waitForURL('**/#/follow-ups');
     const card = page.locator(`#follow-ups-open li.follow-up[data-follow-up="${followUpId}"]`);
     await card.waitFor();
+    // The overdue one first (the soonest due), flagged; today's not.
+    expect(await attributesOf(page.locator('#follow-ups-open li.follow-up'), 'data-follow-up')).toEqual([late.followUpId, followUpId]);
+    const overdue = page.locator(`#follow-ups-open li.follow-up[data-follow-up="${late.followUpId}"]`);
+    expect(await overdue.getAttribute('class')).toContain('is-overdue');
+    expect(await overdue.locator('.overdue').textContent()).toBe('已超期');
+    expect(await card.locator('.overdue').count()).toBe(0);
     expect(await card.locator('.applicant').textContent()).toBe('李*');
     expect(await card.locator('.comment').textContent()).toBe('“柜门打不开，等了很久”');
     expect(await card.locator('.grade').textContent()).toBe('2/5 · 不满意');
@@ -278,6 +296,7 @@ describe('the staff console in Chromium', () => {
     await closed.waitFor();
     expect(await closed.locator('.reply-text').textContent()).toBe(REPLY);
     await card.waitFor({ state: 'detached' });
+    expect(await attributesOf(page.locator('#follow-ups-open li.follow-up'), 'data-follow-up')).toEqual([late.followUpId]);
     await desk.shot('staff-follow-ups-replied-large-type-zh-CN');
     await page.click('#large-type');
 
