@@ -207,7 +207,7 @@ export const en = {
   'prereview.commitmentDefault': '申请人承诺在期限内补交上述材料。The applicant undertakes to send the materials above by the due date.',
   'prereview.dueDate': 'Due date',
   'prereview.confirmAcceptPending': 'Accept',
-  'prereview.said.pass': '{matter} ({applicant}): passed; the applicant gets the deposit code.',
+  'prereview.said.pass': '{matter} ({applicant}): passed; the applicant is told how to hand in the documents.',
   'prereview.said.return': '{matter} ({applicant}): returned with a one-time notice.',
   'prereview.said.accept-pending': '{matter} ({applicant}): accepted, materials to follow.',
   'prereview.issuedTitle': 'The notice as issued',

@@ -208,7 +208,7 @@ export const zhCN: Record<MessageKey, string> = {
   'prereview.commitmentDefault': '申请人承诺在期限内补交上述材料。The applicant undertakes to send the materials above by the due date.',
   'prereview.dueDate': '补交期限',
   'prereview.confirmAcceptPending': '确认容缺受理',
-  'prereview.said.pass': '{matter}（{applicant}）：预审通过，投递码已发给申请人。',
+  'prereview.said.pass': '{matter}（{applicant}）：预审通过，已通知申请人。',
   'prereview.said.return': '{matter}（{applicant}）：已一次性告知退回。',
   'prereview.said.accept-pending': '{matter}（{applicant}）：已容缺受理，材料后补。',
   'prereview.issuedTitle': '已发出的告知书',
