@@ -7,3 +7,9 @@ export function wordsFor(t: Translate, prefix: string, code: string): string {
   const key = `${prefix}.${code}`;
   return key in en ? t(key as MessageKey) : code;
 }
+
+/** A phone as the hub masks it (尾号5678), in the page's language (GLOSSARY: 尾号5678 / ending 5678). */
+export function maskedPhoneText(masked: string, lang: string): string {
+  const last4 = /^尾号(\d{4})$/.exec(masked)?.[1];
+  return lang === 'en' && last4 ? `ending ${last4}` : masked;
+}

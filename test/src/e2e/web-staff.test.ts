@@ -231,6 +231,13 @@ describe('the staff console in Chromium', () => {
     expect(await attributesOf(results, 'data-application')).toEqual([decided.pending, decided.passed, decided.returned]);
     for (const phone of await results.locator('.phone').allTextContents()) expect(phone).toBe(`尾号${phoneOf('zhang.san').slice(-4)}`);
     expect(await page.locator('#search').textContent()).not.toContain(phoneOf('zhang.san'));
+    // In English the mask reads "ending 0001".
+    await page.click('#lang');
+    await page.locator('html[lang="en"]').waitFor();
+    expect(await results.first().locator('.phone').textContent()).toBe(`ending ${phoneOf('zhang.san').slice(-4)}`);
+    await desk.shot('staff-search-phone-last4-en');
+    await page.click('#lang');
+    await page.locator('html[lang="zh-CN"]').waitFor();
 
     // The 容缺 application: its one-time notice history empty, its materials to follow marked received here.
     await page.locator(`li.search-result[data-application="${decided.pending}"] button.open-result`).click();

@@ -17,6 +17,7 @@ import {
 } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { endOfHallDay, firstRows, hallDayAfter, leftOut, materialName, noticePreview } from '../one-time-notice.js';
+import { maskedPhoneText } from '../staff-words.js';
 import { hallDateTime, waited } from '../work-lists.js';
 
 const REFRESH_MS = 30_000;
@@ -273,7 +274,7 @@ function PrereviewRow({
   toggle: () => void;
   decide: (d: Decision, body: { rows?: NoticeRow[]; note?: string; materials?: string[]; commitment?: string; dueAt?: string }) => void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [decision, setDecision] = useState<Decision | null>(null);
   const specs = matter?.materials ?? [];
   const declared = item.materials.length;
@@ -285,7 +286,8 @@ function PrereviewRow({
         <span className="waited">{waited(item.waitedMinutes, t)}</span>
       </div>
       <p className="who">
-        {t('applicant')}: <span className="applicant">{item.applicant.name}</span> · <span className="phone">{item.applicant.phone}</span>
+        {t('applicant')}: <span className="applicant">{item.applicant.name}</span> ·{' '}
+        <span className="phone">{maskedPhoneText(item.applicant.phone, lang)}</span>
         {item.resubmissions > 0 && <> · {t('prereview.resubmitted', { n: item.resubmissions })}</>}
       </p>
       <p className="summary">

@@ -6,7 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, staffApi, type SearchResult, type StaffApplicationView } from '../api.js';
 import { useI18n, type Translate } from '../i18n/index.js';
-import { wordsFor } from '../staff-words.js';
+import { maskedPhoneText, wordsFor } from '../staff-words.js';
 import { hallDateTime } from '../work-lists.js';
 
 function refusalText(err: unknown, t: Translate): string {
@@ -94,7 +94,7 @@ function ApplicationDetail({ app, received }: { app: StaffApplicationView; recei
 }
 
 export function Search() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [q, setQ] = useState('');
   const [results, setResults] = useState<SearchResult[] | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -171,7 +171,7 @@ export function Search() {
             <li key={r.applicationId} className="search-result card" data-application={r.applicationId}>
               <button type="button" className="open-result" onClick={() => void open(r.applicationId)}>
                 <strong className="matter">{r.matter.name}</strong> · <span className="applicant">{r.applicant}</span> ·{' '}
-                <span className="phone">{r.phone}</span>
+                <span className="phone">{maskedPhoneText(r.phone, lang)}</span>
               </button>
               <p className="states">
                 {wordsFor(t, 'search.statusName', r.status)} · {wordsFor(t, 'search.prereviewName', r.prereview)} ·{' '}
