@@ -76,7 +76,7 @@ function ApplicationDetail({ app, received }: { app: StaffApplicationView; recei
       {app.parcels.map((p) => (
         <div key={p.trackingNumber} className="parcel-trail" data-tn={p.trackingNumber}>
           <h3>
-            {t('parcel')} {p.trackingNumber} · {wordsFor(t, 'search.direction', p.direction)} · {wordsFor(t, 'parcelState', p.state)}
+            {t('parcel')} {p.trackingNumber} · {wordsFor(t, 'search.direction', p.direction)} · {wordsFor(t, 'search.parcelState', p.state)}
           </h3>
           <ol className="trail">
             {p.events.map((e, i) => (
@@ -181,7 +181,7 @@ export function Search() {
                 <p className="tns">
                   {r.parcels.map((p) => (
                     <span key={p.trackingNumber} className="tn" data-tn={p.trackingNumber}>
-                      {p.trackingNumber} ({wordsFor(t, 'search.direction', p.direction)}, {wordsFor(t, 'parcelState', p.state)}){' '}
+                      {p.trackingNumber} ({wordsFor(t, 'search.direction', p.direction)}, {wordsFor(t, 'search.parcelState', p.state)}){' '}
                     </span>
                   ))}
                 </p>
