@@ -18,6 +18,7 @@ import { announceCodeChange, cutDevice, mountKioskNamespace, type KioskServer } 
 import { mountPeopleNamespace } from './features/tracking/namespace.js';
 import { remindCommitments } from './features/prereview/service.js';
 import { ratingRoutes, ratingsApi } from './features/ratings/routes.js';
+import { searchApi, searchRoutes } from './features/search/routes.js';
 import { startTrackingFeed } from './features/tracking/service.js';
 import { CODES_CHANGED_CHANNEL, watchKioskNotifications } from './features/kiosk/code-changes.js';
 import { DEVICE_CUT_CHANNEL } from './features/kiosk/device-cuts.js';
@@ -169,6 +170,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...collectApi,
     ...courierApi,
     ...ratingsApi,
+    ...searchApi,
     ...notificationsApi,
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
@@ -204,6 +206,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     collectRoutes({ db, keys, lifetimes, cipher: openCodes, policy: config.collect, now }),
     courierRoutes(courier),
     ratingRoutes({ db, now, policy: config.ratingFollowUp }),
+    searchRoutes({ db, log }),
     routeNotFound,
   );
   app.use(webApp());

@@ -10,14 +10,17 @@ import { Home } from './pages/Home.js';
 import { Intake } from './pages/Intake.js';
 import { Queue } from './pages/Queue.js';
 import { SignIn } from './pages/SignIn.js';
+import { FollowUps } from './pages/FollowUps.js';
+import { Prereview } from './pages/Prereview.js';
+import { Search } from './pages/Search.js';
 
 const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', applicant: 'home', admin: 'home' };
 /** The pages each role may open, its home first; the navigation shows them when there are several. */
 const PAGES_OF: Record<Role, PageName[]> = {
-  staff: ['intake', 'queue', 'exceptions'],
+  staff: ['intake', 'prereview', 'queue', 'search', 'follow-ups', 'exceptions'],
   courier: ['courier'],
   applicant: ['home'],
-  admin: ['home', 'exceptions'],
+  admin: ['home', 'search', 'exceptions'],
 };
 const LARGE = 'xinbao.largeType';
 
@@ -91,6 +94,12 @@ export function App() {
         <Queue />
       ) : target === 'exceptions' ? (
         <Exceptions />
+      ) : target === 'prereview' ? (
+        <Prereview />
+      ) : target === 'search' ? (
+        <Search />
+      ) : target === 'follow-ups' ? (
+        <FollowUps />
       ) : target === 'courier' ? (
         <CourierTasks user={user} />
       ) : (

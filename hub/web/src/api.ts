@@ -164,3 +164,126 @@ export const api = {
   act: (id: string, action: ExceptionAction, note: string): Promise<{ open: boolean; result: Record<string, unknown> }> =>
     call('POST', `/exceptions/${encodeURIComponent(id)}/actions`, { action, ...(note.trim() && { note: note.trim() }) }),
 };
+
+// ---- The staff console (ADR 0034): pre-review with the one-time notice editor, search, rating follow-ups.
+
+/** One material a matter asks for (GET /api/matters); core ones cannot follow later (容缺). */
+export interface PrereviewMaterial {
+  code: string;
+  name: string;
+  nameEn: string;
+  core: boolean;
+}
+
+export interface PrereviewMatter {
+  code: string;
+  name: string;
+  nameEn: string | null;
+  materials: PrereviewMaterial[];
+  prereview: 'staff' | 'rules';
+}
+
+/** One application waiting for pre-review (GET /api/prereview), the applicant masked. */
+export interface PrereviewItem {
+  applicationId: string;
+  matter: { code: string; name: string; prereview: string };
+  applicant: { name: string; phone: string };
+  channelIn: string;
+  materials: Array<{ code: string; copies?: number }>;
+  missingCore: string[];
+  missingOther: string[];
+  resubmissions: number;
+  submittedAt: string;
+  waitedMinutes: number;
+}
+
+export const MATERIAL_PROBLEMS = ['missing', 'wrong', 'incomplete', 'expired', 'unsigned'] as const;
+export type MaterialProblem = (typeof MATERIAL_PROBLEMS)[number];
+
+export interface NoticeRow {
+  material: string;
+  problem: MaterialProblem;
+  whatToDo: string;
+}
+
+export interface IssuedNotice {
+  number: number;
+  items: NoticeRow[];
+  note: string | null;
+  /** the printable notice as the hub keeps and sends it */
+  text: string;
+}
+
+/** One application found by GET /api/search (name and phone masked). */
+export interface SearchResult {
+  applicationId: string;
+  matter: { code: string; name: string; nameEn: string | null };
+  applicant: string;
+  phone: string;
+  status: string;
+  prereview: string;
+  parcels: Array<{ trackingNumber: string; direction: string; state: string }>;
+  createdAt: string;
+}
+
+/** An application as staff read it (GET /api/applications/{id}): parcels with their custody trail, notices, pre-review steps. */
+export interface StaffApplicationView {
+  id: string;
+  status: string;
+  matterCode: string;
+  prereview: string;
+  channelIn: string;
+  channelOut: string;
+  materials: Array<{ code: string; copies?: number }>;
+  createdAt: string;
+  parcels: Array<{
+    trackingNumber: string;
+    direction: string;
+    state: string;
+    events: Array<{ kind: string; fromState: string | null; toState: string; actorKind: string; compartment: number | null; at: string }>;
+  }>;
+  notices: Array<{ id: string; kind: string; message: string; createdAt: string }>;
+  prereviewNotices: Array<{ id: string; kind: string; message: string; createdAt: string }>;
+  prereviewSteps: Array<{ step: string; byRules: boolean; note: string | null; notice: IssuedNotice | null; at: string }>;
+  commitment: { materials: string[]; commitment: string; dueAt: string; receivedAt: string | null } | null;
+}
+
+/** A bad rating's follow-up (GET /api/ratings/follow-ups), the applicant masked. */
+export interface FollowUp {
+  id: string;
+  applicationId: string;
+  matterName: string;
+  applicantName: string;
+  grade: number;
+  gradeName: { zh: string; en: string };
+  comment: string;
+  ratedAt: string;
+  dueAt: string;
+  repliedAt: string | null;
+  repliedBy: string | null;
+  reply: string | null;
+  overdue: boolean;
+}
+
+export const staffApi = {
+  prereviewMatters: async (): Promise<PrereviewMatter[]> => (await call<{ matters: PrereviewMatter[] }>('GET', '/matters')).matters,
+  prereviewQueue: async (): Promise<PrereviewItem[]> => (await call<{ items: PrereviewItem[] }>('GET', '/prereview')).items,
+  pass: (id: string, note: string): Promise<unknown> =>
+    call('POST', `/prereview/${encodeURIComponent(id)}/pass`, note.trim() ? { note: note.trim() } : {}),
+  returnWithNotice: async (id: string, items: NoticeRow[], note: string): Promise<IssuedNotice> =>
+    (
+      await call<{ notice: IssuedNotice }>('POST', `/prereview/${encodeURIComponent(id)}/return`, {
+        items,
+        ...(note.trim() && { note: note.trim() }),
+      })
+    ).notice,
+  acceptPending: (id: string, materials: string[], commitment: string, dueAt: string): Promise<unknown> =>
+    call('POST', `/prereview/${encodeURIComponent(id)}/accept-pending`, { materials, commitment, dueAt }),
+  materialsReceived: (id: string): Promise<unknown> => call('POST', `/prereview/${encodeURIComponent(id)}/materials-received`),
+  search: async (q: string): Promise<SearchResult[]> =>
+    (await call<{ results: SearchResult[] }>('GET', `/search?q=${encodeURIComponent(q)}`)).results,
+  application: async (id: string): Promise<StaffApplicationView> =>
+    (await call<{ application: StaffApplicationView }>('GET', `/applications/${encodeURIComponent(id)}`)).application,
+  followUps: async (): Promise<FollowUp[]> => (await call<{ items: FollowUp[] }>('GET', '/ratings/follow-ups?open=false')).items,
+  reply: (id: string, reply: string): Promise<unknown> => call('POST', `/ratings/follow-ups/${encodeURIComponent(id)}/reply`, { reply }),
+};

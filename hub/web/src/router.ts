@@ -1,8 +1,8 @@
 // A tiny hash router: the page is the part after `#/`, so the hub serves one index.html for all.
 import { useEffect, useState } from 'react';
 
-export type PageName = 'sign-in' | 'home' | 'intake' | 'courier' | 'queue' | 'exceptions';
-const PAGES: readonly PageName[] = ['sign-in', 'home', 'intake', 'courier', 'queue', 'exceptions'];
+export type PageName = 'sign-in' | 'home' | 'intake' | 'courier' | 'queue' | 'exceptions' | 'prereview' | 'search' | 'follow-ups';
+const PAGES: readonly PageName[] = ['sign-in', 'home', 'intake', 'courier', 'queue', 'exceptions', 'prereview', 'search', 'follow-ups'];
 
 export function currentPage(): PageName {
   const name = window.location.hash.replace(/^#\/?/, '');

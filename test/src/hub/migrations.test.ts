@@ -415,6 +415,15 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
          VALUES ($1, $2, $3, $4, 'code_resent', 'resent', '{}', $5)`,
         [randomUUID(), ids.user, ids.application, ids.parcel, T],
       );
+    );
+  },
+  21: async (db) => {
+    // The staff console (ADR 0034): the applicant told of the reply to their rating.
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $2, $3, NULL, 'rating_replied', 'the hall replied to your rating', '{"matterName":"营业执照变更"}', $4)`,
+      [randomUUID(), ids.user, ids.application, T],
+    );
   },
 };
 

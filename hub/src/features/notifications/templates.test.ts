@@ -22,6 +22,7 @@ const APPLICATION_LEVEL: string[] = [
   'prereview_passed',
   'prereview_returned',
   'materials_due',
+  'rating_replied',
 ];
 
 /** The kinds whose SMS carries a code in clear, to its own holder (ADR 0024, ADR 0033). */
@@ -86,6 +87,15 @@ describe('notice templates', () => {
     );
     expect(again).toContain('投递码 87654321，再输入 App 中的 6 位密码');
     expect(again).toContain('12月4日 14:00');
+  });
+
+  it('tells of a reply to a rating by its matter, never with the reply itself (ADR 0034)', () => {
+    const details = { matterName: '营业执照变更', reply: '已检修该柜门并向您致歉' };
+    const zh = renderNotice({ kind: 'rating_replied', details }, { displayName: '李四', language: 'zh-CN' });
+    const en = renderNotice({ kind: 'rating_replied', details }, { displayName: '李四', language: 'en' });
+    expect(zh).toBe('【政务服务】李*您好，大厅已回复您对「营业执照变更」的评价，请在 App 中查看。');
+    expect(en).toBe('[Gov Services] Dear 李*, the service hall replied to your rating of "营业执照变更"; read it in the app.');
+    for (const text of [zh, en]) expect(text).not.toContain('柜门');
   });
 
   it('formats a time, and nothing for a missing one', () => {

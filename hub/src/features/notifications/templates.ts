@@ -25,6 +25,7 @@ export const NOTICE_KINDS = [
   'code_resent',
   'delegate_code',
   'hold_extended',
+  'rating_replied',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -190,6 +191,12 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
         return zh
           ? `您的结果件 ${no} 的领取期限已延长至 ${localTime(d.holdUntil, lang)}，取件码不变。`
           : `your result ${no} will wait for you until ${localTime(d.holdUntil, lang)}; your collection code stays the same.`;
+      // The reply itself stays in the app (ADR 0034): it may run to 1,000 characters and speak of
+      // the applicant's own case, so the SMS only says that there is one and for which matter.
+      case 'rating_replied':
+        return zh
+          ? `大厅已回复您对「${str(d.matterName)}」的评价，请在 App 中查看。`
+          : `the service hall replied to your rating of "${str(d.matterName)}"; read it in the app.`;
     }
   };
   return `${SIGNATURE[lang]}${hello}${body()}`;

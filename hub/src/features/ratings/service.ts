@@ -1,6 +1,7 @@
 // 好差评 (ADR 0032): an applicant rates their own finished application once; a bad rating opens a
 // follow-up for the hall's staff, due a number of working days later, closed by a written reply that
-// the applicant reads with their rating. Lists mask the applicant's name.
+// the applicant reads with their rating and is told of by SMS (notice `rating_replied`, in the
+// reply's transaction). Lists mask the applicant's name.
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { maskName } from '../../domain/masking.js';
@@ -8,6 +9,7 @@ import { GRADES, isBad, rateable, workingDaysLater, type Grade } from '../../dom
 import { Conflict, NotFound } from '../../errors.js';
 import { withTransaction, type Db } from '../../store/db.js';
 import type { User } from '../auth/auth.js';
+import { recordNotice } from '../notifications/store.js';
 import {
   followUps,
   insertFollowUp,
@@ -115,6 +117,14 @@ export async function replyToRating(db: Db, staff: User, followUpId: string, tex
     if (!f) throw new NotFound('follow-up');
     if (f.repliedAt) throw new Conflict('already_replied', 'this follow-up has its reply already');
     await replyToFollowUp(tx, followUpId, { by: staff.id, text, at: now });
+    // The applicant is told there is a reply, with the reply itself in the app (ADR 0034).
+    await recordNotice(tx, {
+      parcelId: null,
+      applicationId: f.applicationId,
+      kind: 'rating_replied',
+      details: { matterName: f.matterName, followUpId },
+      at: now,
+    });
     return view((await ratingOfApplication(tx, f.applicationId))!);
   });
 }

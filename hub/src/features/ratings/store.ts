@@ -101,10 +101,20 @@ export async function followUps(db: Db, f: { open: boolean; limit: number }): Pr
   return r.rows;
 }
 
-export async function lockFollowUp(tx: Tx, id: string): Promise<{ id: string; repliedAt: Date | null; applicationId: string } | null> {
-  const r = await tx.query<{ id: string; repliedAt: Date | null; applicationId: string }>(
-    `SELECT f.id, f.replied_at AS "repliedAt", r.application_id AS "applicationId"
-       FROM rating_follow_ups f JOIN ratings r ON r.id = f.rating_id WHERE f.id = $1 FOR UPDATE OF f`,
+export interface LockedFollowUp {
+  id: string;
+  repliedAt: Date | null;
+  applicationId: string;
+  /** the rated application's matter, for the applicant's notice */
+  matterName: string;
+}
+
+export async function lockFollowUp(tx: Tx, id: string): Promise<LockedFollowUp | null> {
+  const r = await tx.query<LockedFollowUp>(
+    `SELECT f.id, f.replied_at AS "repliedAt", r.application_id AS "applicationId", m.name AS "matterName"
+       FROM rating_follow_ups f JOIN ratings r ON r.id = f.rating_id
+       JOIN applications a ON a.id = r.application_id JOIN service_matters m ON m.id = a.matter_id
+      WHERE f.id = $1 FOR UPDATE OF f`,
     [id],
   );
   return r.rows[0] ?? null;
