@@ -10,13 +10,14 @@ import { Home } from './pages/Home.js';
 import { Intake } from './pages/Intake.js';
 import { Queue } from './pages/Queue.js';
 import { SignIn } from './pages/SignIn.js';
+import { Apply } from './pages/Apply.js';
 
 const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', applicant: 'home', admin: 'home' };
 /** The pages each role may open, its home first; the navigation shows them when there are several. */
 const PAGES_OF: Record<Role, PageName[]> = {
   staff: ['intake', 'queue', 'exceptions'],
   courier: ['courier'],
-  applicant: ['home'],
+  applicant: ['home', 'apply'],
   admin: ['home', 'exceptions'],
 };
 const LARGE = 'xinbao.largeType';
@@ -93,6 +94,8 @@ export function App() {
         <Exceptions />
       ) : target === 'courier' ? (
         <CourierTasks user={user} />
+      ) : target === 'apply' ? (
+        <Apply />
       ) : (
         <Home user={user} />
       );
