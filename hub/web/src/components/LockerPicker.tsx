@@ -5,7 +5,7 @@
 // over the configured tile server, or, with none configured or its tiles failing, a schematic SVG that
 // places each site by its bearing and distance from the centre inside 1 km and 5 km rings. Choosing in
 // the list, on the map or on the schematic selects the same site; every way works with a keyboard.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { ApiError, portalApi, type MapSettings, type NearbyAnswer, type NearbySite } from '../api.js';
@@ -72,9 +72,16 @@ export function LockerPicker({ id, network, map, selected, onSelect, accessible 
     );
   };
 
-  const searchAddress = (e: FormEvent) => {
-    e.preventDefault();
+  // Not a form of its own: the picker sits inside the apply form (forms do not nest), so Enter in the
+  // address searches here instead of submitting the application.
+  const searchAddress = () => {
     if (address.trim()) search({ address: address.trim() });
+  };
+  const enterSearches = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      searchAddress();
+    }
   };
 
   const locate = () => {
@@ -91,7 +98,7 @@ export function LockerPicker({ id, network, map, selected, onSelect, accessible 
         setBusy(false);
         setError(t('picker.locationRefused'));
       },
-      { enableHighAccuracy: false, timeout: 10_000, maximumAge: 60_000 },
+      { enableHighAccuracy: false, timeout: 10_000, maximumAge: 0 },
     );
   };
 
@@ -99,7 +106,7 @@ export function LockerPicker({ id, network, map, selected, onSelect, accessible 
 
   return (
     <div className="picker" id={`${id}-picker`}>
-      <form className="picker-search" onSubmit={searchAddress} role="search">
+      <div className="picker-search" role="search">
         <label>
           {t('picker.address')}
           <input
@@ -110,14 +117,14 @@ export function LockerPicker({ id, network, map, selected, onSelect, accessible 
           />
         </label>
         <div className="picker-buttons">
-          <button id={`${id}-search`} type="submit" disabled={busy || address.trim() === ''}>
+          <button id={`${id}-search`} type="button" onClick={searchAddress} disabled={busy || address.trim() === ''}>
             {t('picker.search')}
           </button>
           <button id={`${id}-locate`} type="button" onClick={locate} disabled={busy}>
             {t('picker.locate')}
           </button>
         </div>
-      </form>
+      </div>
       <p className="picker-privacy">{t('picker.privacy')}</p>
       {error && (
         <p id={`${id}-picker-error`} className="error" role="alert">
