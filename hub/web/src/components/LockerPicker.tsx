@@ -113,6 +113,7 @@ export function LockerPicker({ id, network, map, selected, onSelect, accessible 
             id={`${id}-address`}
             value={address}
             onChange={(e) => setAddress(e.target.value)}
+            onKeyDown={enterSearches}
             placeholder={t('picker.addressExample')}
           />
         </label>
