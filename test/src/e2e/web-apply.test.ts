@@ -8,11 +8,15 @@
 // apply page, the schematic and the large-type version go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomInt } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import { startSmsGatewaySimulator, type SmsGatewaySimulator } from '@xinbao/simulators/sms-gateway';
 import { attributesOf, launchChromium, WEB_ARTIFACTS, WebSession } from '../support/browser.js';
 import type { Json } from '../support/http.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
 import { startPartnerRig, type PartnerRig } from '../support/partner-rig.js';
 import { applyOnPage, askSignInCode, signInBySms } from '../support/portal.js';
 
@@ -240,5 +244,77 @@ describe('web: the applicant signs in by SMS, applies and chooses lockers (no ma
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('web: the locker picker over a configured tile server (Leaflet), and its fall-back when tiles fail', () => {
+  let hub: TestHub;
+  let tiles: Server;
+  let browser: Browser;
+  let session: WebSession;
+  /** tiles asked for, and whether the server answers them */
+  const asked: string[] = [];
+  let serving = true;
+
+  beforeAll(async () => {
+    const png = new PNG({ width: 256, height: 256 });
+    png.data.fill(0xdd);
+    const tile = PNG.sync.write(png);
+    tiles = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (!serving) return void res.writeHead(503).end();
+      res.writeHead(200, { 'content-type': 'image/png' }).end(tile);
+    });
+    await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve));
+    const port = (tiles.address() as AddressInfo).port;
+    hub = await startTestHub({ env: { TILE_URL: `http://127.0.0.1:${port}/{z}/{x}/{y}.png`, TILE_ATTRIBUTION: 'test tiles' } });
+    browser = await launchChromium();
+    session = await WebSession.open(browser, hub.url, 'phone');
+    session.page.setDefaultTimeout(10_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await session?.close();
+    await browser?.close();
+    await hub?.stop();
+    await new Promise((resolve) => tiles?.close(resolve));
+  });
+
+  it('draws the sites on Leaflet over the tiles; a marker chooses the site; failing tiles turn the map into the schematic', async () => {
+    const page = session.page;
+    await session.signIn('zhang.san');
+    await page.locator('#home').waitFor();
+    await page.click('#nav-apply');
+    await page.selectOption('#matter', 'construction-permit');
+    await page.check('#in-own_kiosk');
+    await page.fill('#drop-address', '港务大道');
+    await page.press('#drop-address', 'Enter');
+    await page.locator('#drop-map .leaflet-tile-loaded').first().waitFor();
+    expect(asked.length).toBeGreaterThan(0);
+    expect(await page.locator('#drop-schematic').count()).toBe(0);
+    expect(await page.locator('#drop-map .leaflet-control-attribution').textContent()).toContain('test tiles');
+    const names = await attributesOf(page.locator('#drop-list input[type="radio"]'), 'data-site-name');
+    const ids = await attributesOf(page.locator('#drop-list input[type="radio"]'), 'value');
+    expect(await page.locator('#drop-map .map-point').count()).toBe(names.length);
+    await page.locator(`#drop-map .map-point[title="2. ${names[1]}"]`).click();
+    await page.locator(`#drop-chosen[data-site-id="${ids[1]}"]`).waitFor();
+    expect(await page.locator(`#drop-list input[value="${ids[1]}"]`).isChecked()).toBe(true);
+    // The marker is a keyboard stop: Enter on it chooses its site.
+    await page.locator(`#drop-map .map-point[title="1. ${names[0]}"]`).focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`#drop-chosen[data-site-id="${ids[0]}"]`).waitFor();
+    await session.shot('apply-map-tiles');
+    expect(session.problems).toEqual([]);
+
+    // The tile server fails: the next search's tiles do not load, and the schematic takes the map's place.
+    serving = false;
+    await page.fill('#drop-address', '华南城');
+    await page.click('#drop-search');
+    await page.locator('#drop-schematic').waitFor();
+    expect(await page.locator('#drop-map').count()).toBe(0);
+    expect(await page.locator('#drop-schematic figcaption').textContent()).toContain('底图无法加载');
+    expect(await page.locator('#drop-schematic g.point').count()).toBeGreaterThan(0);
+    expect(session.problems.length).toBeGreaterThan(0);
+    expect(session.problems.every((p) => /^503 GET \/\d+\/\d+\/\d+\.png$/.test(p))).toBe(true);
   });
 });
