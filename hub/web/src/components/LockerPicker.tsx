@@ -350,7 +350,7 @@ function TileMap({
 
   useEffect(() => {
     if (!box.current) return;
-    const m = L.map(box.current, { keyboard: true, attributionControl: true });
+    const m = L.map(box.current, { keyboard: true, attributionControl: true, zoomSnap: 0.25 });
     const tiles = L.tileLayer(map.tileUrl!, { attribution: map.tileAttribution, maxZoom: 19 });
     tiles.on('tileerror', () => failed.current());
     tiles.addTo(m);
