@@ -84,7 +84,9 @@ describe('web: the applicant signs in by SMS, applies and chooses lockers (no ma
     await page.fill('#sms-code', wrong);
     await page.click('#sms-sign-in');
     expect(await text('#sms-error')).toBe('请先同意服务条款再登录。');
+    expect(await page.locator('#consent-locker').isChecked()).toBe(false);
     await page.check('#consent-terms');
+    await page.check('#consent-locker');
     await page.click('#sms-sign-in');
     await page.locator('#sms-error:has-text("验证码错误")').waitFor();
     expect(await text('#sms-error')).toBe('验证码错误，此验证码还可再试 4 次。');

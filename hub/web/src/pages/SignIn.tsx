@@ -125,7 +125,8 @@ function SmsSignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState('');
   const [terms, setTerms] = useState(false);
-  const [lockerDelivery, setLockerDelivery] = useState(true);
+  // Consent is given by ticking, never pre-ticked.
+  const [lockerDelivery, setLockerDelivery] = useState(false);
   const [sentTo, setSentTo] = useState<{ phone: string; minutes: number } | null>(null);
   const [waitUntil, setWaitUntil] = useState(0);
   const [busy, setBusy] = useState(false);
