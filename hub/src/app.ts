@@ -28,7 +28,7 @@ import { createCourierQueue, enqueuePickup, startCourierWorker, VISIT_CODE_KEY_I
 import { HttpCourierDispatch, type CourierDispatch } from './integrations/courier-dispatch.js';
 import { errorMiddleware, refuseUnreadableInput, routeNotFound } from './http/middleware.js';
 import { requestIds } from './http/request-context.js';
-import { webApp, WEB_APP_HELMET } from './http/web-app.js';
+import { webApp, webAppHelmet } from './http/web-app.js';
 import { openApiDocument } from './http/openapi.js';
 import { adminApi, adminRoutes } from './features/admin/routes.js';
 import { applicationRoutes, applicationsApi } from './features/applications/routes.js';
@@ -125,7 +125,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   app.disable('x-powered-by');
   // First the request id (every later log line and error answer carries it), then the headers.
   app.use(requestIds(log));
-  app.use(helmet(WEB_APP_HELMET));
+  app.use(helmet(webAppHelmet(config.webMap.tileUrl)));
   // Before the JSON parser: the webhook's signature covers the raw body bytes.
   app.use(
     partnerWebhookRoutes({
@@ -195,7 +195,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }),
     applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits, collect: config.collect }),
     prereviewRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
-    siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM }),
+    siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM, webMap: config.webMap }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now, send: (o) => enqueueOrder(resultsQueue, o) }),
     queueRoutes({ db, now }),

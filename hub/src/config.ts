@@ -105,6 +105,21 @@ export const EnvSchema = z.object({
   NEARBY_RADIUS_M: z.coerce.number().int().min(100).max(NEARBY_MAX_RADIUS_M).default(5000),
   /** the city's gazetteer for address lookup; the shipped hub/data/gazetteer-xian.json by default */
   GAZETTEER_FILE: z.string().min(1).optional(),
+  /**
+   * The map's tile server for the web app's locker picker (ADR 0035), a Leaflet URL template such as
+   * https://tiles.example.org/{z}/{x}/{y}.png; empty (the default): no tiles, the picker draws its
+   * schematic. Its origin is added to the page's img-src.
+   */
+  TILE_URL: z
+    .string()
+    .trim()
+    .default('')
+    .refine(
+      (v) => v === '' || (/^https?:\/\/[^/\s]+\/\S+$/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p))),
+      'an http(s) URL template with {z}, {x} and {y}, or empty',
+    ),
+  /** the tile server's attribution shown on the map (its licence usually asks for it) */
+  TILE_ATTRIBUTION: z.string().trim().max(300).default(''),
   // The partner locker network (全城通港). All four of URL, app id, app secret and webhook secret, or
   // none: without them the hub runs without partner lockers and says so when one is asked for.
   PARTNER_API_URL: z.string().url().optional(),
@@ -197,6 +212,8 @@ export interface HubConfig {
   /** resends per code, and more time to collect (ADR 0033) */
   collect: { resendsAllowed: number; extensionsAllowed: number; extendHours: number };
   nearbyRadiusM: number;
+  /** the web app's map (ADR 0035): the tile URL template (null: none, the schematic) and its attribution */
+  webMap: { tileUrl: string | null; tileAttribution: string };
   gazetteerFile: string | undefined;
   seedDemo: boolean;
   /** null: no partner network configured, partner lockers are off */
@@ -371,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     },
     collect: { resendsAllowed: e.CODE_RESENDS_ALLOWED, extensionsAllowed: e.RESULT_EXTENSIONS_ALLOWED, extendHours: e.RESULT_EXTEND_HOURS },
     nearbyRadiusM: e.NEARBY_RADIUS_M,
+    webMap: { tileUrl: e.TILE_URL || null, tileAttribution: e.TILE_ATTRIBUTION },
     gazetteerFile: e.GAZETTEER_FILE,
     seedDemo: e.SEED_DEMO === undefined ? !production : e.SEED_DEMO === 'true' || e.SEED_DEMO === '1',
     partner: partnerConfig(e, production),

@@ -12,30 +12,44 @@ import type { HelmetOptions } from 'helmet';
 export const WEB_APP_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /**
- * What the app needs and no more: scripts, styles, fonts and the API from the hub; images from the
- * hub or data: URLs (QR codes); no plugins, no frames, no inline script or style attributes.
+ * The origin a tile URL template loads from, as a CSP source: `https://{s}.tiles.example.org/{z}/…`
+ * gives `https://*.tiles.example.org` (Leaflet's subdomains); null for none.
  */
-export const WEB_APP_HELMET: HelmetOptions = {
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      baseUri: ["'self'"],
-      connectSrc: ["'self'"],
-      fontSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      imgSrc: ["'self'", 'data:'],
-      manifestSrc: ["'self'"],
-      mediaSrc: ["'none'"],
-      objectSrc: ["'none'"],
-      scriptSrc: ["'self'"],
-      scriptSrcAttr: ["'none'"],
-      styleSrc: ["'self'"],
-      workerSrc: ["'none'"],
-    },
-  },
+export function tileOrigin(tileUrl: string | null): string | null {
+  const m = tileUrl ? /^(https?:\/\/[^/]+)/.exec(tileUrl) : null;
+  return m ? m[1]!.replace(/\{s\}/g, '*') : null;
+}
+
+const WEB_APP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  manifestSrc: ["'self'"],
+  mediaSrc: ["'none'"],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+  workerSrc: ["'none'"],
 };
+
+/**
+ * What the app needs and no more: scripts, styles, fonts and the API from the hub; images from the
+ * hub, data: URLs (QR codes) and the map's tile server when one is configured (ADR 0035); no plugins,
+ * no frames, no inline script or style attributes.
+ */
+export function webAppHelmet(tileUrl: string | null = null): HelmetOptions {
+  const tiles = tileOrigin(tileUrl);
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...WEB_APP_DIRECTIVES, imgSrc: ["'self'", 'data:', ...(tiles ? [tiles] : [])] },
+    },
+  };
+}
 
 /** The app's files, and its page for a browser's navigation to any path outside /api. */
 export function webApp(dir = WEB_APP_DIR): Router {

@@ -13,13 +13,14 @@ import { SignIn } from './pages/SignIn.js';
 import { FollowUps } from './pages/FollowUps.js';
 import { Prereview } from './pages/Prereview.js';
 import { Search } from './pages/Search.js';
+import { Apply } from './pages/Apply.js';
 
 const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', applicant: 'home', admin: 'home' };
 /** The pages each role may open, its home first; the navigation shows them when there are several. */
 const PAGES_OF: Record<Role, PageName[]> = {
   staff: ['intake', 'prereview', 'queue', 'search', 'follow-ups', 'exceptions'],
   courier: ['courier'],
-  applicant: ['home'],
+  applicant: ['home', 'apply'],
   admin: ['home', 'search', 'exceptions'],
 };
 const LARGE = 'xinbao.largeType';
@@ -102,6 +103,8 @@ export function App() {
         <FollowUps />
       ) : target === 'courier' ? (
         <CourierTasks user={user} />
+      ) : target === 'apply' ? (
+        <Apply />
       ) : (
         <Home user={user} />
       );

@@ -91,6 +91,8 @@ export class ApiError extends Error {
     message: string,
     /** seconds, from a 429's Retry-After */
     readonly retryAfter?: number,
+    /** the error's details, when the hub gave some (e.g. attemptsLeft, suggestions) */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -118,9 +120,10 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError(0, 'network', 'network');
   }
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; details?: unknown } };
   if (!res.ok) {
-    if (res.status === 401 && path !== '/auth/login') {
+    // A refused sign-in (password or SMS code) is an answer, not a session that ended.
+    if (res.status === 401 && path !== '/auth/login' && path !== '/auth/sms-login') {
       token.clear();
       window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     }
@@ -130,10 +133,89 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       json.error?.code ?? 'error',
       json.error?.message ?? res.statusText,
       Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      json.error?.details,
     );
   }
   return json as T;
 }
+
+// --- apply (issue 12): SMS sign-in, the matters, the map's settings, nearby sites, applying ---
+
+/** A service matter of the catalogue (GET /api/matters). */
+export interface Matter {
+  code: string;
+  name: string;
+  nameEn: string | null;
+  materials: Array<{ code: string; name: string; nameEn: string; core: boolean }>;
+  channelsIn: Array<'own_kiosk' | 'partner_locker' | 'courier_pickup' | 'counter'>;
+  channelsOut: Array<'own_kiosk' | 'partner_locker' | 'mail' | 'counter'>;
+  paperIn: boolean;
+  prereview: 'staff' | 'rules';
+  parcelSize: 'S' | 'M' | 'L';
+}
+
+/** A site near a place (GET /api/sites/nearby); `accessibleFree` once the hub counts low compartments. */
+export interface NearbySite {
+  id: string;
+  network: string;
+  name: string;
+  address: string;
+  district: string;
+  lat: number;
+  lng: number;
+  distanceM: number;
+  online: boolean;
+  free: Record<string, number>;
+  accessibleFree?: number;
+}
+
+export interface NearbyAnswer {
+  center: { lat: number; lng: number; from: 'coordinate' | 'address'; place?: { name: string; district: string } };
+  radiusM: number;
+  sites: NearbySite[];
+}
+
+export interface MapSettings {
+  tileUrl: string | null;
+  tileAttribution: string;
+  nearbyRadiusM: number;
+}
+
+export type SiteChoice = { channel: 'own_kiosk'; siteId: string; accessible?: true } | { channel: 'partner_locker'; siteId: string };
+export type DropOffBody = SiteChoice | { channel: 'courier_pickup'; address: string } | { channel: 'counter' } | { channel: 'none' };
+export type ReturnBody = SiteChoice | { channel: 'mail'; address: string } | { channel: 'counter' };
+
+export interface ApplyBody {
+  matterCode: string;
+  materials: Array<{ code: string }>;
+  dropOff: DropOffBody;
+  returnChannel: ReturnBody;
+}
+
+export interface Submitted {
+  application: { id: string; status: string; prereview: 'pending' | 'passed'; matterCode: string; matterName: string };
+  dropOff: { channel: string; site?: { id: string; name: string; address: string } };
+  returnChannel: string;
+}
+
+export const portalApi = {
+  smsCode: (phone: string): Promise<{ sent: true; expiresInSeconds: number; resendAfterSeconds: number }> =>
+    call('POST', '/auth/sms-code', { phone }),
+  async smsLogin(phone: string, code: string, consent: { terms: true; lockerDelivery: boolean }, language: 'zh-CN' | 'en'): Promise<User> {
+    const r = await call<{ token: string; user: User }>('POST', '/auth/sms-login', { phone, code, consent, language });
+    token.set(r.token);
+    return r.user;
+  },
+  matters: async (): Promise<Matter[]> => (await call<{ matters: Matter[] }>('GET', '/matters')).matters,
+  mapSettings: async (): Promise<MapSettings> => (await call<{ map: MapSettings }>('GET', '/config/web')).map,
+  nearby: (near: { lat: number; lng: number } | { address: string }, radiusM: number): Promise<NearbyAnswer> => {
+    const q = new URLSearchParams('address' in near ? { address: near.address } : { lat: String(near.lat), lng: String(near.lng) });
+    q.set('radiusM', String(radiusM));
+    q.set('limit', '50');
+    return call('GET', `/sites/nearby?${q.toString()}`);
+  },
+  apply: (body: ApplyBody): Promise<Submitted> => call('POST', '/applications', body),
+};
 
 export const api = {
   async signIn(username: string, password: string): Promise<User> {

@@ -415,7 +415,6 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
          VALUES ($1, $2, $3, $4, 'code_resent', 'resent', '{}', $5)`,
         [randomUUID(), ids.user, ids.application, ids.parcel, T],
       );
-    );
   },
   21: async (db) => {
     // The staff console (ADR 0034): the applicant told of the reply to their rating.

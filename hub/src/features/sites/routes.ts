@@ -1,6 +1,7 @@
 // The sites slice's HTTP edge. GET /api/sites: every live site with its free compartments per size.
 // GET /api/sites/nearby: sites within a radius of a coordinate or of an address looked up in the
 // city's gazetteer, nearest first, own and partner sites together, with free compartments per size.
+// GET /api/config/web: what the web app's locker map needs from the configuration (ADR 0035).
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Gazetteer, GazetteerHit } from '../../domain/gazetteer.js';
@@ -17,6 +18,8 @@ export interface SiteRouteDeps {
   gazetteer: Gazetteer;
   /** the radius when the request gives none (NEARBY_RADIUS_M) */
   nearbyRadiusM: number;
+  /** the web app's map: the tile URL template (null: none, the page draws its schematic) and attribution */
+  webMap: { tileUrl: string | null; tileAttribution: string };
 }
 
 const decimal = z
@@ -73,6 +76,12 @@ export interface NearbyCenter {
 }
 
 export const sitesApi: ApiPaths = {
+  '/api/config/web': {
+    get: op(
+      "The web app's map settings (ADR 0035): map.tileUrl, a Leaflet tile URL template or null when none is configured (TILE_URL; the page then draws a schematic of the sites), map.tileAttribution, and map.nearbyRadiusM, the radius of the nearby search",
+      'anyone',
+    ),
+  },
   '/api/sites': {
     get: op(
       'Locker sites with free compartments per size, and accessibleFree (free accessible, low, compartments; null at a partner site)',
@@ -90,6 +99,13 @@ export const sitesApi: ApiPaths = {
 
 export function siteRoutes(deps: SiteRouteDeps): Router {
   const r = Router();
+
+  r.get(
+    '/config/web',
+    handle(async (_req, res) => {
+      res.json({ map: { tileUrl: deps.webMap.tileUrl, tileAttribution: deps.webMap.tileAttribution, nearbyRadiusM: deps.nearbyRadiusM } });
+    }),
+  );
 
   r.get(
     '/sites',
