@@ -148,6 +148,10 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     expect(await me.text('#deposit-factor')).toBe('输入投件码后，键盘会要求输入您手机号的后 6 位。');
     expect(await me.text('#deposit-where')).toContain(`${deposit.compartment as number} 号格口`);
     expect(await me.text('#app-status')).toBe('等待您交件');
+    // Passed, the notice is kept with the application, folded away.
+    expect(await me.text('#notices summary')).toBe('一次性告知书（1 份，随办件保存）');
+    expect(await page.locator('#notices #notice-1').count()).toBe(1);
+    expect(await page.locator('#prereview-said').count()).toBe(0);
     await me.shot('applicant-04-deposit-code');
 
     // The cover sheet: application no., matter, the applicant masked, the tracking number and its QR, the hall.

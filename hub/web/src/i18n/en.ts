@@ -187,6 +187,7 @@ export const en = {
   'f.prereview.passed': 'Passed: hand in your materials as shown below.',
   'f.prereview.accepted_pending': 'Accepted: the materials below follow under your written commitment.',
   'f.noticeTitle': 'One-time notice no. {n}',
+  'f.noticesKept': 'One-time notices kept with the application ({n})',
   'f.noticeSheet': 'One-time notice (一次性告知)',
   'f.noticeIssued': 'Issued {date}',
   'f.noticeMaterial': 'Material',

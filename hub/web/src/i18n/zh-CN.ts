@@ -189,6 +189,7 @@ export const zhCN: Record<MessageKey, string> = {
   'f.prereview.passed': '已通过：请按下方提示交件。',
   'f.prereview.accepted_pending': '容缺受理：下列材料按书面承诺后补。',
   'f.noticeTitle': '一次性告知书 第 {n} 号',
+  'f.noticesKept': '一次性告知书（{n} 份，随办件保存）',
   'f.noticeSheet': '一次性告知书',
   'f.noticeIssued': '出具于 {date}',
   'f.noticeMaterial': '材料',

@@ -95,6 +95,21 @@ export function Application({ id, user }: { id: string; user: User }) {
 
   const declared = chosen ?? new Set(app.materials.map((m) => m.code));
   const deposit = app.deposit;
+  // Rated once finished (ADR 0032): rejected, or the result collected or delivered.
+  const finished = app.status === 'rejected' || (outbound !== undefined && FINISHED.includes(outbound.state));
+  // The notices stay with the application; once it has passed they fold away (still there, still printable).
+  const settled = app.prereview === 'passed' || app.prereview === 'accepted_pending';
+  const noticeBlocks = issued
+    .slice()
+    .reverse()
+    .map((n) => (
+      <div key={n.number} className="notice-block">
+        <OneTimeNotice notice={n} materialName={materialName} />
+        <button type="button" id={`print-notice-${n.number}`} onClick={() => setPrinting({ kind: 'notice', number: n.number })}>
+          {t('f.printView')}
+        </button>
+      </div>
+    ));
   const resultNotice = outbound && notices.find((n) => n.parcelId === outbound.id && n.kind.startsWith('result_in'));
 
   return (
@@ -121,17 +136,14 @@ export function Application({ id, user }: { id: string; user: User }) {
       <section className="card follow-section" id="prereview" aria-labelledby="prereview-title">
         <h2 id="prereview-title">{t('f.prereview')}</h2>
         <p id="prereview-result">{t(`f.prereview.${app.prereview}` as MessageKey)}</p>
-        {issued
-          .slice()
-          .reverse()
-          .map((n) => (
-            <div key={n.number} className="notice-block">
-              <OneTimeNotice notice={n} materialName={materialName} />
-              <button type="button" id={`print-notice-${n.number}`} onClick={() => setPrinting({ kind: 'notice', number: n.number })}>
-                {t('f.printView')}
-              </button>
-            </div>
-          ))}
+        {settled && issued.length > 0 ? (
+          <details className="notices" id="notices">
+            <summary>{t('f.noticesKept', { n: issued.length })}</summary>
+            {noticeBlocks}
+          </details>
+        ) : (
+          noticeBlocks
+        )}
         {app.prereview === 'returned' && matter && (
           <form
             id="resubmit-form"
@@ -178,7 +190,7 @@ export function Application({ id, user }: { id: string; user: User }) {
             </button>
           </form>
         )}
-        {said && (
+        {said && (!said.ok || app.prereview === 'pending') && (
           <p className={said.ok ? 'said tone-accepted' : 'said tone-refused'} id="prereview-said" role="status">
             {said.text}
           </p>
@@ -201,11 +213,11 @@ export function Application({ id, user }: { id: string; user: User }) {
         <Deposit applicationId={app.id} deposit={deposit ?? null} onCover={cover ? () => setPrinting({ kind: 'cover' }) : null} />
       )}
 
-      <Tracking app={app} sites={siteMap} live={live} />
-
       {outbound && <ResultActions parcel={outbound} notice={resultNotice} channel={app.channelOut} onChanged={load} />}
 
-      {outbound && FINISHED.includes(outbound.state) && <Rating applicationId={app.id} version={version} />}
+      {finished && <Rating applicationId={app.id} version={version} />}
+
+      <Tracking app={app} sites={siteMap} live={live} />
     </div>
   );
 }
