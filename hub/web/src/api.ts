@@ -256,6 +256,16 @@ export interface ApplicationDetail {
   prereviewSteps: PrereviewStep[];
   commitment: { materials: string[]; commitment: string; dueAt: string; receivedAt: string | null } | null;
   deposit?: DepositCode | null;
+  /** a partner locker's drop-off: its state and, when ready, the partner's open-code */
+  dropOff?: {
+    state: 'reserving' | 'ready' | 'failed' | 'expired' | 'deposited' | 'collected';
+    message: string;
+    site: { name?: string; address?: string } | null;
+    code?: string;
+    compartment?: number;
+    expiresAt?: string;
+    whatNext?: string[];
+  } | null;
 }
 
 /** A notice owed to the applicant (GET /api/me/notices); a result's collection code while it waits in the locker. */

@@ -220,6 +220,17 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     expect(await me.text('#app-status')).toBe('已放入信包箱，待取件');
     expect(await page.locator('#switch-counter').isVisible()).toBe(true);
     await me.shot('applicant-07-result-in-locker');
+    // In English and in large type, high contrast, for an older applicant; then back.
+    await page.click('#lang');
+    await eventually(async () => (await me.text('#app-status')) === 'In the locker: ready to collect', 'the page in English');
+    expect(await me.text('#result-title')).toBe('Result');
+    expect(await me.text('#app-title')).toBe('Business licence change');
+    await page.click('#large-type');
+    expect(await page.evaluate('getComputedStyle(document.documentElement).fontSize')).toBe('22px');
+    await me.shot('applicant-07b-result-in-locker-en-large');
+    await page.click('#large-type');
+    await page.click('#lang');
+    await eventually(async () => (await me.text('#app-status')) === '已放入信包箱，待取件', 'the page in Chinese again');
 
     // 7. Collected at the kiosk; the rating form appears; a bad rating opens a follow-up.
     const target = (inLocker.details as Json).compartment as number;

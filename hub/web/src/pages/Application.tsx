@@ -209,6 +209,8 @@ export function Application({ id, user }: { id: string; user: User }) {
         )}
       </section>
 
+      {app.dropOff && <PartnerDropOff dropOff={app.dropOff} />}
+
       {(deposit || cover) && (
         <Deposit applicationId={app.id} deposit={deposit ?? null} onCover={cover ? () => setPrinting({ kind: 'cover' }) : null} />
       )}
@@ -287,6 +289,38 @@ function Deposit({
           </button>
         )}
       </div>
+    </section>
+  );
+}
+
+/** A partner locker's drop-off (ADR 0025): reserving, then the partner's open-code while it works, or why not and what next. */
+function PartnerDropOff({ dropOff }: { dropOff: NonNullable<ApplicationDetail['dropOff']> }) {
+  const { t } = useI18n();
+  return (
+    <section className="card follow-section" id="partner-drop-off" aria-labelledby="partner-title">
+      <h2 id="partner-title">{t('f.deposit')}</h2>
+      <p className="status-line" id="partner-state">
+        {t(`f.partner.${dropOff.state}` as MessageKey)}
+      </p>
+      {dropOff.state === 'ready' && dropOff.code && (
+        <div className="code-block">
+          <p className="code-label">{t('f.partnerCode')}</p>
+          <p className="code" id="partner-code">
+            {dropOff.code}
+          </p>
+        </div>
+      )}
+      {dropOff.site?.name && (
+        <p id="partner-where">
+          {t('f.where', { site: dropOff.site.name, address: dropOff.site.address ?? '', n: dropOff.compartment ?? '' })}
+        </p>
+      )}
+      {dropOff.state === 'ready' && dropOff.expiresAt && <p>{t('f.depositUntil', { date: hallDateTime(dropOff.expiresAt) })}</p>}
+      {(dropOff.state === 'failed' || dropOff.state === 'expired') && (
+        <p className="notice" lang="en">
+          {dropOff.message} {dropOff.whatNext?.join(' ')}
+        </p>
+      )}
     </section>
   );
 }
