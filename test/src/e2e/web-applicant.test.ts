@@ -18,6 +18,46 @@ import { DEMO_PASSWORD, factorOf, signIn as apiSignIn, type Json } from '../supp
 
 const SECRET = 'e2e-web-applicant-secret';
 
+/**
+ * The result's actions of the `codes` work (more time, resend, authorise someone else, revoke), held to
+ * the contract the page was written against (ADR 0036 §6): while the hub has no such route (404) the
+ * browser is answered as the contract says, and the application's view offers the actions; once the
+ * hub has them, its own answers pass through untouched and this only watches.
+ */
+async function codesContract(page: Page): Promise<{ faked: string[] }> {
+  const faked: string[] = [];
+  const offer = { extended: false, resends: 3, delegate: null as Json | null };
+  await page.route(/\/api\/applications\/[0-9a-f-]{36}$/, async (route) => {
+    const real = await route.fetch();
+    const json = (await real.json()) as Json;
+    for (const p of (json.application?.parcels ?? []) as Json[]) {
+      if (p.direction !== 'outbound' || 'extensionsLeft' in p) continue;
+      Object.assign(p, { extensionsLeft: offer.extended ? 0 : 1, resendsLeft: offer.resends, delegate: offer.delegate });
+    }
+    await route.fulfill({ response: real, json });
+  });
+  await page.route(/\/api\/results\/[0-9a-f-]{36}\/(extend|code\/resend|delegates(\/[0-9a-f-]+)?)$/, async (route) => {
+    const real = await route.fetch();
+    if (real.status() !== 404) return route.fulfill({ response: real });
+    const req = route.request();
+    const what = new URL(req.url()).pathname.split('/').slice(4).join('/');
+    faked.push(`${req.method()} ${what}`);
+    if (what === 'extend') {
+      offer.extended = true;
+      return route.fulfill({ json: { holdUntil: new Date(Date.now() + 5 * 86_400_000).toISOString() } });
+    }
+    if (what === 'code/resend') return route.fulfill({ json: { resent: true, remaining: --offer.resends } });
+    if (req.method() === 'POST') {
+      const b = req.postDataJSON() as { name: string; phone: string };
+      offer.delegate = { id: '01a23470-0000-7000-8000-000000000001', name: b.name, phone: b.phone, createdAt: '', expiresAt: '' };
+      return route.fulfill({ status: 201, json: { delegate: offer.delegate } });
+    }
+    offer.delegate = null;
+    return route.fulfill({ status: 204 });
+  });
+  return { faked };
+}
+
 /** The applicant signs in on the page (by password for now; the SMS sign-in page is the `apply` work's) and lands on their applications. */
 async function signIn(page: Page, username: string, password = DEMO_PASSWORD): Promise<void> {
   await page.fill('#username', username);
@@ -220,6 +260,25 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     expect(await me.text('#app-status')).toBe('已放入信包箱，待取件');
     expect(await page.locator('#switch-counter').isVisible()).toBe(true);
     await me.shot('applicant-07-result-in-locker');
+    // The result's actions: more time (once), the code sent again, someone else authorised and revoked.
+    const contract = await codesContract(page);
+    await page.click('#refresh');
+    await page.locator('#extend').click();
+    await eventually(async () => (await me.text('#result-said')).startsWith('已为您保留至'), 'more time');
+    await page.locator('#extend').waitFor({ state: 'detached' });
+    await page.click('#resend-collect');
+    await eventually(async () => /^已重新发送短信（还可发送 \d+ 次）。$/.test(await me.text('#result-said')), 'the code resent');
+    await page.fill('#delegate-name', '王小明');
+    await page.fill('#delegate-phone', '13900005678');
+    await page.click('#authorise');
+    await page.locator('#delegate-shown').waitFor();
+    expect(await me.text('#delegate-shown')).toBe('已委托：王*（139****5678）');
+    await me.shot('applicant-07a-delegate');
+    await page.click('#revoke-delegate');
+    await page.locator('#delegate-name').waitFor();
+    await page.unrouteAll({ behavior: 'wait' });
+    console.log(`the codes work's routes answered by the contract: ${contract.faked.join(', ') || 'none (the hub has them)'}`);
+
     // In English and in large type, high contrast, for an older applicant; then back.
     await page.click('#lang');
     await eventually(async () => (await me.text('#app-status')) === 'In the locker: ready to collect', 'the page in English');
