@@ -7,8 +7,10 @@
 // deposit code and its QR show, and the envelope's cover sheet whose QR (read from a screenshot) is
 // the tracking number; at the kiosk the deposit shows on the tracking timeline without a reload, and
 // so does every step after (courier pickup, intake, acceptance, the result delivered into the kiosk);
-// the collection code shows; collected; a bad rating; staff's reply shows. Screenshots go to
-// test/artifacts/web/.
+// the collection code shows, with the result's actions (held to the `codes` work's contract until the
+// hub has its routes) and in English and large type; collected; a bad rating; staff's reply shows.
+// Sign-in is by password and applying through the API from the page, in signIn / applyFor, until the
+// `apply` work's SMS sign-in and apply pages replace them. Screenshots go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, WebSession } from '../support/browser.js';
