@@ -3,7 +3,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, SIGNED_OUT_EVENT, token, type Role, type User } from './api.js';
 import { I18n, rememberLanguage, storedLanguage, translator, type Language, type MessageKey } from './i18n/index.js';
-import { go, usePage, type PageName } from './router.js';
+import { go, useApplicationId, usePage, type PageName } from './router.js';
+import { Application } from './pages/Application.js';
+import { MyApplications } from './pages/MyApplications.js';
 import { CourierTasks } from './pages/CourierTasks.js';
 import { Exceptions } from './pages/Exceptions.js';
 import { Home } from './pages/Home.js';
@@ -20,7 +22,7 @@ const HOME_OF: Record<Role, PageName> = { staff: 'intake', courier: 'courier', a
 const PAGES_OF: Record<Role, PageName[]> = {
   staff: ['intake', 'prereview', 'queue', 'search', 'follow-ups', 'exceptions'],
   courier: ['courier'],
-  applicant: ['home', 'apply'],
+  applicant: ['home', 'apply', 'application'],
   admin: ['home', 'search', 'exceptions'],
 };
 const LARGE = 'xinbao.largeType';
@@ -32,6 +34,7 @@ export function App() {
   const [checking, setChecking] = useState(() => token.get() !== null);
   const [notice, setNotice] = useState<MessageKey | null>(null);
   const page = usePage();
+  const applicationId = useApplicationId();
   const i18n = useMemo(() => ({ lang, t: translator(lang) }), [lang]);
   const { t } = i18n;
 
@@ -88,6 +91,8 @@ export function App() {
     // A page of another role shows this role's home instead.
     const pages = PAGES_OF[user.role];
     const target = pages.includes(shown) ? shown : HOME_OF[user.role];
+    // Pages of one thing (an application) are reached from a list, not from the navigation.
+    const navPages = pages.filter((p) => p !== 'application');
     const view =
       target === 'intake' ? (
         <Intake />
@@ -105,14 +110,18 @@ export function App() {
         <CourierTasks user={user} />
       ) : target === 'apply' ? (
         <Apply />
+      ) : target === 'application' && applicationId ? (
+        <Application key={applicationId} id={applicationId} user={user} />
+      ) : user.role === 'applicant' ? (
+        <MyApplications user={user} />
       ) : (
         <Home user={user} />
       );
     body = (
       <>
-        {pages.length > 1 && (
+        {navPages.length > 1 && (
           <nav className="pages" aria-label={t('pagesLabel')}>
-            {pages.map((p) => (
+            {navPages.map((p) => (
               <a key={p} id={`nav-${p}`} href={`#/${p}`} aria-current={p === target ? 'page' : undefined}>
                 {t(`page.${p}` as MessageKey)}
               </a>

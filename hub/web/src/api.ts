@@ -369,3 +369,177 @@ export const staffApi = {
   followUps: async (): Promise<FollowUp[]> => (await call<{ items: FollowUp[] }>('GET', '/ratings/follow-ups?open=false')).items,
   reply: (id: string, reply: string): Promise<unknown> => call('POST', `/ratings/follow-ups/${encodeURIComponent(id)}/reply`, { reply }),
 };
+
+// ---- the applicant follows an application ("follow", issue 12): their list, one application with its
+// pre-review, deposit code, parcels' custody and result, the notices with collection codes, the result's
+// actions (switch, more time, resend, authorise someone else) and the rating.
+
+/** One of the applicant's applications (GET /api/me/applications). */
+export interface MyApplication {
+  id: string;
+  matter: { code: string; name: string; nameEn: string | null };
+  status: string;
+  prereview: string;
+  createdAt: string;
+  parcels: Array<{ trackingNumber: string; direction: 'inbound' | 'outbound'; state: string }>;
+}
+
+/** A custody event as the applicant sees it: the actor's role, never a person. */
+export interface CustodyEvent {
+  id: string;
+  kind: string;
+  fromState: string | null;
+  toState: string;
+  actorKind: string;
+  siteId: string | null;
+  compartment: number | null;
+  at: string;
+}
+
+/** Someone authorised to collect a result (委托代领), masked as the hub shows them. */
+export interface Delegate {
+  id: string;
+  name: string;
+  phone: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** What the result's actions need; present once the hub offers them (the `codes` work). */
+export interface ResultOffer {
+  holdUntil?: string;
+  extensionsLeft?: number;
+  resendsLeft?: number;
+  delegate?: Delegate | null;
+}
+
+export interface FollowedParcel extends ResultOffer {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  trackingNumber: string;
+  state: string;
+  siteId: string | null;
+  events: CustodyEvent[];
+}
+
+export interface NoticeItem {
+  material: string;
+  problem: string;
+  whatToDo: string;
+}
+
+export interface PrereviewStep {
+  step: string;
+  byRules: boolean;
+  materials: Array<{ code: string; copies?: number }> | null;
+  notice: { number: number; items: NoticeItem[]; note: string | null; text: string } | null;
+  note: string | null;
+  at: string;
+}
+
+export interface DepositCode {
+  code: string;
+  qrToken: string | null;
+  qrSvg?: string;
+  expiresAt: string;
+  factor: { kind: 'phone' } | { kind: 'pin'; pin: string };
+  site?: { id?: string; name?: string; address?: string } | null;
+  compartment?: number | null;
+  resendsLeft?: number;
+}
+
+export interface ApplicationDetail {
+  id: string;
+  status: string;
+  channelIn: string;
+  channelOut: string;
+  matterCode: string;
+  prereview: string;
+  materials: Array<{ code: string; copies?: number }>;
+  createdAt: string;
+  parcels: FollowedParcel[];
+  prereviewSteps: PrereviewStep[];
+  commitment: { materials: string[]; commitment: string; dueAt: string; receivedAt: string | null } | null;
+  deposit?: DepositCode | null;
+  /** a partner locker's drop-off: its state and, when ready, the partner's open-code */
+  dropOff?: {
+    state: 'reserving' | 'ready' | 'failed' | 'expired' | 'deposited' | 'collected';
+    message: string;
+    site: { name?: string; address?: string } | null;
+    code?: string;
+    compartment?: number;
+    expiresAt?: string;
+    whatNext?: string[];
+  } | null;
+}
+
+/** A notice owed to the applicant (GET /api/me/notices); a result's collection code while it waits in the locker. */
+export interface ApplicantNotice {
+  id: string;
+  kind: string;
+  applicationId: string;
+  parcelId: string | null;
+  trackingNumber: string | null;
+  parcelState: string | null;
+  message: string;
+  details: Record<string, unknown> & ResultOffer;
+  createdAt: string;
+}
+
+export interface MatterInfo {
+  code: string;
+  name: string;
+  nameEn: string | null;
+  materials: Array<{ code: string; name: string; nameEn?: string | null; core: boolean }>;
+}
+
+export interface SiteInfo {
+  id: string;
+  code: string;
+  name: string;
+  address: string;
+  network: string;
+}
+
+export interface RatingInfo {
+  grade: number;
+  comment: string;
+  ratedAt: string;
+  followUp: { dueAt: string; repliedAt: string | null; reply: string | null } | null;
+}
+
+const idPath = (id: string) => encodeURIComponent(id);
+
+export const followApi = {
+  myApplications: (before?: string): Promise<{ applications: MyApplication[]; nextBefore: string | null }> =>
+    call('GET', `/me/applications?limit=20${before ? `&before=${idPath(before)}` : ''}`),
+  application: async (id: string): Promise<ApplicationDetail> =>
+    (await call<{ application: ApplicationDetail }>('GET', `/applications/${idPath(id)}`)).application,
+  matters: async (): Promise<MatterInfo[]> => (await call<{ matters: MatterInfo[] }>('GET', '/matters')).matters,
+  sites: async (): Promise<SiteInfo[]> => (await call<{ sites: SiteInfo[] }>('GET', '/sites')).sites,
+  notices: async (): Promise<ApplicantNotice[]> => (await call<{ notices: ApplicantNotice[] }>('GET', '/me/notices')).notices,
+  resubmit: (id: string, materials: Array<{ code: string }>): Promise<unknown> =>
+    call('POST', `/applications/${idPath(id)}/resubmit`, { materials }),
+  resendDepositCode: (id: string): Promise<{ resent: true; remaining: number }> =>
+    call('POST', `/applications/${idPath(id)}/deposit-code/resend`),
+  resendResultCode: (parcelId: string): Promise<{ resent: true; remaining: number }> =>
+    call('POST', `/results/${idPath(parcelId)}/code/resend`),
+  switchResult: (parcelId: string, channel: 'mail' | 'counter', address?: string): Promise<unknown> =>
+    call('POST', `/results/${idPath(parcelId)}/switch`, channel === 'mail' && address ? { channel, address } : { channel }),
+  extend: (parcelId: string): Promise<{ holdUntil: string }> => call('POST', `/results/${idPath(parcelId)}/extend`),
+  delegates: async (parcelId: string): Promise<Delegate[]> =>
+    (await call<{ delegates: Delegate[] }>('GET', `/results/${idPath(parcelId)}/delegates`)).delegates,
+  authorise: async (parcelId: string, name: string, phone: string): Promise<Delegate> =>
+    (await call<{ delegate: Delegate }>('POST', `/results/${idPath(parcelId)}/delegates`, { name, phone })).delegate,
+  revoke: (parcelId: string, delegateId: string): Promise<void> =>
+    call('DELETE', `/results/${idPath(parcelId)}/delegates/${idPath(delegateId)}`),
+  rating: async (id: string): Promise<RatingInfo | null> =>
+    (await call<{ rating: RatingInfo | null }>('GET', `/applications/${idPath(id)}/rating`)).rating,
+  rate: async (id: string, grade: number, comment: string): Promise<RatingInfo> =>
+    (
+      await call<{ rating: RatingInfo }>('POST', `/applications/${idPath(id)}/rating`, {
+        grade,
+        ...(comment.trim() && { comment: comment.trim() }),
+      })
+    ).rating,
+};

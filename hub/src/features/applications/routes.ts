@@ -11,7 +11,7 @@ import type { CodeLifetimes } from '../../domain/access-codes.js';
 import type { OpenDepositLimits } from '../../domain/open-deposits.js';
 import { NotFound } from '../../errors.js';
 import { handle, parse } from '../../http/middleware.js';
-import { body, op, type ApiPaths } from '../../http/openapi.js';
+import { body, op, query, type ApiPaths } from '../../http/openapi.js';
 import type { Db } from '../../store/db.js';
 import { custodyLog, findParcelByTrackingNumber } from '../../store/parcels.js';
 import { currentUser, requireRole } from '../auth/auth.js';
@@ -22,7 +22,7 @@ import type { PartnerRuntime } from '../partner/runtime.js';
 import { CreateApplicationBody, depositCodeOf, getApplication, submitApplication } from './service.js';
 import { depositResendsLeft, resultActionsOf, type CollectPolicy, type ResultActions } from '../collect/service.js';
 import type { DropOffDeps } from './drop-off.js';
-import { applicantOf, listMatters } from './store.js';
+import { applicantOf, applicationsOf, listMatters } from './store.js';
 
 export interface ApplicationRouteDeps {
   db: Db;
@@ -40,6 +40,17 @@ export interface ApplicationRouteDeps {
 }
 
 const UuidParam = z.string().uuid();
+
+export const MyApplicationsParams = z.strictObject({
+  before: z.string().uuid().optional().describe('the next page: the applications older than this one (its id, e.g. nextBefore)'),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1).max(50))
+    .optional()
+    .describe('at most this many (default 20, at most 50)'),
+});
 
 export const applicationsApi: ApiPaths = {
   '/api/matters': {
@@ -59,6 +70,13 @@ export const applicationsApi: ApiPaths = {
     get: op(
       'An application with its parcels, custody events, notices (e.g. deposit_code_expired with whatNext), its pre-review (prereview, prereviewSteps with every one-time notice as issued, commitment for 容缺受理) and, to its applicant while it opens the compartment, the deposit code (deposit: code, qrToken, factor, expiresAt); for a partner locker also dropOff: reserving (attempts, lastError), ready (the partner open-code — to the applicant only — compartment, expiresAt), failed or expired (reason, whatNext), deposited, collected; result (ADR 0033, null before there is one): parcelId, state, holdUntil, extensionsLeft, resendsLeft, delegate (masked, or null), delegateSupported; deposit.resendsLeft',
       'its applicant, staff, admin',
+    ),
+  },
+  '/api/me/applications': {
+    get: op(
+      "The signed-in applicant's own applications, newest first: id, matter (code, name, nameEn), status, prereview, createdAt and each parcel's trackingNumber, direction and state; nextBefore names the next page (null on the last). 404 when before is not one of theirs",
+      'applicant',
+      { parameters: query(MyApplicationsParams) },
     ),
   },
   '/api/parcels/{trackingNumber}': { get: op('A parcel and its tracking (custody) events', 'its applicant, staff, admin') },
@@ -84,6 +102,20 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       const created = await submitApplication(db, dropOffDeps(deps), currentUser(req), b, deps.now());
       if (created.passed?.reserveAtPartner && created.passed.parcel) await queueReservation(deps, created.passed.parcel.id);
       res.status(201).json(created);
+    }),
+  );
+
+  r.get(
+    '/me/applications',
+    requireRole('applicant'),
+    handle(async (req, res) => {
+      const q = parse(MyApplicationsParams, req.query, 'query');
+      const limit = q.limit ?? 20;
+      // One more than asked: whether there is a next page.
+      const rows = await applicationsOf(db, currentUser(req).id, { before: q.before ?? null, limit: limit + 1 });
+      if (!rows) throw new NotFound('application');
+      const page = rows.slice(0, limit);
+      res.json({ applications: page, nextBefore: rows.length > limit ? page[page.length - 1]!.id : null });
     }),
   );
 

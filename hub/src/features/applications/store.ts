@@ -247,3 +247,46 @@ export async function noticesOfApplication(db: Db, applicationId: string, prerev
   );
   return r.rows;
 }
+
+// ---- the applicant's own applications (GET /api/me/applications)
+
+export interface MyApplication {
+  id: string;
+  matter: { code: string; name: string; nameEn: string | null };
+  status: string;
+  prereview: PrereviewState;
+  createdAt: Date;
+  parcels: Array<{ trackingNumber: string; direction: 'inbound' | 'outbound'; state: string }>;
+}
+
+/**
+ * The applicant's applications, newest first, `limit` of them before the application `before` (its id:
+ * a page starts after the last one of the page before); null when `before` is not one of theirs.
+ */
+export async function applicationsOf(
+  db: Db,
+  applicantId: string,
+  page: { before: string | null; limit: number },
+): Promise<MyApplication[] | null> {
+  let cursor: { createdAt: Date; id: string } | null = null;
+  if (page.before) {
+    const c = await db.query<{ createdAt: Date; id: string }>(
+      'SELECT created_at AS "createdAt", id FROM applications WHERE id = $1 AND applicant_id = $2',
+      [page.before, applicantId],
+    );
+    cursor = c.rows[0] ?? null;
+    if (!cursor) return null;
+  }
+  const r = await db.query<MyApplication>(
+    `SELECT a.id, json_build_object('code', m.code, 'name', m.name, 'nameEn', m.name_en) AS matter, a.status, a.prereview,
+       a.created_at AS "createdAt",
+       coalesce((SELECT json_agg(json_build_object('trackingNumber', p.tracking_number, 'direction', p.direction, 'state', p.state)
+                  ORDER BY p.created_at, p.id)
+                 FROM parcels p WHERE p.application_id = a.id), '[]'::json) AS parcels
+     FROM applications a JOIN service_matters m ON m.id = a.matter_id
+     WHERE a.applicant_id = $1 AND ($2::timestamptz IS NULL OR (a.created_at, a.id) < ($2::timestamptz, $3::uuid))
+     ORDER BY a.created_at DESC, a.id DESC LIMIT $4`,
+    [applicantId, cursor?.createdAt ?? null, cursor?.id ?? null, page.limit],
+  );
+  return r.rows;
+}
