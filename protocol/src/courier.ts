@@ -61,7 +61,8 @@ const OrderFields = z.strictObject({
 /** An order is at a site or, for a pickup only, from an address: never both, never neither; an address pickup carries no code. */
 export const CourierOrderRequest = OrderFields.superRefine((o, ctx) => {
   if (o.origin === undefined) {
-    if (o.site === undefined) ctx.addIssue({ code: 'custom', path: ['site'], message: 'an order needs a site (or, for a pickup, an origin)' });
+    if (o.site === undefined)
+      ctx.addIssue({ code: 'custom', path: ['site'], message: 'an order needs a site (or, for a pickup, an origin)' });
     return;
   }
   if (o.kind !== 'pickup') ctx.addIssue({ code: 'custom', path: ['origin'], message: 'only a pickup comes from an address' });

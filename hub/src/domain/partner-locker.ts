@@ -81,7 +81,8 @@ export function decidePartnerEvent(
 ): PartnerEventDecision {
   const phase = phaseOf(state);
   if (phase === 'not_inbound') return { act: 'ignore', why: `the parcel is ${state}, not an inbound parcel` };
-  if (phase === 'at_an_address') return { act: 'ignore', why: `the parcel is ${state}: a courier collects it from an address, not a locker` };
+  if (phase === 'at_an_address')
+    return { act: 'ignore', why: `the parcel is ${state}: a courier collects it from an address, not a locker` };
   switch (type) {
     case 'code_issued':
       if (phase === 'reserving') return { act: 'code_issued' };
@@ -334,9 +335,9 @@ export function partnerDropOff(
         state: 'deposited',
         message: `Your documents are in the locker at ${site.name}; a courier will bring them to the hall.`,
       };
+    // (at_an_address: never a partner locker's parcel, listed so that the switch stays exhaustive)
     case 'beyond':
     case 'not_inbound':
-    // (never a partner locker's parcel: listed so that the switch stays exhaustive)
     case 'at_an_address':
       return { ...base, state: 'collected', message: 'A courier has collected your documents from the locker; follow the parcel below.' };
   }
