@@ -17,7 +17,14 @@ import { openException } from '../../store/exceptions.js';
 import { appendCustody, lockParcel, moveParcel, type CustodyContext, type Parcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { recordNotice } from '../notifications/store.js';
-import { addressPickupParty, markAddressOrderDispatched, markPickupDone, openAddressPickupOrder, setOrderCourier } from './store.js';
+import {
+  addressPickupParty,
+  markAddressOrderDispatched,
+  markAddressOrderKnown,
+  markPickupDone,
+  openAddressPickupOrder,
+  setOrderCourier,
+} from './store.js';
 
 export interface AddressPickupDeps {
   db: Db;
@@ -78,6 +85,7 @@ export async function orderAddressPickup(
  */
 async function ordered(tx: Tx, parcel: Parcel, orderId: string, ctx: CustodyContext): Promise<Parcel> {
   if (parcel.state !== 'pickup_requested') return parcel;
+  await markAddressOrderKnown(tx, orderId, ctx.at);
   return moveParcel(tx, parcel, 'pickup_ordered', { ...ctx, evidence: { ...ctx.evidence, orderId } });
 }
 

@@ -78,6 +78,11 @@ export async function markAddressOrderDispatched(tx: Tx, orderId: string, dispat
   );
 }
 
+/** The dispatch system's own word proves it has the order (its webhook came before the job's last step). */
+export async function markAddressOrderKnown(tx: Tx, orderId: string, at: Date): Promise<void> {
+  await tx.query(`UPDATE courier_orders SET status = 'dispatched', updated_at = $2 WHERE id = $1 AND status = 'creating'`, [orderId, at]);
+}
+
 export interface AddressTaskRow {
   id: string;
   status: string;
