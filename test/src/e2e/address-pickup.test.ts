@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
-import { startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SimulatedCourier, startCourierDispatchSimulator, type CourierDispatchSimulator } from '@xinbao/simulators/courier-dispatch';
 import { applyPassed } from '../support/apply.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, redisUrl, type TestDatabase } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { removeQueues, startHubProgram } from '../support/hub.js';
 import { hubApi, signIn, type Json } from '../support/http.js';
@@ -212,6 +214,101 @@ describe('a free courier pickup from the applicant’s address', () => {
     expect(trail.parcel.state).toBe('pickup_ordered');
     expect((trail.events as Json[]).at(-1)).toMatchObject({ kind: 'courier_failed', evidence: { reason: 'recipient_absent' } });
   });
+
+  it('takes the courier’s step on the PDA: picked_up at the door moves the documents, a failure is told once', async () => {
+    const applicant = await login('li.si');
+    const emsCourier = await login('ems.courier');
+    const pdaTask = async (tn: string) => {
+      await eventually(async () => (await parcelOf(applicant, tn)).parcel.state === 'pickup_ordered', 'pickup_ordered');
+      const orderId = orderFor(tn)[0]!.orderId;
+      await eventually(
+        async () => ((await api('GET', '/api/courier/tasks', emsCourier)).json.visits as Json[]).some((t) => t.visitId === orderId),
+        'the task on the PDA',
+      );
+      return orderId;
+    };
+    const step = (orderId: string, body: Json, token = emsCourier) => api('POST', `/api/courier/visits/${orderId}/steps`, token, body);
+
+    const a = (await applyForPickup(applicant)).parcel;
+    const aOrder = await pdaTask(a.trackingNumber as string);
+    // Someone else's task is not theirs to confirm.
+    expect((await step(aOrder, { trackingNumber: a.trackingNumber, step: 'picked_up' }, await login('hall.staff'))).status).toBe(403);
+    expect(await step(aOrder, { trackingNumber: a.trackingNumber, step: 'picked_up' })).toMatchObject({
+      status: 200,
+      json: { recorded: true, parcelState: 'picked_up' },
+    });
+    // The same step again writes nothing.
+    expect(await step(aOrder, { trackingNumber: a.trackingNumber, step: 'picked_up' })).toMatchObject({
+      status: 200,
+      json: { recorded: false, parcelState: 'picked_up' },
+    });
+    const aTrail = (await parcelOf(applicant, a.trackingNumber as string)).events as Json[];
+    expect(aTrail.filter((e) => e.kind === 'picked_up')).toEqual([
+      expect.objectContaining({ actorKind: 'courier', evidence: expect.objectContaining({ orderId: aOrder, via: 'pda' }) }),
+    ]);
+
+    const b = await applyForPickup(applicant);
+    const bOrder = await pdaTask(b.parcel.trackingNumber as string);
+    expect(await step(bOrder, { trackingNumber: b.parcel.trackingNumber, step: 'failed', reason: 'address_wrong' })).toMatchObject({
+      status: 200,
+      json: { recorded: true, parcelState: 'pickup_ordered' },
+    });
+    const notices = (await api('GET', `/api/applications/${b.applicationId}`, applicant)).json.application.notices as Json[];
+    expect(notices.filter((n) => n.kind === 'pickup_failed')).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ reason: 'address_wrong' }) }),
+    ]);
+  });
+
+  it('the simulated courier (the autopilot’s) rings at the address, picks the documents up and delivers them to the hall', async () => {
+    const applicant = await login('zhang.san');
+    const { parcel } = await applyForPickup(applicant);
+    const tn = parcel.trackingNumber as string;
+    await eventually(async () => (await parcelOf(applicant, tn)).parcel.state === 'pickup_ordered', 'pickup_ordered');
+    const orderId = orderFor(tn)[0]!.orderId;
+    const courier = new SimulatedCourier({
+      dispatchUrl: dispatch.url,
+      courierId: COURIER,
+      travelMs: 20,
+      handleMs: 0,
+      places: {},
+      awaitWebhooks: true,
+    });
+    const rounds = await courier.roundOnce();
+    expect(rounds).toContainEqual({ kind: 'pickup', orderId, siteCode: 'address', doors: [], outcome: 'picked_up' });
+    expect(dispatch.orders.get(orderId)!.status).toBe('delivered');
+    const trail = await parcelOf(applicant, tn);
+    expect(trail.parcel.state).toBe('picked_up');
+    expect((trail.events as Json[]).slice(-2).map((e) => e.kind)).toEqual(['picked_up', 'courier_delivered']);
+  });
+
+  it('the courier sweep orders documents left pickup_requested (their job lost)', async () => {
+    const applicant = await login('li.si');
+    // The dispatch system is down: the job waits for its next attempt, and is then lost.
+    dispatch.failNext(1_000);
+    const redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue('courier', { connection: redis, prefix: hub.queuePrefix });
+    try {
+      const { parcel } = await applyForPickup(applicant);
+      await eventually(async () => {
+        const job = await queue.getJob(`pickup-${parcel.id as string}`);
+        if (!job || (await job.getState()) !== 'delayed') return false;
+        await job.remove();
+        return true;
+      }, 'the job removed while it waits');
+      expect((await parcelOf(applicant, parcel.trackingNumber as string)).parcel.state).toBe('pickup_requested');
+      dispatch.failNext(0);
+      await eventually(
+        async () => (await parcelOf(applicant, parcel.trackingNumber as string)).parcel.state === 'pickup_ordered',
+        'pickup_ordered by the sweep',
+        20_000,
+      );
+      expect(orderFor(parcel.trackingNumber as string)).toHaveLength(1);
+    } finally {
+      dispatch.failNext(0);
+      await queue.close();
+      redis.disconnect();
+    }
+  }, 40_000);
 
   it('sends one order after the dispatch system was down (the job retried, idempotent by order id)', async () => {
     const applicant = await login('zhang.san');

@@ -19,6 +19,7 @@ import { CourierDispatchError, type CourierDispatch } from '../../integrations/c
 import { recordNotice } from '../notifications/store.js';
 import {
   addressPickupParty,
+  lockAddressOrder,
   markAddressOrderDispatched,
   markAddressOrderKnown,
   markPickupDone,
@@ -64,6 +65,8 @@ export async function orderAddressPickup(
     throw e;
   }
   await withTransaction(deps.db, async (tx) => {
+    // The order's row before the parcel's, as a webhook or a PDA step about it locks them: no deadlock.
+    await lockAddressOrder(tx, order.id);
     const current = await lockParcel(tx, parcelId);
     // The dispatch system's first webhook may have come first and ordered it already (ordered below).
     if (current.state === 'pickup_requested')

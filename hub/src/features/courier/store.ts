@@ -69,6 +69,10 @@ export async function openAddressPickupOrder(tx: Tx, parcelId: string, origin: s
   return r.rows[0]!;
 }
 
+export async function lockAddressOrder(tx: Tx, orderId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM courier_orders WHERE id = $1 FOR UPDATE', [orderId]);
+}
+
 /** The dispatch system has the order; an order already done (its `picked_up` came first) stays done. */
 export async function markAddressOrderDispatched(tx: Tx, orderId: string, dispatchRef: string, at: Date): Promise<void> {
   await tx.query(
