@@ -86,7 +86,7 @@ describe('a free courier pickup from the applicant’s address', () => {
     expect(passed.parcelId).toBe(parcel.id);
     expect(passed.message).toContain('A courier will come to 西安市雁塔区科技路10号***');
     expect(passed.message).toContain(tn);
-    expect(passed.message).not.toContain('502');
+    expect(passed.message).not.toContain('3单元502室');
     expect(passed.details).toMatchObject({ channel: 'courier_pickup', trackingNumber: tn });
 
     // The job sends one order: from the address (the applicant masked), to the hall, no code or compartment.
@@ -172,7 +172,7 @@ describe('a free courier pickup from the applicant’s address', () => {
       actorId: COURIER,
       evidence: { courier: '赵*' },
     });
-    expect(JSON.stringify(events)).not.toContain('502');
+    expect(JSON.stringify(events)).not.toContain('3单元502室');
     expect(firstBrokenLink(events.map((e) => ({ ...e, at: new Date(e.at as string) })) as never)).toBe(-1);
     // The applicant was told the documents reached the hall.
     const notices = (await api('GET', `/api/applications/${applicationId}`, applicant)).json.application.notices as Json[];
