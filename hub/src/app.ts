@@ -175,6 +175,18 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   app.use(opsRoutes({ db, redis, metrics, api }));
   const gazetteer = loadGazetteer(config.gazetteerFile);
+  const applications = {
+    db,
+    keys,
+    lifetimes,
+    now,
+    partner,
+    openCodes,
+    log,
+    openDeposits: config.openDeposits,
+    collect: config.collect,
+    orderAddressPickup: (parcelId: string) => enqueuePickup(queue, parcelId),
+  };
   app.use(
     '/api',
     authenticate(db, now),
@@ -193,8 +205,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         sessionTtlHours: config.sessionTtlHours,
       },
     }),
-    applicationRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits, collect: config.collect }),
-    prereviewRoutes({ db, keys, lifetimes, now, partner, openCodes, log, openDeposits: config.openDeposits }),
+    applicationRoutes(applications),
+    prereviewRoutes(applications),
     siteRoutes({ db, gazetteer, nearbyRadiusM: config.nearbyRadiusM, webMap: config.webMap }),
     partnerAdminRoutes({ partner }),
     intakeRoutes({ db, now, send: (o) => enqueueOrder(resultsQueue, o) }),

@@ -1,11 +1,32 @@
 // Hub → courier dispatch system (EMS 揽派) contract: create a pickup or delivery order. Requests
 // are signed (HMAC-SHA256 over `timestamp.body` with a shared secret) and idempotent by order id:
 // sending the same order again updates it (e.g. a re-issued code) and never creates a second one.
+// A pickup is either at a site (a locker, the hall's counter: `site`) or from a person at an address
+// (`origin`, ADR 0037: no code, no compartment, the courier meets the applicant).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { KeypadCode, KeypadFactor } from './codes.js';
 
-export const CourierOrderRequest = z.strictObject({
+/** Where a courier collects documents from a person (ADR 0037); the person's name and phone masked. */
+export const CourierOrderOrigin = z.strictObject({
+  /** masked (张*) */
+  name: z.string().max(100),
+  address: z.string().min(1).max(200),
+  /** masked (尾号5678) */
+  phone: z.string().max(32),
+});
+export type CourierOrderOrigin = z.infer<typeof CourierOrderOrigin>;
+
+const Site = z.strictObject({
+  code: z.string(),
+  name: z.string(),
+  address: z.string(),
+  district: z.string(),
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+});
+
+const OrderFields = z.strictObject({
   orderId: z.string().uuid(),
   kind: z.enum(['pickup', 'delivery']),
   trackingNumber: z.string(),
@@ -16,14 +37,10 @@ export const CourierOrderRequest = z.strictObject({
   code: KeypadCode.optional(),
   /** the code's second factor (ADR 0018), typed after it on the kiosk's keypad; absent for a partner locker's code */
   pin: KeypadFactor.optional(),
-  site: z.strictObject({
-    code: z.string(),
-    name: z.string(),
-    address: z.string(),
-    district: z.string(),
-    lat: z.number().min(-90).max(90),
-    lng: z.number().min(-180).max(180),
-  }),
+  /** where the courier collects (a locker's site, the hall's counter); absent on an address pickup */
+  site: Site.optional(),
+  /** an address pickup (ADR 0037): the person the courier collects from, instead of a site */
+  origin: CourierOrderOrigin.optional(),
   /** absent on a mail order, like the code */
   compartment: z.number().int().min(1).max(2_147_483_647).optional(),
   destination: z.strictObject({ name: z.string(), address: z.string() }),
@@ -39,6 +56,18 @@ export const CourierOrderRequest = z.strictObject({
     .optional(),
   /** The QR form of `code` (a signed token the kiosk's scanner reads), when the hub issued the code. */
   qr: z.string().max(512).optional(),
+});
+
+/** An order is at a site or, for a pickup only, from an address: never both, never neither; an address pickup carries no code. */
+export const CourierOrderRequest = OrderFields.superRefine((o, ctx) => {
+  if (o.origin === undefined) {
+    if (o.site === undefined)
+      ctx.addIssue({ code: 'custom', path: ['site'], message: 'an order needs a site (or, for a pickup, an origin)' });
+    return;
+  }
+  if (o.kind !== 'pickup') ctx.addIssue({ code: 'custom', path: ['origin'], message: 'only a pickup comes from an address' });
+  for (const k of ['site', 'code', 'pin', 'compartment', 'parcels', 'qr'] as const)
+    if (o[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `an address pickup has no ${k}` });
 });
 export type CourierOrderRequest = z.infer<typeof CourierOrderRequest>;
 

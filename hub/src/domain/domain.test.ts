@@ -38,6 +38,18 @@ describe('parcel journey', () => {
     for (const m of Object.keys(PARCEL_MOVES) as ParcelMove[]) expect(applyMove('reservation_failed', m).ok).toBe(false);
     expect(applyMove('awaiting_deposit', 'reserved').ok).toBe(false);
   });
+  it('walks the address pickup journey: pickup_requested → pickup_ordered → picked_up → received_at_hall (ADR 0037)', () => {
+    let s = 'pickup_requested' as Parameters<typeof applyMove>[0];
+    for (const m of ['pickup_ordered', 'picked_up', 'received_at_hall', 'accepted'] as ParcelMove[]) {
+      const r = applyMove(s, m);
+      expect(r.ok).toBe(true);
+      if (r.ok) s = r.to;
+    }
+    expect(s).toBe('accepted');
+    // Nothing is deposited, picked up or received before a courier order exists.
+    for (const m of ['deposited', 'picked_up', 'received_at_hall', 'missing_at_pickup', 'deposit_expired'] as ParcelMove[])
+      expect(applyMove('pickup_requested', m).ok).toBe(false);
+  });
   it('walks the result journeys: own kiosk, counter, mail, and back to the hall then out again', () => {
     const walk = (from: ParcelState, moves: ParcelMove[]) =>
       moves.reduce<ParcelState>((s, m) => {

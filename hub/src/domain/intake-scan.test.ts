@@ -7,6 +7,7 @@ import { maskName } from './masking.js';
 
 const INBOUND: Record<(typeof INBOUND_STATES)[number], ScanDecision> = {
   reserving: { result: 'unannounced', why: 'not_picked_up' },
+  pickup_requested: { result: 'unannounced', why: 'not_picked_up' },
   reservation_failed: { result: 'refused', reason: 'never_handed_in' },
   awaiting_deposit: { result: 'unannounced', why: 'not_picked_up' },
   deposited: { result: 'unannounced', why: 'not_picked_up' },

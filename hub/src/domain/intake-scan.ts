@@ -41,6 +41,7 @@ export function decideScan(parcel: ScannedParcel | null): ScanDecision {
     // The envelope is here although the hub still waits for it at a locker (a pickup the courier
     // did not confirm, or one reported missing): it is recorded, not received, until someone looks.
     case 'reserving':
+    case 'pickup_requested':
     case 'awaiting_deposit':
     case 'deposited':
     case 'pickup_ordered':

@@ -4,9 +4,12 @@
 // A parcel for a partner locker (全城通港) starts `reserving`: the hub is asking the partner network
 // for a compartment and its open-code. It becomes `awaiting_deposit` only once the partner's code is
 // known (so an applicant never sees a code that does not work), or `reservation_failed` when the
-// partner refused or kept failing. An own-kiosk parcel starts at `awaiting_deposit`.
+// partner refused or kept failing. An own-kiosk parcel starts at `awaiting_deposit`. Documents a
+// courier collects from the applicant's address (ADR 0037) start `pickup_requested`: nothing to
+// deposit, the courier order is what comes next.
 export const INBOUND_STATES = [
   'reserving',
+  'pickup_requested',
   'reservation_failed',
   'awaiting_deposit',
   'deposited',
@@ -41,7 +44,7 @@ export const PARCEL_MOVES = {
   deposited: { from: ['awaiting_deposit'], to: 'deposited' },
   // A partner reservation may run out before its code ever reached the hub (a lost code_issued).
   deposit_expired: { from: ['awaiting_deposit', 'reserving'], to: 'deposit_expired' },
-  pickup_ordered: { from: ['deposited'], to: 'pickup_ordered' },
+  pickup_ordered: { from: ['deposited', 'pickup_requested'], to: 'pickup_ordered' },
   picked_up: { from: ['pickup_ordered'], to: 'picked_up' },
   missing_at_pickup: { from: ['pickup_ordered'], to: 'missing_at_pickup' },
   received_at_hall: { from: ['picked_up'], to: 'received_at_hall' },

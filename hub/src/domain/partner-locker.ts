@@ -30,7 +30,7 @@ export type PartnerEventDecision =
   /** nothing to do, and nothing will be: recorded with the reason */
   | { act: 'ignore'; why: string };
 
-type Phase = 'reserving' | 'ready' | 'failed' | 'expired' | 'in_locker' | 'beyond' | 'not_inbound';
+type Phase = 'reserving' | 'ready' | 'failed' | 'expired' | 'in_locker' | 'beyond' | 'not_inbound' | 'at_an_address';
 
 /** Where a parcel stands, as far as a partner locker is concerned. */
 function phaseOf(state: ParcelState): Phase {
@@ -43,6 +43,9 @@ function phaseOf(state: ParcelState): Phase {
       return 'failed';
     case 'deposit_expired':
       return 'expired';
+    // Documents a courier collects from the applicant's address (ADR 0037): never in a partner locker.
+    case 'pickup_requested':
+      return 'at_an_address';
     case 'deposited':
     case 'pickup_ordered':
       return 'in_locker';
@@ -78,6 +81,8 @@ export function decidePartnerEvent(
 ): PartnerEventDecision {
   const phase = phaseOf(state);
   if (phase === 'not_inbound') return { act: 'ignore', why: `the parcel is ${state}, not an inbound parcel` };
+  if (phase === 'at_an_address')
+    return { act: 'ignore', why: `the parcel is ${state}: a courier collects it from an address, not a locker` };
   switch (type) {
     case 'code_issued':
       if (phase === 'reserving') return { act: 'code_issued' };
@@ -330,8 +335,10 @@ export function partnerDropOff(
         state: 'deposited',
         message: `Your documents are in the locker at ${site.name}; a courier will bring them to the hall.`,
       };
+    // (at_an_address: never a partner locker's parcel, listed so that the switch stays exhaustive)
     case 'beyond':
     case 'not_inbound':
+    case 'at_an_address':
       return { ...base, state: 'collected', message: 'A courier has collected your documents from the locker; follow the parcel below.' };
   }
 }

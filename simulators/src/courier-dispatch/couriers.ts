@@ -66,6 +66,9 @@ export interface CourierRoundsOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ADDRESS = 'address';
+/** The order's site, or `address` for a pickup from a person at an address (ADR 0037), which no place is. */
+const siteCodeOf = (o: DispatchedOrder): string => o.site?.code ?? ADDRESS;
 
 export class SimulatedCourier {
   readonly rounds: CourierRound[] = [];
@@ -99,18 +102,27 @@ export class SimulatedCourier {
     ).orders;
     const done: CourierRound[] = [];
     // Results first: taken at the hall, then into their kiosks' compartments.
-    const deliveries = orders.filter((o) => o.kind === 'delivery' && o.code && this.opts.places[o.site.code]?.kind === 'own');
+    const deliveries = orders.filter((o) => o.kind === 'delivery' && o.code && this.opts.places[siteCodeOf(o)]?.kind === 'own');
     for (const order of deliveries) await this.report(order.orderId, { type: 'picked_up' });
     for (const order of deliveries) {
       await sleep(this.opts.travelMs);
-      const round = await this.deliverAtOwnKiosk(order, this.opts.places[order.site.code] as OwnKioskPlace);
+      const round = await this.deliverAtOwnKiosk(order, this.opts.places[siteCodeOf(order)] as OwnKioskPlace);
       if (round.outcome === 'delivered') await this.report(order.orderId, { type: 'delivered' });
       else await this.report(order.orderId, { type: 'failed', reason: round.reason ?? 'cannot_open' });
       done.push(round);
       this.rounds.push(round);
     }
     for (const order of orders.filter((o) => o.kind === 'pickup')) {
-      const place = this.opts.places[order.site.code];
+      if (order.origin) {
+        // An address pickup (ADR 0037): the courier rings, the applicant hands the envelope over.
+        await sleep(this.opts.travelMs);
+        const round: CourierRound = { kind: 'pickup', orderId: order.orderId, siteCode: ADDRESS, doors: [], outcome: 'picked_up' };
+        await this.report(order.orderId, { type: 'picked_up' });
+        done.push(round);
+        this.rounds.push(round);
+        continue;
+      }
+      const place = this.opts.places[siteCodeOf(order)];
       if (!place) continue;
       await sleep(this.opts.travelMs);
       const round = place.kind === 'own' ? await this.atOwnKiosk(order, place) : await this.atPartnerLocker(order, place);
@@ -128,7 +140,7 @@ export class SimulatedCourier {
       for (const r of done) if (r.kind === 'pickup' && r.outcome === 'picked_up') await this.report(r.orderId, { type: 'delivered' });
     }
     for (const order of orders.filter((o) => o.kind === 'delivery' && o.code !== undefined)) {
-      const place = this.opts.places[order.site.code];
+      const place = this.opts.places[siteCodeOf(order)];
       if (place?.kind !== 'partner') continue;
       done.push(await this.deliverToPartnerLocker(order, place));
     }
@@ -139,7 +151,7 @@ export class SimulatedCourier {
   private async deliverToPartnerLocker(order: DispatchedOrder, place: PartnerPlace): Promise<CourierRound> {
     await this.report(order.orderId, { type: 'picked_up' });
     await sleep(this.opts.travelMs);
-    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'delivered' };
+    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: siteCodeOf(order), doors: [], outcome: 'delivered' };
     try {
       await place.keypad(order.code!);
       round.doors.push({ compartment: order.compartment ?? 0, trackingNumber: order.trackingNumber, took: false });
@@ -155,7 +167,7 @@ export class SimulatedCourier {
 
   /** A result into its compartment: the deliver code (and its PIN) opens the door, the envelope goes in, the door shuts. */
   private async deliverAtOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {
-    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'delivered' };
+    const round: CourierRound = { kind: 'delivery', orderId: order.orderId, siteCode: siteCodeOf(order), doors: [], outcome: 'delivered' };
     const res = await this.f(`${place.kioskUrl}/api/code`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -179,7 +191,7 @@ export class SimulatedCourier {
   }
 
   private async atOwnKiosk(order: DispatchedOrder, place: OwnKioskPlace): Promise<CourierRound> {
-    const round: CourierRound = { kind: 'pickup', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'picked_up' };
+    const round: CourierRound = { kind: 'pickup', orderId: order.orderId, siteCode: siteCodeOf(order), doors: [], outcome: 'picked_up' };
     // The QR needs nothing more; the keypad code is typed with its PIN (ADR 0018).
     const useQr = place.useQr && order.qr;
     const res = await this.f(`${place.kioskUrl}/api/code`, {
@@ -230,12 +242,12 @@ export class SimulatedCourier {
       return {
         kind: 'pickup',
         orderId: order.orderId,
-        siteCode: order.site.code,
+        siteCode: siteCodeOf(order),
         doors: [{ compartment: order.compartment, trackingNumber: order.trackingNumber, took: true }],
         outcome: 'picked_up',
       };
     } catch {
-      return { kind: 'pickup', orderId: order.orderId, siteCode: order.site.code, doors: [], outcome: 'failed', reason: 'cannot_open' };
+      return { kind: 'pickup', orderId: order.orderId, siteCode: siteCodeOf(order), doors: [], outcome: 'failed', reason: 'cannot_open' };
     }
   }
 

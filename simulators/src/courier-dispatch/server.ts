@@ -1,5 +1,5 @@
 // Courier dispatch system simulator (stands in for EMS 揽派): a SIMULATED peer of the hub. Accepts
-// signed, idempotent pickup and delivery orders (`POST /api/orders`: the same order id again updates
+// signed, idempotent pickup (at a site, or from a person at an address: ADR 0037) and delivery orders (`POST /api/orders`: the same order id again updates
 // the order, e.g. a visit that grew), assigns each new order to a simulated courier whose area
 // (district) covers the order's site, and tells the hub what happens to it by signed webhooks with
 // event ids (`assigned`, `picked_up`, `delivered`, `failed` with a reason), each retried with
@@ -233,7 +233,8 @@ export async function startCourierDispatchSimulator(opts: {
       return;
     }
     const prior = orders.get(parsed.data.orderId);
-    const courierId = prior ? prior.courierId : assign(parsed.data.site.district);
+    // An address pickup names no district: it goes to a courier who covers every district.
+    const courierId = prior ? prior.courierId : assign(parsed.data.site?.district ?? '');
     const order: DispatchedOrder = {
       ...parsed.data,
       dispatchRef: prior?.dispatchRef ?? `EMS${String(++seq).padStart(8, '0')}`,

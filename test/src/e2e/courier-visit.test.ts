@@ -64,7 +64,7 @@ describe('one visit, one code: the courier collects every parcel waiting at a ki
 
     // One order at the dispatch system for the site (sent again as the visit grew), one code for both.
     await eventually(async () => [...dispatch.orders.values()].some((o) => o.parcels?.length === 2), 'the visit order with both parcels');
-    const orders = [...dispatch.orders.values()].filter((o) => o.kind === 'pickup' && o.site.code === 'own-hall');
+    const orders = [...dispatch.orders.values()].filter((o) => o.kind === 'pickup' && o.site?.code === 'own-hall');
     expect(orders).toHaveLength(1);
     const order = orders[0]!;
     expect(order.parcels).toEqual([

@@ -255,7 +255,7 @@ describe('round trip (a): own kiosk in → one visit → intake → approve → 
     }).catch(async (e: unknown) => {
       console.log(
         JSON.stringify((await control()).json),
-        JSON.stringify([...rig.dispatch.orders.values()].map((o) => [o.kind, o.status, o.courierId, o.site.code])),
+        JSON.stringify([...rig.dispatch.orders.values()].map((o) => [o.kind, o.status, o.courierId, o.site?.code])),
       );
       throw e;
     });

@@ -424,6 +424,25 @@ const ROWS_AFTER: Record<number, (db: pg.Pool) => Promise<void>> = {
       [randomUUID(), ids.user, ids.application, T],
     );
   },
+  22: async (db) => {
+    // An address pickup (ADR 0037): documents collected from the applicant's address, its order with
+    // no site but the origin, and the applicant told that the courier found nobody home.
+    const parcel = randomUUID();
+    await db.query(
+      `INSERT INTO parcels (id, application_id, direction, tracking_number, state) VALUES ($1, $2, 'inbound', 'XB240601000003', 'pickup_ordered')`,
+      [parcel, ids.application],
+    );
+    await db.query(
+      `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, origin, courier_id)
+       VALUES ($1, $2, 'pickup', NULL, NULL, 'dispatched', '西安市雁塔区科技路10号3单元502室', 'EMS-XA-002')`,
+      [randomUUID(), parcel],
+    );
+    await db.query(
+      `INSERT INTO applicant_notices (id, applicant_id, application_id, parcel_id, kind, message, details, created_at)
+       VALUES ($1, $2, $3, $4, 'pickup_failed', 'nobody home', '{"reason":"recipient_absent"}', $5)`,
+      [randomUUID(), ids.user, ids.application, parcel, T],
+    );
+  },
 };
 
 describe('hub migrations, one at a time on a database with rows', () => {

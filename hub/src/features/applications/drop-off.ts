@@ -2,14 +2,16 @@
 // own kiosk a fitting compartment is reserved and the deposit code issued, sealed in the notices
 // outbox for its applicant (ADR 0024's way for the collection code); at a partner locker the parcel
 // starts `reserving` with the hub's reservation record (the caller queues the reservation job after
-// the commit); at the counter or by a courier pickup from an address the applicant is told what
-// comes next. All in the caller's transaction, with the decision that led here. Nothing of this
+// the commit); for a courier pickup from the applicant's address the parcel starts
+// `pickup_requested` and the caller queues its courier order after the commit (ADR 0037); at the
+// counter the applicant is told what comes next. All in the caller's transaction, with the decision that led here. Nothing of this
 // exists before the pass, so nothing can be dropped off for an application that has not passed.
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { chooseFor } from '../../domain/compartments.js';
 import { judgeNewDeposit, type OpenDepositLimits } from '../../domain/open-deposits.js';
 import { makeTrackingNumber } from '../../domain/tracking-number.js';
+import { maskPostalAddress } from '../../domain/results.js';
 import type { CodeLifetimes } from '../../domain/access-codes.js';
 import { BadRequest, Conflict, NotFound } from '../../errors.js';
 import type { Tx } from '../../store/db.js';
@@ -51,6 +53,8 @@ export interface StartedDropOff {
   reserveAtPartner: boolean;
   /** when an accessible compartment was asked for: whether the one reserved is (false: none was free, ADR 0033) */
   accessible?: boolean;
+  /** a courier order for the parcel at the applicant's address to queue after the commit (ADR 0037) */
+  orderCourier?: boolean;
 }
 
 /** A site the applicant may hand paper in at by this channel, or the refusal. */
@@ -203,11 +207,42 @@ export async function startDropOff(
   }
   // No paper in: nothing for the applicant to do; the pass shows on the application, and the decision is what they are told next.
   if (app.channelIn === 'none') return none;
-  // Counter, or a courier pickup from an address: nothing to deposit; the applicant is told what comes next.
-  const next =
-    app.channelIn === 'counter'
-      ? 'Bring the original materials to the hall’s counter; quote your application number.'
-      : 'The hall’s staff arrange a free courier pickup at the address you gave and tell you its time.';
+  if (app.channelIn === 'courier_pickup') {
+    // A free courier pickup at the applicant's address (ADR 0037): the parcel exists from the pass
+    // (its tracking number goes on the cover sheet), and its courier order follows the commit.
+    if (!app.pickupAddress) throw new Conflict('no_pickup_address', 'the application chose a courier pickup but gave no address');
+    const parcel = await insertInboundParcel(tx, app.id, 'pickup_requested', null, null);
+    await appendCustody(tx, parcel, 'created', null, 'pickup_requested', {
+      actor: { kind: 'applicant', id: app.applicantId },
+      at: now,
+      siteId: null,
+      evidence: {
+        matter: app.matter.code,
+        prereview: actor.kind === 'system' ? 'passed_by_rules' : 'passed',
+        pickupAddress: maskPostalAddress(app.pickupAddress),
+      },
+    });
+    const next = `A courier will come to ${maskPostalAddress(app.pickupAddress)} to collect your documents free of charge. Put the cover sheet with tracking number ${parcel.trackingNumber} on the envelope.`;
+    await insertPrereviewNotice(tx, {
+      applicantId: app.applicantId,
+      applicationId: app.id,
+      parcelId: parcel.id,
+      kind: 'prereview_passed',
+      message: `Your application for ${app.matter.name} passed pre-review. ${next}`,
+      details: { channel: 'courier_pickup', trackingNumber: parcel.trackingNumber, whatNext: next },
+      at: now,
+    });
+    return {
+      parcel: { id: parcel.id, trackingNumber: parcel.trackingNumber, state: parcel.state },
+      site: null,
+      compartment: null,
+      codeExpiresAt: null,
+      reserveAtPartner: false,
+      orderCourier: true,
+    };
+  }
+  // Counter: nothing to deposit; the applicant is told what comes next.
+  const next = 'Bring the original materials to the hall’s counter; quote your application number.';
   await insertPrereviewNotice(tx, {
     applicantId: app.applicantId,
     applicationId: app.id,
@@ -224,7 +259,7 @@ async function insertInboundParcel(
   tx: Tx,
   applicationId: string,
   state: Parcel['state'],
-  siteId: string,
+  siteId: string | null,
   compartmentId: string | null,
 ): Promise<Parcel> {
   const parcel: Parcel = {

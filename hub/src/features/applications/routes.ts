@@ -21,7 +21,7 @@ import { partnerDropOffOf } from '../partner/reservations.js';
 import type { PartnerRuntime } from '../partner/runtime.js';
 import { CreateApplicationBody, depositCodeOf, getApplication, submitApplication } from './service.js';
 import { depositResendsLeft, resultActionsOf, type CollectPolicy, type ResultActions } from '../collect/service.js';
-import type { DropOffDeps } from './drop-off.js';
+import type { DropOffDeps, StartedDropOff } from './drop-off.js';
 import { applicantOf, applicationsOf, listMatters } from './store.js';
 
 export interface ApplicationRouteDeps {
@@ -37,6 +37,8 @@ export interface ApplicationRouteDeps {
   openDeposits: OpenDepositLimits;
   /** resends and more time to collect (ADR 0033): the application's view says what is left */
   collect?: CollectPolicy;
+  /** queues the courier order of documents collected from the applicant's address (ADR 0037); the courier sweep catches any left */
+  orderAddressPickup?: (parcelId: string) => Promise<void>;
 }
 
 const UuidParam = z.string().uuid();
@@ -100,7 +102,7 @@ export function applicationRoutes(deps: ApplicationRouteDeps): Router {
       const b = parse(CreateApplicationBody, req.body);
       if (b.returnChannel?.channel === 'partner_locker' && !deps.partner) throw new PartnerNotConfigured('results in partner lockers');
       const created = await submitApplication(db, dropOffDeps(deps), currentUser(req), b, deps.now());
-      if (created.passed?.reserveAtPartner && created.passed.parcel) await queueReservation(deps, created.passed.parcel.id);
+      await queueAfterPass(deps, created.passed);
       res.status(201).json(created);
     }),
   );
@@ -175,6 +177,24 @@ export function dropOffDeps(deps: ApplicationRouteDeps): DropOffDeps {
     openDeposits: deps.openDeposits,
     partnerNetwork: deps.partner?.config.network ?? null,
   };
+}
+
+/** What a pass started that runs after its commit: a partner reservation, an address pickup's courier order. */
+export async function queueAfterPass(
+  deps: Pick<ApplicationRouteDeps, 'partner' | 'log' | 'orderAddressPickup'>,
+  started: StartedDropOff | null,
+): Promise<void> {
+  if (!started?.parcel) return;
+  if (started.reserveAtPartner) await queueReservation(deps, started.parcel.id);
+  if (started.orderCourier) {
+    const parcelId = started.parcel.id;
+    // If Redis is away now, the courier sweep finds the parcel still pickup_requested and queues it.
+    await deps
+      .orderAddressPickup?.(parcelId)
+      .catch((err: unknown) =>
+        deps.log.warn({ parcelId, err: err instanceof Error ? err.message : String(err) }, 'address pickup job not queued yet'),
+      );
+  }
 }
 
 /** Queues a partner reservation after the commit; if Redis is away now, the partner sweep queues it later. */

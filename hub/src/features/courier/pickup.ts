@@ -5,6 +5,8 @@
 // dispatch system, idempotent by the visit's id, so a visit that grew is the same order updated;
 // (3) in one transaction, move the parcel to pickup_ordered. A failure at
 // (2) retries the whole job with backoff; a sweep re-enqueues any deposited parcel left behind.
+// Documents at the applicant's address (`pickup_requested`) take the same job and sweep, ordered
+// in address-pickup.ts (ADR 0037).
 // At a partner locker the code is not ours to issue: step (1) opens the order, then the partner is
 // asked for its collection code for the reservation (the same code on every ask, never stored here).
 import { UnrecoverableError, Worker, type ConnectionOptions, type Queue } from 'bullmq';
@@ -22,6 +24,7 @@ import { openVisitCode, sealVisitCode, visitQr } from './visits.js';
 import { findReservation } from '../partner/store.js';
 import { expireDepositCodes } from '../applications/deposit-expiry.js';
 import { courierPickupGaveUp } from '../exceptions/sources.js';
+import { orderAddressPickup } from './address-pickup.js';
 import {
   addVisitDoor,
   cancelCreatingOrder,
@@ -75,6 +78,8 @@ export interface PickupDeps {
 export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'ordered' | 'not_needed'> {
   const prepared = await withTransaction(deps.db, async (tx) => {
     const parcel = await lockParcel(tx, parcelId);
+    // Documents at the applicant's address (ADR 0037): no site, no code; ordered by their own steps below.
+    if (parcel.state === 'pickup_requested') return 'at_an_address' as const;
     if (parcel.state !== 'deposited' || !parcel.siteId) return null;
     const site = await pickupSite(tx, parcel.siteId);
     if (site.network !== 'own') {
@@ -140,6 +145,7 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
       },
     };
   });
+  if (prepared === 'at_an_address') return orderAddressPickup(deps, parcelId, HALL);
   if (!prepared) return 'not_needed';
   const { orderId, parcel, place } = prepared;
   let code = prepared.code;
@@ -198,7 +204,7 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
   return 'ordered';
 }
 
-/** Deposited parcels with no pickup under way (a crash between commit and enqueue): enqueue again. */
+/** Deposited parcels (and documents waiting at an address) with no pickup under way (a crash between commit and enqueue): enqueue again. */
 export async function sweepDeposited(deps: Pick<PickupDeps, 'db' | 'now'>, queue: Queue<CourierJob>, olderThanMs = 5_000): Promise<number> {
   const ids = await depositedBefore(deps.db, new Date(deps.now().getTime() - olderThanMs));
   for (const id of ids) await enqueuePickup(queue, id);

@@ -74,13 +74,13 @@ export const courierApi: ApiPaths = {
   },
   '/api/courier/tasks': {
     get: op(
-      "The caller's own tasks: pickup visits and a result's kiosk orders (delivery, return pickup) the dispatch system assigned them; site, map link, masked contact, the code as digits and QR, its parcels with the last step confirmed",
+      "The caller's own tasks: pickup visits, a result's kiosk orders (delivery, return pickup) and pickups at an applicant's address (place: address, no code) the dispatch system assigned them; site (or the address), map link, masked contact, the code as digits and QR, its parcels with the last step confirmed",
       'courier',
     ),
   },
   '/api/courier/visits/{visitId}/steps': {
     post: op(
-      'Confirm a step (a pickup: picked_up; a delivery: delivered) or report a failure with its reason (it opens an exception), for one parcel of your own visit or result order',
+      'Confirm a step (a pickup: picked_up; a delivery: delivered) or report a failure with its reason (it opens an exception), for one parcel of your own visit, result order or address pickup (whose documents it moves: picked_up, or the applicant told of the failure)',
       'courier',
       {
         requestBody: body(StepBody),

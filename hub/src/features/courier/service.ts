@@ -22,7 +22,9 @@ import {
   insertCourierEvent,
   insertVisitStep,
   courierOrderTasks,
+  courierAddressTasks,
   insertOrderStep,
+  lockAddressTask,
   lockCourierOrder,
   lockOrderTask,
   lockVisit,
@@ -37,6 +39,7 @@ import { markMailDelivered } from '../results/service.js';
 import { openException } from '../../store/exceptions.js';
 import { exceptionSubject } from '../../domain/exceptions.js';
 import { maskName, maskPhone } from '../../domain/masking.js';
+import { addressPickupCollected, addressPickupEvent, addressPickupFailed } from './address-pickup.js';
 
 export interface CourierServiceDeps {
   db: Db;
@@ -88,6 +91,8 @@ async function applyCourierEvent(
   if (!visit) {
     const order = await lockCourierOrder(tx, event.orderId);
     if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
+    // Documents collected from the applicant's address (ADR 0037): the courier's word moves them.
+    if (order.origin !== null) return addressPickupEvent(tx, order, event, deps.now());
     // A single order: a result's (the results slice's) or an inbound partner pickup. For a result, custody records who holds it, so only what
     // changes hands and nothing else says is written there: the courier took it at the hall (a
     // delivery or mail order picked up) or failed with it. `assigned` names nobody who holds it; a
@@ -161,17 +166,25 @@ async function courierFailed(tx: Tx, parcel: { id: string; trackingNumber: strin
 // ---- the PDA
 
 export interface CourierTask {
-  /** the visit's id (an inbound pickup) or the result order's id (a delivery, a return pickup) */
+  /** the visit's id (an inbound pickup), the result order's id (a delivery, a return pickup) or an address pickup's order id */
   visitId: string;
   kind: 'pickup' | 'delivery';
+  /** at a locker's site, or (ADR 0037) from the applicant at their address: `site` is then the address, and there is no code */
+  place: 'site' | 'address';
   site: { code: string; name: string; address: string; mapUrl: string };
   contact: string | null;
-  code: string;
+  /** null on an address pickup: the courier meets the person */
+  code: string | null;
   /** the code's second factor (ADR 0018), typed after it on the keypad */
   pin: string | null;
-  qr: string;
-  /** `confirmed`: the last step the courier confirmed or reported on the PDA for it */
-  parcels: Array<{ trackingNumber: string; compartment: number; state: string; confirmed: { step: string; reason: string | null } | null }>;
+  qr: string | null;
+  /** `confirmed`: the last step the courier confirmed or reported on the PDA for it; no compartment on an address pickup */
+  parcels: Array<{
+    trackingNumber: string;
+    compartment: number | null;
+    state: string;
+    confirmed: { step: string; reason: string | null } | null;
+  }>;
   status: string;
 }
 
@@ -212,6 +225,7 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
     tasks.push({
       visitId: v.id,
       kind: 'pickup',
+      place: 'site',
       site: { code: v.siteCode, name: v.siteName, address: v.siteAddress, mapUrl: mapUrlOf(v) },
       contact: contactOf(v.contactName, v.contactPhone),
       code,
@@ -237,6 +251,7 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
     tasks.push({
       visitId: o.id,
       kind: o.kind,
+      place: 'site',
       site: { code: o.siteCode, name: o.siteName, address: o.siteAddress, mapUrl: mapUrlOf(o) },
       contact: contactOf(o.contactName, o.contactPhone),
       code: sealed.code,
@@ -250,6 +265,27 @@ export async function courierTasks(deps: CourierServiceDeps, userId: string): Pr
           confirmed: confirmed(o.trackingNumber),
         },
       ],
+      status: o.status,
+    });
+  }
+  // Documents to collect from an applicant at their address (ADR 0037): the address, the masked contact, no code.
+  for (const o of await courierAddressTasks(deps.db, courierId)) {
+    const confirmed = await confirmedOf(deps.db, o.id);
+    tasks.push({
+      visitId: o.id,
+      kind: 'pickup',
+      place: 'address',
+      site: {
+        code: `address:${o.id}`,
+        name: 'Pickup at the applicant’s address (上门取件)',
+        address: o.origin,
+        mapUrl: `https://uri.amap.com/search?keyword=${encodeURIComponent(o.origin)}`,
+      },
+      contact: contactOf(o.contactName, o.contactPhone),
+      code: null,
+      pin: null,
+      qr: null,
+      parcels: [{ trackingNumber: o.trackingNumber, compartment: null, state: 'to_collect', confirmed: confirmed(o.trackingNumber) }],
       status: o.status,
     });
   }
@@ -272,6 +308,7 @@ const STEPS_OF: Record<CourierTask['kind'], ReadonlySet<StepRequest['step']>> = 
  * A step the courier confirms (or a failure reported) on the PDA for one parcel of their own visit
  * or result order: recorded once, with a custody record of the parcel; the parcel itself moves by
  * the kiosk's doors. A failure also goes on the hall's exceptions list (ADR 0022), once per parcel.
+ * At an applicant's address no door tells: the step moves the documents (ADR 0037).
  */
 export async function recordStep(
   deps: CourierServiceDeps,
@@ -298,6 +335,30 @@ export async function recordStep(
       task.kind === 'pickup' && task.isVisit
         ? await insertVisitStep(tx, { visitId: taskId, ...step })
         : await insertOrderStep(tx, { orderId: taskId, ...step });
+    if (recorded && task.atAddress) {
+      // At an address no door tells what happened (ADR 0037): the courier's word moves the documents.
+      const ctx = {
+        actor: { kind: 'courier' as const, id: userId },
+        at,
+        evidence: { orderId: taskId, reason: s.reason ?? null, via: 'pda' },
+      };
+      const now =
+        s.step === 'picked_up'
+          ? await addressPickupCollected(tx, parcel, taskId, ctx)
+          : await addressPickupFailed(
+              tx,
+              parcel,
+              {
+                orderId: taskId,
+                reason: s.reason ?? 'other',
+                note: null,
+                subject: exceptionSubject.courierStep(taskId, parcel.id),
+                via: 'pda',
+              },
+              ctx,
+            );
+      return { visitId: taskId, trackingNumber: s.trackingNumber, step: s.step, recorded, parcelState: now.state };
+    }
     if (recorded) {
       await appendCustody(tx, parcel, `courier_step_${s.step}`, parcel.state, parcel.state, {
         actor: { kind: 'courier', id: userId },
@@ -328,18 +389,38 @@ async function lockTask(
 ): Promise<{
   kind: CourierTask['kind'];
   isVisit: boolean;
+  /** an address pickup (ADR 0037) */
+  atAddress: boolean;
   courierId: string | null;
-  siteId: string;
-  doors: Array<{ trackingNumber: string; compartment: number }>;
+  siteId: string | null;
+  doors: Array<{ trackingNumber: string; compartment: number | null }>;
 } | null> {
   const visit = await lockVisit(tx, taskId);
   if (visit)
-    return { kind: 'pickup', isVisit: true, courierId: visit.courierId, siteId: visit.siteId, doors: await visitDoors(tx, taskId) };
+    return {
+      kind: 'pickup',
+      isVisit: true,
+      atAddress: false,
+      courierId: visit.courierId,
+      siteId: visit.siteId,
+      doors: await visitDoors(tx, taskId),
+    };
+  const atAddress = await lockAddressTask(tx, taskId);
+  if (atAddress)
+    return {
+      kind: 'pickup',
+      isVisit: false,
+      atAddress: true,
+      courierId: atAddress.courierId,
+      siteId: null,
+      doors: [{ trackingNumber: atAddress.trackingNumber, compartment: null }],
+    };
   const order = await lockOrderTask(tx, taskId);
   if (!order || order.compartment === null) return null;
   return {
     kind: order.kind,
     isVisit: false,
+    atAddress: false,
     courierId: order.courierId,
     siteId: order.siteId,
     doors: [{ trackingNumber: order.trackingNumber, compartment: order.compartment }],

@@ -43,6 +43,86 @@ export async function openPickupOrder(tx: Tx, parcelId: string, siteId: string, 
   return order.rows[0]!.id;
 }
 
+// ---- address pickups (ADR 0037): the courier collects from the applicant at their address
+
+/** Who the courier collects from: the application's pickup address, its applicant's name and phone (in clear: mask before sending). */
+export async function addressPickupParty(
+  tx: Tx,
+  applicationId: string,
+): Promise<{ address: string | null; name: string; phone: string | null }> {
+  const r = await tx.query<{ address: string | null; name: string; phone: string | null }>(
+    `SELECT a.pickup_address AS address, u.display_name AS name, u.phone
+     FROM applications a JOIN users u ON u.id = a.applicant_id WHERE a.id = $1`,
+    [applicationId],
+  );
+  return r.rows[0]!;
+}
+
+/** The parcel's address pickup order, opened now or the one an earlier attempt opened; its id and the address it goes to. */
+export async function openAddressPickupOrder(tx: Tx, parcelId: string, origin: string): Promise<{ id: string; origin: string }> {
+  const r = await tx.query<{ id: string; origin: string }>(
+    `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, origin)
+     VALUES ($1, $2, 'pickup', NULL, NULL, 'creating', $3)
+     ON CONFLICT (parcel_id, kind) DO UPDATE SET updated_at = now() RETURNING id, origin`,
+    [uuidv7(), parcelId, origin],
+  );
+  return r.rows[0]!;
+}
+
+export async function lockAddressOrder(tx: Tx, orderId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM courier_orders WHERE id = $1 FOR UPDATE', [orderId]);
+}
+
+/** The dispatch system has the order; an order already done (its `picked_up` came first) stays done. */
+export async function markAddressOrderDispatched(tx: Tx, orderId: string, dispatchRef: string, at: Date): Promise<void> {
+  await tx.query(
+    `UPDATE courier_orders SET dispatch_ref = $2, updated_at = $3, status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END
+     WHERE id = $1`,
+    [orderId, dispatchRef, at],
+  );
+}
+
+/** The dispatch system's own word proves it has the order (its webhook came before the job's last step). */
+export async function markAddressOrderKnown(tx: Tx, orderId: string, at: Date): Promise<void> {
+  await tx.query(`UPDATE courier_orders SET status = 'dispatched', updated_at = $2 WHERE id = $1 AND status = 'creating'`, [orderId, at]);
+}
+
+export interface AddressTaskRow {
+  id: string;
+  status: string;
+  courierId: string | null;
+  origin: string;
+  parcelId: string;
+  trackingNumber: string;
+  parcelState: string;
+  contactName: string | null;
+  contactPhone: string | null;
+}
+
+const ADDRESS_TASK_SELECT = `SELECT o.id, o.status, o.courier_id AS "courierId", o.origin, o.parcel_id AS "parcelId",
+    p.tracking_number AS "trackingNumber", p.state AS "parcelState", u.display_name AS "contactName", u.phone AS "contactPhone"
+  FROM courier_orders o JOIN parcels p ON p.id = o.parcel_id
+  JOIN applications a ON a.id = p.application_id JOIN users u ON u.id = a.applicant_id`;
+
+/** A courier's address pickups still to make (the order with them, the documents not yet collected), oldest first. */
+export async function courierAddressTasks(db: Db | Tx, courierId: string): Promise<AddressTaskRow[]> {
+  const r = await db.query<AddressTaskRow>(
+    `${ADDRESS_TASK_SELECT}
+     WHERE o.courier_id = $1 AND o.origin IS NOT NULL AND o.status = 'dispatched' AND p.state IN ('pickup_requested', 'pickup_ordered')
+     ORDER BY o.created_at, o.id`,
+    [courierId],
+  );
+  return r.rows;
+}
+
+/** One address pickup order, locked (a step on the PDA); null when it is no such order. */
+export async function lockAddressTask(tx: Tx, orderId: string): Promise<AddressTaskRow | null> {
+  const locked = await tx.query(`SELECT 1 FROM courier_orders WHERE id = $1 AND origin IS NOT NULL FOR UPDATE`, [orderId]);
+  if (locked.rowCount !== 1) return null;
+  const r = await tx.query<AddressTaskRow>(`${ADDRESS_TASK_SELECT} WHERE o.id = $1`, [orderId]);
+  return r.rows[0] ?? null;
+}
+
 export async function cancelCreatingOrder(db: Db, orderId: string): Promise<void> {
   await db.query(`UPDATE courier_orders SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'creating'`, [orderId]);
 }
@@ -77,8 +157,12 @@ export async function pickupCodeSent(db: Db | Tx, parcelId: string): Promise<boo
   return r.rows[0]?.sent ?? false;
 }
 
+/** Parcels waiting for their pickup order: deposited in a locker, or at the applicant's address (ADR 0037). */
 export async function depositedBefore(db: Db, before: Date, limit = 500): Promise<string[]> {
-  const r = await db.query<{ id: string }>(`SELECT id FROM parcels WHERE state = 'deposited' AND updated_at < $1 LIMIT ${limit}`, [before]);
+  const r = await db.query<{ id: string }>(
+    `SELECT id FROM parcels WHERE state IN ('deposited', 'pickup_requested') AND updated_at < $1 LIMIT ${limit}`,
+    [before],
+  );
   return r.rows.map((p) => p.id);
 }
 
@@ -313,9 +397,9 @@ export async function courierEventOf(
 export async function lockCourierOrder(
   tx: Tx,
   orderId: string,
-): Promise<{ id: string; parcelId: string; kind: string; status: string } | null> {
-  const r = await tx.query<{ id: string; parcelId: string; kind: string; status: string }>(
-    'SELECT id, parcel_id AS "parcelId", kind, status FROM courier_orders WHERE id = $1 FOR UPDATE',
+): Promise<{ id: string; parcelId: string; kind: string; status: string; origin: string | null } | null> {
+  const r = await tx.query<{ id: string; parcelId: string; kind: string; status: string; origin: string | null }>(
+    'SELECT id, parcel_id AS "parcelId", kind, status, origin FROM courier_orders WHERE id = $1 FOR UPDATE',
     [orderId],
   );
   return r.rows[0] ?? null;

@@ -130,7 +130,9 @@ export async function actOnException(
       case 'retry_pickup': {
         if (!e.parcelId) throw notApplicable('this courier failure names no parcel');
         const parcel = await lockParcel(tx, e.parcelId);
-        if (parcel.state !== 'deposited') throw notApplicable(`the parcel is ${parcel.state}: there is no pickup order left to retry`);
+        // A deposited parcel, or documents still waiting at the applicant's address for their order (ADR 0037).
+        if (parcel.state !== 'deposited' && parcel.state !== 'pickup_requested')
+          throw notApplicable(`the parcel is ${parcel.state}: there is no pickup order left to retry`);
         // Inside the transaction: if the queue cannot take it, nothing is recorded as retried.
         const queued = await deps.retryPickup(parcel.id);
         return { done: await record({ pickup: queued }), open: true };

@@ -98,6 +98,22 @@ describe('notice templates', () => {
     for (const text of [zh, en]) expect(text).not.toContain('柜门');
   });
 
+  it('tells an address pickup what comes next, and why the courier could not collect (ADR 0037)', () => {
+    const passed = { ...DETAILS, channel: 'courier_pickup' };
+    const zh = renderNotice({ kind: 'prereview_passed', details: passed }, { displayName: '李四', language: 'zh-CN' });
+    expect(zh).toContain('快递员将免费上门取件');
+    expect(zh).toContain(DETAILS.trackingNumber);
+    const en = renderNotice({ kind: 'prereview_passed', details: passed }, { displayName: '李四', language: 'en' });
+    expect(en).toContain('A courier will come to your address');
+    expect(en).toContain(`cover sheet (tracking number ${DETAILS.trackingNumber})`);
+    const absent = { ...DETAILS, reason: 'recipient_absent' };
+    expect(renderNotice({ kind: 'pickup_failed', details: absent }, { displayName: '李四', language: 'zh-CN' })).toContain('无人在家');
+    expect(renderNotice({ kind: 'pickup_failed', details: absent }, { displayName: '李四', language: 'en' })).toContain('nobody was home');
+    expect(renderNotice({ kind: 'pickup_failed', details: { reason: 'x' } }, { displayName: '李四', language: 'en' })).toContain(
+      'the pickup did not happen',
+    );
+  });
+
   it('formats a time, and nothing for a missing one', () => {
     expect(localTime('2026-01-31T17:05:00Z', 'zh-CN')).toBe('2月1日 01:05');
     expect(localTime('2026-01-31T17:05:00Z', 'en')).toBe('1 Feb 01:05');

@@ -26,6 +26,8 @@ export const NOTICE_KINDS = [
   'delegate_code',
   'hold_extended',
   'rating_replied',
+  // an address pickup the courier could not make (ADR 0037)
+  'pickup_failed',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -74,6 +76,12 @@ const CHANNEL: Record<Language, Record<string, string>> = {
     own_kiosk: 'will be delivered to the locker you chose',
     partner_locker: 'will be delivered to the locker you chose',
   },
+};
+
+/** Why a courier could not collect at the applicant's address, as the applicant reads it (ADR 0037). */
+const PICKUP_FAILED: Record<Language, Record<string, string>> = {
+  'zh-CN': { recipient_absent: '无人在家', address_wrong: '地址无法找到', other: '未能取件' },
+  en: { recipient_absent: 'nobody was home', address_wrong: 'the address could not be found', other: 'the pickup did not happen' },
 };
 
 /** The text of one notice's SMS, for its applicant. */
@@ -148,6 +156,11 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
         return zh ? `您的结果件 ${no} 已领取，感谢使用。` : `your result ${no} was collected. Thank you.`;
       // Pre-review (ADR 0027): the deposit code itself is shown in the app, never sent by SMS.
       case 'prereview_passed':
+        // An address pickup (ADR 0037): nothing to drop off; the courier comes for the envelope.
+        if (d.channel === 'courier_pickup')
+          return zh
+            ? `您的申请已通过资料预审，快递员将免费上门取件，请将封面（运单号 ${no}）贴在材料信封上。`
+            : `your application passed pre-review. A courier will come to your address to collect your documents free of charge; put the cover sheet (tracking number ${no}) on the envelope.`;
         return zh
           ? `您的申请已通过资料预审，投递方式请在 App 中查看。`
           : `your application passed pre-review; see the app for how to hand in your documents.`;
@@ -155,6 +168,12 @@ export function renderNotice(n: NoticeToRender, r: Recipient): string {
         return zh
           ? `您的申请需补正材料，一次性告知书已发至 App，请按告知补正后重新提交。`
           : `your application needs corrections: the one-time notice listing them is in the app; please correct and resubmit.`;
+      case 'pickup_failed': {
+        const why = PICKUP_FAILED[lang][str(d.reason)] ?? PICKUP_FAILED[lang].other!;
+        return zh
+          ? `快递员未能上门取到您的材料件 ${no}（${why}），大厅工作人员将与您联系重新安排。`
+          : `the courier could not collect your documents ${no} (${why}); the hall's staff will contact you to arrange another pickup.`;
+      }
       case 'materials_due':
         return zh
           ? `您承诺补交的材料请于 ${localTime(d.dueAt, lang)} 前提交。`

@@ -8,7 +8,7 @@ import { NotFound } from '../../errors.js';
 import { handle, noBody, parse } from '../../http/middleware.js';
 import { body, op, query, type ApiPaths } from '../../http/openapi.js';
 import { currentUser, requireRole } from '../auth/auth.js';
-import { dropOffDeps, queueReservation, type ApplicationRouteDeps } from '../applications/routes.js';
+import { dropOffDeps, queueAfterPass, type ApplicationRouteDeps } from '../applications/routes.js';
 import { DeclaredMaterials } from '../applications/service.js';
 import { applicantOf } from '../applications/store.js';
 import type { StartedDropOff } from '../applications/drop-off.js';
@@ -135,7 +135,7 @@ export function prereviewRoutes(deps: ApplicationRouteDeps): Router {
   const r = Router();
   const { db } = deps;
   const afterCommit = async (dropOff: StartedDropOff | null) => {
-    if (dropOff?.reserveAtPartner && dropOff.parcel) await queueReservation(deps, dropOff.parcel.id);
+    await queueAfterPass(deps, dropOff);
   };
 
   r.get(
