@@ -397,23 +397,33 @@ export interface CustodyEvent {
 }
 
 /** Someone authorised to collect a result (委托代领), masked as the hub shows them. */
+/** A person authorised to collect a result (委托代领), masked by the hub. */
 export interface Delegate {
   id: string;
   name: string;
   phone: string;
   createdAt: string;
   expiresAt: string;
+  revokedAt: string | null;
+  usedAt: string | null;
 }
 
 /** What the result's actions need; present once the hub offers them (the `codes` work). */
-export interface ResultOffer {
-  holdUntil?: string;
-  extensionsLeft?: number;
-  resendsLeft?: number;
-  delegate?: Delegate | null;
+/** What the applicant may do about a result (ADR 0033), as `GET /api/applications/{id}` gives it (`result`). */
+export interface ResultView {
+  parcelId: string;
+  state: string;
+  /** until when the locker holds it; null when it is not held */
+  holdUntil: string | null;
+  extensionsLeft: number;
+  resendsLeft: number;
+  /** the live (or last) delegate, masked by the hub */
+  delegate: Delegate | null;
+  /** a delegate may be authorised only at an own kiosk */
+  delegateSupported: boolean;
 }
 
-export interface FollowedParcel extends ResultOffer {
+export interface FollowedParcel {
   id: string;
   direction: 'inbound' | 'outbound';
   trackingNumber: string;
@@ -461,6 +471,8 @@ export interface ApplicationDetail {
   prereviewSteps: PrereviewStep[];
   commitment: { materials: string[]; commitment: string; dueAt: string; receivedAt: string | null } | null;
   deposit?: DepositCode | null;
+  /** the result's actions (ADR 0033); null before there is a result */
+  result?: ResultView | null;
   /** a partner locker's drop-off: its state and, when ready, the partner's open-code */
   dropOff?: {
     state: 'reserving' | 'ready' | 'failed' | 'expired' | 'deposited' | 'collected';
@@ -482,7 +494,7 @@ export interface ApplicantNotice {
   trackingNumber: string | null;
   parcelState: string | null;
   message: string;
-  details: Record<string, unknown> & ResultOffer;
+  details: Record<string, unknown>;
   createdAt: string;
 }
 

@@ -7,10 +7,11 @@
 // deposit code and its QR show, and the envelope's cover sheet whose QR (read from a screenshot) is
 // the tracking number; at the kiosk the deposit shows on the tracking timeline without a reload, and
 // so does every step after (courier pickup, intake, acceptance, the result delivered into the kiosk);
-// the collection code shows, with the result's actions (held to the `codes` work's contract until the
-// hub has its routes) and in English and large type; collected; a bad rating; staff's reply shows.
-// Sign-in is by password and applying through the API from the page, in signIn / applyFor, until the
-// `apply` work's SMS sign-in and apply pages replace them. Screenshots go to test/artifacts/web/.
+// the collection code shows, with the result's actions (more time, the code resent, someone else
+// authorised and revoked) and in English and large type; collected; a bad rating; staff's reply shows.
+// Sign-in is by password and the application is made through the API from the page (signIn /
+// applyFor): the SMS sign-in and the apply page with its locker map are walked in web-apply.test.ts.
+// Screenshots go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, WebSession } from '../support/browser.js';
@@ -20,47 +21,7 @@ import { DEMO_PASSWORD, factorOf, signIn as apiSignIn, type Json } from '../supp
 
 const SECRET = 'e2e-web-applicant-secret';
 
-/**
- * The result's actions of the `codes` work (more time, resend, authorise someone else, revoke), held to
- * the contract the page was written against (ADR 0036 §6): while the hub has no such route (404) the
- * browser is answered as the contract says, and the application's view offers the actions; once the
- * hub has them, its own answers pass through untouched and this only watches.
- */
-async function codesContract(page: Page): Promise<{ faked: string[] }> {
-  const faked: string[] = [];
-  const offer = { extended: false, resends: 3, delegate: null as Json | null };
-  await page.route(/\/api\/applications\/[0-9a-f-]{36}$/, async (route) => {
-    const real = await route.fetch();
-    const json = (await real.json()) as Json;
-    for (const p of (json.application?.parcels ?? []) as Json[]) {
-      if (p.direction !== 'outbound' || 'extensionsLeft' in p) continue;
-      Object.assign(p, { extensionsLeft: offer.extended ? 0 : 1, resendsLeft: offer.resends, delegate: offer.delegate });
-    }
-    await route.fulfill({ response: real, json });
-  });
-  await page.route(/\/api\/results\/[0-9a-f-]{36}\/(extend|code\/resend|delegates(\/[0-9a-f-]+)?)$/, async (route) => {
-    const real = await route.fetch();
-    if (real.status() !== 404) return route.fulfill({ response: real });
-    const req = route.request();
-    const what = new URL(req.url()).pathname.split('/').slice(4).join('/');
-    faked.push(`${req.method()} ${what}`);
-    if (what === 'extend') {
-      offer.extended = true;
-      return route.fulfill({ json: { holdUntil: new Date(Date.now() + 5 * 86_400_000).toISOString() } });
-    }
-    if (what === 'code/resend') return route.fulfill({ json: { resent: true, remaining: --offer.resends } });
-    if (req.method() === 'POST') {
-      const b = req.postDataJSON() as { name: string; phone: string };
-      offer.delegate = { id: '01a23470-0000-7000-8000-000000000001', name: b.name, phone: b.phone, createdAt: '', expiresAt: '' };
-      return route.fulfill({ status: 201, json: { delegate: offer.delegate } });
-    }
-    offer.delegate = null;
-    return route.fulfill({ status: 204 });
-  });
-  return { faked };
-}
-
-/** The applicant signs in on the page (by password for now; the SMS sign-in page is the `apply` work's) and lands on their applications. */
+/** The applicant signs in on the page by password (the SMS sign-in is web-apply.test.ts's) and lands on their applications. */
 async function signIn(page: Page, username: string, password = DEMO_PASSWORD): Promise<void> {
   await page.fill('#username', username);
   await page.fill('#password', password);
@@ -76,8 +37,8 @@ interface Choice {
 }
 
 /**
- * Applies as the signed-in applicant (through the API from the page's own session, until the apply
- * page is the `apply` work's) and opens the new application's page from the list; its id.
+ * Applies as the signed-in applicant through the API from the page's own session (the apply page is
+ * web-apply.test.ts's) and opens the new application's page from the list; its id.
  */
 async function applyFor(page: Page, choice: Choice): Promise<string> {
   const body = {
@@ -262,24 +223,32 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     expect(await me.text('#app-status')).toBe('已放入信包箱，待取件');
     expect(await page.locator('#switch-counter').isVisible()).toBe(true);
     await me.shot('applicant-07-result-in-locker');
-    // The result's actions: more time (once), the code sent again, someone else authorised and revoked.
-    const contract = await codesContract(page);
-    await page.click('#refresh');
+    // The result's actions (ADR 0033): more time (once), the same code sent again, someone else
+    // authorised to collect with a code of their own, and revoked.
+    const resultView = async () => (await rig.api('GET', `/api/applications/${id}`, zhang)).json.application.result as Json;
+    const before = await resultView();
+    expect(before).toMatchObject({ extensionsLeft: 1, delegate: null, delegateSupported: true });
     await page.locator('#extend').click();
     await eventually(async () => (await me.text('#result-said')).startsWith('已为您保留至'), 'more time');
     await page.locator('#extend').waitFor({ state: 'detached' });
+    const extended = await resultView();
+    expect(extended.extensionsLeft).toBe(0);
+    expect(Date.parse(extended.holdUntil as string)).toBeGreaterThan(Date.parse(before.holdUntil as string));
     await page.click('#resend-collect');
-    await eventually(async () => /^已重新发送短信（还可发送 \d+ 次）。$/.test(await me.text('#result-said')), 'the code resent');
+    await eventually(
+      async () => (await me.text('#result-said')) === `已重新发送短信（还可发送 ${(before.resendsLeft as number) - 1} 次）。`,
+      'the code resent',
+    );
+    expect((await resultView()).resendsLeft).toBe((before.resendsLeft as number) - 1);
     await page.fill('#delegate-name', '王小明');
     await page.fill('#delegate-phone', '13900005678');
     await page.click('#authorise');
     await page.locator('#delegate-shown').waitFor();
-    expect(await me.text('#delegate-shown')).toBe('已委托：王*（139****5678）');
+    expect(await me.text('#delegate-shown')).toBe('已委托：王*（尾号5678）');
     await me.shot('applicant-07a-delegate');
     await page.click('#revoke-delegate');
     await page.locator('#delegate-name').waitFor();
-    await page.unrouteAll({ behavior: 'wait' });
-    console.log(`the codes work's routes answered by the contract: ${contract.faked.join(', ') || 'none (the hub has them)'}`);
+    expect(((await resultView()).delegate as Json).revokedAt).toEqual(expect.any(String));
 
     // In English and in large type, high contrast, for an older applicant; then back.
     await page.click('#lang');

@@ -1,13 +1,12 @@
 // The result's section: how it comes back and where it is; in the locker, the collection code (from
 // the applicant's notices), where and until when; and what the applicant may do about it — more time,
 // another code sent, someone else authorised to collect (委托代领, revocable), or mail / the counter
-// instead. Each action shows only when the hub's view offers it (extensionsLeft, resendsLeft, delegate).
+// instead. Each action shows only when the hub's view of the result offers it (ADR 0033).
 import { useState } from 'react';
-import { ApiError, followApi, type ApplicantNotice, type FollowedParcel, type ResultOffer } from '../api.js';
+import { ApiError, followApi, type ApplicantNotice, type FollowedParcel, type ResultView } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { en } from '../i18n/en.js';
-import { hallDateTime, maskPhone } from '../follow-words.js';
-import { maskName } from '../mask.js';
+import { hallDateTime } from '../follow-words.js';
 
 const SWITCHABLE = ['in_locker', 'returning', 'returned_to_hall'];
 
@@ -19,11 +18,14 @@ export function refusal(t: Translate, e: unknown): string {
 
 export function ResultActions({
   parcel,
+  result,
   notice,
   channel,
   onChanged,
 }: {
   parcel: FollowedParcel;
+  /** the hub's view of what may be done about it */
+  result: ResultView | null;
   notice: ApplicantNotice | undefined;
   channel: string;
   onChanged: () => void;
@@ -35,12 +37,9 @@ export function ResultActions({
   const [name, setName] = useState('');
   const [phone, setPhone] = useState('');
   const details = notice?.details ?? {};
-  const offer: ResultOffer = {
-    holdUntil: parcel.holdUntil ?? details.holdUntil,
-    extensionsLeft: parcel.extensionsLeft ?? details.extensionsLeft,
-    resendsLeft: parcel.resendsLeft ?? details.resendsLeft,
-    delegate: parcel.delegate !== undefined ? parcel.delegate : details.delegate,
-  };
+  const holdUntil = result?.holdUntil ?? (typeof details.holdUntil === 'string' ? details.holdUntil : null);
+  // The delegate who may still collect; a revoked or used one leaves the form to authorise another.
+  const delegate = result?.delegate && !result.delegate.revokedAt && !result.delegate.usedAt ? result.delegate : null;
   const inLocker = parcel.state === 'in_locker';
   const code = inLocker && typeof details.code === 'string' ? details.code : null;
   const site = details.site as { name?: string; address?: string } | undefined;
@@ -87,7 +86,7 @@ export function ResultActions({
               })}
             </p>
           )}
-          {offer.holdUntil && <p id="collect-until">{t('f.collectUntil', { date: hallDateTime(offer.holdUntil) })}</p>}
+          {holdUntil && <p id="collect-until">{t('f.collectUntil', { date: hallDateTime(holdUntil) })}</p>}
         </div>
       )}
       {said && (
@@ -96,7 +95,7 @@ export function ResultActions({
         </p>
       )}
       <div className="actions">
-        {inLocker && offer.extensionsLeft !== undefined && offer.extensionsLeft > 0 && (
+        {inLocker && result !== null && result.extensionsLeft > 0 && (
           <button
             type="button"
             id="extend"
@@ -106,11 +105,11 @@ export function ResultActions({
             {t('f.extend')}
           </button>
         )}
-        {inLocker && offer.resendsLeft !== undefined && (
+        {inLocker && result !== null && (
           <button
             type="button"
             id="resend-collect"
-            disabled={busy || offer.resendsLeft === 0}
+            disabled={busy || result.resendsLeft === 0}
             onClick={() => act(async () => t('f.resent', { remaining: (await followApi.resendResultCode(parcel.id)).remaining }))}
           >
             {t('f.resend')}
@@ -145,19 +144,17 @@ export function ResultActions({
           </button>
         </form>
       )}
-      {inLocker && offer.delegate !== undefined && (
+      {inLocker && result?.delegateSupported && (
         <div className="delegate" id="delegate">
           <h3>{t('f.authorise')}</h3>
-          {offer.delegate ? (
+          {delegate ? (
             <p>
-              <span id="delegate-shown">
-                {t('f.delegateShown', { name: maskName(offer.delegate.name), phone: maskPhone(offer.delegate.phone) })}
-              </span>{' '}
+              <span id="delegate-shown">{t('f.delegateShown', { name: delegate.name, phone: delegate.phone })}</span>{' '}
               <button
                 type="button"
                 id="revoke-delegate"
                 disabled={busy}
-                onClick={() => act(async () => (await followApi.revoke(parcel.id, offer.delegate!.id), t('f.revoked')))}
+                onClick={() => act(async () => (await followApi.revoke(parcel.id, delegate.id), t('f.revoked')))}
               >
                 {t('f.revoke')}
               </button>

@@ -215,7 +215,9 @@ export function Application({ id, user }: { id: string; user: User }) {
         <Deposit applicationId={app.id} deposit={deposit ?? null} onCover={cover ? () => setPrinting({ kind: 'cover' }) : null} />
       )}
 
-      {outbound && <ResultActions parcel={outbound} notice={resultNotice} channel={app.channelOut} onChanged={load} />}
+      {outbound && (
+        <ResultActions parcel={outbound} result={app.result ?? null} notice={resultNotice} channel={app.channelOut} onChanged={load} />
+      )}
 
       {finished && <Rating applicationId={app.id} version={version} />}
 
