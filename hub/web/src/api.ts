@@ -34,12 +34,19 @@ export interface ScanAnswer {
 export interface CourierTask {
   visitId: string;
   kind: 'pickup' | 'delivery';
+  /** at a locker site, or documents collected from an applicant's address (ADR 0037: no code, no compartment) */
+  place: 'site' | 'address';
   site: { code: string; name: string; address: string; mapUrl: string };
   contact: string | null;
-  code: string;
+  code: string | null;
   pin: string | null;
-  qr: string;
-  parcels: Array<{ trackingNumber: string; compartment: number; state: string; confirmed: { step: string; reason: string | null } | null }>;
+  qr: string | null;
+  parcels: Array<{
+    trackingNumber: string;
+    compartment: number | null;
+    state: string;
+    confirmed: { step: string; reason: string | null } | null;
+  }>;
   status: string;
 }
 

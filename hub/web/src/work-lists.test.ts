@@ -12,6 +12,7 @@ const site = (code: string) => ({ code, name: `${code} name`, address: `${code} 
 const task = (visitId: string, siteCode: string, kind: CourierTask['kind'] = 'pickup'): CourierTask => ({
   visitId,
   kind,
+  place: 'site',
   site: site(siteCode),
   contact: null,
   code: '12345678',

@@ -70,6 +70,7 @@ export const en = {
   codeLabel: 'Courier code',
   pinLabel: 'PIN (type it after the code)',
   qrLabel: 'QR code of the courier code {code}',
+  addressHint: 'No code: meet the applicant at this address and take the envelope with this tracking number on it.',
   codeHint: 'Show the QR to the kiosk scanner, or type the code and the PIN on the keypad.',
   compartmentNo: 'Compartment {n}',
   'parcelState.to_collect': 'To collect',

@@ -72,6 +72,7 @@ export const zhCN: Record<MessageKey, string> = {
   codeLabel: '快递员取件码',
   pinLabel: 'PIN（输入取件码后再输入）',
   qrLabel: '快递员码 {code} 的二维码',
+  addressHint: '无需取件码：到此地址与申请人当面交接，收取贴有此运单号的信封。',
   codeHint: '将二维码对准柜机扫码口，或在键盘上输入取件码和 PIN。',
   compartmentNo: '{n} 号格口',
   'parcelState.to_collect': '待揽收',

@@ -58,7 +58,7 @@ function ParcelRow({
   return (
     <li className="parcel" data-tn={parcel.trackingNumber} data-state={parcel.state}>
       <div className="parcel-head">
-        <span className="compartment">{t('compartmentNo', { n: parcel.compartment })}</span>
+        {parcel.compartment !== null && <span className="compartment">{t('compartmentNo', { n: parcel.compartment })}</span>}
         <span className="tn">{parcel.trackingNumber}</span>
         <span className="state">{t(`parcelState.${parcel.state}` as MessageKey)}</span>
       </div>
@@ -111,19 +111,23 @@ function TaskCard({
           {t('contact')}: {task.contact}
         </p>
       )}
-      <div className="code-block">
-        <Qr token={task.qr} label={t('qrLabel', { code: task.code })} />
-        <div>
-          <p className="code-label">{t('codeLabel')}</p>
-          <p className="code">{task.code}</p>
-          {task.pin && (
-            <p className="pin">
-              {t('pinLabel')}: <span>{task.pin}</span>
-            </p>
-          )}
-          <p className="hint">{t('codeHint')}</p>
+      {task.code !== null && task.qr !== null ? (
+        <div className="code-block">
+          <Qr token={task.qr} label={t('qrLabel', { code: task.code })} />
+          <div>
+            <p className="code-label">{t('codeLabel')}</p>
+            <p className="code">{task.code}</p>
+            {task.pin && (
+              <p className="pin">
+                {t('pinLabel')}: <span>{task.pin}</span>
+              </p>
+            )}
+            <p className="hint">{t('codeHint')}</p>
+          </div>
         </div>
-      </div>
+      ) : (
+        <p className="hint address-hint">{t('addressHint')}</p>
+      )}
       <ol className="parcels">
         {task.parcels.map((p) => (
           <ParcelRow
