@@ -4,7 +4,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { en, type MessageKey } from './i18n/en.js';
 import { zhCN } from './i18n/zh-CN.js';
-import { actorWords, eventWords, maskPhone, statusLine } from './follow-words.js';
+import { actorWords, eventWords, statusLine } from './follow-words.js';
+import { maskPhone } from './mask.js';
 
 const app = (status: string, prereview: string, parcels: Array<['inbound' | 'outbound', string]> = []) => ({
   status,

@@ -38,10 +38,3 @@ export function actorWords(kind: string): MessageKey {
 
 /** A date and time in the hall's zone (China Standard Time), whatever the browser's: 2026-12-02 09:41. */
 export { hallDateTime } from './work-lists.js';
-
-/** A phone as lists show it (GLOSSARY): the middle digits starred, 13800000001 → 138****0001. */
-export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\s+/g, '');
-  if (digits.includes('*') || digits.length < 7) return digits;
-  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
-}

@@ -9,69 +9,37 @@
 // so does every step after (courier pickup, intake, acceptance, the result delivered into the kiosk);
 // the collection code shows, with the result's actions (more time, the code resent, someone else
 // authorised and revoked) and in English and large type; collected; a bad rating; staff's reply shows.
-// Sign-in is by password and the application is made through the API from the page (signIn /
-// applyFor): the SMS sign-in and the apply page with its locker map are walked in web-apply.test.ts.
+// The applicant signs in by SMS (the code read from the SMS gateway simulator's inbox) and applies on
+// the apply page, choosing the kiosk on the locker picker's schematic (no map tiles here).
 // Screenshots go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { DEMO_USERS } from '@xinbao/hub/store/seed';
+import { startSmsGatewaySimulator, type SmsGatewaySimulator } from '@xinbao/simulators/sms-gateway';
 import { launchChromium, WebSession } from '../support/browser.js';
 import { startCourierRig, type CourierRig } from '../support/courier-rig.js';
 import { eventually } from '../support/eventually.js';
-import { DEMO_PASSWORD, factorOf, signIn as apiSignIn, type Json } from '../support/http.js';
+import { factorOf, signIn as apiSignIn, type Json } from '../support/http.js';
+import { applyOnPage, signInBySms } from '../support/portal.js';
 
 const SECRET = 'e2e-web-applicant-secret';
 
-/** The applicant signs in on the page by password (the SMS sign-in is web-apply.test.ts's) and lands on their applications. */
-async function signIn(page: Page, username: string, password = DEMO_PASSWORD): Promise<void> {
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#sign-in');
-  await page.locator('#my-applications').waitFor();
-}
-
-/** What is applied for: the matter, the materials declared, where the paper goes in and the result comes back. */
-interface Choice {
-  matterCode: string;
-  materials: string[];
-  siteId: string;
-}
-
-/**
- * Applies as the signed-in applicant through the API from the page's own session (the apply page is
- * web-apply.test.ts's) and opens the new application's page from the list; its id.
- */
-async function applyFor(page: Page, choice: Choice): Promise<string> {
-  const body = {
-    matterCode: choice.matterCode,
-    materials: choice.materials.map((code) => ({ code })),
-    dropOff: { channel: 'own_kiosk', siteId: choice.siteId },
-    returnChannel: { channel: 'own_kiosk', siteId: choice.siteId },
-  };
-  // In the page, with its own session's token (the test's tsconfig has no DOM: the script is text).
-  const created = await page.evaluate<{ status: number; json: { application: { id: string } } }>(`(async () => {
-    const res = await fetch('/api/applications', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + sessionStorage.getItem('xinbao.token') },
-      body: ${JSON.stringify(JSON.stringify(body))},
-    });
-    return { status: res.status, json: await res.json() };
-  })()`);
-  expect(created.status).toBe(201);
-  const id = created.json.application.id;
-  await page.reload();
-  await page.click(`#app-${id}`);
-  await page.locator('#app-title').waitFor();
-  return id;
-}
-
 describe("the applicant's path on the web: apply, a one-time notice, resubmit, deposit, follow live, collect, rate", () => {
   let rig: CourierRig;
+  let sms: SmsGatewaySimulator;
   let browser: Browser;
   let me: WebSession;
 
   beforeAll(async () => {
+    sms = await startSmsGatewaySimulator({ secret: SECRET });
     [rig, browser] = await Promise.all([
-      startCourierRig({ name: 'web-applicant', secret: SECRET, webhooks: true, retryDelaysMs: [100, 200, 500] }),
+      startCourierRig({
+        name: 'web-applicant',
+        secret: SECRET,
+        webhooks: true,
+        retryDelaysMs: [100, 200, 500],
+        hubEnv: { SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_SECRET: SECRET },
+      }),
       launchChromium(),
     ]);
   }, 120_000);
@@ -80,6 +48,7 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     await me?.close();
     await browser?.close();
     await rig?.stop();
+    await sms?.stop();
   });
 
   it('walks the whole path; the page follows it live', async () => {
@@ -90,15 +59,21 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     const timeline = page.locator('#timeline');
     const stepShown = (words: string) => timeline.locator('.what', { hasText: words }).first().waitFor({ timeout: 20_000 });
 
-    // 1. Signed in, the list (empty); apply with the shareholders' resolution (a core material) missing.
-    await signIn(page, 'zhang.san');
+    // 1. Signed in by SMS (张三's phone), the list (empty); apply on the apply page with the
+    // shareholders' resolution (a core material) missing, dropping off and collecting at the hall's kiosk.
+    await signInBySms(page, { url: sms.url }, DEMO_USERS.find((u) => u.username === 'zhang.san')!.phone);
     expect(await me.text('#my-applications .empty')).toBe('还没有办件。');
     expect(await page.locator('#new-application').getAttribute('href')).toBe('#/apply');
-    const id = await applyFor(page, {
+    const hall = ((await rig.api('GET', '/api/sites', zhang)).json.sites as Json[]).find((s) => s.id === rig.siteId)!;
+    const { applicationId: id } = await applyOnPage(page, {
       matterCode: 'business-licence-change',
       materials: ['application-form', 'licence-original'],
-      siteId: rig.siteId,
+      dropOffSiteName: hall.name as string,
+      returnChannel: 'own_kiosk',
+      returnSiteName: hall.name as string,
     });
+    // The apply page shows its answer, then opens the application's page.
+    await page.locator('#app-title').waitFor();
     expect(await me.text('#app-title')).toBe('营业执照变更登记 (business licence change)');
     expect(await me.text('#app-status')).toBe('等待预审');
     expect(await me.text('#app-no')).toBe(id);
@@ -114,7 +89,7 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
       note: '请一次补齐后重新提交',
     });
     expect(returned.status).toBe(200);
-    await page.click('#refresh');
+    // Told live (`tracking:application`): no reload, no refresh.
     const notice = page.locator('#notice-1');
     await notice.waitFor();
     expect(await me.text('#app-status')).toBe('已退回：请按一次性告知补正后重新提交');
@@ -140,7 +115,6 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     await page.locator('#prereview-said').waitFor();
     await eventually(async () => (await me.text('#app-status')) === '等待预审', 'waiting for pre-review again');
     expect((await rig.api('POST', `/api/prereview/${id}/pass`, staff, {})).status).toBe(200);
-    await page.click('#refresh');
     await page.locator('#deposit-code').waitFor();
     const mine = (await rig.api('GET', `/api/applications/${id}`, zhang)).json.application as Json;
     const deposit = mine.deposit as Json;
@@ -282,7 +256,6 @@ describe("the applicant's path on the web: apply, a one-time notice, resubmit, d
     const followUp = ((await rig.api('GET', `/api/applications/${id}/rating`, staff)).json.rating as Json).followUp as Json;
     const reply = '已检修该格口门并向您致歉。';
     expect((await rig.api('POST', `/api/ratings/follow-ups/${followUp.id as string}/reply`, staff, { reply })).status).toBe(200);
-    await page.click('#refresh');
     await page.locator('#rating-reply').waitFor();
     expect(await me.text('#rating-reply .reply-text')).toBe(reply);
     await me.shot('applicant-09-rating-replied');

@@ -56,6 +56,8 @@ export async function startCourierRig(options: {
   retryDelaysMs?: number[];
   /** the simulator's autopilot control (`PUT /control/couriers`, off until switched on), with quick couriers */
   autopilot?: boolean;
+  /** more of the hub's settings (e.g. its SMS gateway) */
+  hubEnv?: Record<string, string>;
 }): Promise<CourierRig> {
   const dir = mkdtempSync(join(tmpdir(), `xinbao-e2e-${options.name}-`));
   const started: Array<() => Promise<unknown>> = [];
@@ -92,7 +94,7 @@ export async function startCourierRig(options: {
     const hub = await startHubProgram({
       databaseUrl: db.url,
       dir,
-      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: options.secret },
+      env: { COURIER_DISPATCH_URL: dispatch.url, COURIER_DISPATCH_SECRET: options.secret, ...options.hubEnv },
     });
     started.push(() => removeQueues(hub.queuePrefix));
     started.push(() => hub.hub.stop());

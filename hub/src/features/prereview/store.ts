@@ -2,6 +2,7 @@
 // for a decision, the steps kept (submitted, resubmitted, passed, returned with its one-time
 // notice, accepted with materials to follow, materials received), 容缺 commitments and their
 // reminders, and the pre-review's notices in the applicant's outbox.
+import { publishApplicationStep } from '../../store/application-steps.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { DeclaredMaterial, NoticeItem, PrereviewState } from '../../domain/prereview.js';
 import type { Db, Tx } from '../../store/db.js';
@@ -50,11 +51,12 @@ export async function insertStep(
     at: Date;
   },
 ): Promise<void> {
+  const id = uuidv7();
   await tx.query(
     `INSERT INTO prereview_steps (id, application_id, step, by_rules, actor_id, materials, notice, note, at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
-      uuidv7(),
+      id,
       s.applicationId,
       s.step,
       s.byRules ?? false,
@@ -65,6 +67,7 @@ export async function insertStep(
       s.at,
     ],
   );
+  publishApplicationStep(tx, { id, applicationId: s.applicationId, kind: s.step, at: s.at });
 }
 
 export interface PrereviewStep {

@@ -2,6 +2,7 @@
 // follow-up for the hall's staff, due a number of working days later, closed by a written reply that
 // the applicant reads with their rating and is told of by SMS (notice `rating_replied`, in the
 // reply's transaction). Lists mask the applicant's name.
+import { publishApplicationStep } from '../../store/application-steps.js';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { maskName } from '../../domain/masking.js';
@@ -117,6 +118,7 @@ export async function replyToRating(db: Db, staff: User, followUpId: string, tex
     if (!f) throw new NotFound('follow-up');
     if (f.repliedAt) throw new Conflict('already_replied', 'this follow-up has its reply already');
     await replyToFollowUp(tx, followUpId, { by: staff.id, text, at: now });
+    publishApplicationStep(tx, { id: followUpId, applicationId: f.applicationId, kind: 'rating_replied', at: now });
     // The applicant is told there is a reply, with the reply itself in the app (ADR 0034).
     await recordNotice(tx, {
       parcelId: null,

@@ -1,18 +1,20 @@
 // The people's live socket (`/people`): a signed-in person (the same bearer token as the HTTP API,
 // in the handshake's `auth.token`) joins their own room, staff and admins the staff room too, and is
-// told `tracking:step` for every custody event of what they follow. Nothing is accepted from the
+// told `tracking:step` for every custody event of what they follow and `tracking:application` for
+// every step of their applications themselves. Nothing is accepted from the
 // client: an event it sends is answered `not_allowed` if it asks for an answer. The session is checked
 // at the handshake and again every `recheckMs`, so a signed-out or expired token loses the socket.
 import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { userForToken, type User } from '../auth/auth.js';
 import type { Db } from '../../store/db.js';
-import { STAFF_ROOM, userRoom, type StepSink, type TrackingStep } from './service.js';
+import { STAFF_ROOM, userRoom, type ApplicationStep, type StepSink, type TrackingStep } from './service.js';
 
 export const PEOPLE_NAMESPACE = '/people';
 
 export interface PeopleServerToClient {
   'tracking:step': (step: TrackingStep) => void;
+  'tracking:application': (step: ApplicationStep) => void;
 }
 export type PeopleNamespace = Namespace<Record<string, never>, PeopleServerToClient, Record<string, never>, { user: User; token: string }>;
 
@@ -59,5 +61,11 @@ export function mountPeopleNamespace(
     recheck.unref();
     socket.on('disconnect', () => clearInterval(recheck));
   });
-  return { namespace: ns, sink: { tell: (rooms, step) => ns.to(rooms).emit('tracking:step', step) } };
+  return {
+    namespace: ns,
+    sink: {
+      tell: (rooms, step) => ns.to(rooms).emit('tracking:step', step),
+      tellApplication: (rooms, step) => ns.to(rooms).emit('tracking:application', step),
+    },
+  };
 }

@@ -17,3 +17,11 @@ export async function followerOfParcel(db: Db, parcelId: string): Promise<Parcel
   );
   return r.rows[0] ?? null;
 }
+
+/** Who follows an application: its applicant. */
+export async function applicantOfApplication(db: Db, applicationId: string): Promise<string | null> {
+  const r = await db.query<{ applicantId: string }>(`SELECT applicant_id AS "applicantId" FROM applications WHERE id = $1`, [
+    applicationId,
+  ]);
+  return r.rows[0]?.applicantId ?? null;
+}

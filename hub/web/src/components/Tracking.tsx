@@ -1,6 +1,6 @@
 // The application's tracking, like a parcel's: every pre-review step and every custody event of each
 // of its parcels with time, place and who (by role), newest first. Live over the `/people` socket
-// (ADR 0031): a `tracking:step` of this application reloads it, and so does every (re)connection, so
+// (ADR 0031): a `tracking:step` or `tracking:application` of this application reloads it, and so does every (re)connection, so
 // a step told while the socket was away is not missed (ADR 0036).
 import { useEffect, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
@@ -32,9 +32,12 @@ export function useLiveTracking(applicationId: string, onChange: () => void): Li
       setState('offline');
       if (err.message === 'unauthorized') socket.disconnect();
     });
-    socket.on('tracking:step', (step: { applicationId?: string }) => {
+    // A custody step of one of its parcels, or a step of the application itself (pre-review, a reply to its rating).
+    const ofThis = (step: { applicationId?: string }) => {
       if (step.applicationId === applicationId) latest.current();
-    });
+    };
+    socket.on('tracking:step', ofThis);
+    socket.on('tracking:application', ofThis);
     return () => {
       socket.disconnect();
     };

@@ -6,6 +6,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, portalApi, type User } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
+import { maskPhone } from '../mask.js';
 
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (u: User) => void; notice: MessageKey | null }) {
   const { t } = useI18n();
@@ -222,10 +223,4 @@ function SmsSignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
       </button>
     </form>
   );
-}
-
-/** 13800000001 → 138****0001 (GLOSSARY: at least the middle digits). */
-function maskPhone(phone: string): string {
-  const d = phone.replace(/\D/g, '').slice(-11);
-  return d.length === 11 ? `${d.slice(0, 3)}****${d.slice(7)}` : '***';
 }
