@@ -249,9 +249,11 @@ async function main(): Promise<void> {
   say(`
 xinbao demo city is up.
 
-  web app            ${hubUrl}/   (sign in: hall.staff → intake desk ${hubUrl}/#/intake · ems.courier → my tasks · zhang.san, ops.admin → home)${
+  web app            ${hubUrl}/   (sign in: hall.staff → intake desk ${hubUrl}/#/intake · ems.courier → my tasks · applicants by SMS code → their applications)${
     existsSync(join(ROOT, 'hub/web/dist/index.html')) ? '' : '  NOT BUILT: run npm run build -w @xinbao/web'
   }
+    applicant        ${hubUrl}/#/apply        sign in by SMS (zhang.san's phone 13800000001; the code is in the SMS inbox below), apply, choose a locker, follow it live
+    pre-review       ${hubUrl}/#/prereview    hall.staff (pass, one-time notice, 容缺) · search ${hubUrl}/#/search · rating follow-ups ${hubUrl}/#/follow-ups
     courier PDA      ${hubUrl}/#/courier      ems.courier (the dispatch courier EMS-XA-001: today's visits, codes as digits and QR)
     intake desk      ${hubUrl}/#/intake       hall.staff (scan or type a tracking number)
     processing queue ${hubUrl}/#/queue        hall.staff (accept, approve, reject)   API: ${hubUrl}/api/intake/queue
