@@ -1,12 +1,12 @@
 // The hall's exceptions list (staff and operators): every open exception with its kind, parcel, site
 // and when, what the cause said, the parcel's custody trail (people masked by the hub) and what was
 // done so far; the actions retry, reassign, contact and close (with a note), each answered in words.
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError, type ExceptionAction, type ExceptionItem } from '../api.js';
+import { useWorkList } from '../use-work-list.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { detailText, hallDateTime } from '../work-lists.js';
 
-const REFRESH_MS = 30_000;
 const ACTIONS: ExceptionAction[] = ['retry', 'reassign', 'contact', 'close'];
 /** The kinds with words of their own; any other shows its code. */
 const KINDS = new Set([
@@ -21,11 +21,6 @@ const KINDS = new Set([
   'code_expired',
   'partner_failed',
 ]);
-
-interface Said {
-  tone: 'accepted' | 'refused';
-  text: string;
-}
 
 const kindText = (kind: string, t: Translate) => (KINDS.has(kind) ? t(`exceptionKind.${kind}` as MessageKey) : kind);
 
@@ -113,24 +108,7 @@ function ExceptionCard({ item, busy, act }: { item: ExceptionItem; busy: boolean
 
 export function Exceptions() {
   const { t } = useI18n();
-  const [items, setItems] = useState<ExceptionItem[] | null>(null);
-  const [said, setSaid] = useState<Said | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
-    () =>
-      api.exceptions().then(
-        (list) => setItems(list),
-        (err: unknown) => setSaid({ tone: 'refused', text: refusalText(err, t) }),
-      ),
-    [t],
-  );
-
-  useEffect(() => {
-    void load();
-    const timer = window.setInterval(() => void load(), REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  const { items, said, setSaid, busy, setBusy, load } = useWorkList(api.exceptions, refusalText);
 
   const act = (item: ExceptionItem, action: ExceptionAction, note: string) => {
     setBusy(true);

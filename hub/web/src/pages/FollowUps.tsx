@@ -2,17 +2,11 @@
 // first with the overdue ones flagged, each with its grade, comment, matter and the applicant masked;
 // a written reply closes one (the applicant reads it in the app and is told by SMS), and it then shows
 // among the closed ones with its reply.
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ApiError, staffApi, type FollowUp } from '../api.js';
+import { useWorkList } from '../use-work-list.js';
 import { useI18n, type Translate } from '../i18n/index.js';
 import { hallDateTime } from '../work-lists.js';
-
-const REFRESH_MS = 60_000;
-
-interface Said {
-  tone: 'accepted' | 'refused';
-  text: string;
-}
 
 function refusalText(err: unknown, t: Translate): string {
   if (!(err instanceof ApiError) || err.code === 'network') return t('networkError');
@@ -75,24 +69,7 @@ function FollowUpCard({ f, busy, reply }: { f: FollowUp; busy: boolean; reply: (
 
 export function FollowUps() {
   const { t } = useI18n();
-  const [items, setItems] = useState<FollowUp[] | null>(null);
-  const [said, setSaid] = useState<Said | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
-    () =>
-      staffApi.followUps().then(
-        (list) => setItems(list),
-        (err: unknown) => setSaid({ tone: 'refused', text: refusalText(err, t) }),
-      ),
-    [t],
-  );
-
-  useEffect(() => {
-    void load();
-    const timer = window.setInterval(() => void load(), REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  const { items, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.followUps, refusalText, 60_000);
 
   const reply = (f: FollowUp, text: string) => {
     setBusy(true);

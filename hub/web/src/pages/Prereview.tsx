@@ -4,7 +4,7 @@
 // written in the notice editor (one row per material, the missing core ones already in it, a free
 // note and the notice as the applicant will print it); or 容缺 accept with the non-core materials to
 // follow and a due date. Every answer is said in words; a decided application leaves the list.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import {
   ApiError,
   MATERIAL_PROBLEMS,
@@ -15,19 +15,14 @@ import {
   type PrereviewMaterial,
   type PrereviewMatter,
 } from '../api.js';
+import { useWorkList } from '../use-work-list.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { endOfHallDay, firstRows, hallDayAfter, leftOut, materialName, noticePreview } from '../one-time-notice.js';
 import { maskedPhoneText } from '../staff-words.js';
 import { hallDateTime, waited } from '../work-lists.js';
 
-const REFRESH_MS = 30_000;
 /** The default time a 容缺 commitment gives (days), the hub allowing up to 60. */
 const COMMITMENT_DAYS = 7;
-
-interface Said {
-  tone: 'accepted' | 'refused';
-  text: string;
-}
 
 const PREREVIEW_REFUSALS = new Set([
   'notice_incomplete',
@@ -357,31 +352,15 @@ function PrereviewRow({
 
 export function Prereview() {
   const { t } = useI18n();
-  const [items, setItems] = useState<PrereviewItem[] | null>(null);
+  const { items, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.prereviewQueue, refusalText);
   const [matters, setMatters] = useState<PrereviewMatter[]>([]);
   const [opened, setOpened] = useState<string | null>(null);
-  const [said, setSaid] = useState<Said | null>(null);
   const [issued, setIssued] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const byCode = useMemo(() => new Map(matters.map((m) => [m.code, m])), [matters]);
-
-  const load = useCallback(
-    () =>
-      staffApi.prereviewQueue().then(
-        (list) => setItems(list),
-        (err: unknown) => setSaid({ tone: 'refused', text: refusalText(err, t) }),
-      ),
-    [t],
-  );
 
   useEffect(() => {
     staffApi.prereviewMatters().then(setMatters, (err: unknown) => setSaid({ tone: 'refused', text: refusalText(err, t) }));
-  }, [t]);
-  useEffect(() => {
-    void load();
-    const timer = window.setInterval(() => void load(), REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  }, [t, setSaid]);
 
   const decide = (
     item: PrereviewItem,
