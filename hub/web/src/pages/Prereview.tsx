@@ -352,10 +352,12 @@ function PrereviewRow({
 
 export function Prereview() {
   const { t } = useI18n();
-  const { items, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.prereviewQueue, refusalText);
+  const { items: queue, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.prereviewQueue, refusalText);
   const [matters, setMatters] = useState<PrereviewMatter[]>([]);
   const [opened, setOpened] = useState<string | null>(null);
   const [issued, setIssued] = useState<string | null>(null);
+  // The queue shows once the catalogue is in, so materials read by their names, never their codes.
+  const items = matters.length > 0 ? queue : null;
   const byCode = useMemo(() => new Map(matters.map((m) => [m.code, m])), [matters]);
 
   useEffect(() => {
