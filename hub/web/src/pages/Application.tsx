@@ -3,7 +3,7 @@
 // and the form to resubmit corrected materials, or a 容缺 commitment with its due date; the deposit
 // code with its QR, the keypad's next question, expiry and site, a resend and the envelope's cover
 // sheet; the live tracking; the result with its collection code and actions; the rating.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { followApi, type ApplicantNotice, type ApplicationDetail, type MatterInfo, type SiteInfo, type User } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import { maskName } from '../mask.js';
@@ -34,16 +34,24 @@ export function Application({ id, user }: { id: string; user: User }) {
   const [printing, setPrinting] = useState<Printing>(null);
   const [chosen, setChosen] = useState<Set<string> | null>(null);
 
+  // Steps arrive in bursts and each starts a load: only the latest load's answer is shown, so an
+  // older one finishing last never puts a stale state back on the page.
+  const latestLoad = useRef(0);
   const load = useCallback(() => {
+    const mine = ++latestLoad.current;
     followApi.application(id).then(
       async (a) => {
         const outbound = a.parcels.some((p) => p.direction === 'outbound');
-        setNotices(outbound ? (await followApi.notices()).filter((n) => n.applicationId === a.id) : []);
+        const notices = outbound ? (await followApi.notices()).filter((n) => n.applicationId === a.id) : [];
+        if (mine !== latestLoad.current) return;
+        setNotices(notices);
         setApp(a);
         setVersion((v) => v + 1);
         setError(null);
       },
-      (e: unknown) => setError(refusal(t, e)),
+      (e: unknown) => {
+        if (mine === latestLoad.current) setError(refusal(t, e));
+      },
     );
   }, [id, t]);
   const live = useLiveTracking(id, load);
