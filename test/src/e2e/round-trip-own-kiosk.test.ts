@@ -264,7 +264,17 @@ describe('round trip (a): own kiosk in → one visit → intake → approve → 
     const approved = await rig.api('POST', `/api/applications/${a.applicationId}/approve`, staff, {});
     expect(approved.status).toBe(201);
     const result = approved.json.result.trackingNumber as string;
-    await eventually(async () => (await stateOf(zhang, result)) === 'in_locker', 'delivered by a simulated courier', { timeoutMs: 30_000 });
+    await eventually(async () => (await stateOf(zhang, result)) === 'in_locker', 'delivered by a simulated courier', {
+      timeoutMs: 30_000,
+    }).catch(async (e: unknown) => {
+      console.log(
+        JSON.stringify((await control()).json),
+        JSON.stringify([...rig.dispatch.orders.values()].map((o) => [o.kind, o.status, o.courierId, o.site?.code])),
+        JSON.stringify(await trail(zhang, result)),
+        rig.logs().hub.slice(-80).join('\n'),
+      );
+      throw e;
+    });
 
     const notice = ((await rig.api('GET', '/api/me/notices', zhang)).json.notices as Json[]).find(
       (n) => n.parcelId === approved.json.result.id && n.kind === 'result_in_locker',

@@ -13,6 +13,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Worker } from 'bullmq';
 import { smsReceiptHeaders, type SmsReceipt } from '@xinbao/protocol';
 import { codeKeysFrom } from '@xinbao/hub/features/codes/service';
+import { VISIT_CODE_KEY_INFO } from '@xinbao/hub/features/courier/pickup';
 import { sendResultOrder, type ResultJobDeps } from '@xinbao/hub/features/results/jobs';
 import { HttpCourierDispatch } from '@xinbao/hub/integrations/courier-dispatch';
 import { OpenCodeCipher } from '@xinbao/hub/features/partner/open-code';
@@ -194,6 +195,7 @@ describe('hub: notifications by SMS', () => {
       lifetimes: hub.config.codeLifetimesHours,
       timers: hub.config.resultTimers,
       dispatch: new HttpCourierDispatch(dispatch.url, DISPATCH_SECRET),
+      orderCodes: new OpenCodeCipher(hub.config.codeHashKey, VISIT_CODE_KEY_INFO),
       now: () => new Date(),
       log,
     };

@@ -11,6 +11,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { SmsSendRequest } from '@xinbao/protocol';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { codeKeysFrom } from '@xinbao/hub/features/codes/service';
+import { VISIT_CODE_KEY_INFO } from '@xinbao/hub/features/courier/pickup';
 import { sendNotice } from '@xinbao/hub/features/notifications/service';
 import { OpenCodeCipher } from '@xinbao/hub/features/partner/open-code';
 import { sendResultOrder, sweepResults, type ResultJobDeps } from '@xinbao/hub/features/results/jobs';
@@ -57,6 +58,7 @@ describe('hub: resend, 委托代领, more time to collect, accessible compartmen
       lifetimes: hub.config.codeLifetimesHours,
       timers: hub.config.resultTimers,
       dispatch: new HttpCourierDispatch(dispatch.url, secret),
+      orderCodes: new OpenCodeCipher(hub.config.codeHashKey, VISIT_CODE_KEY_INFO),
       now: () => new Date(),
       log: pino({ level: 'silent' }),
     };

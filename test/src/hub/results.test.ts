@@ -9,12 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { courierWebhookHeaders } from '@xinbao/protocol';
 import { firstBrokenLink } from '@xinbao/hub/domain/custody';
 import { codeKeysFrom } from '@xinbao/hub/features/codes/service';
+import { VISIT_CODE_KEY_INFO } from '@xinbao/hub/features/courier/pickup';
+import { OpenCodeCipher } from '@xinbao/hub/features/partner/open-code';
 import { markMailDelivered, type OrderToSend } from '@xinbao/hub/features/results/service';
 import { sendResultOrder, sweepResults, type ResultJobDeps } from '@xinbao/hub/features/results/jobs';
 import { flagNeverReceived } from '@xinbao/hub/features/exceptions/never-received';
-import { HttpCourierDispatch } from '@xinbao/hub/integrations/courier-dispatch';
+import { CourierDispatchError, HttpCourierDispatch } from '@xinbao/hub/integrations/courier-dispatch';
 import { withTransaction } from '@xinbao/hub/store/db';
 import { custodyLog } from '@xinbao/hub/store/parcels';
 import { signedHandshake } from '@xinbao/kiosk-agent/hub-link';
@@ -50,6 +53,7 @@ describe('hub: results back to the applicant', () => {
       lifetimes: hub.config.codeLifetimesHours,
       timers: hub.config.resultTimers,
       dispatch: new HttpCourierDispatch(dispatch.url, secret),
+      orderCodes: new OpenCodeCipher(hub.config.codeHashKey, VISIT_CODE_KEY_INFO),
       now: () => new Date(),
       log: pino({ level: 'silent' }),
     };
@@ -429,5 +433,88 @@ describe('hub: results back to the applicant', () => {
     expect((await hub.api('POST', `/api/results/${r.parcelId}/switch`, zhang, { channel: 'counter' })).json.error.code).toBe(
       'cannot_switch',
     );
+  });
+
+  // ---- a delivery order whose answer is lost: the courier system has it, the hub does not know yet
+
+  /** The courier system takes the order, and its answer never reaches the hub (a reply lost on the way back). */
+  const answerLost: ResultJobDeps['dispatch'] = {
+    createOrder: async (order) => {
+      await jobs.dispatch.createOrder(order);
+      throw new CourierDispatchError('the answer was lost on the way back', true);
+    },
+  };
+  const resultForKiosk = async () => {
+    const applicationId = await apply(zhang, { returnChannel: { channel: 'own_kiosk', siteId: kiosk.siteId } });
+    expect((await approve(applicationId)).status).toBe(201);
+    const result = await resultOf(applicationId);
+    await expect(sendResultOrder({ ...jobs, dispatch: answerLost }, result.id as string, 'delivery')).rejects.toThrow(/lost/);
+    expect((await resultOf(applicationId)).state).toBe('result_ready');
+    const [order] = orderFor(result.trackingNumber as string, 'delivery');
+    return { applicationId, result, order: order! };
+  };
+  const deliverCodes = async (parcelId: string) =>
+    (await hub.db.pool.query(`SELECT revoked_at FROM access_codes WHERE parcel_id = $1 AND purpose = 'courier_deliver'`, [parcelId])).rows;
+
+  it('sends the same deliver code again when the courier system’s answer was lost, never a second one', async () => {
+    const { applicationId, result, order } = await resultForKiosk();
+    expect(await sendResultOrder(jobs, result.id as string, 'delivery')).toBe('sent');
+    expect((await resultOf(applicationId)).state).toBe('delivery_ordered');
+    expect(await deliverCodes(result.id as string)).toHaveLength(1);
+    expect(orderFor(result.trackingNumber as string, 'delivery')).toHaveLength(1);
+    expect(await kiosk.submit(order.code!, order.pin)).toMatchObject({ status: 'ok', data: { purpose: 'courier_deliver' } });
+    expect(await kiosk.doorClosed(result.compartment as number, true)).toMatchObject({ status: 'ok' });
+    expect(await kinds(result.id as string)).toEqual([
+      'created:result_ready',
+      'delivery_ordered:delivery_ordered',
+      'out_for_delivery:out_for_delivery',
+      'in_locker:in_locker',
+    ]);
+  });
+
+  it('takes the courier system’s webhook as proof of the order when it outruns the job: delivery_ordered, then the retry has nothing to do', async () => {
+    const { applicationId, result, order } = await resultForKiosk();
+    const event = {
+      eventId: randomUUID(),
+      orderId: order.orderId,
+      type: 'assigned',
+      at: new Date().toISOString(),
+      courierId: 'EMS-XA-001',
+    };
+    const body = JSON.stringify(event);
+    const res = await fetch(`${hub.url}/api/courier/webhooks`, {
+      method: 'POST',
+      headers: courierWebhookHeaders(secret, event.eventId, body, Date.now()),
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect((await resultOf(applicationId)).state).toBe('delivery_ordered');
+    expect(await sendResultOrder(jobs, result.id as string, 'delivery')).toBe('not_needed');
+    expect(await kiosk.submit(order.code!, order.pin)).toMatchObject({ status: 'ok', data: { purpose: 'courier_deliver' } });
+    expect(await kiosk.doorClosed(result.compartment as number, true)).toMatchObject({ status: 'ok' });
+    expect((await resultOf(applicationId)).state).toBe('in_locker');
+    const trail = await custodyLog(hub.db.pool, result.id as string);
+    expect(trail.map((e) => `${e.kind}:${e.toState}`)).toEqual([
+      'created:result_ready',
+      'delivery_ordered:delivery_ordered',
+      'out_for_delivery:out_for_delivery',
+      'in_locker:in_locker',
+    ]);
+    expect(trail[1]!.evidence).toMatchObject({ orderId: order.orderId, eventId: event.eventId });
+  });
+
+  it('takes the courier’s deliver code as proof of the order when nothing else has reached the hub yet', async () => {
+    const { applicationId, result, order } = await resultForKiosk();
+    expect(await kiosk.submit(order.code!, order.pin)).toMatchObject({ status: 'ok', data: { purpose: 'courier_deliver' } });
+    expect((await resultOf(applicationId)).state).toBe('out_for_delivery');
+    expect(await kiosk.doorClosed(result.compartment as number, true)).toMatchObject({ status: 'ok' });
+    expect((await resultOf(applicationId)).state).toBe('in_locker');
+    expect(await sendResultOrder(jobs, result.id as string, 'delivery')).toBe('not_needed');
+    expect(await kinds(result.id as string)).toEqual([
+      'created:result_ready',
+      'delivery_ordered:delivery_ordered',
+      'out_for_delivery:out_for_delivery',
+      'in_locker:in_locker',
+    ]);
   });
 });

@@ -43,6 +43,8 @@ export interface CourierRig {
   person(compartment: number, action: 'item' | 'close', body?: unknown): Promise<void>;
   /** a simulated courier whose rounds include this kiosk */
   courier(options?: Partial<Omit<CourierRoundsOptions, 'dispatchUrl' | 'places'>>): SimulatedCourier;
+  /** the last lines the hub program and the kiosk agent printed, for a failure's message */
+  logs(): { hub: string[] };
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ export async function startCourierRig(options: {
           dispatchUrl: dispatch.url,
           places: { 'own-hall': { kind: 'own', kioskUrl, controlUrl, lockOf: (c) => ({ board: 0, lock: c - 1 }) } },
         }),
+      logs: () => ({ hub: [...hub.hub.output] }),
       stop,
     };
   } catch (e) {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { CodeSyncReply, KioskEvent, OfflineCode } from '@xinbao/protocol';
 import { judgeCode, siteOfflineKey } from '../../domain/access-codes.js';
 import { moveOnCodeUse } from '../../domain/door-closed.js';
+import { resultOrderInHand } from '../results/service.js';
 import { withSnapshot, type Db, type Tx } from '../../store/db.js';
 import { appendCustody, lockParcel, moveParcel, type Actor } from '../../store/parcels.js';
 import type { CodeKeys } from './service.js';
@@ -79,7 +80,8 @@ export async function applyOfflineUse(
   }
   if (code.commandId === event.commandId) return 'already_applied';
   const at = new Date(event.at);
-  const parcel = await lockParcel(tx, code.parcelId);
+  let parcel = await lockParcel(tx, code.parcelId);
+  if (code.purpose === 'courier_deliver' && code.usedAt === null) parcel = await resultOrderInHand(tx, parcel, at);
   const holder: Actor['kind'] = code.purpose.startsWith('courier') ? 'courier' : 'applicant';
   const ctx = { at, siteId: kiosk.siteId, compartment: event.compartment };
   // judged by the kiosk from its book: with the hub out of reach (offline) or, book first, with it there (ADR 0030)

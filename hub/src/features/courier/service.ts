@@ -27,6 +27,7 @@ import {
   lockAddressTask,
   lockCourierOrder,
   lockOrderTask,
+  parcelOfCourierOrder,
   lockVisit,
   setOrderCourier,
   taskSteps,
@@ -35,7 +36,8 @@ import {
   type CourierEventOutcome,
 } from './store.js';
 import { openVisitCode, visitQr } from './visits.js';
-import { markMailDelivered } from '../results/service.js';
+import { confirmResultOrder, markMailDelivered } from '../results/service.js';
+import type { ResultOrderKind } from '../results/store.js';
 import { openException } from '../../store/exceptions.js';
 import { exceptionSubject } from '../../domain/exceptions.js';
 import { maskName, maskPhone } from '../../domain/masking.js';
@@ -89,17 +91,32 @@ async function applyCourierEvent(
   const at = new Date(event.at);
   const visit = await lockVisit(tx, event.orderId);
   if (!visit) {
-    const order = await lockCourierOrder(tx, event.orderId);
-    if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
+    // The parcel first, then its order: the order in which the jobs and the kiosk's doors lock them.
+    const parcelId = await parcelOfCourierOrder(tx, event.orderId);
+    if (!parcelId) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
+    let parcel = await lockParcel(tx, parcelId);
+    const order = (await lockCourierOrder(tx, event.orderId))!;
     // Documents collected from the applicant's address (ADR 0037): the courier's word moves them.
     if (order.origin !== null) return addressPickupEvent(tx, order, event, deps.now());
+    // A result's order the courier system already acts on while the job that sent it has not yet
+    // recorded its answer (or is to retry after a lost commit): the event is proof the order exists.
+    if (parcel.direction === 'outbound' && order.status === 'creating')
+      parcel = await confirmResultOrder(
+        tx,
+        parcel,
+        { id: order.id, kind: order.kind as ResultOrderKind },
+        {
+          dispatchRef: null,
+          at: deps.now(),
+          evidence: { eventId: event.eventId },
+        },
+      );
     // A single order: a result's (the results slice's) or an inbound partner pickup. For a result, custody records who holds it, so only what
     // changes hands and nothing else says is written there: the courier took it at the hall (a
     // delivery or mail order picked up) or failed with it. `assigned` names nobody who holds it; a
     // kiosk order's `delivered` and a return's `picked_up` are the doors' to record (in_locker,
     // returning), and the webhook racing the kiosk's report would tell the story in a random order.
     // A mail order's delivery moves the result to `delivered`; a failure goes on the exceptions list.
-    const parcel = await lockParcel(tx, order.parcelId);
     // The courier it was given to sees it on their PDA (a kiosk order: delivery or return pickup).
     if (event.type === 'assigned' && event.courierId) await setOrderCourier(tx, order.id, event.courierId, deps.now());
     // An inbound parcel's single order (a partner locker's pickup) keeps every courier event in its

@@ -46,6 +46,7 @@ import { findDevice, insertKioskEvent } from './store.js';
 import { boardSubject, clearAlarm, compartmentSubject, raiseAlarmWithCustody, recordBusReport } from './service-alarms.js';
 import { applyUnlockReport } from './service-unlock.js';
 import { reassignCompartment } from './reassign.js';
+import { resultOrderInHand } from '../results/service.js';
 import { applyOfflineUse, codeSync } from '../codes/offline.js';
 import { recordNotice } from '../notifications/store.js';
 
@@ -149,7 +150,8 @@ export class KioskService {
           return { ...r, grant };
         }
         if (!r.repeated) {
-          const parcel = await lockParcel(tx, r.parcelId);
+          let parcel = await lockParcel(tx, r.parcelId);
+          if (r.grant.purpose === 'courier_deliver') parcel = await resultOrderInHand(tx, parcel, now);
           const holder: Actor['kind'] = r.grant.purpose.startsWith('courier') ? 'courier' : 'applicant';
           const ctx = {
             actor: { kind: holder, id: null },

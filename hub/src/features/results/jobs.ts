@@ -11,14 +11,14 @@ import type { Logger } from 'pino';
 import type { CourierOrderRequest } from '@xinbao/protocol';
 import { dueForHold } from '../../domain/results.js';
 import { withTransaction } from '../../store/db.js';
-import { lockParcel, moveParcel } from '../../store/parcels.js';
+import { lockParcel } from '../../store/parcels.js';
 import { CourierDispatchError, type CourierDispatch } from '../../integrations/courier-dispatch.js';
 import { issueCode } from '../codes/service.js';
 import { HALL } from '../courier/pickup.js';
-import { cancelCreatingOrder, markCodeSent, markDispatched, pickupPlace, pickupSite, setOrderCode } from '../courier/store.js';
-import { sealVisitCode } from '../courier/visits.js';
+import { cancelCreatingOrder, markCodeSent, pickupPlace, pickupSite, setOrderCode } from '../courier/store.js';
+import { openVisitCode, sealVisitCode } from '../courier/visits.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
-import { orderReturn, type OrderToSend, type ResultDeps } from './service.js';
+import { confirmResultOrder, orderReturn, type OrderToSend, type ResultDeps } from './service.js';
 import { creatingResultOrders, findResultOrder, holdsToLookAt, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
 
 export const RESULTS_QUEUE = 'results';
@@ -50,8 +50,8 @@ export interface PartnerResultCodes {
 
 export interface ResultJobDeps extends Omit<ResultDeps, 'cipher'> {
   dispatch: CourierDispatch;
-  /** seals a kiosk order's code at rest so that the courier's PDA can show it (ADR 0029); as a visit's code */
-  orderCodes?: OpenCodeCipher;
+  /** seals a kiosk order's code at rest so that the courier's PDA can show it (ADR 0029) and a retried send gives the same one; as a visit's code */
+  orderCodes: OpenCodeCipher;
   now: () => Date;
   log: Logger;
   /** the partner network, for results delivered into its lockers; undefined when none is configured */
@@ -86,6 +86,21 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
     }
     // A kiosk's compartment: the courier's code opens it (to put the result in, or to take it back).
     const place = await pickupPlace(tx, order.compartmentId);
+    const site = { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng };
+    const destination = kind === 'delivery' ? { name: place.name, address: place.address } : HALL;
+    // Sent before (the courier system may have it, and the courier its code): the same code again.
+    const sent = order.codeSentAt && order.codeEnc && openVisitCode(deps.orderCodes, order.id, order.codeEnc);
+    if (sent) {
+      const again: CourierOrderRequest = {
+        ...base,
+        code: sent.code,
+        ...(sent.pin && { pin: sent.pin }),
+        site,
+        compartment: place.number,
+        destination,
+      };
+      return { parcel, orderId: order.id, request: again };
+    }
     const code = await issueCode(tx, deps.keys, {
       purpose: kind === 'delivery' ? 'courier_deliver' : 'courier_pickup',
       siteId: order.siteId!,
@@ -96,21 +111,19 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
       now: deps.now(),
       lifetimes: deps.lifetimes,
     });
-    if (deps.orderCodes)
-      await setOrderCode(
-        tx,
-        order.id,
-        code.id,
-        sealVisitCode(deps.orderCodes, order.id, code.code, code.factor.kind === 'pin' ? code.factor.pin : null),
-      );
-    const site = { code: place.code, name: place.name, address: place.address, district: place.district, lat: place.lat, lng: place.lng };
+    await setOrderCode(
+      tx,
+      order.id,
+      code.id,
+      sealVisitCode(deps.orderCodes, order.id, code.code, code.factor.kind === 'pin' ? code.factor.pin : null),
+    );
     const request: CourierOrderRequest = {
       ...base,
       code: code.code,
       ...(code.factor.kind === 'pin' && { pin: code.factor.pin }),
       site,
       compartment: place.number,
-      destination: kind === 'delivery' ? { name: place.name, address: place.address } : HALL,
+      destination,
     };
     return { parcel, orderId: order.id, request };
   });
@@ -132,31 +145,20 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
     if (e instanceof CourierDispatchError && !e.retryable) throw new UnrecoverableError(e.message);
     throw e;
   }
+  // The parcel first, then its order: the courier webhook's order of locks (no deadlock between them).
   await withTransaction(deps.db, async (tx) => {
     const parcel = await lockParcel(tx, parcelId);
-    const at = deps.now();
-    const ctx = {
-      actor: { kind: 'system' as const, id: null },
-      at,
-      siteId: parcel.siteId,
-      compartment: prepared.request.compartment ?? null,
-    };
-    const evidence = { orderId: prepared.orderId, dispatchRef: accepted.dispatchRef };
-    if (kind === 'delivery' && parcel.state === 'result_ready') await moveParcel(tx, parcel, 'delivery_ordered', { ...ctx, evidence });
-    else if (kind === 'mail' && (parcel.state === 'result_ready' || parcel.state === 'returned_to_hall')) {
-      const moved = await moveParcel(tx, parcel, 'mailed', { ...ctx, siteId: null, evidence });
-      const owner = (await ownerOfParcel(tx, parcelId))!;
-      await insertResultNotice(tx, {
-        applicantId: owner.applicantId,
-        applicationId: owner.applicationId,
-        parcelId,
-        kind: 'result_mailed',
-        message: `Your result ${moved.trackingNumber} was handed to EMS for free delivery to your address.`,
-        details: { trackingNumber: moved.trackingNumber, dispatchRef: accepted.dispatchRef },
-        at,
-      });
-    } else if (kind !== 'pickup') return;
-    await markDispatched(tx, prepared.orderId, accepted.dispatchRef);
+    await confirmResultOrder(
+      tx,
+      parcel,
+      { id: prepared.orderId, kind },
+      {
+        dispatchRef: accepted.dispatchRef,
+        at: deps.now(),
+        evidence: { dispatchRef: accepted.dispatchRef },
+        compartment: prepared.request.compartment ?? null,
+      },
+    );
   });
   deps.log.info(
     { parcelId, kind, orderId: prepared.orderId, dispatchRef: accepted.dispatchRef },

@@ -25,10 +25,12 @@ import { revokeLiveCodes } from '../codes/store.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
 import { insertReservation } from '../partner/store.js';
 import {
+  findResultOrder,
   findReturnSite,
   insertHold,
   insertResultNotice,
   lockApplication,
+  markResultOrderDispatched,
   markResultOrderDone,
   markReturnOrdered,
   noticesOfApplicant,
@@ -282,6 +284,54 @@ export async function handOver(db: Db, staff: User, parcelId: string, note: stri
     });
     return { id: moved.id, trackingNumber: moved.trackingNumber, state: moved.state, channel: owner.channelOut as ReturnChannel };
   });
+}
+
+/**
+ * The courier system has a result's order: the job's answer from it, or any event of it that comes
+ * first (its webhook can outrun the job's own transaction, or the job's retry after a lost commit).
+ * Once, in the caller's transaction, with the parcel locked by the caller: a delivery moves
+ * `result_ready` → `delivery_ordered`, a mail order → `mailed` (its applicant told); a return
+ * pickup moves nothing (the kiosk's door does). The parcel as it is now.
+ */
+export async function confirmResultOrder(
+  tx: Tx,
+  parcel: Parcel,
+  order: { id: string; kind: ResultOrderKind },
+  p: { dispatchRef: string | null; at: Date; evidence: Record<string, unknown>; compartment?: number | null },
+): Promise<Parcel> {
+  const ctx = { actor: { kind: 'system' as const, id: null }, at: p.at, evidence: { orderId: order.id, ...p.evidence } };
+  let now = parcel;
+  if (order.kind === 'delivery' && parcel.state === 'result_ready') {
+    const compartment = p.compartment ?? (parcel.compartmentId ? await compartmentNumberOf(tx, parcel.compartmentId) : null);
+    now = await moveParcel(tx, parcel, 'delivery_ordered', { ...ctx, siteId: parcel.siteId, compartment });
+  } else if (order.kind === 'mail' && (parcel.state === 'result_ready' || parcel.state === 'returned_to_hall')) {
+    now = await moveParcel(tx, parcel, 'mailed', { ...ctx, siteId: null });
+    const owner = (await ownerOfParcel(tx, parcel.id))!;
+    await insertResultNotice(tx, {
+      applicantId: owner.applicantId,
+      applicationId: owner.applicationId,
+      parcelId: parcel.id,
+      kind: 'result_mailed',
+      message: `Your result ${now.trackingNumber} was handed to EMS for free delivery to your address.`,
+      details: { trackingNumber: now.trackingNumber, ...(p.dispatchRef && { dispatchRef: p.dispatchRef }) },
+      at: p.at,
+    });
+  } else if (order.kind !== 'pickup') return parcel;
+  await markResultOrderDispatched(tx, order.id, p.dispatchRef);
+  return now;
+}
+
+/**
+ * A courier's deliver code used at a kiosk while the hub has not yet recorded that its delivery
+ * order went out (the job's answer and every webhook still on their way): the code in the
+ * courier's hand is proof enough. Confirms the order so that the code's use and the door that
+ * follows move the result as usual. The parcel as it is now.
+ */
+export async function resultOrderInHand(tx: Tx, parcel: Parcel, at: Date): Promise<Parcel> {
+  if (parcel.direction !== 'outbound' || parcel.state !== 'result_ready') return parcel;
+  const order = await findResultOrder(tx, parcel.id, 'delivery');
+  if (order?.status !== 'creating') return parcel;
+  return confirmResultOrder(tx, parcel, order, { dispatchRef: null, at, evidence: { by: 'deliver_code_used' } });
 }
 
 /**

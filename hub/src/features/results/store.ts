@@ -100,6 +100,9 @@ export interface ResultOrder {
   siteId: string | null;
   compartmentId: string | null;
   destination: string | null;
+  /** the code given with the order, sealed (ADR 0029), and when it first went out: a retried send gives the same one */
+  codeEnc: Buffer | null;
+  codeSentAt: Date | null;
 }
 
 /** The parcel's order of this kind, opened now (or the standing one, pointed at the new place); its id. */
@@ -111,7 +114,7 @@ export async function openResultOrder(
     `INSERT INTO courier_orders (id, parcel_id, kind, site_id, compartment_id, status, destination)
      VALUES ($1, $2, $3, $4, $5, 'creating', $6)
      ON CONFLICT (parcel_id, kind) DO UPDATE SET site_id = $4, compartment_id = $5, destination = $6, status = 'creating',
-       dispatch_ref = NULL, updated_at = now()
+       dispatch_ref = NULL, code_id = NULL, code_enc = NULL, code_sent_at = NULL, updated_at = now()
      RETURNING id`,
     [uuidv7(), o.parcelId, o.kind, o.siteId, o.compartmentId, o.destination],
   );
@@ -120,7 +123,8 @@ export async function openResultOrder(
 
 export async function findResultOrder(db: Db | Tx, parcelId: string, kind: ResultOrderKind): Promise<ResultOrder | null> {
   const r = await db.query<ResultOrder>(
-    `SELECT id, kind, status, site_id AS "siteId", compartment_id AS "compartmentId", destination
+    `SELECT id, kind, status, site_id AS "siteId", compartment_id AS "compartmentId", destination,
+       code_enc AS "codeEnc", code_sent_at AS "codeSentAt"
      FROM courier_orders WHERE parcel_id = $1 AND kind = $2`,
     [parcelId, kind],
   );
@@ -133,6 +137,18 @@ export async function markResultOrderDone(tx: Tx, parcelId: string, kind: Result
     kind,
     at,
   ]);
+}
+
+/**
+ * The courier system has the order (it answered, or one of its events names it): `creating` →
+ * `dispatched`, never back from `done`; its reference kept once known.
+ */
+export async function markResultOrderDispatched(tx: Tx, orderId: string, dispatchRef: string | null): Promise<void> {
+  await tx.query(
+    `UPDATE courier_orders SET status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END,
+       dispatch_ref = coalesce(dispatch_ref, $2), updated_at = now() WHERE id = $1`,
+    [orderId, dispatchRef],
+  );
 }
 
 /** Result orders opened but not yet with the courier system (a crash between commit and enqueue): the sweep queues them again. */
