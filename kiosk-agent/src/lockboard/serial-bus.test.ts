@@ -2,6 +2,9 @@
 // back, a port that is gone and comes back, and unlocks that must not wait behind polls. The port
 // is a small Duplex the test drives by hand (the byte-level happy paths run on binding-mock in the
 // family drivers' tests).
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import type { BusState, LockBoardPort } from './driver.js';
@@ -231,5 +234,65 @@ describe('SerialBus puts unlocks first', () => {
     expect(port.written).toEqual(['30', '31', '32', '33']);
     expect(answered.slice(0, 2)).toEqual([-0x30, 0x31]);
     await bus.close();
+  });
+});
+
+describe('SerialBus writes a frame straight to the port’s descriptor when it has one', () => {
+  /** A HandPort with a descriptor, as SerialPort's binding has: here a scratch file's, so the test reads what reached the kernel. */
+  const withFd = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xinbao-serial-bus-'));
+    const file = join(dir, 'line');
+    const fd = openSync(file, 'w');
+    const port = Object.assign(new HandPort(), { port: { fd } });
+    const onLine = () => readFileSync(file).toString('hex');
+    return { port, fd, onLine, done: () => rmSync(dir, { recursive: true, force: true }) };
+  };
+
+  it('write(2) from the event loop: the bytes are in the kernel before request() returns, the stream is not used', async () => {
+    const { port, fd, onLine, done } = withFd();
+    const bus = busOn(port);
+    const answered = ask(bus, 0x31);
+    await new Promise((r) => setImmediate(r));
+    expect(onLine()).toBe('31');
+    expect(port.written).toEqual([]);
+    port.reply('31');
+    expect(await answered).toBe(0x31);
+    expect(bus.health(0)).toMatchObject({ state: 'up', frames: 1, replies: 1 });
+    await bus.close();
+    closeSync(fd);
+    done();
+  });
+
+  it('behind a write of the stream still waiting, a frame goes through the stream too: never ahead of bytes queued before it', async () => {
+    const { port, fd, onLine, done } = withFd();
+    port.writesComplete = false;
+    const bus = busOn(port);
+    // The first frame: straight to the descriptor. Then something of the stream's own is pending …
+    const first = ask(bus, 0x30);
+    await new Promise((r) => setImmediate(r));
+    port.write(Buffer.from([0x7f]));
+    port.reply('30');
+    expect(await first).toBe(0x30);
+    // … so the next frame queues behind it in the stream instead of overtaking it.
+    const second = failure(ask(bus, 0x31, { timeoutMs: 50 }));
+    expect((await second).code).toBe('timeout');
+    expect(onLine()).toBe('30');
+    expect(port.written).toEqual(['7f']);
+    await bus.close();
+    closeSync(fd);
+    done();
+  });
+
+  it('a descriptor that fails (closed under the bus) says nothing was sent, and the bus goes down', async () => {
+    const { port, fd, done } = withFd();
+    closeSync(fd);
+    const states: BusState[] = [];
+    const bus = busOn(port, { states });
+    const err = await failure(ask(bus, 0x31));
+    expect(err).toMatchObject({ code: 'port_closed', written: false });
+    expect(err.message).toMatch(/EBADF/);
+    expect(states).toEqual(['down']);
+    await bus.close();
+    done();
   });
 });

@@ -8,6 +8,7 @@
 // the port is gone requests fail at once with written=false; the port is opened again by its
 // stable path with backoff, and the bus carries on without a restart. close() always completes.
 // The family driver supplies the frame reader and says which frame answers each request.
+import { writeSync } from 'node:fs';
 import { LockBoardError, type BusState, type DriverHealth, type LockBoardPort } from './driver.js';
 import { ExchangeQueue } from './exchange-queue.js';
 
@@ -151,13 +152,29 @@ export class SerialBus<F> {
           if (!writeDone) setTimeout(() => !writeDone && this.portGone(port, 'write did not complete'), STUCK_WRITE_MS).unref();
         }, timeoutMs);
         this.frames++;
-        port.write(frame, (err?: Error | null) => {
-          writeDone = true;
-          if (!err || this.waiter !== waiter) return;
+        const failed = (err: Error) => {
+          if (this.waiter !== waiter) return;
           waiter.written = false;
           this.failWaiter(new LockBoardError('port_closed', `write failed: ${err.message}; nothing sent`, false));
           this.portGone(port, `write failed: ${err.message}`);
-        });
+        };
+        let direct: number | Error;
+        try {
+          direct = writeNow(port, frame);
+        } catch (e) {
+          direct = e instanceof Error ? e : new Error(String(e));
+        }
+        if (direct instanceof Error) {
+          writeDone = true;
+          failed(direct);
+        } else if (direct === frame.length) {
+          writeDone = true;
+        } else {
+          port.write(direct === 0 ? frame : frame.subarray(direct), (err?: Error | null) => {
+            writeDone = true;
+            if (err) failed(err);
+          });
+        }
       });
     } finally {
       clearTimeout(timer);
@@ -263,6 +280,27 @@ export class SerialBus<F> {
 const CLOSE_WAIT_MS = 500;
 /** How long past its reply timeout a write may stay without its callback before the port is taken for stuck. */
 const STUCK_WRITE_MS = 1_000;
+
+/**
+ * Writes the frame with write(2) on the port's descriptor, from the event loop, when the port
+ * has one (SerialPort on Unix, opened non-blocking) and nothing of the stream's is still waiting to
+ * go before it; the bytes written (0: none, let the stream write them, as it does for any other
+ * port). The stream's own write goes through the libuv thread pool, whose hop is the tail of an
+ * unlock's latency on a busy machine (the journal's fdatasync runs there alongside, ADR 0019).
+ * "Try again" (a full output queue) is 0; any other error is thrown: nothing was sent.
+ */
+function writeNow(port: LockBoardPort, frame: Buffer): number {
+  // SerialPort's binding keeps its descriptor as `port.fd` (Unix); other Duplexes have none.
+  const fd = (port as { port?: { fd?: unknown } }).port?.fd;
+  if (typeof fd !== 'number' || port.writableLength > 0) return 0;
+  try {
+    return writeSync(fd, frame);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
+    throw e;
+  }
+}
 
 /** Closes a port whatever state it is in, within a bounded time (a dead port may never call back). */
 async function closePort(port: LockBoardPort): Promise<void> {
