@@ -27,7 +27,6 @@ import {
   lockAddressTask,
   lockCourierOrder,
   lockOrderTask,
-  parcelOfCourierOrder,
   lockVisit,
   setOrderCourier,
   taskSteps,
@@ -91,13 +90,12 @@ async function applyCourierEvent(
   const at = new Date(event.at);
   const visit = await lockVisit(tx, event.orderId);
   if (!visit) {
-    // The parcel first, then its order: the order in which the jobs and the kiosk's doors lock them.
-    const parcelId = await parcelOfCourierOrder(tx, event.orderId);
-    if (!parcelId) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
-    let parcel = await lockParcel(tx, parcelId);
-    const order = (await lockCourierOrder(tx, event.orderId))!;
+    // The order's row, then its parcel's: as the jobs that send orders and the PDA's steps lock them.
+    const order = await lockCourierOrder(tx, event.orderId);
+    if (!order) return { outcome: 'unknown_order', detail: 'no visit or courier order of this hub has this id' };
     // Documents collected from the applicant's address (ADR 0037): the courier's word moves them.
     if (order.origin !== null) return addressPickupEvent(tx, order, event, deps.now());
+    let parcel = await lockParcel(tx, order.parcelId);
     // A result's order the courier system already acts on while the job that sent it has not yet
     // recorded its answer (or is to retry after a lost commit): the event is proof the order exists.
     if (parcel.direction === 'outbound' && order.status === 'creating')

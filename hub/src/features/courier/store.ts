@@ -394,12 +394,6 @@ export async function courierEventOf(
 }
 
 /** A delivery order (or a single-parcel order) by its id, locked. */
-/** The parcel a single courier order carries (read without a lock: the caller locks the parcel, then the order). */
-export async function parcelOfCourierOrder(tx: Tx, orderId: string): Promise<string | null> {
-  const r = await tx.query<{ parcelId: string }>('SELECT parcel_id AS "parcelId" FROM courier_orders WHERE id = $1', [orderId]);
-  return r.rows[0]?.parcelId ?? null;
-}
-
 export async function lockCourierOrder(
   tx: Tx,
   orderId: string,

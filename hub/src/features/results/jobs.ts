@@ -19,7 +19,7 @@ import { cancelCreatingOrder, markCodeSent, pickupPlace, pickupSite, setOrderCod
 import { openVisitCode, sealVisitCode } from '../courier/visits.js';
 import type { OpenCodeCipher } from '../partner/open-code.js';
 import { confirmResultOrder, orderReturn, type OrderToSend, type ResultDeps } from './service.js';
-import { creatingResultOrders, findResultOrder, holdsToLookAt, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
+import { creatingResultOrders, holdsToLookAt, lockResultOrder, insertResultNotice, ownerOfParcel, type ResultOrderKind } from './store.js';
 
 export const RESULTS_QUEUE = 'results';
 
@@ -61,9 +61,10 @@ export interface ResultJobDeps extends Omit<ResultDeps, 'cipher'> {
 /** Sends one result order to the courier system and moves the parcel; 'not_needed' when it is no longer standing. */
 export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kind: ResultOrderKind): Promise<'sent' | 'not_needed'> {
   const prepared = await withTransaction(deps.db, async (tx) => {
-    const parcel = await lockParcel(tx, parcelId);
-    const order = await findResultOrder(tx, parcelId, kind);
+    // The order's row, then its parcel's: as the courier webhook and the PDA's steps lock them.
+    const order = await lockResultOrder(tx, parcelId, kind);
     if (!order || order.status !== 'creating') return null;
+    const parcel = await lockParcel(tx, parcelId);
     const expected = kind === 'delivery' ? ['result_ready'] : kind === 'mail' ? ['result_ready', 'returned_to_hall'] : ['in_locker'];
     if (!expected.includes(parcel.state)) return null;
     const base = { orderId: order.id, kind: kind === 'pickup' ? 'pickup' : 'delivery', trackingNumber: parcel.trackingNumber } as const;
@@ -145,8 +146,9 @@ export async function sendResultOrder(deps: ResultJobDeps, parcelId: string, kin
     if (e instanceof CourierDispatchError && !e.retryable) throw new UnrecoverableError(e.message);
     throw e;
   }
-  // The parcel first, then its order: the courier webhook's order of locks (no deadlock between them).
   await withTransaction(deps.db, async (tx) => {
+    // The order's row, then its parcel's (as above); a webhook of it may have confirmed it already.
+    await lockResultOrder(tx, parcelId, kind);
     const parcel = await lockParcel(tx, parcelId);
     await confirmResultOrder(
       tx,

@@ -291,7 +291,8 @@ export async function handOver(db: Db, staff: User, parcelId: string, note: stri
  * first (its webhook can outrun the job's own transaction, or the job's retry after a lost commit).
  * Once, in the caller's transaction, with the parcel locked by the caller: a delivery moves
  * `result_ready` → `delivery_ordered`, a mail order → `mailed` (its applicant told); a return
- * pickup moves nothing (the kiosk's door does). The parcel as it is now.
+ * pickup moves nothing (the kiosk's door does). The order is dispatched from then on, its
+ * reference kept once known. The parcel as it is now.
  */
 export async function confirmResultOrder(
   tx: Tx,
@@ -316,7 +317,8 @@ export async function confirmResultOrder(
       details: { trackingNumber: now.trackingNumber, ...(p.dispatchRef && { dispatchRef: p.dispatchRef }) },
       at: p.at,
     });
-  } else if (order.kind !== 'pickup') return parcel;
+  }
+  // Whatever the parcel does now (a webhook moved it first, the applicant switched), the courier system has the order.
   await markResultOrderDispatched(tx, order.id, p.dispatchRef);
   return now;
 }

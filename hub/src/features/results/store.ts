@@ -121,14 +121,17 @@ export async function openResultOrder(
   return r.rows[0]!.id;
 }
 
+const RESULT_ORDER = `SELECT id, kind, status, site_id AS "siteId", compartment_id AS "compartmentId", destination,
+    code_enc AS "codeEnc", code_sent_at AS "codeSentAt"
+  FROM courier_orders WHERE parcel_id = $1 AND kind = $2`;
+
 export async function findResultOrder(db: Db | Tx, parcelId: string, kind: ResultOrderKind): Promise<ResultOrder | null> {
-  const r = await db.query<ResultOrder>(
-    `SELECT id, kind, status, site_id AS "siteId", compartment_id AS "compartmentId", destination,
-       code_enc AS "codeEnc", code_sent_at AS "codeSentAt"
-     FROM courier_orders WHERE parcel_id = $1 AND kind = $2`,
-    [parcelId, kind],
-  );
-  return r.rows[0] ?? null;
+  return (await db.query<ResultOrder>(RESULT_ORDER, [parcelId, kind])).rows[0] ?? null;
+}
+
+/** The parcel's order of this kind, its row locked (taken before the parcel's, as every courier path does). */
+export async function lockResultOrder(tx: Tx, parcelId: string, kind: ResultOrderKind): Promise<ResultOrder | null> {
+  return (await tx.query<ResultOrder>(`${RESULT_ORDER} FOR UPDATE`, [parcelId, kind])).rows[0] ?? null;
 }
 
 export async function markResultOrderDone(tx: Tx, parcelId: string, kind: ResultOrderKind, at: Date): Promise<void> {
