@@ -6,7 +6,8 @@
 // one passed (its applicant now has a deposit code), one 容缺-accepted. Search: by tracking number
 // and by the last 4 digits of the phone (masked in the list), an application opened read-only and
 // its materials to follow marked received. Follow-ups: a bad rating replied to; it shows closed with
-// its reply and the applicant's SMS arrives; an overdue one is flagged and listed first. Screenshots go to test/artifacts/web/.
+// its reply and the applicant's SMS arrives; an overdue one is flagged and listed first. The lists are
+// live: an application arriving or passed elsewhere shows without a reload. Screenshots go to test/artifacts/web/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -318,6 +319,26 @@ describe('the staff console in Chromium', () => {
       { timeoutMs: 20_000, intervalMs: 500 },
     );
     expect(message.text).not.toContain('柜门');
+    expect(desk.problems).toEqual([]);
+  }, 60_000);
+
+  it('the work lists are live: an application sent for pre-review appears, and one passed elsewhere leaves, with no reload', async () => {
+    const page = desk.page;
+    desk.problems.length = 0;
+    await page.click('#nav-prereview');
+    await page.waitForURL('**/#/prereview');
+    await page.locator('#live.live-live').waitFor();
+    // A mark on this very document: a reload would lose it.
+    await page.evaluate('window.unreloaded = true');
+    // Well under the lists' 30 s refresh: only the hub's word over /people can bring these in time.
+    const live = { timeout: 10_000 };
+    const fresh = await applyForPrereview(CORE);
+    await page.locator(`li.prereview-row[data-application="${fresh}"]`).waitFor(live);
+    const staff = await signIn(hub.api, 'hall.staff');
+    expect((await hub.api('POST', `/api/prereview/${fresh}/pass`, staff, {})).status).toBe(200);
+    await page.locator(`li.prereview-row[data-application="${fresh}"]`).waitFor({ state: 'detached', ...live });
+    expect(await page.evaluate('window.unreloaded')).toBe(true);
+    await desk.shot('staff-prereview-live-zh-CN');
     expect(desk.problems).toEqual([]);
   }, 60_000);
 });

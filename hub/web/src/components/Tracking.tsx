@@ -2,47 +2,15 @@
 // of its parcels with time, place and who (by role), newest first. Live over the `/people` socket
 // (ADR 0031): a `tracking:step` or `tracking:application` of this application reloads it, and so does every (re)connection, so
 // a step told while the socket was away is not missed (ADR 0036).
-import { useEffect, useRef, useState } from 'react';
-import { io } from 'socket.io-client';
-import { token, type ApplicationDetail, type SiteInfo } from '../api.js';
+import type { ApplicationDetail, SiteInfo } from '../api.js';
+import { useLive, type LiveState } from '../use-live.js';
+import { LiveBadge } from './LiveBadge.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import { actorWords, eventWords, hallDateTime } from '../follow-words.js';
 
-export type LiveState = 'connecting' | 'live' | 'offline';
-
-/** Connects to `/people` while mounted; `onChange` runs for each step of this application and on every connect. */
+/** Live while mounted: `onChange` runs for each step of this application and on every (re)connection. */
 export function useLiveTracking(applicationId: string, onChange: () => void): LiveState {
-  const [state, setState] = useState<LiveState>('connecting');
-  const latest = useRef(onChange);
-  latest.current = onChange;
-  useEffect(() => {
-    const auth = token.get();
-    if (!auth) return;
-    const socket = io('/people', { auth: { token: auth }, transports: ['websocket'], reconnectionDelayMax: 5_000 });
-    socket.on('connect', () => {
-      setState('live');
-      latest.current();
-    });
-    socket.on('disconnect', (reason) => {
-      setState('offline');
-      // The hub ended it (e.g. a session check): try again; a session that ended fails the handshake.
-      if (reason === 'io server disconnect') socket.connect();
-    });
-    socket.on('connect_error', (err) => {
-      setState('offline');
-      if (err.message === 'unauthorized') socket.disconnect();
-    });
-    // A custody step of one of its parcels, or a step of the application itself (pre-review, a reply to its rating).
-    const ofThis = (step: { applicationId?: string }) => {
-      if (step.applicationId === applicationId) latest.current();
-    };
-    socket.on('tracking:step', ofThis);
-    socket.on('tracking:application', ofThis);
-    return () => {
-      socket.disconnect();
-    };
-  }, [applicationId]);
-  return state;
+  return useLive((step) => step.applicationId === applicationId, onChange);
 }
 
 interface Row {
@@ -87,9 +55,7 @@ export function Tracking({ app, sites, live }: { app: ApplicationDetail; sites: 
     <section className="card follow-section" id="tracking" aria-labelledby="tracking-title">
       <div className="row-head">
         <h2 id="tracking-title">{t('f.tracking')}</h2>
-        <span id="live" className={`live live-${live}`} role="status">
-          {t(live === 'live' ? 'f.live' : live === 'connecting' ? 'f.connecting' : 'f.offline')}
-        </span>
+        <LiveBadge live={live} />
       </div>
       <ol className="timeline" id="timeline">
         {rows.map((r) => (

@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import { api, ApiError, type ExceptionAction, type ExceptionItem } from '../api.js';
 import { useWorkList } from '../use-work-list.js';
+import { LiveBadge } from '../components/LiveBadge.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { detailText, hallDateTime } from '../work-lists.js';
 
@@ -108,7 +109,7 @@ function ExceptionCard({ item, busy, act }: { item: ExceptionItem; busy: boolean
 
 export function Exceptions() {
   const { t } = useI18n();
-  const { items, said, setSaid, busy, setBusy, load } = useWorkList(api.exceptions, refusalText);
+  const { items, said, setSaid, busy, setBusy, load, live } = useWorkList(api.exceptions, refusalText);
 
   const act = (item: ExceptionItem, action: ExceptionAction, note: string) => {
     setBusy(true);
@@ -132,7 +133,10 @@ export function Exceptions() {
 
   return (
     <section className="exceptions" id="exceptions" aria-busy={busy}>
-      <h1>{t('exceptionsTitle')}</h1>
+      <div className="row-head">
+        <h1>{t('exceptionsTitle')}</h1>
+        <LiveBadge live={live} />
+      </div>
       <div className="filters">
         <button id="refresh" type="button" onClick={() => void load()}>
           {t('refresh')}

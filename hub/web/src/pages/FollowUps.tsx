@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import { ApiError, staffApi, type FollowUp } from '../api.js';
 import { useWorkList } from '../use-work-list.js';
+import { LiveBadge } from '../components/LiveBadge.js';
 import { useI18n, type Translate } from '../i18n/index.js';
 import { hallDateTime } from '../work-lists.js';
 
@@ -69,7 +70,7 @@ function FollowUpCard({ f, busy, reply }: { f: FollowUp; busy: boolean; reply: (
 
 export function FollowUps() {
   const { t } = useI18n();
-  const { items, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.followUps, refusalText, 60_000);
+  const { items, said, setSaid, busy, setBusy, load, live } = useWorkList(staffApi.followUps, refusalText, 60_000);
 
   const reply = (f: FollowUp, text: string) => {
     setBusy(true);
@@ -87,7 +88,10 @@ export function FollowUps() {
   const closed = (items ?? []).filter((f) => f.repliedAt !== null).sort((a, b) => b.repliedAt!.localeCompare(a.repliedAt!));
   return (
     <section className="follow-ups" id="follow-ups" aria-busy={busy}>
-      <h1>{t('followUps.title')}</h1>
+      <div className="row-head">
+        <h1>{t('followUps.title')}</h1>
+        <LiveBadge live={live} />
+      </div>
       <div className="filters">
         <button id="refresh" type="button" onClick={() => void load()}>
           {t('refresh')}

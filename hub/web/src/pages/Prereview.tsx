@@ -16,6 +16,7 @@ import {
   type PrereviewMatter,
 } from '../api.js';
 import { useWorkList } from '../use-work-list.js';
+import { LiveBadge } from '../components/LiveBadge.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { endOfHallDay, firstRows, hallDayAfter, leftOut, materialName, noticePreview } from '../one-time-notice.js';
 import { maskedPhoneText } from '../staff-words.js';
@@ -352,7 +353,7 @@ function PrereviewRow({
 
 export function Prereview() {
   const { t } = useI18n();
-  const { items: queue, said, setSaid, busy, setBusy, load } = useWorkList(staffApi.prereviewQueue, refusalText);
+  const { items: queue, said, setSaid, busy, setBusy, load, live } = useWorkList(staffApi.prereviewQueue, refusalText);
   const [matters, setMatters] = useState<PrereviewMatter[]>([]);
   const [opened, setOpened] = useState<string | null>(null);
   const [issued, setIssued] = useState<string | null>(null);
@@ -393,7 +394,10 @@ export function Prereview() {
 
   return (
     <section className="prereview" id="prereview" aria-busy={busy}>
-      <h1>{t('prereview.title')}</h1>
+      <div className="row-head">
+        <h1>{t('prereview.title')}</h1>
+        <LiveBadge live={live} />
+      </div>
       <div className="filters">
         <button id="refresh" type="button" onClick={() => void load()}>
           {t('refresh')}

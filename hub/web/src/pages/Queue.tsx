@@ -1,13 +1,14 @@
 // The hall's processing queue: received applications in arrival order with the time each has waited,
 // filtered by service matter; staff accept the documents, then approve, or reject with a reason.
 // Every answer is said in words, a refusal (not accepted yet, already decided …) too.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, ApiError, type QueueItem } from '../api.js';
 import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { hallTime } from '../intake-session.js';
 import { waited } from '../work-lists.js';
+import { useWorkList } from '../use-work-list.js';
+import { LiveBadge } from '../components/LiveBadge.js';
 
-const REFRESH_MS = 30_000;
 /** The refusals the queue's actions can meet, each in words of its own. */
 const REFUSALS = new Set([
   'not_accepted',
@@ -20,11 +21,6 @@ const REFUSALS = new Set([
   'no_return_address',
   'not_found',
 ]);
-
-interface Said {
-  tone: 'accepted' | 'refused';
-  text: string;
-}
 
 function refusalText(err: unknown, t: Translate): string {
   if (!(err instanceof ApiError) || err.code === 'network') return t('networkError');
@@ -91,31 +87,19 @@ function QueueRow({
 
 export function Queue() {
   const { t } = useI18n();
-  const [items, setItems] = useState<QueueItem[] | null>(null);
   const [matter, setMatter] = useState('');
   /** the matters seen in the unfiltered queue, for the filter */
   const [matters, setMatters] = useState<Array<{ code: string; name: string }>>([]);
-  const [said, setSaid] = useState<Said | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
+  const fetchQueue = useCallback(
     () =>
-      api.queue(matter).then(
-        (list) => {
-          setItems(list);
-          if (!matter)
-            setMatters([...new Map(list.map((i) => [i.matter.code, i.matter])).values()].sort((a, b) => a.name.localeCompare(b.name)));
-        },
-        (err: unknown) => setSaid({ tone: 'refused', text: refusalText(err, t) }),
-      ),
-    [matter, t],
+      api.queue(matter).then((list) => {
+        if (!matter)
+          setMatters([...new Map(list.map((i) => [i.matter.code, i.matter])).values()].sort((a, b) => a.name.localeCompare(b.name)));
+        return list;
+      }),
+    [matter],
   );
-
-  useEffect(() => {
-    void load();
-    const timer = window.setInterval(() => void load(), REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  const { items, said, setSaid, busy, setBusy, load, live } = useWorkList(fetchQueue, refusalText);
 
   const act = (item: QueueItem, what: 'accept' | 'approve' | 'reject', reason?: string) => {
     setBusy(true);
@@ -136,7 +120,10 @@ export function Queue() {
 
   return (
     <section className="queue" id="queue" aria-busy={busy}>
-      <h1>{t('queueTitle')}</h1>
+      <div className="row-head">
+        <h1>{t('queueTitle')}</h1>
+        <LiveBadge live={live} />
+      </div>
       <div className="filters">
         <label>
           {t('filterMatter')}
