@@ -45,6 +45,8 @@ export interface EightADriverOptions {
   reopen?: () => Promise<LockBoardPort>;
   reopenBackoffMs?: { min: number; max: number };
   onState?: (state: BusState, reason?: string) => void;
+  /** Told as each frame is handed on (SerialBus). */
+  onFrameOut?: (frame: Buffer, how: 'direct' | 'stream') => void;
   now?: () => number;
 }
 
@@ -89,6 +91,7 @@ export class EightADriver implements LockBoardDriver {
       ...(options.reopen && { reopen: options.reopen }),
       ...(options.reopenBackoffMs && { reopenBackoffMs: options.reopenBackoffMs }),
       ...(options.onState && { onState: options.onState }),
+      ...(options.onFrameOut && { onFrameOut: options.onFrameOut }),
     });
   }
 

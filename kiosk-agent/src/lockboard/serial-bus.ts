@@ -32,6 +32,8 @@ export interface SerialBusOptions<F> {
   /** Told once per change of the port's state, with the reason. */
   onState?: (state: BusState, reason?: string) => void;
   reader: FrameReader<F>;
+  /** Told as each frame is handed on: `direct` in the kernel already (write(2) from the event loop), `stream` queued on the port's stream. */
+  onFrameOut?: (frame: Buffer, how: 'direct' | 'stream') => void;
   replyTimeoutMs: number;
   quietGapMs: number;
   maxQueued: number;
@@ -169,7 +171,9 @@ export class SerialBus<F> {
           failed(direct);
         } else if (direct === frame.length) {
           writeDone = true;
+          this.o.onFrameOut?.(frame, 'direct');
         } else {
+          this.o.onFrameOut?.(frame, 'stream');
           port.write(direct === 0 ? frame : frame.subarray(direct), (err?: Error | null) => {
             writeDone = true;
             if (err) failed(err);
