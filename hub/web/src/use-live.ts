@@ -19,7 +19,8 @@ export function useLive(wanted: (step: LiveStep) => boolean, onChange: () => voi
   useEffect(() => {
     const auth = token.get();
     if (!auth) return;
-    const socket = io('/people', { auth: { token: auth }, transports: ['websocket'], reconnectionDelayMax: 5_000 });
+    // A handshake that never completes (a half-open network) is given up after 5 s and tried again, not after socket.io's 20 s.
+    const socket = io('/people', { auth: { token: auth }, transports: ['websocket'], reconnectionDelayMax: 5_000, timeout: 5_000 });
     socket.on('connect', () => {
       setState('live');
       latest.current.onChange();
