@@ -20,8 +20,7 @@ import { recordNotice } from '../notifications/store.js';
 import {
   addressPickupParty,
   lockAddressOrder,
-  markAddressOrderDispatched,
-  markAddressOrderKnown,
+  markOrderDispatched,
   markPickupDone,
   openAddressPickupOrder,
   setOrderCourier,
@@ -75,7 +74,7 @@ export async function orderAddressPickup(
         at: deps.now(),
         evidence: { orderId: order.id, dispatchRef: accepted.dispatchRef, pickupAddress: maskPostalAddress(order.origin) },
       });
-    await markAddressOrderDispatched(tx, order.id, accepted.dispatchRef, deps.now());
+    await markOrderDispatched(tx, order.id, accepted.dispatchRef, deps.now());
   });
   deps.log.info({ parcelId, orderId: order.id, dispatchRef: accepted.dispatchRef }, 'address pickup ordered');
   return 'ordered';
@@ -88,7 +87,7 @@ export async function orderAddressPickup(
  */
 async function ordered(tx: Tx, parcel: Parcel, orderId: string, ctx: CustodyContext): Promise<Parcel> {
   if (parcel.state !== 'pickup_requested') return parcel;
-  await markAddressOrderKnown(tx, orderId, ctx.at);
+  await markOrderDispatched(tx, orderId, null, ctx.at);
   return moveParcel(tx, parcel, 'pickup_ordered', { ...ctx, evidence: { ...ctx.evidence, orderId } });
 }
 

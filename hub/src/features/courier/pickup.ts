@@ -33,7 +33,7 @@ import {
   lockOpenVisit,
   lockVisit,
   markCodeSent,
-  markDispatched,
+  markOrderDispatched,
   markVisitDispatched,
   openPickupOrder,
   pickupPlace,
@@ -197,7 +197,7 @@ export async function orderPickup(deps: PickupDeps, parcelId: string): Promise<'
         ...(visit && { visitId: visit.id }),
       },
     });
-    await markDispatched(tx, orderId, accepted.dispatchRef);
+    await markOrderDispatched(tx, orderId, accepted.dispatchRef, deps.now());
     if (visit) await markVisitDispatched(tx, visit.id, accepted.dispatchRef, deps.now());
   });
   deps.log.info({ parcelId, orderId, dispatchRef: accepted.dispatchRef }, 'courier pickup ordered');

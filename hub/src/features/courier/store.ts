@@ -73,18 +73,17 @@ export async function lockAddressOrder(tx: Tx, orderId: string): Promise<void> {
   await tx.query('SELECT 1 FROM courier_orders WHERE id = $1 FOR UPDATE', [orderId]);
 }
 
-/** The dispatch system has the order; an order already done (its `picked_up` came first) stays done. */
-export async function markAddressOrderDispatched(tx: Tx, orderId: string, dispatchRef: string, at: Date): Promise<void> {
+/**
+ * The courier dispatch system has the order: its answer (with its reference) or any word of its own
+ * about it (`dispatchRef` null) says so. `creating` → `dispatched`; an order already done or
+ * cancelled stays so; the reference is kept once known.
+ */
+export async function markOrderDispatched(tx: Tx, orderId: string, dispatchRef: string | null, at: Date): Promise<void> {
   await tx.query(
-    `UPDATE courier_orders SET dispatch_ref = $2, updated_at = $3, status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END
-     WHERE id = $1`,
+    `UPDATE courier_orders SET status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END,
+       dispatch_ref = coalesce($2, dispatch_ref), updated_at = $3 WHERE id = $1`,
     [orderId, dispatchRef, at],
   );
-}
-
-/** The dispatch system's own word proves it has the order (its webhook came before the job's last step). */
-export async function markAddressOrderKnown(tx: Tx, orderId: string, at: Date): Promise<void> {
-  await tx.query(`UPDATE courier_orders SET status = 'dispatched', updated_at = $2 WHERE id = $1 AND status = 'creating'`, [orderId, at]);
 }
 
 export interface AddressTaskRow {
@@ -129,13 +128,6 @@ export async function cancelCreatingOrder(db: Db, orderId: string): Promise<void
 
 export async function markCodeSent(db: Db, orderId: string): Promise<void> {
   await db.query('UPDATE courier_orders SET code_sent_at = coalesce(code_sent_at, now()) WHERE id = $1', [orderId]);
-}
-
-export async function markDispatched(tx: Tx, orderId: string, dispatchRef: string): Promise<void> {
-  await tx.query(`UPDATE courier_orders SET status = 'dispatched', dispatch_ref = $2, updated_at = now() WHERE id = $1`, [
-    orderId,
-    dispatchRef,
-  ]);
 }
 
 /** The courier has the parcel: its pickup order is done. */

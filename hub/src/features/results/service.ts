@@ -30,7 +30,6 @@ import {
   insertHold,
   insertResultNotice,
   lockApplication,
-  markResultOrderDispatched,
   markResultOrderDone,
   markReturnOrdered,
   noticesOfApplicant,
@@ -46,6 +45,7 @@ import {
   type ResultOrderKind,
 } from './store.js';
 import { recordNotice } from '../notifications/store.js';
+import { markOrderDispatched } from '../courier/store.js';
 
 export interface ResultDeps {
   db: Db;
@@ -319,7 +319,7 @@ export async function confirmResultOrder(
     });
   }
   // Whatever the parcel does now (a webhook moved it first, the applicant switched), the courier system has the order.
-  await markResultOrderDispatched(tx, order.id, p.dispatchRef);
+  await markOrderDispatched(tx, order.id, p.dispatchRef, p.at);
   return now;
 }
 

@@ -142,18 +142,6 @@ export async function markResultOrderDone(tx: Tx, parcelId: string, kind: Result
   ]);
 }
 
-/**
- * The courier system has the order (it answered, or one of its events names it): `creating` →
- * `dispatched`, never back from `done`; its reference kept once known.
- */
-export async function markResultOrderDispatched(tx: Tx, orderId: string, dispatchRef: string | null): Promise<void> {
-  await tx.query(
-    `UPDATE courier_orders SET status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END,
-       dispatch_ref = coalesce(dispatch_ref, $2), updated_at = now() WHERE id = $1`,
-    [orderId, dispatchRef],
-  );
-}
-
 /** Result orders opened but not yet with the courier system (a crash between commit and enqueue): the sweep queues them again. */
 export async function creatingResultOrders(db: Db, before: Date, limit = 200): Promise<Array<{ parcelId: string; kind: ResultOrderKind }>> {
   const r = await db.query<{ parcelId: string; kind: ResultOrderKind }>(
