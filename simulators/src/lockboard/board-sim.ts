@@ -2,20 +2,19 @@
 // same protocol code the agent uses, answered through the family's bus model after a configurable
 // delay, and every valid frame is logged for tests and the demo. Wire faults (faults.ts: no reply,
 // late reply, garbage, bad checksum, random lost replies, and the person who shuts a door at once)
-// are applied here, once for both families. `startBoardSimulator` wires a real pty pair, the
-// simulator and its HTTP control API together, and can pull the line (the pty vanishes) and plug it
-// back at the same path; kerong-sim.ts and eight-a-sim.ts only say which parser, model and line
+// are applied here, once for both families. `startBoardSimulator` wires a real pty (the board holds
+// its master), the simulator and its HTTP control API together, and can pull the line (the pty
+// vanishes) and plug it back at the same path; kerong-sim.ts and eight-a-sim.ts only say which parser, model and line
 // speed their family has.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex, Transform } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { SerialPort } from 'serialport';
 import { toHex } from '@xinbao/protocol';
 import { startControlServer, type ControlledModel } from './control.js';
 import { FaultSwitchboard, WireFault, findFault, seededRandom, shapeReply } from './faults.js';
-import { createPtyPair, type PtyPair } from './pty.js';
+import { openSerialLine, type SerialLine } from './pty.js';
 
 export interface ReceivedFrame {
   /** `02 03 31 03 39` */
@@ -45,7 +44,7 @@ export interface RequestParser<S> extends Transform {
 }
 
 export interface BoardSimulatorOptions<F, S, M extends BusModel<F>> {
-  /** The board end of the line (a SerialPort on the pty, or any byte Duplex). */
+  /** The board end of the line (the pty's master, or any byte Duplex). */
   port: Duplex;
   model: M;
   /** A board only understands requests; replies from another board on the bus are not for it. */
@@ -81,7 +80,8 @@ export class BoardSimulator<F extends { raw: Uint8Array }, S, M extends BusModel
     this.log = options.logger ?? pino({ level: 'silent' });
     options.parser.on('data', (frame: F) => this.onFrame(frame));
     this.port = options.port;
-    options.port.pipe(options.parser);
+    // The line may end (a pulled cable) and another be attached: the parser outlives each.
+    options.port.pipe(options.parser, { end: false });
   }
 
   /** The line was plugged back: the board listens and answers on its new end. */
@@ -178,7 +178,6 @@ export interface StartSimulatorOptions {
   replyDelayMs?: number;
   /** See BoardSimulatorOptions.unlockReplyDelayMs. */
   unlockReplyDelayMs?: number;
-  baudRate?: number;
   /** Faults armed from the start (the program's --fault). */
   faults?: readonly WireFault[];
   logger?: Logger;
@@ -205,17 +204,6 @@ export interface FamilySetup<Family extends string, F, S, M extends BusModel<F>>
   countBad: (stats: S) => number;
 }
 
-async function openBoardEnd(path: string, baudRate: number, log: Logger): Promise<SerialPort> {
-  const opened = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => opened.open((err) => (err ? reject(err) : resolve())));
-  opened.on('error', (err) => log.error({ err }, 'board port error'));
-  return opened;
-}
-
-const closeBoardEnd = async (port: SerialPort | undefined): Promise<void> => {
-  if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-};
-
 export async function startBoardSimulator<Family extends string, F extends { raw: Uint8Array }, S, M extends BusModel<F>>(
   setup: FamilySetup<Family, F, S, M>,
   options: StartSimulatorOptions,
@@ -224,12 +212,15 @@ export async function startBoardSimulator<Family extends string, F extends { raw
   // Our own directory (unless given), so that the links can vanish and come back in it.
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'xinbao-pty-')));
-  let pty: PtyPair | null = await createPtyPair(dir);
-  let port: SerialPort | undefined;
+  const openLine = async (): Promise<SerialLine> => {
+    const opened = await openSerialLine(dir);
+    opened.device.on('error', (err) => log.error({ err }, 'board port error'));
+    return opened;
+  };
+  let line: SerialLine | null = await openLine();
   try {
-    port = await openBoardEnd(pty.boardPath, setup.baudRate, log);
     const simulator = new BoardSimulator<F, S, M>({
-      port,
+      port: line.device,
       model: setup.model,
       parser: setup.makeParser(),
       countBad: setup.countBad,
@@ -238,49 +229,49 @@ export async function startBoardSimulator<Family extends string, F extends { raw
       logger: log,
     });
     for (const f of options.faults ?? []) simulator.faults.arm(f);
-    const line = {
+    const cable = {
       unplug: async (): Promise<void> => {
-        if (!pty) return;
-        const gone = pty;
-        pty = null;
-        const boardEnd = port;
-        port = undefined;
+        if (!line) return;
+        const gone = line;
+        line = null;
         await gone.close();
-        await closeBoardEnd(boardEnd);
         log.warn('simulated cable pulled: the pty is gone');
       },
       replug: async (): Promise<void> => {
-        if (pty) return;
-        pty = await createPtyPair(dir);
-        port = await openBoardEnd(pty.boardPath, setup.baudRate, log);
-        simulator.attachPort(port);
-        log.warn({ ptyPath: pty.agentPath }, 'simulated cable plugged back at the same path');
+        if (line) return;
+        line = await openLine();
+        simulator.attachPort(line.device);
+        log.warn({ ptyPath: line.agentPath }, 'simulated cable plugged back at the same path');
       },
     };
-    const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log, line });
+    const control = await startControlServer({ simulator, port: options.controlPort ?? 0, logger: log, line: cable });
     log.info(
-      { family: setup.family, ptyPath: pty.agentPath, boardPath: pty.boardPath, controlUrl: control.url, boards: setup.model.boardNumbers },
+      {
+        family: setup.family,
+        ptyPath: line.agentPath,
+        baudRate: setup.baudRate,
+        controlUrl: control.url,
+        boards: setup.model.boardNumbers,
+      },
       'board simulator ready',
     );
     let stopped: Promise<void> | undefined;
     return {
       family: setup.family,
-      ptyPath: pty.agentPath,
+      ptyPath: line.agentPath,
       controlUrl: control.url,
       simulator,
-      ...line,
+      ...cable,
       stop: () =>
         (stopped ??= (async () => {
           simulator.stop();
           await control.close();
-          await closeBoardEnd(port);
-          await pty?.close();
+          await line?.close();
           if (ownDir) await rm(dir, { recursive: true, force: true });
         })()),
     };
   } catch (err) {
-    await closeBoardEnd(port);
-    await pty.close();
+    await line?.close();
     if (ownDir) await rm(dir, { recursive: true, force: true });
     throw err;
   }

@@ -20,7 +20,7 @@ export function startEightASimulator(options: StartEightASimulatorOptions): Prom
     {
       family: '8a',
       model: options.model ?? new EightABusModel(options.boards, options.wiring ?? 'open_is_set'),
-      baudRate: options.baudRate ?? 9600,
+      baudRate: 9600,
       makeParser: () => new EightAParser({ expect: EIGHT_A_REQUEST_KINDS }),
       countBad: (s) => s.badChecksum + s.badLength + s.unexpected,
     },

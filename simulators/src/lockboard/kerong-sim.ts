@@ -18,7 +18,7 @@ export function startKerongSimulator(options: StartKerongSimulatorOptions): Prom
     {
       family: 'kerong',
       model: options.model ?? KerongBusModel.preset('16 locks, all closed', options.boards),
-      baudRate: options.baudRate ?? 19200,
+      baudRate: 19200,
       makeParser: () => new KerongParser({ commands: KERONG_REQUEST_CMDS }),
       countBad: (s) => s.badChecksum + s.badLength + s.unknownCommand,
     },

@@ -3,7 +3,7 @@
 // output; logs go to stderr) with the pty path the kiosk agent opens and the control URL, and runs
 // until SIGTERM/SIGINT.
 //   node simulators/dist/terminal/main.js --device scanner|printer [--dir D] [--control-port 0]
-//        [--baud 9600] [--suffix crlf|cr|lf (scanner)] [--paper ok|low|out|absent (printer)]
+//        [--suffix crlf|cr|lf (scanner)] [--paper ok|low|out|absent (printer)]
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { PAPER_STATES, PrinterModel, type PaperState } from './printer-model.js';
@@ -30,7 +30,6 @@ const { values } = parseArgs({
     device: { type: 'string' },
     dir: { type: 'string' },
     'control-port': { type: 'string' },
-    baud: { type: 'string' },
     suffix: { type: 'string' },
     paper: { type: 'string' },
   },
@@ -50,7 +49,6 @@ if (paper !== undefined && (device !== 'printer' || !(PAPER_STATES as readonly s
 const common = {
   ...(values.dir !== undefined && { dir: values.dir }),
   controlPort: intArg('control-port', values['control-port'], 0, 0),
-  baudRate: intArg('baud', values.baud, 9600, 1),
   logger: log,
 };
 const sim = await (

@@ -1,13 +1,13 @@
-// Runs a simulated terminal device on the device end of a real pty pair (socat), with its HTTP
-// control API: the kiosk agent opens `ptyPath` exactly as it would open the USB-serial adapter of
-// a real scanner or printer. With a `dir`, the pty links go to `<dir>/<device>/agent` and
-// `<dir>/<device>/board`, so a scanner and a printer can share one directory.
+// Runs a simulated terminal device on the master end of a real pty, with its HTTP control API: the
+// kiosk agent opens `ptyPath` exactly as it would open the USB-serial adapter of a real scanner or
+// printer. With a `dir`, the pty link goes to `<dir>/<device>/agent`, so a scanner and a printer
+// can share one directory.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type express from 'express';
 import { pino, type Logger } from 'pino';
-import { SerialPort } from 'serialport';
-import { createPtyPair } from '../lockboard/pty.js';
+import type { Duplex } from 'node:stream';
+import { openSerialLine } from '../lockboard/pty.js';
 import { listenControl } from '../control-api.js';
 import { createPrinterControlApp, createScannerControlApp } from './control.js';
 import { PrinterModel } from './printer-model.js';
@@ -20,7 +20,6 @@ export interface StartTerminalOptions {
   dir?: string;
   /** 0 (default) picks a free port. */
   controlPort?: number;
-  baudRate?: number;
   logger?: Logger;
 }
 
@@ -36,7 +35,7 @@ export interface RunningTerminalSimulator<D extends TerminalDevice, M> {
 async function startDevice<D extends TerminalDevice, M>(
   device: D,
   options: StartTerminalOptions,
-  setup: (port: SerialPort, log: Logger) => { model: M; app: express.Express },
+  setup: (port: Duplex, log: Logger) => { model: M; app: express.Express },
 ): Promise<RunningTerminalSimulator<D, M>> {
   const log = options.logger ?? pino({ level: 'silent' });
   let dir: string | undefined;
@@ -44,12 +43,10 @@ async function startDevice<D extends TerminalDevice, M>(
     dir = join(options.dir, device);
     await mkdir(dir, { recursive: true });
   }
-  const pty = await createPtyPair(dir);
-  const port = new SerialPort({ path: pty.boardPath, baudRate: options.baudRate ?? 9600, autoOpen: false });
+  const pty = await openSerialLine(dir);
   try {
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    port.on('error', (err) => log.error({ err }, `${device} port error`));
-    const { model, app } = setup(port, log);
+    pty.device.on('error', (err) => log.error({ err }, `${device} port error`));
+    const { model, app } = setup(pty.device, log);
     const control = await listenControl(app, options.controlPort ?? 0);
     log.info({ device, ptyPath: pty.agentPath, controlUrl: control.url }, `${device} simulator ready`);
     let stopped: Promise<void> | undefined;
@@ -61,12 +58,10 @@ async function startDevice<D extends TerminalDevice, M>(
       stop: () =>
         (stopped ??= (async () => {
           await control.close();
-          if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
           await pty.close();
         })()),
     };
   } catch (err) {
-    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     await pty.close();
     throw err;
   }
