@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the Debian programs the demo and the tests run are on this machine, installing them
 // with apt-get when they are missing and we may (root). Says what it does; changes nothing when all
-// is present. redis-server: the private Redis; socat: the pseudo-terminal pairs that stand in for
+// is present. redis-server: the private Redis; socat: holds the pseudo-terminals that stand in for
 // RS485 serial lines between the kiosk agent and the lock-board simulators; chromium: the real browser
 // the kiosk touch-screen page is tested in (driven by playwright-core, never a downloaded browser);
 // fonts-wqy-microhei: a Chinese font, without which the page's Chinese text renders as empty boxes.

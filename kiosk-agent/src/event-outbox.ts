@@ -49,7 +49,7 @@ export class EventOutbox {
 
   /** Resolves once every journaled event has been acknowledged (for tests and orderly shutdown). */
   async drained(): Promise<void> {
-    while (this.deps.journal.unacked().length > 0 || this.flushing) {
+    while (this.deps.journal.unackedCount > 0 || this.flushing) {
       await (this.flushing ?? new Promise((r) => setTimeout(r, 50)));
     }
   }
@@ -58,7 +58,7 @@ export class EventOutbox {
   async delivered(match: (e: KioskEvent) => boolean): Promise<boolean> {
     const deadline = Date.now() + (this.deps.deliveryTimeoutMs ?? 5_000);
     for (;;) {
-      if (!this.deps.journal.unacked().some(match)) return true;
+      if (!this.deps.journal.hasUnacked(match)) return true;
       if (!this.deps.link.connected || Date.now() >= deadline) return false;
       this.flush();
       await new Promise((r) => setTimeout(r, 50));
@@ -75,6 +75,8 @@ export class EventOutbox {
 
   private async sendPending(): Promise<void> {
     const { journal, link, log } = this.deps;
+    // Offline, every event recorded calls this: no copy of the whole backlog each time.
+    if (!link.connected) return;
     for (const event of journal.unacked()) {
       if (!link.connected) return;
       const reply = await link.ask('kiosk:event', event);

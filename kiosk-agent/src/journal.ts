@@ -178,6 +178,17 @@ export class KioskJournal {
     return [...this.pending.values()];
   }
 
+  /** How many events await the hub's acknowledgement (without copying them: offline there are thousands). */
+  get unackedCount(): number {
+    return this.pending.size;
+  }
+
+  /** Whether an event awaiting acknowledgement matches. */
+  hasUnacked(match: (e: KioskEvent) => boolean): boolean {
+    for (const e of this.pending.values()) if (match(e)) return true;
+    return false;
+  }
+
   command(commandId: string): CommandRecord | undefined {
     return this.commands.get(commandId);
   }

@@ -126,7 +126,7 @@ export async function startLocalServer(
   app.get('/api/status', (_req, res) => {
     res.json({
       hubConnected: deps.link.connected,
-      unsentEvents: deps.journal.unacked().length,
+      unsentEvents: deps.journal.unackedCount,
       offlineCodes: deps.agent.offlineState(),
       printer: deps.printer?.status ?? 'not_configured',
       buses: deps.cabinet?.busHealth() ?? [],

@@ -2,9 +2,9 @@
 // same protocol code the agent uses, answered through the family's bus model after a configurable
 // delay, and every valid frame is logged for tests and the demo. Wire faults (faults.ts: no reply,
 // late reply, garbage, bad checksum, random lost replies, and the person who shuts a door at once)
-// are applied here, once for both families. `startBoardSimulator` wires a real pty (the board holds
-// its master), the simulator and its HTTP control API together, and can pull the line (the pty
-// vanishes) and plug it back at the same path; kerong-sim.ts and eight-a-sim.ts only say which parser, model and line
+// are applied here, once for both families. `startBoardSimulator` wires a real pty (pty.ts), the
+// simulator and its HTTP control API together, and can pull the line (the pty vanishes) and plug it
+// back at the same path; kerong-sim.ts and eight-a-sim.ts only say which parser, model and line
 // speed their family has.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

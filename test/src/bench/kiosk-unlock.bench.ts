@@ -6,16 +6,17 @@
 // frame's wire time at the bus's baud rate. The hub is the hub program in its own process (as at a
 // real site, where it is not on the kiosk's machine) on an embedded PostgreSQL and a private Redis;
 // in this process: a real KioskAgent (journal on disk, Socket.IO link, Cabinet polling a
-// KerongDriver) on a real serialport over a socat pty pair; on its other end the KR-CU16 board
+// KerongDriver) on a real serialport over a pty (socat holds its master); on its other end the KR-CU16 board
 // simulator program, in its own process as the real board is its own hardware, stamping each frame it
 // receives on the machine's monotonic clock (the one this process reads). The end of each opening is
-// when the board end of the pty read the frame's last byte: a pty has no line speed, so that is the moment the frame would start its wire
+// when the board simulator read the frame's last byte: a pty has no line speed, so that is the moment the frame would start its wire
 // time; the agent's write callback only says the bytes reached the kernel. The parts are measured
 // on the way (hub round trip or local check, journal fsync, wait for the bus, pty) and the hub's
 // redeem transaction alone, so the report can say what bounds each path.
 import { randomInt, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -82,6 +83,9 @@ interface Marks {
 }
 
 interface Sample {
+  /** when the code was entered and when the board read the frame, in nowMs() */
+  from: number;
+  to: number;
   total: number;
   /** the hub was asked (`code:submit`) */
   askedHub: boolean;
@@ -169,6 +173,15 @@ async function run(ctx: BenchContext) {
   mkdirSync(dir, { recursive: true });
   const silent = pino({ level: 'silent' });
   const stops: Array<() => Promise<unknown>> = [];
+  // This process's garbage collections (the agent's heap; V8's helper threads share the two cores):
+  // which openings had one inside them.
+  const gcs: Array<{ from: number; to: number }> = [];
+  const perfToNow = nowMs() - performance.now();
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ from: e.startTime + perfToNow, to: e.startTime + e.duration + perfToNow });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  stops.push(async () => gcObserver.disconnect());
   const loadAtStart = loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
@@ -375,6 +388,8 @@ async function run(ctx: BenchContext) {
         if (i < WARMUP) continue;
         const checked = m.journalStart!;
         samples.push({
+          from: m.start,
+          to: m.board,
           total: m.board - m.start,
           check: checked - m.start,
           hub: m.hubSent !== undefined && !expectOffline ? m.hubAnswered! - m.hubSent : null,
@@ -445,13 +460,13 @@ async function run(ctx: BenchContext) {
     ctx.log('replaying the journal');
     // Let the last door closes be polled and journaled before the link returns.
     await sleep(POLL_MS * 2);
-    const backlog = journal.unacked().length;
+    const backlog = journal.unackedCount;
     const replayStart = nowMs();
     hub.child.kill('SIGCONT');
     link.connect();
     // One acknowledged event at a time, each its own hub transaction: on a loaded machine ~20 a second.
     const drainMs = Math.max(300_000, backlog * 200);
-    await eventually(() => journal.unacked().length === 0, 'the journal to drain', { timeoutMs: drainMs, intervalMs: 20 });
+    await eventually(() => journal.unackedCount === 0, 'the journal to drain', { timeoutMs: drainMs, intervalMs: 20 });
     const replayMs = nowMs() - replayStart;
     const spentAtHub = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_codes WHERE used_offline`)).rows[0]!.n;
     // Book-first uses are reported the same way (code_used_offline, marked bookFirst), at once.
@@ -505,6 +520,11 @@ async function run(ctx: BenchContext) {
     const totalLossy = summarize(lossySamples.map((s) => s.total));
     const lossyTargetMs = POLL_TIMEOUT_MS + TARGET.lossy * WIRE_MS;
     const busFree = (samples: Sample[]) => samples.filter((s) => s.busWait < 1);
+    const hadGc = (x: Sample) => gcs.some((g) => g.from < x.to && g.to > x.from);
+    const gcIn = (samples: Sample[]) => {
+      const slowest = [...samples].sort((a, b) => b.total - a.total).slice(0, Math.max(1, Math.ceil(samples.length / 100)));
+      return `${samples.filter(hadGc).length} / ${slowest.filter(hadGc).length} of ${slowest.length}`;
+    };
     const freeOn = busFree(onlineSamples);
     const freeOff = busFree(offlineSamples);
     const hubRt = summarize(onlineSamples.map((s) => s.hub!));
@@ -516,8 +536,8 @@ async function run(ctx: BenchContext) {
     const meets = (s: Summary, target: number) => (s.p99 <= target * WIRE_MS ? 'met' : 'missed');
     const markdown = `
 Unlock frame \`02 0L 31 03 SUM\`: ${UNLOCK_FRAME_BYTES} bytes at ${BAUD} baud 8N1 = **${WIRE_MS.toFixed(3)} ms** on the wire.
-From \`enterCode\` to the board end of the pty reading the frame's last byte (a pty has no line
-speed: that is when a real line would start its ${WIRE_MS.toFixed(2)} ms), ${OPENINGS} openings each after
+From \`enterCode\` to the board simulator reading the frame's last byte, through one pty whose master socat
+relays to it (ADR 0038; a pty has no line speed: that is when a real line would start its ${WIRE_MS.toFixed(2)} ms), ${OPENINGS} openings each after
 ${WARMUP} not counted; a random ${PAUSE_MS[0]}–${PAUSE_MS[1]} ms pause between openings; the cabinet polls the board every
 ${POLL_MS} ms as deployed (quiet gap ${QUIET_GAP_MS} ms after an unlock, ${DEFAULT_READ_GAP_MS} ms after a status read; polls held while a code is checked; board reply delay ${REPLY_DELAY_MS} ms); the simulated person shuts each door. Before each path the hub's
 PostgreSQL (on this machine only for the bench) is vacuumed, analysed and checkpointed, so that its housekeeping does not fall in the openings;
@@ -545,12 +565,13 @@ Where the time goes (ms, p50 / p99):
 | journal: command + spent code (+ offline report) in one line, written before the unlock | ${fmtMs(on('fsync').p50)} / ${fmtMs(on('fsync').p99)} | ${fmtMs(book('fsync').p50)} / ${fmtMs(book('fsync').p99)} | ${fmtMs(off('fsync').p50)} / ${fmtMs(off('fsync').p99)} |
 | (… that line's fdatasync, alongside the unlock: on disk this long after the frame reached the board) | ${fmtMs(on('syncAfterFrame').p50)} / ${fmtMs(on('syncAfterFrame').p99)} | ${fmtMs(book('syncAfterFrame').p50)} / ${fmtMs(book('syncAfterFrame').p99)} | ${fmtMs(off('syncAfterFrame').p50)} / ${fmtMs(off('syncAfterFrame').p99)} |
 | wait for the bus (a status poll already in flight, its reply, the read gap) | ${fmtMs(on('busWait').p50)} / ${fmtMs(on('busWait').p99)} | ${fmtMs(book('busWait').p50)} / ${fmtMs(book('busWait').p99)} | ${fmtMs(off('busWait').p50)} / ${fmtMs(off('busWait').p99)} |
-| write → last byte read at the board end (pty) | ${fmtMs(on('pty').p50)} / ${fmtMs(on('pty').p99)} | ${fmtMs(book('pty').p50)} / ${fmtMs(book('pty').p99)} | ${fmtMs(off('pty').p50)} / ${fmtMs(off('pty').p99)} |
+| write → last byte read by the board (one pty, socat's relay) | ${fmtMs(on('pty').p50)} / ${fmtMs(on('pty').p99)} | ${fmtMs(book('pty').p50)} / ${fmtMs(book('pty').p99)} | ${fmtMs(off('pty').p50)} / ${fmtMs(off('pty').p99)} |
 | (write → in the kernel: at once for a frame written by write(2) from the event loop, else at serialport's write callback) | ${fmtMs(on('writeCallback').p50)} / ${fmtMs(on('writeCallback').p99)} | ${fmtMs(book('writeCallback').p50)} / ${fmtMs(book('writeCallback').p99)} | ${fmtMs(off('writeCallback').p50)} / ${fmtMs(off('writeCallback').p99)} |
 | hub redeem transaction alone, from this process, kiosk disconnected (n=${tx.n}) | ${fmtMs(tx.p50)} / ${fmtMs(tx.p99)} | — | — |
 | journal line + fsync alone, nothing else running (n=${fsyncAlone.n}) | | | ${fmtMs(fsyncAlone.p50)} / ${fmtMs(fsyncAlone.p99)} |
 
 Openings that found the bus free: online ${freeOn.length}/${onlineSamples.length}, offline ${freeOff.length}/${offlineSamples.length}.
+Openings with a garbage collection of the agent's process inside them (all / of the slowest 1%): hub judges ${gcIn(onlineSamples)}, book first ${gcIn(bookFirstSamples)}, offline ${gcIn(offlineSamples)}.
 Unlock frames written by write(2) from the event loop (no thread-pool hop; the rest went on the stream): ${direct} of ${direct + onStream}.
 The journal's ${backlog} offline events (${synced} code uses, unlock results, door events) replayed in
 ${(replayMs / 1000).toFixed(1)} s (${((backlog * 1000) / replayMs).toFixed(0)} events/s, one acknowledged event at a time, each its own hub transaction).
@@ -562,7 +583,7 @@ openings); no kiosk-side change can bring that under ${(TARGET.online * WIRE_MS)
 path is the offline one plus the link's liveness check. Offline (and book first), the kiosk's
 own path: the code check (microseconds), writing the journal line (${fmtMs(off('fsync').p50)} ms p50; its fdatasync —
 ${fmtMs(fsyncAlone.p50)} ms p50, ${fmtMs(fsyncAlone.p99)} ms p99 alone on this disk — runs alongside the unlock, ADR 0019), the wait for
-the bus (${fmtMs(off('busWait').p99)} ms at p99: polls pause from the first digit) and the pty (${fmtMs(off('pty').p50)} ms p50). The tails (p99)
+the bus (${fmtMs(off('busWait').p99)} ms at p99: polls pause from the first digit) and the pty with socat's relay (${fmtMs(off('pty').p50)} ms p50, ${fmtMs(off('pty').p99)} ms p99). The tails (p99)
 of every part, even a write() of one line or the serialport write callback, are those of a shared
 machine: load average ${loadAtStart} at the start and ${load} at the end of this run (1 / 5 / 15 min) on ${cpus().length} cores.
 `;
@@ -591,6 +612,7 @@ machine: load average ${loadAtStart} at the start and ${load} at the end of this
         journal_fsync_p99_ms: off('fsync').p99,
         bus_wait_p99_ms: off('busWait').p99,
         pty_p50_ms: off('pty').p50,
+        pty_p99_ms: off('pty').p99,
         replay_events_per_s: (backlog * 1000) / replayMs,
       },
     };

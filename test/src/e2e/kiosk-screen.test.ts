@@ -1,5 +1,5 @@
 // The kiosk touch screen in a real browser (Debian's Chromium driven by playwright-core) against the
-// real agent: hub in-process on its own database, a KR-CU16 board simulator on a socat pty, the
+// real agent: hub in-process on its own database, a KR-CU16 board simulator on a real pty, the
 // agent's Cabinet and KerongDriver on that pty. The test taps the keypad like a resident, and plays
 // the person at the locker through the simulator's control API (close the door, jam a latch).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

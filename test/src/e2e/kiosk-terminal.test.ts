@@ -1,6 +1,6 @@
 // The kiosk's terminal devices in a real deposit, every part its own process: PostgreSQL, Redis,
 // the hub, the kiosk agent program, a KR-CU16 board simulator, and the simulated QR scanner and
-// receipt printer, each on its own pseudo-terminal (socat). A resident scans their QR code, the
+// receipt printer, each on its own pseudo-terminal. A resident scans their QR code, the
 // compartment opens and the receipt comes out; a printer out of paper, switched off or not
 // plugged in at all never stops a deposit, and the kiosk's status says why there was no receipt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -1,5 +1,5 @@
 // The first whole journey on real parts, every part its own process: PostgreSQL, Redis, the hub,
-// a kiosk agent, and a KR-CU16 board simulator on a real pseudo-terminal (socat), with the courier
+// a kiosk agent, and a KR-CU16 board simulator on a real pseudo-terminal, with the courier
 // dispatch simulator beside them. A resident deposits with an 8-digit code, the hub orders the
 // courier, the courier collects with the pickup code, and the hall receives the parcel.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -1,5 +1,5 @@
 // One own kiosk and its hub in this process, on real parts: the hub (startTestHub) on its own test
-// database and Redis, a KR-CU16 board simulator on a real socat pseudo-terminal, and the kiosk agent
+// database and Redis, a KR-CU16 board simulator on a real pseudo-terminal, and the kiosk agent
 // (KioskAgent + Cabinet + KerongDriver over `serialport` on that pty, journal on disk, signed hub
 // link). Tests drive the locker through the agent's local server and "the person at the locker"
 // through the simulator's control API.
