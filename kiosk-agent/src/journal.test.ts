@@ -26,6 +26,9 @@ describe('kiosk journal', () => {
     j.close();
     const again = new KioskJournal(dir);
     expect(again.unacked()).toEqual([a, c]);
+    expect(again.unackedCount).toBe(2);
+    expect(again.hasUnacked((e) => e.eventId === c.eventId)).toBe(true);
+    expect(again.hasUnacked((e) => e.eventId === b.eventId)).toBe(false);
     again.close();
   });
 

@@ -1,4 +1,4 @@
-// Runs a simulated terminal device on the master end of a real pty, with its HTTP control API: the
+// Runs a simulated terminal device on a real pty (pty.ts), with its HTTP control API: the
 // kiosk agent opens `ptyPath` exactly as it would open the USB-serial adapter of a real scanner or
 // printer. With a `dir`, the pty link goes to `<dir>/<device>/agent`, so a scanner and a printer
 // can share one directory.
