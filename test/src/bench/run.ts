@@ -12,6 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 /** Every benchmark, in the order they run. Each module default-exports a Bench. */
 const BENCHES: Array<() => Promise<{ default: Bench }>> = [
   () => import('./kiosk-unlock.bench.js'),
+  () => import('./serial-line.bench.js'),
   () => import('./nearby.bench.js'),
   () => import('./partner-network.bench.js'),
 ];
