@@ -44,7 +44,7 @@ export interface RequestParser<S> extends Transform {
 }
 
 export interface BoardSimulatorOptions<F, S, M extends BusModel<F>> {
-  /** The board end of the line (the pty's master, or any byte Duplex). */
+  /** The board end of the line (socat's pipes to the pty's master, pty.ts; or any byte Duplex). */
   port: Duplex;
   model: M;
   /** A board only understands requests; replies from another board on the bus are not for it. */

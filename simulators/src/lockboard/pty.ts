@@ -31,14 +31,14 @@ const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 
 /**
- * Makes a line whose agent end is linked at `<dir>/<name>` (a fresh temporary directory when `dir`
+ * Makes a line whose agent end is linked at `<dir>/agent` (a fresh temporary directory when `dir`
  * is omitted, removed again by `close`). Raw from the start (no echo, no line editing, no output
  * processing), as the agent's serialport sets it anyway when it opens its end.
  */
-export async function openSerialLine(dir?: string, options: SerialLineOptions & { name?: string } = {}): Promise<SerialLine> {
+export async function openSerialLine(dir?: string, options: SerialLineOptions = {}): Promise<SerialLine> {
   const ownDir = dir === undefined;
   const base = dir ?? (await mkdtemp(join(tmpdir(), 'xinbao-pty-')));
-  const agentPath = join(base, options.name ?? 'agent');
+  const agentPath = join(base, 'agent');
   const child = spawn(options.socatPath ?? 'socat', ['-d', '-d', `pty,raw,echo=0,link=${agentPath}`, 'STDIO'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

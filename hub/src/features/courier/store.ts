@@ -76,12 +76,12 @@ export async function lockAddressOrder(tx: Tx, orderId: string): Promise<void> {
 /**
  * The courier dispatch system has the order: its answer (with its reference) or any word of its own
  * about it (`dispatchRef` null) says so. `creating` → `dispatched`; an order already done or
- * cancelled stays so; the reference is kept once known.
+ * cancelled stays so; the first reference known is kept (a retried create answers with the same).
  */
 export async function markOrderDispatched(tx: Tx, orderId: string, dispatchRef: string | null, at: Date): Promise<void> {
   await tx.query(
     `UPDATE courier_orders SET status = CASE WHEN status = 'creating' THEN 'dispatched' ELSE status END,
-       dispatch_ref = coalesce($2, dispatch_ref), updated_at = $3 WHERE id = $1`,
+       dispatch_ref = coalesce(dispatch_ref, $2), updated_at = $3 WHERE id = $1`,
     [orderId, dispatchRef, at],
   );
 }
